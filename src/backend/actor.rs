@@ -1,0 +1,476 @@
+//! The backend actor: owns the store, handles one [`Command`] at a time in
+//! order, and reports every effect as an [`Event`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::{Command, Event, Runtime, ThreadSummary};
+use crate::domain::{HlcClock, Message, MessageStatus, Role, Thread, ThreadId, wall_millis};
+use crate::store::{Argon2Params, KeySource, Kv, KvError, MemoryKv, Protection, SealedStore, Store, StoreError, ThreadSlot};
+
+/// Title of a thread the user has not named and not written in yet.
+pub const DEFAULT_TITLE: &str = "New chat";
+/// Length of a title taken from the first message.
+const TITLE_CHARS: usize = 80;
+
+/// Where the profile's data lives.
+#[derive(Clone, Debug)]
+pub enum StoreLocation {
+    /// A sled database in this folder (native).
+    Directory(PathBuf),
+    /// In memory, gone when the app closes (web until the browser backend
+    /// lands; tests).
+    Memory,
+}
+
+/// How to start the backend.
+#[derive(Clone, Debug)]
+pub struct BackendConfig {
+    /// Where the data lives.
+    pub location: StoreLocation,
+    /// A key file to create or unlock with, without asking (`--key-file`).
+    pub key_file: Option<PathBuf>,
+    /// Argon2id cost for new passphrase-protected profiles.
+    pub argon2: Argon2Params,
+    /// Whether to ask the OS keychain at all (tests turn it off so they never
+    /// touch the user's keychain).
+    pub use_keychain: bool,
+}
+
+/// The UI's end of the backend: send commands, drain events.
+#[derive(Debug)]
+pub struct BackendHandle {
+    commands: mpsc::UnboundedSender<Command>,
+    events: std_mpsc::Receiver<Event>,
+}
+
+impl BackendHandle {
+    /// Send a command; never blocks. Returns false when the backend is gone.
+    pub fn send(&self, command: Command) -> bool {
+        self.commands.send(command).is_ok()
+    }
+
+    /// The next waiting event, if any; never blocks.
+    #[must_use]
+    pub fn try_recv(&self) -> Option<Event> {
+        self.events.try_recv().ok()
+    }
+}
+
+/// Lets the native entry point wait, after the window closed, until the
+/// backend has written everything and stopped.
+#[derive(Debug)]
+pub struct Stopped(std_mpsc::Receiver<()>);
+
+impl Stopped {
+    /// Wait at most `timeout` for the backend to stop. True if it did.
+    #[must_use]
+    pub fn wait(&self, timeout: Duration) -> bool {
+        // The actor never sends; its sender is dropped when it ends.
+        matches!(self.0.recv_timeout(timeout), Err(std_mpsc::RecvTimeoutError::Disconnected))
+    }
+}
+
+/// Sends events and wakes the UI for each.
+struct Events {
+    tx: std_mpsc::Sender<Event>,
+    repaint: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl Events {
+    fn send(&self, event: Event) {
+        // A closed receiver means the UI is gone; the actor ends when its
+        // command channel closes too.
+        if self.tx.send(event).is_ok() {
+            (self.repaint)();
+        }
+    }
+}
+
+/// Start the backend on `rt`. `repaint` is called after every event (egui's
+/// `Context::request_repaint`, which coalesces calls into one frame).
+pub fn start(rt: &Runtime, config: BackendConfig, repaint: impl Fn() + Send + Sync + 'static) -> (BackendHandle, Stopped) {
+    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
+    let (done_tx, done_rx) = std_mpsc::channel::<()>();
+    let (ev_tx, ev_rx) = std_mpsc::channel();
+    let actor = Actor {
+        rt: rt.clone(),
+        events: Events { tx: ev_tx, repaint: Arc::new(repaint) },
+        config,
+        kv: None,
+        store: None,
+        clock: HlcClock::new(crate::domain::DeviceId::from_bytes([0; 16])),
+        _done: done_tx,
+    };
+    rt.spawn(actor.run(cmd_rx));
+    (BackendHandle { commands: cmd_tx, events: ev_rx }, Stopped(done_rx))
+}
+
+struct Actor {
+    rt: Runtime,
+    events: Events,
+    config: BackendConfig,
+    kv: Option<Arc<dyn Kv>>,
+    store: Option<Arc<SealedStore>>,
+    clock: HlcClock,
+    /// Dropped when the actor ends, which is what [`Stopped`] waits for.
+    _done: std_mpsc::Sender<()>,
+}
+
+fn data_dir(location: &StoreLocation) -> Option<PathBuf> {
+    match location {
+        StoreLocation::Directory(dir) => Some(dir.clone()),
+        StoreLocation::Memory => None,
+    }
+}
+
+fn title_from(text: &str) -> String {
+    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut title: String = line.chars().take(TITLE_CHARS).collect();
+    if line.chars().count() > TITLE_CHARS {
+        title.push('…');
+    }
+    if title.is_empty() { DEFAULT_TITLE.to_owned() } else { title }
+}
+
+impl Actor {
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        if self.open_kv().await {
+            self.start_unlock().await;
+        }
+        while let Some(command) = commands.recv().await {
+            if matches!(command, Command::Shutdown) {
+                break;
+            }
+            self.handle(command).await;
+        }
+        if let Some(store) = self.store.take()
+            && let Err(e) = self.rt.blocking(move || store.flush()).await
+        {
+            tracing::error!(err = %e, "final flush failed");
+        }
+    }
+
+    async fn open_kv(&mut self) -> bool {
+        let kv: Result<Arc<dyn Kv>, KvError> = match &self.config.location {
+            StoreLocation::Memory => Ok(Arc::new(MemoryKv::new())),
+            #[cfg(not(target_arch = "wasm32"))]
+            StoreLocation::Directory(dir) => {
+                let mut attempt = 0;
+                loop {
+                    let dir = dir.clone();
+                    let opened = self
+                        .rt
+                        .blocking(move || {
+                            std::fs::create_dir_all(&dir).map_err(|e| KvError::Io(format!("{}: {e}", dir.display())))?;
+                            crate::store::SledKv::open(&dir)
+                        })
+                        .await;
+                    // A previous instance may still be closing (a quick restart):
+                    // give it a moment before calling the profile busy.
+                    match opened {
+                        Err(KvError::Locked) if attempt < 20 => {
+                            attempt += 1;
+                            self.rt.sleep(Duration::from_millis(100)).await;
+                        }
+                        other => break other.map(|kv| Arc::new(kv) as Arc<dyn Kv>),
+                    }
+                }
+            }
+            #[cfg(target_arch = "wasm32")]
+            StoreLocation::Directory(_) => Ok(Arc::new(MemoryKv::new())),
+        };
+        match kv {
+            Ok(kv) => {
+                self.kv = Some(kv);
+                true
+            }
+            Err(e) => {
+                tracing::error!(err = %e, "cannot open the store");
+                self.events.send(Event::StoreFailed { message: e.to_string() });
+                false
+            }
+        }
+    }
+
+    async fn keychain_available(&self) -> bool {
+        if !self.config.use_keychain {
+            return false;
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let probe = self.rt.blocking(crate::store::keychain::available);
+            tokio::time::timeout(Duration::from_secs(5), probe).await.unwrap_or(false)
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            false
+        }
+    }
+
+    async fn start_unlock(&mut self) {
+        let Some(kv) = self.kv.clone() else { return };
+        let header = match self.rt.blocking(move || SealedStore::read_header(kv.as_ref())).await {
+            Ok(h) => h,
+            Err(e) => {
+                self.events.send(Event::StoreFailed { message: e.to_string() });
+                return;
+            }
+        };
+        let Some(header) = header else {
+            if let Some(path) = self.config.key_file.clone() {
+                self.set_up(KeySource::KeyFile(path)).await;
+            } else {
+                let keychain_available = self.keychain_available().await;
+                self.events.send(Event::NeedsSetup { data_dir: data_dir(&self.config.location), keychain_available });
+            }
+            return;
+        };
+        let kind = header.protection.kind();
+        let source = match header.protection {
+            Protection::Keychain if self.config.use_keychain => Some(KeySource::Keychain),
+            Protection::KeyFile { path } => Some(KeySource::KeyFile(self.config.key_file.clone().unwrap_or(path))),
+            Protection::Keychain | Protection::Passphrase { .. } => None,
+        };
+        let problem = match source {
+            Some(source) => match self.try_unlock(source).await {
+                Ok(()) => return,
+                Err(e) => Some(e.to_string()),
+            },
+            None => None,
+        };
+        self.events.send(Event::NeedsUnlock { protection: kind, problem });
+    }
+
+    async fn try_unlock(&mut self, source: KeySource) -> Result<(), StoreError> {
+        let Some(kv) = self.kv.clone() else { return Err(StoreError::NotOpen) };
+        let store = self.rt.blocking(move || SealedStore::unlock(kv, &source)).await?;
+        self.opened(store).await;
+        Ok(())
+    }
+
+    async fn set_up(&mut self, source: KeySource) {
+        let Some(kv) = self.kv.clone() else { return };
+        let params = self.config.argon2;
+        match self.rt.blocking(move || SealedStore::create(kv, &source, params)).await {
+            Ok(store) => self.opened(store).await,
+            Err(e) => self.events.send(Event::UnlockFailed { message: e.to_string() }),
+        }
+    }
+
+    async fn opened(&mut self, store: SealedStore) {
+        let store = Arc::new(store);
+        self.clock = HlcClock::new(store.device_id());
+        self.store = Some(store.clone());
+        tracing::info!(protection = ?store.protection(), "profile unlocked");
+        self.events.send(Event::Unlocked { protection: store.protection(), data_dir: data_dir(&self.config.location) });
+        match self.with_store(Store::threads).await {
+            Ok(slots) => {
+                let summaries = slots
+                    .into_iter()
+                    .map(|slot| match slot {
+                        ThreadSlot::Ok(t) => ThreadSummary::Ok(t),
+                        ThreadSlot::Unreadable { id, reason } => ThreadSummary::Unreadable { id, reason },
+                    })
+                    .collect();
+                self.events.send(Event::ThreadsLoaded(summaries));
+            }
+            Err(e) => self.events.send(Event::Error { message: format!("Could not list your threads: {e}") }),
+        }
+        match self.with_store(Store::settings).await {
+            Ok(settings) => self.events.send(Event::SettingsLoaded(settings)),
+            Err(e) => self.events.send(Event::Error { message: format!("Your settings could not be read ({e}); using defaults.") }),
+        }
+    }
+
+    /// Run `work` on the store off the async workers.
+    async fn with_store<R: Send + 'static>(
+        &self,
+        work: impl FnOnce(&SealedStore) -> Result<R, StoreError> + Send + 'static,
+    ) -> Result<R, StoreError> {
+        let Some(store) = self.store.clone() else { return Err(StoreError::NotOpen) };
+        self.rt.blocking(move || work(&store)).await
+    }
+
+    /// Load a thread, change it, save it durably and tell the UI.
+    async fn edit_thread(&mut self, id: ThreadId, what: &str, edit: impl FnOnce(&mut Thread) + Send + 'static) {
+        let stamp = self.clock.now();
+        let result = self
+            .with_store(move |store| {
+                let Some(mut thread) = store.thread(id)? else {
+                    return Ok(None);
+                };
+                edit(&mut thread);
+                thread.stamp = stamp;
+                store.put_thread(&thread)?;
+                store.flush()?;
+                Ok(Some(thread))
+            })
+            .await;
+        match result {
+            Ok(Some(thread)) => self.events.send(Event::ThreadChanged(ThreadSummary::Ok(thread))),
+            Ok(None) => self.events.send(Event::Error { message: format!("Could not {what}: the thread no longer exists.") }),
+            Err(e) => self.events.send(Event::Error { message: format!("Could not {what}: {e}") }),
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        match command {
+            Command::SetUp(source) => {
+                if self.store.is_some() {
+                    self.events.send(Event::UnlockFailed { message: "The profile is already set up.".to_owned() });
+                } else {
+                    self.set_up(source).await;
+                }
+            }
+            Command::Unlock(source) => {
+                if self.store.is_none()
+                    && let Err(e) = self.try_unlock(source).await
+                {
+                    self.events.send(Event::UnlockFailed { message: e.to_string() });
+                }
+            }
+            Command::CreateThread { id } => {
+                let now = wall_millis();
+                let thread = Thread::new(id, DEFAULT_TITLE.to_owned(), now, self.clock.now());
+                let saved = thread.clone();
+                match self.with_store(move |s| s.put_thread(&saved).and_then(|()| s.flush())).await {
+                    Ok(()) => self.events.send(Event::ThreadChanged(ThreadSummary::Ok(thread))),
+                    Err(e) => self.events.send(Event::Error { message: format!("Could not create the thread: {e}") }),
+                }
+            }
+            Command::RenameThread { id, title } => {
+                let title = title.trim().to_owned();
+                if title.is_empty() {
+                    self.events.send(Event::Error { message: "A thread needs a title.".to_owned() });
+                } else {
+                    self.edit_thread(id, "rename the thread", move |t| t.title = title).await;
+                }
+            }
+            Command::SetPinned { id, pinned } => self.edit_thread(id, "pin the thread", move |t| t.pinned = pinned).await,
+            Command::DeleteThread { id } => self.edit_thread(id, "delete the thread", |t| t.deleted = true).await,
+            Command::RestoreThread { id } => self.edit_thread(id, "restore the thread", |t| t.deleted = false).await,
+            Command::OpenThread { id, tail } => {
+                let result = self
+                    .with_store(move |s| {
+                        let count = s.message_count(id)?;
+                        let start = count.saturating_sub(tail as u64);
+                        Ok((count, start, s.messages(id, start, tail)?))
+                    })
+                    .await;
+                match result {
+                    Ok((count, start, messages)) => self.events.send(Event::ThreadOpened { id, count, start, messages }),
+                    Err(e) => self.events.send(Event::Error { message: format!("Could not open the thread: {e}") }),
+                }
+            }
+            Command::LoadMessages { thread, start, len } => {
+                match self.with_store(move |s| s.messages(thread, start, len)).await {
+                    Ok(messages) => self.events.send(Event::MessagesLoaded { thread, start, messages }),
+                    Err(e) => self.events.send(Event::Error { message: format!("Could not load messages: {e}") }),
+                }
+            }
+            Command::SendMessage { thread, id, text } => self.send_message(thread, id, text).await,
+            Command::SaveDraft { thread, text } => {
+                let stamp = self.clock.now();
+                let result = self
+                    .with_store(move |s| {
+                        if let Some(mut t) = s.thread(thread)?
+                            && t.draft != text
+                        {
+                            t.draft = text;
+                            t.stamp = stamp;
+                            s.put_thread(&t)?;
+                            s.flush()?;
+                        }
+                        Ok(())
+                    })
+                    .await;
+                if let Err(e) = result {
+                    self.events.send(Event::Error { message: format!("Your draft could not be saved: {e}") });
+                }
+            }
+            Command::Shutdown => {}
+            Command::SaveSettings(mut settings) => {
+                settings.stamp = Some(self.clock.now());
+                let saved = settings.clone();
+                match self.with_store(move |s| s.put_settings(&saved).and_then(|()| s.flush())).await {
+                    Ok(()) => self.events.send(Event::SettingsLoaded(settings)),
+                    Err(e) => self.events.send(Event::Error { message: format!("Settings could not be saved: {e}") }),
+                }
+            }
+        }
+    }
+
+    async fn send_message(&mut self, thread_id: ThreadId, id: crate::domain::MessageId, text: String) {
+        let stamp = self.clock.now();
+        let thread_stamp = self.clock.now();
+        let content = text.clone();
+        let result = self
+            .with_store(move |s| {
+                let Some(mut thread) = s.thread(thread_id)? else {
+                    return Ok(None);
+                };
+                let count = s.message_count(thread_id)?;
+                let parent_id = match count.checked_sub(1) {
+                    Some(last) => s.messages(thread_id, last, 1)?.into_iter().next().and_then(|slot| match slot {
+                        crate::store::MessageSlot::Ok(m) => Some(m.id),
+                        crate::store::MessageSlot::Unreadable(_) => None,
+                    }),
+                    None => None,
+                };
+                let now = wall_millis();
+                let message = Message {
+                    id,
+                    thread_id,
+                    parent_id,
+                    role: Role::User,
+                    content,
+                    model: None,
+                    status: MessageStatus::Done,
+                    usage: None,
+                    created_ms: now,
+                    stamp,
+                };
+                let index = s.append_message(&message)?;
+                if count == 0 && thread.title == DEFAULT_TITLE {
+                    thread.title = title_from(&message.content);
+                }
+                thread.updated_ms = now;
+                thread.draft.clear();
+                thread.stamp = thread_stamp;
+                s.put_thread(&thread)?;
+                s.flush()?;
+                Ok(Some((index, message, thread)))
+            })
+            .await;
+        match result {
+            Ok(Some((index, message, thread))) => {
+                self.events.send(Event::MessageStored { thread: thread_id, index, message });
+                self.events.send(Event::ThreadChanged(ThreadSummary::Ok(thread)));
+            }
+            Ok(None) => self.events.send(Event::SendFailed {
+                thread: thread_id,
+                id,
+                text,
+                reason: "the thread no longer exists".to_owned(),
+            }),
+            Err(e) => self.events.send(Event::SendFailed { thread: thread_id, id, text, reason: e.to_string() }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_from;
+
+    #[test]
+    fn title_is_the_first_words_of_the_first_message() {
+        assert_eq!(title_from("  Plan a\n trip to Lahore "), "Plan a trip to Lahore");
+        assert_eq!(title_from(&"x".repeat(100)).chars().count(), 81);
+        assert_eq!(title_from("   "), "New chat");
+    }
+}

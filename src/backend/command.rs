@@ -1,0 +1,78 @@
+//! User intent, sent from the UI to the backend.
+
+use crate::domain::{MessageId, Settings, ThreadId};
+use crate::store::KeySource;
+
+/// Something the user asked for. The backend answers with [`super::Event`]s.
+#[derive(Debug)]
+pub enum Command {
+    /// First run: create the profile, its data key protected by this source.
+    SetUp(KeySource),
+    /// Unlock an existing profile with this key source.
+    Unlock(KeySource),
+    /// Create an empty thread with this id (the UI shows it at once).
+    CreateThread {
+        /// Id chosen by the UI so it can select the thread optimistically.
+        id: ThreadId,
+    },
+    /// Give a thread a new title.
+    RenameThread {
+        /// Which thread.
+        id: ThreadId,
+        /// The new title.
+        title: String,
+    },
+    /// Pin or unpin a thread.
+    SetPinned {
+        /// Which thread.
+        id: ThreadId,
+        /// Pinned or not.
+        pinned: bool,
+    },
+    /// Delete a thread (a tombstone; [`Command::RestoreThread`] undoes it).
+    DeleteThread {
+        /// Which thread.
+        id: ThreadId,
+    },
+    /// Undo a deletion.
+    RestoreThread {
+        /// Which thread.
+        id: ThreadId,
+    },
+    /// Open a thread: its length and its last `tail` messages.
+    OpenThread {
+        /// Which thread.
+        id: ThreadId,
+        /// How many messages from the end to send along.
+        tail: usize,
+    },
+    /// Load a page of messages around where the user is looking.
+    LoadMessages {
+        /// Which thread.
+        thread: ThreadId,
+        /// First position.
+        start: u64,
+        /// How many.
+        len: usize,
+    },
+    /// Store a message the user wrote (shown already as `Sending`).
+    SendMessage {
+        /// Which thread.
+        thread: ThreadId,
+        /// Id chosen by the UI for the pending row.
+        id: MessageId,
+        /// What the user wrote.
+        text: String,
+    },
+    /// Save the unsent composer text of a thread.
+    SaveDraft {
+        /// Which thread.
+        thread: ThreadId,
+        /// The text.
+        text: String,
+    },
+    /// Save changed settings.
+    SaveSettings(Settings),
+    /// The app is closing: finish what came before, flush, and stop.
+    Shutdown,
+}

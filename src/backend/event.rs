@@ -1,0 +1,118 @@
+//! Facts coming back from the backend; the UI applies them each frame.
+
+use std::path::PathBuf;
+
+use crate::domain::{Message, MessageId, Settings, Thread, ThreadId};
+use crate::store::{MessageSlot, ProtectionKind, Unreadable};
+
+/// What the sidebar knows of a thread.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ThreadSummary {
+    /// A readable thread.
+    Ok(Thread),
+    /// A thread whose record cannot be opened.
+    Unreadable {
+        /// Its id.
+        id: ThreadId,
+        /// Why.
+        reason: Unreadable,
+    },
+}
+
+impl ThreadSummary {
+    /// The thread's id.
+    #[must_use]
+    pub fn id(&self) -> ThreadId {
+        match self {
+            Self::Ok(t) => t.id,
+            Self::Unreadable { id, .. } => *id,
+        }
+    }
+}
+
+/// Something that happened in the backend.
+#[derive(Debug)]
+pub enum Event {
+    /// No profile exists yet: ask how to protect it.
+    NeedsSetup {
+        /// Where the data will live (`None`: in memory only).
+        data_dir: Option<PathBuf>,
+        /// Whether an OS keychain answered.
+        keychain_available: bool,
+    },
+    /// A profile exists and needs its key.
+    NeedsUnlock {
+        /// How it is protected.
+        protection: ProtectionKind,
+        /// Why automatic unlocking failed, if it was tried.
+        problem: Option<String>,
+    },
+    /// Setting up or unlocking failed; the screen stays and says why.
+    UnlockFailed {
+        /// What went wrong, for the user.
+        message: String,
+    },
+    /// The store cannot be opened at all (e.g. another instance holds it).
+    StoreFailed {
+        /// What went wrong, for the user.
+        message: String,
+    },
+    /// The profile is open.
+    Unlocked {
+        /// How it is protected.
+        protection: ProtectionKind,
+        /// Where it lives (`None`: in memory only).
+        data_dir: Option<PathBuf>,
+    },
+    /// Every thread, after unlocking.
+    ThreadsLoaded(Vec<ThreadSummary>),
+    /// A thread was created or changed.
+    ThreadChanged(ThreadSummary),
+    /// A thread was opened.
+    ThreadOpened {
+        /// Which thread.
+        id: ThreadId,
+        /// How many messages it holds.
+        count: u64,
+        /// Position of the first message sent along.
+        start: u64,
+        /// The last messages.
+        messages: Vec<MessageSlot>,
+    },
+    /// A page of messages.
+    MessagesLoaded {
+        /// Which thread.
+        thread: ThreadId,
+        /// Position of the first.
+        start: u64,
+        /// The messages.
+        messages: Vec<MessageSlot>,
+    },
+    /// A message was stored durably.
+    MessageStored {
+        /// Which thread.
+        thread: ThreadId,
+        /// Its position.
+        index: u64,
+        /// The stored message.
+        message: Message,
+    },
+    /// A message could not be stored; its text comes back to the composer.
+    SendFailed {
+        /// Which thread.
+        thread: ThreadId,
+        /// The pending row to remove.
+        id: MessageId,
+        /// The text, so nothing typed is lost.
+        text: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The settings, after unlocking or a change.
+    SettingsLoaded(Settings),
+    /// A command failed; shown as a dismissable error.
+    Error {
+        /// What went wrong, for the user.
+        message: String,
+    },
+}

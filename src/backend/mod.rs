@@ -1,0 +1,18 @@
+//! The async side of the app: the actor that owns the store, the
+//! [`Command`]s the UI sends it and the [`Event`]s it answers with.
+//!
+//! The UI thread never waits on anything here: it sends commands through an
+//! unbounded channel and drains events once per frame. Every event send asks
+//! egui for a repaint, so the frame that follows shows it.
+
+mod actor;
+mod command;
+mod event;
+pub mod runtime;
+
+pub use actor::{BackendConfig, BackendHandle, DEFAULT_TITLE, Stopped, StoreLocation, start};
+pub use command::Command;
+pub use event::{Event, ThreadSummary};
+pub use runtime::Runtime;
+
+pub use crate::store::{Argon2Params, KeySource, MessageSlot, ProtectionKind, Unreadable};

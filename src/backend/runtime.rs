@@ -1,0 +1,67 @@
+//! The runtime facade: spawn, run blocking work, sleep and read the clock the
+//! same way on native (tokio) and on the web (`spawn_local`).
+
+use std::future::Future;
+use std::time::Duration;
+
+/// A handle to the background runtime. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Runtime {
+    #[cfg(not(target_arch = "wasm32"))]
+    handle: tokio::runtime::Handle,
+}
+
+impl Runtime {
+    /// Wrap a tokio runtime handle (native).
+    #[cfg(not(target_arch = "wasm32"))]
+    #[must_use]
+    pub fn new(handle: tokio::runtime::Handle) -> Self {
+        Self { handle }
+    }
+
+    /// The browser's event loop (web).
+    #[cfg(target_arch = "wasm32")]
+    #[must_use]
+    pub fn new() -> Self {
+        Self {}
+    }
+
+    /// Run `future` in the background. Dropping its channels stops it.
+    pub fn spawn(&self, future: impl Future<Output = ()> + Send + 'static) {
+        #[cfg(not(target_arch = "wasm32"))]
+        drop(self.handle.spawn(future));
+        #[cfg(target_arch = "wasm32")]
+        wasm_bindgen_futures::spawn_local(future);
+    }
+
+    /// Run blocking work (disk, fsync, key derivation) off the async workers.
+    /// On the web there are no threads and the work runs inline.
+    pub async fn blocking<R: Send + 'static>(&self, work: impl FnOnce() -> R + Send + 'static) -> R {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            match self.handle.spawn_blocking(work).await {
+                Ok(r) => r,
+                // The closure panicked: carry the panic on rather than hide it.
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            work()
+        }
+    }
+
+    /// Wait `duration` without blocking a thread.
+    pub async fn sleep(&self, duration: Duration) {
+        #[cfg(not(target_arch = "wasm32"))]
+        tokio::time::sleep(duration).await;
+        #[cfg(target_arch = "wasm32")]
+        gloo_timers::future::sleep(duration).await;
+    }
+
+    /// A monotonic now.
+    #[must_use]
+    pub fn now(&self) -> web_time::Instant {
+        web_time::Instant::now()
+    }
+}

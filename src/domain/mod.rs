@@ -1,0 +1,16 @@
+//! Plain data shared by every layer: ids, threads, messages, settings and the
+//! hybrid logical clock that orders edits across devices.
+//!
+//! Nothing here does I/O or knows about egui, sled or crypto.
+
+mod hlc;
+mod ids;
+mod message;
+mod settings;
+mod thread;
+
+pub use hlc::{Hlc, HlcClock, Stamp, lww_merge, wall_millis};
+pub use ids::{DeviceId, MessageId, ThreadId};
+pub use message::{Message, MessageStatus, Role, Usage};
+pub use settings::{Settings, ThemePreference};
+pub use thread::Thread;

@@ -1,0 +1,36 @@
+//! User settings (stored sealed, one record per profile).
+
+use serde::{Deserialize, Serialize};
+
+use super::Stamp;
+
+/// Light, dark, or whatever the system says.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ThemePreference {
+    /// Follow the operating system.
+    #[default]
+    System,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+/// Per-profile settings. New fields must have serde defaults so old records
+/// still open.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Colour theme.
+    pub theme: ThemePreference,
+    /// Multiplier on the interface text size.
+    pub text_scale: f32,
+    /// Last-writer-wins version stamp (`None` until first saved).
+    pub stamp: Option<Stamp>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { theme: ThemePreference::System, text_scale: 1.0, stamp: None }
+    }
+}

@@ -1,0 +1,148 @@
+//! The raw key-value layer under the sealed store: named tables of byte keys
+//! and byte values. It never sees plaintext of the user's.
+
+use std::collections::BTreeMap;
+use std::sync::{Mutex, PoisonError};
+
+/// The tables of a profile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Table {
+    /// The store header (plain: format version, key wrapping, ids).
+    Meta,
+    /// Sealed [`crate::domain::Thread`] records, keyed by thread id.
+    Threads,
+    /// Sealed [`crate::domain::Message`] records, keyed by thread id ‖ position.
+    Messages,
+    /// The sealed settings record.
+    Settings,
+}
+
+impl Table {
+    /// Every table, for iteration.
+    pub const ALL: [Self; 4] = [Self::Meta, Self::Threads, Self::Messages, Self::Settings];
+
+    /// The on-disk name, also bound into every sealed value's associated data.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Meta => "meta",
+            Self::Threads => "threads",
+            Self::Messages => "messages",
+            Self::Settings => "settings",
+        }
+    }
+}
+
+/// A failure of the storage engine itself (disk, lock, corruption).
+#[derive(Debug, thiserror::Error)]
+pub enum KvError {
+    /// Another process holds the store open.
+    #[error("the profile is already open in another Pak.Chat window or process")]
+    Locked,
+    /// Reading or writing the disk failed.
+    #[error("storage error: {0}")]
+    Io(String),
+}
+
+/// One key-value pair.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
+/// A key-value engine with named tables, ordered keys and a durable flush.
+pub trait Kv: Send + Sync {
+    /// The value at `key`, if any.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, KvError>;
+
+    /// Write `value` at `key`, replacing what was there.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn insert(&self, table: Table, key: &[u8], value: &[u8]) -> Result<(), KvError>;
+
+    /// Up to `limit` entries with keys in `[start, end)`, in key order.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn range(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError>;
+
+    /// Every entry whose key starts with `prefix`, in key order.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Vec<Entry>, KvError>;
+
+    /// The entry with the greatest key starting with `prefix`.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn last_with_prefix(&self, table: Table, prefix: &[u8]) -> Result<Option<Entry>, KvError>;
+
+    /// Make every write so far durable.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn flush(&self) -> Result<(), KvError>;
+}
+
+/// An in-memory engine: the web build's store until the browser backend
+/// lands, and a fast engine for tests. Loses everything when dropped.
+#[derive(Debug, Default)]
+pub struct MemoryKv {
+    tables: Mutex<BTreeMap<(Table, Vec<u8>), Vec<u8>>>,
+}
+
+impl MemoryKv {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut BTreeMap<(Table, Vec<u8>), Vec<u8>>) -> R) -> R {
+        f(&mut self.tables.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl Kv for MemoryKv {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
+        Ok(self.with(|t| t.get(&(table, key.to_vec())).cloned()))
+    }
+
+    fn insert(&self, table: Table, key: &[u8], value: &[u8]) -> Result<(), KvError> {
+        self.with(|t| t.insert((table, key.to_vec()), value.to_vec()));
+        Ok(())
+    }
+
+    fn range(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError> {
+        Ok(self.with(|t| {
+            t.range((table, start.to_vec())..(table, end.to_vec()))
+                .take(limit)
+                .map(|((_, k), v)| (k.clone(), v.clone()))
+                .collect()
+        }))
+    }
+
+    fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Vec<Entry>, KvError> {
+        Ok(self.with(|t| {
+            t.range((table, prefix.to_vec())..)
+                .take_while(|((tb, k), _)| *tb == table && k.starts_with(prefix))
+                .map(|((_, k), v)| (k.clone(), v.clone()))
+                .collect()
+        }))
+    }
+
+    fn last_with_prefix(&self, table: Table, prefix: &[u8]) -> Result<Option<Entry>, KvError> {
+        Ok(self.with(|t| {
+            t.range((table, prefix.to_vec())..)
+                .take_while(|((tb, k), _)| *tb == table && k.starts_with(prefix))
+                .last()
+                .map(|((_, k), v)| (k.clone(), v.clone()))
+        }))
+    }
+
+    fn flush(&self) -> Result<(), KvError> {
+        Ok(())
+    }
+}

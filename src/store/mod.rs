@@ -1,0 +1,166 @@
+//! Encryption at rest and persistence.
+//!
+//! Layers, inner to outer: [`kv`] (raw tables: sled natively, memory on the
+//! web for now), [`crypto`] (AES-256-GCM seal/open bound to table and key),
+//! [`keys`] (data key wrapped by keychain, passphrase or key file), and
+//! [`SealedStore`], which implements the [`Store`] trait the backend uses.
+//!
+//! Records that fail to open come back as [`Unreadable`] with the reason;
+//! they are never decoded as something else and never silently rewritten.
+
+pub mod crypto;
+pub mod keychain;
+pub mod keys;
+pub mod kv;
+mod sealed;
+#[cfg(not(target_arch = "wasm32"))]
+mod sled_kv;
+
+pub use keys::{Argon2Params, Header, KeySource, Protection, ProtectionKind};
+pub use kv::{Kv, KvError, MemoryKv, Table};
+pub use sealed::SealedStore;
+#[cfg(not(target_arch = "wasm32"))]
+pub use sled_kv::{CACHE_CAPACITY_BYTES, SledKv};
+
+use crate::domain::{DeviceId, Message, Settings, Thread, ThreadId};
+
+/// A failure of the store as a whole (as opposed to one unreadable record).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The storage engine failed.
+    #[error(transparent)]
+    Kv(#[from] KvError),
+    /// The passphrase or key does not open this profile.
+    #[error("that passphrase or key does not unlock this profile")]
+    WrongKey,
+    /// The profile is protected another way than the one offered.
+    #[error("this profile is protected by {0:?}, not by the key offered")]
+    WrongProtection(ProtectionKind),
+    /// The key file is missing, unreadable, too open, or not a key file.
+    #[error("key file problem: {0}")]
+    KeyFile(String),
+    /// The OS keychain refused or is absent.
+    #[error("system keychain problem: {0}")]
+    Keychain(String),
+    /// Written by a newer Pak.Chat.
+    #[error("this profile was written by a newer Pak.Chat (format {0}); please update")]
+    NewerFormat(u32),
+    /// The header cannot be parsed.
+    #[error("the profile header is damaged: {0}")]
+    CorruptHeader(String),
+    /// `create` on a profile that exists.
+    #[error("a profile already exists here")]
+    AlreadyExists,
+    /// A single record that had to be read could not be opened.
+    #[error(transparent)]
+    Unreadable(#[from] Unreadable),
+    /// The profile has not been unlocked yet.
+    #[error("the profile is not unlocked yet")]
+    NotOpen,
+    /// The OS gave no randomness.
+    #[error("no randomness from the operating system: {0}")]
+    Random(getrandom::Error),
+}
+
+/// Why one record cannot be shown.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unreadable {table} record: {reason}")]
+pub struct Unreadable {
+    /// Table name.
+    pub table: &'static str,
+    /// What failed (authentication, version, format).
+    pub reason: String,
+}
+
+/// A thread record or the reason it cannot be read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ThreadSlot {
+    /// Opened fine.
+    Ok(Thread),
+    /// Its id is known (from the key) but its content is not.
+    Unreadable {
+        /// The thread's id.
+        id: ThreadId,
+        /// Why.
+        reason: Unreadable,
+    },
+}
+
+/// A message record at a position in its thread, or why it cannot be read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MessageSlot {
+    /// Opened fine.
+    Ok(Message),
+    /// The position is known, the content is not.
+    Unreadable(Unreadable),
+}
+
+/// The persistence API the backend uses. One writer (the backend actor);
+/// every method is short and synchronous except [`Store::flush`].
+pub trait Store: Send + Sync {
+    /// How this profile's key is protected.
+    fn protection(&self) -> ProtectionKind;
+
+    /// This installation's device id (stamped on every edit).
+    fn device_id(&self) -> DeviceId;
+
+    /// Insert or replace a thread.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_thread(&self, thread: &Thread) -> Result<(), StoreError>;
+
+    /// One thread by id (`Ok(None)` if absent).
+    ///
+    /// # Errors
+    /// Engine failure, or the record is unreadable.
+    fn thread(&self, id: ThreadId) -> Result<Option<Thread>, StoreError>;
+
+    /// Every thread, tombstones included, each readable or not.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn threads(&self) -> Result<Vec<ThreadSlot>, StoreError>;
+
+    /// Append a message at the end of its thread; returns its position.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn append_message(&self, message: &Message) -> Result<u64, StoreError>;
+
+    /// Replace the message at `index` of `thread` (a growing reply, a status).
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn update_message(&self, thread: ThreadId, index: u64, message: &Message) -> Result<(), StoreError>;
+
+    /// How many messages `thread` holds.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn message_count(&self, thread: ThreadId) -> Result<u64, StoreError>;
+
+    /// Up to `len` messages of `thread` from position `start`.
+    ///
+    /// # Errors
+    /// Engine failure (unreadable records come back as slots).
+    fn messages(&self, thread: ThreadId, start: u64, len: usize) -> Result<Vec<MessageSlot>, StoreError>;
+
+    /// The settings (defaults when never saved).
+    ///
+    /// # Errors
+    /// Engine failure or an unreadable settings record.
+    fn settings(&self) -> Result<Settings, StoreError>;
+
+    /// Save the settings.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_settings(&self, settings: &Settings) -> Result<(), StoreError>;
+
+    /// Make everything written so far durable.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn flush(&self) -> Result<(), StoreError>;
+}

@@ -1,0 +1,209 @@
+//! [`SealedStore`]: the [`Store`] implementation that seals every record.
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::crypto::{Sealer, derive_subkey, record_aad};
+use super::keys::{self, Argon2Params, FORMAT_VERSION, Header, KeySource, ProtectionKind};
+use super::kv::{Kv, Table};
+use super::{MessageSlot, Store, StoreError, ThreadSlot, Unreadable};
+use crate::domain::{DeviceId, Message, Settings, Thread, ThreadId};
+
+const HEADER_KEY: &[u8] = b"header";
+const SETTINGS_KEY: &[u8] = b"settings";
+
+/// A profile whose records are all sealed with a sub-key of its data key.
+pub struct SealedStore {
+    kv: Arc<dyn Kv>,
+    header: Header,
+    records: Sealer,
+    /// Serialises position allocation in [`Store::append_message`].
+    append: Mutex<()>,
+}
+
+impl std::fmt::Debug for SealedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedStore").field("protection", &self.header.protection.kind()).finish_non_exhaustive()
+    }
+}
+
+/// One step of the migration hook: brings a store from `from` to `from + 1`.
+type Migration = fn(&SealedStore) -> Result<(), StoreError>;
+
+/// Steps from each old format to the next. Format 1 is the first; a step is
+/// added here (never edited) when the layout changes.
+const MIGRATIONS: &[(u32, Migration)] = &[];
+
+fn message_key(thread: ThreadId, index: u64) -> [u8; 24] {
+    let mut key = [0u8; 24];
+    key[..16].copy_from_slice(thread.as_bytes());
+    key[16..].copy_from_slice(&index.to_be_bytes());
+    key
+}
+
+impl SealedStore {
+    /// The header of the profile in `kv`, if one was created.
+    ///
+    /// # Errors
+    /// Engine failure or a header that does not parse.
+    pub fn read_header(kv: &dyn Kv) -> Result<Option<Header>, StoreError> {
+        let Some(bytes) = kv.get(Table::Meta, HEADER_KEY)? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| StoreError::CorruptHeader(e.to_string()))
+    }
+
+    /// Create a new profile in an empty `kv`, protected by `source`.
+    ///
+    /// # Errors
+    /// [`StoreError::AlreadyExists`] if `kv` has a header; key source failures.
+    pub fn create(kv: Arc<dyn Kv>, source: &KeySource, params: Argon2Params) -> Result<Self, StoreError> {
+        if Self::read_header(kv.as_ref())?.is_some() {
+            return Err(StoreError::AlreadyExists);
+        }
+        let (header, dek) = keys::new_header(source, params, crate::domain::wall_millis())?;
+        let bytes = serde_json::to_vec(&header).map_err(|e| StoreError::CorruptHeader(e.to_string()))?;
+        kv.insert(Table::Meta, HEADER_KEY, &bytes)?;
+        kv.flush()?;
+        let records = Sealer::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/records/v1"));
+        Ok(Self { kv, header, records, append: Mutex::new(()) })
+    }
+
+    /// Open an existing profile with the key from `source`. A wrong key is
+    /// rejected before anything is written.
+    ///
+    /// # Errors
+    /// [`StoreError::WrongKey`], [`StoreError::NewerFormat`], source failures.
+    pub fn unlock(kv: Arc<dyn Kv>, source: &KeySource) -> Result<Self, StoreError> {
+        let Some(header) = Self::read_header(kv.as_ref())? else {
+            return Err(StoreError::CorruptHeader("no profile has been created here".to_owned()));
+        };
+        if header.format_version > FORMAT_VERSION {
+            return Err(StoreError::NewerFormat(header.format_version));
+        }
+        let dek = keys::unwrap_dek(&header, source)?;
+        let records = Sealer::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/records/v1"));
+        let mut store = Self { kv, header, records, append: Mutex::new(()) };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    /// The migration hook: run every step from the stored format up to
+    /// [`FORMAT_VERSION`], recording progress in the header after each.
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        while self.header.format_version < FORMAT_VERSION {
+            let from = self.header.format_version;
+            let Some((_, step)) = MIGRATIONS.iter().find(|(v, _)| *v == from) else {
+                return Err(StoreError::CorruptHeader(format!("no migration from format {from}")));
+            };
+            step(self)?;
+            self.header.format_version = from + 1;
+            let bytes = serde_json::to_vec(&self.header).map_err(|e| StoreError::CorruptHeader(e.to_string()))?;
+            self.kv.insert(Table::Meta, HEADER_KEY, &bytes)?;
+            self.kv.flush()?;
+            tracing::info!(from, to = from + 1, "store migrated");
+        }
+        Ok(())
+    }
+
+    /// The profile header (plain data only).
+    #[must_use]
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn put<T: Serialize>(&self, table: Table, key: &[u8], value: &T) -> Result<(), StoreError> {
+        let plain = zeroize::Zeroizing::new(
+            serde_json::to_vec(value).map_err(|e| StoreError::CorruptHeader(format!("encode: {e}")))?,
+        );
+        let sealed = self.records.seal(&record_aad(table.name(), key), &plain).map_err(StoreError::Random)?;
+        self.kv.insert(table, key, &sealed)?;
+        Ok(())
+    }
+
+    fn open<T: DeserializeOwned>(&self, table: Table, key: &[u8], sealed: &[u8]) -> Result<T, Unreadable> {
+        let unreadable = |reason: String| Unreadable { table: table.name(), reason };
+        let plain = self.records.open(&record_aad(table.name(), key), sealed).map_err(|e| unreadable(e.to_string()))?;
+        serde_json::from_slice(&plain).map_err(|e| unreadable(format!("opened but not a valid record: {e}")))
+    }
+}
+
+impl Store for SealedStore {
+    fn protection(&self) -> ProtectionKind {
+        self.header.protection.kind()
+    }
+
+    fn device_id(&self) -> DeviceId {
+        self.header.device_id
+    }
+
+    fn put_thread(&self, thread: &Thread) -> Result<(), StoreError> {
+        self.put(Table::Threads, thread.id.as_bytes(), thread)
+    }
+
+    fn thread(&self, id: ThreadId) -> Result<Option<Thread>, StoreError> {
+        let Some(bytes) = self.kv.get(Table::Threads, id.as_bytes())? else {
+            return Ok(None);
+        };
+        Ok(Some(self.open(Table::Threads, id.as_bytes(), &bytes)?))
+    }
+
+    fn threads(&self) -> Result<Vec<ThreadSlot>, StoreError> {
+        let entries = self.kv.scan_prefix(Table::Threads, &[])?;
+        Ok(entries
+            .into_iter()
+            .map(|(key, value)| {
+                let id = <[u8; 16]>::try_from(key.as_slice()).map_or_else(|_| ThreadId::from_bytes([0; 16]), ThreadId::from_bytes);
+                match self.open(Table::Threads, &key, &value) {
+                    Ok(thread) => ThreadSlot::Ok(thread),
+                    Err(reason) => ThreadSlot::Unreadable { id, reason },
+                }
+            })
+            .collect())
+    }
+
+    fn append_message(&self, message: &Message) -> Result<u64, StoreError> {
+        let _guard = self.append.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = self.message_count(message.thread_id)?;
+        self.put(Table::Messages, &message_key(message.thread_id, index), message)?;
+        Ok(index)
+    }
+
+    fn update_message(&self, thread: ThreadId, index: u64, message: &Message) -> Result<(), StoreError> {
+        self.put(Table::Messages, &message_key(thread, index), message)
+    }
+
+    fn message_count(&self, thread: ThreadId) -> Result<u64, StoreError> {
+        let last = self.kv.last_with_prefix(Table::Messages, thread.as_bytes())?;
+        Ok(last.and_then(|(key, _)| <[u8; 8]>::try_from(key.get(16..24)?).ok()).map_or(0, |b| u64::from_be_bytes(b) + 1))
+    }
+
+    fn messages(&self, thread: ThreadId, start: u64, len: usize) -> Result<Vec<MessageSlot>, StoreError> {
+        let end = start.saturating_add(len as u64);
+        let entries = self.kv.range(Table::Messages, &message_key(thread, start), &message_key(thread, end), len)?;
+        Ok(entries
+            .into_iter()
+            .map(|(key, value)| match self.open(Table::Messages, &key, &value) {
+                Ok(message) => MessageSlot::Ok(message),
+                Err(reason) => MessageSlot::Unreadable(reason),
+            })
+            .collect())
+    }
+
+    fn settings(&self) -> Result<Settings, StoreError> {
+        let Some(bytes) = self.kv.get(Table::Settings, SETTINGS_KEY)? else {
+            return Ok(Settings::default());
+        };
+        Ok(self.open(Table::Settings, SETTINGS_KEY, &bytes)?)
+    }
+
+    fn put_settings(&self, settings: &Settings) -> Result<(), StoreError> {
+        self.put(Table::Settings, SETTINGS_KEY, settings)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(self.kv.flush()?)
+    }
+}

@@ -1,0 +1,92 @@
+//! The native storage engine: sled 0.34 with a bounded page cache.
+
+use std::path::Path;
+
+use super::kv::{Entry, Kv, KvError, Table};
+
+/// Page-cache budget. sled counts on-disk bytes; this keeps a large history
+/// from growing the process.
+pub const CACHE_CAPACITY_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A sled database with one tree per [`Table`].
+pub struct SledKv {
+    db: sled::Db,
+    trees: [sled::Tree; 4],
+}
+
+impl std::fmt::Debug for SledKv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledKv").finish_non_exhaustive()
+    }
+}
+
+fn io(e: &sled::Error) -> KvError {
+    KvError::Io(e.to_string())
+}
+
+impl SledKv {
+    /// Open (or create) the database in folder `dir`.
+    ///
+    /// # Errors
+    /// [`KvError::Locked`] when another process has it open, [`KvError::Io`]
+    /// for anything else.
+    pub fn open(dir: &Path) -> Result<Self, KvError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(CACHE_CAPACITY_BYTES)
+            .mode(sled::Mode::LowSpace)
+            .open()
+            .map_err(|e| match &e {
+                // sled takes an exclusive file lock; a second process gets WouldBlock.
+                sled::Error::Io(io_err)
+                    if io_err.kind() == std::io::ErrorKind::WouldBlock
+                        || io_err.to_string().contains("could not acquire lock") =>
+                {
+                    KvError::Locked
+                }
+                _ => io(&e),
+            })?;
+        let tree = |t: Table| db.open_tree(t.name()).map_err(|e| io(&e));
+        let trees = [tree(Table::ALL[0])?, tree(Table::ALL[1])?, tree(Table::ALL[2])?, tree(Table::ALL[3])?];
+        Ok(Self { db, trees })
+    }
+
+    fn tree(&self, table: Table) -> &sled::Tree {
+        match table {
+            Table::Meta => &self.trees[0],
+            Table::Threads => &self.trees[1],
+            Table::Messages => &self.trees[2],
+            Table::Settings => &self.trees[3],
+        }
+    }
+}
+
+fn entry(r: sled::Result<(sled::IVec, sled::IVec)>) -> Result<Entry, KvError> {
+    r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(|e| io(&e))
+}
+
+impl Kv for SledKv {
+    fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
+        self.tree(table).get(key).map(|v| v.map(|v| v.to_vec())).map_err(|e| io(&e))
+    }
+
+    fn insert(&self, table: Table, key: &[u8], value: &[u8]) -> Result<(), KvError> {
+        self.tree(table).insert(key, value).map(|_| ()).map_err(|e| io(&e))
+    }
+
+    fn range(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError> {
+        self.tree(table).range(start..end).take(limit).map(entry).collect()
+    }
+
+    fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Vec<Entry>, KvError> {
+        self.tree(table).scan_prefix(prefix).map(entry).collect()
+    }
+
+    fn last_with_prefix(&self, table: Table, prefix: &[u8]) -> Result<Option<Entry>, KvError> {
+        self.tree(table).scan_prefix(prefix).next_back().map(entry).transpose()
+    }
+
+    fn flush(&self) -> Result<(), KvError> {
+        self.db.flush().map(|_| ()).map_err(|e| io(&e))
+    }
+}

@@ -1,0 +1,400 @@
+//! [`PakApp`]: the `eframe::App`. `logic` drains backend events into the view
+//! model and saves drafts; `ui` draws and turns clicks and keys into
+//! [`Command`]s. Neither ever waits on the backend.
+
+use std::time::Duration;
+
+use egui::{Key, Modifiers, RichText, Ui};
+
+use crate::backend::{BackendHandle, Command, Event, ProtectionKind};
+use crate::domain::{Message, MessageId, MessageStatus, Role, Stamp, ThreadId, ThemePreference, wall_millis};
+
+use super::chat_view::chat_view_ui;
+use super::composer::{Composer, ComposerOutput, composer_ui};
+use super::lock_screen::{LockForm, lock_screen_ui};
+use super::sidebar::sidebar_ui;
+use super::view_model::{OpenThread, PAGE, Phase, ViewModel};
+
+/// Quiet time after the last keystroke before a draft is saved.
+pub const DRAFT_DELAY: Duration = Duration::from_millis(400);
+/// How long "Undo" stays offered after a delete.
+pub const UNDO_WINDOW: Duration = Duration::from_secs(10);
+
+/// Something the user did in a part of the UI, applied by the app.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Start a new thread.
+    NewThread,
+    /// Show a thread.
+    OpenThread(ThreadId),
+    /// Edit a thread's title in place.
+    StartRename(ThreadId),
+    /// Pin or unpin.
+    SetPinned(ThreadId, bool),
+    /// Delete (with undo).
+    Delete(ThreadId),
+}
+
+/// The Pak.Chat application.
+pub struct PakApp {
+    backend: BackendHandle,
+    vm: ViewModel,
+    composer: Composer,
+    lock_form: LockForm,
+    rename: Option<(ThreadId, String)>,
+    undo: Option<(ThreadId, String, web_time::Instant)>,
+    applied_theme: Option<(ThemePreference, u32)>,
+}
+
+impl PakApp {
+    /// A new app talking to `backend`.
+    #[must_use]
+    pub fn new(backend: BackendHandle) -> Self {
+        Self {
+            backend,
+            vm: ViewModel::default(),
+            composer: Composer { wants_focus: true, ..Composer::default() },
+            lock_form: LockForm::default(),
+            rename: None,
+            undo: None,
+            applied_theme: None,
+        }
+    }
+
+    /// What the UI currently knows (for tests and benchmarks).
+    #[must_use]
+    pub fn view_model(&self) -> &ViewModel {
+        &self.vm
+    }
+
+    /// The composer's current text.
+    #[must_use]
+    pub fn composer_text(&self) -> &str {
+        &self.composer.text
+    }
+
+    fn send(&mut self, command: Command) {
+        if matches!(command, Command::SetUp(_) | Command::Unlock(_)) {
+            self.vm.unlocking = true;
+            self.vm.unlock_error = None;
+        }
+        if !self.backend.send(command) {
+            self.vm.errors.push("The background worker stopped; please restart Pak.Chat.".to_owned());
+        }
+    }
+
+    /// Apply every waiting backend event. Cheap when there are none.
+    pub fn drain_events(&mut self) {
+        while let Some(event) = self.backend.try_recv() {
+            let unlocked = matches!(event, Event::Unlocked { .. });
+            self.vm.apply(event);
+            if unlocked {
+                self.composer.wants_focus = true;
+            }
+            if let Some((thread, text)) = self.vm.returned_text.take() {
+                if self.vm.open.as_ref().is_some_and(|o| o.id == thread) && self.composer.text.trim().is_empty() {
+                    self.composer.text = text;
+                } else if let Some(row) = self.vm.threads.get_mut(&thread) {
+                    row.draft = text;
+                }
+            }
+        }
+    }
+
+    fn apply_settings(&mut self, ctx: &egui::Context) {
+        let s = &self.vm.settings;
+        // Compare the scale in hundredths so an unchanged setting costs nothing.
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let key = (s.theme, (s.text_scale * 100.0).round() as u32);
+        if self.applied_theme != Some(key) {
+            ctx.set_theme(match s.theme {
+                ThemePreference::System => egui::ThemePreference::System,
+                ThemePreference::Light => egui::ThemePreference::Light,
+                ThemePreference::Dark => egui::ThemePreference::Dark,
+            });
+            if (0.5..=3.0).contains(&s.text_scale) {
+                ctx.set_zoom_factor(s.text_scale);
+            }
+            self.applied_theme = Some(key);
+        }
+    }
+
+    /// Save the composer text as the open thread's draft if it changed.
+    pub fn save_draft_now(&mut self) {
+        if self.composer.dirty_since.take().is_none() {
+            return;
+        }
+        let text = self.composer.text.clone();
+        let thread = match self.vm.open.as_ref() {
+            Some(open) => open.id,
+            None if text.trim().is_empty() => return,
+            // Text typed before any thread exists gets a thread, so it is kept.
+            None => self.create_thread(),
+        };
+        if let Some(row) = self.vm.threads.get_mut(&thread) {
+            row.draft.clone_from(&text);
+        }
+        self.send(Command::SaveDraft { thread, text });
+    }
+
+    fn tick_drafts(&mut self, ctx: &egui::Context) {
+        if let Some(since) = self.composer.dirty_since {
+            let elapsed = since.elapsed();
+            if elapsed >= DRAFT_DELAY {
+                self.save_draft_now();
+            } else {
+                ctx.request_repaint_after(DRAFT_DELAY.saturating_sub(elapsed));
+            }
+        }
+        if let Some((_, _, at)) = &self.undo {
+            let elapsed = at.elapsed();
+            if elapsed >= UNDO_WINDOW {
+                self.undo = None;
+            } else {
+                ctx.request_repaint_after(UNDO_WINDOW.saturating_sub(elapsed));
+            }
+        }
+    }
+
+    fn create_thread(&mut self) -> ThreadId {
+        let id = ThreadId::new();
+        self.send(Command::CreateThread { id });
+        self.open_thread_with(id, String::new());
+        id
+    }
+
+    fn open_thread(&mut self, id: ThreadId) {
+        if self.vm.open.as_ref().is_some_and(|o| o.id == id) {
+            return;
+        }
+        self.save_draft_now();
+        let draft = self.vm.threads.get(&id).map(|t| t.draft.clone()).unwrap_or_default();
+        self.open_thread_with(id, draft);
+        self.send(Command::OpenThread { id, tail: usize::try_from(PAGE * 2).unwrap_or(100) });
+    }
+
+    fn open_thread_with(&mut self, id: ThreadId, draft: String) {
+        let mut open = OpenThread::new(id);
+        // A brand-new thread has nothing to load.
+        open.loaded = !self.vm.threads.contains_key(&id);
+        self.vm.open = Some(open);
+        self.composer.text = draft;
+        self.composer.dirty_since = None;
+        self.composer.wants_focus = true;
+        self.rename = None;
+    }
+
+    fn send_message(&mut self, text: String) {
+        let thread = match self.vm.open.as_ref() {
+            Some(open) => open.id,
+            None => self.create_thread(),
+        };
+        let id = MessageId::new();
+        // Shown at once as "sending"; the backend's MessageStored replaces it.
+        let pending = Message {
+            id,
+            thread_id: thread,
+            parent_id: None,
+            role: Role::User,
+            content: text.clone(),
+            model: None,
+            status: MessageStatus::Sending,
+            usage: None,
+            created_ms: wall_millis(),
+            stamp: Stamp { hlc: crate::domain::Hlc::default(), device: crate::domain::DeviceId::from_bytes([0; 16]) },
+        };
+        self.vm.add_pending(pending);
+        if let Some(row) = self.vm.threads.get_mut(&thread) {
+            row.draft.clear();
+        }
+        self.send(Command::SendMessage { thread, id, text });
+    }
+
+    fn apply_action(&mut self, action: Action) {
+        match action {
+            Action::NewThread => {
+                self.save_draft_now();
+                self.create_thread();
+            }
+            Action::OpenThread(id) => self.open_thread(id),
+            Action::StartRename(id) => {
+                let title = self.vm.threads.get(&id).map(|t| t.title.clone()).unwrap_or_default();
+                self.rename = Some((id, title));
+            }
+            Action::SetPinned(id, pinned) => self.send(Command::SetPinned { id, pinned }),
+            Action::Delete(id) => {
+                let title = self.vm.threads.get(&id).map(|t| t.title.clone()).unwrap_or_default();
+                if self.vm.open.as_ref().is_some_and(|o| o.id == id) {
+                    self.save_draft_now();
+                }
+                self.undo = Some((id, title, web_time::Instant::now()));
+                self.send(Command::DeleteThread { id });
+            }
+        }
+    }
+
+    fn notices_ui(&mut self, ui: &mut Ui) {
+        let mut dismiss = None;
+        for (i, error) in self.vm.errors.iter().enumerate() {
+            ui.horizontal(|ui| {
+                ui.colored_label(ui.visuals().error_fg_color, error);
+                if ui.small_button("Dismiss").clicked() {
+                    dismiss = Some(i);
+                }
+            });
+        }
+        if let Some(i) = dismiss {
+            self.vm.errors.remove(i);
+        }
+        let mut restore = None;
+        if let Some((id, title, _)) = &self.undo {
+            ui.horizontal(|ui| {
+                ui.label(format!("Deleted “{title}”."));
+                if ui.button("Undo").clicked() {
+                    restore = Some(*id);
+                }
+            });
+        }
+        if let Some(id) = restore {
+            self.undo = None;
+            self.send(Command::RestoreThread { id });
+        }
+    }
+
+    fn header_ui(&mut self, ui: &mut Ui, actions: &mut Vec<Action>) {
+        let Some(id) = self.vm.open.as_ref().map(|o| o.id) else { return };
+        let row = self.vm.threads.get(&id);
+        let title = row.map_or_else(|| crate::backend::DEFAULT_TITLE.to_owned(), |r| r.title.clone());
+        let pinned = row.is_some_and(|r| r.pinned);
+        ui.horizontal(|ui| {
+            if let Some((rename_id, text)) = self.rename.as_mut().filter(|(r, _)| *r == id) {
+                let label = ui.label("Title");
+                let response = ui.add(egui::TextEdit::singleline(text).desired_width(320.0)).labelled_by(label.id);
+                if !response.has_focus() && !response.lost_focus() {
+                    response.request_focus();
+                }
+                let enter = response.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+                let escape = ui.input(|i| i.key_pressed(Key::Escape));
+                if enter || ui.button("Save").clicked() {
+                    let (rid, title) = (*rename_id, text.clone());
+                    self.rename = None;
+                    self.send(Command::RenameThread { id: rid, title });
+                    self.composer.wants_focus = true;
+                } else if escape || ui.button("Cancel").clicked() {
+                    self.rename = None;
+                    self.composer.wants_focus = true;
+                }
+            } else {
+                ui.heading(&title);
+                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    if ui.button("Delete").on_hover_text("Delete this thread (you can undo)").clicked() {
+                        actions.push(Action::Delete(id));
+                    }
+                    if ui.button(if pinned { "Unpin" } else { "Pin" }).clicked() {
+                        actions.push(Action::SetPinned(id, !pinned));
+                    }
+                    if ui.button("Rename").on_hover_text("F2").clicked() {
+                        actions.push(Action::StartRename(id));
+                    }
+                });
+            }
+        });
+        ui.separator();
+    }
+
+    fn main_ui(&mut self, ui: &mut Ui) {
+        let mut actions = Vec::new();
+        if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::N)) {
+            actions.push(Action::NewThread);
+        }
+        if let Some(open) = &self.vm.open
+            && self.rename.is_none()
+            && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F2))
+        {
+            actions.push(Action::StartRename(open.id));
+        }
+        let protection = self.vm.protection;
+        egui::Panel::left("sidebar").resizable(true).default_size(260.0).min_size(180.0).show(ui, |ui| {
+            egui::Panel::bottom("protection").show(ui, |ui| {
+                if let Some(p) = protection {
+                    let short = match p {
+                        ProtectionKind::Keychain => "🔒 Encrypted · system keychain",
+                        ProtectionKind::Passphrase => "🔒 Encrypted · passphrase",
+                        ProtectionKind::KeyFile => "🔒 Encrypted · key file (weaker)",
+                    };
+                    ui.small(short).on_hover_text(p.describe());
+                }
+            });
+            sidebar_ui(ui, &mut self.vm, &mut actions);
+        });
+        let mut output = ComposerOutput::None;
+        egui::Panel::bottom("composer").show(ui, |ui| {
+            ui.add_space(6.0);
+            output = composer_ui(ui, &mut self.composer);
+            ui.add_space(6.0);
+        });
+        if !self.vm.errors.is_empty() || self.undo.is_some() {
+            egui::Panel::top("notices").show(ui, |ui| self.notices_ui(ui));
+        }
+        egui::CentralPanel::default().show(ui, |ui| {
+            self.header_ui(ui, &mut actions);
+            let mut commands = Vec::new();
+            match self.vm.open.as_mut() {
+                Some(open) => chat_view_ui(ui, open, &mut |c| commands.push(c)),
+                None => {
+                    ui.centered_and_justified(|ui| {
+                        ui.label(RichText::new("Start a new chat: type below and press Enter.").weak());
+                    });
+                }
+            }
+            for command in commands {
+                self.send(command);
+            }
+        });
+        if let ComposerOutput::Send(text) = output {
+            self.send_message(text);
+        }
+        for action in actions {
+            self.apply_action(action);
+        }
+    }
+
+    /// Everything `eframe::App::logic` does; callable from tests and benches.
+    pub fn logic_step(&mut self, ctx: &egui::Context) {
+        self.drain_events();
+        self.apply_settings(ctx);
+        self.tick_drafts(ctx);
+    }
+
+    /// Everything `eframe::App::ui` does; callable from tests and benches.
+    pub fn ui_step(&mut self, ui: &mut Ui) {
+        if self.vm.phase == Phase::Ready {
+            self.main_ui(ui);
+        } else {
+            let mut commands = Vec::new();
+            egui::CentralPanel::default().show(ui, |ui| {
+                lock_screen_ui(ui, &self.vm, &mut self.lock_form, &mut |c| commands.push(c));
+            });
+            for command in commands {
+                self.send(command);
+            }
+        }
+    }
+}
+
+impl eframe::App for PakApp {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.logic_step(ctx);
+    }
+
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.ui_step(ui);
+    }
+
+    fn on_exit(&mut self) {
+        // Unsaved composer text goes to the backend before the channel closes;
+        // the backend flushes it before it stops.
+        self.save_draft_now();
+        self.send(Command::Shutdown);
+    }
+}

@@ -1,0 +1,249 @@
+//! The chat view: a virtualized list of the open thread's messages. Only rows
+//! that intersect the viewport are laid out and drawn; pages of messages are
+//! requested around the viewport and dropped when far away.
+
+use std::sync::Arc;
+
+use egui::text::LayoutJob;
+use egui::{FontSelection, Galley, Key, Modifiers, Rect, Sense, TextStyle, Ui, Vec2, pos2, vec2};
+
+use crate::backend::Command;
+use crate::domain::{Message, MessageStatus, Role};
+
+use super::view_model::{LoadedRow, OpenThread, PAGE, RowContent};
+
+/// Height assumed for a row that is not loaded yet.
+pub const ESTIMATED_ROW_HEIGHT: f32 = 64.0;
+const PAD: Vec2 = vec2(12.0, 8.0);
+const GAP: f32 = 6.0;
+const HEADER_GAP: f32 = 2.0;
+const SCROLLBAR_WIDTH: f32 = 10.0;
+
+/// The two galleys of a row and its full height.
+struct RowLayout {
+    header: Arc<Galley>,
+    body: Arc<Galley>,
+    height: f32,
+    is_user: bool,
+}
+
+fn header_text(message: &Message) -> String {
+    let who = match message.role {
+        Role::User => "You",
+        Role::Assistant => message.model.as_deref().unwrap_or("Assistant"),
+        Role::System => "System",
+    };
+    let status = match message.status {
+        MessageStatus::Done => "",
+        MessageStatus::Sending => " · sending…",
+        MessageStatus::Streaming => " · writing…",
+        MessageStatus::Failed => " · failed",
+        MessageStatus::Interrupted => " · interrupted",
+        MessageStatus::Cancelled => " · stopped",
+    };
+    format!("{who}{status}")
+}
+
+fn layout_row(ui: &Ui, content: &RowContent, width: f32) -> RowLayout {
+    let style = ui.style();
+    let visuals = &style.visuals;
+    let wrap = (width - 2.0 * PAD.x).max(20.0);
+    let (header, body, color, is_user) = match content {
+        RowContent::Message(m) => (header_text(m), m.content.as_str(), visuals.text_color(), m.role == Role::User),
+        RowContent::Unreadable(reason) => ("Unreadable message".to_owned(), reason.as_str(), visuals.warn_fg_color, false),
+    };
+    let small = FontSelection::Style(TextStyle::Small).resolve(style);
+    let body_font = FontSelection::Style(TextStyle::Body).resolve(style);
+    let header = ui.painter().layout_job(LayoutJob::simple(header, small, visuals.weak_text_color(), wrap));
+    let body = ui.painter().layout_job(LayoutJob::simple(body.to_owned(), body_font, color, wrap));
+    let height = PAD.y * 2.0 + header.size().y + HEADER_GAP + body.size().y + GAP;
+    RowLayout { header, body, height, is_user }
+}
+
+/// Height of row `i`, measuring (and caching) loaded rows at `width`.
+fn row_height(ui: &Ui, open: &mut OpenThread, i: u64, width: f32) -> f32 {
+    if i >= open.count {
+        let Some(m) = usize::try_from(i - open.count).ok().and_then(|p| open.pending.get(p)) else {
+            return ESTIMATED_ROW_HEIGHT;
+        };
+        return layout_row(ui, &RowContent::Message(m.clone()), width).height;
+    }
+    let Some(row) = open.rows.get_mut(&i) else {
+        return ESTIMATED_ROW_HEIGHT;
+    };
+    if let Some((w, h)) = row.measured
+        && w == width
+    {
+        return h;
+    }
+    let h = layout_row(ui, &row.content, width).height;
+    row.measured = Some((width, h));
+    h
+}
+
+/// Draw the chat view of `open` into the remaining space of `ui`.
+pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Command)) {
+    let viewport = ui.available_rect_before_wrap();
+    let response = ui.allocate_rect(viewport, Sense::hover());
+    if !open.loaded {
+        ui.put(viewport, egui::Spinner::new());
+        return;
+    }
+    let total = open.total();
+    if total == 0 {
+        ui.put(viewport, egui::Label::new("No messages yet. Write the first one below."));
+        return;
+    }
+    let width = viewport.width() - SCROLLBAR_WIDTH;
+    let viewport_h = viewport.height();
+
+    // Input: wheel / touchpad over the list, PageUp/PageDown, Alt+Home/End.
+    let mut dy = 0.0;
+    if response.contains_pointer() {
+        dy += ui.input(|i| i.smooth_scroll_delta.y);
+    }
+    ui.input_mut(|i| {
+        if i.consume_key(Modifiers::NONE, Key::PageUp) {
+            dy += viewport_h * 0.9;
+        }
+        if i.consume_key(Modifiers::NONE, Key::PageDown) {
+            dy -= viewport_h * 0.9;
+        }
+    });
+    let jump_top = ui.input_mut(|i| i.consume_key(Modifiers::ALT, Key::Home));
+    let jump_end = ui.input_mut(|i| i.consume_key(Modifiers::ALT, Key::End));
+
+    let mut list = open.list.clone();
+    {
+        let mut height = |i: u64| row_height(ui, open, i, width);
+        if jump_top {
+            list.jump_to_fraction(0.0, total, viewport_h, &mut height);
+        }
+        if jump_end {
+            list.follow_bottom = true;
+        }
+        list.scroll_by(dy, total, viewport_h, &mut height);
+        list.settle(total, viewport_h, &mut height);
+    }
+
+    // Draw from the anchor down until the viewport is full.
+    let clip = ui.clip_rect().intersect(viewport);
+    let mut y = viewport.top() - list.offset;
+    let mut i = list.anchor;
+    let mut heights_changed = false;
+    while i < total && y < viewport.bottom() {
+        let content = if i < open.count {
+            open.rows.get(&i).map(|r| r.content.clone())
+        } else {
+            usize::try_from(i - open.count).ok().and_then(|p| open.pending.get(p)).map(|m| RowContent::Message(m.clone()))
+        };
+        let h = match content {
+            Some(content) => {
+                let layout = layout_row(ui, &content, width);
+                let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, layout.height));
+                draw_row(ui, clip, rect, &layout, i);
+                if let Some(LoadedRow { measured, .. }) = open.rows.get_mut(&i) {
+                    if measured.is_some_and(|(w, h)| w == width && (h - layout.height).abs() > 0.5) {
+                        heights_changed = true;
+                    }
+                    *measured = Some((width, layout.height));
+                }
+                layout.height
+            }
+            None => {
+                let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, ESTIMATED_ROW_HEIGHT));
+                ui.painter().with_clip_rect(clip).text(
+                    rect.left_center() + vec2(PAD.x, 0.0),
+                    egui::Align2::LEFT_CENTER,
+                    "Loading…",
+                    FontSelection::Style(TextStyle::Small).resolve(ui.style()),
+                    ui.visuals().weak_text_color(),
+                );
+                ESTIMATED_ROW_HEIGHT
+            }
+        };
+        y += h;
+        i += 1;
+    }
+    let last_visible = i.saturating_sub(1);
+    if heights_changed {
+        ui.ctx().request_repaint();
+    }
+
+    scrollbar_ui(ui, viewport, open, &mut list, total, width);
+    open.list = list;
+    request_pages(open, open.list.anchor, last_visible, send);
+}
+
+fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowLayout, index: u64) {
+    let painter = ui.painter().with_clip_rect(clip);
+    let inner = rect.shrink2(vec2(4.0, 0.0));
+    let bubble = Rect::from_min_max(inner.min, pos2(inner.max.x, inner.max.y - GAP));
+    if layout.is_user {
+        painter.rect_filled(bubble, 8.0, ui.visuals().faint_bg_color);
+    } else {
+        painter.rect_stroke(bubble, 8.0, (1.0, ui.visuals().widgets.noninteractive.bg_stroke.color), egui::StrokeKind::Inside);
+    }
+    let header_pos = rect.min + PAD;
+    let body_pos = header_pos + vec2(0.0, layout.header.size().y + HEADER_GAP);
+    let mut row_ui = ui.new_child(
+        egui::UiBuilder::new()
+            .max_rect(rect)
+            .id_salt(("chat_row", index))
+            .layout(egui::Layout::top_down(egui::Align::Min)),
+    );
+    row_ui.set_clip_rect(clip);
+    row_ui.put(Rect::from_min_size(header_pos, layout.header.size()), egui::Label::new(layout.header.clone()));
+    row_ui.put(
+        Rect::from_min_size(body_pos, layout.body.size()),
+        egui::Label::new(layout.body.clone()).selectable(true),
+    );
+}
+
+fn scrollbar_ui(ui: &mut Ui, viewport: Rect, open: &mut OpenThread, list: &mut super::chat_list::ListState, total: u64, width: f32) {
+    let track = Rect::from_min_max(pos2(viewport.right() - SCROLLBAR_WIDTH, viewport.top()), viewport.max);
+    let response = ui.interact(track, ui.scope_id().with("chat_scrollbar"), Sense::click_and_drag());
+    let anchor_h = row_height(ui, open, list.anchor, width);
+    let top_fraction = if list.follow_bottom { 1.0 } else { list.fraction(total, anchor_h) };
+    #[expect(clippy::cast_precision_loss)]
+    let thumb_h = (viewport.height() * (viewport.height() / (total as f32 * ESTIMATED_ROW_HEIGHT)).min(1.0)).max(24.0);
+    let thumb_top = track.top() + (track.height() - thumb_h) * top_fraction;
+    let thumb = Rect::from_min_size(pos2(track.left() + 2.0, thumb_top), vec2(SCROLLBAR_WIDTH - 4.0, thumb_h));
+    let color = if response.hovered() || response.dragged() {
+        ui.visuals().widgets.hovered.bg_fill
+    } else {
+        ui.visuals().widgets.inactive.bg_fill
+    };
+    ui.painter().rect_filled(thumb, 3.0, color);
+    if let Some(pos) = response.interact_pointer_pos().filter(|_| response.dragged() || response.clicked()) {
+        let fraction = ((pos.y - track.top() - thumb_h / 2.0) / (track.height() - thumb_h).max(1.0)).clamp(0.0, 1.0);
+        let viewport_h = viewport.height();
+        let mut height = |i: u64| row_height(ui, open, i, width);
+        if fraction >= 0.999 {
+            list.follow_bottom = true;
+            list.settle(total, viewport_h, &mut height);
+        } else {
+            list.jump_to_fraction(fraction, total, viewport_h, &mut height);
+        }
+    }
+    response.widget_info(|| egui::WidgetInfo::labeled(egui::Role::ScrollBar, true, "Conversation scroll bar"));
+}
+
+/// Ask for the pages around `[first, last]` that are neither loaded nor
+/// requested, and drop rows far from them.
+fn request_pages(open: &mut OpenThread, first: u64, last: u64, send: &mut dyn FnMut(Command)) {
+    if open.count == 0 {
+        return;
+    }
+    let last = last.min(open.count - 1);
+    let first_page = (first / PAGE).saturating_sub(1);
+    let last_page = (last / PAGE + 1).min((open.count - 1) / PAGE);
+    for page in first_page..=last_page {
+        if !open.page_loaded(page) && open.requested.insert(page) {
+            send(Command::LoadMessages { thread: open.id, start: page * PAGE, len: usize::try_from(PAGE).unwrap_or(50) });
+        }
+    }
+    if open.rows.len() as u64 > (2 * super::view_model::KEEP_PAGES + 4) * PAGE {
+        open.evict_far_rows(first, last);
+    }
+}

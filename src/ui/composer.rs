@@ -1,0 +1,64 @@
+//! The composer: multi-line input, Enter sends, Shift+Enter starts a new line.
+//! Its text is the open thread's draft, saved (debounced) as the user types.
+
+use egui::{Key, Modifiers, Ui};
+
+/// Accessible name of the message input.
+pub const COMPOSER_LABEL: &str = "Message";
+
+/// The composer's state, owned by the app between frames.
+#[derive(Debug, Default)]
+pub struct Composer {
+    /// What the user has typed.
+    pub text: String,
+    /// When the text last changed and has not been saved yet.
+    pub dirty_since: Option<web_time::Instant>,
+    /// Move keyboard focus here on the next frame.
+    pub wants_focus: bool,
+}
+
+/// What the composer asks for this frame.
+#[derive(Debug, PartialEq, Eq)]
+pub enum ComposerOutput {
+    /// Nothing.
+    None,
+    /// Send this text.
+    Send(String),
+}
+
+/// Draw the composer at the bottom of the chat.
+pub fn composer_ui(ui: &mut Ui, composer: &mut Composer) -> ComposerOutput {
+    let id = ui.make_persistent_id("composer");
+    // Enter (without Shift) sends: take it before the text edit sees it.
+    let focused = ui.memory(|m| m.has_focus(id));
+    let enter = focused && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter));
+    let mut send = enter;
+    ui.horizontal(|ui| {
+        let label = ui.label(COMPOSER_LABEL);
+        let send_width = 70.0;
+        let edit = egui::TextEdit::multiline(&mut composer.text)
+            .id(id)
+            .hint_text("Write a message… (Enter sends, Shift+Enter adds a line)")
+            .desired_rows(2)
+            .desired_width(ui.available_width() - send_width - 8.0)
+            .lock_focus(true);
+        let response = ui.add(edit).labelled_by(label.id);
+        if response.changed() {
+            composer.dirty_since = Some(web_time::Instant::now());
+        }
+        if composer.wants_focus {
+            response.request_focus();
+            composer.wants_focus = false;
+        }
+        if ui.add_sized([send_width, 36.0], egui::Button::new("Send")).clicked() {
+            send = true;
+        }
+    });
+    if send && !composer.text.trim().is_empty() {
+        let text = std::mem::take(&mut composer.text);
+        composer.dirty_since = None;
+        composer.wants_focus = true;
+        return ComposerOutput::Send(text);
+    }
+    ComposerOutput::None
+}

@@ -1,0 +1,198 @@
+//! Start-up screens: first run (how to protect the profile), unlock, and the
+//! "cannot open" screen. They explain where data lives and how it is kept.
+
+use std::path::PathBuf;
+
+use egui::{RichText, Ui};
+use zeroize::Zeroizing;
+
+use crate::backend::{Command, KeySource, ProtectionKind};
+
+use super::view_model::{Phase, ViewModel};
+
+/// Which protection the first-run screen has selected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Choice {
+    /// OS keychain.
+    Keychain,
+    /// Passphrase.
+    Passphrase,
+    /// Key file.
+    KeyFile,
+}
+
+/// Form state of the start-up screens.
+#[derive(Debug)]
+pub struct LockForm {
+    /// Selected protection on first run.
+    pub choice: Option<Choice>,
+    /// Passphrase field (wiped on drop).
+    pub passphrase: Zeroizing<String>,
+    /// Confirmation field.
+    pub confirm: Zeroizing<String>,
+    /// Key file path field.
+    pub key_file: String,
+}
+
+impl Default for LockForm {
+    fn default() -> Self {
+        Self { choice: None, passphrase: Zeroizing::new(String::new()), confirm: Zeroizing::new(String::new()), key_file: String::new() }
+    }
+}
+
+fn where_text(data_dir: Option<&PathBuf>) -> String {
+    match data_dir {
+        Some(dir) => format!("Your threads are stored on this computer, encrypted, in {}.", dir.display()),
+        None => "This session keeps your threads in memory only: they are gone when you close it.".to_owned(),
+    }
+}
+
+/// Draw the screen for the current start-up phase.
+pub fn lock_screen_ui(ui: &mut Ui, vm: &ViewModel, form: &mut LockForm, send: &mut dyn FnMut(Command)) {
+    ui.vertical_centered(|ui| {
+        ui.set_max_width(520.0);
+        ui.add_space(40.0);
+        ui.heading(RichText::new("Pak.Chat").size(28.0));
+        ui.add_space(12.0);
+        match &vm.phase {
+            Phase::Starting | Phase::Ready => {
+                ui.spinner();
+                ui.label("Opening your profile…");
+            }
+            Phase::Failed { message } => {
+                ui.label(RichText::new("Pak.Chat cannot open this profile").strong());
+                ui.label(message);
+                ui.label("Close the other window, or start Pak.Chat with another --profile.");
+            }
+            Phase::Setup { data_dir, keychain_available } => setup_ui(ui, vm, data_dir.as_ref(), *keychain_available, form, send),
+            Phase::Unlock { protection, problem } => unlock_ui(ui, vm, *protection, problem.as_deref(), form, send),
+        }
+        if let Some(error) = &vm.unlock_error {
+            ui.add_space(8.0);
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
+    });
+}
+
+fn setup_ui(
+    ui: &mut Ui,
+    vm: &ViewModel,
+    data_dir: Option<&PathBuf>,
+    keychain: bool,
+    form: &mut LockForm,
+    send: &mut dyn FnMut(Command),
+) {
+    ui.label(RichText::new("Welcome! Let's set up your private chat history.").strong());
+    ui.label(where_text(data_dir));
+    ui.label("Everything you write is encrypted (AES-256-GCM) before it touches the disk. Choose what protects the key:");
+    ui.add_space(8.0);
+    if form.choice.is_none() {
+        form.choice = Some(if keychain { Choice::Keychain } else { Choice::Passphrase });
+    }
+    if form.key_file.is_empty() {
+        form.key_file = data_dir.map(|d| d.join("pakchat.key").display().to_string()).unwrap_or_default();
+    }
+    ui.add_enabled_ui(keychain, |ui| {
+        ui.radio_value(&mut form.choice, Some(Choice::Keychain), "System keychain (recommended, no prompt)");
+    });
+    if !keychain {
+        ui.weak("No system keychain answered on this computer.");
+    }
+    ui.radio_value(&mut form.choice, Some(Choice::Passphrase), "Passphrase (asked at every start)");
+    ui.radio_value(&mut form.choice, Some(Choice::KeyFile), "Key file (weaker: anyone who can read the file can read your chats)");
+    ui.add_space(8.0);
+    let mut submit = false;
+    match form.choice {
+        Some(Choice::Passphrase) => {
+            submit |= passphrase_field(ui, "Passphrase", &mut form.passphrase);
+            submit |= passphrase_field(ui, "Repeat passphrase", &mut form.confirm);
+            ui.weak("If you forget it, your chats cannot be recovered.");
+        }
+        Some(Choice::KeyFile) => {
+            ui.horizontal(|ui| {
+                let label = ui.label("Key file");
+                ui.text_edit_singleline(&mut form.key_file).labelled_by(label.id);
+            });
+        }
+        Some(Choice::Keychain) | None => {}
+    }
+    ui.add_space(8.0);
+    let busy = vm.unlocking;
+    if busy {
+        ui.spinner();
+    }
+    submit |= ui.add_enabled(!busy, egui::Button::new("Create profile")).clicked();
+    if submit && !busy {
+        let source = match form.choice {
+            Some(Choice::Keychain) => Some(KeySource::Keychain),
+            Some(Choice::Passphrase) if form.passphrase.is_empty() => None,
+            Some(Choice::Passphrase) if *form.passphrase != *form.confirm => None,
+            Some(Choice::Passphrase) => Some(KeySource::Passphrase(form.passphrase.clone())),
+            Some(Choice::KeyFile) if !form.key_file.trim().is_empty() => Some(KeySource::KeyFile(PathBuf::from(form.key_file.trim()))),
+            Some(Choice::KeyFile) | None => None,
+        };
+        match source {
+            Some(source) => send(Command::SetUp(source)),
+            None => send_form_error(send),
+        }
+    }
+    if matches!(form.choice, Some(Choice::Passphrase)) && !form.confirm.is_empty() && *form.passphrase != *form.confirm {
+        ui.colored_label(ui.visuals().warn_fg_color, "The two passphrases differ.");
+    }
+}
+
+/// The form is incomplete: nothing to send. (Kept as a function so the
+/// screen stays the single place that decides what a complete form is.)
+fn send_form_error(_send: &mut dyn FnMut(Command)) {}
+
+fn passphrase_field(ui: &mut Ui, label: &str, value: &mut Zeroizing<String>) -> bool {
+    ui.horizontal(|ui| {
+        let l = ui.label(label);
+        let response = ui.add(egui::TextEdit::singleline(&mut **value).password(true)).labelled_by(l.id);
+        response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
+    })
+    .inner
+}
+
+fn unlock_ui(
+    ui: &mut Ui,
+    vm: &ViewModel,
+    protection: ProtectionKind,
+    problem: Option<&str>,
+    form: &mut LockForm,
+    send: &mut dyn FnMut(Command),
+) {
+    ui.label(where_text(vm.data_dir.as_ref()));
+    ui.label(protection.describe());
+    if let Some(problem) = problem {
+        ui.colored_label(ui.visuals().warn_fg_color, problem);
+    }
+    ui.add_space(8.0);
+    let busy = vm.unlocking;
+    match protection {
+        ProtectionKind::Passphrase => {
+            let enter = passphrase_field(ui, "Passphrase", &mut form.passphrase);
+            if (ui.add_enabled(!busy, egui::Button::new("Unlock")).clicked() || enter) && !form.passphrase.is_empty() {
+                send(Command::Unlock(KeySource::Passphrase(form.passphrase.clone())));
+                form.passphrase = Zeroizing::new(String::new());
+            }
+        }
+        ProtectionKind::KeyFile => {
+            ui.horizontal(|ui| {
+                let label = ui.label("Key file");
+                ui.text_edit_singleline(&mut form.key_file).labelled_by(label.id);
+            });
+            if ui.add_enabled(!busy, egui::Button::new("Unlock")).clicked() && !form.key_file.trim().is_empty() {
+                send(Command::Unlock(KeySource::KeyFile(PathBuf::from(form.key_file.trim()))));
+            }
+        }
+        ProtectionKind::Keychain => {
+            if ui.add_enabled(!busy, egui::Button::new("Try the keychain again")).clicked() {
+                send(Command::Unlock(KeySource::Keychain));
+            }
+        }
+    }
+    if busy {
+        ui.spinner();
+    }
+}

@@ -1,0 +1,17 @@
+//! Everything drawn with egui: the [`PakApp`], its view model, the sidebar,
+//! the virtualized chat view, the composer and the start-up screens.
+//!
+//! Nothing here touches disk, network or crypto; it sends
+//! [`crate::backend::Command`]s and applies [`crate::backend::Event`]s.
+
+mod app;
+pub mod chat_list;
+mod chat_view;
+mod composer;
+mod lock_screen;
+mod sidebar;
+pub mod thread_groups;
+pub mod view_model;
+
+pub use app::{Action, DRAFT_DELAY, PakApp};
+pub use composer::COMPOSER_LABEL;

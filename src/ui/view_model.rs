@@ -1,0 +1,343 @@
+//! The UI's picture of the world, built only from backend [`Event`]s (and
+//! optimistic rows the UI adds itself). Drawing reads it; nothing here does
+//! I/O.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+
+use crate::backend::{Event, MessageSlot, ProtectionKind, ThreadSummary};
+use crate::domain::{Message, MessageId, Settings, ThreadId};
+
+use super::chat_list::ListState;
+use super::thread_groups::{Group, group_of};
+
+/// Messages per page loaded from the store.
+pub const PAGE: u64 = 50;
+/// Pages kept on each side of the viewport; farther rows are dropped.
+pub const KEEP_PAGES: u64 = 3;
+
+/// Where the app is in its start-up.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Phase {
+    /// Waiting for the backend to open the store.
+    Starting,
+    /// First run: choose how to protect the profile.
+    Setup {
+        /// Where the data will live.
+        data_dir: Option<PathBuf>,
+        /// Whether the OS keychain answered.
+        keychain_available: bool,
+    },
+    /// The profile exists and needs its key.
+    Unlock {
+        /// How it is protected.
+        protection: ProtectionKind,
+        /// Why automatic unlocking failed.
+        problem: Option<String>,
+    },
+    /// The store cannot be used.
+    Failed {
+        /// Why.
+        message: String,
+    },
+    /// Open and working.
+    Ready,
+}
+
+/// One thread as the sidebar sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ThreadRow {
+    /// Id.
+    pub id: ThreadId,
+    /// Title, or a note that it cannot be read.
+    pub title: String,
+    /// Why the record cannot be read, if so.
+    pub unreadable: Option<String>,
+    /// Pinned to the top.
+    pub pinned: bool,
+    /// Last change, Unix ms.
+    pub updated_ms: u64,
+    /// Tombstoned (hidden; can be restored).
+    pub deleted: bool,
+    /// Saved composer text.
+    pub draft: String,
+}
+
+impl From<ThreadSummary> for ThreadRow {
+    fn from(summary: ThreadSummary) -> Self {
+        match summary {
+            ThreadSummary::Ok(t) => Self {
+                id: t.id,
+                title: t.title,
+                unreadable: None,
+                pinned: t.pinned,
+                updated_ms: t.updated_ms,
+                deleted: t.deleted,
+                draft: t.draft,
+            },
+            ThreadSummary::Unreadable { id, reason } => Self {
+                id,
+                title: "Unreadable thread".to_owned(),
+                unreadable: Some(reason.to_string()),
+                pinned: false,
+                updated_ms: 0,
+                deleted: false,
+                draft: String::new(),
+            },
+        }
+    }
+}
+
+/// A row of the chat view.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowContent {
+    /// A message.
+    Message(Message),
+    /// A message whose record cannot be opened.
+    Unreadable(String),
+}
+
+/// A loaded row and its measured height.
+#[derive(Clone, Debug)]
+pub struct LoadedRow {
+    /// What to draw.
+    pub content: RowContent,
+    /// `(width, height)` of its last layout.
+    pub measured: Option<(f32, f32)>,
+}
+
+/// The thread shown in the chat view. Holds only a window of rows around the
+/// viewport, so its memory does not grow with the thread.
+#[derive(Debug)]
+pub struct OpenThread {
+    /// Which thread.
+    pub id: ThreadId,
+    /// Stored messages in the thread.
+    pub count: u64,
+    /// Loaded rows by position.
+    pub rows: BTreeMap<u64, LoadedRow>,
+    /// Pages asked for and not yet here.
+    pub requested: HashSet<u64>,
+    /// Messages shown optimistically, not yet stored (after `count`).
+    pub pending: Vec<Message>,
+    /// Scroll position.
+    pub list: ListState,
+    /// Whether the backend has answered the open request.
+    pub loaded: bool,
+}
+
+impl OpenThread {
+    /// A thread being opened; rows arrive with [`Event::ThreadOpened`].
+    #[must_use]
+    pub fn new(id: ThreadId) -> Self {
+        Self {
+            id,
+            count: 0,
+            rows: BTreeMap::new(),
+            requested: HashSet::new(),
+            pending: Vec::new(),
+            list: ListState::default(),
+            loaded: false,
+        }
+    }
+
+    /// Rows in the list: stored plus pending.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.count + self.pending.len() as u64
+    }
+
+    fn insert_slots(&mut self, start: u64, slots: Vec<MessageSlot>) {
+        for (i, slot) in slots.into_iter().enumerate() {
+            let content = match slot {
+                MessageSlot::Ok(m) => RowContent::Message(m),
+                MessageSlot::Unreadable(reason) => RowContent::Unreadable(reason.to_string()),
+            };
+            self.rows.insert(start + i as u64, LoadedRow { content, measured: None });
+        }
+    }
+
+    /// Drop rows more than [`KEEP_PAGES`] pages from `[first, last]`.
+    pub fn evict_far_rows(&mut self, first: u64, last: u64) {
+        let low = (first / PAGE).saturating_sub(KEEP_PAGES) * PAGE;
+        let high = (last / PAGE + KEEP_PAGES + 1) * PAGE;
+        self.rows.retain(|&i, _| i >= low && i < high);
+    }
+
+    /// Whether every row of page `page` is loaded.
+    #[must_use]
+    pub fn page_loaded(&self, page: u64) -> bool {
+        let start = page * PAGE;
+        let end = ((page + 1) * PAGE).min(self.count);
+        start >= end || self.rows.range(start..end).count() as u64 == end - start
+    }
+}
+
+/// Everything the UI shows.
+#[derive(Debug)]
+pub struct ViewModel {
+    /// Start-up phase.
+    pub phase: Phase,
+    /// How the profile is protected, once open.
+    pub protection: Option<ProtectionKind>,
+    /// Where the profile lives, once known.
+    pub data_dir: Option<PathBuf>,
+    /// Every known thread.
+    pub threads: HashMap<ThreadId, ThreadRow>,
+    /// The thread in the chat view.
+    pub open: Option<OpenThread>,
+    /// User settings.
+    pub settings: Settings,
+    /// Errors to show until dismissed.
+    pub errors: Vec<String>,
+    /// The last setup/unlock failure.
+    pub unlock_error: Option<String>,
+    /// A setup or unlock request is in flight.
+    pub unlocking: bool,
+    /// Text that came back from a failed send, for the composer.
+    pub returned_text: Option<(ThreadId, String)>,
+    /// Bumped whenever the thread list changes, to rebuild the sidebar.
+    pub threads_version: u64,
+    sidebar_cache: Option<(u64, i64, Vec<SidebarItem>)>,
+}
+
+/// One line of the sidebar list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SidebarItem {
+    /// A group heading.
+    Heading(Group),
+    /// A thread.
+    Thread(ThreadId),
+}
+
+impl Default for ViewModel {
+    fn default() -> Self {
+        Self {
+            phase: Phase::Starting,
+            protection: None,
+            data_dir: None,
+            threads: HashMap::new(),
+            open: None,
+            settings: Settings::default(),
+            errors: Vec::new(),
+            unlock_error: None,
+            unlocking: false,
+            returned_text: None,
+            threads_version: 0,
+            sidebar_cache: None,
+        }
+    }
+}
+
+impl ViewModel {
+    /// Apply one backend event.
+    pub fn apply(&mut self, event: Event) {
+        match event {
+            Event::NeedsSetup { data_dir, keychain_available } => {
+                self.data_dir.clone_from(&data_dir);
+                self.phase = Phase::Setup { data_dir, keychain_available };
+            }
+            Event::NeedsUnlock { protection, problem } => self.phase = Phase::Unlock { protection, problem },
+            Event::UnlockFailed { message } => {
+                self.unlocking = false;
+                self.unlock_error = Some(message);
+            }
+            Event::StoreFailed { message } => self.phase = Phase::Failed { message },
+            Event::Unlocked { protection, data_dir } => {
+                self.unlocking = false;
+                self.unlock_error = None;
+                self.protection = Some(protection);
+                self.data_dir = data_dir;
+                self.phase = Phase::Ready;
+            }
+            Event::ThreadsLoaded(list) => {
+                self.threads = list.into_iter().map(|s| (s.id(), ThreadRow::from(s))).collect();
+                self.threads_version += 1;
+            }
+            Event::ThreadChanged(summary) => {
+                let row = ThreadRow::from(summary);
+                if row.deleted && self.open.as_ref().is_some_and(|o| o.id == row.id) {
+                    self.open = None;
+                }
+                // The composer owns the draft of the open thread; keep ours.
+                let draft = self.threads.get(&row.id).map(|r| r.draft.clone());
+                let mut row = row;
+                if let Some(draft) = draft {
+                    row.draft = draft;
+                }
+                self.threads.insert(row.id, row);
+                self.threads_version += 1;
+            }
+            Event::ThreadOpened { id, count, start, messages } => {
+                if let Some(open) = self.open.as_mut().filter(|o| o.id == id) {
+                    open.count = count;
+                    open.loaded = true;
+                    open.insert_slots(start, messages);
+                }
+            }
+            Event::MessagesLoaded { thread, start, messages } => {
+                if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
+                    open.requested.remove(&(start / PAGE));
+                    open.insert_slots(start, messages);
+                }
+            }
+            Event::MessageStored { thread, index, message } => {
+                if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
+                    open.pending.retain(|m| m.id != message.id);
+                    open.count = open.count.max(index + 1);
+                    open.rows.insert(index, LoadedRow { content: RowContent::Message(message), measured: None });
+                }
+            }
+            Event::SendFailed { thread, id, text, reason } => {
+                if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
+                    open.pending.retain(|m| m.id != id);
+                }
+                self.errors.push(format!("Your message was not saved: {reason}. Its text is back in the composer."));
+                self.returned_text = Some((thread, text));
+            }
+            Event::SettingsLoaded(settings) => self.settings = settings,
+            Event::Error { message } => self.errors.push(message),
+        }
+    }
+
+    /// Show a message at once, before the backend stores it.
+    pub fn add_pending(&mut self, message: Message) {
+        if let Some(open) = self.open.as_mut().filter(|o| o.id == message.thread_id) {
+            open.pending.push(message);
+            open.list.follow_bottom = true;
+        }
+    }
+
+    /// The id of a pending message, for tests and the UI.
+    #[must_use]
+    pub fn pending_ids(&self) -> Vec<MessageId> {
+        self.open.as_ref().map(|o| o.pending.iter().map(|m| m.id).collect()).unwrap_or_default()
+    }
+
+    /// The sidebar lines for `now` (local time), cached until the thread list
+    /// or the day changes.
+    pub fn sidebar_items(&mut self, now: &chrono::DateTime<chrono::Local>) -> &[SidebarItem] {
+        let day = now.date_naive().to_epoch_days().into();
+        let stale = !matches!(&self.sidebar_cache, Some((v, d, _)) if *v == self.threads_version && *d == day);
+        if stale {
+            let mut rows: Vec<(Group, u64, ThreadId)> = self
+                .threads
+                .values()
+                .filter(|t| !t.deleted)
+                .map(|t| (group_of(t.pinned, t.updated_ms, now), t.updated_ms, t.id))
+                .collect();
+            rows.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
+            let mut items = Vec::with_capacity(rows.len() + 6);
+            let mut current = None;
+            for (group, _, id) in rows {
+                if current != Some(group) {
+                    items.push(SidebarItem::Heading(group));
+                    current = Some(group);
+                }
+                items.push(SidebarItem::Thread(id));
+            }
+            self.sidebar_cache = Some((self.threads_version, day, items));
+        }
+        self.sidebar_cache.as_ref().map_or(&[], |(_, _, items)| items.as_slice())
+    }
+}
