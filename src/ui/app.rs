@@ -159,7 +159,21 @@ impl PakApp {
     fn create_thread(&mut self) -> ThreadId {
         let id = ThreadId::new();
         self.send(Command::CreateThread { id });
-        self.open_thread_with(id, String::new());
+        // Shown at once; the backend's ThreadChanged replaces it.
+        self.vm.threads.insert(
+            id,
+            super::view_model::ThreadRow {
+                id,
+                title: crate::backend::DEFAULT_TITLE.to_owned(),
+                unreadable: None,
+                pinned: false,
+                updated_ms: wall_millis(),
+                deleted: false,
+                draft: String::new(),
+            },
+        );
+        self.vm.threads_version += 1;
+        self.open_thread_with(id, String::new(), true);
         id
     }
 
@@ -168,15 +182,21 @@ impl PakApp {
             return;
         }
         self.save_draft_now();
+        // Keep the text being left as that thread's draft for when it reopens.
+        if let Some(current) = self.vm.open.as_ref().map(|o| o.id)
+            && let Some(row) = self.vm.threads.get_mut(&current)
+        {
+            row.draft.clone_from(&self.composer.text);
+        }
         let draft = self.vm.threads.get(&id).map(|t| t.draft.clone()).unwrap_or_default();
-        self.open_thread_with(id, draft);
+        self.open_thread_with(id, draft, false);
         self.send(Command::OpenThread { id, tail: usize::try_from(PAGE * 2).unwrap_or(100) });
     }
 
-    fn open_thread_with(&mut self, id: ThreadId, draft: String) {
+    fn open_thread_with(&mut self, id: ThreadId, draft: String, brand_new: bool) {
         let mut open = OpenThread::new(id);
         // A brand-new thread has nothing to load.
-        open.loaded = !self.vm.threads.contains_key(&id);
+        open.loaded = brand_new;
         self.vm.open = Some(open);
         self.composer.text = draft;
         self.composer.dirty_since = None;
@@ -318,9 +338,9 @@ impl PakApp {
             egui::Panel::bottom("protection").show(ui, |ui| {
                 if let Some(p) = protection {
                     let short = match p {
-                        ProtectionKind::Keychain => "🔒 Encrypted · system keychain",
-                        ProtectionKind::Passphrase => "🔒 Encrypted · passphrase",
-                        ProtectionKind::KeyFile => "🔒 Encrypted · key file (weaker)",
+                        ProtectionKind::Keychain => "Encrypted · system keychain",
+                        ProtectionKind::Passphrase => "Encrypted · passphrase",
+                        ProtectionKind::KeyFile => "Encrypted · key file (weaker)",
                     };
                     ui.small(short).on_hover_text(p.describe());
                 }

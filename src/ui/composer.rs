@@ -29,9 +29,17 @@ pub enum ComposerOutput {
 /// Draw the composer at the bottom of the chat.
 pub fn composer_ui(ui: &mut Ui, composer: &mut Composer) -> ComposerOutput {
     let id = ui.make_persistent_id("composer");
-    // Enter (without Shift) sends: take it before the text edit sees it.
+    // Enter without modifiers sends: take it before the text edit sees it.
+    // (`consume_key` matches Shift+Enter too, which must add a line instead.)
     let focused = ui.memory(|m| m.has_focus(id));
-    let enter = focused && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Enter));
+    let enter = focused
+        && ui.input_mut(|i| {
+            let before = i.events.len();
+            i.events.retain(|e| {
+                !matches!(e, egui::Event::Key { key: Key::Enter, pressed: true, modifiers, .. } if *modifiers == Modifiers::NONE)
+            });
+            i.events.len() != before
+        });
     let mut send = enter;
     ui.horizontal(|ui| {
         let label = ui.label(COMPOSER_LABEL);

@@ -12,7 +12,7 @@ const LINE_HEIGHT: f32 = 26.0;
 /// Draw the sidebar; user intent is pushed into `actions`.
 pub fn sidebar_ui(ui: &mut Ui, vm: &mut ViewModel, actions: &mut Vec<Action>) {
     ui.add_space(8.0);
-    if ui.add_sized([ui.available_width(), 30.0], egui::Button::new("➕ New chat")).on_hover_text("Ctrl+N").clicked() {
+    if ui.add_sized([ui.available_width(), 30.0], egui::Button::new("+  New chat")).on_hover_text("Ctrl+N").clicked() {
         actions.push(Action::NewThread);
     }
     ui.add_space(6.0);
@@ -35,7 +35,7 @@ pub fn sidebar_ui(ui: &mut Ui, vm: &mut ViewModel, actions: &mut Vec<Action>) {
                 }
                 SidebarItem::Thread(id) => {
                     let Some(row) = vm.threads.get(&id) else { continue };
-                    let mut text = RichText::new(if row.pinned { format!("📌 {}", row.title) } else { row.title.clone() });
+                    let mut text = RichText::new(if row.pinned { format!("• {}", row.title) } else { row.title.clone() });
                     if row.unreadable.is_some() {
                         text = text.color(ui.visuals().warn_fg_color);
                     }

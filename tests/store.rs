@@ -1,0 +1,280 @@
+//! The sealed store through its public API, on the real sled engine.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use base64::Engine as _;
+use pakchat::domain::{DeviceId, Hlc, Message, MessageId, MessageStatus, Role, Settings, Stamp, ThemePreference, Thread, ThreadId, Usage};
+use pakchat::store::{Argon2Params, KeySource, Kv, MessageSlot, ProtectionKind, SealedStore, SledKv, Store, StoreError, Table, ThreadSlot};
+use zeroize::Zeroizing;
+
+/// Cheap Argon2 parameters: these tests are about the store, not the KDF cost.
+const FAST: Argon2Params = Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 };
+
+fn stamp(n: u64) -> Stamp {
+    Stamp { hlc: Hlc { millis: n, counter: 0 }, device: DeviceId::from_bytes([1; 16]) }
+}
+
+fn pass(p: &str) -> KeySource {
+    KeySource::Passphrase(Zeroizing::new(p.to_owned()))
+}
+
+fn open_kv(dir: &Path) -> Arc<dyn Kv> {
+    Arc::new(SledKv::open(dir).unwrap())
+}
+
+/// Every record in every table.
+fn dump(kv: &dyn Kv) -> Vec<(Table, Vec<u8>, Vec<u8>)> {
+    Table::ALL.iter().flat_map(|&t| kv.scan_prefix(t, &[]).unwrap().into_iter().map(move |(k, v)| (t, k, v))).collect()
+}
+
+fn thread(title: &str) -> Thread {
+    let mut t = Thread::new(ThreadId::new(), title.to_owned(), 1_700_000_000_000, stamp(1));
+    t.draft = format!("draft of {title}");
+    t.pinned = true;
+    t
+}
+
+fn message(thread: ThreadId, text: &str) -> Message {
+    Message {
+        id: MessageId::new(),
+        thread_id: thread,
+        parent_id: Some(MessageId::new()),
+        role: Role::Assistant,
+        content: text.to_owned(),
+        model: Some("gpt-test".to_owned()),
+        status: MessageStatus::Done,
+        usage: Some(Usage { input_tokens: 3, output_tokens: 5 }),
+        created_ms: 1_700_000_000_001,
+        stamp: stamp(2),
+    }
+}
+
+#[test]
+fn every_record_type_round_trips_through_a_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = thread("Trip to Lahore");
+    let m1 = message(t.id, "first");
+    let m2 = message(t.id, "second");
+    let settings = Settings { theme: ThemePreference::Dark, text_scale: 1.25, stamp: Some(stamp(3)) };
+    {
+        let store = SealedStore::create(open_kv(dir.path()), &pass("correct horse"), FAST).unwrap();
+        store.put_thread(&t).unwrap();
+        assert_eq!(store.append_message(&m1).unwrap(), 0);
+        assert_eq!(store.append_message(&m2).unwrap(), 1);
+        store.put_settings(&settings).unwrap();
+        store.flush().unwrap();
+    }
+    let store = SealedStore::unlock(open_kv(dir.path()), &pass("correct horse")).unwrap();
+    assert_eq!(store.protection(), ProtectionKind::Passphrase);
+    assert_eq!(store.thread(t.id).unwrap(), Some(t.clone()));
+    assert_eq!(store.threads().unwrap(), vec![ThreadSlot::Ok(t.clone())]);
+    assert_eq!(store.message_count(t.id).unwrap(), 2);
+    assert_eq!(store.messages(t.id, 0, 10).unwrap(), vec![MessageSlot::Ok(m1), MessageSlot::Ok(m2.clone())]);
+    assert_eq!(store.messages(t.id, 1, 10).unwrap(), vec![MessageSlot::Ok(m2)]);
+    assert_eq!(store.settings().unwrap(), settings);
+    assert_eq!(store.message_count(ThreadId::new()).unwrap(), 0);
+}
+
+fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    out
+}
+
+/// Every way the canary could appear: raw, hex (both cases), and base64 at
+/// each of the three byte alignments (standard and URL-safe alphabets).
+fn canary_forms(canary: &str) -> Vec<Vec<u8>> {
+    let raw = canary.as_bytes();
+    let mut forms = vec![raw.to_vec()];
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    forms.push(hex.clone().into_bytes());
+    forms.push(hex.to_uppercase().into_bytes());
+    for pad in 0..3 {
+        let mut shifted = vec![0u8; pad];
+        shifted.extend_from_slice(raw);
+        for engine in [&base64::engine::general_purpose::STANDARD, &base64::engine::general_purpose::URL_SAFE] {
+            let encoded = engine.encode(&shifted);
+            // Drop the characters that mix in neighbouring bytes.
+            let start = (pad * 4).div_ceil(3) + 1;
+            let core = &encoded.as_bytes()[start..encoded.len() - 4];
+            forms.push(core.to_vec());
+        }
+    }
+    forms
+}
+
+#[test]
+fn a_canary_written_everywhere_is_absent_from_every_file_on_disk() {
+    let canary = "PAKCHAT-CANARY-7f3a9c1e-do-not-leak";
+    let dir = tempfile::tempdir().unwrap();
+    let profile = dir.path().join("profile");
+    {
+        let store = SealedStore::create(open_kv(&profile), &KeySource::KeyFile(dir.path().join("key")), FAST).unwrap();
+        for i in 0..50 {
+            let mut t = thread(&format!("{canary} title {i}"));
+            t.draft = format!("{canary} draft {i}");
+            store.put_thread(&t).unwrap();
+            for j in 0..20 {
+                store.append_message(&message(t.id, &format!("{canary} message {i}/{j}"))).unwrap();
+            }
+        }
+        store.put_settings(&Settings::default()).unwrap();
+        store.flush().unwrap();
+    }
+    let files = files_under(&profile);
+    assert!(files.iter().map(|(_, b)| b.len()).sum::<usize>() > 50 * 20 * 30, "the data was written");
+    for form in canary_forms(canary) {
+        for (path, bytes) in &files {
+            assert!(
+                !bytes.windows(form.len()).any(|w| w == form.as_slice()),
+                "{} contains the canary as {:?}",
+                path.display(),
+                String::from_utf8_lossy(&form)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_wrong_passphrase_is_rejected_without_touching_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = thread("secret plans");
+    {
+        let store = SealedStore::create(open_kv(dir.path()), &pass("right"), FAST).unwrap();
+        store.put_thread(&t).unwrap();
+        store.flush().unwrap();
+    }
+    let kv = open_kv(dir.path());
+    let before = dump(kv.as_ref());
+    let err = SealedStore::unlock(kv.clone(), &pass("wrong")).unwrap_err();
+    assert!(matches!(err, StoreError::WrongKey), "{err:?}");
+    assert_eq!(err.to_string(), "that passphrase or key does not unlock this profile");
+    // sled rewrites its own bookkeeping files on open; what matters is that
+    // no record changed, the header included.
+    assert!(dump(kv.as_ref()) == before, "a failed unlock changed stored records");
+    let store = SealedStore::unlock(kv, &pass("right")).unwrap();
+    assert_eq!(store.thread(t.id).unwrap(), Some(t));
+}
+
+#[test]
+fn a_flipped_byte_and_a_moved_value_are_unreadable_not_misread() {
+    let dir = tempfile::tempdir().unwrap();
+    let kv = open_kv(dir.path());
+    let (a, b) = (thread("alpha"), thread("beta"));
+    let store = SealedStore::create(kv.clone(), &pass("p"), FAST).unwrap();
+    store.put_thread(&a).unwrap();
+    store.put_thread(&b).unwrap();
+    store.append_message(&message(a.id, "hello")).unwrap();
+    store.append_message(&message(a.id, "world")).unwrap();
+
+    // Flip one byte inside thread a's sealed value.
+    let mut sealed = kv.get(Table::Threads, a.id.as_bytes()).unwrap().unwrap();
+    let mid = sealed.len() / 2;
+    sealed[mid] ^= 0x20;
+    kv.insert(Table::Threads, a.id.as_bytes(), &sealed).unwrap();
+    // Copy thread b's value over to a third id.
+    let copied_id = ThreadId::new();
+    let b_value = kv.get(Table::Threads, b.id.as_bytes()).unwrap().unwrap();
+    kv.insert(Table::Threads, copied_id.as_bytes(), &b_value).unwrap();
+    // Swap the two messages' values (same table, other keys).
+    let msgs = kv.scan_prefix(Table::Messages, a.id.as_bytes()).unwrap();
+    kv.insert(Table::Messages, &msgs[0].0, &msgs[1].1).unwrap();
+
+    assert!(matches!(store.thread(a.id), Err(StoreError::Unreadable(_))));
+    assert!(matches!(store.thread(copied_id), Err(StoreError::Unreadable(_))));
+    assert_eq!(store.thread(b.id).unwrap(), Some(b.clone()), "the original is untouched");
+    let slots = store.threads().unwrap();
+    assert_eq!(slots.len(), 3);
+    for slot in &slots {
+        match slot {
+            ThreadSlot::Ok(t) => assert_eq!(t, &b),
+            ThreadSlot::Unreadable { id, reason } => {
+                assert!([a.id, copied_id].contains(id));
+                assert!(reason.to_string().contains("failed authentication"), "{reason}");
+            }
+        }
+    }
+    let messages = store.messages(a.id, 0, 10).unwrap();
+    assert!(matches!(messages[0], MessageSlot::Unreadable(_)), "moved message is unreadable");
+    assert!(matches!(&messages[1], MessageSlot::Ok(m) if m.content == "world"));
+}
+
+#[test]
+fn a_value_sealed_in_another_table_does_not_open_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let kv = open_kv(dir.path());
+    let store = SealedStore::create(kv.clone(), &pass("p"), FAST).unwrap();
+    store.put_settings(&Settings::default()).unwrap();
+    let settings_value = kv.get(Table::Settings, b"settings").unwrap().unwrap();
+    let id = ThreadId::new();
+    kv.insert(Table::Threads, id.as_bytes(), &settings_value).unwrap();
+    assert!(matches!(store.thread(id), Err(StoreError::Unreadable(_))));
+}
+
+#[test]
+fn a_profile_written_by_a_newer_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let kv = open_kv(dir.path());
+    drop(SealedStore::create(kv.clone(), &pass("p"), FAST).unwrap());
+    let mut header = SealedStore::read_header(kv.as_ref()).unwrap().unwrap();
+    header.format_version = 99;
+    kv.insert(Table::Meta, b"header", &serde_json::to_vec(&header).unwrap()).unwrap();
+    let err = SealedStore::unlock(kv, &pass("p")).unwrap_err();
+    assert!(matches!(err, StoreError::NewerFormat(99)), "{err:?}");
+}
+
+#[test]
+fn key_files_are_private_and_checked() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("keys").join("pak.key");
+    let t = thread("with a key file");
+    {
+        let store = SealedStore::create(open_kv(&dir.path().join("p")), &KeySource::KeyFile(key.clone()), FAST).unwrap();
+        assert_eq!(store.protection(), ProtectionKind::KeyFile);
+        store.put_thread(&t).unwrap();
+        store.flush().unwrap();
+    }
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    let kv = open_kv(&dir.path().join("p"));
+    // Someone else's key file is the wrong key.
+    let other = dir.path().join("other.key");
+    drop(SealedStore::create(open_kv(&dir.path().join("q")), &KeySource::KeyFile(other.clone()), FAST).unwrap());
+    let err = SealedStore::unlock(kv.clone(), &KeySource::KeyFile(other)).unwrap_err();
+    assert!(matches!(err, StoreError::WrongKey), "{err:?}");
+    // A world-readable key file is refused with the fix in the message.
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let err = SealedStore::unlock(kv.clone(), &KeySource::KeyFile(key.clone())).unwrap_err();
+    assert!(err.to_string().contains("chmod 600"), "{err}");
+    // A missing key file names the path.
+    let missing = dir.path().join("nope.key");
+    let err = SealedStore::unlock(kv.clone(), &KeySource::KeyFile(missing)).unwrap_err();
+    assert!(err.to_string().contains("nope.key"), "{err}");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let store = SealedStore::unlock(kv, &KeySource::KeyFile(key)).unwrap();
+    assert_eq!(store.thread(t.id).unwrap(), Some(t));
+}
+
+#[test]
+fn a_second_opener_of_the_same_profile_is_told_it_is_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let _first = SledKv::open(dir.path()).unwrap();
+    let err = SledKv::open(dir.path()).unwrap_err();
+    assert_eq!(err.to_string(), "the profile is already open in another Pak.Chat window or process");
+}
+
+#[test]
+fn the_default_passphrase_cost_is_real_argon2id() {
+    // Guard against shipping test-grade parameters.
+    let p = Argon2Params::default();
+    assert!(p.m_cost_kib >= 19 * 1024 && p.t_cost >= 2, "{p:?}");
+}

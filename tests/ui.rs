@@ -1,0 +1,329 @@
+//! The app driven as a user would, through egui_kittest and accessible names,
+//! over a real sled store in a temporary folder.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::cell::RefCell;
+use std::path::Path;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable as _;
+use pakchat::backend::{Argon2Params, BackendConfig, Runtime, Stopped, StoreLocation, start};
+use pakchat::domain::{DeviceId, Hlc, Message, MessageId, MessageStatus, Role as MsgRole, Stamp, Thread, ThreadId};
+use pakchat::store::{KeySource, Kv, SealedStore, SledKv, Store, Table};
+use pakchat::ui::view_model::Phase;
+use pakchat::ui::{COMPOSER_LABEL, PakApp};
+
+const FAST: Argon2Params = Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 };
+
+/// Whether any node has exactly this accessible label.
+fn present(h: &Harness<'static, PakApp>, label: &str) -> bool {
+    h.query_all_by_label(label).next().is_some()
+}
+
+/// A running app and what keeps it alive.
+struct App {
+    harness: Harness<'static, PakApp>,
+    stopped: Rc<RefCell<Option<Stopped>>>,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn config(dir: &Path, key_file: bool) -> BackendConfig {
+    BackendConfig {
+        location: StoreLocation::Directory(dir.join("profile")),
+        key_file: key_file.then(|| dir.join("key")),
+        argon2: FAST,
+        use_keychain: false,
+    }
+}
+
+/// The one harness factory: an app over `config`, sized like a small window.
+fn new_app(config: BackendConfig) -> App {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().unwrap();
+    let runtime = Runtime::new(rt.handle().clone());
+    let stopped = Rc::new(RefCell::new(None));
+    let slot = stopped.clone();
+    let harness = Harness::builder()
+        .with_size(egui::vec2(900.0, 600.0))
+        .with_context_setup(|ctx| ctx.global_style_mut(|s| s.visuals.text_cursor.blink = false))
+        .wgpu()
+        .build_eframe(move |cc| {
+            let ctx = cc.egui_ctx.clone();
+            let (backend, stop) = start(&runtime, config, move || ctx.request_repaint());
+            *slot.borrow_mut() = Some(stop);
+            PakApp::new(backend)
+        });
+    App { harness, stopped, _rt: rt }
+}
+
+impl App {
+    /// Step frames until `done` holds; the backend answers asynchronously.
+    fn wait_for(&mut self, what: &str, done: impl Fn(&Harness<'static, PakApp>) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            self.harness.step();
+            if done(&self.harness) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn wait_ready(&mut self) {
+        self.wait_for("the profile to open", |h| h.state().view_model().phase == Phase::Ready);
+    }
+
+    fn has_label(&self, label: &str) -> bool {
+        present(&self.harness, label)
+    }
+
+    fn label_count(&self, label: &str) -> usize {
+        self.harness.query_all_by_label(label).count()
+    }
+
+    fn type_in_composer(&mut self, text: &str) {
+        let composer = self.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL);
+        composer.focus();
+        composer.type_text(text);
+        self.harness.step();
+    }
+
+    fn type_into(&mut self, role: Role, label: &str, text: &str) {
+        self.harness.get_by_role_and_label(role, label).focus();
+        self.harness.step();
+        self.harness.get_by_role_and_label(role, label).type_text(text);
+        self.harness.step();
+    }
+
+    /// Click, then run the frame that reacts and the one that shows it.
+    fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click();
+        self.harness.step();
+        self.harness.step();
+    }
+
+    /// Drop the app and wait until its backend has flushed and stopped.
+    fn close(self) {
+        let App { harness, stopped, _rt } = self;
+        drop(harness);
+        let stop = stopped.borrow_mut().take().unwrap();
+        assert!(stop.wait(Duration::from_secs(10)), "backend did not stop");
+    }
+}
+
+#[test]
+fn create_type_send_rename_pin_and_delete_a_thread() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    assert!(app.has_label("Start a new chat: type below and press Enter."));
+
+    app.click("+  New chat");
+    app.wait_for("the new thread", |h| present(h, "No messages yet. Write the first one below."));
+    app.type_in_composer("Hello from kittest");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the stored message", |h| {
+        present(h, "Hello from kittest") && h.state().view_model().pending_ids().is_empty()
+    });
+    // Title from the first message: in the sidebar and the header, plus the message itself.
+    assert!(app.label_count("Hello from kittest") >= 3);
+    assert_eq!(app.harness.state().composer_text(), "", "the composer is cleared after sending");
+
+    // Rename through the header button and the title field.
+    app.click("Rename");
+    app.harness.get_by_role_and_label(Role::TextInput, "Title").focus();
+    app.harness.step();
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    app.harness.step();
+    app.harness.get_by_role_and_label(Role::TextInput, "Title").type_text("Renamed thread");
+    app.harness.step();
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the new title", |h| h.query_all_by_label("Renamed thread").count() >= 2);
+
+    // Pin: the thread moves under "Pinned".
+    assert!(!app.has_label("Pinned"));
+    app.click("Pin");
+    app.wait_for("the Pinned group", |h| present(h, "Pinned") && present(h, "Unpin"));
+    app.click("Unpin");
+    app.wait_for("the thread back under Today", |h| !present(h, "Pinned") && present(h, "Today"));
+
+    // Delete with undo.
+    app.click("Delete");
+    app.wait_for("the thread to go", |h| !present(h, "Renamed thread") && present(h, "Undo"));
+    assert!(app.has_label("Deleted “Renamed thread”."));
+    app.click("Undo");
+    app.wait_for("the thread to come back", |h| present(h, "Renamed thread"));
+    app.harness.get_by_label("Renamed thread").click();
+    app.wait_for("the restored thread's message", |h| present(h, "Hello from kittest"));
+    app.click("Delete");
+    app.wait_for("the thread to go again", |h| !present(h, "Renamed thread"));
+    app.close();
+
+    // After a restart the deleted thread stays deleted.
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread list", |h| present(h, "No threads yet."));
+    app.close();
+}
+
+#[test]
+fn the_draft_survives_dropping_and_recreating_the_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.type_in_composer("half-written thought");
+    // No send: wait past the draft delay so the debounced save goes out.
+    std::thread::sleep(pakchat::ui::DRAFT_DELAY + Duration::from_millis(100));
+    app.wait_for("the draft to be saved", |h| {
+        h.state().view_model().threads.values().any(|t| t.draft == "half-written thought")
+    });
+    app.close();
+
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread", |h| present(h, "New chat"));
+    app.click("New chat");
+    app.wait_for("the restored draft", |h| h.state().composer_text() == "half-written thought");
+    let composer = app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL);
+    assert_eq!(composer.value().as_deref(), Some("half-written thought"));
+    assert!(composer.is_focused(), "the composer has focus when a thread opens");
+    app.close();
+}
+
+#[test]
+fn first_run_with_a_passphrase_then_unlock_rejects_a_wrong_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), false));
+    app.wait_for("the first-run screen", |h| matches!(h.state().view_model().phase, Phase::Setup { .. }));
+    assert!(app.has_label("No system keychain answered on this computer."));
+    let where_text = format!("Your threads are stored on this computer, encrypted, in {}.", dir.path().join("profile").display());
+    assert!(app.has_label(&where_text));
+    app.type_into(Role::PasswordInput, "Passphrase", "open sesame");
+    app.type_into(Role::PasswordInput, "Repeat passphrase", "open sesame");
+    app.click("Create profile");
+    app.wait_ready();
+    assert!(app.has_label("Encrypted · passphrase"));
+    app.close();
+
+    let mut app = new_app(config(dir.path(), false));
+    app.wait_for("the unlock screen", |h| matches!(h.state().view_model().phase, Phase::Unlock { .. }));
+    app.type_into(Role::PasswordInput, "Passphrase", "wrong guess");
+    app.click("Unlock");
+    app.wait_for("the refusal", |h| present(h, "that passphrase or key does not unlock this profile"));
+    assert!(matches!(app.harness.state().view_model().phase, Phase::Unlock { .. }));
+    app.type_into(Role::PasswordInput, "Passphrase", "open sesame");
+    app.click("Unlock");
+    app.wait_ready();
+    app.close();
+}
+
+fn stamp() -> Stamp {
+    Stamp { hlc: Hlc::default(), device: DeviceId::from_bytes([3; 16]) }
+}
+
+fn message(thread: ThreadId, text: String) -> Message {
+    Message {
+        id: MessageId::new(),
+        thread_id: thread,
+        parent_id: None,
+        role: MsgRole::User,
+        content: text,
+        model: None,
+        status: MessageStatus::Done,
+        usage: None,
+        created_ms: 0,
+        stamp: stamp(),
+    }
+}
+
+/// A profile made directly through the store, unlocked by the key file the
+/// app is given.
+fn seeded_store(dir: &Path, seed: impl FnOnce(&SealedStore, &Arc<dyn Kv>)) {
+    let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.join("profile")).unwrap());
+    let store = SealedStore::create(kv.clone(), &KeySource::KeyFile(dir.join("key")), FAST).unwrap();
+    seed(&store, &kv);
+    store.flush().unwrap();
+}
+
+#[test]
+fn an_unreadable_thread_is_shown_as_such_and_the_rest_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = Thread::new(ThreadId::new(), "Readable thread".to_owned(), pakchat::domain::wall_millis(), stamp());
+    let bad = Thread::new(ThreadId::new(), "Damaged thread".to_owned(), pakchat::domain::wall_millis(), stamp());
+    seeded_store(dir.path(), |store, kv| {
+        store.put_thread(&good).unwrap();
+        store.put_thread(&bad).unwrap();
+        let mut sealed = kv.get(Table::Threads, bad.id.as_bytes()).unwrap().unwrap();
+        let last = sealed.len() - 1;
+        sealed[last] ^= 1;
+        kv.insert(Table::Threads, bad.id.as_bytes(), &sealed).unwrap();
+    });
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("both threads", |h| present(h, "Unreadable thread") && present(h, "Readable thread"));
+    assert!(!app.has_label("Damaged thread"));
+    app.click("Readable thread");
+    app.type_in_composer("still works");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the message", |h| present(h, "still works") && h.state().view_model().pending_ids().is_empty());
+    app.close();
+}
+
+#[test]
+fn a_thread_of_100k_messages_opens_at_its_end_and_scrolls_to_its_start() {
+    const N: u64 = 100_000;
+    let dir = tempfile::tempdir().unwrap();
+    let thread = Thread::new(ThreadId::new(), "Huge thread".to_owned(), pakchat::domain::wall_millis(), stamp());
+    seeded_store(dir.path(), |store, _| {
+        store.put_thread(&thread).unwrap();
+        for i in 0..N {
+            store.append_message(&message(thread.id, format!("message number {i}"))).unwrap();
+        }
+    });
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread", |h| present(h, "Huge thread"));
+    app.click("Huge thread");
+    app.wait_for("the last message", |h| present(h, &format!("message number {}", N - 1)));
+    let rows = |app: &App| app.harness.state().view_model().open.as_ref().unwrap().rows.len();
+    assert!(rows(&app) <= 200, "only the tail is loaded ({} rows)", rows(&app));
+    assert!(!app.has_label("message number 0"));
+
+    app.harness.key_press_modifiers(Modifiers::ALT, Key::Home);
+    app.wait_for("the first message", |h| present(h, "message number 0"));
+    assert!(rows(&app) <= 600, "rows stay bounded after a jump ({} rows)", rows(&app));
+    assert!(!app.has_label(&format!("message number {}", N - 1)));
+
+    // Page down twice: later messages appear, earlier ones leave the tree.
+    app.harness.key_press(Key::PageDown);
+    app.harness.key_press(Key::PageDown);
+    app.wait_for("later messages", |h| !present(h, "message number 0"));
+    app.harness.key_press_modifiers(Modifiers::ALT, Key::End);
+    app.wait_for("the end again", |h| present(h, &format!("message number {}", N - 1)));
+    app.close();
+}
+
+#[test]
+fn main_window_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.type_in_composer("What is the capital of Pakistan?");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the message", |h| h.state().view_model().pending_ids().is_empty() && present(h, "What is the capital of Pakistan?"));
+    app.type_in_composer("And its population?\nRoughly.");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the second message", |h| {
+        h.state().view_model().open.as_ref().is_some_and(|o| o.count == 2) && h.state().view_model().pending_ids().is_empty()
+    });
+    for _ in 0..3 {
+        app.harness.step();
+    }
+    app.harness.snapshot("main_window");
+    app.close();
+}
