@@ -51,7 +51,12 @@ fn main() -> ExitCode {
         Ok(dir) => dir,
         Err(e) => return fail(&e),
     };
-    let tokio = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().thread_name("pakchat-bg").build() {
+    let tokio = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_time()
+        .thread_name("pakchat-bg")
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the background runtime: {e}")),
     };

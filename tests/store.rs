@@ -5,8 +5,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use pakchat::domain::{DeviceId, Hlc, Message, MessageId, MessageStatus, Role, Settings, Stamp, ThemePreference, Thread, ThreadId, Usage};
-use pakchat::store::{Argon2Params, KeySource, Kv, MessageSlot, ProtectionKind, SealedStore, SledKv, Store, StoreError, Table, ThreadSlot};
+use pakchat::domain::{
+    DeviceId, Hlc, Message, MessageId, MessageStatus, Role, Settings, Stamp, ThemePreference, Thread, ThreadId, Usage,
+};
+use pakchat::store::{
+    Argon2Params, KeySource, Kv, MessageSlot, ProtectionKind, SealedStore, SledKv, Store, StoreError, Table, ThreadSlot,
+};
 use zeroize::Zeroizing;
 
 /// Cheap Argon2 parameters: these tests are about the store, not the KDF cost.
@@ -239,7 +243,8 @@ fn key_files_are_private_and_checked() {
     let key = dir.path().join("keys").join("pak.key");
     let t = thread("with a key file");
     {
-        let store = SealedStore::create(open_kv(&dir.path().join("p")), &KeySource::KeyFile(key.clone()), FAST).unwrap();
+        let store =
+            SealedStore::create(open_kv(&dir.path().join("p")), &KeySource::KeyFile(key.clone()), FAST).unwrap();
         assert_eq!(store.protection(), ProtectionKind::KeyFile);
         store.put_thread(&t).unwrap();
         store.flush().unwrap();

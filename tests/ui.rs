@@ -201,7 +201,8 @@ fn first_run_with_a_passphrase_then_unlock_rejects_a_wrong_one() {
     let mut app = new_app(config(dir.path(), false));
     app.wait_for("the first-run screen", |h| matches!(h.state().view_model().phase, Phase::Setup { .. }));
     assert!(app.has_label("No system keychain answered on this computer."));
-    let where_text = format!("Your threads are stored on this computer, encrypted, in {}.", dir.path().join("profile").display());
+    let where_text =
+        format!("Your threads are stored on this computer, encrypted, in {}.", dir.path().join("profile").display());
     assert!(app.has_label(&where_text));
     app.type_into(Role::PasswordInput, "Passphrase", "open sesame");
     app.type_into(Role::PasswordInput, "Repeat passphrase", "open sesame");
@@ -315,11 +316,14 @@ fn main_window_snapshot() {
     app.wait_ready();
     app.type_in_composer("What is the capital of Pakistan?");
     app.harness.key_press(Key::Enter);
-    app.wait_for("the message", |h| h.state().view_model().pending_ids().is_empty() && present(h, "What is the capital of Pakistan?"));
+    app.wait_for("the message", |h| {
+        h.state().view_model().pending_ids().is_empty() && present(h, "What is the capital of Pakistan?")
+    });
     app.type_in_composer("And its population?\nRoughly.");
     app.harness.key_press(Key::Enter);
     app.wait_for("the second message", |h| {
-        h.state().view_model().open.as_ref().is_some_and(|o| o.count == 2) && h.state().view_model().pending_ids().is_empty()
+        h.state().view_model().open.as_ref().is_some_and(|o| o.count == 2)
+            && h.state().view_model().pending_ids().is_empty()
     });
     for _ in 0..3 {
         app.harness.step();

@@ -10,7 +10,9 @@ use tokio::sync::mpsc;
 
 use super::{Command, Event, Runtime, ThreadSummary};
 use crate::domain::{HlcClock, Message, MessageStatus, Role, Thread, ThreadId, wall_millis};
-use crate::store::{Argon2Params, KeySource, Kv, KvError, MemoryKv, Protection, SealedStore, Store, StoreError, ThreadSlot};
+use crate::store::{
+    Argon2Params, KeySource, Kv, KvError, MemoryKv, Protection, SealedStore, Store, StoreError, ThreadSlot,
+};
 
 /// Title of a thread the user has not named and not written in yet.
 pub const DEFAULT_TITLE: &str = "New chat";
@@ -93,7 +95,11 @@ impl Events {
 
 /// Start the backend on `rt`. `repaint` is called after every event (egui's
 /// `Context::request_repaint`, which coalesces calls into one frame).
-pub fn start(rt: &Runtime, config: BackendConfig, repaint: impl Fn() + Send + Sync + 'static) -> (BackendHandle, Stopped) {
+pub fn start(
+    rt: &Runtime,
+    config: BackendConfig,
+    repaint: impl Fn() + Send + Sync + 'static,
+) -> (BackendHandle, Stopped) {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = std_mpsc::channel::<()>();
     let (ev_tx, ev_rx) = std_mpsc::channel();
@@ -166,7 +172,8 @@ impl Actor {
                     let opened = self
                         .rt
                         .blocking(move || {
-                            std::fs::create_dir_all(&dir).map_err(|e| KvError::Io(format!("{}: {e}", dir.display())))?;
+                            std::fs::create_dir_all(&dir)
+                                .map_err(|e| KvError::Io(format!("{}: {e}", dir.display())))?;
                             crate::store::SledKv::open(&dir)
                         })
                         .await;
@@ -283,7 +290,9 @@ impl Actor {
         }
         match self.with_store(Store::settings).await {
             Ok(settings) => self.events.send(Event::SettingsLoaded(settings)),
-            Err(e) => self.events.send(Event::Error { message: format!("Your settings could not be read ({e}); using defaults.") }),
+            Err(e) => self
+                .events
+                .send(Event::Error { message: format!("Your settings could not be read ({e}); using defaults.") }),
         }
     }
 
@@ -313,7 +322,9 @@ impl Actor {
             .await;
         match result {
             Ok(Some(thread)) => self.events.send(Event::ThreadChanged(ThreadSummary::Ok(thread))),
-            Ok(None) => self.events.send(Event::Error { message: format!("Could not {what}: the thread no longer exists.") }),
+            Ok(None) => {
+                self.events.send(Event::Error { message: format!("Could not {what}: the thread no longer exists.") })
+            }
             Err(e) => self.events.send(Event::Error { message: format!("Could not {what}: {e}") }),
         }
     }
@@ -351,7 +362,9 @@ impl Actor {
                     self.edit_thread(id, "rename the thread", move |t| t.title = title).await;
                 }
             }
-            Command::SetPinned { id, pinned } => self.edit_thread(id, "pin the thread", move |t| t.pinned = pinned).await,
+            Command::SetPinned { id, pinned } => {
+                self.edit_thread(id, "pin the thread", move |t| t.pinned = pinned).await
+            }
             Command::DeleteThread { id } => self.edit_thread(id, "delete the thread", |t| t.deleted = true).await,
             Command::RestoreThread { id } => self.edit_thread(id, "restore the thread", |t| t.deleted = false).await,
             Command::OpenThread { id, tail } => {
@@ -363,7 +376,9 @@ impl Actor {
                     })
                     .await;
                 match result {
-                    Ok((count, start, messages)) => self.events.send(Event::ThreadOpened { id, count, start, messages }),
+                    Ok((count, start, messages)) => {
+                        self.events.send(Event::ThreadOpened { id, count, start, messages })
+                    }
                     Err(e) => self.events.send(Event::Error { message: format!("Could not open the thread: {e}") }),
                 }
             }

@@ -25,7 +25,16 @@ impl Runtime {
     pub fn new() -> Self {
         Self {}
     }
+}
 
+#[cfg(target_arch = "wasm32")]
+impl Default for Runtime {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Runtime {
     /// Run `future` in the background. Dropping its channels stops it.
     pub fn spawn(&self, future: impl Future<Output = ()> + Send + 'static) {
         #[cfg(not(target_arch = "wasm32"))]
@@ -42,7 +51,10 @@ impl Runtime {
             match self.handle.spawn_blocking(work).await {
                 Ok(r) => r,
                 // The closure panicked: carry the panic on rather than hide it.
-                Err(e) => std::panic::resume_unwind(e.into_panic()),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // The runtime is shutting down and dropped the work before it
+                // ran; it will drop this task too, so never resolve.
+                Err(_) => std::future::pending().await,
             }
         }
         #[cfg(target_arch = "wasm32")]

@@ -114,7 +114,9 @@ mod tests {
 
     /// Equal stamps must carry equal payloads (one device, one edit per stamp).
     fn canonical(x: (Stamp, u32)) -> (Stamp, u32) {
-        let payload = u32::try_from(x.0.hlc.millis).unwrap_or(0) * 100 + x.0.hlc.counter * 10 + u32::from(x.0.device.as_bytes()[0]);
+        let payload = u32::try_from(x.0.hlc.millis).unwrap_or(0) * 100
+            + x.0.hlc.counter * 10
+            + u32::from(x.0.device.as_bytes()[0]);
         (x.0, payload)
     }
 

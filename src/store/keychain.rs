@@ -4,6 +4,7 @@
 //! Service over D-Bus (pure-Rust zbus). The web build has no keychain. Calls
 //! block: the backend runs them off the async workers.
 
+#[cfg(not(target_arch = "wasm32"))]
 use zeroize::Zeroizing;
 
 use super::StoreError;
@@ -39,7 +40,8 @@ pub fn available() -> bool {
 pub fn store_kek(store_id: &uuid::Uuid, kek: &KeyBytes) -> Result<(), StoreError> {
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let entry = keyring::Entry::new(SERVICE, &store_id.to_string()).map_err(|e| StoreError::Keychain(e.to_string()))?;
+        let entry =
+            keyring::Entry::new(SERVICE, &store_id.to_string()).map_err(|e| StoreError::Keychain(e.to_string()))?;
         let hex = Zeroizing::new(to_hex(kek.as_ref()));
         entry.set_password(&hex).map_err(|e| StoreError::Keychain(e.to_string()))
     }
@@ -57,9 +59,12 @@ pub fn store_kek(store_id: &uuid::Uuid, kek: &KeyBytes) -> Result<(), StoreError
 pub fn load_kek(store_id: &uuid::Uuid) -> Result<KeyBytes, StoreError> {
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let entry = keyring::Entry::new(SERVICE, &store_id.to_string()).map_err(|e| StoreError::Keychain(e.to_string()))?;
+        let entry =
+            keyring::Entry::new(SERVICE, &store_id.to_string()).map_err(|e| StoreError::Keychain(e.to_string()))?;
         let hex = Zeroizing::new(entry.get_password().map_err(|e| StoreError::Keychain(e.to_string()))?);
-        let bytes = Zeroizing::new(from_hex(&hex).ok_or_else(|| StoreError::Keychain("the keychain entry is damaged".to_owned()))?);
+        let bytes = Zeroizing::new(
+            from_hex(&hex).ok_or_else(|| StoreError::Keychain("the keychain entry is damaged".to_owned()))?,
+        );
         let key: [u8; 32] = bytes
             .as_slice()
             .try_into()

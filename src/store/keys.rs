@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::crypto::{KeyBytes, Sealer, from_hex, random_bytes, random_key, to_hex};
 use super::StoreError;
+use super::crypto::{KeyBytes, Sealer, from_hex, random_bytes, random_key, to_hex};
 use crate::domain::DeviceId;
 
 /// The store layout version this build writes.
@@ -74,9 +74,7 @@ impl ProtectionKind {
         match self {
             Self::Keychain => "Encrypted with a key kept in your system keychain.",
             Self::Passphrase => "Encrypted with a key derived from your passphrase (Argon2id).",
-            Self::KeyFile => {
-                "Encrypted with a key file. Weaker: anyone who can read that file can read your chats."
-            }
+            Self::KeyFile => "Encrypted with a key file. Weaker: anyone who can read that file can read your chats.",
         }
     }
 }
@@ -169,10 +167,8 @@ pub fn read_key_file(path: &Path) -> Result<KeyBytes, StoreError> {
     }
     let text = Zeroizing::new(std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?);
     let bytes = Zeroizing::new(from_hex(&text).ok_or_else(|| err("not a Pak.Chat key file".to_owned()))?);
-    let key: [u8; 32] = bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| err("not a Pak.Chat key file (wrong length)".to_owned()))?;
+    let key: [u8; 32] =
+        bytes.as_slice().try_into().map_err(|_| err("not a Pak.Chat key file (wrong length)".to_owned()))?;
     Ok(Zeroizing::new(key))
 }
 

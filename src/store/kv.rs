@@ -90,8 +90,11 @@ pub trait Kv: Send + Sync {
 /// lands, and a fast engine for tests. Loses everything when dropped.
 #[derive(Debug, Default)]
 pub struct MemoryKv {
-    tables: Mutex<BTreeMap<(Table, Vec<u8>), Vec<u8>>>,
+    tables: Mutex<Tables>,
 }
+
+/// Every table's entries, keyed by table then key.
+type Tables = BTreeMap<(Table, Vec<u8>), Vec<u8>>;
 
 impl MemoryKv {
     /// An empty store.
@@ -100,7 +103,7 @@ impl MemoryKv {
         Self::default()
     }
 
-    fn with<R>(&self, f: impl FnOnce(&mut BTreeMap<(Table, Vec<u8>), Vec<u8>>) -> R) -> R {
+    fn with<R>(&self, f: impl FnOnce(&mut Tables) -> R) -> R {
         f(&mut self.tables.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }

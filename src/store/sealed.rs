@@ -155,7 +155,8 @@ impl Store for SealedStore {
         Ok(entries
             .into_iter()
             .map(|(key, value)| {
-                let id = <[u8; 16]>::try_from(key.as_slice()).map_or_else(|_| ThreadId::from_bytes([0; 16]), ThreadId::from_bytes);
+                let id = <[u8; 16]>::try_from(key.as_slice())
+                    .map_or_else(|_| ThreadId::from_bytes([0; 16]), ThreadId::from_bytes);
                 match self.open(Table::Threads, &key, &value) {
                     Ok(thread) => ThreadSlot::Ok(thread),
                     Err(reason) => ThreadSlot::Unreadable { id, reason },
@@ -177,7 +178,9 @@ impl Store for SealedStore {
 
     fn message_count(&self, thread: ThreadId) -> Result<u64, StoreError> {
         let last = self.kv.last_with_prefix(Table::Messages, thread.as_bytes())?;
-        Ok(last.and_then(|(key, _)| <[u8; 8]>::try_from(key.get(16..24)?).ok()).map_or(0, |b| u64::from_be_bytes(b) + 1))
+        Ok(last
+            .and_then(|(key, _)| <[u8; 8]>::try_from(key.get(16..24)?).ok())
+            .map_or(0, |b| u64::from_be_bytes(b) + 1))
     }
 
     fn messages(&self, thread: ThreadId, start: u64, len: usize) -> Result<Vec<MessageSlot>, StoreError> {

@@ -37,15 +37,15 @@ impl SledKv {
             .mode(sled::Mode::LowSpace)
             .open()
             .map_err(|e| match &e {
-                // sled takes an exclusive file lock; a second process gets WouldBlock.
-                sled::Error::Io(io_err)
-                    if io_err.kind() == std::io::ErrorKind::WouldBlock
-                        || io_err.to_string().contains("could not acquire lock") =>
-                {
-                    KvError::Locked
-                }
-                _ => io(&e),
-            })?;
+            // sled takes an exclusive file lock; a second process gets WouldBlock.
+            sled::Error::Io(io_err)
+                if io_err.kind() == std::io::ErrorKind::WouldBlock
+                    || io_err.to_string().contains("could not acquire lock") =>
+            {
+                KvError::Locked
+            }
+            _ => io(&e),
+        })?;
         let tree = |t: Table| db.open_tree(t.name()).map_err(|e| io(&e));
         let trees = [tree(Table::ALL[0])?, tree(Table::ALL[1])?, tree(Table::ALL[2])?, tree(Table::ALL[3])?];
         Ok(Self { db, trees })

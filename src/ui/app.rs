@@ -7,7 +7,7 @@ use std::time::Duration;
 use egui::{Key, Modifiers, RichText, Ui};
 
 use crate::backend::{BackendHandle, Command, Event, ProtectionKind};
-use crate::domain::{Message, MessageId, MessageStatus, Role, Stamp, ThreadId, ThemePreference, wall_millis};
+use crate::domain::{Message, MessageId, MessageStatus, Role, Stamp, ThemePreference, ThreadId, wall_millis};
 
 use super::chat_view::chat_view_ui;
 use super::composer::{Composer, ComposerOutput, composer_ui};
@@ -21,7 +21,7 @@ pub const DRAFT_DELAY: Duration = Duration::from_millis(400);
 pub const UNDO_WINDOW: Duration = Duration::from_secs(10);
 
 /// Something the user did in a part of the UI, applied by the app.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
     /// Start a new thread.
     NewThread,
@@ -65,6 +65,11 @@ impl PakApp {
     #[must_use]
     pub fn view_model(&self) -> &ViewModel {
         &self.vm
+    }
+
+    /// Mutable view model, for benchmarks that place the scroll position.
+    pub fn view_model_mut(&mut self) -> &mut ViewModel {
+        &mut self.vm
     }
 
     /// The composer's current text.
@@ -230,7 +235,8 @@ impl PakApp {
         self.send(Command::SendMessage { thread, id, text });
     }
 
-    fn apply_action(&mut self, action: Action) {
+    /// Do what a click or shortcut asked for.
+    pub fn apply_action(&mut self, action: Action) {
         match action {
             Action::NewThread => {
                 self.save_draft_now();

@@ -111,7 +111,13 @@ impl ListState {
     }
 
     /// Jump so the row at `fraction` (0 = first, 1 = last) of the thread is on top.
-    pub fn jump_to_fraction(&mut self, fraction: f32, total: u64, viewport_h: f32, height: &mut impl FnMut(u64) -> f32) {
+    pub fn jump_to_fraction(
+        &mut self,
+        fraction: f32,
+        total: u64,
+        viewport_h: f32,
+        height: &mut impl FnMut(u64) -> f32,
+    ) {
         if total == 0 {
             return;
         }

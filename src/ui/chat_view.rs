@@ -50,7 +50,9 @@ fn layout_row(ui: &Ui, content: &RowContent, width: f32) -> RowLayout {
     let wrap = (width - 2.0 * PAD.x).max(20.0);
     let (header, body, color, is_user) = match content {
         RowContent::Message(m) => (header_text(m), m.content.as_str(), visuals.text_color(), m.role == Role::User),
-        RowContent::Unreadable(reason) => ("Unreadable message".to_owned(), reason.as_str(), visuals.warn_fg_color, false),
+        RowContent::Unreadable(reason) => {
+            ("Unreadable message".to_owned(), reason.as_str(), visuals.warn_fg_color, false)
+        }
     };
     let small = FontSelection::Style(TextStyle::Small).resolve(style);
     let body_font = FontSelection::Style(TextStyle::Body).resolve(style);
@@ -135,7 +137,10 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
         let content = if i < open.count {
             open.rows.get(&i).map(|r| r.content.clone())
         } else {
-            usize::try_from(i - open.count).ok().and_then(|p| open.pending.get(p)).map(|m| RowContent::Message(m.clone()))
+            usize::try_from(i - open.count)
+                .ok()
+                .and_then(|p| open.pending.get(p))
+                .map(|m| RowContent::Message(m.clone()))
         };
         let h = match content {
             Some(content) => {
@@ -182,7 +187,12 @@ fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowLayout, index: u64)
     if layout.is_user {
         painter.rect_filled(bubble, 8.0, ui.visuals().faint_bg_color);
     } else {
-        painter.rect_stroke(bubble, 8.0, (1.0, ui.visuals().widgets.noninteractive.bg_stroke.color), egui::StrokeKind::Inside);
+        painter.rect_stroke(
+            bubble,
+            8.0,
+            (1.0, ui.visuals().widgets.noninteractive.bg_stroke.color),
+            egui::StrokeKind::Inside,
+        );
     }
     let header_pos = rect.min + PAD;
     let body_pos = header_pos + vec2(0.0, layout.header.size().y + HEADER_GAP);
@@ -194,13 +204,18 @@ fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowLayout, index: u64)
     );
     row_ui.set_clip_rect(clip);
     row_ui.put(Rect::from_min_size(header_pos, layout.header.size()), egui::Label::new(layout.header.clone()));
-    row_ui.put(
-        Rect::from_min_size(body_pos, layout.body.size()),
-        egui::Label::new(layout.body.clone()).selectable(true),
-    );
+    row_ui
+        .put(Rect::from_min_size(body_pos, layout.body.size()), egui::Label::new(layout.body.clone()).selectable(true));
 }
 
-fn scrollbar_ui(ui: &mut Ui, viewport: Rect, open: &mut OpenThread, list: &mut super::chat_list::ListState, total: u64, width: f32) {
+fn scrollbar_ui(
+    ui: &mut Ui,
+    viewport: Rect,
+    open: &mut OpenThread,
+    list: &mut super::chat_list::ListState,
+    total: u64,
+    width: f32,
+) {
     let track = Rect::from_min_max(pos2(viewport.right() - SCROLLBAR_WIDTH, viewport.top()), viewport.max);
     let response = ui.interact(track, ui.scope_id().with("chat_scrollbar"), Sense::click_and_drag());
     let anchor_h = row_height(ui, open, list.anchor, width);
@@ -240,7 +255,11 @@ fn request_pages(open: &mut OpenThread, first: u64, last: u64, send: &mut dyn Fn
     let last_page = (last / PAGE + 1).min((open.count - 1) / PAGE);
     for page in first_page..=last_page {
         if !open.page_loaded(page) && open.requested.insert(page) {
-            send(Command::LoadMessages { thread: open.id, start: page * PAGE, len: usize::try_from(PAGE).unwrap_or(50) });
+            send(Command::LoadMessages {
+                thread: open.id,
+                start: page * PAGE,
+                len: usize::try_from(PAGE).unwrap_or(50),
+            });
         }
     }
     if open.rows.len() as u64 > (2 * super::view_model::KEEP_PAGES + 4) * PAGE {

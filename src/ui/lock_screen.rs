@@ -32,11 +32,19 @@ pub struct LockForm {
     pub confirm: Zeroizing<String>,
     /// Key file path field.
     pub key_file: String,
+    /// What is missing from the form after a click on "Create profile".
+    pub hint: Option<&'static str>,
 }
 
 impl Default for LockForm {
     fn default() -> Self {
-        Self { choice: None, passphrase: Zeroizing::new(String::new()), confirm: Zeroizing::new(String::new()), key_file: String::new() }
+        Self {
+            choice: None,
+            passphrase: Zeroizing::new(String::new()),
+            confirm: Zeroizing::new(String::new()),
+            key_file: String::new(),
+            hint: None,
+        }
     }
 }
 
@@ -64,7 +72,9 @@ pub fn lock_screen_ui(ui: &mut Ui, vm: &ViewModel, form: &mut LockForm, send: &m
                 ui.label(message);
                 ui.label("Close the other window, or start Pak.Chat with another --profile.");
             }
-            Phase::Setup { data_dir, keychain_available } => setup_ui(ui, vm, data_dir.as_ref(), *keychain_available, form, send),
+            Phase::Setup { data_dir, keychain_available } => {
+                setup_ui(ui, vm, data_dir.as_ref(), *keychain_available, form, send)
+            }
             Phase::Unlock { protection, problem } => unlock_ui(ui, vm, *protection, problem.as_deref(), form, send),
         }
         if let Some(error) = &vm.unlock_error {
@@ -84,7 +94,9 @@ fn setup_ui(
 ) {
     ui.label(RichText::new("Welcome! Let's set up your private chat history.").strong());
     ui.label(where_text(data_dir));
-    ui.label("Everything you write is encrypted (AES-256-GCM) before it touches the disk. Choose what protects the key:");
+    ui.label(
+        "Everything you write is encrypted (AES-256-GCM) before it touches the disk. Choose what protects the key:",
+    );
     ui.add_space(8.0);
     if form.choice.is_none() {
         form.choice = Some(if keychain { Choice::Keychain } else { Choice::Passphrase });
@@ -99,7 +111,11 @@ fn setup_ui(
         ui.weak("No system keychain answered on this computer.");
     }
     ui.radio_value(&mut form.choice, Some(Choice::Passphrase), "Passphrase (asked at every start)");
-    ui.radio_value(&mut form.choice, Some(Choice::KeyFile), "Key file (weaker: anyone who can read the file can read your chats)");
+    ui.radio_value(
+        &mut form.choice,
+        Some(Choice::KeyFile),
+        "Key file (weaker: anyone who can read the file can read your chats)",
+    );
     ui.add_space(8.0);
     let mut submit = false;
     match form.choice {
@@ -125,25 +141,36 @@ fn setup_ui(
     if submit && !busy {
         let source = match form.choice {
             Some(Choice::Keychain) => Some(KeySource::Keychain),
-            Some(Choice::Passphrase) if form.passphrase.is_empty() => None,
-            Some(Choice::Passphrase) if *form.passphrase != *form.confirm => None,
+            Some(Choice::Passphrase) if form.passphrase.is_empty() => {
+                form.hint = Some("Choose a passphrase first.");
+                None
+            }
+            Some(Choice::Passphrase) if *form.passphrase != *form.confirm => {
+                form.hint = Some("Type the same passphrase twice.");
+                None
+            }
             Some(Choice::Passphrase) => Some(KeySource::Passphrase(form.passphrase.clone())),
-            Some(Choice::KeyFile) if !form.key_file.trim().is_empty() => Some(KeySource::KeyFile(PathBuf::from(form.key_file.trim()))),
-            Some(Choice::KeyFile) | None => None,
+            Some(Choice::KeyFile) if !form.key_file.trim().is_empty() => {
+                Some(KeySource::KeyFile(PathBuf::from(form.key_file.trim())))
+            }
+            Some(Choice::KeyFile) | None => {
+                form.hint = Some("Say where the key file should go.");
+                None
+            }
         };
-        match source {
-            Some(source) => send(Command::SetUp(source)),
-            None => send_form_error(send),
+        if let Some(source) = source {
+            form.hint = None;
+            send(Command::SetUp(source));
         }
     }
-    if matches!(form.choice, Some(Choice::Passphrase)) && !form.confirm.is_empty() && *form.passphrase != *form.confirm {
+    if let Some(hint) = form.hint {
+        ui.colored_label(ui.visuals().warn_fg_color, hint);
+    }
+    if matches!(form.choice, Some(Choice::Passphrase)) && !form.confirm.is_empty() && *form.passphrase != *form.confirm
+    {
         ui.colored_label(ui.visuals().warn_fg_color, "The two passphrases differ.");
     }
 }
-
-/// The form is incomplete: nothing to send. (Kept as a function so the
-/// screen stays the single place that decides what a complete form is.)
-fn send_form_error(_send: &mut dyn FnMut(Command)) {}
 
 fn passphrase_field(ui: &mut Ui, label: &str, value: &mut Zeroizing<String>) -> bool {
     ui.horizontal(|ui| {

@@ -35,17 +35,22 @@ pub fn sidebar_ui(ui: &mut Ui, vm: &mut ViewModel, actions: &mut Vec<Action>) {
                 }
                 SidebarItem::Thread(id) => {
                     let Some(row) = vm.threads.get(&id) else { continue };
-                    let mut text = RichText::new(if row.pinned { format!("• {}", row.title) } else { row.title.clone() });
+                    let mut text =
+                        RichText::new(if row.pinned { format!("• {}", row.title) } else { row.title.clone() });
                     if row.unreadable.is_some() {
                         text = text.color(ui.visuals().warn_fg_color);
                     }
                     let response = ui
-                        .allocate_ui_with_layout(egui::vec2(ui.available_width(), LINE_HEIGHT), Layout::left_to_right(Align::Center), |ui| {
-                            ui.add_sized(
-                                [ui.available_width(), LINE_HEIGHT - 2.0],
-                                egui::Button::selectable(open_id == Some(id), text).truncate(),
-                            )
-                        })
+                        .allocate_ui_with_layout(
+                            egui::vec2(ui.available_width(), LINE_HEIGHT),
+                            Layout::left_to_right(Align::Center),
+                            |ui| {
+                                ui.add_sized(
+                                    [ui.available_width(), LINE_HEIGHT - 2.0],
+                                    egui::Button::selectable(open_id == Some(id), text).truncate(),
+                                )
+                            },
+                        )
                         .inner;
                     let response = match &row.unreadable {
                         Some(reason) => response.on_hover_text(reason),

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Everything CI checks, from a fresh Debian machine: installs what the tests
+# need (when run as root), then fmt, clippy (native and wasm32), tests, docs,
+# and a real-window smoke test of the release binary under Xvfb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# Builds are slow on small machines: keep them in a persistent cache outside
+# the checkout so a fresh clone (CI) reuses the last build. Respect a caller's.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/pakchat/target}"
+mkdir -p "$CARGO_TARGET_DIR"
+export CARGO_TERM_COLOR=never
+
+step "System packages"
+packages=(mesa-vulkan-drivers xvfb imagemagick xdotool x11-utils)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) -eq 0 ]]; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    else
+        echo "missing packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
+        exit 1
+    fi
+fi
+
+step "Rust toolchain parts"
+rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
+
+# winit and Mesa want a private runtime dir; CI has none.
+if [[ -z "${XDG_RUNTIME_DIR:-}" || ! -d "${XDG_RUNTIME_DIR}" ]]; then
+    XDG_RUNTIME_DIR="$(mktemp -d)"
+    export XDG_RUNTIME_DIR
+fi
+chmod 700 "$XDG_RUNTIME_DIR"
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (native, all targets)"
+cargo clippy --release --all-targets --locked -- -D warnings
+
+step "clippy (wasm32-unknown-unknown, lib)"
+cargo clippy --release --lib --target wasm32-unknown-unknown --locked -- -D warnings
+
+step "tests"
+cargo test --release --locked
+
+step "docs"
+RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --locked
+
+step "real window (release binary under Xvfb)"
+scripts/smoke.sh "$CARGO_TARGET_DIR/release/pakchat"
+
+step "all checks passed"
