@@ -81,7 +81,7 @@ fn seal_overhead(c: &mut Criterion) {
     let plain_bytes = serde_json::to_vec(&m).unwrap();
     let sealed_bytes = sealer.seal(b"messages\0key", &plain_bytes).unwrap();
     group.bench_function("aes_gcm/open_only", |b| {
-        b.iter(|| sealer.open(b"messages\0key", black_box(&sealed_bytes)).unwrap())
+        b.iter(|| sealer.open(b"messages\0key", black_box(&sealed_bytes)).unwrap());
     });
     group.finish();
 }

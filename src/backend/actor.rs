@@ -323,7 +323,7 @@ impl Actor {
         match result {
             Ok(Some(thread)) => self.events.send(Event::ThreadChanged(ThreadSummary::Ok(thread))),
             Ok(None) => {
-                self.events.send(Event::Error { message: format!("Could not {what}: the thread no longer exists.") })
+                self.events.send(Event::Error { message: format!("Could not {what}: the thread no longer exists.") });
             }
             Err(e) => self.events.send(Event::Error { message: format!("Could not {what}: {e}") }),
         }
@@ -363,7 +363,7 @@ impl Actor {
                 }
             }
             Command::SetPinned { id, pinned } => {
-                self.edit_thread(id, "pin the thread", move |t| t.pinned = pinned).await
+                self.edit_thread(id, "pin the thread", move |t| t.pinned = pinned).await;
             }
             Command::DeleteThread { id } => self.edit_thread(id, "delete the thread", |t| t.deleted = true).await,
             Command::RestoreThread { id } => self.edit_thread(id, "restore the thread", |t| t.deleted = false).await,
@@ -377,7 +377,7 @@ impl Actor {
                     .await;
                 match result {
                     Ok((count, start, messages)) => {
-                        self.events.send(Event::ThreadOpened { id, count, start, messages })
+                        self.events.send(Event::ThreadOpened { id, count, start, messages });
                     }
                     Err(e) => self.events.send(Event::Error { message: format!("Could not open the thread: {e}") }),
                 }

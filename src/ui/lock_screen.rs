@@ -73,7 +73,7 @@ pub fn lock_screen_ui(ui: &mut Ui, vm: &ViewModel, form: &mut LockForm, send: &m
                 ui.label("Close the other window, or start Pak.Chat with another --profile.");
             }
             Phase::Setup { data_dir, keychain_available } => {
-                setup_ui(ui, vm, data_dir.as_ref(), *keychain_available, form, send)
+                setup_ui(ui, vm, data_dir.as_ref(), *keychain_available, form, send);
             }
             Phase::Unlock { protection, problem } => unlock_ui(ui, vm, *protection, problem.as_deref(), form, send),
         }
