@@ -79,7 +79,8 @@ impl ListState {
             filled += height(i);
             i += 1;
         }
-        if filled <= viewport_h {
+        // Only when the last row was reached and its bottom is on screen.
+        if i >= total && filled <= viewport_h {
             self.follow_bottom = true;
             self.resolve_bottom(total, viewport_h, height);
         }
