@@ -51,7 +51,10 @@ step "clippy (wasm32-unknown-unknown, lib)"
 cargo clippy --release --lib --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "tests"
-cargo test --release --locked
+test_log="$(mktemp)"
+cargo test --release --locked 2>&1 | tee "$test_log"
+read -r passed failed < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p + 0, f + 0 }' "$test_log")
+rm -f "$test_log"
 
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --locked
@@ -60,3 +63,4 @@ step "real window (release binary under Xvfb)"
 scripts/smoke.sh "$CARGO_TARGET_DIR/release/pakchat"
 
 step "all checks passed"
+echo "tests: ${passed} passed, ${failed} failed"

@@ -16,7 +16,8 @@ fn init_logging() {
         Ok("error") => tracing::Level::ERROR,
         _ => tracing::Level::WARN,
     };
-    tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_max_level(level).with_ansi(ansi).with_writer(std::io::stderr).init();
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -28,6 +29,7 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    let started = web_time::Instant::now();
     let options = match cli::parse(std::env::args_os().skip(1)) {
         Ok(Cli::Run(options)) => options,
         Ok(Cli::Help) => {
@@ -84,7 +86,7 @@ fn main() -> ExitCode {
             let ctx = cc.egui_ctx.clone();
             let (backend, stop) = start(&runtime, config, move || ctx.request_repaint());
             stopped = Some(stop);
-            Ok(Box::new(PakApp::new(backend)))
+            Ok(Box::new(PakApp::new(backend).with_start_time(started)))
         }),
     );
     // Let the backend write the last draft and flush before the runtime goes.

@@ -44,6 +44,8 @@ pub struct PakApp {
     rename: Option<(ThreadId, String)>,
     undo: Option<(ThreadId, String, web_time::Instant)>,
     applied_theme: Option<(ThemePreference, u32)>,
+    /// When the process started, to log the time to the first frame once.
+    started_at: Option<web_time::Instant>,
 }
 
 impl PakApp {
@@ -58,7 +60,15 @@ impl PakApp {
             rename: None,
             undo: None,
             applied_theme: None,
+            started_at: None,
         }
+    }
+
+    /// Log (at info level) how long after `started` the first frame was drawn.
+    #[must_use]
+    pub fn with_start_time(mut self, started: web_time::Instant) -> Self {
+        self.started_at = Some(started);
+        self
     }
 
     /// What the UI currently knows (for tests and benchmarks).
@@ -394,6 +404,9 @@ impl PakApp {
 
     /// Everything `eframe::App::ui` does; callable from tests and benches.
     pub fn ui_step(&mut self, ui: &mut Ui) {
+        if let Some(started) = self.started_at.take() {
+            tracing::info!(ms = started.elapsed().as_secs_f64() * 1000.0, "first frame");
+        }
         if self.vm.phase == Phase::Ready {
             self.main_ui(ui);
         } else {

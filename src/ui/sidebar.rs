@@ -47,7 +47,8 @@ pub fn sidebar_ui(ui: &mut Ui, vm: &mut ViewModel, actions: &mut Vec<Action>) {
                             |ui| {
                                 ui.add_sized(
                                     [ui.available_width(), LINE_HEIGHT - 2.0],
-                                    egui::Button::selectable(open_id == Some(id), text).truncate(),
+                                    egui::Button::selectable(open_id == Some(id), (text, egui::Atom::grow()))
+                                        .truncate(),
                                 )
                             },
                         )
