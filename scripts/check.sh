@@ -41,6 +41,10 @@ if [[ -z "${XDG_RUNTIME_DIR:-}" || ! -d "${XDG_RUNTIME_DIR}" ]]; then
 fi
 chmod 700 "$XDG_RUNTIME_DIR"
 
+step "Test peers (aimock, llmock)"
+export PAKCHAT_PEERS_DIR="${PAKCHAT_PEERS_DIR:-$HOME/.cache/pakchat/peers}"
+scripts/peers.sh
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -11,6 +11,7 @@ pub mod backend;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod domain;
+pub mod providers;
 pub mod store;
 pub mod ui;
 #[cfg(target_arch = "wasm32")]

@@ -1,0 +1,125 @@
+//! Anthropic Messages: named events `message_start` … `message_stop`, `ping`,
+//! `thinking_delta` as reasoning, `event: error` after HTTP 200.
+
+use serde_json::{Value, json};
+
+use super::sse::{SseDecoder, SseEvent};
+use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireParser, WireRequest};
+use crate::domain::{Role, Usage};
+
+/// The API version header we speak.
+pub const API_VERSION: &str = "2023-06-01";
+
+/// Build the streaming request.
+///
+/// # Errors
+/// Never in practice (serialisation).
+pub fn request(endpoint: &Endpoint, req: &ChatRequest) -> Result<WireRequest, ProviderError> {
+    let messages: Vec<Value> = req
+        .turns
+        .iter()
+        .filter(|t| t.role != Role::System)
+        .map(|t| json!({"role": super::role_name(t.role), "content": t.content}))
+        .collect();
+    let mut body = json!({
+        "model": req.model,
+        "max_tokens": req.max_tokens.unwrap_or(4096),
+        "messages": messages,
+        "stream": true,
+    });
+    if let Some(system) = &req.system {
+        body["system"] = json!(system);
+    }
+    let mut headers = vec![("anthropic-version", API_VERSION.to_owned())];
+    if let Some(key) = &endpoint.api_key {
+        headers.push(("x-api-key", key.as_str().to_owned()));
+    }
+    Ok(WireRequest {
+        url: format!("{}/v1/messages", super::trim_base(&endpoint.base_url)),
+        headers,
+        body: super::to_body(&body)?,
+    })
+}
+
+/// Stream state.
+#[derive(Debug, Default)]
+pub struct Parser {
+    sse: SseDecoder,
+    events: Vec<SseEvent>,
+    input_tokens: u64,
+    done: bool,
+}
+
+impl Parser {
+    fn event(&mut self, e: &SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        let v: Value = serde_json::from_str(&e.data).map_err(|err| super::malformed("event", &err))?;
+        let kind = v.get("type").and_then(Value::as_str).or(e.event.as_deref()).unwrap_or("");
+        match kind {
+            "message_start" => {
+                let usage = v.pointer("/message/usage");
+                self.input_tokens = usage.and_then(|u| u.get("input_tokens")).and_then(Value::as_u64).unwrap_or(0);
+            }
+            "content_block_delta" => match v.pointer("/delta/type").and_then(Value::as_str) {
+                Some("text_delta") => {
+                    if let Some(t) = v.pointer("/delta/text").and_then(Value::as_str) {
+                        out.push(StreamEvent::Text(t.to_owned()));
+                    }
+                }
+                Some("thinking_delta") => {
+                    if let Some(t) = v.pointer("/delta/thinking").and_then(Value::as_str) {
+                        out.push(StreamEvent::Reasoning(t.to_owned()));
+                    }
+                }
+                _ => {}
+            },
+            "message_delta" => {
+                if let Some(reason) = v.pointer("/delta/stop_reason").and_then(Value::as_str) {
+                    out.push(StreamEvent::Finish(reason.to_owned()));
+                }
+                if let Some(output) = v.pointer("/usage/output_tokens").and_then(Value::as_u64) {
+                    out.push(StreamEvent::Usage(Usage { input_tokens: self.input_tokens, output_tokens: output }));
+                }
+            }
+            "message_stop" => self.done = true,
+            "error" => {
+                let message =
+                    v.pointer("/error/message").and_then(Value::as_str).unwrap_or("the provider reported an error");
+                let kind = match v.pointer("/error/type").and_then(Value::as_str) {
+                    Some("rate_limit_error") => ErrorKind::RateLimit,
+                    Some("invalid_request_error") => ErrorKind::BadRequest,
+                    Some("authentication_error" | "permission_error") => ErrorKind::Auth,
+                    // overloaded_error, api_error and anything new: the provider's trouble.
+                    _ => ErrorKind::Overloaded,
+                };
+                return Err(ProviderError::new(kind, message));
+            }
+            // ping, content_block_start/stop, and types added later.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn drain(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        let events = std::mem::take(&mut self.events);
+        for e in &events {
+            self.event(e, out)?;
+        }
+        Ok(())
+    }
+}
+
+impl WireParser for Parser {
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        self.sse.feed(bytes, &mut self.events);
+        self.drain(out)
+    }
+
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        let end = self.sse.finish(&mut self.events);
+        self.drain(out)?;
+        if end.is_err() || !self.done {
+            return Err(ProviderError::new(ErrorKind::Truncated, "the reply stream ended before message_stop"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,208 @@
+//! Sending a chat request and reading its stream: time-outs for the first
+//! byte and between chunks, and retries with exponential backoff and jitter
+//! (honouring `Retry-After` / `retry-after-ms`) — only while no token has
+//! arrived, so a retry never duplicates text. Dropping the future cancels
+//! the request at once.
+
+use std::future::Future;
+use std::time::Duration;
+
+use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, prepare};
+
+/// How patient to be, and how often to try again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt.
+    pub max_retries: u32,
+    /// First backoff step (doubled each retry, with jitter).
+    pub base_delay: Duration,
+    /// Cap on one backoff step.
+    pub max_delay: Duration,
+    /// A `Retry-After` longer than this is not waited out automatically:
+    /// the error goes to the user with the wait attached.
+    pub max_retry_after: Duration,
+    /// Time allowed until the response headers arrive.
+    pub first_byte_timeout: Duration,
+    /// Time allowed between two pieces of the body.
+    pub idle_timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(8),
+            max_retry_after: Duration::from_secs(60),
+            first_byte_timeout: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Backoff before retry `attempt` (1-based): "equal jitter", between half
+    /// and all of `base × 2^(attempt-1)`, capped.
+    #[must_use]
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let step = self.base_delay.saturating_mul(1u32 << (attempt.saturating_sub(1)).min(16)).min(self.max_delay);
+        let mut r = [0u8; 4];
+        // Without randomness, fall back to the midpoint: still a backoff.
+        let fraction = if getrandom::getrandom(&mut r).is_ok() {
+            f64::from(u32::from_le_bytes(r)) / f64::from(u32::MAX)
+        } else {
+            0.5
+        };
+        step / 2 + step.mul_f64(fraction / 2.0)
+    }
+}
+
+fn header_secs(headers: &reqwest::header::HeaderMap, name: &str) -> Option<f64> {
+    headers.get(name)?.to_str().ok()?.trim().parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0)
+}
+
+/// The wait a response asks for: `retry-after-ms`, else `retry-after` seconds.
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    if let Some(ms) = header_secs(headers, "retry-after-ms") {
+        return Some(Duration::from_secs_f64(ms / 1000.0));
+    }
+    header_secs(headers, "retry-after").map(Duration::from_secs_f64)
+}
+
+fn network(e: reqwest::Error) -> ProviderError {
+    let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Network };
+    // Without the URL: it is ours, and the user knows where they sent it.
+    ProviderError::new(kind, format!("network error: {}", e.without_url()))
+}
+
+/// One attempt: send, check the status, read and parse the stream.
+async fn attempt<S, F>(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    request: &ChatRequest,
+    policy: &RetryPolicy,
+    sleep: &S,
+    on_event: &mut (dyn FnMut(StreamEvent) + Send),
+) -> Result<(), ProviderError>
+where
+    S: Fn(Duration) -> F,
+    F: Future<Output = ()>,
+{
+    let (wire, mut parser) = prepare(endpoint, request)?;
+    let mut builder = http.post(&wire.url).header("content-type", "application/json").body(wire.body);
+    for (name, value) in wire.headers {
+        builder = builder.header(name, value);
+    }
+    let response = tokio::select! {
+        r = builder.send() => r.map_err(network)?,
+        () = sleep(policy.first_byte_timeout) => {
+            return Err(ProviderError::new(ErrorKind::Timeout, format!("no answer within {} s", policy.first_byte_timeout.as_secs())));
+        }
+    };
+    let status = response.status().as_u16();
+    if !(200..300).contains(&status) {
+        let wait = retry_after(response.headers());
+        let body = tokio::select! {
+            b = response.text() => b.unwrap_or_default(),
+            () = sleep(policy.idle_timeout) => String::new(),
+        };
+        return Err(ProviderError::from_status(status, &body, wait));
+    }
+    let mut out = Vec::new();
+    let mut body = response.bytes_stream();
+    loop {
+        let chunk = tokio::select! {
+            c = futures_util::StreamExt::next(&mut body) => c.transpose(),
+            () = sleep(policy.idle_timeout) => {
+                return Err(ProviderError::new(ErrorKind::Timeout, format!("the reply stalled: no data for {} s", policy.idle_timeout.as_secs())));
+            }
+        };
+        let parsed = match chunk {
+            Ok(Some(bytes)) => parser.feed(&bytes, &mut out),
+            Ok(None) => {
+                let end = parser.finish(&mut out);
+                out.drain(..).for_each(&mut *on_event);
+                return end;
+            }
+            Err(e) => {
+                Err(ProviderError::new(ErrorKind::Network, format!("the connection dropped: {}", e.without_url())))
+            }
+        };
+        // Deliver what arrived before a failure: nothing received is lost.
+        out.drain(..).for_each(&mut *on_event);
+        parsed?;
+    }
+}
+
+/// Stream a chat reply, calling `on_event` for every event. `sleep` is the
+/// runtime's timer (tokio natively, the browser's on the web).
+///
+/// # Errors
+/// The last attempt's error. Partial text delivered before it stays delivered.
+pub async fn stream_chat<S, F>(
+    http: &reqwest::Client,
+    endpoint: &Endpoint,
+    request: &ChatRequest,
+    policy: &RetryPolicy,
+    sleep: S,
+    on_event: &mut (dyn FnMut(StreamEvent) + Send),
+) -> Result<(), ProviderError>
+where
+    S: Fn(Duration) -> F,
+    F: Future<Output = ()>,
+{
+    let mut retries = 0;
+    loop {
+        let mut got_token = false;
+        let result = {
+            let mut watch = |e: StreamEvent| {
+                got_token |= matches!(e, StreamEvent::Text(_) | StreamEvent::Reasoning(_));
+                on_event(e);
+            };
+            attempt(http, endpoint, request, policy, &sleep, &mut watch).await
+        };
+        let Err(error) = result else { return Ok(()) };
+        if got_token || !error.kind.is_retryable() || retries >= policy.max_retries {
+            return Err(error);
+        }
+        let wait = match error.retry_after {
+            Some(asked) if asked > policy.max_retry_after => return Err(error),
+            Some(asked) => asked,
+            None => policy.backoff(retries + 1),
+        };
+        retries += 1;
+        tracing::info!(attempt = retries, wait_ms = wait.as_millis(), kind = ?error.kind, "retrying provider call");
+        on_event(StreamEvent::Retrying { attempt: retries, wait, reason: error });
+        sleep(wait).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_and_is_capped() {
+        let p = RetryPolicy {
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(700),
+            ..RetryPolicy::default()
+        };
+        for _ in 0..50 {
+            let b1 = p.backoff(1);
+            assert!(b1 >= Duration::from_millis(50) && b1 <= Duration::from_millis(100), "{b1:?}");
+            let b3 = p.backoff(3);
+            assert!(b3 >= Duration::from_millis(200) && b3 <= Duration::from_millis(400), "{b3:?}");
+            assert!(p.backoff(10) <= Duration::from_millis(700));
+        }
+    }
+
+    #[test]
+    fn retry_after_ms_wins_over_seconds() {
+        let mut h = reqwest::header::HeaderMap::new();
+        h.insert("retry-after", reqwest::header::HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert("retry-after-ms", reqwest::header::HeaderValue::from_static("2500"));
+        assert_eq!(retry_after(&h), Some(Duration::from_millis(2500)));
+    }
+}

@@ -1,0 +1,162 @@
+//! LLM wire protocols. One SSE and one NDJSON decoder ([`sse`], [`ndjson`]);
+//! each provider ([`openai`], [`anthropic`], [`gemini`], [`ollama`]) builds
+//! its request and maps its stream onto one [`StreamEvent`] enum; [`client`]
+//! sends, reads, times out, and retries (only before the first token).
+//!
+//! Nothing here knows about egui or the store.
+
+pub mod anthropic;
+pub mod client;
+mod error;
+pub mod gemini;
+pub mod ndjson;
+pub mod ollama;
+pub mod openai;
+pub mod sse;
+
+pub use client::{RetryPolicy, stream_chat};
+pub use error::{ErrorKind, ProviderError};
+
+use crate::domain::{Role, Usage};
+
+/// Which wire protocol an endpoint speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum ProviderKind {
+    /// OpenAI chat completions and everything compatible (OpenRouter, Groq,
+    /// LM Studio, Ollama's `/v1`, any base URL).
+    OpenAiCompatible,
+    /// Anthropic Messages.
+    Anthropic,
+    /// Google Gemini `streamGenerateContent`.
+    Gemini,
+    /// Ollama's native `/api/chat`.
+    Ollama,
+}
+
+/// Where to send a request and with which key.
+#[derive(Clone)]
+pub struct Endpoint {
+    /// The protocol.
+    pub kind: ProviderKind,
+    /// Base URL, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:11434`.
+    pub base_url: String,
+    /// The API key, if the provider needs one. Never logged.
+    pub api_key: Option<zeroize::Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("kind", &self.kind)
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<hidden>"))
+            .finish()
+    }
+}
+
+/// One turn of the conversation sent to the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatTurn {
+    /// User or assistant (system prompts go in [`ChatRequest::system`]).
+    pub role: Role,
+    /// The text.
+    pub content: String,
+}
+
+/// What to ask the model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChatRequest {
+    /// Model id as the provider names it.
+    pub model: String,
+    /// System prompt, if any.
+    pub system: Option<String>,
+    /// The conversation, oldest first.
+    pub turns: Vec<ChatTurn>,
+    /// Reply length cap (required by Anthropic; 4096 when absent there).
+    pub max_tokens: Option<u32>,
+}
+
+/// One thing a streaming reply told us.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamEvent {
+    /// More reply text.
+    Text(String),
+    /// More reasoning ("thinking") text.
+    Reasoning(String),
+    /// Token counts so far.
+    Usage(Usage),
+    /// Why the model stopped (`stop`, `end_turn`, `length`, …).
+    Finish(String),
+    /// An attempt failed before any token; waiting this long, then trying again.
+    Retrying {
+        /// The attempt about to start (1 = first retry).
+        attempt: u32,
+        /// How long until it starts.
+        wait: std::time::Duration,
+        /// Why the previous attempt failed.
+        reason: ProviderError,
+    },
+}
+
+/// A request ready to send: method is always POST.
+#[derive(Clone, Debug)]
+pub struct WireRequest {
+    /// Full URL.
+    pub url: String,
+    /// Extra headers (auth, versions). Values may be secret: never log them.
+    pub headers: Vec<(&'static str, String)>,
+    /// JSON body, serialised once so every retry sends identical bytes.
+    pub body: Vec<u8>,
+}
+
+/// Turns a provider's stream body into [`StreamEvent`]s.
+pub trait WireParser: Send {
+    /// Feed the next piece of the body.
+    ///
+    /// # Errors
+    /// A malformed event or an error the provider sent inside the stream.
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), ProviderError>;
+
+    /// The body ended.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Truncated`] when the stream ended without its end marker.
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError>;
+}
+
+/// The request and a fresh parser for `endpoint`.
+///
+/// # Errors
+/// When the body cannot be serialised (never for these types).
+pub fn prepare(
+    endpoint: &Endpoint,
+    request: &ChatRequest,
+) -> Result<(WireRequest, Box<dyn WireParser>), ProviderError> {
+    Ok(match endpoint.kind {
+        ProviderKind::OpenAiCompatible => (openai::request(endpoint, request)?, Box::new(openai::Parser::default())),
+        ProviderKind::Anthropic => (anthropic::request(endpoint, request)?, Box::new(anthropic::Parser::default())),
+        ProviderKind::Gemini => (gemini::request(endpoint, request)?, Box::new(gemini::Parser::default())),
+        ProviderKind::Ollama => (ollama::request(endpoint, request)?, Box::new(ollama::Parser::default())),
+    })
+}
+
+fn trim_base(base: &str) -> &str {
+    base.trim_end_matches('/')
+}
+
+fn to_body(value: &serde_json::Value) -> Result<Vec<u8>, ProviderError> {
+    serde_json::to_vec(value)
+        .map_err(|e| ProviderError::new(ErrorKind::BadRequest, format!("cannot encode request: {e}")))
+}
+
+fn malformed(what: &str, e: &serde_json::Error) -> ProviderError {
+    ProviderError::new(ErrorKind::Malformed, format!("the provider sent a malformed {what}: {e}"))
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::User => "user",
+        Role::Assistant => "assistant",
+        Role::System => "system",
+    }
+}

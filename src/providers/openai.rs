@@ -1,0 +1,112 @@
+//! OpenAI chat completions (and every compatible server): `data:` JSON
+//! chunks, a usage chunk with empty `choices`, `data: [DONE]` at the end.
+
+use serde_json::{Value, json};
+
+use super::sse::{SseDecoder, SseEvent};
+use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireParser, WireRequest};
+use crate::domain::Usage;
+
+/// Build the streaming request.
+///
+/// # Errors
+/// Never in practice (serialisation).
+pub fn request(endpoint: &Endpoint, req: &ChatRequest) -> Result<WireRequest, ProviderError> {
+    let mut messages = Vec::with_capacity(req.turns.len() + 1);
+    if let Some(system) = &req.system {
+        messages.push(json!({"role": "system", "content": system}));
+    }
+    messages.extend(req.turns.iter().map(|t| json!({"role": super::role_name(t.role), "content": t.content})));
+    let mut body = json!({
+        "model": req.model,
+        "messages": messages,
+        "stream": true,
+        "stream_options": {"include_usage": true},
+    });
+    if let Some(max) = req.max_tokens {
+        body["max_tokens"] = json!(max);
+    }
+    let mut headers = Vec::new();
+    if let Some(key) = &endpoint.api_key {
+        headers.push(("authorization", format!("Bearer {}", key.as_str())));
+    }
+    Ok(WireRequest {
+        url: format!("{}/chat/completions", super::trim_base(&endpoint.base_url)),
+        headers,
+        body: super::to_body(&body)?,
+    })
+}
+
+/// Stream state.
+#[derive(Debug, Default)]
+pub struct Parser {
+    sse: SseDecoder,
+    events: Vec<SseEvent>,
+    done: bool,
+}
+
+impl Parser {
+    fn event(&mut self, data: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        if data == "[DONE]" {
+            self.done = true;
+            return Ok(());
+        }
+        let v: Value = serde_json::from_str(data).map_err(|e| super::malformed("chunk", &e))?;
+        if let Some(err) = v.get("error") {
+            let message = err.get("message").and_then(Value::as_str).unwrap_or("the provider reported an error");
+            let code = format!(
+                "{}{}",
+                err.get("type").and_then(Value::as_str).unwrap_or(""),
+                err.get("code").and_then(Value::as_str).unwrap_or("")
+            );
+            let kind = if code.contains("rate_limit") { ErrorKind::RateLimit } else { ErrorKind::Overloaded };
+            return Err(ProviderError::new(kind, message));
+        }
+        if let Some(choice) = v.get("choices").and_then(|c| c.get(0)) {
+            if let Some(delta) = choice.get("delta") {
+                for key in ["reasoning_content", "reasoning"] {
+                    if let Some(r) = delta.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()) {
+                        out.push(StreamEvent::Reasoning(r.to_owned()));
+                    }
+                }
+                if let Some(t) = delta.get("content").and_then(Value::as_str).filter(|s| !s.is_empty()) {
+                    out.push(StreamEvent::Text(t.to_owned()));
+                }
+            }
+            if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+                out.push(StreamEvent::Finish(reason.to_owned()));
+            }
+        }
+        if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
+            out.push(StreamEvent::Usage(Usage {
+                input_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
+                output_tokens: u.get("completion_tokens").and_then(Value::as_u64).unwrap_or(0),
+            }));
+        }
+        Ok(())
+    }
+
+    fn drain(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        let events = std::mem::take(&mut self.events);
+        for e in &events {
+            self.event(&e.data, out)?;
+        }
+        Ok(())
+    }
+}
+
+impl WireParser for Parser {
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        self.sse.feed(bytes, &mut self.events);
+        self.drain(out)
+    }
+
+    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        let end = self.sse.finish(&mut self.events);
+        self.drain(out)?;
+        if end.is_err() || !self.done {
+            return Err(ProviderError::new(ErrorKind::Truncated, "the reply stream ended before [DONE]"));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,80 @@
+//! Start the third-party mock servers (installed by `scripts/peers.sh`) on
+//! free loopback ports; each `Server` stops its process when dropped.
+
+use std::io::{BufRead as _, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// A running server.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill(); // Already gone is fine.
+        let _ = self.child.wait();
+    }
+}
+
+/// Where `scripts/peers.sh` installed the servers.
+pub fn peers_dir() -> PathBuf {
+    std::env::var_os("PAKCHAT_PEERS_DIR").map_or_else(
+        || PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/pakchat/peers"),
+        PathBuf::from,
+    )
+}
+
+fn start(mut command: Command, from_stderr: bool, marker: &str) -> Server {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {command:?}: {e}; run scripts/peers.sh first"));
+    let (out, err) = (child.stdout.take().expect("stdout"), child.stderr.take().expect("stderr"));
+    let (tx, rx) = mpsc::channel();
+    let marker = marker.to_owned();
+    // Read both pipes for the life of the server so it never blocks on a full pipe.
+    for (pipe, wanted) in [(Box::new(out) as Box<dyn std::io::Read + Send>, !from_stderr), (Box::new(err), from_stderr)]
+    {
+        let tx = tx.clone();
+        let marker = marker.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                if wanted && let Some(at) = line.find(&marker) {
+                    let url: String = line[at + marker.len()..].chars().take_while(|c| !c.is_whitespace()).collect();
+                    let _ = tx.send(url); // The test may have given up already.
+                }
+            }
+        });
+    }
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(base) => Server { child, base },
+        Err(_) => {
+            let _ = child.kill();
+            panic!("{command:?} did not report its address; run scripts/peers.sh first");
+        }
+    }
+}
+
+/// `@copilotkit/aimock` with the fixtures in `tests/fixtures/aimock.json`.
+pub fn aimock() -> Server {
+    let dir = peers_dir();
+    let mut c = Command::new("node");
+    c.arg(dir.join("node_modules/@copilotkit/aimock/dist/cli.js"))
+        .args(["-p", "0", "-h", "127.0.0.1", "-f"])
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/aimock.json"));
+    start(c, false, "listening on ")
+}
+
+/// PyPI `llmock`, echoing the user's text.
+pub fn llmock() -> Server {
+    let mut c = Command::new(peers_dir().join("venv/bin/llmock"));
+    c.args(["serve", "--host", "127.0.0.1", "--port", "0", "--response-style", "echo", "--log-level", "info"]);
+    start(c, true, "running on ")
+}

@@ -1,0 +1,286 @@
+//! Provider clients against third-party servers that speak the real wire
+//! formats: `@copilotkit/aimock` for the four protocols, PyPI `llmock` for
+//! faults, with llmock's own verdict on how the client behaved.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::peers;
+use pakchat::domain::{Role, Usage};
+use pakchat::providers::{
+    ChatRequest, ChatTurn, Endpoint, ErrorKind, ProviderError, ProviderKind, RetryPolicy, StreamEvent, stream_chat,
+};
+
+fn request(model: &str, text: &str) -> ChatRequest {
+    ChatRequest {
+        model: model.to_owned(),
+        system: Some("Be brief.".to_owned()),
+        turns: vec![ChatTurn { role: Role::User, content: text.to_owned() }],
+        max_tokens: Some(256),
+    }
+}
+
+/// llmock echoes every text it is sent, system prompt included: send none.
+fn echo_request(model: &str) -> ChatRequest {
+    ChatRequest { system: None, ..request(model, "tell me about the Indus river") }
+}
+
+fn endpoint(kind: ProviderKind, base: String) -> Endpoint {
+    Endpoint { kind, base_url: base, api_key: Some(zeroize::Zeroizing::new("sk-test-key".to_owned())) }
+}
+
+fn fast_policy() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 2,
+        base_delay: Duration::from_millis(50),
+        max_delay: Duration::from_millis(200),
+        max_retry_after: Duration::from_secs(3),
+        first_byte_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(1),
+    }
+}
+
+/// What a caller saw: every event, the text, the reasoning, and the result.
+struct Outcome {
+    events: Vec<StreamEvent>,
+    result: Result<(), ProviderError>,
+}
+
+impl Outcome {
+    fn text(&self) -> String {
+        self.events.iter().filter_map(|e| if let StreamEvent::Text(t) = e { Some(t.as_str()) } else { None }).collect()
+    }
+    fn reasoning(&self) -> String {
+        self.events
+            .iter()
+            .filter_map(|e| if let StreamEvent::Reasoning(t) = e { Some(t.as_str()) } else { None })
+            .collect()
+    }
+    fn usage(&self) -> Option<Usage> {
+        self.events.iter().rev().find_map(|e| if let StreamEvent::Usage(u) = e { Some(*u) } else { None })
+    }
+    fn retries(&self) -> Vec<Duration> {
+        self.events
+            .iter()
+            .filter_map(|e| if let StreamEvent::Retrying { wait, .. } = e { Some(*wait) } else { None })
+            .collect()
+    }
+}
+
+async fn run(endpoint: &Endpoint, req: &ChatRequest, policy: &RetryPolicy) -> Outcome {
+    let http = reqwest::Client::new();
+    let mut events = Vec::new();
+    let result = stream_chat(&http, endpoint, req, policy, tokio::time::sleep, &mut |e| events.push(e)).await;
+    Outcome { events, result }
+}
+
+fn aimock_endpoints(base: &str) -> Vec<(ProviderKind, Endpoint, &'static str)> {
+    vec![
+        (ProviderKind::OpenAiCompatible, endpoint(ProviderKind::OpenAiCompatible, format!("{base}/v1")), "gpt-4o-mini"),
+        (ProviderKind::Anthropic, endpoint(ProviderKind::Anthropic, base.to_owned()), "claude-test"),
+        (ProviderKind::Gemini, endpoint(ProviderKind::Gemini, base.to_owned()), "gemini-2.5-flash"),
+        (ProviderKind::Ollama, endpoint(ProviderKind::Ollama, base.to_owned()), "llama3.2"),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn all_four_wire_formats_stream_text_reasoning_and_usage() {
+    let server = peers::aimock();
+    for (kind, ep, model) in aimock_endpoints(&server.base) {
+        let hello = run(&ep, &request(model, "hello"), &fast_policy()).await;
+        assert_eq!(hello.result, Ok(()), "{kind:?}");
+        assert_eq!(hello.text(), "Hi there, friend! This reply comes in several chunks of text.", "{kind:?}");
+        assert!(
+            hello.events.iter().filter(|e| matches!(e, StreamEvent::Text(_))).count() > 1,
+            "{kind:?}: streamed in pieces"
+        );
+        assert!(hello.events.iter().any(|e| matches!(e, StreamEvent::Finish(_))), "{kind:?}: finish reason");
+
+        let think = run(&ep, &request(model, "think"), &fast_policy()).await;
+        assert_eq!(think.result, Ok(()), "{kind:?}");
+        assert_eq!(think.text(), "The answer is 4.", "{kind:?}");
+        if kind != ProviderKind::Ollama {
+            assert_eq!(think.reasoning(), "2+2 equals 4.", "{kind:?}");
+        }
+
+        let usage = run(&ep, &request(model, "usage"), &fast_policy()).await;
+        assert_eq!(usage.result, Ok(()), "{kind:?}");
+        if kind != ProviderKind::Ollama {
+            // aimock always reports zero tokens for Ollama.
+            assert_eq!(usage.usage(), Some(Usage { input_tokens: 11, output_tokens: 7 }), "{kind:?}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provider_errors_have_kinds_and_only_retryable_ones_are_retried() {
+    let server = peers::aimock();
+    for (kind, ep, model) in aimock_endpoints(&server.base) {
+        let limited = run(&ep, &request(model, "ratelimit"), &fast_policy()).await;
+        let err = limited.result.clone().unwrap_err();
+        assert_eq!(err.kind, ErrorKind::RateLimit, "{kind:?}");
+        // Asked to wait 7 s, longer than we wait on our own: the user gets the countdown.
+        assert_eq!(err.retry_after, Some(Duration::from_secs(7)), "{kind:?}");
+        assert!(limited.retries().is_empty(), "{kind:?}");
+
+        let bad_key = run(&ep, &request(model, "badkey"), &fast_policy()).await;
+        let err = bad_key.result.clone().unwrap_err();
+        assert_eq!((err.kind, err.status), (ErrorKind::Auth, Some(401)), "{kind:?}");
+        assert!(err.message.contains("Invalid API key"), "{kind:?}: {}", err.message);
+        assert!(bad_key.retries().is_empty(), "auth errors are not retried");
+
+        let boom = run(&ep, &request(model, "boom"), &fast_policy()).await;
+        assert_eq!(boom.result.clone().unwrap_err().kind, ErrorKind::Overloaded, "{kind:?}");
+        assert_eq!(boom.retries().len(), 2, "{kind:?}: retried up to the policy's limit");
+
+        let unknown = run(&ep, &request(model, "no fixture for this"), &fast_policy()).await;
+        assert_eq!(unknown.result.clone().unwrap_err().kind, ErrorKind::NotFound, "{kind:?}");
+        assert!(unknown.retries().is_empty());
+    }
+}
+
+async fn scenario(base: &str, behaviors: serde_json::Value) {
+    let http = reqwest::Client::new();
+    let r = http.post(format!("{base}/_llmock/reset")).send().await.unwrap();
+    assert!(r.status().is_success());
+    let r = http
+        .post(format!("{base}/_llmock/scenario"))
+        .body(serde_json::json!({ "behaviors": behaviors }).to_string())
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "scenario rejected: {}", r.text().await.unwrap());
+}
+
+async fn verdict(base: &str) -> serde_json::Value {
+    let text = reqwest::get(format!("{base}/_llmock/verdict")).await.unwrap().text().await.unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+async fn assert_verdict_passes(base: &str, what: &str) {
+    let v = verdict(base).await;
+    assert_eq!(v["passed"], serde_json::json!(true), "{what}: llmock verdict {v:#}");
+    assert_eq!(v["errors"], serde_json::json!(0), "{what}: llmock verdict {v:#}");
+}
+
+fn llmock_endpoints(base: &str) -> Vec<(Endpoint, &'static str)> {
+    vec![
+        (endpoint(ProviderKind::OpenAiCompatible, format!("{base}/v1")), "gpt-4o-mini"),
+        (endpoint(ProviderKind::Anthropic, format!("{base}/anthropic")), "claude-sonnet-4-5"),
+        (endpoint(ProviderKind::Gemini, format!("{base}/gemini")), "gemini-2.5-flash"),
+    ]
+}
+
+const ECHO: &str = "Hello! You said: tell me about the Indus river";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_is_waited_out_as_asked_then_the_reply_arrives() {
+    let server = peers::llmock();
+    for (ep, model) in llmock_endpoints(&server.base) {
+        scenario(&server.base, serde_json::json!([{"type": "fail", "status": 429, "retry_after": 1.2}])).await;
+        let started = std::time::Instant::now();
+        let out = run(&ep, &echo_request(model), &fast_policy()).await;
+        assert_eq!(out.result, Ok(()), "{:?}", ep.kind);
+        assert_eq!(out.text(), ECHO, "{:?}", ep.kind);
+        assert_eq!(out.retries(), vec![Duration::from_millis(1200)], "{:?}", ep.kind);
+        assert!(started.elapsed() >= Duration::from_millis(1200));
+        assert_verdict_passes(&server.base, "429").await;
+    }
+}
+
+/// A fault after text arrived: the partial text is delivered, the error says
+/// what happened, nothing is retried behind the user's back; the user's Retry
+/// (the same request again) then gets the whole reply.
+async fn fault_then_user_retry(base: &str, ep: &Endpoint, model: &str, fault: serde_json::Value, expected: ErrorKind) {
+    scenario(base, serde_json::json!([fault])).await;
+    let req = echo_request(model);
+    let first = run(ep, &req, &fast_policy()).await;
+    let err = first.result.as_ref().unwrap_err();
+    assert_eq!(err.kind, expected, "{:?} {fault}: {err}", ep.kind);
+    assert!(!first.text().is_empty(), "{:?} {fault}: partial text kept", ep.kind);
+    assert!(ECHO.starts_with(&first.text()), "{:?} {fault}: partial text is a prefix, got {:?}", ep.kind, first.text());
+    assert!(first.retries().is_empty(), "no automatic retry after a token");
+    let second = run(ep, &req, &fast_policy()).await;
+    assert_eq!(second.result, Ok(()));
+    assert_eq!(second.text(), ECHO);
+    assert_verdict_passes(base, &fault.to_string()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_truncation_malformed_events_and_stalls_end_in_the_right_state() {
+    let server = peers::llmock();
+    let (openai, model) = llmock_endpoints(&server.base).remove(0);
+    let base = server.base.as_str();
+    fault_then_user_retry(
+        base,
+        &openai,
+        model,
+        serde_json::json!({"type": "stream_fault", "kind": "disconnect", "after_chunks": 3}),
+        ErrorKind::Network,
+    )
+    .await;
+    fault_then_user_retry(
+        base,
+        &openai,
+        model,
+        serde_json::json!({"type": "stream_fault", "kind": "truncate", "after_chunks": 3}),
+        ErrorKind::Truncated,
+    )
+    .await;
+    fault_then_user_retry(
+        base,
+        &openai,
+        model,
+        serde_json::json!({"type": "stream_fault", "kind": "malformed", "after_chunks": 3}),
+        ErrorKind::Malformed,
+    )
+    .await;
+    fault_then_user_retry(
+        base,
+        &openai,
+        model,
+        serde_json::json!({"type": "stream_fault", "kind": "stall", "after_chunks": 3, "stall_seconds": 4}),
+        ErrorKind::Timeout,
+    )
+    .await;
+    for (ep, model) in llmock_endpoints(base).into_iter().skip(1) {
+        // Anthropic sends message_start, content_block_start and ping before text.
+        let after = if ep.kind == ProviderKind::Anthropic { 5 } else { 2 };
+        fault_then_user_retry(
+            base,
+            &ep,
+            model,
+            serde_json::json!({"type": "stream_fault", "kind": "truncate", "after_chunks": after}),
+            ErrorKind::Truncated,
+        )
+        .await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_before_the_first_token_are_retried_automatically() {
+    let server = peers::llmock();
+    let (openai, model) = llmock_endpoints(&server.base).remove(0);
+    for fault in [
+        serde_json::json!({"type": "fail", "status": 503}),
+        // Chunk 0 is the role chunk without text: cut right after it.
+        serde_json::json!({"type": "stream_fault", "kind": "truncate", "after_chunks": 1}),
+        serde_json::json!({"type": "stream_fault", "kind": "disconnect", "after_chunks": 1}),
+    ] {
+        scenario(&server.base, serde_json::json!([fault])).await;
+        let out = run(&openai, &echo_request(model), &fast_policy()).await;
+        assert_eq!(out.result, Ok(()), "{fault}");
+        assert_eq!(out.text(), ECHO, "{fault}");
+        assert_eq!(out.retries().len(), 1, "{fault}");
+        assert_verdict_passes(&server.base, &fault.to_string()).await;
+    }
+    // A 400 is the request's fault: never retried.
+    scenario(&server.base, serde_json::json!([{"type": "fail", "status": 400}])).await;
+    let out = run(&openai, &echo_request(model), &fast_policy()).await;
+    assert_eq!(out.result.clone().unwrap_err().kind, ErrorKind::BadRequest);
+    assert!(out.retries().is_empty());
+    assert_verdict_passes(&server.base, "400").await;
+}
