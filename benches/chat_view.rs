@@ -39,6 +39,7 @@ fn seed(dir: &Path, threads: &[(ThreadId, u64)], extra_threads: usize) {
                 content: format!(
                     "Message {i}: a sentence or two of ordinary chat text, long enough to wrap once in a narrow window."
                 ),
+                reasoning: String::new(),
                 model: None,
                 status: MessageStatus::Done,
                 usage: None,
@@ -64,7 +65,7 @@ struct Rig {
 
 impl Rig {
     fn new(dir: &Path) -> Self {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let ctx = egui::Context::default();
         let repaint = ctx.clone();
         let config = BackendConfig {
@@ -72,6 +73,7 @@ impl Rig {
             key_file: Some(dir.join("key")),
             argon2: FAST,
             use_keychain: false,
+            retry: pakchat::providers::RetryPolicy::default(),
         };
         let (backend, _stopped) = start(&Runtime::new(rt.handle().clone()), config, move || repaint.request_repaint());
         Self { ctx, app: PakApp::new(backend), _rt: rt }

@@ -16,6 +16,7 @@ fn message(thread: ThreadId) -> Message {
         parent_id: None,
         role: Role::User,
         content: "x".repeat(1024),
+        reasoning: String::new(),
         model: None,
         status: MessageStatus::Done,
         usage: None,

@@ -34,6 +34,7 @@ fn main() -> anyhow::Result<()> {
                 parent_id: None,
                 role: if j % 2 == 0 { Role::User } else { Role::Assistant },
                 content: format!("Generated message {j}."),
+                reasoning: String::new(),
                 model: None,
                 status: MessageStatus::Done,
                 usage: None,

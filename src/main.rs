@@ -55,7 +55,7 @@ fn main() -> ExitCode {
     };
     let tokio = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
-        .enable_time()
+        .enable_all()
         .thread_name("pakchat-bg")
         .build()
     {
@@ -68,6 +68,7 @@ fn main() -> ExitCode {
         key_file: options.key_file,
         argon2: Argon2Params::default(),
         use_keychain: true,
+        retry: pakchat::providers::RetryPolicy::default(),
     };
     let native_options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

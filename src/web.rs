@@ -26,6 +26,7 @@ pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), J
                     key_file: None,
                     argon2: Argon2Params::default(),
                     use_keychain: false,
+                    retry: crate::providers::RetryPolicy::default(),
                 };
                 let (backend, _stopped) = start(&Runtime::new(), config, move || ctx.request_repaint());
                 Ok(Box::new(PakApp::new(backend)))

@@ -49,6 +49,7 @@ fn crash_child_writer() {
             parent_id: None,
             role: Role::User,
             content: text.clone(),
+            reasoning: String::new(),
             model: None,
             status: MessageStatus::Done,
             usage: None,

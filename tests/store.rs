@@ -47,6 +47,7 @@ fn message(thread: ThreadId, text: &str) -> Message {
         parent_id: Some(MessageId::new()),
         role: Role::Assistant,
         content: text.to_owned(),
+        reasoning: String::new(),
         model: Some("gpt-test".to_owned()),
         status: MessageStatus::Done,
         usage: Some(Usage { input_tokens: 3, output_tokens: 5 }),
@@ -61,7 +62,8 @@ fn every_record_type_round_trips_through_a_reopen() {
     let t = thread("Trip to Lahore");
     let m1 = message(t.id, "first");
     let m2 = message(t.id, "second");
-    let settings = Settings { theme: ThemePreference::Dark, text_scale: 1.25, stamp: Some(stamp(3)) };
+    let settings =
+        Settings { theme: ThemePreference::Dark, text_scale: 1.25, stamp: Some(stamp(3)), ..Settings::default() };
     {
         let store = SealedStore::create(open_kv(dir.path()), &pass("correct horse"), FAST).unwrap();
         store.put_thread(&t).unwrap();

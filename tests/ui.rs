@@ -2,6 +2,8 @@
 //! over a real sled store in a temporary folder.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::cell::RefCell;
 use std::path::Path;
 use std::rc::Rc;
@@ -38,12 +40,13 @@ fn config(dir: &Path, key_file: bool) -> BackendConfig {
         key_file: key_file.then(|| dir.join("key")),
         argon2: FAST,
         use_keychain: false,
+        retry: pakchat::providers::RetryPolicy::default(),
     }
 }
 
 /// The one harness factory: an app over `config`, sized like a small window.
 fn new_app(config: BackendConfig) -> App {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_time().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let runtime = Runtime::new(rt.handle().clone());
     let stopped = Rc::new(RefCell::new(None));
     let slot = stopped.clone();
@@ -69,7 +72,15 @@ impl App {
             if done(&self.harness) {
                 return;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for: {what}");
+            if Instant::now() >= deadline {
+                let vm = self.harness.state().view_model();
+                panic!(
+                    "timed out waiting for: {what} (errors: {:?}, keys prompt: {:?}, open: {:?})",
+                    vm.errors,
+                    vm.keys_needed,
+                    vm.open.as_ref().map(|o| (o.count, o.rows.len()))
+                );
+            }
             std::thread::sleep(Duration::from_millis(5));
         }
     }
@@ -234,6 +245,7 @@ fn message(thread: ThreadId, text: String) -> Message {
         parent_id: None,
         role: MsgRole::User,
         content: text,
+        reasoning: String::new(),
         model: None,
         status: MessageStatus::Done,
         usage: None,
@@ -331,5 +343,111 @@ fn main_window_snapshot() {
     app.harness.snapshot("main_window");
     // Idle costs nothing: with nothing arriving, frames stop being requested.
     assert!(app.harness.try_run().is_ok(), "the idle app keeps asking for repaints");
+    app.close();
+}
+
+/// Point OpenAI at a local aimock, save a key, and pick GPT-4o mini — all
+/// through the keys window and the model picker, as a user would.
+fn connect_to_aimock(app: &mut App, base: &str) {
+    app.click("Manage API keys");
+    app.wait_for("the keys window", |h| present(h, "OpenAI API key"));
+    app.harness.get_by_role_and_label(Role::TextInput, "OpenAI base URL").focus();
+    app.harness.step();
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    app.harness.step();
+    app.harness.get_by_role_and_label(Role::TextInput, "OpenAI base URL").type_text(&format!("{base}/v1"));
+    app.harness.step();
+    app.harness.key_press(Key::Enter);
+    app.harness.step();
+    app.type_into(Role::PasswordInput, "OpenAI API key", "sk-local-test");
+    app.click("Save OpenAI key");
+    app.wait_for("the saved key", |h| present(h, "Key saved in Pak.Chat (encrypted)."));
+    app.click("Done");
+    app.click("Model");
+    app.wait_for("the model list", |h| present(h, "GPT-4o mini"));
+    app.click("GPT-4o mini");
+    app.wait_for("the chosen model", |h| {
+        h.state().view_model().settings.default_model.as_ref().is_some_and(|m| m.model == "gpt-4o-mini")
+    });
+}
+
+fn last_message(app: &App) -> Option<Message> {
+    let open = app.harness.state().view_model().open.as_ref()?;
+    match &open.rows.get(&open.count.checked_sub(1)?)?.content {
+        pakchat::ui::view_model::RowContent::Message(m) => Some(m.clone()),
+        pakchat::ui::view_model::RowContent::Unreadable(_) => None,
+    }
+}
+
+#[test]
+fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+
+    // Without a model and key, sending says what is missing and opens the keys screen.
+    app.type_in_composer("hello");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the keys prompt", |h| {
+        present(h, "Choose a model for this chat to get a reply (and add its API key).")
+    });
+    app.click("Open API keys");
+    app.wait_for("the keys window", |h| present(h, "OpenAI API key"));
+    app.click("Done");
+    app.wait_for("the keys window to close", |h| !present(h, "OpenAI API key"));
+
+    connect_to_aimock(&mut app, &server.base);
+    app.type_in_composer("hello again");
+    app.harness.key_press(Key::Enter);
+    let full = "Hi there, friend! This reply comes in several chunks of text.";
+    app.wait_for("the streamed reply", |h| present(h, full));
+    app.wait_for("the reply to finish", |h| h.query_all_by_label("Stop").next().is_none());
+    let reply = last_message(&app).unwrap();
+    assert_eq!(
+        (reply.role, reply.status, reply.model.as_deref()),
+        (MsgRole::Assistant, MessageStatus::Done, Some("gpt-4o-mini"))
+    );
+    assert!(app.has_label("gpt-4o-mini"), "the row names the model");
+
+    // A slow reply: Stop keeps what arrived and marks it stopped.
+    app.type_in_composer("slow please");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the reply to start", |h| present(h, "Stop"));
+    app.wait_for("some text", |h| {
+        h.state().view_model().open.as_ref().is_some_and(|o| {
+            o.rows.get(&(o.count - 1)).is_some_and(
+                |r| matches!(&r.content, pakchat::ui::view_model::RowContent::Message(m) if !m.content.is_empty()),
+            )
+        })
+    });
+    app.type_in_composer("kept while streaming");
+    app.click("Stop");
+    app.wait_for("the stopped reply", |h| present(h, "gpt-4o-mini · stopped"));
+    let stopped = last_message(&app).unwrap();
+    assert_eq!(stopped.status, MessageStatus::Cancelled);
+    let whole = "one two three four five six seven eight nine ten eleven twelve";
+    assert!(!stopped.content.is_empty() && stopped.content.len() < whole.len(), "partial: {:?}", stopped.content);
+    assert!(whole.starts_with(&stopped.content));
+    assert_eq!(app.harness.state().composer_text(), "kept while streaming", "the composer keeps its text");
+
+    // A provider failure: the reply is marked failed and the notice says what to do.
+    app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    app.harness.step();
+    app.type_in_composer("boom");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the failure notice", |h| {
+        h.query_all_by_label_contains("The reply failed: HTTP 500: Internal failure").next().is_some()
+    });
+    assert_eq!(last_message(&app).unwrap().status, MessageStatus::Failed);
+    app.close();
+
+    // After a restart the stopped reply is still there, as stopped.
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread", |h| present(h, "hello"));
+    app.click("hello");
+    app.wait_for("the stopped reply after restart", |h| present(h, &stopped.content));
     app.close();
 }

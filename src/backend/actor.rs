@@ -41,6 +41,8 @@ pub struct BackendConfig {
     /// Whether to ask the OS keychain at all (tests turn it off so they never
     /// touch the user's keychain).
     pub use_keychain: bool,
+    /// Time-outs and retries of provider calls.
+    pub retry: crate::providers::RetryPolicy,
 }
 
 /// The UI's end of the backend: send commands, drain events.
@@ -78,13 +80,13 @@ impl Stopped {
 }
 
 /// Sends events and wakes the UI for each.
-struct Events {
+pub(super) struct Events {
     tx: std_mpsc::Sender<Event>,
     repaint: Arc<dyn Fn() + Send + Sync>,
 }
 
 impl Events {
-    fn send(&self, event: Event) {
+    pub(super) fn send(&self, event: Event) {
         // A closed receiver means the UI is gone; the actor ends when its
         // command channel closes too.
         if self.tx.send(event).is_ok() {
@@ -103,7 +105,9 @@ pub fn start(
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = std_mpsc::channel::<()>();
     let (ev_tx, ev_rx) = std_mpsc::channel();
+    let replies = super::streaming::Replies::new(config.retry.clone());
     let actor = Actor {
+        replies,
         rt: rt.clone(),
         events: Events { tx: ev_tx, repaint: Arc::new(repaint) },
         config,
@@ -116,13 +120,14 @@ pub fn start(
     (BackendHandle { commands: cmd_tx, events: ev_rx }, Stopped(done_rx))
 }
 
-struct Actor {
-    rt: Runtime,
-    events: Events,
+pub(super) struct Actor {
+    pub(super) rt: Runtime,
+    pub(super) events: Events,
     config: BackendConfig,
     kv: Option<Arc<dyn Kv>>,
     store: Option<Arc<SealedStore>>,
-    clock: HlcClock,
+    pub(super) clock: HlcClock,
+    pub(super) replies: super::streaming::Replies,
     /// Dropped when the actor ends, which is what [`Stopped`] waits for.
     _done: std_mpsc::Sender<()>,
 }
@@ -148,11 +153,17 @@ impl Actor {
         if self.open_kv().await {
             self.start_unlock().await;
         }
-        while let Some(command) = commands.recv().await {
-            if matches!(command, Command::Shutdown) {
-                break;
+        loop {
+            tokio::select! {
+                command = commands.recv() => {
+                    let Some(command) = command else { break };
+                    if matches!(command, Command::Shutdown) {
+                        break;
+                    }
+                    self.handle(command).await;
+                }
+                Some(internal) = self.replies.rx.recv() => self.on_internal(internal).await,
             }
-            self.handle(command).await;
         }
         if let Some(store) = self.store.take()
             && let Err(e) = self.rt.blocking(move || store.flush()).await
@@ -277,6 +288,14 @@ impl Actor {
         self.events.send(Event::Unlocked { protection: store.protection(), data_dir: data_dir(&self.config.location) });
         match self.with_store(Store::threads).await {
             Ok(slots) => {
+                let ids: Vec<ThreadId> = slots
+                    .iter()
+                    .filter_map(|s| match s {
+                        ThreadSlot::Ok(t) => Some(t.id),
+                        ThreadSlot::Unreadable { .. } => None,
+                    })
+                    .collect();
+                self.mark_interrupted(ids).await;
                 let summaries = slots
                     .into_iter()
                     .map(|slot| match slot {
@@ -289,7 +308,11 @@ impl Actor {
             Err(e) => self.events.send(Event::Error { message: format!("Could not list your threads: {e}") }),
         }
         match self.with_store(Store::settings).await {
-            Ok(settings) => self.events.send(Event::SettingsLoaded(settings)),
+            Ok(settings) => {
+                self.replies.settings = settings.clone();
+                self.events.send(Event::SettingsLoaded(settings));
+                self.send_key_status().await;
+            }
             Err(e) => self
                 .events
                 .send(Event::Error { message: format!("Your settings could not be read ({e}); using defaults.") }),
@@ -297,7 +320,7 @@ impl Actor {
     }
 
     /// Run `work` on the store off the async workers.
-    async fn with_store<R: Send + 'static>(
+    pub(super) async fn with_store<R: Send + 'static>(
         &self,
         work: impl FnOnce(&SealedStore) -> Result<R, StoreError> + Send + 'static,
     ) -> Result<R, StoreError> {
@@ -409,11 +432,33 @@ impl Actor {
                 }
             }
             Command::Shutdown => {}
+            Command::SetApiKey { provider, key } => {
+                let trimmed = key.map(|k| zeroize::Zeroizing::new(k.trim().to_owned())).filter(|k| !k.is_empty());
+                let result = self
+                    .with_store(move |s| {
+                        s.put_api_key(&provider, trimmed.as_deref().map(String::as_str)).and_then(|()| s.flush())
+                    })
+                    .await;
+                match result {
+                    Ok(()) => self.send_key_status().await,
+                    Err(e) => {
+                        self.events.send(Event::Error { message: format!("The API key could not be saved: {e}") });
+                    }
+                }
+            }
+            Command::SetThreadModel { id, model } => {
+                self.edit_thread(id, "change the model", move |t| t.model = model).await;
+            }
+            Command::StopReply { thread } => self.stop_reply(thread),
             Command::SaveSettings(mut settings) => {
                 settings.stamp = Some(self.clock.now());
                 let saved = settings.clone();
                 match self.with_store(move |s| s.put_settings(&saved).and_then(|()| s.flush())).await {
-                    Ok(()) => self.events.send(Event::SettingsLoaded(settings)),
+                    Ok(()) => {
+                        self.replies.settings = settings.clone();
+                        self.events.send(Event::SettingsLoaded(settings));
+                        self.send_key_status().await;
+                    }
                     Err(e) => self.events.send(Event::Error { message: format!("Settings could not be saved: {e}") }),
                 }
             }
@@ -444,6 +489,7 @@ impl Actor {
                     parent_id,
                     role: Role::User,
                     content,
+                    reasoning: String::new(),
                     model: None,
                     status: MessageStatus::Done,
                     usage: None,
@@ -464,8 +510,9 @@ impl Actor {
             .await;
         match result {
             Ok(Some((index, message, thread))) => {
-                self.events.send(Event::MessageStored { thread: thread_id, index, message });
-                self.events.send(Event::ThreadChanged(ThreadSummary::Ok(thread)));
+                self.events.send(Event::MessageStored { thread: thread_id, index, message: message.clone() });
+                self.events.send(Event::ThreadChanged(ThreadSummary::Ok(thread.clone())));
+                self.start_reply(thread, message, index).await;
             }
             Ok(None) => self.events.send(Event::SendFailed {
                 thread: thread_id,

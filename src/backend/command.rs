@@ -1,6 +1,6 @@
 //! User intent, sent from the UI to the backend.
 
-use crate::domain::{MessageId, Settings, ThreadId};
+use crate::domain::{MessageId, ModelChoice, Settings, ThreadId};
 use crate::store::KeySource;
 
 /// Something the user asked for. The backend answers with [`super::Event`]s.
@@ -73,6 +73,26 @@ pub enum Command {
     },
     /// Save changed settings.
     SaveSettings(Settings),
+    /// Store (or with `None`, forget) the API key of a provider. Sealed at
+    /// rest, never logged.
+    SetApiKey {
+        /// [`crate::domain::ProviderConfig::id`].
+        provider: String,
+        /// The key.
+        key: Option<zeroize::Zeroizing<String>>,
+    },
+    /// Choose the model of a thread (`None`: the default model).
+    SetThreadModel {
+        /// Which thread.
+        id: ThreadId,
+        /// The model.
+        model: Option<ModelChoice>,
+    },
+    /// Stop the reply streaming into a thread; what arrived is kept.
+    StopReply {
+        /// Which thread.
+        thread: ThreadId,
+    },
     /// The app is closing: finish what came before, flush, and stop.
     Shutdown,
 }

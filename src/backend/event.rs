@@ -30,6 +30,28 @@ impl ThreadSummary {
     }
 }
 
+/// Where a provider's API key comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyOrigin {
+    /// Entered in the app (sealed in the store).
+    Stored,
+    /// Read from this environment variable.
+    Environment(String),
+    /// The provider needs none (a local server).
+    NotNeeded,
+    /// None yet.
+    Missing,
+}
+
+/// A provider's key status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyInfo {
+    /// [`crate::domain::ProviderConfig::id`].
+    pub provider: String,
+    /// Where its key comes from.
+    pub origin: KeyOrigin,
+}
+
 /// Something that happened in the backend.
 #[derive(Debug)]
 pub enum Event {
@@ -107,6 +129,31 @@ pub enum Event {
         text: String,
         /// What went wrong.
         reason: String,
+    },
+    /// More of a reply that is streaming in (appended to the row at `index`).
+    MessageDelta {
+        /// Which thread.
+        thread: ThreadId,
+        /// The assistant message's position.
+        index: u64,
+        /// New reply text.
+        text: String,
+        /// New reasoning text.
+        reasoning: String,
+    },
+    /// A reply attempt failed before any text and will be retried.
+    ReplyRetrying {
+        /// Which thread.
+        thread: ThreadId,
+        /// What happened and how long until the next attempt, for the user.
+        note: String,
+    },
+    /// Which providers have a key, and where it comes from (never the key).
+    KeyStatus(Vec<KeyInfo>),
+    /// A reply needs a key or a model the user has not set: open the keys screen.
+    KeysNeeded {
+        /// What is missing, for the user.
+        message: String,
     },
     /// The settings, after unlocking or a change.
     SettingsLoaded(Settings),

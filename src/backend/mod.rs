@@ -9,10 +9,11 @@ mod actor;
 mod command;
 mod event;
 pub mod runtime;
+mod streaming;
 
 pub use actor::{BackendConfig, BackendHandle, DEFAULT_TITLE, Stopped, StoreLocation, start};
 pub use command::Command;
-pub use event::{Event, ThreadSummary};
+pub use event::{Event, KeyInfo, KeyOrigin, ThreadSummary};
 pub use runtime::Runtime;
 
 pub use crate::store::{Argon2Params, KeySource, MessageSlot, ProtectionKind, Unreadable};

@@ -36,10 +36,14 @@ impl Default for Runtime {
 
 impl Runtime {
     /// Run `future` in the background. Dropping its channels stops it.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn spawn(&self, future: impl Future<Output = ()> + Send + 'static) {
-        #[cfg(not(target_arch = "wasm32"))]
         drop(self.handle.spawn(future));
-        #[cfg(target_arch = "wasm32")]
+    }
+
+    /// Run `future` on the browser's event loop (no threads, so no `Send`).
+    #[cfg(target_arch = "wasm32")]
+    pub fn spawn(&self, future: impl Future<Output = ()> + 'static) {
         wasm_bindgen_futures::spawn_local(future);
     }
 

@@ -55,6 +55,9 @@ pub struct Message {
     pub role: Role,
     /// The text (sealed at rest).
     pub content: String,
+    /// The model's reasoning ("thinking") text, if it showed any.
+    #[serde(default)]
+    pub reasoning: String,
     /// The model that wrote an assistant message.
     pub model: Option<String>,
     /// Life-cycle state.

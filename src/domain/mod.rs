@@ -6,11 +6,13 @@
 mod hlc;
 mod ids;
 mod message;
+mod provider;
 mod settings;
 mod thread;
 
 pub use hlc::{Hlc, HlcClock, Stamp, lww_merge, wall_millis};
 pub use ids::{DeviceId, MessageId, ThreadId};
 pub use message::{Message, MessageStatus, Role, Usage};
+pub use provider::{Capabilities, CatalogModel, ModelChoice, ProviderConfig, ProviderKind, shipped_catalog};
 pub use settings::{Settings, ThemePreference};
 pub use thread::Thread;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Stamp;
+use super::{ModelChoice, ProviderConfig, Stamp};
 
 /// Light, dark, or whatever the system says.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,12 +25,22 @@ pub struct Settings {
     pub theme: ThemePreference,
     /// Multiplier on the interface text size.
     pub text_scale: f32,
+    /// Providers and their base URLs (keys are kept apart, sealed).
+    pub providers: Vec<ProviderConfig>,
+    /// The model new threads use.
+    pub default_model: Option<ModelChoice>,
     /// Last-writer-wins version stamp (`None` until first saved).
     pub stamp: Option<Stamp>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { theme: ThemePreference::System, text_scale: 1.0, stamp: None }
+        Self {
+            theme: ThemePreference::System,
+            text_scale: 1.0,
+            providers: ProviderConfig::presets(),
+            default_model: None,
+            stamp: None,
+        }
     }
 }

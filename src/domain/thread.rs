@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Stamp, ThreadId};
+use super::{ModelChoice, Stamp, ThreadId};
 
 /// One conversation. Its messages live in their own records.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,6 +23,9 @@ pub struct Thread {
     pub draft: String,
     /// A deleted thread stays as a tombstone so the deletion can sync.
     pub deleted: bool,
+    /// The model this thread talks to (`None`: the default model).
+    #[serde(default)]
+    pub model: Option<ModelChoice>,
     /// Last-writer-wins version stamp.
     pub stamp: Stamp,
 }
@@ -40,6 +43,7 @@ impl Thread {
             updated_ms: now_ms,
             draft: String::new(),
             deleted: false,
+            model: None,
             stamp,
         }
     }

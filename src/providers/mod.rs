@@ -19,19 +19,7 @@ pub use error::{ErrorKind, ProviderError};
 
 use crate::domain::{Role, Usage};
 
-/// Which wire protocol an endpoint speaks.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum ProviderKind {
-    /// OpenAI chat completions and everything compatible (OpenRouter, Groq,
-    /// LM Studio, Ollama's `/v1`, any base URL).
-    OpenAiCompatible,
-    /// Anthropic Messages.
-    Anthropic,
-    /// Google Gemini `streamGenerateContent`.
-    Gemini,
-    /// Ollama's native `/api/chat`.
-    Ollama,
-}
+pub use crate::domain::ProviderKind;
 
 /// Where to send a request and with which key.
 #[derive(Clone)]

@@ -15,11 +15,13 @@ pub enum Table {
     Messages,
     /// The sealed settings record.
     Settings,
+    /// Sealed API keys, one record per provider id.
+    Secrets,
 }
 
 impl Table {
     /// Every table, for iteration.
-    pub const ALL: [Self; 4] = [Self::Meta, Self::Threads, Self::Messages, Self::Settings];
+    pub const ALL: [Self; 5] = [Self::Meta, Self::Threads, Self::Messages, Self::Settings, Self::Secrets];
 
     /// The on-disk name, also bound into every sealed value's associated data.
     #[must_use]
@@ -29,6 +31,7 @@ impl Table {
             Self::Threads => "threads",
             Self::Messages => "messages",
             Self::Settings => "settings",
+            Self::Secrets => "secrets",
         }
     }
 }

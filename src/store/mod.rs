@@ -158,6 +158,18 @@ pub trait Store: Send + Sync {
     /// Engine or randomness failure.
     fn put_settings(&self, settings: &Settings) -> Result<(), StoreError>;
 
+    /// The API key stored for provider `provider` (sealed at rest).
+    ///
+    /// # Errors
+    /// Engine failure or an unreadable record.
+    fn api_key(&self, provider: &str) -> Result<Option<zeroize::Zeroizing<String>>, StoreError>;
+
+    /// Store (or with `None`, forget) the API key of `provider`.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_api_key(&self, provider: &str, key: Option<&str>) -> Result<(), StoreError>;
+
     /// Make everything written so far durable.
     ///
     /// # Errors

@@ -206,6 +206,23 @@ impl Store for SealedStore {
         self.put(Table::Settings, SETTINGS_KEY, settings)
     }
 
+    fn api_key(&self, provider: &str) -> Result<Option<zeroize::Zeroizing<String>>, StoreError> {
+        let Some(bytes) = self.kv.get(Table::Secrets, provider.as_bytes())? else {
+            return Ok(None);
+        };
+        let key: String = self.open(Table::Secrets, provider.as_bytes(), &bytes)?;
+        Ok(Some(zeroize::Zeroizing::new(key)).filter(|k| !k.is_empty()))
+    }
+
+    fn put_api_key(&self, provider: &str, key: Option<&str>) -> Result<(), StoreError> {
+        match key {
+            Some(key) => self.put(Table::Secrets, provider.as_bytes(), &key),
+            // An empty value, not a removal: the engine has no delete, and an
+            // empty key reads as "none".
+            None => self.put(Table::Secrets, provider.as_bytes(), &""),
+        }
+    }
+
     fn flush(&self) -> Result<(), StoreError> {
         Ok(self.kv.flush()?)
     }

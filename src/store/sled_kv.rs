@@ -11,7 +11,7 @@ pub const CACHE_CAPACITY_BYTES: u64 = 64 * 1024 * 1024;
 /// A sled database with one tree per [`Table`].
 pub struct SledKv {
     db: sled::Db,
-    trees: [sled::Tree; 4],
+    trees: [sled::Tree; 5],
 }
 
 impl std::fmt::Debug for SledKv {
@@ -47,7 +47,13 @@ impl SledKv {
             _ => io(&e),
         })?;
         let tree = |t: Table| db.open_tree(t.name()).map_err(|e| io(&e));
-        let trees = [tree(Table::ALL[0])?, tree(Table::ALL[1])?, tree(Table::ALL[2])?, tree(Table::ALL[3])?];
+        let trees = [
+            tree(Table::ALL[0])?,
+            tree(Table::ALL[1])?,
+            tree(Table::ALL[2])?,
+            tree(Table::ALL[3])?,
+            tree(Table::ALL[4])?,
+        ];
         Ok(Self { db, trees })
     }
 
@@ -57,6 +63,7 @@ impl SledKv {
             Table::Threads => &self.trees[1],
             Table::Messages => &self.trees[2],
             Table::Settings => &self.trees[3],
+            Table::Secrets => &self.trees[4],
         }
     }
 }

@@ -6,12 +6,14 @@ use std::time::Duration;
 
 use egui::{Key, Modifiers, RichText, Ui};
 
-use crate::backend::{BackendHandle, Command, Event, ProtectionKind};
+use crate::backend::{BackendHandle, Command, Event, KeyOrigin, ProtectionKind};
 use crate::domain::{Message, MessageId, MessageStatus, Role, Stamp, ThemePreference, ThreadId, wall_millis};
 
 use super::chat_view::chat_view_ui;
 use super::composer::{Composer, ComposerOutput, composer_ui};
+use super::keys_window::{KeysForm, keys_window_ui};
 use super::lock_screen::{LockForm, lock_screen_ui};
+use super::model_picker::model_picker_ui;
 use super::sidebar::sidebar_ui;
 use super::view_model::{OpenThread, PAGE, Phase, ViewModel};
 
@@ -41,6 +43,7 @@ pub struct PakApp {
     vm: ViewModel,
     composer: Composer,
     lock_form: LockForm,
+    keys_form: KeysForm,
     rename: Option<(ThreadId, String)>,
     undo: Option<(ThreadId, String, web_time::Instant)>,
     applied_theme: Option<(ThemePreference, u32)>,
@@ -57,6 +60,7 @@ impl PakApp {
             vm: ViewModel::default(),
             composer: Composer { wants_focus: true, ..Composer::default() },
             lock_form: LockForm::default(),
+            keys_form: KeysForm::default(),
             rename: None,
             undo: None,
             applied_theme: None,
@@ -185,6 +189,7 @@ impl PakApp {
                 updated_ms: wall_millis(),
                 deleted: false,
                 draft: String::new(),
+                model: None,
             },
         );
         self.vm.threads_version += 1;
@@ -232,6 +237,7 @@ impl PakApp {
             parent_id: None,
             role: Role::User,
             content: text.clone(),
+            reasoning: String::new(),
             model: None,
             status: MessageStatus::Sending,
             usage: None,
@@ -290,6 +296,22 @@ impl PakApp {
                     restore = Some(*id);
                 }
             });
+        }
+        let mut open_keys = false;
+        let mut dismiss_keys = false;
+        if let Some(why) = &self.vm.keys_needed {
+            ui.horizontal(|ui| {
+                ui.colored_label(ui.visuals().warn_fg_color, why);
+                open_keys = ui.button("Open API keys").clicked();
+                dismiss_keys = ui.small_button("Dismiss").clicked();
+            });
+        }
+        if dismiss_keys {
+            self.vm.keys_needed = None;
+        }
+        if open_keys {
+            self.vm.keys_needed = None;
+            self.keys_form.open = true;
         }
         if let Some(id) = restore {
             self.undo = None;
@@ -350,8 +372,10 @@ impl PakApp {
             actions.push(Action::StartRename(open.id));
         }
         let protection = self.vm.protection;
+        let mut open_keys = false;
         egui::Panel::left("sidebar").resizable(true).default_size(260.0).min_size(180.0).show(ui, |ui| {
             egui::Panel::bottom("protection").show(ui, |ui| {
+                open_keys = ui.button("Manage API keys").clicked();
                 if let Some(p) = protection {
                     let short = match p {
                         ProtectionKind::Keychain => "Encrypted · system keychain",
@@ -363,13 +387,29 @@ impl PakApp {
             });
             sidebar_ui(ui, &mut self.vm, &mut actions);
         });
+        if open_keys {
+            self.keys_form.open = true;
+        }
         let mut output = ComposerOutput::None;
+        let open_id = self.vm.open.as_ref().map(|o| o.id);
+        let streaming = self.vm.open.as_ref().is_some_and(OpenThread::is_streaming);
+        let mut commands = Vec::new();
         egui::Panel::bottom("composer").show(ui, |ui| {
             ui.add_space(6.0);
-            output = composer_ui(ui, &mut self.composer);
+            ui.horizontal(|ui| {
+                model_picker_ui(ui, &mut self.vm, open_id, &mut |c| commands.push(c));
+                if let Some((_, note)) = self.vm.retry_note.as_ref().filter(|(t, _)| Some(*t) == open_id) {
+                    ui.weak(note);
+                }
+            });
+            output = composer_ui(ui, &mut self.composer, streaming);
             ui.add_space(6.0);
         });
-        if !self.vm.errors.is_empty() || self.undo.is_some() {
+        keys_window_ui(ui, &mut self.vm, &mut self.keys_form, &mut |c| commands.push(c));
+        for command in commands {
+            self.send(command);
+        }
+        if !self.vm.errors.is_empty() || self.undo.is_some() || self.vm.keys_needed.is_some() {
             egui::Panel::top("notices").show(ui, |ui| self.notices_ui(ui));
         }
         egui::CentralPanel::default().show(ui, |ui| {
@@ -378,8 +418,18 @@ impl PakApp {
             match self.vm.open.as_mut() {
                 Some(open) => chat_view_ui(ui, open, &mut |c| commands.push(c)),
                 None => {
-                    ui.centered_and_justified(|ui| {
+                    let no_keys = !self.vm.key_status.is_empty()
+                        && self.vm.key_status.iter().all(|k| matches!(k.origin, KeyOrigin::Missing | KeyOrigin::NotNeeded));
+                    ui.vertical_centered(|ui| {
+                        ui.add_space(ui.available_height() / 3.0);
                         ui.label(RichText::new("Start a new chat: type below and press Enter.").weak());
+                        if no_keys {
+                            ui.add_space(8.0);
+                            ui.label("To get replies, add an API key for a provider (or use a local Ollama / LM Studio server).");
+                            if ui.button("Add an API key").clicked() {
+                                self.keys_form.open = true;
+                            }
+                        }
                     });
                 }
             }
@@ -387,8 +437,14 @@ impl PakApp {
                 self.send(command);
             }
         });
-        if let ComposerOutput::Send(text) = output {
-            self.send_message(text);
+        match output {
+            ComposerOutput::Send(text) => self.send_message(text),
+            ComposerOutput::Stop => {
+                if let Some(thread) = open_id {
+                    self.send(Command::StopReply { thread });
+                }
+            }
+            ComposerOutput::None => {}
         }
         for action in actions {
             self.apply_action(action);

@@ -24,10 +24,17 @@ pub enum ComposerOutput {
     None,
     /// Send this text.
     Send(String),
+    /// Stop the reply that is streaming.
+    Stop,
 }
 
 /// Draw the composer at the bottom of the chat.
-pub fn composer_ui(ui: &mut Ui, composer: &mut Composer) -> ComposerOutput {
+pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool) -> ComposerOutput {
+    // Esc stops a streaming reply, wherever the focus is.
+    if streaming && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
+        return ComposerOutput::Stop;
+    }
+    let mut stop = false;
     let id = ui.make_persistent_id("composer");
     // Enter without modifiers sends: take it before the text edit sees it.
     // (`consume_key` matches Shift+Enter too, which must add a line instead.)
@@ -58,10 +65,17 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer) -> ComposerOutput {
             response.request_focus();
             composer.wants_focus = false;
         }
-        if ui.add_sized([send_width, 36.0], egui::Button::new("Send")).clicked() {
+        if streaming {
+            stop = ui.add_sized([send_width, 36.0], egui::Button::new("Stop")).on_hover_text("Esc").clicked();
+        } else if ui.add_sized([send_width, 36.0], egui::Button::new("Send")).clicked() {
             send = true;
         }
     });
+    if stop {
+        return ComposerOutput::Stop;
+    }
+    // While a reply streams, Enter keeps the text for the next message.
+    let send = send && !streaming;
     if send && !composer.text.trim().is_empty() {
         let text = std::mem::take(&mut composer.text);
         composer.dirty_since = None;

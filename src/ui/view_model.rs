@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
-use crate::backend::{Event, MessageSlot, ProtectionKind, ThreadSummary};
-use crate::domain::{Message, MessageId, Settings, ThreadId};
+use crate::backend::{Event, KeyInfo, MessageSlot, ProtectionKind, ThreadSummary};
+use crate::domain::{CatalogModel, Message, MessageId, MessageStatus, ModelChoice, Settings, ThreadId};
 
 use super::chat_list::ListState;
 use super::thread_groups::{Group, group_of};
@@ -61,6 +61,8 @@ pub struct ThreadRow {
     pub deleted: bool,
     /// Saved composer text.
     pub draft: String,
+    /// The thread's own model, if chosen.
+    pub model: Option<ModelChoice>,
 }
 
 impl From<ThreadSummary> for ThreadRow {
@@ -74,6 +76,7 @@ impl From<ThreadSummary> for ThreadRow {
                 updated_ms: t.updated_ms,
                 deleted: t.deleted,
                 draft: t.draft,
+                model: t.model,
             },
             ThreadSummary::Unreadable { id, reason } => Self {
                 id,
@@ -83,6 +86,7 @@ impl From<ThreadSummary> for ThreadRow {
                 updated_ms: 0,
                 deleted: false,
                 draft: String::new(),
+                model: None,
             },
         }
     }
@@ -164,6 +168,15 @@ impl OpenThread {
         self.rows.retain(|&i, _| i >= low && i < high);
     }
 
+    /// Whether the newest message is a reply still streaming in.
+    #[must_use]
+    pub fn is_streaming(&self) -> bool {
+        self.count
+            .checked_sub(1)
+            .and_then(|i| self.rows.get(&i))
+            .is_some_and(|r| matches!(&r.content, RowContent::Message(m) if m.status == MessageStatus::Streaming))
+    }
+
     /// Whether every row of page `page` is loaded.
     #[must_use]
     pub fn page_loaded(&self, page: u64) -> bool {
@@ -198,6 +211,14 @@ pub struct ViewModel {
     pub returned_text: Option<(ThreadId, String)>,
     /// Bumped whenever the thread list changes, to rebuild the sidebar.
     pub threads_version: u64,
+    /// Where each provider's key comes from.
+    pub key_status: Vec<KeyInfo>,
+    /// Set when a reply needs a key or model: the keys screen opens.
+    pub keys_needed: Option<String>,
+    /// A reply waiting to retry, and why.
+    pub retry_note: Option<(ThreadId, String)>,
+    /// The model catalog shipped with the app.
+    pub catalog: Vec<CatalogModel>,
     sidebar_cache: Option<(u64, i64, Vec<SidebarItem>)>,
 }
 
@@ -224,6 +245,11 @@ impl Default for ViewModel {
             unlocking: false,
             returned_text: None,
             threads_version: 0,
+            key_status: Vec::new(),
+            keys_needed: None,
+            retry_note: None,
+            // A broken shipped catalog is caught by a unit test; run without one.
+            catalog: crate::domain::shipped_catalog().unwrap_or_default(),
             sidebar_cache: None,
         }
     }
@@ -282,6 +308,11 @@ impl ViewModel {
                 }
             }
             Event::MessageStored { thread, index, message } => {
+                if message.status != MessageStatus::Streaming
+                    && self.retry_note.as_ref().is_some_and(|(t, _)| *t == thread)
+                {
+                    self.retry_note = None;
+                }
                 if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
                     open.pending.retain(|m| m.id != message.id);
                     open.count = open.count.max(index + 1);
@@ -295,6 +326,21 @@ impl ViewModel {
                 self.errors.push(format!("Your message was not saved: {reason}. Its text is back in the composer."));
                 self.returned_text = Some((thread, text));
             }
+            Event::MessageDelta { thread, index, text, reasoning } => {
+                if let Some(row) = self.open.as_mut().filter(|o| o.id == thread).and_then(|o| o.rows.get_mut(&index))
+                    && let RowContent::Message(m) = &mut row.content
+                {
+                    m.content.push_str(&text);
+                    m.reasoning.push_str(&reasoning);
+                    row.measured = None;
+                }
+                if self.retry_note.as_ref().is_some_and(|(t, _)| *t == thread) {
+                    self.retry_note = None;
+                }
+            }
+            Event::ReplyRetrying { thread, note } => self.retry_note = Some((thread, note)),
+            Event::KeyStatus(list) => self.key_status = list,
+            Event::KeysNeeded { message } => self.keys_needed = Some(message),
             Event::SettingsLoaded(settings) => self.settings = settings,
             Event::Error { message } => self.errors.push(message),
         }
@@ -306,6 +352,15 @@ impl ViewModel {
             open.pending.push(message);
             open.list.follow_bottom = true;
         }
+    }
+
+    /// The model a thread talks to: its own, else the default.
+    #[must_use]
+    pub fn model_of(&self, thread: Option<ThreadId>) -> Option<ModelChoice> {
+        thread
+            .and_then(|id| self.threads.get(&id))
+            .and_then(|t| t.model.clone())
+            .or_else(|| self.settings.default_model.clone())
     }
 
     /// The id of a pending message, for tests and the UI.

@@ -1,0 +1,334 @@
+//! Replies: after the user's message is stored, the actor appends an
+//! assistant message (status `Streaming`), streams the provider's reply into
+//! it on a background task, persists it as it grows, and finalizes it as
+//! `Done`, `Failed` or `Cancelled`. Stop drops the task, which drops the
+//! HTTP request at once.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use zeroize::Zeroizing;
+
+use super::Event;
+use super::actor::Actor;
+use super::event::{KeyInfo, KeyOrigin};
+use crate::domain::{
+    Message, MessageId, MessageStatus, ModelChoice, ProviderConfig, Role, Settings, Thread, ThreadId, wall_millis,
+};
+use crate::providers::{ChatRequest, ChatTurn, Endpoint, ProviderError, RetryPolicy, StreamEvent, stream_chat};
+use crate::store::{MessageSlot, Store, StoreError};
+
+/// How often a growing reply is written to the store.
+const PERSIST_EVERY: Duration = Duration::from_millis(250);
+/// How many earlier messages go along as context.
+const CONTEXT_MESSAGES: usize = 100;
+
+/// What a stream task tells the actor.
+pub(super) enum Internal {
+    /// Something arrived.
+    Event { thread: ThreadId, index: u64, event: StreamEvent },
+    /// The task ended: `None` when it was stopped.
+    Ended { thread: ThreadId, index: u64, result: Option<Result<(), ProviderError>> },
+}
+
+/// Reports the end of a stream task even if it dies (a panic inside the
+/// HTTP stack), so no reply stays "writing…" forever.
+struct EndGuard {
+    tx: mpsc::UnboundedSender<Internal>,
+    thread: ThreadId,
+    index: u64,
+    result: Option<Option<Result<(), ProviderError>>>,
+}
+
+impl Drop for EndGuard {
+    fn drop(&mut self) {
+        let result = self.result.take().unwrap_or_else(|| {
+            Some(Err(ProviderError::new(crate::providers::ErrorKind::Network, "the reply stopped unexpectedly")))
+        });
+        // The actor is gone only when the app is closing.
+        let _ = self.tx.send(Internal::Ended { thread: self.thread, index: self.index, result });
+    }
+}
+
+/// A reply being streamed.
+struct Active {
+    index: u64,
+    message: Message,
+    cancel: Option<oneshot::Sender<()>>,
+    last_persist: web_time::Instant,
+}
+
+/// The actor's reply state.
+pub(super) struct Replies {
+    active: HashMap<ThreadId, Active>,
+    tx: mpsc::UnboundedSender<Internal>,
+    /// Stream tasks report here; the actor's loop listens.
+    pub rx: mpsc::UnboundedReceiver<Internal>,
+    http: reqwest::Client,
+    /// The settings, cached (providers and the default model).
+    pub settings: Settings,
+    policy: RetryPolicy,
+}
+
+impl Replies {
+    pub(super) fn new(policy: RetryPolicy) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        Self { active: HashMap::new(), tx, rx, http: reqwest::Client::new(), settings: Settings::default(), policy }
+    }
+}
+
+fn env_key(provider: &ProviderConfig) -> Option<Zeroizing<String>> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let var = provider.env_key.as_deref()?;
+        std::env::var(var).ok().filter(|v| !v.trim().is_empty()).map(Zeroizing::new)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = provider;
+        None
+    }
+}
+
+impl Actor {
+    /// Tell the UI where each provider's key comes from.
+    pub(super) async fn send_key_status(&self) {
+        let providers = self.replies.settings.providers.clone();
+        let stored = self
+            .with_store(move |s| {
+                providers
+                    .iter()
+                    .map(|p| Ok((p.clone(), s.api_key(&p.id)?.is_some())))
+                    .collect::<Result<Vec<_>, StoreError>>()
+            })
+            .await;
+        match stored {
+            Ok(list) => {
+                let infos = list
+                    .into_iter()
+                    .map(|(p, has_stored)| {
+                        let origin = if has_stored {
+                            KeyOrigin::Stored
+                        } else if let (Some(var), Some(_)) = (&p.env_key, env_key(&p)) {
+                            KeyOrigin::Environment(var.clone())
+                        } else if p.needs_key {
+                            KeyOrigin::Missing
+                        } else {
+                            KeyOrigin::NotNeeded
+                        };
+                        KeyInfo { provider: p.id, origin }
+                    })
+                    .collect();
+                self.events.send(Event::KeyStatus(infos));
+            }
+            Err(e) => self.events.send(Event::Error { message: format!("Could not read your API keys: {e}") }),
+        }
+    }
+
+    /// A reply that was streaming when the app stopped is `Interrupted` now.
+    pub(super) async fn mark_interrupted(&mut self, threads: Vec<ThreadId>) {
+        let stamp = self.clock.now();
+        let result = self
+            .with_store(move |s| {
+                let mut marked = 0;
+                for id in threads {
+                    let Some(last) = s.message_count(id)?.checked_sub(1) else { continue };
+                    if let Some(MessageSlot::Ok(mut m)) = s.messages(id, last, 1)?.pop()
+                        && matches!(m.status, MessageStatus::Streaming | MessageStatus::Sending)
+                    {
+                        m.status = MessageStatus::Interrupted;
+                        m.stamp = stamp;
+                        s.update_message(id, last, &m)?;
+                        marked += 1;
+                    }
+                }
+                if marked > 0 {
+                    s.flush()?;
+                }
+                Ok(marked)
+            })
+            .await;
+        match result {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(replies = n, "marked interrupted replies"),
+            Err(e) => tracing::error!(err = %e, "could not mark interrupted replies"),
+        }
+    }
+
+    fn model_for(&self, thread: &Thread) -> Option<(ModelChoice, ProviderConfig)> {
+        let choice = thread.model.clone().or_else(|| self.replies.settings.default_model.clone())?;
+        let provider = self.replies.settings.providers.iter().find(|p| p.id == choice.provider)?.clone();
+        Some((choice, provider))
+    }
+
+    /// Start the assistant's reply to the message just stored at `user_index`.
+    pub(super) async fn start_reply(&mut self, thread: Thread, user: Message, user_index: u64) {
+        let Some((choice, provider)) = self.model_for(&thread) else {
+            self.events.send(Event::KeysNeeded {
+                message: "Choose a model for this chat to get a reply (and add its API key).".to_owned(),
+            });
+            return;
+        };
+        let pid = provider.id.clone();
+        let stored_key = self.with_store(move |s| s.api_key(&pid)).await.ok().flatten();
+        let key = stored_key.or_else(|| env_key(&provider));
+        if key.is_none() && provider.needs_key {
+            self.events
+                .send(Event::KeysNeeded { message: format!("Add an API key for {} to get a reply.", provider.name) });
+            return;
+        }
+        // Earlier messages as context, oldest first, the new one last.
+        let thread_id = thread.id;
+        let start = (user_index + 1).saturating_sub(CONTEXT_MESSAGES as u64);
+        let history = self
+            .with_store(move |s| s.messages(thread_id, start, usize::try_from(user_index + 1 - start).unwrap_or(0)))
+            .await
+            .unwrap_or_default();
+        let turns: Vec<ChatTurn> = history
+            .into_iter()
+            .filter_map(|slot| match slot {
+                MessageSlot::Ok(m)
+                    if !m.content.is_empty()
+                        && m.role != Role::System
+                        && !matches!(m.status, MessageStatus::Failed | MessageStatus::Sending) =>
+                {
+                    Some(ChatTurn { role: m.role, content: m.content })
+                }
+                _ => None,
+            })
+            .collect();
+        let request = ChatRequest { model: choice.model.clone(), system: None, turns, max_tokens: None };
+        let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key };
+
+        let reply = Message {
+            id: MessageId::new(),
+            thread_id,
+            parent_id: Some(user.id),
+            role: Role::Assistant,
+            content: String::new(),
+            reasoning: String::new(),
+            model: Some(choice.model),
+            status: MessageStatus::Streaming,
+            usage: None,
+            created_ms: wall_millis(),
+            stamp: self.clock.now(),
+        };
+        let saved = reply.clone();
+        let index = match self.with_store(move |s| s.append_message(&saved)).await {
+            Ok(i) => i,
+            Err(e) => {
+                self.events.send(Event::Error { message: format!("Could not start the reply: {e}") });
+                return;
+            }
+        };
+        self.events.send(Event::MessageStored { thread: thread_id, index, message: reply.clone() });
+
+        let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
+        self.replies.active.insert(
+            thread_id,
+            Active { index, message: reply, cancel: Some(cancel_tx), last_persist: web_time::Instant::now() },
+        );
+        let tx = self.replies.tx.clone();
+        let http = self.replies.http.clone();
+        let policy = self.replies.policy.clone();
+        let rt = self.rt.clone();
+        self.rt.spawn(async move {
+            let mut guard = EndGuard { tx: tx.clone(), thread: thread_id, index, result: None };
+            let events = tx;
+            let mut on_event = move |event: StreamEvent| {
+                // The actor is gone only when the app is closing.
+                let _ = events.send(Internal::Event { thread: thread_id, index, event });
+            };
+            let sleep = |d: Duration| {
+                let rt = rt.clone();
+                async move { rt.sleep(d).await }
+            };
+            let result = tokio::select! {
+                r = stream_chat(&http, &endpoint, &request, &policy, sleep, &mut on_event) => Some(r),
+                _ = cancel_rx => None,
+            };
+            guard.result = Some(result);
+        });
+    }
+
+    /// Stop the reply of `thread`, if one is streaming.
+    pub(super) fn stop_reply(&mut self, thread: ThreadId) {
+        if let Some(active) = self.replies.active.get_mut(&thread) {
+            // Dropping the sender ends the task's select: the request is dropped.
+            active.cancel.take();
+        }
+    }
+
+    /// Apply what a stream task reported.
+    pub(super) async fn on_internal(&mut self, msg: Internal) {
+        match msg {
+            Internal::Event { thread, index, event } => {
+                let Some(active) = self.replies.active.get_mut(&thread).filter(|a| a.index == index) else { return };
+                let (mut text, mut reasoning) = (String::new(), String::new());
+                match event {
+                    StreamEvent::Text(t) => text = t,
+                    StreamEvent::Reasoning(r) => reasoning = r,
+                    StreamEvent::Usage(u) => active.message.usage = Some(u),
+                    StreamEvent::Finish(_) => {}
+                    StreamEvent::Retrying { wait, reason, .. } => {
+                        let note = format!("{reason} — trying again in {:.1} s", wait.as_secs_f32());
+                        self.events.send(Event::ReplyRetrying { thread, note });
+                    }
+                }
+                if text.is_empty() && reasoning.is_empty() {
+                    return;
+                }
+                active.message.content.push_str(&text);
+                active.message.reasoning.push_str(&reasoning);
+                if active.last_persist.elapsed() >= PERSIST_EVERY {
+                    active.last_persist = web_time::Instant::now();
+                    let snapshot = active.message.clone();
+                    if let Err(e) = self.with_store(move |s| s.update_message(thread, index, &snapshot)).await {
+                        tracing::error!(err = %e, "could not persist a growing reply");
+                    }
+                }
+                self.events.send(Event::MessageDelta { thread, index, text, reasoning });
+            }
+            Internal::Ended { thread, index, result } => {
+                let Some(active) = self.replies.active.remove(&thread).filter(|a| a.index == index) else { return };
+                let mut message = active.message;
+                message.status = match &result {
+                    Some(Ok(())) => MessageStatus::Done,
+                    Some(Err(_)) => MessageStatus::Failed,
+                    None => MessageStatus::Cancelled,
+                };
+                message.stamp = self.clock.now();
+                if let Some(Err(e)) = &result {
+                    let wait = e
+                        .retry_after
+                        .map(|w| format!(" (the provider asks to wait {} s)", w.as_secs()))
+                        .unwrap_or_default();
+                    self.events
+                        .send(Event::Error { message: format!("The reply failed: {e}{wait}. {}", e.kind.advice()) });
+                    if e.kind == crate::providers::ErrorKind::Auth {
+                        self.events.send(Event::KeysNeeded { message: format!("The provider refused the key: {e}") });
+                    }
+                }
+                let saved = message.clone();
+                let now = wall_millis();
+                let stamp = self.clock.now();
+                let stored = self
+                    .with_store(move |s| {
+                        s.update_message(thread, index, &saved)?;
+                        if let Some(mut t) = s.thread(thread)? {
+                            t.updated_ms = now;
+                            t.stamp = stamp;
+                            s.put_thread(&t)?;
+                        }
+                        s.flush()
+                    })
+                    .await;
+                if let Err(e) = stored {
+                    self.events.send(Event::Error { message: format!("The reply could not be saved: {e}") });
+                }
+                self.events.send(Event::MessageStored { thread, index, message });
+            }
+        }
+    }
+}
