@@ -62,9 +62,12 @@ fn decode(parser: &mut dyn WireParser, bytes: &[u8]) -> usize {
     n + out.len()
 }
 
+/// A fresh parser for one format.
+type MakeParser = fn() -> Box<dyn WireParser>;
+
 fn decoders(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode");
-    let cases: [(&str, Vec<u8>, fn() -> Box<dyn WireParser>); 4] = [
+    let cases: [(&str, Vec<u8>, MakeParser); 4] = [
         ("openai_sse", openai_stream(), || Box::new(openai::Parser::default())),
         ("anthropic_sse", anthropic_stream(), || Box::new(anthropic::Parser::default())),
         ("gemini_sse", gemini_stream(), || Box::new(gemini::Parser::default())),
