@@ -10,7 +10,8 @@ use std::time::Duration;
 use common::peers;
 use pakchat::domain::{Role, Usage};
 use pakchat::providers::{
-    ChatRequest, ChatTurn, Endpoint, ErrorKind, ProviderError, ProviderKind, RetryPolicy, StreamEvent, stream_chat,
+    ChatRequest, ChatTurn, Endpoint, ErrorKind, ProviderError, ProviderKind, RetryPolicy, StreamEvent, check_key,
+    stream_chat,
 };
 
 fn request(model: &str, text: &str) -> ChatRequest {
@@ -283,4 +284,35 @@ async fn faults_before_the_first_token_are_retried_automatically() {
     assert_eq!(out.result.clone().unwrap_err().kind, ErrorKind::BadRequest);
     assert!(out.retries().is_empty());
     assert_verdict_passes(&server.base, "400").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_key_accepts_a_good_key_and_names_a_bad_one() {
+    let guarded = peers::aimock_with_keys(Some("right-key"));
+    let http = reqwest::Client::new();
+    let with_key = |kind, base: String, key: &str| Endpoint {
+        kind,
+        base_url: base,
+        api_key: Some(zeroize::Zeroizing::new(key.to_owned())),
+    };
+    let openai = |key: &str| with_key(ProviderKind::OpenAiCompatible, format!("{}/v1", guarded.base), key);
+    assert_eq!(check_key(&http, &openai("right-key"), tokio::time::sleep).await, Ok(()));
+    let err = check_key(&http, &openai("wrong-key"), tokio::time::sleep).await.unwrap_err();
+    assert_eq!((err.kind, err.status), (ErrorKind::Auth, Some(401)));
+    assert!(err.message.contains("Invalid API key"), "{}", err.message);
+    let anthropic = with_key(ProviderKind::Anthropic, guarded.base.clone(), "wrong-key");
+    assert_eq!(check_key(&http, &anthropic, tokio::time::sleep).await.unwrap_err().kind, ErrorKind::Auth);
+
+    // Gemini's and Anthropic's model listings, as llmock serves them.
+    let llmock = peers::llmock();
+    let gemini = with_key(ProviderKind::Gemini, format!("{}/gemini", llmock.base), "k");
+    assert_eq!(check_key(&http, &gemini, tokio::time::sleep).await, Ok(()));
+    let anthropic = with_key(ProviderKind::Anthropic, format!("{}/anthropic", llmock.base), "k");
+    assert_eq!(check_key(&http, &anthropic, tokio::time::sleep).await, Ok(()));
+    // Ollama's tags, as aimock serves them; nothing listens on a closed port.
+    let plain = peers::aimock();
+    let ollama = with_key(ProviderKind::Ollama, plain.base.clone(), "");
+    assert_eq!(check_key(&http, &ollama, tokio::time::sleep).await, Ok(()));
+    let closed = with_key(ProviderKind::Ollama, "http://127.0.0.1:9".to_owned(), "");
+    assert_eq!(check_key(&http, &closed, tokio::time::sleep).await.unwrap_err().kind, ErrorKind::Network);
 }

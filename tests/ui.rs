@@ -362,6 +362,8 @@ fn connect_to_aimock(app: &mut App, base: &str) {
     app.type_into(Role::PasswordInput, "OpenAI API key", "sk-local-test");
     app.click("Save OpenAI key");
     app.wait_for("the saved key", |h| present(h, "Key saved in Pak.Chat (encrypted)."));
+    app.click("Check OpenAI");
+    app.wait_for("the key check", |h| present(h, "OpenAI accepted the key."));
     app.click("Done");
     app.click("Model");
     app.wait_for("the model list", |h| present(h, "GPT-4o mini"));
@@ -408,7 +410,11 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
         (reply.role, reply.status, reply.model.as_deref()),
         (MsgRole::Assistant, MessageStatus::Done, Some("gpt-4o-mini"))
     );
-    assert!(app.has_label("gpt-4o-mini"), "the row names the model");
+    assert!(
+        app.harness.query_all_by_label_contains("gpt-4o-mini · ").next().is_some()
+            && app.harness.query_all_by_label_contains(" out tokens").next().is_some(),
+        "the row names the model and its token usage"
+    );
 
     // A slow reply: Stop keeps what arrived and marks it stopped.
     app.type_in_composer("slow please");
@@ -431,6 +437,25 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     assert!(whole.starts_with(&stopped.content));
     assert_eq!(app.harness.state().composer_text(), "kept while streaming", "the composer keeps its text");
 
+    // Retry asks again; the stopped reply stays above the new one.
+    app.click("Retry reply");
+    app.wait_for("the whole retried reply", |h| present(h, whole));
+    app.wait_for("the retried reply to finish", |h| h.query_all_by_label("Stop").next().is_none());
+    assert_eq!(last_message(&app).unwrap().status, MessageStatus::Done);
+    assert!(app.has_label(&stopped.content), "the stopped reply is kept");
+
+    // Reasoning is hidden until asked for.
+    app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    app.harness.step();
+    app.type_in_composer("think");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the reasoning toggle", |h| present(h, "Show reasoning") && present(h, "The answer is 4."));
+    assert!(app.harness.query_all_by_label_contains("2+2 equals 4.").next().is_none());
+    app.click("Show reasoning");
+    app.wait_for("the reasoning", |h| h.query_all_by_label_contains("2+2 equals 4.").next().is_some());
+    assert_eq!(last_message(&app).unwrap().reasoning, "2+2 equals 4.");
+
     // A provider failure: the reply is marked failed and the notice says what to do.
     app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
     app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
@@ -440,7 +465,12 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     app.wait_for("the failure notice", |h| {
         h.query_all_by_label_contains("The reply failed: HTTP 500: Internal failure").next().is_some()
     });
-    assert_eq!(last_message(&app).unwrap().status, MessageStatus::Failed);
+    app.wait_for("the failed reply", |h| {
+        h.state().view_model().open.as_ref().is_some_and(|o| {
+            o.rows.get(&(o.count - 1)).is_some_and(|r| matches!(&r.content, pakchat::ui::view_model::RowContent::Message(m) if m.status == MessageStatus::Failed))
+        })
+    });
+    assert!(app.has_label("Retry reply"), "a failed reply offers Retry");
     app.close();
 
     // After a restart the stopped reply is still there, as stopped.

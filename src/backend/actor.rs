@@ -450,6 +450,8 @@ impl Actor {
                 self.edit_thread(id, "change the model", move |t| t.model = model).await;
             }
             Command::StopReply { thread } => self.stop_reply(thread),
+            Command::CheckKey { provider } => self.check_key(provider).await,
+            Command::RetryReply { thread } => self.retry_reply(thread).await,
             Command::SaveSettings(mut settings) => {
                 settings.stamp = Some(self.clock.now());
                 let saved = settings.clone();

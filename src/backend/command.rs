@@ -88,6 +88,17 @@ pub enum Command {
         /// The model.
         model: Option<ModelChoice>,
     },
+    /// Try a provider's key with its cheapest call (listing models).
+    CheckKey {
+        /// [`crate::domain::ProviderConfig::id`].
+        provider: String,
+    },
+    /// Ask again for the reply to the thread's last user message (after a
+    /// failed, stopped or interrupted reply; the old reply stays).
+    RetryReply {
+        /// Which thread.
+        thread: ThreadId,
+    },
     /// Stop the reply streaming into a thread; what arrived is kept.
     StopReply {
         /// Which thread.

@@ -155,6 +155,13 @@ pub enum Event {
         /// What is missing, for the user.
         message: String,
     },
+    /// The result of [`super::Command::CheckKey`].
+    KeyChecked {
+        /// Which provider.
+        provider: String,
+        /// `Ok`, or what is wrong and what to do, for the user.
+        result: Result<(), String>,
+    },
     /// The settings, after unlocking or a change.
     SettingsLoaded(Settings),
     /// A command failed; shown as a dismissable error.

@@ -16,7 +16,9 @@ use super::event::{KeyInfo, KeyOrigin};
 use crate::domain::{
     Message, MessageId, MessageStatus, ModelChoice, ProviderConfig, Role, Settings, Thread, ThreadId, wall_millis,
 };
-use crate::providers::{ChatRequest, ChatTurn, Endpoint, ProviderError, RetryPolicy, StreamEvent, stream_chat};
+use crate::providers::{
+    ChatRequest, ChatTurn, Endpoint, ProviderError, RetryPolicy, StreamEvent, check_key, stream_chat,
+};
 use crate::store::{MessageSlot, Store, StoreError};
 
 /// How often a growing reply is written to the store.
@@ -30,6 +32,8 @@ pub(super) enum Internal {
     Event { thread: ThreadId, index: u64, event: StreamEvent },
     /// The task ended: `None` when it was stopped.
     Ended { thread: ThreadId, index: u64, result: Option<Result<(), ProviderError>> },
+    /// A key check finished.
+    KeyChecked { provider: String, result: Result<(), ProviderError> },
 }
 
 /// Reports the end of a stream task even if it dies (a panic inside the
@@ -170,9 +174,7 @@ impl Actor {
             });
             return;
         };
-        let pid = provider.id.clone();
-        let stored_key = self.with_store(move |s| s.api_key(&pid)).await.ok().flatten();
-        let key = stored_key.or_else(|| env_key(&provider));
+        let key = self.key_of(&provider).await;
         if key.is_none() && provider.needs_key {
             self.events
                 .send(Event::KeysNeeded { message: format!("Add an API key for {} to get a reply.", provider.name) });
@@ -252,6 +254,61 @@ impl Actor {
         });
     }
 
+    /// The key of `provider`: stored, else from its environment variable.
+    async fn key_of(&self, provider: &ProviderConfig) -> Option<Zeroizing<String>> {
+        let pid = provider.id.clone();
+        let stored = self.with_store(move |s| s.api_key(&pid)).await.ok().flatten();
+        stored.or_else(|| env_key(provider))
+    }
+
+    /// Check a provider's key in the background; the answer comes as an event.
+    pub(super) async fn check_key(&mut self, provider_id: String) {
+        let Some(provider) = self.replies.settings.providers.iter().find(|p| p.id == provider_id).cloned() else {
+            return;
+        };
+        let key = self.key_of(&provider).await;
+        if key.is_none() && provider.needs_key {
+            self.events
+                .send(Event::KeyChecked { provider: provider_id, result: Err("No key to check yet.".to_owned()) });
+            return;
+        }
+        let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url, api_key: key };
+        let (tx, http, rt) = (self.replies.tx.clone(), self.replies.http.clone(), self.rt.clone());
+        self.rt.spawn(async move {
+            let sleep = |d: Duration| {
+                let rt = rt.clone();
+                async move { rt.sleep(d).await }
+            };
+            let result = check_key(&http, &endpoint, sleep).await;
+            let _ = tx.send(Internal::KeyChecked { provider: provider_id, result });
+        });
+    }
+
+    /// Reply again to the thread's last user message.
+    pub(super) async fn retry_reply(&mut self, thread_id: ThreadId) {
+        if self.replies.active.contains_key(&thread_id) {
+            return;
+        }
+        let found = self
+            .with_store(move |s| {
+                let Some(thread) = s.thread(thread_id)? else { return Ok(None) };
+                let count = s.message_count(thread_id)?;
+                let from = count.saturating_sub(20);
+                let recent = s.messages(thread_id, from, usize::try_from(count - from).unwrap_or(0))?;
+                let user = recent.into_iter().enumerate().rev().find_map(|(i, slot)| match slot {
+                    MessageSlot::Ok(m) if m.role == Role::User => Some((from + i as u64, m)),
+                    _ => None,
+                });
+                Ok(user.map(|(i, m)| (thread, m, i)))
+            })
+            .await;
+        match found {
+            Ok(Some((thread, user, index))) => self.start_reply(thread, user, index).await,
+            Ok(None) => self.events.send(Event::Error { message: "There is no message to reply to.".to_owned() }),
+            Err(e) => self.events.send(Event::Error { message: format!("Could not retry: {e}") }),
+        }
+    }
+
     /// Stop the reply of `thread`, if one is streaming.
     pub(super) fn stop_reply(&mut self, thread: ThreadId) {
         if let Some(active) = self.replies.active.get_mut(&thread) {
@@ -263,6 +320,10 @@ impl Actor {
     /// Apply what a stream task reported.
     pub(super) async fn on_internal(&mut self, msg: Internal) {
         match msg {
+            Internal::KeyChecked { provider, result } => {
+                let result = result.map_err(|e| format!("{e}. {}", e.kind.advice()));
+                self.events.send(Event::KeyChecked { provider, result });
+            }
             Internal::Event { thread, index, event } => {
                 let Some(active) = self.replies.active.get_mut(&thread).filter(|a| a.index == index) else { return };
                 let (mut text, mut reasoning) = (String::new(), String::new());

@@ -177,6 +177,40 @@ where
     }
 }
 
+/// Check a key with the cheapest call the provider offers: listing models.
+/// `Ok` means the provider accepted the key.
+///
+/// # Errors
+/// What the provider or the network said, with its kind (`Auth` for a bad key).
+pub async fn check_key<S, F>(http: &reqwest::Client, endpoint: &Endpoint, sleep: S) -> Result<(), ProviderError>
+where
+    S: Fn(Duration) -> F,
+    F: Future<Output = ()>,
+{
+    let base = super::trim_base(&endpoint.base_url);
+    let key = endpoint.api_key.as_ref().map(|k| k.as_str().to_owned()).unwrap_or_default();
+    let builder = match endpoint.kind {
+        super::ProviderKind::OpenAiCompatible => http.get(format!("{base}/models")).bearer_auth(key),
+        super::ProviderKind::Anthropic => http
+            .get(format!("{base}/v1/models"))
+            .header("x-api-key", key)
+            .header("anthropic-version", super::anthropic::API_VERSION),
+        super::ProviderKind::Gemini => http.get(format!("{base}/v1beta/models")).header("x-goog-api-key", key),
+        super::ProviderKind::Ollama => http.get(format!("{base}/api/tags")),
+    };
+    let response = tokio::select! {
+        r = builder.send() => r.map_err(network)?,
+        () = sleep(Duration::from_secs(20)) => return Err(ProviderError::new(ErrorKind::Timeout, "no answer within 20 s")),
+    };
+    let status = response.status().as_u16();
+    if (200..300).contains(&status) {
+        return Ok(());
+    }
+    let wait = retry_after(response.headers());
+    let body = response.text().await.unwrap_or_default();
+    Err(ProviderError::from_status(status, &body, wait))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,7 +14,7 @@ pub mod ollama;
 pub mod openai;
 pub mod sse;
 
-pub use client::{RetryPolicy, stream_chat};
+pub use client::{RetryPolicy, check_key, stream_chat};
 pub use error::{ErrorKind, ProviderError};
 
 use crate::domain::{Role, Usage};

@@ -393,11 +393,17 @@ impl PakApp {
         let mut output = ComposerOutput::None;
         let open_id = self.vm.open.as_ref().map(|o| o.id);
         let streaming = self.vm.open.as_ref().is_some_and(OpenThread::is_streaming);
+        let retryable = self.vm.open.as_ref().is_some_and(OpenThread::retryable_reply);
         let mut commands = Vec::new();
         egui::Panel::bottom("composer").show(ui, |ui| {
             ui.add_space(6.0);
             ui.horizontal(|ui| {
                 model_picker_ui(ui, &mut self.vm, open_id, &mut |c| commands.push(c));
+                if let Some(thread) = open_id.filter(|_| retryable && !streaming)
+                    && ui.button("Retry reply").clicked()
+                {
+                    commands.push(Command::RetryReply { thread });
+                }
                 if let Some((_, note)) = self.vm.retry_note.as_ref().filter(|(t, _)| Some(*t) == open_id) {
                     ui.weak(note);
                 }

@@ -41,10 +41,15 @@ fn header_text(message: &Message) -> String {
         MessageStatus::Interrupted => " · interrupted",
         MessageStatus::Cancelled => " · stopped",
     };
-    format!("{who}{status}")
+    let usage = message
+        .usage
+        .filter(|u| u.input_tokens + u.output_tokens > 0)
+        .map(|u| format!(" · {} in / {} out tokens", u.input_tokens, u.output_tokens))
+        .unwrap_or_default();
+    format!("{who}{status}{usage}")
 }
 
-fn layout_row(ui: &Ui, content: &RowContent, width: f32) -> RowLayout {
+fn layout_row(ui: &Ui, content: &RowContent, width: f32, show_reasoning: bool) -> RowLayout {
     let style = ui.style();
     let visuals = &style.visuals;
     let wrap = (width - 2.0 * PAD.x).max(20.0);
@@ -57,7 +62,23 @@ fn layout_row(ui: &Ui, content: &RowContent, width: f32) -> RowLayout {
     let small = FontSelection::Style(TextStyle::Small).resolve(style);
     let body_font = FontSelection::Style(TextStyle::Body).resolve(style);
     let header = ui.painter().layout_job(LayoutJob::simple(header, small, visuals.weak_text_color(), wrap));
-    let body = ui.painter().layout_job(LayoutJob::simple(body.to_owned(), body_font, color, wrap));
+    let mut job = LayoutJob::default();
+    job.wrap.max_width = wrap;
+    if let RowContent::Message(m) = content
+        && show_reasoning
+        && !m.reasoning.is_empty()
+    {
+        let format = egui::TextFormat {
+            font_id: body_font.clone(),
+            color: visuals.weak_text_color(),
+            italics: true,
+            ..Default::default()
+        };
+        job.append(&m.reasoning, 0.0, format);
+        job.append("\n\n", 0.0, egui::TextFormat { font_id: body_font.clone(), ..Default::default() });
+    }
+    job.append(body, 0.0, egui::TextFormat { font_id: body_font, color, ..Default::default() });
+    let body = ui.painter().layout_job(job);
     let height = PAD.y * 2.0 + header.size().y + HEADER_GAP + body.size().y + GAP;
     RowLayout { header, body, height, is_user }
 }
@@ -68,8 +89,9 @@ fn row_height(ui: &Ui, open: &mut OpenThread, i: u64, width: f32) -> f32 {
         let Some(m) = usize::try_from(i - open.count).ok().and_then(|p| open.pending.get(p)) else {
             return ESTIMATED_ROW_HEIGHT;
         };
-        return layout_row(ui, &RowContent::Message(m.clone()), width).height;
+        return layout_row(ui, &RowContent::Message(m.clone()), width, false).height;
     }
+    let expanded = open.expanded_reasoning.contains(&i);
     let Some(row) = open.rows.get_mut(&i) else {
         return ESTIMATED_ROW_HEIGHT;
     };
@@ -78,7 +100,7 @@ fn row_height(ui: &Ui, open: &mut OpenThread, i: u64, width: f32) -> f32 {
     {
         return h;
     }
-    let h = layout_row(ui, &row.content, width).height;
+    let h = layout_row(ui, &row.content, width, expanded).height;
     row.measured = Some((width, h));
     h
 }
@@ -144,9 +166,21 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
         };
         let h = match content {
             Some(content) => {
-                let layout = layout_row(ui, &content, width);
+                let expanded = open.expanded_reasoning.contains(&i);
+                let layout = layout_row(ui, &content, width, expanded);
                 let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, layout.height));
-                draw_row(ui, clip, rect, &layout, i);
+                match draw_row(ui, clip, rect, &layout, i, &content, expanded) {
+                    Some(RowAction::ToggleReasoning) => {
+                        if !open.expanded_reasoning.remove(&i) {
+                            open.expanded_reasoning.insert(i);
+                        }
+                        if let Some(row) = open.rows.get_mut(&i) {
+                            row.measured = None;
+                        }
+                        ui.ctx().request_repaint();
+                    }
+                    None => {}
+                }
                 if let Some(LoadedRow { measured, .. }) = open.rows.get_mut(&i) {
                     if measured.is_some_and(|(w, h)| w == width && (h - layout.height).abs() > 0.5) {
                         heights_changed = true;
@@ -180,7 +214,21 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
     request_pages(open, open.list.anchor, last_visible, send);
 }
 
-fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowLayout, index: u64) {
+/// What a click inside a row asks for.
+enum RowAction {
+    /// Show or hide the reasoning.
+    ToggleReasoning,
+}
+
+fn draw_row(
+    ui: &mut Ui,
+    clip: Rect,
+    rect: Rect,
+    layout: &RowLayout,
+    index: u64,
+    content: &RowContent,
+    expanded: bool,
+) -> Option<RowAction> {
     let painter = ui.painter().with_clip_rect(clip);
     let inner = rect.shrink2(vec2(4.0, 0.0));
     let bubble = Rect::from_min_max(inner.min, pos2(inner.max.x, inner.max.y - GAP));
@@ -206,6 +254,27 @@ fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowLayout, index: u64)
     row_ui.put(Rect::from_min_size(header_pos, layout.header.size()), egui::Label::new(layout.header.clone()));
     row_ui
         .put(Rect::from_min_size(body_pos, layout.body.size()), egui::Label::new(layout.body.clone()).selectable(true));
+    // Row actions on the header line, right-aligned: Copy while hovered, the
+    // reasoning toggle whenever there is reasoning.
+    let RowContent::Message(message) = content else { return None };
+    let hovered = ui.rect_contains_pointer(rect);
+    let mut action = None;
+    let mut right = rect.right() - PAD.x;
+    let button_rect =
+        |right: f32, w: f32| Rect::from_min_max(pos2(right - w, rect.top() + 2.0), pos2(right, rect.top() + 20.0));
+    if hovered && !message.content.is_empty() {
+        if row_ui.put(button_rect(right, 48.0), egui::Button::new(egui::RichText::new("Copy").small())).clicked() {
+            ui.ctx().copy_text(message.content.clone());
+        }
+        right -= 56.0;
+    }
+    if !message.reasoning.is_empty() {
+        let label = if expanded { "Hide reasoning" } else { "Show reasoning" };
+        if row_ui.put(button_rect(right, 110.0), egui::Button::new(egui::RichText::new(label).small())).clicked() {
+            action = Some(RowAction::ToggleReasoning);
+        }
+    }
+    action
 }
 
 fn scrollbar_ui(

@@ -64,6 +64,7 @@ pub fn keys_window_ui(ctx_ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, 
                         let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
                         if (ui.button(format!("Save {} key", p.name)).clicked() || enter) && !field.trim().is_empty() {
                             send(Command::SetApiKey { provider: p.id.clone(), key: Some(std::mem::take(field)) });
+                            vm.key_checks.remove(&p.id);
                             vm.keys_needed = None;
                         }
                         if matches!(origin, Some(KeyOrigin::Stored)) && ui.button("Forget").clicked() {
@@ -71,6 +72,24 @@ pub fn keys_window_ui(ctx_ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, 
                         }
                     });
                 }
+                ui.horizontal(|ui| {
+                    if ui.button(format!("Check {}", p.name)).clicked() {
+                        vm.key_checks.remove(&p.id);
+                        send(Command::CheckKey { provider: p.id.clone() });
+                    }
+                    match vm.key_checks.get(&p.id) {
+                        Some(Ok(())) => {
+                            ui.colored_label(
+                                egui::Color32::from_rgb(80, 170, 90),
+                                format!("{} accepted the key.", p.name),
+                            );
+                        }
+                        Some(Err(e)) => {
+                            ui.colored_label(ui.visuals().error_fg_color, e);
+                        }
+                        None => {}
+                    }
+                });
                 ui.horizontal(|ui| {
                     let label = ui.label(format!("{} base URL", p.name));
                     let url = form.urls.entry(p.id.clone()).or_insert_with(|| p.base_url.clone());

@@ -120,6 +120,8 @@ pub struct OpenThread {
     pub count: u64,
     /// Loaded rows by position.
     pub rows: BTreeMap<u64, LoadedRow>,
+    /// Rows whose reasoning is shown.
+    pub expanded_reasoning: HashSet<u64>,
     /// Pages asked for and not yet here.
     pub requested: HashSet<u64>,
     /// Messages shown optimistically, not yet stored (after `count`).
@@ -138,6 +140,7 @@ impl OpenThread {
             id,
             count: 0,
             rows: BTreeMap::new(),
+            expanded_reasoning: HashSet::new(),
             requested: HashSet::new(),
             pending: Vec::new(),
             list: ListState::default(),
@@ -175,6 +178,16 @@ impl OpenThread {
             .checked_sub(1)
             .and_then(|i| self.rows.get(&i))
             .is_some_and(|r| matches!(&r.content, RowContent::Message(m) if m.status == MessageStatus::Streaming))
+    }
+
+    /// The newest message, if it is a reply that ended badly (failed,
+    /// stopped or interrupted): the composer then offers Retry.
+    #[must_use]
+    pub fn retryable_reply(&self) -> bool {
+        self.count.checked_sub(1).and_then(|i| self.rows.get(&i)).is_some_and(|r| {
+            matches!(&r.content, RowContent::Message(m) if m.role == crate::domain::Role::Assistant
+                && matches!(m.status, MessageStatus::Failed | MessageStatus::Cancelled | MessageStatus::Interrupted))
+        })
     }
 
     /// Whether every row of page `page` is loaded.
@@ -219,6 +232,8 @@ pub struct ViewModel {
     pub retry_note: Option<(ThreadId, String)>,
     /// The model catalog shipped with the app.
     pub catalog: Vec<CatalogModel>,
+    /// Results of "check key", by provider id.
+    pub key_checks: HashMap<String, Result<(), String>>,
     sidebar_cache: Option<(u64, i64, Vec<SidebarItem>)>,
 }
 
@@ -250,6 +265,7 @@ impl Default for ViewModel {
             retry_note: None,
             // A broken shipped catalog is caught by a unit test; run without one.
             catalog: crate::domain::shipped_catalog().unwrap_or_default(),
+            key_checks: HashMap::new(),
             sidebar_cache: None,
         }
     }
@@ -340,6 +356,9 @@ impl ViewModel {
             }
             Event::ReplyRetrying { thread, note } => self.retry_note = Some((thread, note)),
             Event::KeyStatus(list) => self.key_status = list,
+            Event::KeyChecked { provider, result } => {
+                self.key_checks.insert(provider, result);
+            }
             Event::KeysNeeded { message } => self.keys_needed = Some(message),
             Event::SettingsLoaded(settings) => self.settings = settings,
             Event::Error { message } => self.errors.push(message),

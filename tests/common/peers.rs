@@ -64,8 +64,16 @@ fn start(mut command: Command, from_stderr: bool, marker: &str) -> Server {
 
 /// `@copilotkit/aimock` with the fixtures in `tests/fixtures/aimock.json`.
 pub fn aimock() -> Server {
+    aimock_with_keys(None)
+}
+
+/// aimock that accepts only `key` (401 for any other), when given.
+pub fn aimock_with_keys(key: Option<&str>) -> Server {
     let dir = peers_dir();
     let mut c = Command::new("node");
+    if let Some(key) = key {
+        c.env("AIMOCK_API_KEYS", key);
+    }
     c.arg(dir.join("node_modules/@copilotkit/aimock/dist/cli.js"))
         .args(["-p", "0", "-h", "127.0.0.1", "-f"])
         .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/aimock.json"));
