@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
-use pakchat::backend::{Argon2Params, BackendConfig, Runtime, StoreLocation, start};
+use pakchat::backend::{Argon2Params, BackendConfig, Event, Runtime, StoreLocation, start};
 use pakchat::domain::{DeviceId, Hlc, Message, MessageId, MessageStatus, Role, Stamp, Thread, ThreadId};
 use pakchat::store::{KeySource, Kv, SealedStore, SledKv, Store};
 use pakchat::ui::chat_list::ListState;
@@ -211,5 +211,71 @@ fn start_up(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, chat_view, start_up);
+/// A long reply in a paragraph-per-50-words shape, `tokens` words long.
+fn long_reply(tokens: usize) -> String {
+    let mut s = String::with_capacity(tokens * 7);
+    for i in 0..tokens {
+        s.push_str("token ");
+        if i % 50 == 49 {
+            s.push_str("\n\n");
+        }
+    }
+    s
+}
+
+fn streaming(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let (long, short) = (ThreadId::new(), ThreadId::new());
+    seed(dir.path(), &[(long, 9_999), (short, 9_999)], 0);
+    // The open message: an assistant reply that has reached 20,000 (or 1,000) tokens.
+    {
+        let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+        let store = SealedStore::unlock(kv, &KeySource::KeyFile(dir.path().join("key"))).unwrap();
+        for (id, tokens) in [(long, 20_000), (short, 1_000)] {
+            let m = Message {
+                id: MessageId::new(),
+                thread_id: id,
+                parent_id: None,
+                role: Role::Assistant,
+                content: long_reply(tokens),
+                reasoning: String::new(),
+                model: Some("bench-model".to_owned()),
+                status: MessageStatus::Streaming,
+                usage: None,
+                created_ms: 0,
+                stamp: stamp(),
+            };
+            store.append_message(&m).unwrap();
+        }
+        store.flush().unwrap();
+    }
+    let mut rig = Rig::new(dir.path());
+    rig.ready(2);
+    let mut group = c.benchmark_group("frame_while_streaming_2000_tok_s");
+    for (name, id) in [("reply_at_20k_tokens", long), ("reply_at_1k_tokens", short)] {
+        rig.open_and_wait_for_last_page(id);
+        let index = rig.app.view_model().open.as_ref().unwrap().count - 1;
+        let mut n = 0u64;
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                // 2,000 tokens/s at 60 frames/s: about 33 tokens arrive per frame.
+                n += 1;
+                let mut text = "word ".repeat(33);
+                if n.is_multiple_of(2) {
+                    text.push_str("\n\n");
+                }
+                rig.app.view_model_mut().apply(Event::MessageDelta {
+                    thread: id,
+                    index,
+                    text,
+                    reasoning: String::new(),
+                });
+                rig.frame()
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, chat_view, start_up, streaming);
 criterion_main!(benches);

@@ -2,107 +2,30 @@
 //! that intersect the viewport are laid out and drawn; pages of messages are
 //! requested around the viewport and dropped when far away.
 
-use std::sync::Arc;
+use egui::{FontSelection, Key, Modifiers, Rect, Sense, TextStyle, Ui, pos2, vec2};
 
-use egui::text::LayoutJob;
-use egui::{FontSelection, Galley, Key, Modifiers, Rect, Sense, TextStyle, Ui, Vec2, pos2, vec2};
-
+use super::row_layout::{GAP, HEADER_GAP, PAD, RowCache, layout_row};
+use super::view_model::{OpenThread, PAGE, RowContent};
 use crate::backend::Command;
-use crate::domain::{Message, MessageStatus, Role};
-
-use super::view_model::{LoadedRow, OpenThread, PAGE, RowContent};
 
 /// Height assumed for a row that is not loaded yet.
 pub const ESTIMATED_ROW_HEIGHT: f32 = 64.0;
-const PAD: Vec2 = vec2(12.0, 8.0);
-const GAP: f32 = 6.0;
-const HEADER_GAP: f32 = 2.0;
 const SCROLLBAR_WIDTH: f32 = 10.0;
 
-/// The two galleys of a row and its full height.
-struct RowLayout {
-    header: Arc<Galley>,
-    body: Arc<Galley>,
-    height: f32,
-    is_user: bool,
-}
-
-fn header_text(message: &Message) -> String {
-    let who = match message.role {
-        Role::User => "You",
-        Role::Assistant => message.model.as_deref().unwrap_or("Assistant"),
-        Role::System => "System",
-    };
-    let status = match message.status {
-        MessageStatus::Done => "",
-        MessageStatus::Sending => " · sending…",
-        MessageStatus::Streaming => " · writing…",
-        MessageStatus::Failed => " · failed",
-        MessageStatus::Interrupted => " · interrupted",
-        MessageStatus::Cancelled => " · stopped",
-    };
-    let usage = message
-        .usage
-        .filter(|u| u.input_tokens + u.output_tokens > 0)
-        .map(|u| format!(" · {} in / {} out tokens", u.input_tokens, u.output_tokens))
-        .unwrap_or_default();
-    format!("{who}{status}{usage}")
-}
-
-fn layout_row(ui: &Ui, content: &RowContent, width: f32, show_reasoning: bool) -> RowLayout {
-    let style = ui.style();
-    let visuals = &style.visuals;
-    let wrap = (width - 2.0 * PAD.x).max(20.0);
-    let (header, body, color, is_user) = match content {
-        RowContent::Message(m) => (header_text(m), m.content.as_str(), visuals.text_color(), m.role == Role::User),
-        RowContent::Unreadable(reason) => {
-            ("Unreadable message".to_owned(), reason.as_str(), visuals.warn_fg_color, false)
-        }
-    };
-    let small = FontSelection::Style(TextStyle::Small).resolve(style);
-    let body_font = FontSelection::Style(TextStyle::Body).resolve(style);
-    let header = ui.painter().layout_job(LayoutJob::simple(header, small, visuals.weak_text_color(), wrap));
-    let mut job = LayoutJob::default();
-    job.wrap.max_width = wrap;
-    if let RowContent::Message(m) = content
-        && show_reasoning
-        && !m.reasoning.is_empty()
-    {
-        let format = egui::TextFormat {
-            font_id: body_font.clone(),
-            color: visuals.weak_text_color(),
-            italics: true,
-            ..Default::default()
-        };
-        job.append(&m.reasoning, 0.0, format);
-        job.append("\n\n", 0.0, egui::TextFormat { font_id: body_font.clone(), ..Default::default() });
-    }
-    job.append(body, 0.0, egui::TextFormat { font_id: body_font, color, ..Default::default() });
-    let body = ui.painter().layout_job(job);
-    let height = PAD.y * 2.0 + header.size().y + HEADER_GAP + body.size().y + GAP;
-    RowLayout { header, body, height, is_user }
-}
-
-/// Height of row `i`, measuring (and caching) loaded rows at `width`.
+/// Height of row `i`, laying out (and caching) loaded rows at `width`.
 fn row_height(ui: &Ui, open: &mut OpenThread, i: u64, width: f32) -> f32 {
     if i >= open.count {
         let Some(m) = usize::try_from(i - open.count).ok().and_then(|p| open.pending.get(p)) else {
             return ESTIMATED_ROW_HEIGHT;
         };
-        return layout_row(ui, &RowContent::Message(m.clone()), width, false).height;
+        let mut scratch = None;
+        return layout_row(ui, &RowContent::Message(m.clone()), width, false, &mut scratch).height;
     }
     let expanded = open.expanded_reasoning.contains(&i);
     let Some(row) = open.rows.get_mut(&i) else {
         return ESTIMATED_ROW_HEIGHT;
     };
-    if let Some((w, h)) = row.measured
-        && w == width
-    {
-        return h;
-    }
-    let h = layout_row(ui, &row.content, width, expanded).height;
-    row.measured = Some((width, h));
-    h
+    layout_row(ui, &row.content, width, expanded, &mut row.layout).height
 }
 
 /// Draw the chat view of `open` into the remaining space of `ui`.
@@ -156,36 +79,30 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
     let mut i = list.anchor;
     let mut heights_changed = false;
     while i < total && y < viewport.bottom() {
-        let content = if i < open.count {
-            open.rows.get(&i).map(|r| r.content.clone())
+        let expanded = open.expanded_reasoning.contains(&i);
+        let mut scratch = None;
+        let drawn = if i < open.count {
+            open.rows.get_mut(&i).map(|row| {
+                let before = row.layout.as_ref().map(|c| c.height);
+                let layout = layout_row(ui, &row.content, width, expanded, &mut row.layout).clone();
+                heights_changed |= before.is_some_and(|h| (h - layout.height).abs() > 0.5);
+                (row.content.clone(), layout)
+            })
         } else {
-            usize::try_from(i - open.count)
-                .ok()
-                .and_then(|p| open.pending.get(p))
-                .map(|m| RowContent::Message(m.clone()))
+            usize::try_from(i - open.count).ok().and_then(|p| open.pending.get(p)).map(|m| {
+                let content = RowContent::Message(m.clone());
+                let layout = layout_row(ui, &content, width, false, &mut scratch).clone();
+                (content, layout)
+            })
         };
-        let h = match content {
-            Some(content) => {
-                let expanded = open.expanded_reasoning.contains(&i);
-                let layout = layout_row(ui, &content, width, expanded);
+        let h = match drawn {
+            Some((content, layout)) => {
                 let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, layout.height));
-                match draw_row(ui, clip, rect, &layout, i, &content, expanded) {
-                    Some(RowAction::ToggleReasoning) => {
-                        if !open.expanded_reasoning.remove(&i) {
-                            open.expanded_reasoning.insert(i);
-                        }
-                        if let Some(row) = open.rows.get_mut(&i) {
-                            row.measured = None;
-                        }
-                        ui.ctx().request_repaint();
+                if let Some(RowAction::ToggleReasoning) = draw_row(ui, clip, rect, &layout, i, &content, expanded) {
+                    if !open.expanded_reasoning.remove(&i) {
+                        open.expanded_reasoning.insert(i);
                     }
-                    None => {}
-                }
-                if let Some(LoadedRow { measured, .. }) = open.rows.get_mut(&i) {
-                    if measured.is_some_and(|(w, h)| w == width && (h - layout.height).abs() > 0.5) {
-                        heights_changed = true;
-                    }
-                    *measured = Some((width, layout.height));
+                    ui.ctx().request_repaint();
                 }
                 layout.height
             }
@@ -224,7 +141,7 @@ fn draw_row(
     ui: &mut Ui,
     clip: Rect,
     rect: Rect,
-    layout: &RowLayout,
+    layout: &RowCache,
     index: u64,
     content: &RowContent,
     expanded: bool,
@@ -242,8 +159,6 @@ fn draw_row(
             egui::StrokeKind::Inside,
         );
     }
-    let header_pos = rect.min + PAD;
-    let body_pos = header_pos + vec2(0.0, layout.header.size().y + HEADER_GAP);
     let mut row_ui = ui.new_child(
         egui::UiBuilder::new()
             .max_rect(rect)
@@ -251,9 +166,22 @@ fn draw_row(
             .layout(egui::Layout::top_down(egui::Align::Min)),
     );
     row_ui.set_clip_rect(clip);
-    row_ui.put(Rect::from_min_size(header_pos, layout.header.size()), egui::Label::new(layout.header.clone()));
-    row_ui
-        .put(Rect::from_min_size(body_pos, layout.body.size()), egui::Label::new(layout.body.clone()).selectable(true));
+    let mut pos = rect.min + PAD;
+    row_ui.put(Rect::from_min_size(pos, layout.header.size()), egui::Label::new(layout.header.clone()));
+    pos.y += layout.header.size().y + HEADER_GAP;
+    if let Some(reasoning) = &layout.reasoning {
+        pos.y += HEADER_GAP * 2.0;
+        row_ui.put(Rect::from_min_size(pos, reasoning.size()), egui::Label::new(reasoning.clone()).selectable(true));
+        pos.y += reasoning.size().y + HEADER_GAP * 2.0;
+    }
+    for block in &layout.blocks {
+        let size = block.galley.size();
+        // Blocks wholly outside the viewport are not put (nor in the a11y tree).
+        if pos.y <= clip.bottom() && pos.y + size.y >= clip.top() {
+            row_ui.put(Rect::from_min_size(pos, size), egui::Label::new(block.galley.clone()).selectable(true));
+        }
+        pos.y += size.y;
+    }
     // Row actions on the header line, right-aligned: Copy while hovered, the
     // reasoning toggle whenever there is reasoning.
     let RowContent::Message(message) = content else { return None };

@@ -11,6 +11,7 @@ mod composer;
 mod keys_window;
 mod lock_screen;
 mod model_picker;
+pub mod row_layout;
 mod sidebar;
 pub mod thread_groups;
 pub mod view_model;

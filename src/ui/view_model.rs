@@ -101,13 +101,13 @@ pub enum RowContent {
     Unreadable(String),
 }
 
-/// A loaded row and its measured height.
+/// A loaded row and its cached layout.
 #[derive(Clone, Debug)]
 pub struct LoadedRow {
     /// What to draw.
     pub content: RowContent,
-    /// `(width, height)` of its last layout.
-    pub measured: Option<(f32, f32)>,
+    /// Its layout at the last width it was drawn at.
+    pub layout: Option<super::row_layout::RowCache>,
 }
 
 /// The thread shown in the chat view. Holds only a window of rows around the
@@ -160,7 +160,7 @@ impl OpenThread {
                 MessageSlot::Ok(m) => RowContent::Message(m),
                 MessageSlot::Unreadable(reason) => RowContent::Unreadable(reason.to_string()),
             };
-            self.rows.insert(start + i as u64, LoadedRow { content, measured: None });
+            self.rows.insert(start + i as u64, LoadedRow { content, layout: None });
         }
     }
 
@@ -332,7 +332,7 @@ impl ViewModel {
                 if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
                     open.pending.retain(|m| m.id != message.id);
                     open.count = open.count.max(index + 1);
-                    open.rows.insert(index, LoadedRow { content: RowContent::Message(message), measured: None });
+                    open.rows.insert(index, LoadedRow { content: RowContent::Message(message), layout: None });
                 }
             }
             Event::SendFailed { thread, id, text, reason } => {
@@ -347,8 +347,8 @@ impl ViewModel {
                     && let RowContent::Message(m) = &mut row.content
                 {
                     m.content.push_str(&text);
+                    // Appended text: the cached layout re-lays only its last block.
                     m.reasoning.push_str(&reasoning);
-                    row.measured = None;
                 }
                 if self.retry_note.as_ref().is_some_and(|(t, _)| *t == thread) {
                     self.retry_note = None;
