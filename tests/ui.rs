@@ -444,6 +444,18 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     assert_eq!(last_message(&app).unwrap().status, MessageStatus::Done);
     assert!(app.has_label(&stopped.content), "the stopped reply is kept");
 
+    // A system prompt goes along with the conversation.
+    app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    app.harness.step();
+    app.click("System prompt");
+    app.type_into(Role::MultilineTextInput, "System prompt", "You are a pirate. Answer like one.");
+    app.click("Save prompt");
+    app.wait_for("the saved prompt", |h| present(h, "System prompt •"));
+    app.type_in_composer("who are you");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the pirate's answer", |h| present(h, "Arr, a pirate I be!"));
+
     // Reasoning is hidden until asked for.
     app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
     app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);

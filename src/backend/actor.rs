@@ -450,6 +450,10 @@ impl Actor {
                 self.edit_thread(id, "change the model", move |t| t.model = model).await;
             }
             Command::StopReply { thread } => self.stop_reply(thread),
+            Command::SetSystemPrompt { id, prompt } => {
+                let prompt = prompt.trim().to_owned();
+                self.edit_thread(id, "save the system prompt", move |t| t.system_prompt = prompt).await;
+            }
             Command::CheckKey { provider } => self.check_key(provider).await,
             Command::RetryReply { thread } => self.retry_reply(thread).await,
             Command::SaveSettings(mut settings) => {

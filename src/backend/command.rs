@@ -99,6 +99,13 @@ pub enum Command {
         /// Which thread.
         thread: ThreadId,
     },
+    /// Set a thread's system prompt (empty: none).
+    SetSystemPrompt {
+        /// Which thread.
+        id: ThreadId,
+        /// The instructions.
+        prompt: String,
+    },
     /// Stop the reply streaming into a thread; what arrived is kept.
     StopReply {
         /// Which thread.

@@ -200,7 +200,8 @@ impl Actor {
                 _ => None,
             })
             .collect();
-        let request = ChatRequest { model: choice.model.clone(), system: None, turns, max_tokens: None };
+        let system = Some(thread.system_prompt.clone()).filter(|p| !p.trim().is_empty());
+        let request = ChatRequest { model: choice.model.clone(), system, turns, max_tokens: None };
         let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key };
 
         let reply = Message {

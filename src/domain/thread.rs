@@ -26,6 +26,9 @@ pub struct Thread {
     /// The model this thread talks to (`None`: the default model).
     #[serde(default)]
     pub model: Option<ModelChoice>,
+    /// Instructions sent to the model before the conversation (sealed at rest).
+    #[serde(default)]
+    pub system_prompt: String,
     /// Last-writer-wins version stamp.
     pub stamp: Stamp,
 }
@@ -44,6 +47,7 @@ impl Thread {
             draft: String::new(),
             deleted: false,
             model: None,
+            system_prompt: String::new(),
             stamp,
         }
     }

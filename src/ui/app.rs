@@ -45,6 +45,8 @@ pub struct PakApp {
     lock_form: LockForm,
     keys_form: KeysForm,
     rename: Option<(ThreadId, String)>,
+    /// The system prompt being edited, for which thread.
+    system_prompt: Option<(ThreadId, String)>,
     undo: Option<(ThreadId, String, web_time::Instant)>,
     applied_theme: Option<(ThemePreference, u32)>,
     /// When the process started, to log the time to the first frame once.
@@ -62,6 +64,7 @@ impl PakApp {
             lock_form: LockForm::default(),
             keys_form: KeysForm::default(),
             rename: None,
+            system_prompt: None,
             undo: None,
             applied_theme: None,
             started_at: None,
@@ -190,6 +193,7 @@ impl PakApp {
                 deleted: false,
                 draft: String::new(),
                 model: None,
+                system_prompt: String::new(),
             },
         );
         self.vm.threads_version += 1;
@@ -324,6 +328,7 @@ impl PakApp {
         let row = self.vm.threads.get(&id);
         let title = row.map_or_else(|| crate::backend::DEFAULT_TITLE.to_owned(), |r| r.title.clone());
         let pinned = row.is_some_and(|r| r.pinned);
+        let current_prompt = row.map(|r| r.system_prompt.clone()).unwrap_or_default();
         ui.horizontal(|ui| {
             if let Some((rename_id, text)) = self.rename.as_mut().filter(|(r, _)| *r == id) {
                 let label = ui.label("Title");
@@ -354,9 +359,39 @@ impl PakApp {
                     if ui.button("Rename").on_hover_text("F2").clicked() {
                         actions.push(Action::StartRename(id));
                     }
+                    let label = if current_prompt.is_empty() { "System prompt" } else { "System prompt •" };
+                    if ui.button(label).on_hover_text("Instructions sent before this chat").clicked() {
+                        self.system_prompt = Some((id, current_prompt.clone()));
+                    }
                 });
             }
         });
+        let mut save = None;
+        let mut close = false;
+        if let Some((prompt_id, text)) = self.system_prompt.as_mut().filter(|(p, _)| *p == id) {
+            ui.horizontal(|ui| {
+                let label = ui.label("System prompt");
+                ui.add(egui::TextEdit::multiline(text).desired_rows(3).desired_width(ui.available_width() - 140.0))
+                    .labelled_by(label.id);
+                ui.vertical(|ui| {
+                    if ui.button("Save prompt").clicked() {
+                        save = Some((*prompt_id, text.clone()));
+                    }
+                    close = ui.button("Cancel").clicked();
+                });
+            });
+        }
+        if let Some((thread, prompt)) = save {
+            if let Some(row) = self.vm.threads.get_mut(&thread) {
+                row.system_prompt.clone_from(&prompt);
+            }
+            self.send(Command::SetSystemPrompt { id: thread, prompt });
+            close = true;
+        }
+        if close {
+            self.system_prompt = None;
+            self.composer.wants_focus = true;
+        }
         ui.separator();
     }
 

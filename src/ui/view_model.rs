@@ -63,6 +63,8 @@ pub struct ThreadRow {
     pub draft: String,
     /// The thread's own model, if chosen.
     pub model: Option<ModelChoice>,
+    /// The thread's system prompt.
+    pub system_prompt: String,
 }
 
 impl From<ThreadSummary> for ThreadRow {
@@ -77,6 +79,7 @@ impl From<ThreadSummary> for ThreadRow {
                 deleted: t.deleted,
                 draft: t.draft,
                 model: t.model,
+                system_prompt: t.system_prompt,
             },
             ThreadSummary::Unreadable { id, reason } => Self {
                 id,
@@ -87,6 +90,7 @@ impl From<ThreadSummary> for ThreadRow {
                 deleted: false,
                 draft: String::new(),
                 model: None,
+                system_prompt: String::new(),
             },
         }
     }
