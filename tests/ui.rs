@@ -488,8 +488,8 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     // After a restart the stopped reply is still there, as stopped.
     let mut app = new_app(config(dir.path(), true));
     app.wait_ready();
-    app.wait_for("the thread", |h| present(h, "hello"));
-    app.click("hello");
+    app.wait_for("the thread", |h| present(h, "Friendly Greetings"));
+    app.click("Friendly Greetings");
     app.wait_for("the stopped reply after restart", |h| present(h, &stopped.content));
     app.close();
 }

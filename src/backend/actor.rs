@@ -139,7 +139,7 @@ fn data_dir(location: &StoreLocation) -> Option<PathBuf> {
     }
 }
 
-fn title_from(text: &str) -> String {
+pub(super) fn title_from(text: &str) -> String {
     let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let mut title: String = line.chars().take(TITLE_CHARS).collect();
     if line.chars().count() > TITLE_CHARS {
@@ -329,7 +329,12 @@ impl Actor {
     }
 
     /// Load a thread, change it, save it durably and tell the UI.
-    async fn edit_thread(&mut self, id: ThreadId, what: &str, edit: impl FnOnce(&mut Thread) + Send + 'static) {
+    pub(super) async fn edit_thread(
+        &mut self,
+        id: ThreadId,
+        what: &str,
+        edit: impl FnOnce(&mut Thread) + Send + 'static,
+    ) {
         let stamp = self.clock.now();
         let result = self
             .with_store(move |store| {
@@ -382,7 +387,11 @@ impl Actor {
                 if title.is_empty() {
                     self.events.send(Event::Error { message: "A thread needs a title.".to_owned() });
                 } else {
-                    self.edit_thread(id, "rename the thread", move |t| t.title = title).await;
+                    self.edit_thread(id, "rename the thread", move |t| {
+                        t.title = title;
+                        t.auto_title = false;
+                    })
+                    .await;
                 }
             }
             Command::SetPinned { id, pinned } => {
@@ -505,6 +514,7 @@ impl Actor {
                 let index = s.append_message(&message)?;
                 if count == 0 && thread.title == DEFAULT_TITLE {
                     thread.title = title_from(&message.content);
+                    thread.auto_title = true;
                 }
                 thread.updated_ms = now;
                 thread.draft.clear();

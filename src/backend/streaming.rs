@@ -34,6 +34,8 @@ pub(super) enum Internal {
     Ended { thread: ThreadId, index: u64, result: Option<Result<(), ProviderError>> },
     /// A key check finished.
     KeyChecked { provider: String, result: Result<(), ProviderError> },
+    /// A model suggested a title for a thread.
+    Titled { thread: ThreadId, title: String },
 }
 
 /// Reports the end of a stream task even if it dies (a panic inside the
@@ -59,6 +61,10 @@ impl Drop for EndGuard {
 struct Active {
     index: u64,
     message: Message,
+    /// The user's message this reply answers (for the title request).
+    prompt: String,
+    /// Where the reply came from (for the title request).
+    endpoint: Endpoint,
     cancel: Option<oneshot::Sender<()>>,
     last_persist: web_time::Instant,
 }
@@ -93,6 +99,16 @@ fn env_key(provider: &ProviderConfig) -> Option<Zeroizing<String>> {
         let _ = provider;
         None
     }
+}
+
+/// A model's title answer, tidied: first line, no quotes or trailing dot,
+/// at most 80 characters.
+fn clean_title(text: &str) -> String {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let line = line.trim_start_matches("Title:").trim();
+    let line = line.trim_matches(|c: char| matches!(c, '"' | '\'' | '“' | '”' | '*' | '#')).trim();
+    let line = line.strip_suffix('.').unwrap_or(line);
+    if line.is_empty() { String::new() } else { super::actor::title_from(line) }
 }
 
 impl Actor {
@@ -230,7 +246,14 @@ impl Actor {
         let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
         self.replies.active.insert(
             thread_id,
-            Active { index, message: reply, cancel: Some(cancel_tx), last_persist: web_time::Instant::now() },
+            Active {
+                index,
+                message: reply,
+                prompt: user.content.clone(),
+                endpoint: endpoint.clone(),
+                cancel: Some(cancel_tx),
+                last_persist: web_time::Instant::now(),
+            },
         );
         let tx = self.replies.tx.clone();
         let http = self.replies.http.clone();
@@ -310,6 +333,51 @@ impl Actor {
         }
     }
 
+    /// Ask the thread's model for a short title; the answer comes back as
+    /// [`Internal::Titled`]. Failures keep the title made from the first message.
+    fn request_title(&self, thread: ThreadId, prompt: &str, reply: &str, endpoint: Endpoint, model: Option<String>) {
+        let Some(model) = model else { return };
+        let excerpt = |t: &str| t.chars().take(1000).collect::<String>();
+        let request = ChatRequest {
+            model,
+            system: Some(
+                "You name conversations. Reply with a title of at most six words and nothing else.".to_owned(),
+            ),
+            turns: vec![ChatTurn {
+                role: Role::User,
+                content: format!(
+                    "Title this conversation.\n\nUser: {}\n\nAssistant: {}",
+                    excerpt(prompt),
+                    excerpt(reply)
+                ),
+            }],
+            max_tokens: Some(24),
+        };
+        let (tx, http, rt) = (self.replies.tx.clone(), self.replies.http.clone(), self.rt.clone());
+        let policy = RetryPolicy { max_retries: 1, ..self.replies.policy.clone() };
+        self.rt.spawn(async move {
+            let sleep = |d: Duration| {
+                let rt = rt.clone();
+                async move { rt.sleep(d).await }
+            };
+            let mut text = String::new();
+            let mut collect = |e: StreamEvent| {
+                if let StreamEvent::Text(t) = e {
+                    text.push_str(&t);
+                }
+            };
+            match stream_chat(&http, &endpoint, &request, &policy, sleep, &mut collect).await {
+                Ok(()) => {
+                    let title = clean_title(&text);
+                    if !title.is_empty() {
+                        let _ = tx.send(Internal::Titled { thread, title });
+                    }
+                }
+                Err(e) => tracing::info!(err = %e.kind.advice(), "no model title; keeping the first words"),
+            }
+        });
+    }
+
     /// Stop the reply of `thread`, if one is streaming.
     pub(super) fn stop_reply(&mut self, thread: ThreadId) {
         if let Some(active) = self.replies.active.get_mut(&thread) {
@@ -321,6 +389,15 @@ impl Actor {
     /// Apply what a stream task reported.
     pub(super) async fn on_internal(&mut self, msg: Internal) {
         match msg {
+            Internal::Titled { thread, title } => {
+                self.edit_thread(thread, "name the thread", move |t| {
+                    if t.auto_title {
+                        t.title = title;
+                        t.auto_title = false;
+                    }
+                })
+                .await;
+            }
             Internal::KeyChecked { provider, result } => {
                 let result = result.map_err(|e| format!("{e}. {}", e.kind.advice()));
                 self.events.send(Event::KeyChecked { provider, result });
@@ -354,7 +431,7 @@ impl Actor {
             }
             Internal::Ended { thread, index, result } => {
                 let Some(active) = self.replies.active.remove(&thread).filter(|a| a.index == index) else { return };
-                let mut message = active.message;
+                let mut message = active.message.clone();
                 message.status = match &result {
                     Some(Ok(())) => MessageStatus::Done,
                     Some(Err(_)) => MessageStatus::Failed,
@@ -378,19 +455,44 @@ impl Actor {
                 let stored = self
                     .with_store(move |s| {
                         s.update_message(thread, index, &saved)?;
+                        let mut auto_title = false;
                         if let Some(mut t) = s.thread(thread)? {
                             t.updated_ms = now;
                             t.stamp = stamp;
+                            auto_title = t.auto_title;
                             s.put_thread(&t)?;
                         }
-                        s.flush()
+                        s.flush()?;
+                        Ok(auto_title)
                     })
                     .await;
-                if let Err(e) = stored {
-                    self.events.send(Event::Error { message: format!("The reply could not be saved: {e}") });
+                match stored {
+                    Ok(true) if message.status == MessageStatus::Done => {
+                        self.request_title(
+                            thread,
+                            &active.prompt,
+                            &message.content,
+                            active.endpoint,
+                            message.model.clone(),
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(e) => self.events.send(Event::Error { message: format!("The reply could not be saved: {e}") }),
                 }
                 self.events.send(Event::MessageStored { thread, index, message });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean_title;
+
+    #[test]
+    fn model_titles_are_tidied() {
+        assert_eq!(clean_title("\"Friendly Greetings\"\n"), "Friendly Greetings");
+        assert_eq!(clean_title("Title: **Trip to Lahore.**"), "Trip to Lahore");
+        assert_eq!(clean_title("   \n  "), "");
     }
 }

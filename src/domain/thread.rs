@@ -29,6 +29,10 @@ pub struct Thread {
     /// Instructions sent to the model before the conversation (sealed at rest).
     #[serde(default)]
     pub system_prompt: String,
+    /// The title was made by the app (from the first message), not the user:
+    /// a model may replace it with a better one.
+    #[serde(default)]
+    pub auto_title: bool,
     /// Last-writer-wins version stamp.
     pub stamp: Stamp,
 }
@@ -48,6 +52,7 @@ impl Thread {
             deleted: false,
             model: None,
             system_prompt: String::new(),
+            auto_title: false,
             stamp,
         }
     }
