@@ -346,9 +346,13 @@ fn main_window_snapshot() {
     app.close();
 }
 
-/// Point OpenAI at a local aimock, save a key, and pick GPT-4o mini — all
+/// Point OpenAI at a local mock server (aimock or llmock), save a key, and pick GPT-4o mini — all
 /// through the keys window and the model picker, as a user would.
-fn connect_to_aimock(app: &mut App, base: &str) {
+fn connect_to_mock(app: &mut App, base: &str) {
+    // Let the first frames settle the panels' layout before clicking in them.
+    for _ in 0..4 {
+        app.harness.step();
+    }
     app.click("Manage API keys");
     app.wait_for("the keys window", |h| present(h, "OpenAI API key"));
     app.harness.get_by_role_and_label(Role::TextInput, "OpenAI base URL").focus();
@@ -399,7 +403,7 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     app.click("Done");
     app.wait_for("the keys window to close", |h| !present(h, "OpenAI API key"));
 
-    connect_to_aimock(&mut app, &server.base);
+    connect_to_mock(&mut app, &server.base);
     app.type_in_composer("hello again");
     app.harness.key_press(Key::Enter);
     let full = "Hi there, friend! This reply comes in several chunks of text.";
@@ -445,14 +449,16 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     assert!(app.has_label(&stopped.content), "the stopped reply is kept");
 
     // A system prompt goes along with the conversation.
-    app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
-    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    app.harness.step();
     app.click("System prompt");
     app.type_into(Role::MultilineTextInput, "System prompt", "You are a pirate. Answer like one.");
     app.click("Save prompt");
     app.wait_for("the saved prompt", |h| present(h, "System prompt •"));
+    app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
+    app.harness.step();
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    app.harness.step();
     app.type_in_composer("who are you");
+    assert_eq!(app.harness.state().composer_text(), "who are you");
     app.harness.key_press(Key::Enter);
     app.wait_for("the pirate's answer", |h| present(h, "Arr, a pirate I be!"));
 
@@ -491,5 +497,55 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     app.wait_for("the thread", |h| present(h, "Friendly Greetings"));
     app.click("Friendly Greetings");
     app.wait_for("the stopped reply after restart", |h| present(h, &stopped.content));
+    app.close();
+}
+
+#[test]
+fn a_reply_cut_off_by_a_crash_is_kept_and_marked_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let thread = Thread::new(ThreadId::new(), "Crashed mid-reply".to_owned(), pakchat::domain::wall_millis(), stamp());
+    seeded_store(dir.path(), |store, _| {
+        store.put_thread(&thread).unwrap();
+        store.append_message(&message(thread.id, "Tell me a long story".to_owned())).unwrap();
+        // What a crash leaves behind: a reply persisted while it was growing.
+        let mut partial = message(thread.id, "Once upon a time, in a valley".to_owned());
+        partial.role = MsgRole::Assistant;
+        partial.status = MessageStatus::Streaming;
+        partial.model = Some("gpt-4o-mini".to_owned());
+        store.append_message(&partial).unwrap();
+    });
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread", |h| present(h, "Crashed mid-reply"));
+    app.click("Crashed mid-reply");
+    app.wait_for("the kept partial reply", |h| present(h, "Once upon a time, in a valley"));
+    assert!(app.has_label("gpt-4o-mini · interrupted"));
+    assert_eq!(last_message(&app).unwrap().status, MessageStatus::Interrupted);
+    assert!(app.has_label("Retry reply"), "an interrupted reply offers Retry");
+    app.close();
+}
+
+#[test]
+fn a_rate_limited_reply_counts_down_then_arrives() {
+    let server = common::peers::llmock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    connect_to_mock(&mut app, &server.base);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let body = r#"{"behaviors":[{"type":"fail","status":429,"retry_after":2.5,"message":"Slow down"}]}"#;
+        let r = http.post(format!("{}/_llmock/scenario", server.base)).body(body).send().await.unwrap();
+        assert!(r.status().is_success());
+    });
+    app.type_in_composer("count down please");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the countdown", |h| {
+        h.query_all_by_label_contains("HTTP 429: Slow down — trying again in 3 s").next().is_some()
+    });
+    app.wait_for("a lower count", |h| h.query_all_by_label_contains("— trying again in 1 s").next().is_some());
+    app.wait_for("the reply after the wait", |h| present(h, "Hello! You said: count down please"));
+    assert!(app.harness.query_all_by_label_contains("trying again in").next().is_none(), "the countdown is gone");
     app.close();
 }

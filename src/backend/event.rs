@@ -145,8 +145,10 @@ pub enum Event {
     ReplyRetrying {
         /// Which thread.
         thread: ThreadId,
-        /// What happened and how long until the next attempt, for the user.
-        note: String,
+        /// What happened, for the user.
+        reason: String,
+        /// How long until the next attempt.
+        wait: std::time::Duration,
     },
     /// Which providers have a key, and where it comes from (never the key).
     KeyStatus(Vec<KeyInfo>),

@@ -411,8 +411,7 @@ impl Actor {
                     StreamEvent::Usage(u) => active.message.usage = Some(u),
                     StreamEvent::Finish(_) => {}
                     StreamEvent::Retrying { wait, reason, .. } => {
-                        let note = format!("{reason} — trying again in {:.1} s", wait.as_secs_f32());
-                        self.events.send(Event::ReplyRetrying { thread, note });
+                        self.events.send(Event::ReplyRetrying { thread, reason: reason.to_string(), wait });
                     }
                 }
                 if text.is_empty() && reasoning.is_empty() {

@@ -439,8 +439,16 @@ impl PakApp {
                 {
                     commands.push(Command::RetryReply { thread });
                 }
-                if let Some((_, note)) = self.vm.retry_note.as_ref().filter(|(t, _)| Some(*t) == open_id) {
-                    ui.weak(note);
+                if let Some((_, reason, at)) = self.vm.retry_note.as_ref().filter(|(t, ..)| Some(*t) == open_id) {
+                    // A live countdown: one repaint a second while waiting.
+                    let left = at.saturating_duration_since(web_time::Instant::now());
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!("{reason} — trying again in {} s", left.as_secs() + u64::from(left.subsec_nanos() > 0)),
+                    );
+                    if !left.is_zero() {
+                        ui.ctx().request_repaint_after(left.min(Duration::from_secs(1)));
+                    }
                 }
             });
             output = composer_ui(ui, &mut self.composer, streaming);

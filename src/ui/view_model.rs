@@ -232,8 +232,8 @@ pub struct ViewModel {
     pub key_status: Vec<KeyInfo>,
     /// Set when a reply needs a key or model: the keys screen opens.
     pub keys_needed: Option<String>,
-    /// A reply waiting to retry, and why.
-    pub retry_note: Option<(ThreadId, String)>,
+    /// A reply waiting to retry: the thread, why, and when the next attempt starts.
+    pub retry_note: Option<(ThreadId, String, web_time::Instant)>,
     /// The model catalog shipped with the app.
     pub catalog: Vec<CatalogModel>,
     /// Results of "check key", by provider id.
@@ -329,7 +329,7 @@ impl ViewModel {
             }
             Event::MessageStored { thread, index, message } => {
                 if message.status != MessageStatus::Streaming
-                    && self.retry_note.as_ref().is_some_and(|(t, _)| *t == thread)
+                    && self.retry_note.as_ref().is_some_and(|(t, ..)| *t == thread)
                 {
                     self.retry_note = None;
                 }
@@ -354,11 +354,13 @@ impl ViewModel {
                     // Appended text: the cached layout re-lays only its last block.
                     m.reasoning.push_str(&reasoning);
                 }
-                if self.retry_note.as_ref().is_some_and(|(t, _)| *t == thread) {
+                if self.retry_note.as_ref().is_some_and(|(t, ..)| *t == thread) {
                     self.retry_note = None;
                 }
             }
-            Event::ReplyRetrying { thread, note } => self.retry_note = Some((thread, note)),
+            Event::ReplyRetrying { thread, reason, wait } => {
+                self.retry_note = Some((thread, reason, web_time::Instant::now() + wait));
+            }
             Event::KeyStatus(list) => self.key_status = list,
             Event::KeyChecked { provider, result } => {
                 self.key_checks.insert(provider, result);
