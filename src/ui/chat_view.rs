@@ -4,7 +4,7 @@
 
 use egui::{FontSelection, Key, Modifiers, Rect, Sense, TextStyle, Ui, pos2, vec2};
 
-use super::row_layout::{GAP, HEADER_GAP, PAD, RowCache, layout_row};
+use super::row_layout::{BLOCK_GAP, GAP, HEADER_GAP, PAD, RowCache, layout_row};
 use super::view_model::{OpenThread, PAGE, RowContent};
 use crate::backend::Command;
 
@@ -178,9 +178,22 @@ fn draw_row(
         let size = block.galley.size();
         // Blocks wholly outside the viewport are not put (nor in the a11y tree).
         if pos.y <= clip.bottom() && pos.y + size.y >= clip.top() {
-            row_ui.put(Rect::from_min_size(pos, size), egui::Label::new(block.galley.clone()).selectable(true));
+            let block_rect = Rect::from_min_size(pos, size);
+            if block.code.is_some() {
+                ui.painter().with_clip_rect(clip).rect_filled(block_rect.expand(4.0), 4.0, ui.visuals().code_bg_color);
+            }
+            row_ui.put(block_rect, egui::Label::new(block.galley.clone()).selectable(true));
+            if let Some(code) = &block.code {
+                let r = Rect::from_min_max(
+                    pos2(rect.right() - PAD.x - 84.0, pos.y),
+                    pos2(rect.right() - PAD.x, pos.y + 18.0),
+                );
+                if row_ui.put(r, egui::Button::new(egui::RichText::new("Copy code").small())).clicked() {
+                    ui.ctx().copy_text(code.clone());
+                }
+            }
         }
-        pos.y += size.y;
+        pos.y += size.y + if layout.markdown { BLOCK_GAP } else { 0.0 };
     }
     // Row actions on the header line, right-aligned: Copy while hovered, the
     // reasoning toggle whenever there is reasoning.

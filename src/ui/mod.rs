@@ -10,6 +10,7 @@ mod chat_view;
 mod composer;
 mod keys_window;
 mod lock_screen;
+pub mod markdown;
 mod model_picker;
 pub mod row_layout;
 mod sidebar;

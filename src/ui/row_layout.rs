@@ -1,7 +1,7 @@
 //! Laid-out text of one chat row, cached per width, in blocks (paragraphs
 //! split after a blank line). A reply streaming in only appends, so each frame
 //! lays out again only its last block: the cost of a frame does not grow with
-//! the length of the message.
+//! the length of the message. Assistant replies are markdown ([`super::markdown`]).
 
 use std::sync::Arc;
 
@@ -18,6 +18,8 @@ pub const PAD: Vec2 = vec2(12.0, 8.0);
 pub const GAP: f32 = 6.0;
 /// Space between the header line and the body.
 pub const HEADER_GAP: f32 = 2.0;
+/// Space between markdown blocks (their blank lines are not laid out).
+pub const BLOCK_GAP: f32 = 8.0;
 
 /// One laid-out block of the body.
 #[derive(Clone, Debug)]
@@ -26,6 +28,8 @@ pub struct Block {
     pub start: usize,
     /// The galley.
     pub galley: Arc<Galley>,
+    /// The raw code of a code block, for "Copy code".
+    pub code: Option<String>,
 }
 
 /// A row's layout at one width.
@@ -44,6 +48,8 @@ pub struct RowCache {
     laid_len: usize,
     /// Whether the row is the user's (drawn filled).
     pub is_user: bool,
+    /// Whether blocks are markdown (spaced by [`BLOCK_GAP`]).
+    pub markdown: bool,
     /// Full height including padding and gap.
     pub height: f32,
 }
@@ -118,6 +124,8 @@ pub fn layout_row<'a>(
             ("Unreadable message".to_owned(), reason.as_str(), "", visuals.warn_fg_color, false)
         }
     };
+    // Replies are markdown; what people type is shown as they typed it.
+    let markdown = matches!(content, RowContent::Message(m) if m.role == Role::Assistant);
     let reusable =
         cache.as_ref().is_some_and(|c| c.width == width && c.expanded == expanded && body.len() >= c.laid_len);
     if !reusable {
@@ -133,6 +141,7 @@ pub fn layout_row<'a>(
         blocks: Vec::new(),
         laid_len: 0,
         is_user,
+        markdown,
         height: 0.0,
     });
     if c.header_text != header_text {
@@ -149,16 +158,27 @@ pub fn layout_row<'a>(
     if c.blocks.is_empty() || body.len() != c.laid_len {
         // Re-lay only from the start of the last block: earlier ones are final.
         let from = c.blocks.pop().map_or(0, |b| b.start);
-        let starts = block_starts(body, from);
+        let starts = if markdown { super::markdown::block_starts(body, from) } else { block_starts(body, from) };
         for (k, &start) in starts.iter().enumerate() {
             let end = starts.get(k + 1).copied().unwrap_or(body.len());
             let text = body.get(start..end).unwrap_or("");
-            c.blocks.push(Block { start, galley: galley(ui, text, TextStyle::Body, color, false, wrap) });
+            let block = if markdown {
+                let (job, kind) = super::markdown::block_job(ui, text, wrap, color);
+                let code = match kind {
+                    super::markdown::BlockKind::Code(code) => Some(code),
+                    super::markdown::BlockKind::Text => None,
+                };
+                Block { start, galley: ui.painter().layout_job(job), code }
+            } else {
+                Block { start, galley: galley(ui, text, TextStyle::Body, color, false, wrap), code: None }
+            };
+            c.blocks.push(block);
         }
         c.laid_len = body.len();
     }
     let reasoning_h = c.reasoning.as_ref().map_or(0.0, |g| g.size().y + HEADER_GAP * 4.0);
-    let body_h: f32 = c.blocks.iter().map(|b| b.galley.size().y).sum();
+    let body_h: f32 = c.blocks.iter().map(|b| b.galley.size().y).sum::<f32>()
+        + if markdown { BLOCK_GAP * c.blocks.len().saturating_sub(1) as f32 } else { 0.0 };
     c.height = PAD.y * 2.0 + c.header.size().y + HEADER_GAP + reasoning_h + body_h + GAP;
     c
 }

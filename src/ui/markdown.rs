@@ -1,0 +1,233 @@
+//! Markdown to egui text: one [`LayoutJob`] per block (paragraph, heading,
+//! list, quote, table, fenced code). GitHub tables and task lists are on;
+//! code is monospace on a tinted background; inline and block math keep
+//! their TeX in monospace so it stays readable. Parsing is per block, so a
+//! streaming reply re-parses only its last block.
+
+use egui::text::LayoutJob;
+use egui::{Color32, FontFamily, FontId, Stroke, TextFormat, TextStyle, Ui};
+use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+
+/// What a laid-out block is, for the row's actions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    /// Prose, lists, tables…
+    Text,
+    /// A fenced or indented code block, with its raw code for "Copy code".
+    Code(String),
+}
+
+/// Where blocks of `text[from..]` start: after a blank line, but never inside
+/// a fenced code block.
+#[must_use]
+pub fn block_starts(text: &str, from: usize) -> Vec<usize> {
+    let mut starts = vec![from];
+    let mut in_fence = false;
+    let mut blank_seen = false;
+    let mut offset = from;
+    for line in text[from..].split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        let is_fence = trimmed.starts_with("```") || trimmed.starts_with("~~~");
+        if !in_fence && blank_seen && !line.trim().is_empty() && offset > from {
+            starts.push(offset);
+        }
+        if is_fence {
+            in_fence = !in_fence;
+        }
+        blank_seen = !in_fence && line.trim().is_empty();
+        offset += line.len();
+    }
+    starts
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_TASKLISTS | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_MATH
+}
+
+/// Appends text to a job, holding back newlines until more text follows so a
+/// block never ends in empty lines.
+struct Writer {
+    job: LayoutJob,
+    newline: Option<TextFormat>,
+}
+
+impl Writer {
+    fn text(&mut self, text: &str, format: TextFormat) {
+        if let Some(nl) = self.newline.take() {
+            self.job.append("\n", 0.0, nl);
+        }
+        self.job.append(text, 0.0, format);
+    }
+
+    fn newline(&mut self, format: TextFormat) {
+        if let Some(nl) = self.newline.replace(format) {
+            self.job.append("\n", 0.0, nl);
+        }
+    }
+}
+
+/// Lay out one markdown block for `wrap` width.
+#[must_use]
+pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob, BlockKind) {
+    let style = ui.style();
+    let body = TextStyle::Body.resolve(style);
+    let mono = TextStyle::Monospace.resolve(style);
+    let code_bg = ui.visuals().code_bg_color;
+    let strong = ui.visuals().strong_text_color();
+    let link = ui.visuals().hyperlink_color;
+    let mut job = LayoutJob::default();
+    job.wrap.max_width = wrap;
+    let mut w = Writer { job, newline: None };
+    let mut kind = BlockKind::Text;
+
+    let (mut bold, mut italic, mut strike, mut heading, mut code_block, mut in_link) = (0, 0, 0, None, false, false);
+    let mut list_stack: Vec<Option<u64>> = Vec::new();
+    let mut code = String::new();
+    let fmt = |bold: bool, italic: bool, strike: bool, heading: Option<HeadingLevel>, link_on: bool| {
+        let size = match heading {
+            Some(HeadingLevel::H1) => body.size * 1.5,
+            Some(HeadingLevel::H2) => body.size * 1.3,
+            Some(_) => body.size * 1.15,
+            None => body.size,
+        };
+        TextFormat {
+            font_id: FontId::new(size, body.family.clone()),
+            color: if link_on {
+                link
+            } else if bold || heading.is_some() {
+                strong
+            } else {
+                color
+            },
+            italics: italic,
+            strikethrough: if strike { Stroke::new(1.0, color) } else { Stroke::NONE },
+            underline: if link_on { Stroke::new(1.0, link) } else { Stroke::NONE },
+            ..Default::default()
+        }
+    };
+    let code_fmt = TextFormat {
+        font_id: FontId::new(mono.size, FontFamily::Monospace),
+        color,
+        background: code_bg,
+        ..Default::default()
+    };
+    for event in Parser::new_ext(source, options()) {
+        let f = fmt(bold > 0, italic > 0, strike > 0, heading, in_link);
+        match event {
+            Event::Start(Tag::Strong) => bold += 1,
+            Event::End(TagEnd::Strong) => bold -= 1,
+            Event::Start(Tag::Emphasis) => italic += 1,
+            Event::End(TagEnd::Emphasis) => italic -= 1,
+            Event::Start(Tag::Strikethrough) => strike += 1,
+            Event::End(TagEnd::Strikethrough) => strike -= 1,
+            Event::Start(Tag::Heading { level, .. }) => heading = Some(level),
+            Event::End(TagEnd::Heading(_)) => {
+                heading = None;
+                w.newline(f);
+            }
+            Event::Start(Tag::Link { .. }) => in_link = true,
+            Event::End(TagEnd::Link) => in_link = false,
+            Event::Start(Tag::List(first)) => list_stack.push(first),
+            Event::End(TagEnd::List(_)) => {
+                list_stack.pop();
+            }
+            Event::Start(Tag::Item) => {
+                let depth = list_stack.len().saturating_sub(1);
+                let marker = match list_stack.last_mut() {
+                    Some(Some(n)) => {
+                        let m = format!("{n}. ");
+                        *n += 1;
+                        m
+                    }
+                    _ => "• ".to_owned(),
+                };
+                w.text(&format!("{}{marker}", "    ".repeat(depth)), f);
+            }
+            Event::End(TagEnd::Item | TagEnd::Paragraph | TagEnd::TableRow | TagEnd::TableHead) => {
+                w.newline(f);
+            }
+            Event::Start(Tag::CodeBlock(k)) => {
+                code_block = true;
+                if let CodeBlockKind::Fenced(lang) = k
+                    && !lang.is_empty()
+                {
+                    w.text(&lang, TextFormat { color: ui.visuals().weak_text_color(), ..code_fmt.clone() });
+                    w.newline(code_fmt.clone());
+                }
+            }
+            Event::End(TagEnd::CodeBlock) => {
+                code_block = false;
+                kind = BlockKind::Code(code.trim_end_matches('\n').to_owned());
+            }
+            Event::End(TagEnd::TableCell) => w.text(" | ", code_fmt.clone()),
+            Event::TaskListMarker(done) => w.text(if done { "[x] " } else { "[ ] " }, f),
+            Event::Text(t) if code_block => {
+                code.push_str(&t);
+                // Code arrives line by line with its newline: hold each back.
+                match t.strip_suffix('\n') {
+                    Some(line) => {
+                        w.text(line, code_fmt.clone());
+                        w.newline(code_fmt.clone());
+                    }
+                    None => w.text(&t, code_fmt.clone()),
+                }
+            }
+            // Raw HTML is shown as written: never interpreted.
+            Event::Text(t) | Event::Html(t) | Event::InlineHtml(t) => w.text(&t, f),
+            Event::Code(t) | Event::InlineMath(t) => w.text(&t, code_fmt.clone()),
+            Event::DisplayMath(t) => {
+                w.text(&t, code_fmt.clone());
+                w.newline(f);
+            }
+            Event::SoftBreak => w.text(" ", f),
+            Event::HardBreak => w.newline(f),
+            Event::Rule => {
+                w.text("——————", f.clone());
+                w.newline(f);
+            }
+            _ => {}
+        }
+    }
+    (w.job, kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blocks_split_at_blank_lines_but_not_inside_code_fences() {
+        let text = "Intro\n\n```rust\nfn a() {}\n\nfn b() {}\n```\n\nAfter";
+        let starts = block_starts(text, 0);
+        let blocks: Vec<&str> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, &s)| &text[s..starts.get(i + 1).copied().unwrap_or(text.len())])
+            .collect();
+        assert_eq!(blocks, vec!["Intro\n\n", "```rust\nfn a() {}\n\nfn b() {}\n```\n\n", "After"]);
+        assert_eq!(block_starts("streaming\n\n", 0), vec![0]);
+    }
+
+    fn plain(source: &str) -> (String, BlockKind) {
+        let ctx = egui::Context::default();
+        let mut out = (String::new(), BlockKind::Text);
+        let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let (job, kind) = block_job(ui, source, 400.0, Color32::WHITE);
+            out = (job.text, kind);
+        });
+        out
+    }
+
+    #[test]
+    fn markdown_becomes_readable_text() {
+        assert_eq!(plain("# Title").0, "Title");
+        assert_eq!(plain("Some **bold** and `code`.").0, "Some bold and code.");
+        assert_eq!(plain("- one\n- [x] two").0, "• one\n• [x] two");
+        assert_eq!(plain("1. a\n2. b").0, "1. a\n2. b");
+        assert_eq!(plain("| a | b |\n|---|---|\n| 1 | 2 |").0, "a | b | \n1 | 2 | ");
+        assert_eq!(plain("Euler: $e^{i\\pi}+1=0$").0, "Euler: e^{i\\pi}+1=0");
+        let (text, kind) = plain("```rust\nfn main() {}\n```");
+        assert_eq!(text, "rust\nfn main() {}");
+        assert_eq!(kind, BlockKind::Code("fn main() {}".to_owned()));
+    }
+}
