@@ -148,3 +148,55 @@ fn role_name(role: Role) -> &'static str {
         Role::System => "system",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(mut parser: Box<dyn WireParser>, body: &str) -> (Vec<StreamEvent>, Result<(), ProviderError>) {
+        let mut out = Vec::new();
+        let fed = parser.feed(body.as_bytes(), &mut out);
+        let result = fed.and_then(|()| parser.finish(&mut out));
+        (out, result)
+    }
+
+    #[test]
+    fn an_anthropic_error_event_after_http_200_is_a_retryable_overload_and_keeps_the_text() {
+        let body = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"usage\":{\"input_tokens\":3}}}\n\n\
+                    event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Hel\"}}\n\n\
+                    event: ping\ndata: {\"type\":\"ping\"}\n\n\
+                    event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}\n\n";
+        let (events, result) = parse(Box::new(anthropic::Parser::default()), body);
+        assert_eq!(events, vec![StreamEvent::Text("Hel".to_owned())]);
+        let err = result.unwrap_err();
+        assert_eq!((err.kind, err.message.as_str()), (ErrorKind::Overloaded, "Overloaded"));
+        assert!(err.kind.is_retryable());
+    }
+
+    #[test]
+    fn an_ollama_error_line_mid_stream_is_an_error_not_a_reply() {
+        let body = "{\"message\":{\"role\":\"assistant\",\"content\":\"Par\"},\"done\":false}\n{\"error\":\"model runner crashed\"}\n";
+        let (events, result) = parse(Box::new(ollama::Parser::default()), body);
+        assert_eq!(events, vec![StreamEvent::Text("Par".to_owned())]);
+        assert_eq!(result.unwrap_err().message, "model runner crashed");
+    }
+
+    #[test]
+    fn an_openai_error_object_mid_stream_and_a_missing_done_are_errors() {
+        let body = "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\ndata: {\"error\":{\"message\":\"Rate limit reached\",\"type\":\"rate_limit_error\"}}\n\n";
+        let (_, result) = parse(Box::new(openai::Parser::default()), body);
+        assert_eq!(result.unwrap_err().kind, ErrorKind::RateLimit);
+        let (events, result) =
+            parse(Box::new(openai::Parser::default()), "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"}}]}\n\n");
+        assert_eq!(events, vec![StreamEvent::Text("Hi".to_owned())]);
+        assert_eq!(result.unwrap_err().kind, ErrorKind::Truncated);
+    }
+
+    #[test]
+    fn a_gemini_stream_without_a_finish_reason_is_truncated() {
+        let body = "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":\"Hal\"}]}}]}\r\n\r\n";
+        let (events, result) = parse(Box::new(gemini::Parser::default()), body);
+        assert_eq!(events, vec![StreamEvent::Text("Hal".to_owned())]);
+        assert_eq!(result.unwrap_err().kind, ErrorKind::Truncated);
+    }
+}
