@@ -572,3 +572,32 @@ fn a_rate_limited_reply_counts_down_then_arrives() {
     assert!(app.harness.query_all_by_label_contains("trying again in").next().is_none(), "the countdown is gone");
     app.close();
 }
+
+#[test]
+fn a_provider_switched_off_offers_no_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click("Manage API keys");
+    app.wait_for("the keys window", |h| present(h, "Offer OpenAI models"));
+    app.click("Offer OpenAI models");
+    app.wait_for("the saved settings", |h| {
+        h.state().view_model().settings.providers.iter().any(|p| p.id == "openai" && !p.enabled)
+    });
+    app.click("Done");
+    app.click("Model");
+    app.wait_for("the model list", |h| present(h, "Claude Sonnet 4.5 (no key)"));
+    assert!(!app.has_label("GPT-4o mini (no key)"), "OpenAI's models are not offered");
+    app.close();
+
+    // The choice is a setting: it survives a restart.
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the settings", |h| {
+        h.state().view_model().settings.providers.iter().any(|p| p.id == "openai" && !p.enabled)
+    });
+    app.close();
+}

@@ -51,7 +51,14 @@ pub fn keys_window_ui(ctx_ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, 
         let providers = vm.settings.providers.clone();
         egui::ScrollArea::vertical().max_height(320.0).show(ui, |ui| {
             for (i, p) in providers.iter().enumerate() {
-                ui.label(RichText::new(&p.name).strong());
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(&p.name).strong());
+                    let mut enabled = p.enabled;
+                    if ui.checkbox(&mut enabled, format!("Offer {} models", p.name)).changed() {
+                        vm.settings.providers[i].enabled = enabled;
+                        settings_changed = true;
+                    }
+                });
                 let origin = vm.key_status.iter().find(|k| k.provider == p.id).map(|k| &k.origin);
                 ui.weak(origin_text(origin));
                 if p.needs_key {
