@@ -9,7 +9,6 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use base64::Engine as _;
 use pakchat::backend::{Argon2Params, BackendConfig, Command, Event, Runtime, StoreLocation, start};
 use pakchat::domain::{MessageId, MessageStatus, ModelChoice, Role, ThreadId};
 
@@ -26,35 +25,6 @@ impl Write for Capture {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-fn forms(secret: &str) -> Vec<Vec<u8>> {
-    let raw = secret.as_bytes();
-    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-    let mut out = vec![raw.to_vec(), hex.clone().into_bytes(), hex.to_uppercase().into_bytes()];
-    for pad in 0..3 {
-        let mut shifted = vec![0u8; pad];
-        shifted.extend_from_slice(raw);
-        for engine in [&base64::engine::general_purpose::STANDARD, &base64::engine::general_purpose::URL_SAFE] {
-            let encoded = engine.encode(&shifted);
-            let start = (pad * 4).div_ceil(3) + 1;
-            out.push(encoded.as_bytes()[start..encoded.len() - 4].to_vec());
-        }
-    }
-    out
-}
-
-fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            out.extend(files(&p));
-        } else {
-            out.push((p.clone(), std::fs::read(&p).unwrap()));
-        }
-    }
-    out
 }
 
 #[test]
@@ -121,9 +91,9 @@ fn a_canary_api_key_appears_in_no_log_line_and_no_file() {
 
     let logs = logs.lock().unwrap().clone();
     assert!(logs.len() > 1000, "the test captured real log output ({} bytes)", logs.len());
-    for form in forms(CANARY) {
+    for form in common::canary::forms(CANARY) {
         assert!(!logs.windows(form.len()).any(|w| w == form.as_slice()), "a log line contains the key");
-        for (path, bytes) in files(dir.path()) {
+        for (path, bytes) in common::canary::files_under(dir.path()) {
             assert!(!bytes.windows(form.len()).any(|w| w == form.as_slice()), "{} contains the key", path.display());
         }
     }

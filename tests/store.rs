@@ -1,10 +1,11 @@
 //! The sealed store through its public API, on the real sled engine.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
-use base64::Engine as _;
 use pakchat::domain::{
     DeviceId, Hlc, Message, MessageId, MessageStatus, Role, Settings, Stamp, ThemePreference, Thread, ThreadId, Usage,
 };
@@ -83,41 +84,6 @@ fn every_record_type_round_trips_through_a_reopen() {
     assert_eq!(store.message_count(ThreadId::new()).unwrap(), 0);
 }
 
-fn files_under(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push((path.clone(), std::fs::read(&path).unwrap()));
-        }
-    }
-    out
-}
-
-/// Every way the canary could appear: raw, hex (both cases), and base64 at
-/// each of the three byte alignments (standard and URL-safe alphabets).
-fn canary_forms(canary: &str) -> Vec<Vec<u8>> {
-    let raw = canary.as_bytes();
-    let mut forms = vec![raw.to_vec()];
-    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-    forms.push(hex.clone().into_bytes());
-    forms.push(hex.to_uppercase().into_bytes());
-    for pad in 0..3 {
-        let mut shifted = vec![0u8; pad];
-        shifted.extend_from_slice(raw);
-        for engine in [&base64::engine::general_purpose::STANDARD, &base64::engine::general_purpose::URL_SAFE] {
-            let encoded = engine.encode(&shifted);
-            // Drop the characters that mix in neighbouring bytes.
-            let start = (pad * 4).div_ceil(3) + 1;
-            let core = &encoded.as_bytes()[start..encoded.len() - 4];
-            forms.push(core.to_vec());
-        }
-    }
-    forms
-}
-
 #[test]
 fn a_canary_written_everywhere_is_absent_from_every_file_on_disk() {
     let canary = "PAKCHAT-CANARY-7f3a9c1e-do-not-leak";
@@ -136,9 +102,9 @@ fn a_canary_written_everywhere_is_absent_from_every_file_on_disk() {
         store.put_settings(&Settings::default()).unwrap();
         store.flush().unwrap();
     }
-    let files = files_under(&profile);
+    let files = common::canary::files_under(&profile);
     assert!(files.iter().map(|(_, b)| b.len()).sum::<usize>() > 50 * 20 * 30, "the data was written");
-    for form in canary_forms(canary) {
+    for form in common::canary::forms(canary) {
         for (path, bytes) in &files {
             assert!(
                 !bytes.windows(form.len()).any(|w| w == form.as_slice()),

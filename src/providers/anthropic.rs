@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::sse::{SseDecoder, SseEvent};
-use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireParser, WireRequest};
+use super::sse::{SseEvent, SseHandler, SseParser};
+use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireRequest};
 use crate::domain::{Role, Usage};
 
 /// The API version header we speak.
@@ -41,16 +41,25 @@ pub fn request(endpoint: &Endpoint, req: &ChatRequest) -> Result<WireRequest, Pr
     })
 }
 
+/// The stream parser.
+pub type Parser = SseParser<Handler>;
+
 /// Stream state.
 #[derive(Debug, Default)]
-pub struct Parser {
-    sse: SseDecoder,
-    events: Vec<SseEvent>,
+pub struct Handler {
     input_tokens: u64,
     done: bool,
 }
 
-impl Parser {
+impl SseHandler for Handler {
+    fn finished(&self) -> Result<(), ProviderError> {
+        if self.done {
+            Ok(())
+        } else {
+            Err(ProviderError::new(ErrorKind::Truncated, "the reply stream ended before message_stop"))
+        }
+    }
+
     fn event(&mut self, e: &SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
         let v: Value = serde_json::from_str(&e.data).map_err(|err| super::malformed("event", &err))?;
         let kind = v.get("type").and_then(Value::as_str).or(e.event.as_deref()).unwrap_or("");
@@ -95,30 +104,6 @@ impl Parser {
             }
             // ping, content_block_start/stop, and types added later.
             _ => {}
-        }
-        Ok(())
-    }
-
-    fn drain(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
-        let events = std::mem::take(&mut self.events);
-        for e in &events {
-            self.event(e, out)?;
-        }
-        Ok(())
-    }
-}
-
-impl WireParser for Parser {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
-        self.sse.feed(bytes, &mut self.events);
-        self.drain(out)
-    }
-
-    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
-        let end = self.sse.finish(&mut self.events);
-        self.drain(out)?;
-        if end.is_err() || !self.done {
-            return Err(ProviderError::new(ErrorKind::Truncated, "the reply stream ended before message_stop"));
         }
         Ok(())
     }

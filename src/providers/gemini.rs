@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::sse::{SseDecoder, SseEvent};
-use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireParser, WireRequest};
+use super::sse::{SseEvent, SseHandler, SseParser};
+use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireRequest};
 use crate::domain::{Role, Usage};
 
 /// Build the streaming request.
@@ -38,17 +38,26 @@ pub fn request(endpoint: &Endpoint, req: &ChatRequest) -> Result<WireRequest, Pr
     Ok(WireRequest { url, headers, body: super::to_body(&body)? })
 }
 
+/// The stream parser.
+pub type Parser = SseParser<Handler>;
+
 /// Stream state.
 #[derive(Debug, Default)]
-pub struct Parser {
-    sse: SseDecoder,
-    events: Vec<SseEvent>,
+pub struct Handler {
     finished: bool,
 }
 
-impl Parser {
-    fn event(&mut self, data: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
-        let v: Value = serde_json::from_str(data).map_err(|e| super::malformed("chunk", &e))?;
+impl SseHandler for Handler {
+    fn finished(&self) -> Result<(), ProviderError> {
+        if self.finished {
+            Ok(())
+        } else {
+            Err(ProviderError::new(ErrorKind::Truncated, "the reply stream ended without a finish reason"))
+        }
+    }
+
+    fn event(&mut self, e: &SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        let v: Value = serde_json::from_str(&e.data).map_err(|e| super::malformed("chunk", &e))?;
         if let Some(err) = v.get("error") {
             let message = err.get("message").and_then(Value::as_str).unwrap_or("the provider reported an error");
             let kind = match err.get("status").and_then(Value::as_str) {
@@ -79,30 +88,6 @@ impl Parser {
                 input_tokens: u.get("promptTokenCount").and_then(Value::as_u64).unwrap_or(0),
                 output_tokens: u.get("candidatesTokenCount").and_then(Value::as_u64).unwrap_or(0),
             }));
-        }
-        Ok(())
-    }
-
-    fn drain(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
-        let events = std::mem::take(&mut self.events);
-        for e in &events {
-            self.event(&e.data, out)?;
-        }
-        Ok(())
-    }
-}
-
-impl WireParser for Parser {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
-        self.sse.feed(bytes, &mut self.events);
-        self.drain(out)
-    }
-
-    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
-        let end = self.sse.finish(&mut self.events);
-        self.drain(out)?;
-        if end.is_err() || !self.finished {
-            return Err(ProviderError::new(ErrorKind::Truncated, "the reply stream ended without a finish reason"));
         }
         Ok(())
     }

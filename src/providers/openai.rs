@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::sse::{SseDecoder, SseEvent};
-use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireParser, WireRequest};
+use super::sse::{SseEvent, SseHandler, SseParser};
+use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireRequest};
 use crate::domain::Usage;
 
 /// Build the streaming request.
@@ -37,16 +37,26 @@ pub fn request(endpoint: &Endpoint, req: &ChatRequest) -> Result<WireRequest, Pr
     })
 }
 
+/// The stream parser.
+pub type Parser = SseParser<Handler>;
+
 /// Stream state.
 #[derive(Debug, Default)]
-pub struct Parser {
-    sse: SseDecoder,
-    events: Vec<SseEvent>,
+pub struct Handler {
     done: bool,
 }
 
-impl Parser {
-    fn event(&mut self, data: &str, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+impl SseHandler for Handler {
+    fn finished(&self) -> Result<(), ProviderError> {
+        if self.done {
+            Ok(())
+        } else {
+            Err(ProviderError::new(ErrorKind::Truncated, "the reply stream ended before [DONE]"))
+        }
+    }
+
+    fn event(&mut self, e: &SseEvent, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
+        let data = e.data.as_str();
         if data == "[DONE]" {
             self.done = true;
             return Ok(());
@@ -82,30 +92,6 @@ impl Parser {
                 input_tokens: u.get("prompt_tokens").and_then(Value::as_u64).unwrap_or(0),
                 output_tokens: u.get("completion_tokens").and_then(Value::as_u64).unwrap_or(0),
             }));
-        }
-        Ok(())
-    }
-
-    fn drain(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
-        let events = std::mem::take(&mut self.events);
-        for e in &events {
-            self.event(&e.data, out)?;
-        }
-        Ok(())
-    }
-}
-
-impl WireParser for Parser {
-    fn feed(&mut self, bytes: &[u8], out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
-        self.sse.feed(bytes, &mut self.events);
-        self.drain(out)
-    }
-
-    fn finish(&mut self, out: &mut Vec<StreamEvent>) -> Result<(), ProviderError> {
-        let end = self.sse.finish(&mut self.events);
-        self.drain(out)?;
-        if end.is_err() || !self.done {
-            return Err(ProviderError::new(ErrorKind::Truncated, "the reply stream ended before [DONE]"));
         }
         Ok(())
     }

@@ -137,6 +137,57 @@ impl SseDecoder {
     }
 }
 
+/// What one provider makes of decoded events.
+pub trait SseHandler: Send {
+    /// Map one event to stream events.
+    ///
+    /// # Errors
+    /// A malformed event or an error the provider sent in the stream.
+    fn event(&mut self, event: &SseEvent, out: &mut Vec<super::StreamEvent>) -> Result<(), super::ProviderError>;
+
+    /// At the end of the body: whether the stream reached its proper end.
+    ///
+    /// # Errors
+    /// [`super::ErrorKind::Truncated`] naming the missing end marker.
+    fn finished(&self) -> Result<(), super::ProviderError>;
+}
+
+/// A [`super::WireParser`] for any `text/event-stream` protocol.
+#[derive(Debug, Default)]
+pub struct SseParser<H> {
+    sse: SseDecoder,
+    events: Vec<SseEvent>,
+    handler: H,
+}
+
+impl<H: SseHandler> SseParser<H> {
+    fn drain(&mut self, out: &mut Vec<super::StreamEvent>) -> Result<(), super::ProviderError> {
+        for e in std::mem::take(&mut self.events) {
+            self.handler.event(&e, out)?;
+        }
+        Ok(())
+    }
+}
+
+impl<H: SseHandler> super::WireParser for SseParser<H> {
+    fn feed(&mut self, bytes: &[u8], out: &mut Vec<super::StreamEvent>) -> Result<(), super::ProviderError> {
+        self.sse.feed(bytes, &mut self.events);
+        self.drain(out)
+    }
+
+    fn finish(&mut self, out: &mut Vec<super::StreamEvent>) -> Result<(), super::ProviderError> {
+        let end = self.sse.finish(&mut self.events);
+        self.drain(out)?;
+        match (end, self.handler.finished()) {
+            (_, Err(e)) => Err(e),
+            (Err(Incomplete), Ok(())) => {
+                Err(super::ProviderError::new(super::ErrorKind::Truncated, "the reply stream ended mid-event"))
+            }
+            (Ok(()), Ok(())) => Ok(()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
