@@ -114,10 +114,19 @@ impl PakApp {
                 self.composer.wants_focus = true;
             }
             if let Some((thread, text)) = self.vm.returned_text.take() {
-                if self.vm.open.as_ref().is_some_and(|o| o.id == thread) && self.composer.text.trim().is_empty() {
-                    self.composer.text = text;
+                if self.vm.open.as_ref().is_some_and(|o| o.id == thread) {
+                    // Never overwrite what was typed since: put the failed text first.
+                    self.composer.text = if self.composer.text.trim().is_empty() {
+                        text
+                    } else {
+                        format!("{text}\n\n{}", self.composer.text)
+                    };
+                    self.composer.dirty_since = Some(web_time::Instant::now());
                 } else if let Some(row) = self.vm.threads.get_mut(&thread) {
-                    row.draft = text;
+                    // Kept as that thread's draft (and saved) for when it is opened.
+                    row.draft = if row.draft.trim().is_empty() { text } else { format!("{text}\n\n{}", row.draft) };
+                    let draft = row.draft.clone();
+                    self.send(Command::SaveDraft { thread, text: draft });
                 }
             }
         }
