@@ -180,7 +180,9 @@ fn draw_row(
         if pos.y <= clip.bottom() && pos.y + size.y >= clip.top() {
             let block_rect = Rect::from_min_size(pos, size);
             if block.code.is_some() {
-                ui.painter().with_clip_rect(clip).rect_filled(block_rect.expand(4.0), 4.0, ui.visuals().code_bg_color);
+                // The code panel spans the row, not just the longest line.
+                let panel = Rect::from_min_max(pos, pos2(rect.right() - PAD.x, pos.y + size.y)).expand(4.0);
+                ui.painter().with_clip_rect(clip).rect_filled(panel, 4.0, ui.visuals().code_bg_color);
             }
             row_ui.put(block_rect, egui::Label::new(block.galley.clone()).selectable(true));
             if let Some(code) = &block.code {

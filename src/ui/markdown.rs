@@ -66,6 +66,60 @@ impl Writer {
     }
 }
 
+/// The syntax definitions and themes, loaded on first use (tens of ms, once).
+fn syntect() -> &'static (syntect::parsing::SyntaxSet, syntect::highlighting::ThemeSet) {
+    static SETS: std::sync::OnceLock<(syntect::parsing::SyntaxSet, syntect::highlighting::ThemeSet)> =
+        std::sync::OnceLock::new();
+    SETS.get_or_init(|| {
+        (syntect::parsing::SyntaxSet::load_defaults_newlines(), syntect::highlighting::ThemeSet::load_defaults())
+    })
+}
+
+/// Append `code` coloured for `lang` (plain monospace when the language is
+/// unknown or highlighting fails).
+fn highlight(w: &mut Writer, code: &str, lang: &str, base: &TextFormat, dark: bool) {
+    use syntect::easy::HighlightLines;
+    use syntect::util::LinesWithEndings;
+    let (syntaxes, themes) = syntect();
+    let syntax = if lang.is_empty() { None } else { syntaxes.find_syntax_by_token(lang) };
+    let theme = themes.themes.get(if dark { "base16-ocean.dark" } else { "InspiredGitHub" });
+    let (Some(syntax), Some(theme)) = (syntax, theme) else {
+        plain_lines(w, code, base);
+        return;
+    };
+    let mut h = HighlightLines::new(syntax, theme);
+    for line in LinesWithEndings::from(code) {
+        let Ok(spans) = h.highlight_line(line, syntaxes) else {
+            plain_lines(w, line, base);
+            continue;
+        };
+        for (style, piece) in spans {
+            let c = style.foreground;
+            let format = TextFormat { color: Color32::from_rgb(c.r, c.g, c.b), ..base.clone() };
+            match piece.strip_suffix('\n') {
+                Some(text) => {
+                    if !text.is_empty() {
+                        w.text(text, format);
+                    }
+                    w.newline(base.clone());
+                }
+                None => w.text(piece, format),
+            }
+        }
+    }
+}
+
+fn plain_lines(w: &mut Writer, code: &str, base: &TextFormat) {
+    for (i, line) in code.split('\n').enumerate() {
+        if i > 0 {
+            w.newline(base.clone());
+        }
+        if !line.is_empty() {
+            w.text(line, base.clone());
+        }
+    }
+}
+
 /// Lay out one markdown block for `wrap` width.
 #[must_use]
 pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob, BlockKind) {
@@ -83,6 +137,7 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
     let (mut bold, mut italic, mut strike, mut heading, mut code_block, mut in_link) = (0, 0, 0, None, false, false);
     let mut list_stack: Vec<Option<u64>> = Vec::new();
     let mut code = String::new();
+    let mut lang = String::new();
     let fmt = |bold: bool, italic: bool, strike: bool, heading: Option<HeadingLevel>, link_on: bool| {
         let size = match heading {
             Some(HeadingLevel::H1) => body.size * 1.5,
@@ -148,30 +203,24 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
             }
             Event::Start(Tag::CodeBlock(k)) => {
                 code_block = true;
-                if let CodeBlockKind::Fenced(lang) = k
-                    && !lang.is_empty()
+                if let CodeBlockKind::Fenced(l) = k
+                    && !l.is_empty()
                 {
-                    w.text(&lang, TextFormat { color: ui.visuals().weak_text_color(), ..code_fmt.clone() });
+                    lang = l.split_whitespace().next().unwrap_or("").to_owned();
+                    w.text(&l, TextFormat { color: ui.visuals().weak_text_color(), ..code_fmt.clone() });
                     w.newline(code_fmt.clone());
                 }
             }
             Event::End(TagEnd::CodeBlock) => {
                 code_block = false;
-                kind = BlockKind::Code(code.trim_end_matches('\n').to_owned());
+                let text = code.trim_end_matches('\n').to_owned();
+                highlight(&mut w, &text, &lang, &code_fmt, ui.visuals().dark_mode);
+                kind = BlockKind::Code(text);
             }
             Event::End(TagEnd::TableCell) => w.text(" | ", code_fmt.clone()),
             Event::TaskListMarker(done) => w.text(if done { "[x] " } else { "[ ] " }, f),
-            Event::Text(t) if code_block => {
-                code.push_str(&t);
-                // Code arrives line by line with its newline: hold each back.
-                match t.strip_suffix('\n') {
-                    Some(line) => {
-                        w.text(line, code_fmt.clone());
-                        w.newline(code_fmt.clone());
-                    }
-                    None => w.text(&t, code_fmt.clone()),
-                }
-            }
+            // Code is collected and highlighted as a whole at its end.
+            Event::Text(t) if code_block => code.push_str(&t),
             // Raw HTML is shown as written: never interpreted.
             Event::Text(t) | Event::Html(t) | Event::InlineHtml(t) => w.text(&t, f),
             Event::Code(t) | Event::InlineMath(t) => w.text(&t, code_fmt.clone()),
@@ -219,6 +268,18 @@ mod tests {
     }
 
     #[test]
+    fn code_is_coloured_by_language() {
+        let ctx = egui::Context::default();
+        let mut colours = Vec::new();
+        let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let (job, _) = block_job(ui, "```rust\nfn main() { let x = 42; }\n```", 400.0, Color32::WHITE);
+            colours = job.sections.iter().map(|s| s.format.color).collect();
+        });
+        colours.dedup();
+        assert!(colours.len() >= 3, "keywords, names and numbers differ: {colours:?}");
+    }
+
+    #[test]
     fn markdown_becomes_readable_text() {
         assert_eq!(plain("# Title").0, "Title");
         assert_eq!(plain("Some **bold** and `code`.").0, "Some bold and code.");
@@ -229,5 +290,7 @@ mod tests {
         let (text, kind) = plain("```rust\nfn main() {}\n```");
         assert_eq!(text, "rust\nfn main() {}");
         assert_eq!(kind, BlockKind::Code("fn main() {}".to_owned()));
+        let (text, _) = plain("```\nplain\n\ncode\n```");
+        assert_eq!(text, "plain\n\ncode");
     }
 }
