@@ -63,6 +63,8 @@ fn main() -> ExitCode {
         Err(e) => return fail(&format!("cannot start the background runtime: {e}")),
     };
     let runtime = Runtime::new(tokio.handle().clone());
+    // Off the UI thread: code highlighting's syntax tables.
+    tokio.spawn_blocking(pakchat::ui::markdown::preload);
     let config = BackendConfig {
         location: StoreLocation::Directory(profile_dir),
         key_file: options.key_file,

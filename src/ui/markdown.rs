@@ -66,7 +66,13 @@ impl Writer {
     }
 }
 
-/// The syntax definitions and themes, loaded on first use (tens of ms, once).
+/// Load the syntax definitions now (tens of ms), so the first code block
+/// does not pay for it on the UI thread. Native `main` calls it on a thread.
+pub fn preload() {
+    let _ = syntect(); // Only the side effect matters.
+}
+
+/// The syntax definitions and themes, loaded once.
 fn syntect() -> &'static (syntect::parsing::SyntaxSet, syntect::highlighting::ThemeSet) {
     static SETS: std::sync::OnceLock<(syntect::parsing::SyntaxSet, syntect::highlighting::ThemeSet)> =
         std::sync::OnceLock::new();
