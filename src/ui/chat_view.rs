@@ -5,7 +5,7 @@
 use egui::{FontSelection, Key, Modifiers, Rect, Sense, TextStyle, Ui, pos2, vec2};
 
 use super::row_layout::{BLOCK_GAP, GAP, HEADER_GAP, PAD, RowCache, layout_row};
-use super::view_model::{OpenThread, PAGE, RowContent};
+use super::view_model::{LoadedRow, OpenThread, PAGE, RowContent};
 use crate::backend::Command;
 
 /// Height assumed for a row that is not loaded yet.
@@ -80,31 +80,36 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
     let mut heights_changed = false;
     while i < total && y < viewport.bottom() {
         let expanded = open.expanded_reasoning.contains(&i);
+        // Borrow rows and their cached layouts; nothing per row is copied, so a
+        // long reply costs the same to draw whatever its length.
+        let pending_content: Option<RowContent>;
         let mut scratch = None;
-        let drawn = if i < open.count {
+        let drawn: Option<(&RowContent, &RowCache)> = if i < open.count {
             open.rows.get_mut(&i).map(|row| {
                 let before = row.layout.as_ref().map(|c| c.height);
-                let layout = layout_row(ui, &row.content, width, expanded, &mut row.layout).clone();
+                let LoadedRow { content, layout } = row;
+                let layout = layout_row(ui, content, width, expanded, layout);
                 heights_changed |= before.is_some_and(|h| (h - layout.height).abs() > 0.5);
-                (row.content.clone(), layout)
+                (&*content, layout)
             })
         } else {
-            usize::try_from(i - open.count).ok().and_then(|p| open.pending.get(p)).map(|m| {
-                let content = RowContent::Message(m.clone());
-                let layout = layout_row(ui, &content, width, false, &mut scratch).clone();
-                (content, layout)
-            })
+            pending_content = usize::try_from(i - open.count)
+                .ok()
+                .and_then(|p| open.pending.get(p))
+                .map(|m| RowContent::Message(m.clone()));
+            pending_content.as_ref().map(|c| (c, layout_row(ui, c, width, false, &mut scratch)))
         };
         let h = match drawn {
             Some((content, layout)) => {
-                let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, layout.height));
-                if let Some(RowAction::ToggleReasoning) = draw_row(ui, clip, rect, &layout, i, &content, expanded) {
+                let height = layout.height;
+                let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, height));
+                if let Some(RowAction::ToggleReasoning) = draw_row(ui, clip, rect, layout, i, content, expanded) {
                     if !open.expanded_reasoning.remove(&i) {
                         open.expanded_reasoning.insert(i);
                     }
                     ui.ctx().request_repaint();
                 }
-                layout.height
+                height
             }
             None => {
                 let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, ESTIMATED_ROW_HEIGHT));

@@ -17,8 +17,9 @@ pub enum BlockKind {
     Code(String),
 }
 
-/// Where blocks of `text[from..]` start: after a blank line, but never inside
-/// a fenced code block.
+/// Where blocks of `text[from..]` start: after a blank line (a run of blank
+/// lines stays with the block before it), but never inside a fenced code
+/// block. Used for every row, markdown or not.
 #[must_use]
 pub fn block_starts(text: &str, from: usize) -> Vec<usize> {
     let mut starts = vec![from];
@@ -249,6 +250,15 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocks_start_after_blank_lines() {
+        let text = "one\n\ntwo\nstill two\n\n\nthree";
+        let starts = block_starts(text, 0);
+        assert_eq!(starts.iter().map(|&s| &text[s..s + 3]).collect::<Vec<_>>(), vec!["one", "two", "thr"]);
+        assert_eq!(block_starts("trailing\n\n", 0), vec![0]);
+        assert_eq!(block_starts(text, starts[1]), starts[1..].to_vec());
+    }
 
     #[test]
     fn blocks_split_at_blank_lines_but_not_inside_code_fences() {

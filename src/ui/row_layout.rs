@@ -78,26 +78,6 @@ pub fn header_text(message: &Message) -> String {
     format!("{who}{status}{usage}")
 }
 
-/// Where the blocks of `text[from..]` start: after each blank line.
-fn block_starts(text: &str, from: usize) -> Vec<usize> {
-    let mut starts = vec![from];
-    let bytes = text.as_bytes();
-    let mut i = from;
-    while let Some(pos) = text.get(i..).and_then(|t| t.find("\n\n")) {
-        let mut end = i + pos + 2;
-        // A run of blank lines stays with the block before it.
-        while end < bytes.len() && bytes[end] == b'\n' {
-            end += 1;
-        }
-        if end >= bytes.len() {
-            break;
-        }
-        starts.push(end);
-        i = end;
-    }
-    starts
-}
-
 fn galley(ui: &Ui, text: &str, style: TextStyle, color: egui::Color32, italics: bool, wrap: f32) -> Arc<Galley> {
     let font_id = FontSelection::Style(style).resolve(ui.style());
     let mut job = LayoutJob::default();
@@ -114,7 +94,7 @@ pub fn layout_row<'a>(
     expanded: bool,
     cache: &'a mut Option<RowCache>,
 ) -> &'a RowCache {
-    let visuals = ui.visuals().clone();
+    let visuals = ui.visuals();
     let wrap = (width - 2.0 * PAD.x).max(20.0);
     let (header_text, body, reasoning, color, is_user) = match content {
         RowContent::Message(m) => {
@@ -158,7 +138,7 @@ pub fn layout_row<'a>(
     if c.blocks.is_empty() || body.len() != c.laid_len {
         // Re-lay only from the start of the last block: earlier ones are final.
         let from = c.blocks.pop().map_or(0, |b| b.start);
-        let starts = if markdown { super::markdown::block_starts(body, from) } else { block_starts(body, from) };
+        let starts = super::markdown::block_starts(body, from);
         for (k, &start) in starts.iter().enumerate() {
             let end = starts.get(k + 1).copied().unwrap_or(body.len());
             let text = body.get(start..end).unwrap_or("");
@@ -181,18 +161,4 @@ pub fn layout_row<'a>(
         + if markdown { BLOCK_GAP * c.blocks.len().saturating_sub(1) as f32 } else { 0.0 };
     c.height = PAD.y * 2.0 + c.header.size().y + HEADER_GAP + reasoning_h + body_h + GAP;
     c
-}
-
-#[cfg(test)]
-mod tests {
-    use super::block_starts;
-
-    #[test]
-    fn blocks_start_after_blank_lines() {
-        let text = "one\n\ntwo\nstill two\n\n\nthree";
-        let starts = block_starts(text, 0);
-        assert_eq!(starts.iter().map(|&s| &text[s..s + 3]).collect::<Vec<_>>(), vec!["one", "two", "thr"]);
-        assert_eq!(block_starts("trailing\n\n", 0), vec![0]);
-        assert_eq!(block_starts(text, starts[1]), starts[1..].to_vec());
-    }
 }

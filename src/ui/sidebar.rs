@@ -18,7 +18,7 @@ pub fn sidebar_ui(ui: &mut Ui, vm: &mut ViewModel, actions: &mut Vec<Action>) {
     ui.add_space(6.0);
     let now = chrono::Local::now();
     let open_id = vm.open.as_ref().map(|o| o.id);
-    let items = vm.sidebar_items(&now).to_vec();
+    let items = vm.sidebar_items(&now);
     if items.is_empty() {
         ui.weak("No threads yet.");
         return;

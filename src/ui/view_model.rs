@@ -238,7 +238,7 @@ pub struct ViewModel {
     pub catalog: Vec<CatalogModel>,
     /// Results of "check key", by provider id.
     pub key_checks: HashMap<String, Result<(), String>>,
-    sidebar_cache: Option<(u64, i64, Vec<SidebarItem>)>,
+    sidebar_cache: Option<(u64, i64, std::sync::Arc<[SidebarItem]>)>,
 }
 
 /// One line of the sidebar list.
@@ -395,8 +395,8 @@ impl ViewModel {
     }
 
     /// The sidebar lines for `now` (local time), cached until the thread list
-    /// or the day changes.
-    pub fn sidebar_items(&mut self, now: &chrono::DateTime<chrono::Local>) -> &[SidebarItem] {
+    /// or the day changes. Shared, so a frame takes them without copying.
+    pub fn sidebar_items(&mut self, now: &chrono::DateTime<chrono::Local>) -> std::sync::Arc<[SidebarItem]> {
         let day = now.date_naive().to_epoch_days().into();
         let stale = !matches!(&self.sidebar_cache, Some((v, d, _)) if *v == self.threads_version && *d == day);
         if stale {
@@ -416,8 +416,8 @@ impl ViewModel {
                 }
                 items.push(SidebarItem::Thread(id));
             }
-            self.sidebar_cache = Some((self.threads_version, day, items));
+            self.sidebar_cache = Some((self.threads_version, day, items.into()));
         }
-        self.sidebar_cache.as_ref().map_or(&[], |(_, _, items)| items.as_slice())
+        self.sidebar_cache.as_ref().map_or_else(|| std::sync::Arc::from([]), |(_, _, items)| items.clone())
     }
 }
