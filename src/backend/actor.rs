@@ -295,7 +295,6 @@ impl Actor {
                         ThreadSlot::Unreadable { .. } => None,
                     })
                     .collect();
-                self.mark_interrupted(ids).await;
                 let summaries = slots
                     .into_iter()
                     .map(|slot| match slot {
@@ -304,6 +303,10 @@ impl Actor {
                     })
                     .collect();
                 self.events.send(Event::ThreadsLoaded(summaries));
+                // After the sidebar has its list: no command (opening a thread
+                // included) is handled before this finishes, so nobody sees a
+                // stale "writing…".
+                self.mark_interrupted(ids).await;
             }
             Err(e) => self.events.send(Event::Error { message: format!("Could not list your threads: {e}") }),
         }
