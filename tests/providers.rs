@@ -195,7 +195,14 @@ async fn a_429_is_waited_out_as_asked_then_the_reply_arrives() {
 /// A fault after text arrived: the partial text is delivered, the error says
 /// what happened, nothing is retried behind the user's back; the user's Retry
 /// (the same request again) then gets the whole reply.
-async fn fault_then_user_retry(base: &str, ep: &Endpoint, model: &str, fault: serde_json::Value, expected: ErrorKind) {
+/// Returns the partial text the fault left.
+async fn fault_then_user_retry(
+    base: &str,
+    ep: &Endpoint,
+    model: &str,
+    fault: serde_json::Value,
+    expected: ErrorKind,
+) -> String {
     scenario(base, serde_json::json!([fault])).await;
     let req = echo_request(model);
     let first = run(ep, &req, &fast_policy()).await;
@@ -208,6 +215,7 @@ async fn fault_then_user_retry(base: &str, ep: &Endpoint, model: &str, fault: se
     assert_eq!(second.result, Ok(()));
     assert_eq!(second.text(), ECHO);
     assert_verdict_passes(base, &fault.to_string()).await;
+    first.text()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -215,42 +223,22 @@ async fn disconnect_truncation_malformed_events_and_stalls_end_in_the_right_stat
     let server = peers::llmock();
     let (openai, model) = llmock_endpoints(&server.base).remove(0);
     let base = server.base.as_str();
-    fault_then_user_retry(
-        base,
-        &openai,
-        model,
-        serde_json::json!({"type": "stream_fault", "kind": "disconnect", "after_chunks": 3}),
-        ErrorKind::Network,
-    )
-    .await;
-    fault_then_user_retry(
-        base,
-        &openai,
-        model,
-        serde_json::json!({"type": "stream_fault", "kind": "truncate", "after_chunks": 3}),
-        ErrorKind::Truncated,
-    )
-    .await;
-    fault_then_user_retry(
-        base,
-        &openai,
-        model,
-        serde_json::json!({"type": "stream_fault", "kind": "malformed", "after_chunks": 3}),
-        ErrorKind::Malformed,
-    )
-    .await;
-    fault_then_user_retry(
-        base,
-        &openai,
-        model,
-        serde_json::json!({"type": "stream_fault", "kind": "stall", "after_chunks": 3, "stall_seconds": 4}),
-        ErrorKind::Timeout,
-    )
-    .await;
+    let mut partials = Vec::new();
+    for (fault, expected) in [
+        (serde_json::json!({"type": "stream_fault", "kind": "disconnect", "after_chunks": 3}), ErrorKind::Network),
+        (serde_json::json!({"type": "stream_fault", "kind": "truncate", "after_chunks": 3}), ErrorKind::Truncated),
+        (serde_json::json!({"type": "stream_fault", "kind": "malformed", "after_chunks": 3}), ErrorKind::Malformed),
+        (
+            serde_json::json!({"type": "stream_fault", "kind": "stall", "after_chunks": 3, "stall_seconds": 4}),
+            ErrorKind::Timeout,
+        ),
+    ] {
+        partials.push(fault_then_user_retry(base, &openai, model, fault, expected).await);
+    }
     for (ep, model) in llmock_endpoints(base).into_iter().skip(1) {
         // Anthropic sends message_start, content_block_start and ping before text.
         let after = if ep.kind == ProviderKind::Anthropic { 5 } else { 2 };
-        fault_then_user_retry(
+        let partial = fault_then_user_retry(
             base,
             &ep,
             model,
@@ -258,6 +246,12 @@ async fn disconnect_truncation_malformed_events_and_stalls_end_in_the_right_stat
             ErrorKind::Truncated,
         )
         .await;
+        partials.push(partial);
+    }
+    // What the user saw each time: the start of the reply, never all of it.
+    assert_eq!(partials.len(), 6);
+    for partial in &partials {
+        assert!(!partial.is_empty() && partial.len() < ECHO.len() && ECHO.starts_with(partial.as_str()), "{partial:?}");
     }
 }
 

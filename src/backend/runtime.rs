@@ -19,10 +19,11 @@ impl Runtime {
         Self { handle }
     }
 
-    /// The browser's event loop (web).
+    /// A handle to the browser's own event loop (web). Nothing is created:
+    /// the page already runs the loop that `spawn_local` schedules on.
     #[cfg(target_arch = "wasm32")]
     #[must_use]
-    pub fn new() -> Self {
+    pub fn browser() -> Self {
         Self {}
     }
 }
@@ -30,7 +31,7 @@ impl Runtime {
 #[cfg(target_arch = "wasm32")]
 impl Default for Runtime {
     fn default() -> Self {
-        Self::new()
+        Self::browser()
     }
 }
 

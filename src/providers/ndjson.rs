@@ -76,8 +76,8 @@ mod tests {
         }
 
         #[test]
-        fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512), cuts in proptest::collection::vec(0usize..512, 0..8)) {
-            let _ = decode(&bytes, &cuts);
+        fn random_bytes_never_panic_and_decode_alike_in_any_pieces(bytes in proptest::collection::vec(any::<u8>(), 0..512), cuts in proptest::collection::vec(0usize..512, 0..8)) {
+            prop_assert_eq!(decode(&bytes, &cuts), decode(&bytes, &[]));
         }
     }
 }
