@@ -254,7 +254,13 @@ fn streaming(c: &mut Criterion) {
     let mut group = c.benchmark_group("frame_while_streaming_2000_tok_s");
     for (name, id) in [("reply_at_20k_tokens", long), ("reply_at_1k_tokens", short)] {
         rig.open_and_wait_for_last_page(id);
-        let index = rig.app.view_model().open.as_ref().unwrap().count - 1;
+        let open = rig.app.view_model().open.as_ref().unwrap();
+        let index = open.count - 1;
+        let Some(pakchat::ui::view_model::RowContent::Message(reply)) = open.rows.get(&index).map(|r| &r.content)
+        else {
+            panic!("the open reply is loaded")
+        };
+        let reply_id = reply.id;
         let mut n = 0u64;
         group.bench_function(name, |b| {
             b.iter(|| {
@@ -267,6 +273,7 @@ fn streaming(c: &mut Criterion) {
                 rig.app.view_model_mut().apply(Event::MessageDelta {
                     thread: id,
                     index,
+                    id: reply_id,
                     text,
                     reasoning: String::new(),
                 });

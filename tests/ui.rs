@@ -441,12 +441,16 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     assert!(whole.starts_with(&stopped.content));
     assert_eq!(app.harness.state().composer_text(), "kept while streaming", "the composer keeps its text");
 
-    // Retry asks again; the stopped reply stays above the new one.
+    // Retry asks again; the stopped reply stays as the other branch.
     app.click("Retry reply");
     app.wait_for("the whole retried reply", |h| present(h, whole));
     app.wait_for("the retried reply to finish", |h| h.query_all_by_label("Stop").next().is_none());
     assert_eq!(last_message(&app).unwrap().status, MessageStatus::Done);
-    assert!(app.has_label(stopped.content.trim()), "the stopped reply is kept");
+    assert!(app.has_label("2/2"), "the retried reply is the second branch");
+    app.click("◀");
+    app.wait_for("the stopped reply, kept", |h| present(h, stopped.content.trim()) && present(h, "1/2"));
+    app.click("▶");
+    app.wait_for("the retried reply again", |h| present(h, whole) && present(h, "2/2"));
 
     // A system prompt goes along with the conversation.
     app.click("System prompt");
@@ -519,7 +523,95 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     app.click("Friendly Greetings");
     app.wait_for("the thread's messages", |h| present(h, "Done."));
     app.harness.key_press_modifiers(Modifiers::ALT, Key::Home);
+    app.wait_for("the branch chosen before the restart", |h| present(h, whole) && present(h, "2/2"));
+    app.click("◀");
     app.wait_for("the stopped reply after restart", |h| present(h, stopped.content.trim()));
+    app.close();
+}
+
+/// The message shown at `row` of the open thread.
+fn row_message(h: &Harness<'static, PakApp>, row: u64) -> Option<Message> {
+    match &h.state().view_model().open.as_ref()?.rows.get(&row)?.content {
+        pakchat::ui::view_model::RowContent::Message(m) => Some(m.clone()),
+        pakchat::ui::view_model::RowContent::Unreadable(_) => None,
+    }
+}
+
+/// Point at a row's text so its hover actions (Copy, Regenerate, Edit) show.
+fn hover_row(app: &mut App, text: &str) {
+    app.harness.get_by_label(text).hover();
+    app.harness.step();
+    app.harness.step();
+}
+
+#[test]
+fn send_stream_stop_regenerate_switch_branches_and_edit() {
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    connect_to_mock(&mut app, &server.base);
+    let whole = "one two three four five six seven eight nine ten eleven twelve";
+
+    // Send: the reply streams in; Stop keeps what arrived.
+    app.type_in_composer("slow please");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the reply to start", |h| present(h, "Stop"));
+    app.wait_for("some text", |h| row_message(h, 1).is_some_and(|m| !m.content.is_empty()));
+    app.click("Stop");
+    app.wait_for("the stopped reply", |h| present(h, "gpt-4o-mini · stopped"));
+    let stopped = row_message(&app.harness, 1).unwrap();
+    assert!(stopped.content.len() < whole.len(), "stopped part way: {:?}", stopped.content);
+
+    // Regenerate, from the row's hover actions: a second branch with the whole reply.
+    hover_row(&mut app, stopped.content.trim());
+    app.click("Regenerate");
+    app.wait_for("the regenerated reply", |h| present(h, whole) && present(h, "2/2"));
+    app.wait_for("it to finish", |h| !present(h, "Stop"));
+    let regenerated = row_message(&app.harness, 1).unwrap();
+    assert_ne!(regenerated.id, stopped.id);
+    assert_eq!(regenerated.parent_id, stopped.parent_id, "a sibling of the stopped reply");
+    assert_eq!(app.harness.state().view_model().open.as_ref().unwrap().count, 2, "one branch on screen");
+
+    // Switch branches: ◀ shows the stopped reply, ▶ the regenerated one.
+    app.click("◀");
+    app.wait_for("the first branch", |h| present(h, stopped.content.trim()) && present(h, "1/2"));
+    assert_eq!(row_message(&app.harness, 1).unwrap().id, stopped.id);
+    assert!(!app.has_label(whole));
+    app.click("▶");
+    app.wait_for("the second branch", |h| present(h, whole) && present(h, "2/2"));
+
+    // Edit the question: the draft waits aside; the edit is a new branch with its own reply.
+    app.type_in_composer("my draft");
+    hover_row(&mut app, "slow please");
+    app.click("Edit");
+    assert_eq!(app.harness.state().composer_text(), "slow please");
+    assert!(app.has_label("Cancel edit"));
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    app.harness.step();
+    app.type_in_composer("think");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the reply to the edit", |h| present(h, "The answer is 4.") && present(h, "2/2"));
+    assert!(!app.has_label("slow please") && !app.has_label(whole), "the old branch is out of sight");
+    assert_eq!(app.harness.state().composer_text(), "my draft", "the draft came back");
+    app.wait_for("it to finish", |h| !present(h, "Stop"));
+
+    // Back to the original question: its replies and their branches are all there.
+    app.click("◀");
+    app.wait_for("the original question", |h| {
+        present(h, "slow please") && present(h, whole) && present(h, "1/2") && present(h, "2/2")
+    });
+    app.close();
+
+    // After a restart the thread shows the branches last chosen.
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread", |h| present(h, "Friendly Greetings"));
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click("Friendly Greetings");
+    app.wait_for("the chosen branches", |h| present(h, "slow please") && present(h, whole) && present(h, "1/2"));
     app.close();
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
+use super::history::View;
 use super::{Command, Event, Runtime, ThreadSummary};
 use crate::domain::{HlcClock, Message, MessageStatus, Role, Thread, ThreadId, wall_millis};
 use crate::store::{
@@ -402,27 +403,24 @@ impl Actor {
             }
             Command::DeleteThread { id } => self.edit_thread(id, "delete the thread", |t| t.deleted = true).await,
             Command::RestoreThread { id } => self.edit_thread(id, "restore the thread", |t| t.deleted = false).await,
-            Command::OpenThread { id, tail } => {
+            Command::OpenThread { id, tail } => self.send_rows(id, None, tail).await,
+            Command::LoadMessages { thread, start, len } => {
                 let result = self
                     .with_store(move |s| {
-                        let count = s.message_count(id)?;
-                        let start = count.saturating_sub(tail as u64);
-                        Ok((count, start, s.messages(id, start, tail)?))
+                        let view = View::load(s, thread)?;
+                        view.page(s, thread, start, len)
                     })
                     .await;
                 match result {
-                    Ok((count, start, messages)) => {
-                        self.events.send(Event::ThreadOpened { id, count, start, messages });
+                    Ok((messages, forks)) => {
+                        self.events.send(Event::MessagesLoaded { thread, start, messages, forks });
                     }
-                    Err(e) => self.events.send(Event::Error { message: format!("Could not open the thread: {e}") }),
-                }
-            }
-            Command::LoadMessages { thread, start, len } => {
-                match self.with_store(move |s| s.messages(thread, start, len)).await {
-                    Ok(messages) => self.events.send(Event::MessagesLoaded { thread, start, messages }),
                     Err(e) => self.events.send(Event::Error { message: format!("Could not load messages: {e}") }),
                 }
             }
+            Command::RegenerateReply { thread, row } => self.regenerate(thread, row).await,
+            Command::EditMessage { thread, row, text } => self.edit_message(thread, row, text).await,
+            Command::SwitchBranch { thread, row, step } => self.switch_branch(thread, row, step).await,
             Command::SendMessage { thread, id, text } => self.send_message(thread, id, text).await,
             Command::SaveDraft { thread, text } => {
                 let stamp = self.clock.now();
@@ -483,6 +481,29 @@ impl Actor {
         }
     }
 
+    /// Send the UI the rows of `id`'s shown branch: a page around `around`,
+    /// or its last `len` rows. Every row the UI holds is replaced.
+    pub(super) async fn send_rows(&mut self, id: ThreadId, around: Option<u64>, len: usize) {
+        let result = self
+            .with_store(move |s| {
+                let view = View::load(s, id)?;
+                let count = view.path.len();
+                let start = match around {
+                    Some(row) => row.saturating_sub(len as u64 / 2).min(count.saturating_sub(len as u64)),
+                    None => count.saturating_sub(len as u64),
+                };
+                let (messages, forks) = view.page(s, id, start, len)?;
+                Ok((count, start, messages, forks))
+            })
+            .await;
+        match result {
+            Ok((count, start, messages, forks)) => {
+                self.events.send(Event::ThreadOpened { id, count, start, messages, forks });
+            }
+            Err(e) => self.events.send(Event::Error { message: format!("Could not open the thread: {e}") }),
+        }
+    }
+
     async fn send_message(&mut self, thread_id: ThreadId, id: crate::domain::MessageId, text: String) {
         let stamp = self.clock.now();
         let thread_stamp = self.clock.now();
@@ -492,12 +513,10 @@ impl Actor {
                 let Some(mut thread) = s.thread(thread_id)? else {
                     return Ok(None);
                 };
-                let count = s.message_count(thread_id)?;
-                let parent_id = match count.checked_sub(1) {
-                    Some(last) => s.messages(thread_id, last, 1)?.into_iter().next().and_then(|slot| match slot {
-                        crate::store::MessageSlot::Ok(m) => Some(m.id),
-                        crate::store::MessageSlot::Unreadable(_) => None,
-                    }),
+                let mut view = View::load(s, thread_id)?;
+                let leaf = view.path.leaf();
+                let parent_id = match view.path.len().checked_sub(1) {
+                    Some(last) => view.message(s, thread_id, last)?.map(|m| m.id),
                     None => None,
                 };
                 let now = wall_millis();
@@ -514,8 +533,9 @@ impl Actor {
                     created_ms: now,
                     stamp,
                 };
-                let index = s.append_message(&message)?;
-                if count == 0 && thread.title == DEFAULT_TITLE {
+                let first = view.count == 0;
+                let (position, row) = view.add_child(s, thread_id, leaf, &message)?;
+                if first && thread.title == DEFAULT_TITLE {
                     thread.title = title_from(&message.content);
                     thread.auto_title = true;
                 }
@@ -524,14 +544,14 @@ impl Actor {
                 thread.stamp = thread_stamp;
                 s.put_thread(&thread)?;
                 s.flush()?;
-                Ok(Some((index, message, thread)))
+                Ok(Some((position, row, message, thread)))
             })
             .await;
         match result {
-            Ok(Some((index, message, thread))) => {
-                self.events.send(Event::MessageStored { thread: thread_id, index, message: message.clone() });
+            Ok(Some((position, row, message, thread))) => {
+                self.events.send(Event::MessageStored { thread: thread_id, index: row, message: message.clone() });
                 self.events.send(Event::ThreadChanged(ThreadSummary::Ok(thread.clone())));
-                self.start_reply(thread, message, index).await;
+                self.start_reply(thread, message, position).await;
             }
             Ok(None) => self.events.send(Event::SendFailed {
                 thread: thread_id,

@@ -50,7 +50,7 @@ pub enum Command {
     LoadMessages {
         /// Which thread.
         thread: ThreadId,
-        /// First position.
+        /// First row.
         start: u64,
         /// How many.
         len: usize,
@@ -98,6 +98,34 @@ pub enum Command {
     RetryReply {
         /// Which thread.
         thread: ThreadId,
+    },
+    /// Ask for another reply in place of the one at `row`; the old one stays
+    /// as a sibling branch.
+    RegenerateReply {
+        /// Which thread.
+        thread: ThreadId,
+        /// The assistant row.
+        row: u64,
+    },
+    /// Send an edited version of the user message at `row` as a new branch
+    /// (the original and its replies stay) and get a reply to it.
+    EditMessage {
+        /// Which thread.
+        thread: ThreadId,
+        /// The user row.
+        row: u64,
+        /// The new text.
+        text: String,
+    },
+    /// Show another sibling of the message at `row` (`step` -1: the older
+    /// one, +1: the newer one).
+    SwitchBranch {
+        /// Which thread.
+        thread: ThreadId,
+        /// The row with siblings.
+        row: u64,
+        /// Which way.
+        step: i64,
     },
     /// Set a thread's system prompt (empty: none).
     SetSystemPrompt {

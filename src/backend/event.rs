@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+pub use super::history::RowFork;
 use crate::domain::{Message, MessageId, Settings, Thread, ThreadId};
 use crate::store::{MessageSlot, ProtectionKind, Unreadable};
 
@@ -90,31 +91,37 @@ pub enum Event {
     ThreadsLoaded(Vec<ThreadSummary>),
     /// A thread was created or changed.
     ThreadChanged(ThreadSummary),
-    /// A thread was opened.
+    /// A thread was opened, or the branch it shows changed (a regenerated
+    /// reply, an edit, another branch chosen): every row the UI holds is
+    /// replaced by these.
     ThreadOpened {
         /// Which thread.
         id: ThreadId,
-        /// How many messages it holds.
+        /// How many rows the shown branch has.
         count: u64,
-        /// Position of the first message sent along.
+        /// Row of the first message sent along.
         start: u64,
         /// The last messages.
         messages: Vec<MessageSlot>,
+        /// Rows among them that have siblings.
+        forks: Vec<RowFork>,
     },
     /// A page of messages.
     MessagesLoaded {
         /// Which thread.
         thread: ThreadId,
-        /// Position of the first.
+        /// Row of the first.
         start: u64,
         /// The messages.
         messages: Vec<MessageSlot>,
+        /// Rows among them that have siblings.
+        forks: Vec<RowFork>,
     },
     /// A message was stored durably.
     MessageStored {
         /// Which thread.
         thread: ThreadId,
-        /// Its position.
+        /// Its row.
         index: u64,
         /// The stored message.
         message: Message,
@@ -134,8 +141,10 @@ pub enum Event {
     MessageDelta {
         /// Which thread.
         thread: ThreadId,
-        /// The assistant message's position.
+        /// The assistant message's row.
         index: u64,
+        /// Its id (a row whose message differs is left alone).
+        id: MessageId,
         /// New reply text.
         text: String,
         /// New reasoning text.

@@ -4,16 +4,20 @@
 //! The UI thread never waits on anything here: it sends commands through an
 //! unbounded channel and drains events once per frame. Every event send asks
 //! egui for a repaint, so the frame that follows shows it.
+//!
+//! Messages are stored by position; the UI speaks in rows of the branch it
+//! shows, and [`history`] maps one onto the other.
 
 mod actor;
 mod command;
 mod event;
+mod history;
 pub mod runtime;
 mod streaming;
 
 pub use actor::{BackendConfig, BackendHandle, DEFAULT_TITLE, Stopped, StoreLocation, start};
 pub use command::Command;
-pub use event::{Event, KeyInfo, KeyOrigin, ThreadSummary};
+pub use event::{Event, KeyInfo, KeyOrigin, RowFork, ThreadSummary};
 pub use runtime::Runtime;
 
 pub use crate::store::{Argon2Params, KeySource, MessageSlot, ProtectionKind, Unreadable};

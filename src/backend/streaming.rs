@@ -13,6 +13,7 @@ use zeroize::Zeroizing;
 use super::Event;
 use super::actor::Actor;
 use super::event::{KeyInfo, KeyOrigin};
+use super::history::View;
 use crate::domain::{
     Message, MessageId, MessageStatus, ModelChoice, ProviderConfig, Role, Settings, Thread, ThreadId, wall_millis,
 };
@@ -25,13 +26,15 @@ use crate::store::{MessageSlot, Store, StoreError};
 const PERSIST_EVERY: Duration = Duration::from_millis(250);
 /// How many earlier messages go along as context.
 const CONTEXT_MESSAGES: usize = 100;
+/// Rows sent to the UI after the branch it shows changed.
+const ROWS_AFTER_BRANCH: usize = 50;
 
 /// What a stream task tells the actor.
 pub(super) enum Internal {
-    /// Something arrived.
-    Event { thread: ThreadId, index: u64, event: StreamEvent },
+    /// Something arrived for the reply stored at `position`.
+    Event { thread: ThreadId, position: u64, event: StreamEvent },
     /// The task ended: `None` when it was stopped.
-    Ended { thread: ThreadId, index: u64, result: Option<Result<(), ProviderError>> },
+    Ended { thread: ThreadId, position: u64, result: Option<Result<(), ProviderError>> },
     /// A key check finished.
     KeyChecked { provider: String, result: Result<(), ProviderError> },
     /// A model suggested a title for a thread.
@@ -43,7 +46,7 @@ pub(super) enum Internal {
 struct EndGuard {
     tx: mpsc::UnboundedSender<Internal>,
     thread: ThreadId,
-    index: u64,
+    position: u64,
     result: Option<Option<Result<(), ProviderError>>>,
 }
 
@@ -53,13 +56,16 @@ impl Drop for EndGuard {
             Some(Err(ProviderError::new(crate::providers::ErrorKind::Network, "the reply stopped unexpectedly")))
         });
         // The actor is gone only when the app is closing.
-        let _ = self.tx.send(Internal::Ended { thread: self.thread, index: self.index, result });
+        let _ = self.tx.send(Internal::Ended { thread: self.thread, position: self.position, result });
     }
 }
 
 /// A reply being streamed.
 struct Active {
-    index: u64,
+    /// Where the reply is stored.
+    position: u64,
+    /// Its row in the branch shown (branches do not change while it streams).
+    row: u64,
     message: Message,
     /// The user's message this reply answers (for the title request).
     prompt: String,
@@ -182,8 +188,9 @@ impl Actor {
         Some((choice, provider))
     }
 
-    /// Start the assistant's reply to the message just stored at `user_index`.
-    pub(super) async fn start_reply(&mut self, thread: Thread, user: Message, user_index: u64) {
+    /// Start the assistant's reply to the user's message stored at
+    /// `user_position`: a new child of it (a new branch if it has a reply).
+    pub(super) async fn start_reply(&mut self, thread: Thread, user: Message, user_position: u64) {
         let Some((choice, provider)) = self.model_for(&thread) else {
             self.events.send(Event::KeysNeeded {
                 message: "Choose a model for this chat to get a reply (and add its API key).".to_owned(),
@@ -196,13 +203,43 @@ impl Actor {
                 .send(Event::KeysNeeded { message: format!("Add an API key for {} to get a reply.", provider.name) });
             return;
         }
-        // Earlier messages as context, oldest first, the new one last.
         let thread_id = thread.id;
-        let start = (user_index + 1).saturating_sub(CONTEXT_MESSAGES as u64);
-        let history = self
-            .with_store(move |s| s.messages(thread_id, start, usize::try_from(user_index + 1 - start).unwrap_or(0)))
-            .await
-            .unwrap_or_default();
+        let system = Some(thread.system_prompt.clone()).filter(|p| !p.trim().is_empty());
+        let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key };
+        let reply = Message {
+            id: MessageId::new(),
+            thread_id,
+            parent_id: Some(user.id),
+            role: Role::Assistant,
+            content: String::new(),
+            reasoning: String::new(),
+            model: Some(choice.model.clone()),
+            status: MessageStatus::Streaming,
+            usage: None,
+            created_ms: wall_millis(),
+            stamp: self.clock.now(),
+        };
+        let saved = reply.clone();
+        // The branch up to the user's message is the context (the last
+        // CONTEXT_MESSAGES rows of it); the reply becomes its newest child.
+        let stored = self
+            .with_store(move |s| {
+                let mut view = View::load(s, thread_id)?;
+                let user_row = view.path.row_of(user_position).unwrap_or(0);
+                let from = (user_row + 1).saturating_sub(CONTEXT_MESSAGES as u64);
+                let (history, _) = view.page(s, thread_id, from, usize::try_from(user_row + 1 - from).unwrap_or(0))?;
+                let old_len = view.path.len();
+                let (position, row) = view.add_child(s, thread_id, user_position, &saved)?;
+                Ok((history, position, row, row != old_len))
+            })
+            .await;
+        let (history, position, row, branched) = match stored {
+            Ok(found) => found,
+            Err(e) => {
+                self.events.send(Event::Error { message: format!("Could not start the reply: {e}") });
+                return;
+            }
+        };
         let turns: Vec<ChatTurn> = history
             .into_iter()
             .filter_map(|slot| match slot {
@@ -216,38 +253,20 @@ impl Actor {
                 _ => None,
             })
             .collect();
-        let system = Some(thread.system_prompt.clone()).filter(|p| !p.trim().is_empty());
-        let request = ChatRequest { model: choice.model.clone(), system, turns, max_tokens: None };
-        let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key };
-
-        let reply = Message {
-            id: MessageId::new(),
-            thread_id,
-            parent_id: Some(user.id),
-            role: Role::Assistant,
-            content: String::new(),
-            reasoning: String::new(),
-            model: Some(choice.model),
-            status: MessageStatus::Streaming,
-            usage: None,
-            created_ms: wall_millis(),
-            stamp: self.clock.now(),
-        };
-        let saved = reply.clone();
-        let index = match self.with_store(move |s| s.append_message(&saved)).await {
-            Ok(i) => i,
-            Err(e) => {
-                self.events.send(Event::Error { message: format!("Could not start the reply: {e}") });
-                return;
-            }
-        };
-        self.events.send(Event::MessageStored { thread: thread_id, index, message: reply.clone() });
+        let request = ChatRequest { model: choice.model, system, turns, max_tokens: None };
+        if branched {
+            // A new sibling: the rows after the fork changed.
+            self.send_rows(thread_id, None, ROWS_AFTER_BRANCH).await;
+        } else {
+            self.events.send(Event::MessageStored { thread: thread_id, index: row, message: reply.clone() });
+        }
 
         let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
         self.replies.active.insert(
             thread_id,
             Active {
-                index,
+                position,
+                row,
                 message: reply,
                 prompt: user.content.clone(),
                 endpoint: endpoint.clone(),
@@ -260,11 +279,11 @@ impl Actor {
         let policy = self.replies.policy.clone();
         let rt = self.rt.clone();
         self.rt.spawn(async move {
-            let mut guard = EndGuard { tx: tx.clone(), thread: thread_id, index, result: None };
+            let mut guard = EndGuard { tx: tx.clone(), thread: thread_id, position, result: None };
             let events = tx;
             let mut on_event = move |event: StreamEvent| {
                 // The actor is gone only when the app is closing.
-                let _ = events.send(Internal::Event { thread: thread_id, index, event });
+                let _ = events.send(Internal::Event { thread: thread_id, position, event });
             };
             let sleep = |d: Duration| {
                 let rt = rt.clone();
@@ -308,28 +327,134 @@ impl Actor {
         });
     }
 
-    /// Reply again to the thread's last user message.
+    /// Whether a reply streams into `thread` (branches stay put until it ends).
+    fn busy(&self, thread: ThreadId) -> bool {
+        let busy = self.replies.active.contains_key(&thread);
+        if busy {
+            self.events.send(Event::Error {
+                message: "A reply is still arriving in this chat: stop it (Esc) or let it finish first.".to_owned(),
+            });
+        }
+        busy
+    }
+
+    /// Reply again to the last user message of the branch shown (after a
+    /// failed, stopped or interrupted reply, which stays as a sibling).
     pub(super) async fn retry_reply(&mut self, thread_id: ThreadId) {
-        if self.replies.active.contains_key(&thread_id) {
+        if self.busy(thread_id) {
             return;
         }
         let found = self
             .with_store(move |s| {
                 let Some(thread) = s.thread(thread_id)? else { return Ok(None) };
-                let count = s.message_count(thread_id)?;
-                let from = count.saturating_sub(20);
-                let recent = s.messages(thread_id, from, usize::try_from(count - from).unwrap_or(0))?;
+                let view = View::load(s, thread_id)?;
+                let len = view.path.len();
+                let from = len.saturating_sub(20);
+                let (recent, _) = view.page(s, thread_id, from, usize::try_from(len - from).unwrap_or(0))?;
                 let user = recent.into_iter().enumerate().rev().find_map(|(i, slot)| match slot {
-                    MessageSlot::Ok(m) if m.role == Role::User => Some((from + i as u64, m)),
+                    MessageSlot::Ok(m) if m.role == Role::User => view.path.position(from + i as u64).map(|p| (p, m)),
                     _ => None,
                 });
-                Ok(user.map(|(i, m)| (thread, m, i)))
+                Ok(user.map(|(p, m)| (thread, m, p)))
             })
             .await;
         match found {
-            Ok(Some((thread, user, index))) => self.start_reply(thread, user, index).await,
+            Ok(Some((thread, user, position))) => self.start_reply(thread, user, position).await,
             Ok(None) => self.events.send(Event::Error { message: "There is no message to reply to.".to_owned() }),
             Err(e) => self.events.send(Event::Error { message: format!("Could not retry: {e}") }),
+        }
+    }
+
+    /// Another reply in place of the assistant message at `row`.
+    pub(super) async fn regenerate(&mut self, thread_id: ThreadId, row: u64) {
+        if self.busy(thread_id) {
+            return;
+        }
+        let found = self
+            .with_store(move |s| {
+                let Some(thread) = s.thread(thread_id)? else { return Ok(None) };
+                let view = View::load(s, thread_id)?;
+                let Some(user_row) = row.checked_sub(1) else { return Ok(None) };
+                let user = view.message(s, thread_id, user_row)?.filter(|m| m.role == Role::User);
+                Ok(user.zip(view.path.position(user_row)).map(|(m, p)| (thread, m, p)))
+            })
+            .await;
+        match found {
+            Ok(Some((thread, user, position))) => self.start_reply(thread, user, position).await,
+            Ok(None) => self.events.send(Event::Error {
+                message: "That reply cannot be regenerated: the message it answers cannot be read.".to_owned(),
+            }),
+            Err(e) => self.events.send(Event::Error { message: format!("Could not regenerate: {e}") }),
+        }
+    }
+
+    /// The user's message at `row`, edited, as a new sibling; then its reply.
+    pub(super) async fn edit_message(&mut self, thread_id: ThreadId, row: u64, text: String) {
+        if self.busy(thread_id) {
+            return;
+        }
+        if text.trim().is_empty() {
+            self.events.send(Event::Error { message: "An edited message cannot be empty.".to_owned() });
+            return;
+        }
+        let stamp = self.clock.now();
+        let thread_stamp = self.clock.now();
+        let result = self
+            .with_store(move |s| {
+                let Some(mut thread) = s.thread(thread_id)? else { return Ok(None) };
+                let mut view = View::load(s, thread_id)?;
+                let Some(original) = view.message(s, thread_id, row)?.filter(|m| m.role == Role::User) else {
+                    return Ok(None);
+                };
+                let now = wall_millis();
+                let message = Message {
+                    id: MessageId::new(),
+                    content: text,
+                    created_ms: now,
+                    stamp,
+                    status: MessageStatus::Done,
+                    ..original
+                };
+                let (position, _) = view.add_child(s, thread_id, view.parent_of(row), &message)?;
+                thread.updated_ms = now;
+                thread.stamp = thread_stamp;
+                s.put_thread(&thread)?;
+                s.flush()?;
+                Ok(Some((thread, message, position)))
+            })
+            .await;
+        match result {
+            Ok(Some((thread, message, position))) => {
+                self.events.send(Event::ThreadChanged(super::ThreadSummary::Ok(thread.clone())));
+                self.send_rows(thread_id, None, ROWS_AFTER_BRANCH).await;
+                self.start_reply(thread, message, position).await;
+            }
+            Ok(None) => self.events.send(Event::Error {
+                message: "That message cannot be edited: it is not a readable message of yours.".to_owned(),
+            }),
+            Err(e) => self.events.send(Event::Error { message: format!("Could not save the edit: {e}") }),
+        }
+    }
+
+    /// Show the sibling `step` away from the message at `row`.
+    pub(super) async fn switch_branch(&mut self, thread_id: ThreadId, row: u64, step: i64) {
+        if self.busy(thread_id) {
+            return;
+        }
+        let result = self
+            .with_store(move |s| {
+                let mut view = View::load(s, thread_id)?;
+                let moved = view.step_branch(s, thread_id, row, step)?;
+                if moved {
+                    s.flush()?;
+                }
+                Ok(moved)
+            })
+            .await;
+        match result {
+            Ok(true) => self.send_rows(thread_id, Some(row), ROWS_AFTER_BRANCH).await,
+            Ok(false) => {}
+            Err(e) => self.events.send(Event::Error { message: format!("Could not switch branches: {e}") }),
         }
     }
 
@@ -402,8 +527,10 @@ impl Actor {
                 let result = result.map_err(|e| format!("{e}. {}", e.kind.advice()));
                 self.events.send(Event::KeyChecked { provider, result });
             }
-            Internal::Event { thread, index, event } => {
-                let Some(active) = self.replies.active.get_mut(&thread).filter(|a| a.index == index) else { return };
+            Internal::Event { thread, position, event } => {
+                let Some(active) = self.replies.active.get_mut(&thread).filter(|a| a.position == position) else {
+                    return;
+                };
                 let (mut text, mut reasoning) = (String::new(), String::new());
                 match event {
                     StreamEvent::Text(t) => text = t,
@@ -419,17 +546,22 @@ impl Actor {
                 }
                 active.message.content.push_str(&text);
                 active.message.reasoning.push_str(&reasoning);
-                if active.last_persist.elapsed() >= PERSIST_EVERY {
+                let (index, id) = (active.row, active.message.id);
+                let snapshot = (active.last_persist.elapsed() >= PERSIST_EVERY).then(|| {
                     active.last_persist = web_time::Instant::now();
-                    let snapshot = active.message.clone();
-                    if let Err(e) = self.with_store(move |s| s.update_message(thread, index, &snapshot)).await {
-                        tracing::error!(err = %e, "could not persist a growing reply");
-                    }
+                    active.message.clone()
+                });
+                if let Some(snapshot) = snapshot
+                    && let Err(e) = self.with_store(move |s| s.update_message(thread, position, &snapshot)).await
+                {
+                    tracing::error!(err = %e, "could not persist a growing reply");
                 }
-                self.events.send(Event::MessageDelta { thread, index, text, reasoning });
+                self.events.send(Event::MessageDelta { thread, index, id, text, reasoning });
             }
-            Internal::Ended { thread, index, result } => {
-                let Some(active) = self.replies.active.remove(&thread).filter(|a| a.index == index) else { return };
+            Internal::Ended { thread, position, result } => {
+                let Some(active) = self.replies.active.remove(&thread).filter(|a| a.position == position) else {
+                    return;
+                };
                 let mut message = active.message.clone();
                 message.status = match &result {
                     Some(Ok(())) => MessageStatus::Done,
@@ -453,7 +585,7 @@ impl Actor {
                 let stamp = self.clock.now();
                 let stored = self
                     .with_store(move |s| {
-                        s.update_message(thread, index, &saved)?;
+                        s.update_message(thread, position, &saved)?;
                         let mut auto_title = false;
                         if let Some(mut t) = s.thread(thread)? {
                             t.updated_ms = now;
@@ -478,7 +610,7 @@ impl Actor {
                     Ok(_) => {}
                     Err(e) => self.events.send(Event::Error { message: format!("The reply could not be saved: {e}") }),
                 }
-                self.events.send(Event::MessageStored { thread, index, message });
+                self.events.send(Event::MessageStored { thread, index: active.row, message });
             }
         }
     }

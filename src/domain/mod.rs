@@ -3,6 +3,7 @@
 //!
 //! Nothing here does I/O or knows about egui, sled or crypto.
 
+mod branches;
 mod hlc;
 mod ids;
 mod message;
@@ -10,6 +11,7 @@ mod provider;
 mod settings;
 mod thread;
 
+pub use branches::{Branches, Fork, Path, ROOT};
 pub use hlc::{Hlc, HlcClock, Stamp, lww_merge, wall_millis};
 pub use ids::{DeviceId, MessageId, ThreadId};
 pub use message::{Message, MessageStatus, Role, Usage};

@@ -17,11 +17,15 @@ pub enum Table {
     Settings,
     /// Sealed API keys, one record per provider id.
     Secrets,
+    /// Sealed [`crate::domain::Branches`] of threads that branched, keyed by
+    /// thread id (absent: a straight thread).
+    Branches,
 }
 
 impl Table {
     /// Every table, for iteration.
-    pub const ALL: [Self; 5] = [Self::Meta, Self::Threads, Self::Messages, Self::Settings, Self::Secrets];
+    pub const ALL: [Self; 6] =
+        [Self::Meta, Self::Threads, Self::Messages, Self::Settings, Self::Secrets, Self::Branches];
 
     /// The on-disk name, also bound into every sealed value's associated data.
     #[must_use]
@@ -32,6 +36,7 @@ impl Table {
             Self::Messages => "messages",
             Self::Settings => "settings",
             Self::Secrets => "secrets",
+            Self::Branches => "branches",
         }
     }
 }

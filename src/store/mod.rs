@@ -22,7 +22,7 @@ pub use sealed::SealedStore;
 #[cfg(not(target_arch = "wasm32"))]
 pub use sled_kv::{CACHE_CAPACITY_BYTES, SledKv};
 
-use crate::domain::{DeviceId, Message, Settings, Thread, ThreadId};
+use crate::domain::{Branches, DeviceId, Message, Settings, Thread, ThreadId};
 
 /// A failure of the store as a whole (as opposed to one unreadable record).
 #[derive(Debug, thiserror::Error)]
@@ -145,6 +145,18 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// Engine failure (unreadable records come back as slots).
     fn messages(&self, thread: ThreadId, start: u64, len: usize) -> Result<Vec<MessageSlot>, StoreError>;
+
+    /// The branches of `thread` (empty for a thread that never branched).
+    ///
+    /// # Errors
+    /// Engine failure or an unreadable record.
+    fn branches(&self, thread: ThreadId) -> Result<Branches, StoreError>;
+
+    /// Save the branches of `thread`.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_branches(&self, thread: ThreadId, branches: &Branches) -> Result<(), StoreError>;
 
     /// The settings (defaults when never saved).
     ///

@@ -9,7 +9,7 @@ use super::crypto::{Sealer, derive_subkey, record_aad};
 use super::keys::{self, Argon2Params, FORMAT_VERSION, Header, KeySource, ProtectionKind};
 use super::kv::{Kv, Table};
 use super::{MessageSlot, Store, StoreError, ThreadSlot, Unreadable};
-use crate::domain::{DeviceId, Message, Settings, Thread, ThreadId};
+use crate::domain::{Branches, DeviceId, Message, Settings, Thread, ThreadId};
 
 const HEADER_KEY: &[u8] = b"header";
 const SETTINGS_KEY: &[u8] = b"settings";
@@ -193,6 +193,17 @@ impl Store for SealedStore {
                 Err(reason) => MessageSlot::Unreadable(reason),
             })
             .collect())
+    }
+
+    fn branches(&self, thread: ThreadId) -> Result<Branches, StoreError> {
+        let Some(bytes) = self.kv.get(Table::Branches, thread.as_bytes())? else {
+            return Ok(Branches::default());
+        };
+        Ok(self.open::<Branches>(Table::Branches, thread.as_bytes(), &bytes)?.restored())
+    }
+
+    fn put_branches(&self, thread: ThreadId, branches: &Branches) -> Result<(), StoreError> {
+        self.put(Table::Branches, thread.as_bytes(), branches)
     }
 
     fn settings(&self) -> Result<Settings, StoreError> {

@@ -11,7 +11,7 @@ pub const CACHE_CAPACITY_BYTES: u64 = 64 * 1024 * 1024;
 /// A sled database with one tree per [`Table`].
 pub struct SledKv {
     db: sled::Db,
-    trees: [sled::Tree; 5],
+    trees: [sled::Tree; 6],
 }
 
 impl std::fmt::Debug for SledKv {
@@ -53,6 +53,7 @@ impl SledKv {
             tree(Table::ALL[2])?,
             tree(Table::ALL[3])?,
             tree(Table::ALL[4])?,
+            tree(Table::ALL[5])?,
         ];
         Ok(Self { db, trees })
     }
@@ -64,6 +65,7 @@ impl SledKv {
             Table::Messages => &self.trees[2],
             Table::Settings => &self.trees[3],
             Table::Secrets => &self.trees[4],
+            Table::Branches => &self.trees[5],
         }
     }
 }

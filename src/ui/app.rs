@@ -9,7 +9,7 @@ use egui::{Key, Modifiers, RichText, Ui};
 use crate::backend::{BackendHandle, Command, Event, KeyOrigin, ProtectionKind};
 use crate::domain::{Message, MessageId, MessageStatus, Role, Stamp, ThemePreference, ThreadId, wall_millis};
 
-use super::chat_view::chat_view_ui;
+use super::chat_view::{ChatAction, chat_view_ui};
 use super::composer::{Composer, ComposerOutput, composer_ui};
 use super::keys_window::{KeysForm, keys_window_ui};
 use super::lock_screen::{LockForm, lock_screen_ui};
@@ -214,6 +214,8 @@ impl PakApp {
         if self.vm.open.as_ref().is_some_and(|o| o.id == id) {
             return;
         }
+        // An edit in progress is given up; the draft it set aside comes back.
+        self.composer.end_edit();
         self.save_draft_now();
         // Keep the text being left as that thread's draft for when it reopens.
         if let Some(current) = self.vm.open.as_ref().map(|o| o.id)
@@ -231,6 +233,7 @@ impl PakApp {
         // A brand-new thread has nothing to load.
         open.loaded = brand_new;
         self.vm.open = Some(open);
+        self.composer.editing = None;
         self.composer.text = draft;
         self.composer.dirty_since = None;
         self.composer.wants_focus = true;
@@ -474,7 +477,13 @@ impl PakApp {
             self.header_ui(ui, &mut actions);
             let mut commands = Vec::new();
             match self.vm.open.as_mut() {
-                Some(open) => chat_view_ui(ui, open, &mut |c| commands.push(c)),
+                Some(open) => {
+                    if let Some(ChatAction::Edit { row, text }) = chat_view_ui(ui, open, &mut |c| commands.push(c)) {
+                        let thread = open.id;
+                        self.save_draft_now();
+                        self.composer.start_edit(thread, row, text);
+                    }
+                }
                 None => {
                     let no_keys = !self.vm.key_status.is_empty()
                         && self.vm.key_status.iter().all(|k| matches!(k.origin, KeyOrigin::Missing | KeyOrigin::NotNeeded));
@@ -496,7 +505,13 @@ impl PakApp {
             }
         });
         match output {
-            ComposerOutput::Send(text) => self.send_message(text),
+            ComposerOutput::Send(text) => match self.composer.end_edit() {
+                Some(edit) => self.send(Command::EditMessage { thread: edit.thread, row: edit.row, text }),
+                None => self.send_message(text),
+            },
+            ComposerOutput::CancelEdit => {
+                self.composer.end_edit();
+            }
             ComposerOutput::Stop => {
                 if let Some(thread) = open_id {
                     self.send(Command::StopReply { thread });

@@ -7,6 +7,7 @@ use egui::{FontSelection, Key, Modifiers, Rect, Sense, TextStyle, Ui, pos2, vec2
 use super::row_layout::{BLOCK_GAP, GAP, HEADER_GAP, PAD, RowCache, layout_row};
 use super::view_model::{LoadedRow, OpenThread, PAGE, RowContent};
 use crate::backend::Command;
+use crate::domain::{Fork, Role};
 
 /// Height assumed for a row that is not loaded yet.
 pub const ESTIMATED_ROW_HEIGHT: f32 = 64.0;
@@ -28,19 +29,34 @@ fn row_height(ui: &Ui, open: &mut OpenThread, i: u64, width: f32) -> f32 {
     layout_row(ui, &row.content, width, expanded, &mut row.layout).height
 }
 
+/// What the chat view asks the app to do (beyond commands it sends itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChatAction {
+    /// Edit the user's message at `row` in the composer.
+    Edit {
+        /// The row.
+        row: u64,
+        /// Its current text.
+        text: String,
+    },
+}
+
 /// Draw the chat view of `open` into the remaining space of `ui`.
-pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Command)) {
+pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Command)) -> Option<ChatAction> {
     let viewport = ui.available_rect_before_wrap();
     let response = ui.allocate_rect(viewport, Sense::hover());
     if !open.loaded {
         ui.put(viewport, egui::Spinner::new());
-        return;
+        return None;
     }
     let total = open.total();
     if total == 0 {
         ui.put(viewport, egui::Label::new("No messages yet. Write the first one below."));
-        return;
+        return None;
     }
+    // Branches stay put while a reply streams in.
+    let busy = open.is_streaming() || !open.pending.is_empty();
+    let mut chat_action = None;
     let width = viewport.width() - SCROLLBAR_WIDTH;
     let viewport_h = viewport.height();
 
@@ -84,30 +100,37 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
         // long reply costs the same to draw whatever its length.
         let pending_content: Option<RowContent>;
         let mut scratch = None;
-        let drawn: Option<(&RowContent, &RowCache)> = if i < open.count {
+        let drawn: Option<(&RowContent, &RowCache, Option<Fork>)> = if i < open.count {
             open.rows.get_mut(&i).map(|row| {
                 let before = row.layout.as_ref().map(|c| c.height);
-                let LoadedRow { content, layout } = row;
+                let LoadedRow { content, fork, layout } = row;
                 let layout = layout_row(ui, content, width, expanded, layout);
                 heights_changed |= before.is_some_and(|h| (h - layout.height).abs() > 0.5);
-                (&*content, layout)
+                (&*content, layout, *fork)
             })
         } else {
             pending_content = usize::try_from(i - open.count)
                 .ok()
                 .and_then(|p| open.pending.get(p))
                 .map(|m| RowContent::Message(m.clone()));
-            pending_content.as_ref().map(|c| (c, layout_row(ui, c, width, false, &mut scratch)))
+            pending_content.as_ref().map(|c| (c, layout_row(ui, c, width, false, &mut scratch), None))
         };
         let h = match drawn {
-            Some((content, layout)) => {
+            Some((content, layout, fork)) => {
                 let height = layout.height;
                 let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, height));
-                if let Some(RowAction::ToggleReasoning) = draw_row(ui, clip, rect, layout, i, content, expanded) {
-                    if !open.expanded_reasoning.remove(&i) {
-                        open.expanded_reasoning.insert(i);
+                let row = RowDraw { index: i, content, expanded, fork, busy: busy || i >= open.count };
+                match draw_row(ui, clip, rect, layout, &row) {
+                    Some(RowAction::ToggleReasoning) => {
+                        if !open.expanded_reasoning.remove(&i) {
+                            open.expanded_reasoning.insert(i);
+                        }
+                        ui.ctx().request_repaint();
                     }
-                    ui.ctx().request_repaint();
+                    Some(RowAction::Regenerate) => send(Command::RegenerateReply { thread: open.id, row: i }),
+                    Some(RowAction::Branch(step)) => send(Command::SwitchBranch { thread: open.id, row: i, step }),
+                    Some(RowAction::Edit(text)) => chat_action = Some(ChatAction::Edit { row: i, text }),
+                    None => {}
                 }
                 height
             }
@@ -134,23 +157,34 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
     scrollbar_ui(ui, viewport, open, &mut list, total, width);
     open.list = list;
     request_pages(open, open.list.anchor, last_visible, send);
+    chat_action
 }
 
 /// What a click inside a row asks for.
 enum RowAction {
     /// Show or hide the reasoning.
     ToggleReasoning,
+    /// Another reply in place of this one.
+    Regenerate,
+    /// Edit this message of the user's.
+    Edit(String),
+    /// Show the older (-1) or newer (+1) sibling.
+    Branch(i64),
 }
 
-fn draw_row(
-    ui: &mut Ui,
-    clip: Rect,
-    rect: Rect,
-    layout: &RowCache,
+/// One row to draw.
+struct RowDraw<'a> {
     index: u64,
-    content: &RowContent,
+    content: &'a RowContent,
     expanded: bool,
-) -> Option<RowAction> {
+    fork: Option<Fork>,
+    /// Regenerate, edit and branch switching wait (a reply is streaming, or
+    /// this row is not stored yet).
+    busy: bool,
+}
+
+fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowCache, row: &RowDraw<'_>) -> Option<RowAction> {
+    let RowDraw { index, content, expanded, fork, busy } = *row;
     let painter = ui.painter().with_clip_rect(clip);
     let inner = rect.shrink2(vec2(4.0, 0.0));
     let bubble = Rect::from_min_max(inner.min, pos2(inner.max.x, inner.max.y - GAP));
@@ -173,6 +207,39 @@ fn draw_row(
     row_ui.set_clip_rect(clip);
     let mut pos = rect.min + PAD;
     row_ui.put(Rect::from_min_size(pos, layout.header.size()), egui::Label::new(layout.header.clone()));
+    let mut action = None;
+    // After the header, always in the same place (so hover buttons appearing
+    // on the right never move them under the pointer): ◀ 2/3 ▶ for a message
+    // with siblings, then the reasoning toggle.
+    let mut x = pos.x + layout.header.size().x + 12.0;
+    let top = rect.top() + 2.0;
+    let small = |t: &str| egui::Button::new(egui::RichText::new(t).small());
+    if let Some(fork) = fork {
+        let prev = Rect::from_min_size(pos2(x, top), vec2(22.0, 18.0));
+        if row_ui.add_enabled_ui(!busy && fork.index > 0, |ui| ui.put(prev, small("◀"))).inner.clicked() {
+            action = Some(RowAction::Branch(-1));
+        }
+        x += 26.0;
+        let text = format!("{}/{}", fork.index + 1, fork.count);
+        let label = Rect::from_min_size(pos2(x, top), vec2(36.0, 18.0));
+        row_ui.put(label, egui::Label::new(egui::RichText::new(text).small()));
+        x += 40.0;
+        let next = Rect::from_min_size(pos2(x, top), vec2(22.0, 18.0));
+        if row_ui.add_enabled_ui(!busy && fork.index + 1 < fork.count, |ui| ui.put(next, small("▶"))).inner.clicked()
+        {
+            action = Some(RowAction::Branch(1));
+        }
+        x += 34.0;
+    }
+    if let RowContent::Message(message) = content
+        && !message.reasoning.is_empty()
+    {
+        let label = if expanded { "Hide reasoning" } else { "Show reasoning" };
+        let r = Rect::from_min_size(pos2(x, top), vec2(110.0, 18.0));
+        if row_ui.put(r, small(label)).clicked() {
+            action = Some(RowAction::ToggleReasoning);
+        }
+    }
     pos.y += layout.header.size().y + HEADER_GAP;
     if let Some(reasoning) = &layout.reasoning {
         pos.y += HEADER_GAP * 2.0;
@@ -202,24 +269,34 @@ fn draw_row(
         }
         pos.y += size.y + if layout.markdown { BLOCK_GAP } else { 0.0 };
     }
-    // Row actions on the header line, right-aligned: Copy while hovered, the
-    // reasoning toggle whenever there is reasoning.
-    let RowContent::Message(message) = content else { return None };
+    // Row actions on the header line, right-aligned, while hovered: Copy,
+    // then Regenerate (replies) or Edit (the user's messages) left of it.
+    let RowContent::Message(message) = content else { return action };
     let hovered = ui.rect_contains_pointer(rect);
-    let mut action = None;
     let mut right = rect.right() - PAD.x;
     let button_rect =
         |right: f32, w: f32| Rect::from_min_max(pos2(right - w, rect.top() + 2.0), pos2(right, rect.top() + 20.0));
     if hovered && !message.content.is_empty() {
-        if row_ui.put(button_rect(right, 48.0), egui::Button::new(egui::RichText::new("Copy").small())).clicked() {
+        if row_ui.put(button_rect(right, 48.0), small("Copy")).clicked() {
             ui.ctx().copy_text(message.content.clone());
         }
         right -= 56.0;
     }
-    if !message.reasoning.is_empty() {
-        let label = if expanded { "Hide reasoning" } else { "Show reasoning" };
-        if row_ui.put(button_rect(right, 110.0), egui::Button::new(egui::RichText::new(label).small())).clicked() {
-            action = Some(RowAction::ToggleReasoning);
+    if hovered && !busy {
+        match message.role {
+            Role::Assistant => {
+                let r = row_ui.put(button_rect(right, 84.0), small("Regenerate"));
+                if r.on_hover_text("Another reply; this one stays as a branch").clicked() {
+                    action = Some(RowAction::Regenerate);
+                }
+            }
+            Role::User => {
+                let r = row_ui.put(button_rect(right, 40.0), small("Edit"));
+                if r.on_hover_text("Send an edited copy as a new branch").clicked() {
+                    action = Some(RowAction::Edit(message.content.clone()));
+                }
+            }
+            Role::System => {}
         }
     }
     action

@@ -15,6 +15,41 @@ pub struct Composer {
     pub dirty_since: Option<web_time::Instant>,
     /// Move keyboard focus here on the next frame.
     pub wants_focus: bool,
+    /// A message of the user's being edited (its new text is in `text`).
+    pub editing: Option<Editing>,
+}
+
+/// An edit in progress: what it replaces and the draft it set aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Editing {
+    /// The thread.
+    pub thread: crate::domain::ThreadId,
+    /// The user's row being edited.
+    pub row: u64,
+    /// The composer's draft, back once the edit is sent or cancelled.
+    pub draft: String,
+}
+
+impl Composer {
+    /// Put the text of the message at `row` in the composer for editing,
+    /// setting the draft aside.
+    pub fn start_edit(&mut self, thread: crate::domain::ThreadId, row: u64, text: String) {
+        let draft = match self.editing.take() {
+            Some(earlier) => earlier.draft,
+            None => std::mem::replace(&mut self.text, text.clone()),
+        };
+        self.text = text;
+        self.editing = Some(Editing { thread, row, draft });
+        self.wants_focus = true;
+    }
+
+    /// End the edit and bring the draft back.
+    pub fn end_edit(&mut self) -> Option<Editing> {
+        let editing = self.editing.take()?;
+        self.text.clone_from(&editing.draft);
+        self.wants_focus = true;
+        Some(editing)
+    }
 }
 
 /// What the composer asks for this frame.
@@ -26,6 +61,8 @@ pub enum ComposerOutput {
     Send(String),
     /// Stop the reply that is streaming.
     Stop,
+    /// Give up the edit in progress.
+    CancelEdit,
 }
 
 /// Draw the composer at the bottom of the chat.
@@ -33,6 +70,19 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool) -> Com
     // Esc stops a streaming reply, wherever the focus is.
     if streaming && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
         return ComposerOutput::Stop;
+    }
+    if composer.editing.is_some() {
+        let mut cancel = ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape));
+        ui.horizontal(|ui| {
+            ui.label(
+                egui::RichText::new("Editing your message: Enter sends it as a new branch (the original stays).")
+                    .color(ui.visuals().warn_fg_color),
+            );
+            cancel |= ui.small_button("Cancel edit").on_hover_text("Esc").clicked();
+        });
+        if cancel {
+            return ComposerOutput::CancelEdit;
+        }
     }
     let mut stop = false;
     let id = ui.make_persistent_id("composer");
@@ -58,7 +108,8 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool) -> Com
             .desired_width(ui.available_width() - send_width - 8.0)
             .lock_focus(true);
         let response = ui.add(edit).labelled_by(label.id);
-        if response.changed() {
+        // An edit is not the draft: the draft waits aside, unchanged.
+        if response.changed() && composer.editing.is_none() {
             composer.dirty_since = Some(web_time::Instant::now());
         }
         if composer.wants_focus {

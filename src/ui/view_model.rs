@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
-use crate::backend::{Event, KeyInfo, MessageSlot, ProtectionKind, ThreadSummary};
+use crate::backend::{Event, KeyInfo, MessageSlot, ProtectionKind, RowFork, ThreadSummary};
 use crate::domain::{CatalogModel, Message, MessageId, MessageStatus, ModelChoice, Settings, ThreadId};
 
 use super::chat_list::ListState;
@@ -110,6 +110,8 @@ pub enum RowContent {
 pub struct LoadedRow {
     /// What to draw.
     pub content: RowContent,
+    /// Where its message stands among its siblings, if it has any (◀ 2/3 ▶).
+    pub fork: Option<crate::domain::Fork>,
     /// Its layout at the last width it was drawn at.
     pub layout: Option<super::row_layout::RowCache>,
 }
@@ -158,13 +160,15 @@ impl OpenThread {
         self.count + self.pending.len() as u64
     }
 
-    fn insert_slots(&mut self, start: u64, slots: Vec<MessageSlot>) {
+    fn insert_slots(&mut self, start: u64, slots: Vec<MessageSlot>, forks: &[RowFork]) {
         for (i, slot) in slots.into_iter().enumerate() {
             let content = match slot {
                 MessageSlot::Ok(m) => RowContent::Message(m),
                 MessageSlot::Unreadable(reason) => RowContent::Unreadable(reason.to_string()),
             };
-            self.rows.insert(start + i as u64, LoadedRow { content, layout: None });
+            let row = start + i as u64;
+            let fork = forks.iter().find(|f| f.row == row).map(|f| f.fork);
+            self.rows.insert(row, LoadedRow { content, fork, layout: None });
         }
     }
 
@@ -314,17 +318,21 @@ impl ViewModel {
                 self.threads.insert(row.id, row);
                 self.threads_version += 1;
             }
-            Event::ThreadOpened { id, count, start, messages } => {
+            Event::ThreadOpened { id, count, start, messages, forks } => {
                 if let Some(open) = self.open.as_mut().filter(|o| o.id == id) {
+                    // The branch shown may have changed: every row is replaced.
+                    open.rows.clear();
+                    open.requested.clear();
+                    open.expanded_reasoning.clear();
                     open.count = count;
                     open.loaded = true;
-                    open.insert_slots(start, messages);
+                    open.insert_slots(start, messages, &forks);
                 }
             }
-            Event::MessagesLoaded { thread, start, messages } => {
+            Event::MessagesLoaded { thread, start, messages, forks } => {
                 if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
                     open.requested.remove(&(start / PAGE));
-                    open.insert_slots(start, messages);
+                    open.insert_slots(start, messages, &forks);
                 }
             }
             Event::MessageStored { thread, index, message } => {
@@ -336,7 +344,8 @@ impl ViewModel {
                 if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
                     open.pending.retain(|m| m.id != message.id);
                     open.count = open.count.max(index + 1);
-                    open.rows.insert(index, LoadedRow { content: RowContent::Message(message), layout: None });
+                    let fork = open.rows.get(&index).and_then(|r| r.fork);
+                    open.rows.insert(index, LoadedRow { content: RowContent::Message(message), fork, layout: None });
                 }
             }
             Event::SendFailed { thread, id, text, reason } => {
@@ -346,9 +355,10 @@ impl ViewModel {
                 self.errors.push(format!("Your message was not saved: {reason}. Its text is back in the composer."));
                 self.returned_text = Some((thread, text));
             }
-            Event::MessageDelta { thread, index, text, reasoning } => {
+            Event::MessageDelta { thread, index, id, text, reasoning } => {
                 if let Some(row) = self.open.as_mut().filter(|o| o.id == thread).and_then(|o| o.rows.get_mut(&index))
                     && let RowContent::Message(m) = &mut row.content
+                    && m.id == id
                 {
                     m.content.push_str(&text);
                     // Appended text: the cached layout re-lays only its last block.
