@@ -288,6 +288,48 @@ fn an_unreadable_thread_is_shown_as_such_and_the_rest_works() {
 }
 
 #[test]
+fn links_in_a_reply_open_in_the_browser_and_other_schemes_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let thread = Thread::new(ThreadId::new(), "Links".to_owned(), pakchat::domain::wall_millis(), stamp());
+    seeded_store(dir.path(), |store, _| {
+        store.put_thread(&thread).unwrap();
+        store.append_message(&message(thread.id, "where are the docs?".to_owned())).unwrap();
+        for text in ["[Pak.Chat documentation](https://example.com/docs)", "[a local file](file:///etc/passwd)"] {
+            let reply = Message { role: MsgRole::Assistant, ..message(thread.id, text.to_owned()) };
+            store.append_message(&reply).unwrap();
+        }
+    });
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread", |h| present(h, "Links"));
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click("Links");
+    app.wait_for("the reply", |h| present(h, "Pak.Chat documentation") && present(h, "a local file"));
+    let opened = |app: &App| -> Vec<String> {
+        app.harness
+            .output()
+            .platform_output
+            .commands
+            .iter()
+            .filter_map(|c| match c {
+                egui::OutputCommand::OpenUrl(u) => Some(u.url.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    app.harness.get_by_label("Pak.Chat documentation").click();
+    app.harness.step();
+    assert_eq!(opened(&app), vec!["https://example.com/docs".to_owned()]);
+    app.harness.step();
+    app.harness.get_by_label("a local file").click();
+    app.harness.step();
+    assert!(opened(&app).is_empty(), "a file: link is never opened");
+    app.close();
+}
+
+#[test]
 fn a_thread_of_100k_messages_opens_at_its_end_and_scrolls_to_its_start() {
     const N: u64 = 100_000;
     let dir = tempfile::tempdir().unwrap();

@@ -256,7 +256,10 @@ fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowCache, row: &RowDra
                 let panel = Rect::from_min_max(pos, pos2(rect.right() - PAD.x, pos.y + size.y)).expand(4.0);
                 ui.painter().with_clip_rect(clip).rect_filled(panel, 4.0, ui.visuals().code_bg_color);
             }
-            row_ui.put(block_rect, egui::Label::new(block.galley.clone()).selectable(true));
+            let response = row_ui.put(block_rect, egui::Label::new(block.galley.clone()).selectable(true));
+            if !block.links.is_empty() {
+                link_ui(ui, &response, block_rect, block);
+            }
             if let Some(code) = &block.code {
                 let r = Rect::from_min_max(
                     pos2(rect.right() - PAD.x - 84.0, pos.y),
@@ -300,6 +303,24 @@ fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowCache, row: &RowDra
         }
     }
     action
+}
+
+/// Links in a block: the hand pointer and the address while hovered; a
+/// click opens web and mail addresses in the browser (other schemes are
+/// named, never opened).
+fn link_ui(ui: &Ui, response: &egui::Response, rect: Rect, block: &super::row_layout::Block) {
+    let Some(pointer) = response.hover_pos() else { return };
+    let at = block.galley.cursor_from_pos(pointer - rect.min).index.0;
+    let Some(link) = block.links.iter().find(|l| l.chars.contains(&at)) else { return };
+    let openable = super::markdown::openable(&link.url);
+    if openable {
+        ui.ctx().set_cursor_icon(egui::CursorIcon::PointingHand);
+    }
+    let tip = if openable { link.url.clone() } else { format!("{} (not opened: not a web or mail address)", link.url) };
+    response.show_tooltip_text(tip);
+    if openable && response.clicked() {
+        ui.ctx().open_url(egui::OpenUrl::new_tab(&link.url));
+    }
 }
 
 fn scrollbar_ui(

@@ -8,6 +8,52 @@ use egui::text::LayoutJob;
 use egui::{Color32, FontFamily, FontId, Stroke, TextFormat, TextStyle, Ui};
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
+/// A link in a laid-out block: the characters it covers and where it goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// Character (not byte) range in the block's text, as galley cursors count.
+    pub chars: std::ops::Range<usize>,
+    /// The address.
+    pub url: String,
+}
+
+/// Whether a link may be opened: web and mail addresses only (never
+/// `file:`, `javascript:` or app schemes a reply could smuggle in).
+#[must_use]
+pub fn openable(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    ["https://", "http://", "mailto:"].iter().any(|p| lower.starts_with(p))
+}
+
+/// Bare `http(s)://` addresses in `text`, as byte ranges. Trailing
+/// punctuation stays outside ("see https://x.org." ends before the dot), and
+/// a closing bracket only belongs to the address if it opened one.
+fn bare_urls(text: &str) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(found) = ["https://", "http://"].iter().filter_map(|p| text[from..].find(p)).min() {
+        let start = from + found;
+        let len = text[start..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '`'))
+            .unwrap_or(text.len() - start);
+        let mut url = &text[start..start + len];
+        loop {
+            let opened = |o: char, c: char| url.matches(o).count() >= url.matches(c).count();
+            url = match url.chars().last() {
+                Some('.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*' | '_') => &url[..url.len() - 1],
+                Some(')') if !opened('(', ')') => &url[..url.len() - 1],
+                Some(']') if !opened('[', ']') => &url[..url.len() - 1],
+                _ => break,
+            };
+        }
+        if url.len() > "https://".len() {
+            out.push(start..start + url.len());
+        }
+        from = start + len.max(1);
+    }
+    out
+}
+
 /// What a laid-out block is, for the row's actions.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BlockKind {
@@ -53,11 +99,14 @@ struct Writer {
 }
 
 impl Writer {
-    fn text(&mut self, text: &str, format: TextFormat) {
+    /// Append `text`; returns the byte offset where it starts.
+    fn text(&mut self, text: &str, format: TextFormat) -> usize {
         if let Some(nl) = self.newline.take() {
             self.job.append("\n", 0.0, nl);
         }
+        let start = self.job.text.len();
         self.job.append(text, 0.0, format);
+        start
     }
 
     fn newline(&mut self, format: TextFormat) {
@@ -110,7 +159,9 @@ fn highlight(w: &mut Writer, code: &str, lang: &str, base: &TextFormat, dark: bo
                     }
                     w.newline(base.clone());
                 }
-                None => w.text(piece, format),
+                None => {
+                    w.text(piece, format);
+                }
             }
         }
     }
@@ -127,9 +178,9 @@ fn plain_lines(w: &mut Writer, code: &str, base: &TextFormat) {
     }
 }
 
-/// Lay out one markdown block for `wrap` width.
+/// Lay out one markdown block for `wrap` width; also returns its links.
 #[must_use]
-pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob, BlockKind) {
+pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob, BlockKind, Vec<Link>) {
     let style = ui.style();
     let body = TextStyle::Body.resolve(style);
     let mono = TextStyle::Monospace.resolve(style);
@@ -145,6 +196,9 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
     let mut list_stack: Vec<Option<u64>> = Vec::new();
     let mut code = String::new();
     let mut lang = String::new();
+    // Byte ranges of links, and the link being written (address, start).
+    let mut links: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut open_link: Option<(String, Option<usize>)> = None;
     let fmt = |bold: bool, italic: bool, strike: bool, heading: Option<HeadingLevel>, link_on: bool| {
         let size = match heading {
             Some(HeadingLevel::H1) => body.size * 1.5,
@@ -187,8 +241,16 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
                 heading = None;
                 w.newline(f);
             }
-            Event::Start(Tag::Link { .. }) => in_link = true,
-            Event::End(TagEnd::Link) => in_link = false,
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                in_link = true;
+                open_link = Some((dest_url.to_string(), None));
+            }
+            Event::End(TagEnd::Link) => {
+                in_link = false;
+                if let Some((url, Some(start))) = open_link.take() {
+                    links.push((start..w.job.text.len(), url));
+                }
+            }
             Event::Start(Tag::List(first)) => list_stack.push(first),
             Event::End(TagEnd::List(_)) => {
                 list_stack.pop();
@@ -224,18 +286,37 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
                 highlight(&mut w, &text, &lang, &code_fmt, ui.visuals().dark_mode);
                 kind = BlockKind::Code(text);
             }
-            Event::End(TagEnd::TableCell) => w.text(" | ", code_fmt.clone()),
-            Event::TaskListMarker(done) => w.text(if done { "[x] " } else { "[ ] " }, f),
+            Event::End(TagEnd::TableCell) => {
+                w.text(" | ", code_fmt.clone());
+            }
+            Event::TaskListMarker(done) => {
+                w.text(if done { "[x] " } else { "[ ] " }, f);
+            }
             // Code is collected and highlighted as a whole at its end.
             Event::Text(t) if code_block => code.push_str(&t),
+            Event::Text(t) if in_link => {
+                let start = w.text(&t, f);
+                if let Some((_, s @ None)) = &mut open_link {
+                    *s = Some(start);
+                }
+            }
             // Raw HTML is shown as written: never interpreted.
-            Event::Text(t) | Event::Html(t) | Event::InlineHtml(t) => w.text(&t, f),
-            Event::Code(t) | Event::InlineMath(t) => w.text(&t, code_fmt.clone()),
+            Event::Text(t) | Event::Html(t) | Event::InlineHtml(t) => {
+                w.text(&t, f);
+            }
+            Event::Code(t) | Event::InlineMath(t) => {
+                let start = w.text(&t, code_fmt.clone());
+                if let Some((_, s @ None)) = &mut open_link {
+                    *s = Some(start);
+                }
+            }
             Event::DisplayMath(t) => {
                 w.text(&t, code_fmt.clone());
                 w.newline(f);
             }
-            Event::SoftBreak => w.text(" ", f),
+            Event::SoftBreak => {
+                w.text(" ", f);
+            }
             Event::HardBreak => w.newline(f),
             Event::Rule => {
                 w.text("——————", f.clone());
@@ -244,7 +325,23 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
             _ => {}
         }
     }
-    (w.job, kind)
+    // Bare addresses in prose are links too (not in code, not inside links).
+    // Found in the finished text: the parser may split one across events.
+    for r in bare_urls(&w.job.text) {
+        let in_code =
+            w.job.sections.iter().any(|s| {
+                (s.byte_range.start.0..s.byte_range.end.0).contains(&r.start) && s.format.background == code_bg
+            });
+        let in_link = links.iter().any(|(l, _)| l.start < r.end && r.start < l.end);
+        if !in_code && !in_link {
+            links.push((r.clone(), w.job.text[r].to_owned()));
+        }
+    }
+    links.sort_by_key(|(r, _)| r.start);
+    let text = &w.job.text;
+    let chars = |b: usize| text.get(..b).map_or(0, |t| t.chars().count());
+    let links = links.into_iter().map(|(r, url)| Link { chars: chars(r.start)..chars(r.end), url }).collect();
+    (w.job, kind, links)
 }
 
 #[cfg(test)]
@@ -277,7 +374,7 @@ mod tests {
         let ctx = egui::Context::default();
         let mut out = (String::new(), BlockKind::Text);
         let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
-            let (job, kind) = block_job(ui, source, 400.0, Color32::WHITE);
+            let (job, kind, _) = block_job(ui, source, 400.0, Color32::WHITE);
             out = (job.text, kind);
         });
         out
@@ -288,11 +385,45 @@ mod tests {
         let ctx = egui::Context::default();
         let mut colours = Vec::new();
         let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
-            let (job, _) = block_job(ui, "```rust\nfn main() { let x = 42; }\n```", 400.0, Color32::WHITE);
+            let (job, _, _) = block_job(ui, "```rust\nfn main() { let x = 42; }\n```", 400.0, Color32::WHITE);
             colours = job.sections.iter().map(|s| s.format.color).collect();
         });
         colours.dedup();
         assert!(colours.len() >= 3, "keywords, names and numbers differ: {colours:?}");
+    }
+
+    fn links(source: &str) -> Vec<(String, String)> {
+        let ctx = egui::Context::default();
+        let mut out = Vec::new();
+        let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let (job, _, links) = block_job(ui, source, 400.0, Color32::WHITE);
+            let chars: Vec<char> = job.text.chars().collect();
+            out = links.into_iter().map(|l| (chars[l.chars].iter().collect(), l.url)).collect();
+        });
+        out
+    }
+
+    #[test]
+    fn links_know_their_text_and_address() {
+        assert_eq!(
+            links("Read **[the “docs”](https://example.com/d)** first."),
+            vec![("the “docs”".to_owned(), "https://example.com/d".to_owned())]
+        );
+        assert_eq!(
+            links("Ünïcode first, then https://example.org/a_(b). And http://x.io, done"),
+            vec![
+                ("https://example.org/a_(b)".to_owned(), "https://example.org/a_(b)".to_owned()),
+                ("http://x.io".to_owned(), "http://x.io".to_owned())
+            ]
+        );
+        assert_eq!(
+            links("<https://auto.link/x>"),
+            vec![("https://auto.link/x".to_owned(), "https://auto.link/x".to_owned())]
+        );
+        assert!(links("`https://in.code/x` and https:// alone").is_empty());
+        assert_eq!(links("(see https://x.org/y)")[0].1, "https://x.org/y");
+        assert!(openable("HTTPS://example.com") && openable("mailto:a@b.c"));
+        assert!(!openable("javascript:alert(1)") && !openable("file:///etc/passwd") && !openable("slack://x"));
     }
 
     #[test]

@@ -30,6 +30,8 @@ pub struct Block {
     pub galley: Arc<Galley>,
     /// The raw code of a code block, for "Copy code".
     pub code: Option<String>,
+    /// Links in the block (clickable).
+    pub links: Vec<super::markdown::Link>,
 }
 
 /// A row's layout at one width.
@@ -143,14 +145,19 @@ pub fn layout_row<'a>(
             let end = starts.get(k + 1).copied().unwrap_or(body.len());
             let text = body.get(start..end).unwrap_or("");
             let block = if markdown {
-                let (job, kind) = super::markdown::block_job(ui, text, wrap, color);
+                let (job, kind, links) = super::markdown::block_job(ui, text, wrap, color);
                 let code = match kind {
                     super::markdown::BlockKind::Code(code) => Some(code),
                     super::markdown::BlockKind::Text => None,
                 };
-                Block { start, galley: ui.painter().layout_job(job), code }
+                Block { start, galley: ui.painter().layout_job(job), code, links }
             } else {
-                Block { start, galley: galley(ui, text, TextStyle::Body, color, false, wrap), code: None }
+                Block {
+                    start,
+                    galley: galley(ui, text, TextStyle::Body, color, false, wrap),
+                    code: None,
+                    links: Vec::new(),
+                }
             };
             c.blocks.push(block);
         }
