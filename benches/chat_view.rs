@@ -407,5 +407,34 @@ fn delta_to_frame(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, chat_view, start_up, streaming, delta_to_frame);
+/// One markdown block laid out (parse, highlight, galley) each frame: a
+/// 300-line code block streaming in (its last line grows; no closing fence
+/// yet), and the same block closed and unchanged.
+fn code_block(c: &mut Criterion) {
+    let line = "    let value = compute(index, &items[index..], 42) + offset; // note\n";
+    let open = format!("```rust\nfn main() {{\n{}    let last", line.repeat(300));
+    let grown = format!("{open} = 1");
+    let closed = format!("{open};\n}}\n```\n");
+    let ctx = egui::Context::default();
+    let lay_out = |text: &str| {
+        let mut rows = 0;
+        let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+            let (job, _, _) = pakchat::ui::markdown::block_job(ui, text, 800.0, egui::Color32::WHITE);
+            rows = ui.painter().layout_job(job).rows.len();
+        });
+        rows
+    };
+    let mut group = c.benchmark_group("code_block_300_lines");
+    let mut n = 0u64;
+    group.bench_function("streaming", |b| {
+        b.iter(|| {
+            n += 1;
+            lay_out(if n.is_multiple_of(2) { &grown } else { &open })
+        });
+    });
+    group.bench_function("closed", |b| b.iter(|| lay_out(&closed)));
+    group.finish();
+}
+
+criterion_group!(benches, chat_view, start_up, streaming, delta_to_frame, code_block);
 criterion_main!(benches);
