@@ -658,6 +658,63 @@ fn send_stream_stop_regenerate_switch_branches_and_edit() {
 }
 
 #[test]
+fn a_custom_endpoint_with_its_own_model_is_starred_chosen_and_answers() {
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    // Add the endpoint and a model of its own, from the keys window.
+    app.click("Manage API keys");
+    app.wait_for("the keys window", |h| present(h, "Endpoint name"));
+    app.type_into(Role::TextInput, "Endpoint name", "Local mock");
+    app.type_into(Role::TextInput, "Endpoint base URL", &format!("{}/v1", server.base));
+    app.click("Add endpoint");
+    app.wait_for("the endpoint", |h| present(h, "Remove Local mock") && present(h, "Local mock API key"));
+    app.type_into(Role::TextInput, "Local mock model id", "my-model");
+    app.click("Add model to Local mock");
+    app.wait_for("the model", |h| present(h, "Your model: my-model"));
+    app.click("Done");
+    app.wait_for("the keys window to close", |h| !present(h, "Endpoint name"));
+
+    // Star it: it is listed first, under Favourites.
+    app.click("Model");
+    app.wait_for("the model list", |h| present(h, "Star my-model"));
+    app.click("Star my-model");
+    app.wait_for("the star saved", |h| !h.state().view_model().settings.favourites.is_empty());
+    app.click("Model");
+    app.wait_for("the favourites", |h| {
+        present(h, "Favourites") && present(h, "Unstar my-model") && present(h, "my-model")
+    });
+    app.harness.query_all_by_label("my-model").next().unwrap().click();
+    app.harness.step();
+    app.wait_for("the chosen model", |h| {
+        h.state().view_model().settings.default_model.as_ref().is_some_and(|m| m.model == "my-model")
+    });
+    let chosen = app.harness.state().view_model().settings.default_model.clone().unwrap();
+    assert_eq!(chosen.provider, "custom-local-mock");
+
+    // A chat through it (no key needed; the mock answers any model).
+    app.type_in_composer("hello");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the reply", |h| present(h, "Hi there, friend! This reply comes in several chunks of text."));
+    app.wait_for("the reply to finish", |h| !present(h, "Stop"));
+    assert_eq!(last_message(&app).unwrap().model.as_deref(), Some("my-model"));
+    app.close();
+
+    // All of it is remembered.
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the settings", |h| !h.state().view_model().settings.favourites.is_empty());
+    let settings = app.harness.state().view_model().settings.clone();
+    assert!(settings.providers.iter().any(|p| p.custom && p.name == "Local mock"));
+    assert!(settings.custom_models.iter().any(|m| m.id == "my-model" && m.provider == "custom-local-mock"));
+    app.close();
+}
+
+#[test]
 fn a_reply_cut_off_by_a_crash_is_kept_and_marked_interrupted() {
     let dir = tempfile::tempdir().unwrap();
     let thread = Thread::new(ThreadId::new(), "Crashed mid-reply".to_owned(), pakchat::domain::wall_millis(), stamp());

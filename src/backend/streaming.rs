@@ -71,6 +71,8 @@ struct Active {
     prompt: String,
     /// Where the reply came from (for the title request).
     endpoint: Endpoint,
+    /// The model that replies (the title request uses a cheap sibling).
+    choice: ModelChoice,
     cancel: Option<oneshot::Sender<()>>,
     last_persist: web_time::Instant,
 }
@@ -82,6 +84,8 @@ pub(super) struct Replies {
     /// Stream tasks report here; the actor's loop listens.
     pub rx: mpsc::UnboundedReceiver<Internal>,
     http: reqwest::Client,
+    /// The shipped model catalog (for cheap models).
+    catalog: Vec<crate::domain::CatalogModel>,
     /// The settings, cached (providers and the default model).
     pub settings: Settings,
     policy: RetryPolicy,
@@ -90,7 +94,15 @@ pub(super) struct Replies {
 impl Replies {
     pub(super) fn new(policy: RetryPolicy) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
-        Self { active: HashMap::new(), tx, rx, http: reqwest::Client::new(), settings: Settings::default(), policy }
+        Self {
+            active: HashMap::new(),
+            tx,
+            rx,
+            http: reqwest::Client::new(),
+            catalog: crate::domain::shipped_catalog().unwrap_or_default(),
+            settings: Settings::default(),
+            policy,
+        }
     }
 }
 
@@ -253,7 +265,7 @@ impl Actor {
                 _ => None,
             })
             .collect();
-        let request = ChatRequest { model: choice.model, system, turns, max_tokens: None };
+        let request = ChatRequest { model: choice.model.clone(), system, turns, max_tokens: None };
         if branched {
             // A new sibling: the rows after the fork changed.
             self.send_rows(thread_id, None, ROWS_AFTER_BRANCH).await;
@@ -270,6 +282,7 @@ impl Actor {
                 message: reply,
                 prompt: user.content.clone(),
                 endpoint: endpoint.clone(),
+                choice,
                 cancel: Some(cancel_tx),
                 last_persist: web_time::Instant::now(),
             },
@@ -458,10 +471,12 @@ impl Actor {
         }
     }
 
-    /// Ask the thread's model for a short title; the answer comes back as
-    /// [`Internal::Titled`]. Failures keep the title made from the first message.
-    fn request_title(&self, thread: ThreadId, prompt: &str, reply: &str, endpoint: Endpoint, model: Option<String>) {
-        let Some(model) = model else { return };
+    /// Ask a cheap model of the thread's provider (else the thread's own)
+    /// for a short title; the answer comes back as [`Internal::Titled`].
+    /// Failures keep the title made from the first message.
+    fn request_title(&self, thread: ThreadId, prompt: &str, reply: &str, endpoint: Endpoint, choice: &ModelChoice) {
+        let models = self.replies.catalog.iter().chain(&self.replies.settings.custom_models);
+        let model = crate::domain::title_model(choice, models).model;
         let excerpt = |t: &str| t.chars().take(1000).collect::<String>();
         let request = ChatRequest {
             model,
@@ -599,13 +614,7 @@ impl Actor {
                     .await;
                 match stored {
                     Ok(true) if message.status == MessageStatus::Done => {
-                        self.request_title(
-                            thread,
-                            &active.prompt,
-                            &message.content,
-                            active.endpoint,
-                            message.model.clone(),
-                        );
+                        self.request_title(thread, &active.prompt, &message.content, active.endpoint, &active.choice);
                     }
                     Ok(_) => {}
                     Err(e) => self.events.send(Event::Error { message: format!("The reply could not be saved: {e}") }),

@@ -15,6 +15,8 @@ pub use branches::{Branches, Fork, Path, ROOT};
 pub use hlc::{Hlc, HlcClock, Stamp, lww_merge, wall_millis};
 pub use ids::{DeviceId, MessageId, ThreadId};
 pub use message::{Message, MessageStatus, Role, Usage};
-pub use provider::{Capabilities, CatalogModel, ModelChoice, ProviderConfig, ProviderKind, shipped_catalog};
+pub use provider::{
+    Capabilities, CatalogModel, ModelChoice, ProviderConfig, ProviderKind, shipped_catalog, title_model,
+};
 pub use settings::{Settings, ThemePreference};
 pub use thread::Thread;

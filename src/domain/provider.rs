@@ -33,6 +33,9 @@ pub struct ProviderConfig {
     pub env_key: Option<String>,
     /// Whether requests need a key at all (local servers do not).
     pub needs_key: bool,
+    /// Added by the user (an OpenAI-compatible endpoint); can be removed.
+    #[serde(default)]
+    pub custom: bool,
 }
 
 impl ProviderConfig {
@@ -45,6 +48,38 @@ impl ProviderConfig {
             enabled: true,
             env_key: env_key.map(str::to_owned),
             needs_key: env_key.is_some(),
+            custom: false,
+        }
+    }
+
+    /// A user-added OpenAI-compatible endpoint, with an id unlike any in
+    /// `existing`. Its key is optional (sent when one is saved).
+    #[must_use]
+    pub fn custom_endpoint(name: &str, base_url: &str, existing: &[Self]) -> Self {
+        let slug: String = name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+            .collect::<String>()
+            .split('-')
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("-");
+        let base = format!("custom-{}", if slug.is_empty() { "endpoint" } else { &slug });
+        let mut id = base.clone();
+        let mut n = 2;
+        while existing.iter().any(|p| p.id == id) {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        Self {
+            id,
+            name: name.trim().to_owned(),
+            kind: ProviderKind::OpenAiCompatible,
+            base_url: base_url.trim().trim_end_matches('/').to_owned(),
+            enabled: true,
+            env_key: None,
+            needs_key: false,
+            custom: true,
         }
     }
 
@@ -113,6 +148,19 @@ pub struct CatalogModel {
     /// What it can do.
     #[serde(default)]
     pub capabilities: Capabilities,
+    /// Cheap and quick: used for chores such as naming threads.
+    #[serde(default)]
+    pub cheap: bool,
+}
+
+/// The model that names a thread talking to `current`: a cheap model of
+/// the same provider (its key is known to work), else `current` itself.
+#[must_use]
+pub fn title_model<'a>(current: &ModelChoice, models: impl IntoIterator<Item = &'a CatalogModel>) -> ModelChoice {
+    models
+        .into_iter()
+        .find(|m| m.cheap && m.provider == current.provider)
+        .map_or_else(|| current.clone(), |m| ModelChoice { provider: m.provider.clone(), model: m.id.clone() })
 }
 
 /// The catalog shipped with the app (`assets/models.json`).
@@ -126,6 +174,30 @@ pub fn shipped_catalog() -> Result<Vec<CatalogModel>, serde_json::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn titles_come_from_a_cheap_model_of_the_same_provider() {
+        let catalog = shipped_catalog().unwrap();
+        let choice = |p: &str, m: &str| ModelChoice { provider: p.to_owned(), model: m.to_owned() };
+        assert_eq!(title_model(&choice("openai", "gpt-4o"), &catalog), choice("openai", "gpt-4o-mini"));
+        assert_eq!(
+            title_model(&choice("anthropic", "claude-sonnet-4-5"), &catalog),
+            choice("anthropic", "claude-haiku-4-5")
+        );
+        // No cheap model known for the provider: the thread's own.
+        assert_eq!(title_model(&choice("custom-x", "m"), &catalog), choice("custom-x", "m"));
+    }
+
+    #[test]
+    fn custom_endpoints_get_unique_ids() {
+        let mut all = ProviderConfig::presets();
+        let a = ProviderConfig::custom_endpoint("My vLLM box!", "http://10.0.0.2:8000/v1/", &all);
+        assert_eq!((a.id.as_str(), a.base_url.as_str()), ("custom-my-vllm-box", "http://10.0.0.2:8000/v1"));
+        all.push(a);
+        let b = ProviderConfig::custom_endpoint("my vllm box", "http://x/v1", &all);
+        assert_eq!(b.id, "custom-my-vllm-box-2");
+        assert!(b.custom && !b.needs_key && b.kind == ProviderKind::OpenAiCompatible);
+    }
 
     #[test]
     fn the_shipped_catalog_parses_and_names_known_providers() {

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ModelChoice, ProviderConfig, Stamp};
+use super::{CatalogModel, ModelChoice, ProviderConfig, Stamp};
 
 /// Light, dark, or whatever the system says.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -29,6 +29,10 @@ pub struct Settings {
     pub providers: Vec<ProviderConfig>,
     /// The model new threads use.
     pub default_model: Option<ModelChoice>,
+    /// Models the user added (beyond the shipped catalog).
+    pub custom_models: Vec<CatalogModel>,
+    /// Models starred in the picker, listed first.
+    pub favourites: Vec<ModelChoice>,
     /// Last-writer-wins version stamp (`None` until first saved).
     pub stamp: Option<Stamp>,
 }
@@ -40,6 +44,8 @@ impl Default for Settings {
             text_scale: 1.0,
             providers: ProviderConfig::presets(),
             default_model: None,
+            custom_models: Vec::new(),
+            favourites: Vec::new(),
             stamp: None,
         }
     }

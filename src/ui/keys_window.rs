@@ -1,7 +1,8 @@
 //! The API keys screen: one masked field per provider, where each key comes
-//! from (saved in Pak.Chat, an environment variable, not needed), and each
-//! provider's base URL. Keys go to the backend to be sealed; they are never
-//! shown again.
+//! from (saved in Pak.Chat, an environment variable, not needed), each
+//! provider's base URL, models the user adds to a provider, and the user's
+//! own OpenAI-compatible endpoints (listed first). Keys go to the backend to
+//! be sealed; they are never shown again.
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use egui::{RichText, Ui};
 use zeroize::Zeroizing;
 
 use crate::backend::{Command, KeyOrigin};
+use crate::domain::{CatalogModel, ProviderConfig};
 
 use super::view_model::ViewModel;
 
@@ -21,6 +23,12 @@ pub struct KeysForm {
     pub keys: HashMap<String, Zeroizing<String>>,
     /// Base URL fields by provider id.
     pub urls: HashMap<String, String>,
+    /// "Add a model" fields by provider id.
+    pub new_models: HashMap<String, String>,
+    /// Name of a new endpoint.
+    pub endpoint_name: String,
+    /// Base URL of a new endpoint.
+    pub endpoint_url: String,
 }
 
 fn origin_text(origin: Option<&KeyOrigin>) -> String {
@@ -48,9 +56,16 @@ pub fn keys_window_ui(ctx_ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, 
         });
         ui.separator();
         let mut settings_changed = false;
+        let mut remove_endpoint = None;
+        endpoint_form_ui(ui, vm, form, &mut settings_changed);
+        ui.separator();
         let providers = vm.settings.providers.clone();
+        // The user's own endpoints first: they were added on purpose.
+        let mut order: Vec<usize> = (0..providers.len()).collect();
+        order.sort_by_key(|&i| !providers[i].custom);
         egui::ScrollArea::vertical().max_height(320.0).show(ui, |ui| {
-            for (i, p) in providers.iter().enumerate() {
+            for i in order {
+                let p = &providers[i];
                 ui.horizontal(|ui| {
                     ui.label(RichText::new(&p.name).strong());
                     let mut enabled = p.enabled;
@@ -58,10 +73,13 @@ pub fn keys_window_ui(ctx_ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, 
                         vm.settings.providers[i].enabled = enabled;
                         settings_changed = true;
                     }
+                    if p.custom && ui.button(format!("Remove {}", p.name)).clicked() {
+                        remove_endpoint = Some(p.id.clone());
+                    }
                 });
                 let origin = vm.key_status.iter().find(|k| k.provider == p.id).map(|k| &k.origin);
                 ui.weak(origin_text(origin));
-                if p.needs_key {
+                if p.needs_key || p.custom {
                     ui.horizontal(|ui| {
                         let label = ui.label(format!("{} API key", p.name));
                         let field = form.keys.entry(p.id.clone()).or_default();
@@ -106,9 +124,21 @@ pub fn keys_window_ui(ctx_ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, 
                         settings_changed = true;
                     }
                 });
+                models_ui(ui, vm, form, p, &mut settings_changed);
                 ui.add_space(6.0);
             }
         });
+        if let Some(id) = remove_endpoint {
+            let s = &mut vm.settings;
+            s.providers.retain(|p| p.id != id);
+            s.custom_models.retain(|m| m.provider != id);
+            s.favourites.retain(|f| f.provider != id);
+            if s.default_model.as_ref().is_some_and(|m| m.provider == id) {
+                s.default_model = None;
+            }
+            send(Command::SetApiKey { provider: id, key: None });
+            settings_changed = true;
+        }
         if settings_changed {
             send(Command::SaveSettings(vm.settings.clone()));
         }
@@ -116,4 +146,68 @@ pub fn keys_window_ui(ctx_ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, 
     if !open {
         form.open = false;
     }
+}
+
+/// "Add an OpenAI-compatible endpoint": a name and a base URL.
+fn endpoint_form_ui(ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, changed: &mut bool) {
+    ui.label(RichText::new("Add an OpenAI-compatible endpoint (vLLM, LocalAI, a proxy…)").strong());
+    ui.horizontal(|ui| {
+        let label = ui.label("Endpoint name");
+        ui.add(egui::TextEdit::singleline(&mut form.endpoint_name).desired_width(120.0)).labelled_by(label.id);
+        let label = ui.label("Endpoint base URL");
+        ui.add(
+            egui::TextEdit::singleline(&mut form.endpoint_url).hint_text("http://host:8000/v1").desired_width(200.0),
+        )
+        .labelled_by(label.id);
+        let name = form.endpoint_name.trim();
+        let url = form.endpoint_url.trim();
+        let valid = !name.is_empty() && (url.starts_with("http://") || url.starts_with("https://"));
+        let add = ui.add_enabled(valid, egui::Button::new("Add endpoint"));
+        if add.on_disabled_hover_text("Give a name and an http(s):// base URL").clicked() {
+            let endpoint = ProviderConfig::custom_endpoint(name, url, &vm.settings.providers);
+            vm.settings.providers.push(endpoint);
+            form.endpoint_name.clear();
+            form.endpoint_url.clear();
+            *changed = true;
+        }
+    });
+}
+
+/// The models the user added to provider `p`, and a field to add one by id.
+fn models_ui(ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, p: &ProviderConfig, changed: &mut bool) {
+    let mut remove = None;
+    for m in vm.settings.custom_models.iter().filter(|m| m.provider == p.id) {
+        ui.horizontal(|ui| {
+            ui.label(format!("Your model: {}", m.name));
+            if ui.small_button(format!("Remove {}", m.name)).clicked() {
+                remove = Some(m.id.clone());
+            }
+        });
+    }
+    if let Some(id) = remove {
+        vm.settings.custom_models.retain(|m| !(m.provider == p.id && m.id == id));
+        *changed = true;
+    }
+    ui.horizontal(|ui| {
+        let label = ui.label(format!("{} model id", p.name));
+        let field = form.new_models.entry(p.id.clone()).or_default();
+        let response = ui
+            .add(egui::TextEdit::singleline(field).hint_text("as the provider names it").desired_width(220.0))
+            .labelled_by(label.id);
+        let enter = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+        let id = field.trim().to_owned();
+        let known = vm.models().any(|m| m.provider == p.id && m.id == id);
+        if (ui.button(format!("Add model to {}", p.name)).clicked() || enter) && !id.is_empty() && !known {
+            vm.settings.custom_models.push(CatalogModel {
+                id: id.clone(),
+                provider: p.id.clone(),
+                name: id,
+                context_window: 0,
+                capabilities: crate::domain::Capabilities::default(),
+                cheap: false,
+            });
+            field.clear();
+            *changed = true;
+        }
+    });
 }

@@ -1,49 +1,103 @@
-//! The model picker: the catalog's models of enabled providers, marked when
-//! their provider has no key yet. Choosing sets the open thread's model and
-//! the default for new threads.
+//! The model picker: favourites first, then the models (shipped catalog and
+//! the user's own) of each enabled provider, the user's own endpoints before
+//! the presets, marked when their provider has
+//! no key yet. Choosing sets the open thread's model and the default for new
+//! threads; ☆ / ★ stars or unstars a model.
 
 use egui::Ui;
 
 use crate::backend::{Command, KeyOrigin};
-use crate::domain::{ModelChoice, ThreadId};
+use crate::domain::{CatalogModel, ModelChoice, ThreadId};
 
 use super::view_model::ViewModel;
+
+/// What a click in the picker asks for.
+enum Pick {
+    Choose(ModelChoice),
+    ToggleFavourite(ModelChoice),
+}
+
+/// One line: the model (selectable) and its star.
+fn model_line(ui: &mut Ui, m: &CatalogModel, label: String, selected: bool, favourite: bool, pick: &mut Option<Pick>) {
+    let choice = ModelChoice { provider: m.provider.clone(), model: m.id.clone() };
+    ui.horizontal(|ui| {
+        let star = if favourite { "★" } else { "☆" };
+        let tip = if favourite { format!("Unstar {}", m.name) } else { format!("Star {}", m.name) };
+        let button = ui.small_button(star);
+        // Screen readers (and tests) hear "Star GPT-4o", not "☆".
+        button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &tip));
+        if button.on_hover_text(&tip).clicked() {
+            *pick = Some(Pick::ToggleFavourite(choice.clone()));
+        }
+        if ui.selectable_label(selected, label).clicked() {
+            *pick = Some(Pick::Choose(choice));
+        }
+    });
+}
 
 /// Draw the picker; sends the commands a choice implies.
 pub fn model_picker_ui(ui: &mut Ui, vm: &mut ViewModel, thread: Option<ThreadId>, send: &mut dyn FnMut(Command)) {
     let current = vm.model_of(thread);
-    let name_of = |choice: &ModelChoice| {
-        vm.catalog
+    let selected = current.as_ref().map_or_else(|| "Choose a model".to_owned(), |c| vm.model_name(c));
+    let mut pick = None;
+    egui::ComboBox::from_label("Model").selected_text(selected).width(240.0).height(400.0).show_ui(ui, |ui| {
+        let has_key = |provider: &str| {
+            // "(no key)" only once the backend said so (a new endpoint is not known yet).
+            !vm.key_status.iter().any(|k| k.provider == provider && matches!(k.origin, KeyOrigin::Missing))
+        };
+        let label =
+            |m: &CatalogModel| if has_key(&m.provider) { m.name.clone() } else { format!("{} (no key)", m.name) };
+        let enabled = |provider: &str| vm.settings.providers.iter().any(|p| p.id == provider && p.enabled);
+        let favourites: Vec<&CatalogModel> = vm
+            .settings
+            .favourites
             .iter()
-            .find(|m| m.provider == choice.provider && m.id == choice.model)
-            .map_or_else(|| choice.model.clone(), |m| m.name.clone())
-    };
-    let selected = current.as_ref().map_or_else(|| "Choose a model".to_owned(), name_of);
-    let mut chosen = None;
-    egui::ComboBox::from_label("Model").selected_text(selected).width(240.0).show_ui(ui, |ui| {
-        for p in vm.settings.providers.iter().filter(|p| p.enabled) {
-            let has_key = vm
-                .key_status
-                .iter()
-                .find(|k| k.provider == p.id)
-                .is_some_and(|k| !matches!(k.origin, KeyOrigin::Missing));
-            for m in vm.catalog.iter().filter(|m| m.provider == p.id) {
-                let choice = ModelChoice { provider: p.id.clone(), model: m.id.clone() };
-                let label = if has_key { m.name.clone() } else { format!("{} (no key)", m.name) };
-                if ui.selectable_label(current.as_ref() == Some(&choice), label).clicked() {
-                    chosen = Some(choice);
-                }
+            .filter_map(|f| vm.models().find(|m| m.provider == f.provider && m.id == f.model))
+            .filter(|m| enabled(&m.provider))
+            .collect();
+        if !favourites.is_empty() {
+            ui.weak("Favourites");
+            for m in favourites {
+                let is_current = current.as_ref().is_some_and(|c| c.provider == m.provider && c.model == m.id);
+                model_line(ui, m, label(m), is_current, true, &mut pick);
+            }
+            ui.separator();
+        }
+        // The user's own endpoints first (as in the keys window), then the presets.
+        let providers = vm.settings.providers.iter().filter(|p| p.enabled);
+        for p in providers.clone().filter(|p| p.custom).chain(providers.filter(|p| !p.custom)) {
+            let mut models = vm.models().filter(|m| m.provider == p.id).peekable();
+            if models.peek().is_none() {
+                continue;
+            }
+            ui.weak(&p.name);
+            for m in models {
+                let choice = ModelChoice { provider: m.provider.clone(), model: m.id.clone() };
+                let favourite = vm.settings.favourites.contains(&choice);
+                model_line(ui, m, label(m), current.as_ref() == Some(&choice), favourite, &mut pick);
             }
         }
     });
-    if let Some(choice) = chosen {
-        if let Some(id) = thread {
-            if let Some(row) = vm.threads.get_mut(&id) {
-                row.model = Some(choice.clone());
+    match pick {
+        Some(Pick::Choose(choice)) => {
+            if let Some(id) = thread {
+                if let Some(row) = vm.threads.get_mut(&id) {
+                    row.model = Some(choice.clone());
+                }
+                send(Command::SetThreadModel { id, model: Some(choice.clone()) });
             }
-            send(Command::SetThreadModel { id, model: Some(choice.clone()) });
+            vm.settings.default_model = Some(choice);
+            send(Command::SaveSettings(vm.settings.clone()));
         }
-        vm.settings.default_model = Some(choice);
-        send(Command::SaveSettings(vm.settings.clone()));
+        Some(Pick::ToggleFavourite(choice)) => {
+            let favourites = &mut vm.settings.favourites;
+            if let Some(i) = favourites.iter().position(|f| *f == choice) {
+                favourites.remove(i);
+            } else {
+                favourites.push(choice);
+            }
+            send(Command::SaveSettings(vm.settings.clone()));
+        }
+        None => {}
     }
 }

@@ -398,6 +398,19 @@ impl ViewModel {
             .or_else(|| self.settings.default_model.clone())
     }
 
+    /// Every model offered: the shipped catalog, then the user's own.
+    pub fn models(&self) -> impl Iterator<Item = &CatalogModel> {
+        self.catalog.iter().chain(&self.settings.custom_models)
+    }
+
+    /// A model's display name (its id when it is in no list).
+    #[must_use]
+    pub fn model_name(&self, choice: &ModelChoice) -> String {
+        self.models()
+            .find(|m| m.provider == choice.provider && m.id == choice.model)
+            .map_or_else(|| choice.model.clone(), |m| m.name.clone())
+    }
+
     /// The id of a pending message, for tests and the UI.
     #[must_use]
     pub fn pending_ids(&self) -> Vec<MessageId> {
