@@ -4,6 +4,8 @@
 //! `cargo run --release --example seed_profile -- DATA_DIR THREADS MESSAGES_IN_FIRST`
 //! writes `DATA_DIR/profiles/default`, unlocked by `DATA_DIR/key`
 //! (start the app with `--data-dir DATA_DIR --key-file DATA_DIR/key`).
+//! When the first thread ends in a reply, a second reply to the same message
+//! is added as a branch, to try ◀ 2/2 ▶.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,20 +29,28 @@ fn main() -> anyhow::Result<()> {
         let title = format!("Generated thread {i}");
         store.put_thread(&Thread::new(id, title, now.saturating_sub(i * 3_600_000), stamp))?;
         let n = if i == 0 { messages } else { 0 };
+        let message = |j: u64, content: String| Message {
+            id: MessageId::new(),
+            thread_id: id,
+            parent_id: None,
+            role: if j % 2 == 0 { Role::User } else { Role::Assistant },
+            content,
+            reasoning: String::new(),
+            model: None,
+            status: MessageStatus::Done,
+            usage: None,
+            created_ms: now,
+            stamp: Stamp { hlc: Hlc { millis: now, counter: 0 }, device: DeviceId::from_bytes([0; 16]) },
+        };
         for j in 0..n {
-            store.append_message(&Message {
-                id: MessageId::new(),
-                thread_id: id,
-                parent_id: None,
-                role: if j % 2 == 0 { Role::User } else { Role::Assistant },
-                content: format!("Generated message {j}."),
-                reasoning: String::new(),
-                model: None,
-                status: MessageStatus::Done,
-                usage: None,
-                created_ms: now,
-                stamp: Stamp { hlc: Hlc { millis: now, counter: 0 }, device: DeviceId::from_bytes([0; 16]) },
-            })?;
+            store.append_message(&message(j, format!("Generated message {j}.")))?;
+        }
+        if n >= 2 && n % 2 == 0 {
+            // Another reply to the last question: a sibling of the last reply.
+            let position = store.append_message(&message(1, "Another reply, on a branch of its own.".to_owned()))?;
+            let mut branches = store.branches(id)?;
+            branches.add_child(n - 2, position, position);
+            store.put_branches(id, &branches)?;
         }
     }
     store.flush()?;
