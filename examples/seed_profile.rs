@@ -45,7 +45,7 @@ fn main() -> anyhow::Result<()> {
         for j in 0..n {
             store.append_message(&message(j, format!("Generated message {j}.")))?;
         }
-        if n >= 2 && n % 2 == 0 {
+        if n >= 2 && n.is_multiple_of(2) {
             // Another reply to the last question: a sibling of the last reply.
             let position = store.append_message(&message(1, "Another reply, on a branch of its own.".to_owned()))?;
             let mut branches = store.branches(id)?;

@@ -1,6 +1,12 @@
 //! The chat view: a virtualized list of the open thread's messages. Only rows
 //! that intersect the viewport are laid out and drawn; pages of messages are
 //! requested around the viewport and dropped when far away.
+//!
+//! Rows are the branch of the message tree the backend shows (row indices,
+//! not stored positions). A row's header carries ◀ n/m ▶ when its message
+//! has siblings, and, while hovered, Copy and Regenerate (replies) or Edit
+//! (the user's messages). None of these move when the pointer arrives, so a
+//! click never lands on a button that just appeared.
 
 use egui::{FontSelection, Key, Modifiers, Rect, Sense, TextStyle, Ui, pos2, vec2};
 
