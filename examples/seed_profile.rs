@@ -33,7 +33,7 @@ fn main() -> anyhow::Result<()> {
             id: MessageId::new(),
             thread_id: id,
             parent_id: None,
-            role: if j % 2 == 0 { Role::User } else { Role::Assistant },
+            role: if j.is_multiple_of(2) { Role::User } else { Role::Assistant },
             content,
             reasoning: String::new(),
             model: None,
