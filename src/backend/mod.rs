@@ -6,7 +6,7 @@
 //! egui for a repaint, so the frame that follows shows it.
 //!
 //! Messages are stored by position; the UI speaks in rows of the branch it
-//! shows, and [`history`] maps one onto the other.
+//! shows, and the private `history` module maps one onto the other.
 
 mod actor;
 mod command;
