@@ -2,7 +2,8 @@
 //! local-first store.
 //!
 //! Layers, inner to outer (see `ARCHITECTURE.md` in the shared notes):
-//! [`domain`] (plain data), [`store`] (encryption at rest and persistence),
+//! [`domain`] (plain data), [`media`] (what attached files are; previews),
+//! [`store`] (encryption at rest and persistence),
 //! [`backend`] (the actor that owns the store; commands in, events out),
 //! [`ui`] (egui only). The native entry point is `main.rs`; the web entry
 //! point is `web::start`.
@@ -11,6 +12,7 @@ pub mod backend;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod domain;
+pub mod media;
 pub mod providers;
 pub mod store;
 pub mod ui;

@@ -330,6 +330,35 @@ fn links_in_a_reply_open_in_the_browser_and_other_schemes_do_not() {
 }
 
 #[test]
+fn a_message_that_cannot_be_stored_comes_back_to_the_composer() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = Thread::new(ThreadId::new(), "Damaged thread".to_owned(), pakchat::domain::wall_millis(), stamp());
+    seeded_store(dir.path(), |store, kv| {
+        store.put_thread(&bad).unwrap();
+        let mut sealed = kv.get(Table::Threads, bad.id.as_bytes()).unwrap().unwrap();
+        let last = sealed.len() - 1;
+        sealed[last] ^= 1;
+        kv.insert(Table::Threads, bad.id.as_bytes(), &sealed).unwrap();
+    });
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread", |h| present(h, "Unreadable thread"));
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click("Unreadable thread");
+    app.type_in_composer("precious words");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the failure notice", |h| {
+        h.query_all_by_label_contains("Your message was not saved").next().is_some()
+            && h.query_all_by_label_contains("Its text is back in the composer.").next().is_some()
+    });
+    assert_eq!(app.harness.state().composer_text(), "precious words", "nothing typed is lost");
+    assert!(app.harness.state().view_model().pending_ids().is_empty(), "no half-sent row is left");
+    app.close();
+}
+
+#[test]
 fn a_thread_of_100k_messages_opens_at_its_end_and_scrolls_to_its_start() {
     const N: u64 = 100_000;
     let dir = tempfile::tempdir().unwrap();

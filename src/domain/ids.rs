@@ -56,3 +56,7 @@ id_type!(
     /// Identifies one installation of Pak.Chat (one store on one device).
     DeviceId
 );
+id_type!(
+    /// Identifies one attached file.
+    AttachmentId
+);

@@ -3,6 +3,7 @@
 //!
 //! Nothing here does I/O or knows about egui, sled or crypto.
 
+mod attachment;
 mod branches;
 mod hlc;
 mod ids;
@@ -11,9 +12,10 @@ mod provider;
 mod settings;
 mod thread;
 
+pub use attachment::{Attachment, BlobId, FileKind};
 pub use branches::{Branches, Fork, Path, ROOT};
 pub use hlc::{Hlc, HlcClock, Stamp, lww_merge, wall_millis};
-pub use ids::{DeviceId, MessageId, ThreadId};
+pub use ids::{AttachmentId, DeviceId, MessageId, ThreadId};
 pub use message::{Message, MessageStatus, Role, Usage};
 pub use provider::{
     Capabilities, CatalogModel, ModelChoice, ProviderConfig, ProviderKind, shipped_catalog, title_model,

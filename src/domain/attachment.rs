@@ -1,0 +1,93 @@
+//! Attached files: what they are and where their (sealed) bytes live.
+
+use serde::{Deserialize, Serialize};
+
+use super::{AttachmentId, MessageId, Stamp, ThreadId};
+
+/// The kinds of file Pak.Chat attaches, decided from their bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum FileKind {
+    /// PNG image.
+    Png,
+    /// JPEG image.
+    Jpeg,
+    /// WebP image.
+    WebP,
+    /// GIF image (its first frame is what models see).
+    Gif,
+    /// PDF document.
+    Pdf,
+    /// UTF-8 / UTF-16 text: prose, data, source code.
+    Text,
+}
+
+impl FileKind {
+    /// The MIME type providers are told.
+    #[must_use]
+    pub fn mime(self) -> &'static str {
+        match self {
+            Self::Png => "image/png",
+            Self::Jpeg => "image/jpeg",
+            Self::WebP => "image/webp",
+            Self::Gif => "image/gif",
+            Self::Pdf => "application/pdf",
+            Self::Text => "text/plain",
+        }
+    }
+
+    /// Whether it is an image.
+    #[must_use]
+    pub fn is_image(self) -> bool {
+        matches!(self, Self::Png | Self::Jpeg | Self::WebP | Self::Gif)
+    }
+
+    /// In words, e.g. "a PNG image".
+    #[must_use]
+    pub fn described(self) -> &'static str {
+        match self {
+            Self::Png => "a PNG image",
+            Self::Jpeg => "a JPEG image",
+            Self::WebP => "a WebP image",
+            Self::Gif => "a GIF image",
+            Self::Pdf => "a PDF document",
+            Self::Text => "a text file",
+        }
+    }
+}
+
+/// A stored blob: the keyed hash of its content (so identical files are
+/// stored once, and the id says nothing about the content to anyone without
+/// the profile's key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct BlobId(pub [u8; 32]);
+
+/// One attached file (sealed at rest, like its blobs).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// Its id.
+    pub id: AttachmentId,
+    /// The thread it belongs to.
+    pub thread_id: ThreadId,
+    /// The message it was sent with; `None` while it waits in the composer.
+    pub message_id: Option<MessageId>,
+    /// The file name, as the user's system gave it.
+    pub name: String,
+    /// What it is (from its bytes).
+    pub kind: FileKind,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The original content.
+    pub blob: BlobId,
+    /// An upright preview (images), at most 800 px on its longest side.
+    pub preview: Option<BlobId>,
+    /// Width and height of the preview.
+    pub preview_size: Option<(u32, u32)>,
+    /// Upright size of an image.
+    pub dimensions: Option<(u32, u32)>,
+    /// EXIF facts of a photo.
+    pub exif: Option<crate::media::ExifSummary>,
+    /// When it was attached, Unix milliseconds.
+    pub created_ms: u64,
+    /// Last-writer-wins version stamp.
+    pub stamp: Stamp,
+}
