@@ -7,7 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use pakchat::domain::{
-    DeviceId, Hlc, Message, MessageId, MessageStatus, Role, Settings, Stamp, ThemePreference, Thread, ThreadId, Usage,
+    Attachment, AttachmentId, BlobId, DeviceId, FileKind, Hlc, Message, MessageId, MessageStatus, Role, Settings,
+    Stamp, ThemePreference, Thread, ThreadId, Usage,
 };
 use pakchat::store::{
     Argon2Params, KeySource, Kv, MessageSlot, ProtectionKind, SealedStore, SledKv, Store, StoreError, Table, ThreadSlot,
@@ -100,6 +101,11 @@ fn a_canary_written_everywhere_is_absent_from_every_file_on_disk() {
             }
         }
         store.put_settings(&Settings::default()).unwrap();
+        // An attached text file whose name and content carry the canary.
+        let content = format!("{canary} attached file ").repeat(20_000);
+        let t = thread("with an attachment");
+        let blob = store.put_blob(content.as_bytes()).unwrap();
+        store.put_attachment(&attachment(t.id, &format!("{canary}.txt"), blob)).unwrap();
         store.flush().unwrap();
     }
     let files = common::canary::files_under(&profile);
@@ -114,6 +120,60 @@ fn a_canary_written_everywhere_is_absent_from_every_file_on_disk() {
             );
         }
     }
+}
+
+fn attachment(thread: ThreadId, name: &str, blob: BlobId) -> Attachment {
+    Attachment {
+        id: AttachmentId::new(),
+        thread_id: thread,
+        message_id: None,
+        name: name.to_owned(),
+        kind: FileKind::Text,
+        size: 1,
+        blob,
+        preview: None,
+        preview_size: None,
+        dimensions: None,
+        exif: None,
+        created_ms: 0,
+        stamp: stamp(1),
+    }
+}
+
+#[test]
+fn blobs_are_chunked_sealed_stored_once_and_checked_on_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let kv = open_kv(&dir.path().join("profile"));
+    let store = SealedStore::create(kv.clone(), &KeySource::KeyFile(dir.path().join("key")), FAST).unwrap();
+    let big: Vec<u8> = (0..700_000u32).map(|i| (i % 251) as u8).collect();
+    let id = store.put_blob(&big).unwrap();
+    assert_eq!(store.blob(&id).unwrap().as_deref(), Some(big.as_slice()));
+    let entries = kv.scan_prefix(Table::Blobs, &[]).unwrap().len();
+    assert_eq!(entries, 3 + 1, "three 256 KiB chunks and a length record");
+    // The same content again: the same id, nothing new written.
+    assert_eq!(store.put_blob(&big).unwrap(), id);
+    assert_eq!(kv.scan_prefix(Table::Blobs, &[]).unwrap().len(), entries);
+    // The id is keyed: another profile names the same content differently.
+    let other = tempfile::tempdir().unwrap();
+    let store2 =
+        SealedStore::create(open_kv(&other.path().join("p")), &KeySource::KeyFile(other.path().join("k")), FAST)
+            .unwrap();
+    assert_ne!(store2.blob_id(&big), id);
+    // Two chunks swapped: the read fails, it does not return other bytes.
+    let chunks = kv.scan_prefix(Table::Blobs, &id.0).unwrap();
+    kv.insert(Table::Blobs, &chunks[0].0, &chunks[1].1).unwrap();
+    assert!(matches!(store.blob(&id), Err(StoreError::Unreadable(_))));
+    // Attachment records list per thread; removal takes them and the blob away.
+    let t = ThreadId::new();
+    let small = store.put_blob(b"hello").unwrap();
+    let a = attachment(t, "a.txt", small);
+    store.put_attachment(&a).unwrap();
+    assert_eq!(store.attachments(t).unwrap(), vec![Ok(a.clone())]);
+    assert!(store.attachments(ThreadId::new()).unwrap().is_empty());
+    store.remove_attachment(t, a.id).unwrap();
+    store.remove_blob(&small).unwrap();
+    assert!(store.attachments(t).unwrap().is_empty());
+    assert_eq!(store.blob(&small).unwrap(), None);
 }
 
 #[test]

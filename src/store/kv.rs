@@ -20,12 +20,25 @@ pub enum Table {
     /// Sealed [`crate::domain::Branches`] of threads that branched, keyed by
     /// thread id (absent: a straight thread).
     Branches,
+    /// Sealed chunks of attachment content, keyed by blob id ‖ chunk index.
+    Blobs,
+    /// Sealed [`crate::domain::Attachment`] records, keyed by thread id ‖
+    /// attachment id.
+    Attachments,
 }
 
 impl Table {
     /// Every table, for iteration.
-    pub const ALL: [Self; 6] =
-        [Self::Meta, Self::Threads, Self::Messages, Self::Settings, Self::Secrets, Self::Branches];
+    pub const ALL: [Self; 8] = [
+        Self::Meta,
+        Self::Threads,
+        Self::Messages,
+        Self::Settings,
+        Self::Secrets,
+        Self::Branches,
+        Self::Blobs,
+        Self::Attachments,
+    ];
 
     /// The on-disk name, also bound into every sealed value's associated data.
     #[must_use]
@@ -37,6 +50,8 @@ impl Table {
             Self::Settings => "settings",
             Self::Secrets => "secrets",
             Self::Branches => "branches",
+            Self::Blobs => "blobs",
+            Self::Attachments => "attachments",
         }
     }
 }
@@ -68,6 +83,12 @@ pub trait Kv: Send + Sync {
     /// # Errors
     /// Engine failure.
     fn insert(&self, table: Table, key: &[u8], value: &[u8]) -> Result<(), KvError>;
+
+    /// Remove the value at `key` (nothing if absent).
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn remove(&self, table: Table, key: &[u8]) -> Result<(), KvError>;
 
     /// Up to `limit` entries with keys in `[start, end)`, in key order.
     ///
@@ -117,6 +138,11 @@ impl MemoryKv {
 }
 
 impl Kv for MemoryKv {
+    fn remove(&self, table: Table, key: &[u8]) -> Result<(), KvError> {
+        self.with(|t| t.remove(&(table, key.to_vec())));
+        Ok(())
+    }
+
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
         Ok(self.with(|t| t.get(&(table, key.to_vec())).cloned()))
     }

@@ -22,7 +22,7 @@ pub use sealed::SealedStore;
 #[cfg(not(target_arch = "wasm32"))]
 pub use sled_kv::{CACHE_CAPACITY_BYTES, SledKv};
 
-use crate::domain::{Branches, DeviceId, Message, Settings, Thread, ThreadId};
+use crate::domain::{Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Settings, Thread, ThreadId};
 
 /// A failure of the store as a whole (as opposed to one unreadable record).
 #[derive(Debug, thiserror::Error)]
@@ -157,6 +157,43 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// Engine or randomness failure.
     fn put_branches(&self, thread: ThreadId, branches: &Branches) -> Result<(), StoreError>;
+
+    /// Store `bytes` as a sealed, chunked blob; identical content is stored
+    /// once. Returns its id.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_blob(&self, bytes: &[u8]) -> Result<BlobId, StoreError>;
+
+    /// A blob's content (`Ok(None)` if absent).
+    ///
+    /// # Errors
+    /// Engine failure, or a chunk is missing, damaged or moved.
+    fn blob(&self, id: &BlobId) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Remove a blob (callers make sure nothing refers to it any more).
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn remove_blob(&self, id: &BlobId) -> Result<(), StoreError>;
+
+    /// Insert or replace an attachment record.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_attachment(&self, attachment: &Attachment) -> Result<(), StoreError>;
+
+    /// Every attachment record of `thread`, each readable or not.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn attachments(&self, thread: ThreadId) -> Result<Vec<Result<Attachment, Unreadable>>, StoreError>;
+
+    /// Remove an attachment record (its blobs stay until collected).
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn remove_attachment(&self, thread: ThreadId, id: AttachmentId) -> Result<(), StoreError>;
 
     /// The settings (defaults when never saved).
     ///

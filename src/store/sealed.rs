@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::crypto::{Sealer, derive_subkey, record_aad};
+use super::crypto::{KeyBytes, Sealer, derive_subkey, record_aad};
 use super::keys::{self, Argon2Params, FORMAT_VERSION, Header, KeySource, ProtectionKind};
 use super::kv::{Kv, Table};
 use super::{MessageSlot, Store, StoreError, ThreadSlot, Unreadable};
-use crate::domain::{Branches, DeviceId, Message, Settings, Thread, ThreadId};
+use crate::domain::{Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Settings, Thread, ThreadId};
 
 const HEADER_KEY: &[u8] = b"header";
 const SETTINGS_KEY: &[u8] = b"settings";
@@ -19,6 +19,8 @@ pub struct SealedStore {
     kv: Arc<dyn Kv>,
     header: Header,
     records: Sealer,
+    /// Key of the keyed hash that names blobs.
+    blob_ids: KeyBytes,
     /// Serialises position allocation in [`Store::append_message`].
     append: Mutex<()>,
 }
@@ -35,6 +37,25 @@ type Migration = fn(&SealedStore) -> Result<(), StoreError>;
 /// Steps from each old format to the next. Format 1 is the first; a step is
 /// added here (never edited) when the layout changes.
 const MIGRATIONS: &[(u32, Migration)] = &[];
+
+/// Bytes per sealed blob chunk.
+pub const BLOB_CHUNK: usize = 256 * 1024;
+/// Chunk index under which a blob's length record lives.
+const BLOB_META: u32 = u32::MAX;
+
+fn blob_key(id: &BlobId, chunk: u32) -> [u8; 36] {
+    let mut key = [0u8; 36];
+    key[..32].copy_from_slice(&id.0);
+    key[32..].copy_from_slice(&chunk.to_be_bytes());
+    key
+}
+
+fn attachment_key(thread: ThreadId, id: AttachmentId) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(thread.as_bytes());
+    key[16..].copy_from_slice(id.as_bytes());
+    key
+}
 
 fn message_key(thread: ThreadId, index: u64) -> [u8; 24] {
     let mut key = [0u8; 24];
@@ -68,7 +89,8 @@ impl SealedStore {
         kv.insert(Table::Meta, HEADER_KEY, &bytes)?;
         kv.flush()?;
         let records = Sealer::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/records/v1"));
-        Ok(Self { kv, header, records, append: Mutex::new(()) })
+        let blob_ids = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/blob-ids/v1");
+        Ok(Self { kv, header, records, blob_ids, append: Mutex::new(()) })
     }
 
     /// Open an existing profile with the key from `source`. A wrong key is
@@ -85,7 +107,8 @@ impl SealedStore {
         }
         let dek = keys::unwrap_dek(&header, source)?;
         let records = Sealer::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/records/v1"));
-        let mut store = Self { kv, header, records, append: Mutex::new(()) };
+        let blob_ids = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/blob-ids/v1");
+        let mut store = Self { kv, header, records, blob_ids, append: Mutex::new(()) };
         store.migrate()?;
         Ok(store)
     }
@@ -112,6 +135,19 @@ impl SealedStore {
     #[must_use]
     pub fn header(&self) -> &Header {
         &self.header
+    }
+
+    /// The id a blob of `bytes` has in this profile: HMAC-SHA256 under a key
+    /// derived from the data key, so equal files share one blob and the id
+    /// tells nothing to anyone without the key.
+    #[must_use]
+    pub fn blob_id(&self, bytes: &[u8]) -> BlobId {
+        use hmac::Mac as _;
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.blob_ids.as_ref()) else {
+            unreachable!("HMAC takes keys of any length");
+        };
+        mac.update(bytes);
+        BlobId(mac.finalize().into_bytes().into())
     }
 
     fn put<T: Serialize>(&self, table: Table, key: &[u8], value: &T) -> Result<(), StoreError> {
@@ -204,6 +240,73 @@ impl Store for SealedStore {
 
     fn put_branches(&self, thread: ThreadId, branches: &Branches) -> Result<(), StoreError> {
         self.put(Table::Branches, thread.as_bytes(), branches)
+    }
+
+    fn put_blob(&self, bytes: &[u8]) -> Result<BlobId, StoreError> {
+        let id = self.blob_id(bytes);
+        if self.kv.get(Table::Blobs, &blob_key(&id, BLOB_META))?.is_some() {
+            return Ok(id);
+        }
+        let mut chunks = 0u32;
+        for (i, chunk) in bytes.chunks(BLOB_CHUNK).enumerate() {
+            let i = u32::try_from(i).map_err(|_| StoreError::CorruptHeader("blob too large".to_owned()))?;
+            let key = blob_key(&id, i);
+            let sealed =
+                self.records.seal(&record_aad(Table::Blobs.name(), &key), chunk).map_err(StoreError::Random)?;
+            self.kv.insert(Table::Blobs, &key, &sealed)?;
+            chunks = i + 1;
+        }
+        // Written last: a blob is there once its length record is.
+        self.put(Table::Blobs, &blob_key(&id, BLOB_META), &(bytes.len() as u64, chunks))?;
+        Ok(id)
+    }
+
+    fn blob(&self, id: &BlobId) -> Result<Option<Vec<u8>>, StoreError> {
+        let meta_key = blob_key(id, BLOB_META);
+        let Some(meta) = self.kv.get(Table::Blobs, &meta_key)? else { return Ok(None) };
+        let (len, chunks): (u64, u32) = self.open(Table::Blobs, &meta_key, &meta)?;
+        let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+        for i in 0..chunks {
+            let key = blob_key(id, i);
+            let unreadable = |reason: String| Unreadable { table: Table::Blobs.name(), reason };
+            let sealed = self.kv.get(Table::Blobs, &key)?.ok_or_else(|| unreadable(format!("chunk {i} is missing")))?;
+            let plain = self
+                .records
+                .open(&record_aad(Table::Blobs.name(), &key), &sealed)
+                .map_err(|e| unreadable(e.to_string()))?;
+            out.extend_from_slice(&plain);
+        }
+        if out.len() as u64 != len {
+            return Err(Unreadable { table: Table::Blobs.name(), reason: "blob length differs".to_owned() }.into());
+        }
+        Ok(Some(out))
+    }
+
+    fn remove_blob(&self, id: &BlobId) -> Result<(), StoreError> {
+        let meta_key = blob_key(id, BLOB_META);
+        let chunks = match self.kv.get(Table::Blobs, &meta_key)? {
+            Some(meta) => self.open::<(u64, u32)>(Table::Blobs, &meta_key, &meta).map_or(0, |(_, c)| c),
+            None => 0,
+        };
+        // The length record goes first: a half-removed blob reads as absent.
+        self.kv.remove(Table::Blobs, &meta_key)?;
+        for i in 0..chunks {
+            self.kv.remove(Table::Blobs, &blob_key(id, i))?;
+        }
+        Ok(())
+    }
+
+    fn put_attachment(&self, attachment: &Attachment) -> Result<(), StoreError> {
+        self.put(Table::Attachments, &attachment_key(attachment.thread_id, attachment.id), attachment)
+    }
+
+    fn attachments(&self, thread: ThreadId) -> Result<Vec<Result<Attachment, Unreadable>>, StoreError> {
+        let entries = self.kv.scan_prefix(Table::Attachments, thread.as_bytes())?;
+        Ok(entries.into_iter().map(|(key, value)| self.open(Table::Attachments, &key, &value)).collect())
+    }
+
+    fn remove_attachment(&self, thread: ThreadId, id: AttachmentId) -> Result<(), StoreError> {
+        Ok(self.kv.remove(Table::Attachments, &attachment_key(thread, id))?)
     }
 
     fn settings(&self) -> Result<Settings, StoreError> {

@@ -11,7 +11,7 @@ pub const CACHE_CAPACITY_BYTES: u64 = 64 * 1024 * 1024;
 /// A sled database with one tree per [`Table`].
 pub struct SledKv {
     db: sled::Db,
-    trees: [sled::Tree; 6],
+    trees: [sled::Tree; 8],
 }
 
 impl std::fmt::Debug for SledKv {
@@ -54,6 +54,8 @@ impl SledKv {
             tree(Table::ALL[3])?,
             tree(Table::ALL[4])?,
             tree(Table::ALL[5])?,
+            tree(Table::ALL[6])?,
+            tree(Table::ALL[7])?,
         ];
         Ok(Self { db, trees })
     }
@@ -66,6 +68,8 @@ impl SledKv {
             Table::Settings => &self.trees[3],
             Table::Secrets => &self.trees[4],
             Table::Branches => &self.trees[5],
+            Table::Blobs => &self.trees[6],
+            Table::Attachments => &self.trees[7],
         }
     }
 }
@@ -81,6 +85,10 @@ impl Kv for SledKv {
 
     fn insert(&self, table: Table, key: &[u8], value: &[u8]) -> Result<(), KvError> {
         self.tree(table).insert(key, value).map(|_| ()).map_err(|e| io(&e))
+    }
+
+    fn remove(&self, table: Table, key: &[u8]) -> Result<(), KvError> {
+        self.tree(table).remove(key).map(|_| ()).map_err(|e| io(&e))
     }
 
     fn range(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError> {
