@@ -43,6 +43,7 @@ fn seed(dir: &Path, threads: &[(ThreadId, u64)], extra_threads: usize) {
                     "Message {i}: a sentence or two of ordinary chat text, long enough to wrap once in a narrow window."
                 ),
                 reasoning: String::new(),
+                attachments: Vec::new(),
                 model: None,
                 status: MessageStatus::Done,
                 usage: None,
@@ -77,6 +78,7 @@ impl Rig {
             argon2: FAST,
             use_keychain: false,
             retry: pakchat::providers::RetryPolicy::default(),
+            picker: pakchat::backend::FilePicker::System,
         };
         let (backend, _stopped) = start(&Runtime::new(rt.handle().clone()), config, move || repaint.request_repaint());
         Self { ctx, app: PakApp::new(backend), _rt: rt }
@@ -248,6 +250,7 @@ fn streaming(c: &mut Criterion) {
                 role: Role::Assistant,
                 content: long_reply(tokens),
                 reasoning: String::new(),
+                attachments: Vec::new(),
                 model: Some("bench-model".to_owned()),
                 status: MessageStatus::Streaming,
                 usage: None,

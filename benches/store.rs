@@ -17,6 +17,7 @@ fn message(thread: ThreadId) -> Message {
         role: Role::User,
         content: "x".repeat(1024),
         reasoning: String::new(),
+        attachments: Vec::new(),
         model: None,
         status: MessageStatus::Done,
         usage: None,

@@ -36,6 +36,7 @@ fn main() -> anyhow::Result<()> {
             role: if j.is_multiple_of(2) { Role::User } else { Role::Assistant },
             content,
             reasoning: String::new(),
+            attachments: Vec::new(),
             model: None,
             status: MessageStatus::Done,
             usage: None,

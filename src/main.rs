@@ -71,6 +71,7 @@ fn main() -> ExitCode {
         argon2: Argon2Params::default(),
         use_keychain: true,
         retry: pakchat::providers::RetryPolicy::default(),
+        picker: pakchat::backend::FilePicker::System,
     };
     let native_options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

@@ -27,6 +27,7 @@ pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), J
                     argon2: Argon2Params::default(),
                     use_keychain: false,
                     retry: crate::providers::RetryPolicy::default(),
+                    picker: crate::backend::FilePicker::System,
                 };
                 let (backend, _stopped) = start(&Runtime::browser(), config, move || ctx.request_repaint());
                 Ok(Box::new(PakApp::new(backend)))

@@ -51,6 +51,7 @@ fn crash_child_writer() {
             role: Role::User,
             content: text.clone(),
             reasoning: String::new(),
+            attachments: Vec::new(),
             model: None,
             status: MessageStatus::Done,
             usage: None,

@@ -46,6 +46,7 @@ fn a_canary_api_key_appears_in_no_log_line_and_no_file() {
         argon2: Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 },
         use_keychain: false,
         retry: pakchat::providers::RetryPolicy::default(),
+        picker: pakchat::backend::FilePicker::System,
     };
     let (backend, stopped) = start(&Runtime::new(rt.handle().clone()), config, || {});
     let next = |what: &str, pred: &dyn Fn(&Event) -> bool| -> Event {
@@ -74,7 +75,12 @@ fn a_canary_api_key_appears_in_no_log_line_and_no_file() {
     }));
     let thread = ThreadId::new();
     assert!(backend.send(Command::CreateThread { id: thread }));
-    assert!(backend.send(Command::SendMessage { thread, id: MessageId::new(), text: "hello".to_owned() }));
+    assert!(backend.send(Command::SendMessage {
+        thread,
+        id: MessageId::new(),
+        text: "hello".to_owned(),
+        attachments: Vec::new()
+    }));
     let done = next(
         "the finished reply",
         &|e| matches!(e, Event::MessageStored { message, .. } if message.role == Role::Assistant && message.status != MessageStatus::Streaming),

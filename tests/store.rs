@@ -50,6 +50,7 @@ fn message(thread: ThreadId, text: &str) -> Message {
         role: Role::Assistant,
         content: text.to_owned(),
         reasoning: String::new(),
+        attachments: Vec::new(),
         model: Some("gpt-test".to_owned()),
         status: MessageStatus::Done,
         usage: Some(Usage { input_tokens: 3, output_tokens: 5 }),

@@ -35,12 +35,18 @@ struct App {
 }
 
 fn config(dir: &Path, key_file: bool) -> BackendConfig {
+    config_picking(dir, key_file, Vec::new())
+}
+
+/// A config whose "Attach files…" picks `files`.
+fn config_picking(dir: &Path, key_file: bool, files: Vec<std::path::PathBuf>) -> BackendConfig {
     BackendConfig {
         location: StoreLocation::Directory(dir.join("profile")),
         key_file: key_file.then(|| dir.join("key")),
         argon2: FAST,
         use_keychain: false,
         retry: pakchat::providers::RetryPolicy::default(),
+        picker: pakchat::backend::FilePicker::Scripted(files),
     }
 }
 
@@ -246,6 +252,7 @@ fn message(thread: ThreadId, text: String) -> Message {
         role: MsgRole::User,
         content: text,
         reasoning: String::new(),
+        attachments: Vec::new(),
         model: None,
         status: MessageStatus::Done,
         usage: None,
@@ -741,6 +748,93 @@ fn a_custom_endpoint_with_its_own_model_is_starred_chosen_and_answers() {
     assert!(settings.providers.iter().any(|p| p.custom && p.name == "Local mock"));
     assert!(settings.custom_models.iter().any(|m| m.id == "my-model" && m.provider == "custom-local-mock"));
     app.close();
+}
+
+/// A file dropped on the window, as eframe hands it over.
+#[derive(Debug)]
+struct Dropped(std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
+}
+
+#[test]
+fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("photo.jpg");
+    let mut jpeg = Vec::new();
+    image::RgbImage::from_pixel(640, 480, image::Rgb([30, 120, 200]))
+        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new(&mut jpeg))
+        .unwrap();
+    std::fs::write(&photo, &jpeg).unwrap();
+    let evil = dir.path().join("evil.png");
+    std::fs::write(&evil, b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0").unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "twelve bytes").unwrap();
+
+    let mut app = new_app(config_picking(dir.path(), true, vec![photo, evil]));
+    app.wait_ready();
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    // The picker's path: one file taken, one refused with the reason.
+    app.click("Attach files…");
+    app.wait_for("the photo in the bar", |h| present(h, "Remove photo.jpg"));
+    app.wait_for("the refusal", |h| {
+        present(
+            h,
+            "“evil.png” is named like a PNG image but is really a program (ELF executable); it was not attached.",
+        )
+    });
+    let size = pakchat::media::human_size(jpeg.len() as u64);
+    assert!(app.has_label(&format!("photo.jpg · {size}")), "name and size in the bar");
+    // A drop on the window.
+    app.harness.input_mut().dropped_files.push(Arc::new(Dropped(notes)));
+    app.harness.step();
+    app.wait_for("the dropped file", |h| present(h, "notes.txt · 12 bytes"));
+    app.click("Remove notes.txt");
+    app.wait_for("it removed", |h| !present(h, "notes.txt · 12 bytes"));
+
+    // Sent with a message: the bar empties, the photo shows in the message.
+    app.type_in_composer("look at this");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the message with its image", |h| {
+        present(h, "look at this")
+            && !present(h, "Remove photo.jpg")
+            && h.state().view_model().open.as_ref().is_some_and(|o| !o.textures.is_empty())
+    });
+    let sent = last_user_message(&app);
+    assert_eq!(sent.attachments.len(), 1, "the photo went with the message, the removed file did not");
+    app.close();
+
+    // After a restart the stored preview shows again.
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread", |h| present(h, "look at this"));
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click("look at this");
+    app.wait_for("the image again", |h| h.state().view_model().open.as_ref().is_some_and(|o| !o.textures.is_empty()));
+    assert!(app.has_label("photo.jpg"), "the image is named for screen readers");
+    app.close();
+}
+
+fn last_user_message(app: &App) -> Message {
+    let open = app.harness.state().view_model().open.as_ref().unwrap();
+    open.rows
+        .values()
+        .rev()
+        .find_map(|r| match &r.content {
+            pakchat::ui::view_model::RowContent::Message(m) if m.role == MsgRole::User => Some(m.clone()),
+            _ => None,
+        })
+        .unwrap()
 }
 
 #[test]

@@ -44,6 +44,17 @@ pub struct BackendConfig {
     pub use_keychain: bool,
     /// Time-outs and retries of provider calls.
     pub retry: crate::providers::RetryPolicy,
+    /// Where "Attach files…" gets its files.
+    pub picker: FilePicker,
+}
+
+/// Where "Attach files…" gets its files.
+#[derive(Clone, Debug)]
+pub enum FilePicker {
+    /// The system's file dialog (XDG portal on Linux).
+    System,
+    /// These files, as if the user chose them (tests, scripted runs).
+    Scripted(Vec<PathBuf>),
 }
 
 /// The UI's end of the backend: send commands, drain events.
@@ -124,7 +135,7 @@ pub fn start(
 pub(super) struct Actor {
     pub(super) rt: Runtime,
     pub(super) events: Events,
-    config: BackendConfig,
+    pub(super) config: BackendConfig,
     kv: Option<Arc<dyn Kv>>,
     store: Option<Arc<SealedStore>>,
     pub(super) clock: HlcClock,
@@ -403,7 +414,14 @@ impl Actor {
             }
             Command::DeleteThread { id } => self.edit_thread(id, "delete the thread", |t| t.deleted = true).await,
             Command::RestoreThread { id } => self.edit_thread(id, "restore the thread", |t| t.deleted = false).await,
-            Command::OpenThread { id, tail } => self.send_rows(id, None, tail).await,
+            Command::OpenThread { id, tail } => {
+                self.send_rows(id, None, tail).await;
+                self.send_attachments(id).await;
+            }
+            Command::AttachFiles { thread, files } => self.attach(thread, files).await,
+            Command::PickFiles { thread } => self.pick_files(thread),
+            Command::RemoveAttachment { thread, id } => self.remove_attachment(thread, id).await,
+            Command::LoadPreview { thread, id } => self.load_preview(thread, id).await,
             Command::LoadMessages { thread, start, len } => {
                 let result = self
                     .with_store(move |s| {
@@ -421,7 +439,9 @@ impl Actor {
             Command::RegenerateReply { thread, row } => self.regenerate(thread, row).await,
             Command::EditMessage { thread, row, text } => self.edit_message(thread, row, text).await,
             Command::SwitchBranch { thread, row, step } => self.switch_branch(thread, row, step).await,
-            Command::SendMessage { thread, id, text } => self.send_message(thread, id, text).await,
+            Command::SendMessage { thread, id, text, attachments } => {
+                self.send_message(thread, id, text, attachments).await;
+            }
             Command::SaveDraft { thread, text } => {
                 let stamp = self.clock.now();
                 let result = self
@@ -504,7 +524,13 @@ impl Actor {
         }
     }
 
-    async fn send_message(&mut self, thread_id: ThreadId, id: crate::domain::MessageId, text: String) {
+    async fn send_message(
+        &mut self,
+        thread_id: ThreadId,
+        id: crate::domain::MessageId,
+        text: String,
+        attachments: Vec<crate::domain::AttachmentId>,
+    ) {
         let stamp = self.clock.now();
         let thread_stamp = self.clock.now();
         let content = text.clone();
@@ -527,6 +553,7 @@ impl Actor {
                     role: Role::User,
                     content,
                     reasoning: String::new(),
+                    attachments: Vec::new(),
                     model: None,
                     status: MessageStatus::Done,
                     usage: None,
@@ -534,6 +561,15 @@ impl Actor {
                     stamp,
                 };
                 let first = view.count == 0;
+                // The attachments waiting in the thread that go with it.
+                let mut message = message;
+                for mut a in s.attachments(thread_id)?.into_iter().flatten() {
+                    if a.message_id.is_none() && attachments.contains(&a.id) {
+                        a.message_id = Some(id);
+                        s.put_attachment(&a)?;
+                        message.attachments.push(a.id);
+                    }
+                }
                 let (position, row) = view.add_child(s, thread_id, leaf, &message)?;
                 if first && thread.title == DEFAULT_TITLE {
                     thread.title = title_from(&message.content);

@@ -1,6 +1,6 @@
 //! User intent, sent from the UI to the backend.
 
-use crate::domain::{MessageId, ModelChoice, Settings, ThreadId};
+use crate::domain::{AttachmentId, MessageId, ModelChoice, Settings, ThreadId};
 use crate::store::KeySource;
 
 /// Something the user asked for. The backend answers with [`super::Event`]s.
@@ -63,6 +63,34 @@ pub enum Command {
         id: MessageId,
         /// What the user wrote.
         text: String,
+        /// Attachments waiting in the composer that go with it.
+        attachments: Vec<AttachmentId>,
+    },
+    /// Attach files to a thread (they wait in the composer until sent).
+    AttachFiles {
+        /// Which thread.
+        thread: ThreadId,
+        /// The files.
+        files: Vec<super::attachments::IncomingFile>,
+    },
+    /// Open the system's file picker and attach what is chosen.
+    PickFiles {
+        /// Which thread.
+        thread: ThreadId,
+    },
+    /// Take back an attachment that waits in the composer.
+    RemoveAttachment {
+        /// Which thread.
+        thread: ThreadId,
+        /// Which attachment.
+        id: AttachmentId,
+    },
+    /// Decode an attachment's preview for a message row.
+    LoadPreview {
+        /// Which thread.
+        thread: ThreadId,
+        /// Which attachment.
+        id: AttachmentId,
     },
     /// Save the unsent composer text of a thread.
     SaveDraft {

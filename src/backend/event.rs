@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 pub use super::history::RowFork;
-use crate::domain::{Message, MessageId, Settings, Thread, ThreadId};
+use crate::domain::{Attachment, AttachmentId, Message, MessageId, Settings, Thread, ThreadId};
+use crate::media::Pixels;
 use crate::store::{MessageSlot, ProtectionKind, Unreadable};
 
 /// What the sidebar knows of a thread.
@@ -172,6 +173,34 @@ pub enum Event {
         provider: String,
         /// `Ok`, or what is wrong and what to do, for the user.
         result: Result<(), String>,
+    },
+    /// A file was attached (it waits in the composer).
+    AttachmentAdded {
+        /// The stored record.
+        attachment: Attachment,
+        /// A small thumbnail of an image.
+        thumbnail: Option<Pixels>,
+    },
+    /// A file was not attached; the message says why, for the user.
+    AttachmentRejected {
+        /// Which thread.
+        thread: ThreadId,
+        /// Why, and that nothing was attached.
+        message: String,
+    },
+    /// Every attachment record of a thread (after it was opened).
+    AttachmentsLoaded {
+        /// Which thread.
+        thread: ThreadId,
+        /// The records.
+        attachments: Vec<Attachment>,
+    },
+    /// An attachment's preview, decoded for a message row.
+    AttachmentPreview {
+        /// Which attachment.
+        id: AttachmentId,
+        /// The pixels.
+        pixels: Pixels,
     },
     /// The settings, after unlocking or a change.
     SettingsLoaded(Settings),

@@ -9,13 +9,15 @@
 //! shows, and the private `history` module maps one onto the other.
 
 mod actor;
+mod attachments;
 mod command;
 mod event;
 mod history;
 pub mod runtime;
 mod streaming;
 
-pub use actor::{BackendConfig, BackendHandle, DEFAULT_TITLE, Stopped, StoreLocation, start};
+pub use actor::{BackendConfig, BackendHandle, DEFAULT_TITLE, FilePicker, Stopped, StoreLocation, start};
+pub use attachments::{CHIP_THUMB, IncomingFile, ROW_IMAGE};
 pub use command::Command;
 pub use event::{Event, KeyInfo, KeyOrigin, RowFork, ThreadSummary};
 pub use runtime::Runtime;

@@ -39,6 +39,8 @@ pub(super) enum Internal {
     KeyChecked { provider: String, result: Result<(), ProviderError> },
     /// A model suggested a title for a thread.
     Titled { thread: ThreadId, title: String },
+    /// The file picker closed with these files chosen.
+    Picked { thread: ThreadId, paths: Vec<std::path::PathBuf> },
 }
 
 /// Reports the end of a stream task even if it dies (a panic inside the
@@ -80,7 +82,7 @@ struct Active {
 /// The actor's reply state.
 pub(super) struct Replies {
     active: HashMap<ThreadId, Active>,
-    tx: mpsc::UnboundedSender<Internal>,
+    pub(super) tx: mpsc::UnboundedSender<Internal>,
     /// Stream tasks report here; the actor's loop listens.
     pub rx: mpsc::UnboundedReceiver<Internal>,
     http: reqwest::Client,
@@ -225,6 +227,7 @@ impl Actor {
             role: Role::Assistant,
             content: String::new(),
             reasoning: String::new(),
+            attachments: Vec::new(),
             model: Some(choice.model.clone()),
             status: MessageStatus::Streaming,
             usage: None,
@@ -529,6 +532,10 @@ impl Actor {
     /// Apply what a stream task reported.
     pub(super) async fn on_internal(&mut self, msg: Internal) {
         match msg {
+            Internal::Picked { thread, paths } => {
+                let files = paths.into_iter().map(super::attachments::IncomingFile::Path).collect();
+                self.attach(thread, files).await;
+            }
             Internal::Titled { thread, title } => {
                 self.edit_thread(thread, "name the thread", move |t| {
                     if t.auto_title {

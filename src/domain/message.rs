@@ -58,6 +58,9 @@ pub struct Message {
     /// The model's reasoning ("thinking") text, if it showed any.
     #[serde(default)]
     pub reasoning: String,
+    /// Files sent with it, or made by it (generated images).
+    #[serde(default)]
+    pub attachments: Vec<super::AttachmentId>,
     /// The model that wrote an assistant message.
     pub model: Option<String>,
     /// Life-cycle state.

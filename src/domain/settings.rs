@@ -33,8 +33,20 @@ pub struct Settings {
     pub custom_models: Vec<CatalogModel>,
     /// Models starred in the picker, listed first.
     pub favourites: Vec<ModelChoice>,
+    /// Largest attachment accepted, in MiB.
+    pub max_attachment_mib: u64,
+    /// Send photos to providers without their metadata (location included).
+    pub strip_photo_metadata: bool,
     /// Last-writer-wins version stamp (`None` until first saved).
     pub stamp: Option<Stamp>,
+}
+
+impl Settings {
+    /// The attachment size cap in bytes.
+    #[must_use]
+    pub fn max_attachment_bytes(&self) -> u64 {
+        self.max_attachment_mib.clamp(1, 1024) * 1024 * 1024
+    }
 }
 
 impl Default for Settings {
@@ -46,6 +58,8 @@ impl Default for Settings {
             default_model: None,
             custom_models: Vec::new(),
             favourites: Vec::new(),
+            max_attachment_mib: 30,
+            strip_photo_metadata: true,
             stamp: None,
         }
     }

@@ -124,6 +124,32 @@ pub struct Preview {
     pub height: u32,
 }
 
+/// Decoded pixels, ready to become a texture.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Pixels {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Row-major RGBA, 4 bytes a pixel, not premultiplied.
+    pub rgba: Vec<u8>,
+}
+
+impl std::fmt::Debug for Pixels {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Pixels({}×{})", self.width, self.height)
+    }
+}
+
+/// Decode a stored preview for display, at most `max` pixels a side.
+#[must_use]
+pub fn decode_preview(bytes: &[u8], max: u32) -> Option<Pixels> {
+    let image = image::load_from_memory(bytes).ok()?;
+    let image = if image.width().max(image.height()) > max { image.thumbnail(max, max) } else { image };
+    let rgba = image.to_rgba8();
+    Some(Pixels { width: rgba.width(), height: rgba.height(), rgba: rgba.into_raw() })
+}
+
 /// What intake made of a file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Processed {

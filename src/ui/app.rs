@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use egui::{Key, Modifiers, RichText, Ui};
 
-use crate::backend::{BackendHandle, Command, Event, KeyOrigin, ProtectionKind};
-use crate::domain::{Message, MessageId, MessageStatus, Role, Stamp, ThemePreference, ThreadId, wall_millis};
+use crate::backend::{BackendHandle, Command, Event, IncomingFile, KeyOrigin, ProtectionKind};
+use crate::domain::{
+    AttachmentId, Message, MessageId, MessageStatus, Role, Stamp, ThemePreference, ThreadId, wall_millis,
+};
 
+use super::attachments::attachment_bar_ui;
 use super::chat_view::{ChatAction, chat_view_ui};
 use super::composer::{Composer, ComposerOutput, composer_ui};
 use super::keys_window::{KeysForm, keys_window_ui};
@@ -246,6 +249,13 @@ impl PakApp {
             None => self.create_thread(),
         };
         let id = MessageId::new();
+        let attachments: Vec<AttachmentId> = self
+            .vm
+            .open
+            .as_ref()
+            .filter(|o| o.id == thread)
+            .map(|o| o.waiting_attachments().iter().map(|a| a.id).collect())
+            .unwrap_or_default();
         // Shown at once as "sending"; the backend's MessageStored replaces it.
         let pending = Message {
             id,
@@ -254,6 +264,7 @@ impl PakApp {
             role: Role::User,
             content: text.clone(),
             reasoning: String::new(),
+            attachments: attachments.clone(),
             model: None,
             status: MessageStatus::Sending,
             usage: None,
@@ -264,7 +275,27 @@ impl PakApp {
         if let Some(row) = self.vm.threads.get_mut(&thread) {
             row.draft.clear();
         }
-        self.send(Command::SendMessage { thread, id, text });
+        if let Some(open) = self.vm.open.as_mut().filter(|o| o.id == thread) {
+            // Out of the bar at once; they show under the pending message.
+            for a in &attachments {
+                if let Some(record) = open.attachments.get_mut(a) {
+                    record.message_id = Some(id);
+                }
+            }
+        }
+        self.send(Command::SendMessage { thread, id, text, attachments });
+    }
+
+    /// Attach files to the open thread (a new one if none is open).
+    fn attach(&mut self, files: Vec<IncomingFile>) {
+        if files.is_empty() {
+            return;
+        }
+        let thread = match self.vm.open.as_ref() {
+            Some(open) => open.id,
+            None => self.create_thread(),
+        };
+        self.send(Command::AttachFiles { thread, files });
     }
 
     /// Do what a click or shortcut asked for.
@@ -442,9 +473,22 @@ impl PakApp {
         let streaming = self.vm.open.as_ref().is_some_and(OpenThread::is_streaming);
         let retryable = self.vm.open.as_ref().is_some_and(OpenThread::retryable_reply);
         let mut commands = Vec::new();
+        let mut pick = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::O));
+        // Files dropped on the window are attached to the open thread.
+        let dropped: Vec<IncomingFile> =
+            ui.input(|i| i.raw.dropped_files.iter().map(|f| IncomingFile::Path(f.path().to_path_buf())).collect());
+        let hovering_files = ui.input(|i| !i.raw.hovered_files.is_empty());
+        let has_attachments = self.vm.open.as_ref().is_some_and(|o| !o.waiting_attachments().is_empty());
         egui::Panel::bottom("composer").show(ui, |ui| {
             ui.add_space(6.0);
+            if let Some(open) = self.vm.open.as_mut() {
+                attachment_bar_ui(ui, open, &mut |c| commands.push(c));
+            }
+            if hovering_files {
+                ui.colored_label(ui.visuals().hyperlink_color, "Drop the files to attach them to this chat.");
+            }
             ui.horizontal(|ui| {
+                pick |= ui.button("Attach files…").on_hover_text("Images, PDFs, text (Ctrl+O)").clicked();
                 model_picker_ui(ui, &mut self.vm, open_id, &mut |c| commands.push(c));
                 if let Some(thread) = open_id.filter(|_| retryable && !streaming)
                     && ui.button("Retry reply").clicked()
@@ -463,12 +507,20 @@ impl PakApp {
                     }
                 }
             });
-            output = composer_ui(ui, &mut self.composer, streaming);
+            output = composer_ui(ui, &mut self.composer, streaming, has_attachments);
             ui.add_space(6.0);
         });
         keys_window_ui(ui, &mut self.vm, &mut self.keys_form, &mut |c| commands.push(c));
         for command in commands {
             self.send(command);
+        }
+        self.attach(dropped);
+        if pick {
+            let thread = match self.vm.open.as_ref() {
+                Some(open) => open.id,
+                None => self.create_thread(),
+            };
+            self.send(Command::PickFiles { thread });
         }
         if !self.vm.errors.is_empty() || self.undo.is_some() || self.vm.keys_needed.is_some() {
             egui::Panel::top("notices").show(ui, |ui| self.notices_ui(ui));

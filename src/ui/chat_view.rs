@@ -10,6 +10,7 @@
 
 use egui::{FontSelection, Key, Modifiers, Rect, Sense, TextStyle, Ui, pos2, vec2};
 
+use super::attachments::{release_textures, strip_height, strip_ui};
 use super::row_layout::{BLOCK_GAP, GAP, HEADER_GAP, PAD, RowCache, layout_row};
 use super::view_model::{LoadedRow, OpenThread, PAGE, RowContent};
 use crate::backend::Command;
@@ -26,13 +27,19 @@ fn row_height(ui: &Ui, open: &mut OpenThread, i: u64, width: f32) -> f32 {
             return ESTIMATED_ROW_HEIGHT;
         };
         let mut scratch = None;
-        return layout_row(ui, &RowContent::Message(m.clone()), width, false, &mut scratch).height;
+        let strip = strip_height(&open.attachments, m);
+        return layout_row(ui, &RowContent::Message(m.clone()), width, false, &mut scratch).height + strip;
     }
     let expanded = open.expanded_reasoning.contains(&i);
     let Some(row) = open.rows.get_mut(&i) else {
         return ESTIMATED_ROW_HEIGHT;
     };
-    layout_row(ui, &row.content, width, expanded, &mut row.layout).height
+    let text = layout_row(ui, &row.content, width, expanded, &mut row.layout).height;
+    let strip = match &row.content {
+        RowContent::Message(m) => strip_height(&open.attachments, m),
+        RowContent::Unreadable(_) => 0.0,
+    };
+    text + strip
 }
 
 /// What the chat view asks the app to do (beyond commands it sends itself).
@@ -63,6 +70,7 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
     // Branches stay put while a reply streams in.
     let busy = open.is_streaming() || !open.pending.is_empty();
     let mut chat_action = None;
+    let mut drawn_textures = Vec::new();
     let width = viewport.width() - SCROLLBAR_WIDTH;
     let viewport_h = viewport.height();
 
@@ -123,10 +131,22 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
         };
         let h = match drawn {
             Some((content, layout, fork)) => {
-                let height = layout.height;
+                let (ids, strip) = match content {
+                    RowContent::Message(m) if !m.attachments.is_empty() => {
+                        (m.attachments.clone(), strip_height(&open.attachments, m))
+                    }
+                    _ => (Vec::new(), 0.0),
+                };
+                let text_height = layout.height;
+                let height = text_height + strip;
                 let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, height));
                 let row = RowDraw { index: i, content, expanded, fork, busy: busy || i >= open.count };
-                match draw_row(ui, clip, rect, layout, &row) {
+                let action = draw_row(ui, clip, rect, layout, &row);
+                if !ids.is_empty() {
+                    let top_left = pos2(rect.left() + PAD.x, rect.top() + text_height - GAP - PAD.y);
+                    strip_ui(ui, clip, top_left, &ids, open, &mut drawn_textures, send);
+                }
+                match action {
                     Some(RowAction::ToggleReasoning) => {
                         if !open.expanded_reasoning.remove(&i) {
                             open.expanded_reasoning.insert(i);
@@ -156,6 +176,7 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
         i += 1;
     }
     let last_visible = i.saturating_sub(1);
+    release_textures(open, &drawn_textures);
     if heights_changed {
         ui.ctx().request_repaint();
     }

@@ -66,7 +66,8 @@ pub enum ComposerOutput {
 }
 
 /// Draw the composer at the bottom of the chat.
-pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool) -> ComposerOutput {
+/// `has_attachments`: files wait to be sent, so an empty text may be sent.
+pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_attachments: bool) -> ComposerOutput {
     // Esc stops a streaming reply, wherever the focus is.
     if streaming && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
         return ComposerOutput::Stop;
@@ -127,7 +128,7 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool) -> Com
     }
     // While a reply streams, Enter keeps the text for the next message.
     let send = send && !streaming;
-    if send && !composer.text.trim().is_empty() {
+    if send && (!composer.text.trim().is_empty() || (has_attachments && composer.editing.is_none())) {
         let text = std::mem::take(&mut composer.text);
         composer.dirty_since = None;
         composer.wants_focus = true;

@@ -5,6 +5,7 @@
 //! [`crate::backend::Command`]s and applies [`crate::backend::Event`]s.
 
 mod app;
+mod attachments;
 pub mod chat_list;
 mod chat_view;
 mod composer;

@@ -6,7 +6,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 
 use crate::backend::{Event, KeyInfo, MessageSlot, ProtectionKind, RowFork, ThreadSummary};
-use crate::domain::{CatalogModel, Message, MessageId, MessageStatus, ModelChoice, Settings, ThreadId};
+use crate::domain::{
+    Attachment, AttachmentId, CatalogModel, Message, MessageId, MessageStatus, ModelChoice, Settings, ThreadId,
+};
+use crate::media::Pixels;
 
 use super::chat_list::ListState;
 use super::thread_groups::{Group, group_of};
@@ -116,6 +119,29 @@ pub struct LoadedRow {
     pub layout: Option<super::row_layout::RowCache>,
 }
 
+/// GPU textures by attachment (a handle frees its texture when dropped).
+#[derive(Default)]
+pub struct Textures(pub HashMap<AttachmentId, egui::TextureHandle>);
+
+impl std::fmt::Debug for Textures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Textures({})", self.0.len())
+    }
+}
+
+impl std::ops::Deref for Textures {
+    type Target = HashMap<AttachmentId, egui::TextureHandle>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Textures {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
 /// The thread shown in the chat view. Holds only a window of rows around the
 /// viewport, so its memory does not grow with the thread.
 #[derive(Debug)]
@@ -136,6 +162,20 @@ pub struct OpenThread {
     pub list: ListState,
     /// Whether the backend has answered the open request.
     pub loaded: bool,
+    /// The thread's attachment records (sent and waiting in the composer).
+    pub attachments: HashMap<AttachmentId, Attachment>,
+    /// Thumbnails of attachments waiting in the composer.
+    pub thumbnails: HashMap<AttachmentId, Pixels>,
+    /// Decoded previews for message rows, until they become textures.
+    pub previews: HashMap<AttachmentId, Pixels>,
+    /// Previews asked for and not yet here.
+    pub previews_requested: HashSet<AttachmentId>,
+    /// Why files dropped or picked for this thread were not attached.
+    pub attach_notes: Vec<String>,
+    /// Textures of row images (bounded: see [`super::attachments`]).
+    pub textures: Textures,
+    /// Textures of the composer's thumbnails.
+    pub chip_textures: Textures,
 }
 
 impl OpenThread {
@@ -151,7 +191,22 @@ impl OpenThread {
             pending: Vec::new(),
             list: ListState::default(),
             loaded: false,
+            attachments: HashMap::new(),
+            thumbnails: HashMap::new(),
+            previews: HashMap::new(),
+            previews_requested: HashSet::new(),
+            attach_notes: Vec::new(),
+            textures: Textures::default(),
+            chip_textures: Textures::default(),
         }
+    }
+
+    /// Attachments waiting in the composer, oldest first.
+    #[must_use]
+    pub fn waiting_attachments(&self) -> Vec<&Attachment> {
+        let mut list: Vec<&Attachment> = self.attachments.values().filter(|a| a.message_id.is_none()).collect();
+        list.sort_by_key(|a| a.id);
+        list
     }
 
     /// Rows in the list: stored plus pending.
@@ -343,6 +398,12 @@ impl ViewModel {
                 }
                 if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
                     open.pending.retain(|m| m.id != message.id);
+                    for id in &message.attachments {
+                        if let Some(a) = open.attachments.get_mut(id) {
+                            a.message_id = Some(message.id);
+                        }
+                        open.thumbnails.remove(id);
+                    }
                     open.count = open.count.max(index + 1);
                     let fork = open.rows.get(&index).and_then(|r| r.fork);
                     open.rows.insert(index, LoadedRow { content: RowContent::Message(message), fork, layout: None });
@@ -351,6 +412,10 @@ impl ViewModel {
             Event::SendFailed { thread, id, text, reason } => {
                 if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
                     open.pending.retain(|m| m.id != id);
+                    // Its attachments wait in the composer again.
+                    for a in open.attachments.values_mut().filter(|a| a.message_id == Some(id)) {
+                        a.message_id = None;
+                    }
                 }
                 self.errors.push(format!("Your message was not saved: {reason}. Its text is back in the composer."));
                 self.returned_text = Some((thread, text));
@@ -376,6 +441,30 @@ impl ViewModel {
                 self.key_checks.insert(provider, result);
             }
             Event::KeysNeeded { message } => self.keys_needed = Some(message),
+            Event::AttachmentAdded { attachment, thumbnail } => {
+                if let Some(open) = self.open.as_mut().filter(|o| o.id == attachment.thread_id) {
+                    if let Some(t) = thumbnail {
+                        open.thumbnails.insert(attachment.id, t);
+                    }
+                    open.attachments.insert(attachment.id, attachment);
+                }
+            }
+            Event::AttachmentRejected { thread, message } => match self.open.as_mut().filter(|o| o.id == thread) {
+                Some(open) => open.attach_notes.push(message),
+                None => self.errors.push(message),
+            },
+            Event::AttachmentsLoaded { thread, attachments } => {
+                if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
+                    open.attachments = attachments.into_iter().map(|a| (a.id, a)).collect();
+                }
+            }
+            Event::AttachmentPreview { id, pixels } => {
+                if let Some(open) = self.open.as_mut()
+                    && open.previews_requested.remove(&id)
+                {
+                    open.previews.insert(id, pixels);
+                }
+            }
             Event::SettingsLoaded(settings) => self.settings = settings,
             Event::Error { message } => self.errors.push(message),
         }

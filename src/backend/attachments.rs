@@ -1,0 +1,208 @@
+//! Attachments in the backend: files come in (picker, drop, bytes), are
+//! checked and processed by [`crate::media`] on the blocking pool (a panic in
+//! a decoder is caught and reported, never taken down the app), stored as
+//! sealed blobs with their record, and reported to the UI with a small
+//! thumbnail. Attachments wait in the thread (record without a message) until
+//! the message they go with is sent.
+
+use std::path::PathBuf;
+
+use super::Event;
+use super::actor::Actor;
+use crate::domain::{Attachment, AttachmentId, ThreadId, wall_millis};
+use crate::media::{self, Pixels, Rejection};
+use crate::store::{Store, StoreError};
+
+/// Longest side of the thumbnail shown in the attachment bar.
+pub const CHIP_THUMB: u32 = 96;
+/// Longest side of the image shown in a message row.
+pub const ROW_IMAGE: u32 = 320;
+
+/// A file to attach.
+#[derive(Debug)]
+pub enum IncomingFile {
+    /// A file on disk (picker, drop on the native window).
+    Path(PathBuf),
+    /// Bytes already in memory (drop in the browser, paste).
+    Bytes {
+        /// File name.
+        name: String,
+        /// Content.
+        bytes: Vec<u8>,
+    },
+}
+
+impl IncomingFile {
+    fn name(&self) -> String {
+        match self {
+            Self::Path(path) => {
+                path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+            }
+            Self::Bytes { name, .. } => name.clone(),
+        }
+    }
+
+    /// The content, refusing files above `max` before reading them whole.
+    fn read(self, max: u64) -> Result<Vec<u8>, String> {
+        let name = self.name();
+        match self {
+            Self::Bytes { bytes, .. } => {
+                media::check_size(&name, bytes.len() as u64, max).map_err(|r| r.to_string())?;
+                Ok(bytes)
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            Self::Path(path) => {
+                use std::io::Read as _;
+                let file = std::fs::File::open(&path).map_err(|e| format!("“{name}” could not be read: {e}."))?;
+                let size = file.metadata().map_err(|e| format!("“{name}” could not be read: {e}."))?.len();
+                media::check_size(&name, size, max).map_err(|r| r.to_string())?;
+                let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+                // Never more than the cap, even if the file grows meanwhile.
+                file.take(max + 1).read_to_end(&mut bytes).map_err(|e| format!("“{name}” could not be read: {e}."))?;
+                Ok(bytes)
+            }
+            #[cfg(target_arch = "wasm32")]
+            Self::Path(_) => Err(format!("“{name}” cannot be read here.")),
+        }
+    }
+}
+
+/// Check, process and store one file; the record and a chip thumbnail.
+fn intake(
+    store: &dyn Store,
+    thread: ThreadId,
+    file: IncomingFile,
+    max: u64,
+    stamp: crate::domain::Stamp,
+) -> Result<(Attachment, Option<Pixels>), String> {
+    let name = file.name();
+    let bytes = file.read(max)?;
+    let processed = std::panic::catch_unwind(|| media::process(&name, &bytes, max))
+        .map_err(|_| format!("“{name}” could not be processed (the decoder failed); it was not attached."))?
+        .map_err(|r: Rejection| r.to_string())?;
+    let stored = |e: StoreError| format!("“{name}” could not be stored: {e}.");
+    let blob = store.put_blob(&bytes).map_err(stored)?;
+    let preview = match &processed.preview {
+        Some(p) => Some(store.put_blob(&p.bytes).map_err(stored)?),
+        None => None,
+    };
+    let attachment = Attachment {
+        id: AttachmentId::new(),
+        thread_id: thread,
+        message_id: None,
+        name: name.clone(),
+        kind: processed.kind,
+        size: bytes.len() as u64,
+        blob,
+        preview,
+        preview_size: processed.preview.as_ref().map(|p| (p.width, p.height)),
+        dimensions: processed.dimensions,
+        exif: processed.exif,
+        created_ms: wall_millis(),
+        stamp,
+    };
+    store.put_attachment(&attachment).map_err(stored)?;
+    store.flush().map_err(stored)?;
+    let thumb = processed.preview.as_ref().and_then(|p| media::decode_preview(&p.bytes, CHIP_THUMB));
+    Ok((attachment, thumb))
+}
+
+impl Actor {
+    /// Attach `files` to `thread`, one by one, reporting each.
+    pub(super) async fn attach(&mut self, thread: ThreadId, files: Vec<IncomingFile>) {
+        let max = self.replies.settings.max_attachment_bytes();
+        for file in files {
+            let stamp = self.clock.now();
+            let result = self
+                .with_store(move |s| Ok(intake(s, thread, file, max, stamp)))
+                .await
+                .unwrap_or_else(|e| Err(format!("The file could not be stored: {e}.")));
+            match result {
+                Ok((attachment, thumbnail)) => {
+                    tracing::info!(kind = ?attachment.kind, size = attachment.size, "attached a file");
+                    self.events.send(Event::AttachmentAdded { attachment, thumbnail });
+                }
+                Err(message) => self.events.send(Event::AttachmentRejected { thread, message }),
+            }
+        }
+    }
+
+    /// Open the system's file picker without waiting for it: the chosen
+    /// files come back as [`super::streaming::Internal::Picked`].
+    pub(super) fn pick_files(&self, thread: ThreadId) {
+        if let super::FilePicker::Scripted(paths) = &self.config.picker {
+            let _ = self.replies.tx.send(super::streaming::Internal::Picked { thread, paths: paths.clone() });
+            return;
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let tx = self.replies.tx.clone();
+            self.rt.spawn(async move {
+                let picked = rfd::AsyncFileDialog::new()
+                    .set_title("Attach files")
+                    .add_filter(
+                        "Images, PDFs and text",
+                        &["png", "jpg", "jpeg", "webp", "gif", "pdf", "txt", "md", "csv", "json", "xml", "yaml"],
+                    )
+                    .add_filter("All files", &["*"])
+                    .pick_files()
+                    .await;
+                let paths = picked.unwrap_or_default().into_iter().map(|f| f.path().to_path_buf()).collect();
+                let _ = tx.send(super::streaming::Internal::Picked { thread, paths });
+            });
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = thread;
+            self.events.send(Event::Error { message: "Drop files onto the page to attach them.".to_owned() });
+        }
+    }
+
+    /// Send the UI every attachment record of `thread`.
+    pub(super) async fn send_attachments(&self, thread: ThreadId) {
+        match self.with_store(move |s| s.attachments(thread)).await {
+            Ok(list) => {
+                let attachments = list
+                    .into_iter()
+                    .filter_map(|r| r.map_err(|e| tracing::warn!(err = %e, "an attachment record is unreadable")).ok())
+                    .collect();
+                self.events.send(Event::AttachmentsLoaded { thread, attachments });
+            }
+            Err(e) => self.events.send(Event::Error { message: format!("Could not list the attachments: {e}") }),
+        }
+    }
+
+    /// Decode an attachment's preview for a message row.
+    pub(super) async fn load_preview(&self, thread: ThreadId, id: AttachmentId) {
+        let result = self
+            .with_store(move |s| {
+                let record = s.attachments(thread)?.into_iter().flatten().find(|a| a.id == id);
+                let Some(blob) = record.and_then(|a| a.preview) else { return Ok(None) };
+                Ok(s.blob(&blob)?.and_then(|bytes| media::decode_preview(&bytes, ROW_IMAGE)))
+            })
+            .await;
+        match result {
+            Ok(Some(pixels)) => self.events.send(Event::AttachmentPreview { id, pixels }),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(err = %e, "an attachment preview could not be read"),
+        }
+    }
+
+    /// Take back an attachment that waits in the composer.
+    pub(super) async fn remove_attachment(&self, thread: ThreadId, id: AttachmentId) {
+        let result = self
+            .with_store(move |s| {
+                let waiting =
+                    s.attachments(thread)?.into_iter().flatten().any(|a| a.id == id && a.message_id.is_none());
+                if waiting {
+                    s.remove_attachment(thread, id)?;
+                    s.flush()?;
+                }
+                Ok(())
+            })
+            .await;
+        if let Err(e) = result {
+            self.events.send(Event::Error { message: format!("Could not remove the attachment: {e}") });
+        }
+    }
+}

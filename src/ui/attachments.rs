@@ -1,0 +1,180 @@
+//! Attachments on screen: the bar above the composer (files waiting to be
+//! sent: thumbnail, name, size, remove; and why a file was refused), and the
+//! strip under a message (images as previews, other files as a line each).
+//!
+//! A row's image becomes a GPU texture only when the row is drawn; the
+//! decoded pixels are asked for then, and textures not drawn in a frame are
+//! released once more than [`MAX_TEXTURES`] are held, so what stays resident
+//! is bounded by what is on screen, however many images the thread has.
+
+use std::collections::HashMap;
+
+use egui::{Rect, Ui, Vec2, pos2, vec2};
+
+use crate::backend::{Command, ROW_IMAGE};
+use crate::domain::{Attachment, AttachmentId, Message};
+use crate::media::{Pixels, human_size};
+
+use super::view_model::OpenThread;
+
+/// Textures kept beyond those drawn this frame.
+pub const MAX_TEXTURES: usize = 48;
+/// Height of a file's line in a message.
+const FILE_LINE: f32 = 24.0;
+/// Space between items of a strip.
+const STRIP_GAP: f32 = 6.0;
+
+fn texture(ui: &Ui, name: &str, pixels: &Pixels) -> egui::TextureHandle {
+    let size = [pixels.width as usize, pixels.height as usize];
+    let image = egui::ColorImage::from_rgba_unmultiplied(size, &pixels.rgba);
+    ui.ctx().load_texture(name, image, egui::TextureOptions::LINEAR)
+}
+
+/// How big an image attachment is drawn in a row.
+fn shown_size(a: &Attachment) -> Vec2 {
+    #[expect(clippy::cast_precision_loss)]
+    let (w, h) = a.preview_size.map_or((ROW_IMAGE as f32, ROW_IMAGE as f32 * 0.75), |(w, h)| (w as f32, h as f32));
+    #[expect(clippy::cast_precision_loss)]
+    let scale = (ROW_IMAGE as f32 / w.max(h)).min(1.0);
+    vec2((w * scale).max(1.0), (h * scale).max(1.0))
+}
+
+fn item_height(a: Option<&Attachment>) -> f32 {
+    match a {
+        Some(a) if a.kind.is_image() && a.preview_size.is_some() => shown_size(a).y,
+        _ => FILE_LINE,
+    }
+}
+
+/// The height of a message's attachment strip (0 without attachments).
+#[must_use]
+pub fn strip_height(attachments: &HashMap<AttachmentId, Attachment>, message: &Message) -> f32 {
+    if message.attachments.is_empty() {
+        return 0.0;
+    }
+    message.attachments.iter().map(|id| item_height(attachments.get(id)) + STRIP_GAP).sum::<f32>() + STRIP_GAP
+}
+
+/// "PDF · report.pdf · 1.2 MB".
+fn file_line(a: &Attachment) -> String {
+    let kind = match a.kind {
+        crate::domain::FileKind::Pdf => "PDF",
+        crate::domain::FileKind::Text => "Text",
+        _ => "Image",
+    };
+    format!("{kind} · {} · {}", a.name, human_size(a.size))
+}
+
+/// Draw the strip of `ids` from `top_left`, `width` wide; asks for previews
+/// it does not have and records the textures it drew.
+pub fn strip_ui(
+    ui: &mut Ui,
+    clip: Rect,
+    top_left: egui::Pos2,
+    ids: &[AttachmentId],
+    open: &mut OpenThread,
+    drawn: &mut Vec<AttachmentId>,
+    send: &mut dyn FnMut(Command),
+) {
+    let mut y = top_left.y + STRIP_GAP;
+    for id in ids {
+        let Some(a) = open.attachments.get(id) else {
+            let rect = Rect::from_min_size(pos2(top_left.x, y), vec2(300.0, FILE_LINE));
+            ui.put(rect, egui::Label::new(egui::RichText::new("Attachment (not loaded)").weak()));
+            y += FILE_LINE + STRIP_GAP;
+            continue;
+        };
+        let h = item_height(Some(a));
+        if !(a.kind.is_image() && a.preview_size.is_some()) {
+            let rect = Rect::from_min_size(pos2(top_left.x, y), vec2(600.0, FILE_LINE));
+            ui.put(rect, egui::Label::new(file_line(a)));
+            y += h + STRIP_GAP;
+            continue;
+        }
+        let rect = Rect::from_min_size(pos2(top_left.x, y), shown_size(a));
+        y += h + STRIP_GAP;
+        if !clip.intersects(rect) {
+            continue;
+        }
+        if !open.textures.contains_key(id)
+            && let Some(pixels) = open.previews.remove(id)
+        {
+            let handle = texture(ui, &a.name, &pixels);
+            open.textures.insert(*id, handle);
+        }
+        match open.textures.get(id) {
+            Some(tex) => {
+                let image = egui::Image::new(tex).fit_to_exact_size(rect.size()).alt_text(a.name.clone());
+                ui.put(rect, image).on_hover_text(a.name.clone());
+                drawn.push(*id);
+            }
+            None => {
+                if open.previews_requested.insert(*id) {
+                    send(Command::LoadPreview { thread: open.id, id: *id });
+                }
+                ui.painter().with_clip_rect(clip).rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
+                ui.put(rect, egui::Label::new(egui::RichText::new("Loading image…").weak()));
+            }
+        }
+    }
+}
+
+/// Release textures not drawn this frame once more than [`MAX_TEXTURES`] are held.
+pub fn release_textures(open: &mut OpenThread, drawn: &[AttachmentId]) {
+    if open.textures.len() > MAX_TEXTURES {
+        open.textures.retain(|id, _| drawn.contains(id));
+    }
+}
+
+/// The bar of files waiting to be sent, and notes on refused files.
+pub fn attachment_bar_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Command)) {
+    let mut dismiss = None;
+    for (i, note) in open.attach_notes.iter().enumerate() {
+        ui.horizontal(|ui| {
+            ui.colored_label(ui.visuals().warn_fg_color, note);
+            if ui.small_button("Dismiss").clicked() {
+                dismiss = Some(i);
+            }
+        });
+    }
+    if let Some(i) = dismiss {
+        open.attach_notes.remove(i);
+    }
+    let waiting: Vec<Attachment> = open.waiting_attachments().into_iter().cloned().collect();
+    if waiting.is_empty() {
+        return;
+    }
+    let mut remove = None;
+    ui.horizontal_wrapped(|ui| {
+        for a in &waiting {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    if !open.chip_textures.contains_key(&a.id)
+                        && let Some(pixels) = open.thumbnails.get(&a.id)
+                    {
+                        let handle = texture(ui, &a.name, pixels);
+                        open.chip_textures.insert(a.id, handle);
+                    }
+                    if let Some(tex) = open.chip_textures.get(&a.id) {
+                        let size = tex.size_vec2();
+                        let scale = (40.0 / size.x.max(size.y)).min(1.0);
+                        ui.add(egui::Image::new(tex).fit_to_exact_size(size * scale).alt_text(a.name.clone()));
+                    }
+                    ui.label(format!("{} · {}", a.name, human_size(a.size)));
+                    let button = ui.small_button("✖");
+                    let label = format!("Remove {}", a.name);
+                    button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &label));
+                    if button.on_hover_text(&label).clicked() {
+                        remove = Some(a.id);
+                    }
+                });
+            });
+        }
+    });
+    if let Some(id) = remove {
+        open.attachments.remove(&id);
+        open.thumbnails.remove(&id);
+        open.chip_textures.remove(&id);
+        send(Command::RemoveAttachment { thread: open.id, id });
+    }
+}
