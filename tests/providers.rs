@@ -18,7 +18,7 @@ fn request(model: &str, text: &str) -> ChatRequest {
     ChatRequest {
         model: model.to_owned(),
         system: Some("Be brief.".to_owned()),
-        turns: vec![ChatTurn { role: Role::User, content: text.to_owned() }],
+        turns: vec![ChatTurn::text(Role::User, text)],
         max_tokens: Some(256),
     }
 }
@@ -113,6 +113,84 @@ async fn all_four_wire_formats_stream_text_reasoning_and_usage() {
             assert_eq!(usage.usage(), Some(Usage { input_tokens: 11, output_tokens: 7 }), "{kind:?}");
         }
     }
+}
+
+/// The bodies of the requests aimock received, newest last.
+async fn journal(base: &str) -> Vec<serde_json::Value> {
+    let text = reqwest::get(format!("{base}/__aimock/journal")).await.unwrap().text().await.unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v.as_array().unwrap().iter().map(|e| e["body"].clone()).collect()
+}
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// The raw bodies llmock received, oldest first.
+async fn llmock_bodies(base: &str) -> Vec<serde_json::Value> {
+    let text = reqwest::get(format!("{base}/_llmock/requests")).await.unwrap().text().await.unwrap();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["requests"].as_array().unwrap().iter().map(|r| r["body"].clone()).collect()
+}
+
+/// Where each format's raw request body can be read back: aimock's journal
+/// keeps OpenAI bodies as sent but normalises the others (dropping their
+/// image blocks), so Anthropic and Gemini go to llmock, which records raw
+/// bodies; no peer records Ollama's, so aimock answers it and its body is
+/// checked as built.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_and_pdfs_go_in_each_providers_own_format() {
+    use pakchat::domain::FileKind;
+    use pakchat::providers::TurnFile;
+    let aimock = peers::aimock();
+    let llmock = peers::llmock();
+    let image = TurnFile { kind: FileKind::Png, name: "chart.png".to_owned(), data: b"\x89PNG-pixels".to_vec() };
+    let pdf = TurnFile { kind: FileKind::Pdf, name: "report.pdf".to_owned(), data: b"%PDF-1.7 body".to_vec() };
+    let (img, doc) = (b64(&image.data), b64(&pdf.data));
+    let text = "hello, what is in the picture?";
+    let with_files = |model: &str| {
+        let mut req = request(model, text);
+        req.turns[0].files = vec![image.clone(), pdf.clone()];
+        req
+    };
+
+    // OpenAI-compatible, through aimock.
+    let ep = endpoint(ProviderKind::OpenAiCompatible, format!("{}/v1", aimock.base));
+    assert_eq!(run(&ep, &with_files("gpt-4o-mini"), &fast_policy()).await.result, Ok(()));
+    let body = journal(&aimock.base).await.pop().unwrap();
+    let parts = &body["messages"][1]["content"];
+    assert_eq!(parts[0], serde_json::json!({"type": "text", "text": text}));
+    assert_eq!(parts[1]["image_url"]["url"], format!("data:image/png;base64,{img}"));
+    assert_eq!(parts[2]["file"]["filename"], "report.pdf");
+    assert_eq!(parts[2]["file"]["file_data"], format!("data:application/pdf;base64,{doc}"));
+
+    // Anthropic and Gemini, through llmock.
+    let ep = endpoint(ProviderKind::Anthropic, format!("{}/anthropic", llmock.base));
+    assert_eq!(run(&ep, &with_files("claude-sonnet-4-5"), &fast_policy()).await.result, Ok(()));
+    let ep = endpoint(ProviderKind::Gemini, format!("{}/gemini", llmock.base));
+    assert_eq!(run(&ep, &with_files("gemini-2.5-flash"), &fast_policy()).await.result, Ok(()));
+    let bodies = llmock_bodies(&llmock.base).await;
+    let anthropic = bodies.iter().find(|b| b["model"] == "claude-sonnet-4-5").expect("the Anthropic request");
+    let blocks = &anthropic["messages"][0]["content"];
+    assert_eq!(blocks[0]["type"], "image");
+    assert_eq!(blocks[0]["source"], serde_json::json!({"type": "base64", "media_type": "image/png", "data": img}));
+    assert_eq!(blocks[1]["type"], "document");
+    assert_eq!(blocks[1]["source"]["data"], doc);
+    assert_eq!(blocks[2], serde_json::json!({"type": "text", "text": text}));
+    let gemini = bodies.iter().find(|b| b.get("contents").is_some()).expect("the Gemini request");
+    let parts = &gemini["contents"][0]["parts"];
+    assert_eq!(parts[0]["inline_data"], serde_json::json!({"mime_type": "image/png", "data": img}));
+    assert_eq!(parts[1]["inline_data"]["mime_type"], "application/pdf");
+    assert_eq!(parts[2]["text"], text);
+
+    // Ollama: answered by aimock; images beside the text, no documents.
+    let ep = endpoint(ProviderKind::Ollama, aimock.base.clone());
+    assert_eq!(run(&ep, &with_files("llama3.2"), &fast_policy()).await.result, Ok(()));
+    let built = pakchat::providers::ollama::request(&ep, &with_files("llama3.2")).unwrap();
+    let body: serde_json::Value = serde_json::from_slice(&built.body).unwrap();
+    assert_eq!(body["messages"][1]["images"], serde_json::json!([img]));
+    assert_eq!(body["messages"][1]["content"], text);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

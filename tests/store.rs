@@ -136,6 +136,7 @@ fn attachment(thread: ThreadId, name: &str, blob: BlobId) -> Attachment {
         preview_size: None,
         dimensions: None,
         exif: None,
+        sent_copy: None,
         created_ms: 0,
         stamp: stamp(1),
     }

@@ -825,6 +825,78 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     app.close();
 }
 
+#[test]
+fn a_photo_goes_to_the_model_upright_without_its_location_and_stays_whole_on_disk() {
+    use base64::Engine as _;
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    let original = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/gps_rotated.jpg")).unwrap();
+    let photo = dir.path().join("photo.jpg");
+    std::fs::write(&photo, &original).unwrap();
+    let mut app = new_app(config_picking(dir.path(), true, vec![photo]));
+    app.wait_ready();
+    connect_to_mock(&mut app, &server.base);
+    app.click("Attach files…");
+    app.wait_for("the photo in the bar", |h| present(h, "Remove photo.jpg"));
+    let thread = app.harness.state().view_model().open.as_ref().unwrap().id;
+    // A model that cannot read images is named before anything is sent.
+    // The bar grew the bottom panel: let its layout settle before clicking in it.
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click("Model");
+    app.wait_for("the model list", |h| present(h, "o3-mini"));
+    app.click("o3-mini");
+    let refusal = "o3-mini cannot read images. Choose a model that can (e.g. GPT-4o mini, Claude or Gemini), or remove \
+                   the image.";
+    app.wait_for("the refusal", |h| present(h, refusal));
+    app.type_in_composer("hello");
+    app.harness.key_press(Key::Enter);
+    app.harness.step();
+    assert_eq!(app.harness.state().composer_text(), "hello", "not sent, not lost");
+    assert!(app.harness.state().view_model().pending_ids().is_empty() && app.has_label("Remove photo.jpg"));
+    app.click("Model");
+    app.wait_for("the model list", |h| present(h, "GPT-4o mini"));
+    app.click("GPT-4o mini");
+    app.wait_for("no refusal", |h| !present(h, refusal));
+    app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
+    app.harness.step();
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the reply", |h| present(h, "Hi there, friend! This reply comes in several chunks of text."));
+    app.wait_for("the reply to finish", |h| !present(h, "Stop"));
+
+    // What the provider received.
+    let journal: serde_json::Value = app._rt.block_on(async {
+        let text = reqwest::get(format!("{}/__aimock/journal", server.base)).await.unwrap().text().await.unwrap();
+        serde_json::from_str(&text).unwrap()
+    });
+    let url = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["body"]["messages"].as_array().cloned().unwrap_or_default())
+        .flat_map(|m| m["content"].as_array().cloned().unwrap_or_default())
+        .find_map(|part| part["image_url"]["url"].as_str().map(str::to_owned))
+        .expect("an image reached the provider");
+    let sent = base64::engine::general_purpose::STANDARD
+        .decode(url.strip_prefix("data:image/jpeg;base64,").expect("a JPEG data URL"))
+        .unwrap();
+    assert!(!sent.windows(4).any(|w| w == b"Exif"), "no EXIF block left");
+    assert!(!sent.windows(6).any(|w| w == b"PakCam"), "no camera name left");
+    let upright = image::load_from_memory(&sent).unwrap();
+    assert_eq!((upright.width(), upright.height()), (600, 1200), "turned upright before its tag was dropped");
+    app.close();
+
+    // What stays on disk, sealed: the original, location and all.
+    let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+    let store = SealedStore::unlock(kv, &KeySource::KeyFile(dir.path().join("key"))).unwrap();
+    let record = store.attachments(thread).unwrap().into_iter().next().unwrap().unwrap();
+    assert_eq!(store.blob(&record.blob).unwrap().unwrap(), original);
+    let exif = record.exif.unwrap();
+    assert!(exif.location.is_some(), "the GPS position is known (and shown flagged) locally");
+    assert_eq!(record.preview_size, Some((400, 800)), "the preview is upright and at most 800 px");
+}
+
 fn last_user_message(app: &App) -> Message {
     let open = app.harness.state().view_model().open.as_ref().unwrap();
     open.rows

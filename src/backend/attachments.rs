@@ -98,6 +98,7 @@ fn intake(
         preview_size: processed.preview.as_ref().map(|p| (p.width, p.height)),
         dimensions: processed.dimensions,
         exif: processed.exif,
+        sent_copy: None,
         created_ms: wall_millis(),
         stamp,
     };
@@ -205,4 +206,91 @@ impl Actor {
             self.events.send(Event::Error { message: format!("Could not remove the attachment: {e}") });
         }
     }
+}
+
+/// The conversation turns of `history`, with the files of its messages:
+/// text files inlined, images (without metadata when `strip`) and PDFs as
+/// files. `Err(message)` when `accepts` refuses one of them, before
+/// anything is sent.
+pub(super) fn turns_with_files(
+    store: &dyn Store,
+    thread: ThreadId,
+    history: Vec<crate::store::MessageSlot>,
+    strip: bool,
+    accepts: &dyn Fn(crate::domain::FileKind) -> Result<(), String>,
+) -> Result<Result<Vec<crate::providers::ChatTurn>, String>, StoreError> {
+    use crate::domain::{FileKind, MessageStatus, Role};
+    use crate::providers::{ChatTurn, TurnFile};
+    use crate::store::MessageSlot;
+    let messages: Vec<crate::domain::Message> = history
+        .into_iter()
+        .filter_map(|slot| match slot {
+            MessageSlot::Ok(m)
+                if (!m.content.is_empty() || !m.attachments.is_empty())
+                    && m.role != Role::System
+                    && !matches!(m.status, MessageStatus::Failed | MessageStatus::Sending) =>
+            {
+                Some(m)
+            }
+            _ => None,
+        })
+        .collect();
+    let records: std::collections::HashMap<AttachmentId, Attachment> =
+        if messages.iter().any(|m| !m.attachments.is_empty()) {
+            store.attachments(thread)?.into_iter().flatten().map(|a| (a.id, a)).collect()
+        } else {
+            std::collections::HashMap::new()
+        };
+    let mut turns = Vec::with_capacity(messages.len());
+    for m in messages {
+        let mut turn = ChatTurn::text(m.role, m.content);
+        for id in &m.attachments {
+            let Some(a) = records.get(id) else { continue };
+            if let Err(refused) = accepts(a.kind) {
+                return Ok(Err(refused));
+            }
+            let missing = || {
+                StoreError::Unreadable(crate::store::Unreadable {
+                    table: "blobs",
+                    reason: format!("the content of “{}” is missing", a.name),
+                })
+            };
+            match a.kind {
+                FileKind::Text => {
+                    let bytes = store.blob(&a.blob)?.ok_or_else(missing)?;
+                    let text = media::decode_text(&bytes).unwrap_or_default();
+                    turn.content.push_str(&format!("\n\n--- {} ---\n{text}\n--- end of {} ---", a.name, a.name));
+                }
+                FileKind::Pdf => {
+                    let data = store.blob(&a.blob)?.ok_or_else(missing)?;
+                    turn.files.push(TurnFile { kind: a.kind, name: a.name.clone(), data });
+                }
+                kind => {
+                    let (data, kind) = match (strip, a.sent_copy) {
+                        (true, Some((blob, kind))) => (store.blob(&blob)?.ok_or_else(missing)?, kind),
+                        _ => {
+                            let original = store.blob(&a.blob)?.ok_or_else(missing)?;
+                            let (data, out_kind) =
+                                media::image_for_sending(&a.name, kind, &original, strip).map_err(|r| {
+                                    StoreError::Unreadable(crate::store::Unreadable {
+                                        table: "blobs",
+                                        reason: r.to_string(),
+                                    })
+                                })?;
+                            if strip && data != original {
+                                // Made once: later replies send the stored copy.
+                                let mut record = a.clone();
+                                record.sent_copy = Some((store.put_blob(&data)?, out_kind));
+                                store.put_attachment(&record)?;
+                            }
+                            (data, out_kind)
+                        }
+                    };
+                    turn.files.push(TurnFile { kind, name: a.name.clone(), data });
+                }
+            }
+        }
+        turns.push(turn);
+    }
+    Ok(Ok(turns))
 }

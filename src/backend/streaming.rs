@@ -235,39 +235,46 @@ impl Actor {
             stamp: self.clock.now(),
         };
         let saved = reply.clone();
+        let strip = self.replies.settings.strip_photo_metadata;
+        let model_entry =
+            self.replies.catalog.iter().find(|m| m.provider == choice.provider && m.id == choice.model).cloned();
+        let model_name = model_entry.as_ref().map_or_else(|| choice.model.clone(), |m| m.name.clone());
+        let accepts = move |kind| {
+            if crate::domain::accepts_file(model_entry.as_ref(), &provider, kind) {
+                Ok(())
+            } else {
+                Err(crate::domain::refusal(&model_name, kind))
+            }
+        };
         // The branch up to the user's message is the context (the last
-        // CONTEXT_MESSAGES rows of it); the reply becomes its newest child.
+        // CONTEXT_MESSAGES rows of it, with their files); the reply becomes
+        // its newest child, unless the model cannot take those files.
         let stored = self
             .with_store(move |s| {
                 let mut view = View::load(s, thread_id)?;
                 let user_row = view.path.row_of(user_position).unwrap_or(0);
                 let from = (user_row + 1).saturating_sub(CONTEXT_MESSAGES as u64);
                 let (history, _) = view.page(s, thread_id, from, usize::try_from(user_row + 1 - from).unwrap_or(0))?;
+                let turns = match super::attachments::turns_with_files(s, thread_id, history, strip, &accepts)? {
+                    Ok(turns) => turns,
+                    Err(refused) => return Ok(Err(refused)),
+                };
                 let old_len = view.path.len();
                 let (position, row) = view.add_child(s, thread_id, user_position, &saved)?;
-                Ok((history, position, row, row != old_len))
+                Ok(Ok((turns, position, row, row != old_len)))
             })
             .await;
-        let (history, position, row, branched) = match stored {
-            Ok(found) => found,
+        let (turns, position, row, branched) = match stored {
+            Ok(Ok(found)) => found,
+            Ok(Err(refused)) => {
+                self.events.send(Event::Error { message: refused });
+                return;
+            }
             Err(e) => {
                 self.events.send(Event::Error { message: format!("Could not start the reply: {e}") });
                 return;
             }
         };
-        let turns: Vec<ChatTurn> = history
-            .into_iter()
-            .filter_map(|slot| match slot {
-                MessageSlot::Ok(m)
-                    if !m.content.is_empty()
-                        && m.role != Role::System
-                        && !matches!(m.status, MessageStatus::Failed | MessageStatus::Sending) =>
-                {
-                    Some(ChatTurn { role: m.role, content: m.content })
-                }
-                _ => None,
-            })
-            .collect();
         let request = ChatRequest { model: choice.model.clone(), system, turns, max_tokens: None };
         if branched {
             // A new sibling: the rows after the fork changed.
@@ -486,14 +493,10 @@ impl Actor {
             system: Some(
                 "You name conversations. Reply with a title of at most six words and nothing else.".to_owned(),
             ),
-            turns: vec![ChatTurn {
-                role: Role::User,
-                content: format!(
-                    "Title this conversation.\n\nUser: {}\n\nAssistant: {}",
-                    excerpt(prompt),
-                    excerpt(reply)
-                ),
-            }],
+            turns: vec![ChatTurn::text(
+                Role::User,
+                format!("Title this conversation.\n\nUser: {}\n\nAssistant: {}", excerpt(prompt), excerpt(reply)),
+            )],
             max_tokens: Some(24),
         };
         let (tx, http, rt) = (self.replies.tx.clone(), self.replies.http.clone(), self.rt.clone());

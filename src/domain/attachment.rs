@@ -86,6 +86,10 @@ pub struct Attachment {
     pub dimensions: Option<(u32, u32)>,
     /// EXIF facts of a photo.
     pub exif: Option<crate::media::ExifSummary>,
+    /// The copy of a photo sent to providers without its metadata, made
+    /// the first time it is sent.
+    #[serde(default)]
+    pub sent_copy: Option<(BlobId, FileKind)>,
     /// When it was attached, Unix milliseconds.
     pub created_ms: u64,
     /// Last-writer-wins version stamp.

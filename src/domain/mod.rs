@@ -18,7 +18,8 @@ pub use hlc::{Hlc, HlcClock, Stamp, lww_merge, wall_millis};
 pub use ids::{AttachmentId, DeviceId, MessageId, ThreadId};
 pub use message::{Message, MessageStatus, Role, Usage};
 pub use provider::{
-    Capabilities, CatalogModel, ModelChoice, ProviderConfig, ProviderKind, shipped_catalog, title_model,
+    Capabilities, CatalogModel, ModelChoice, ProviderConfig, ProviderKind, accepts_file, refusal, shipped_catalog,
+    title_model,
 };
 pub use settings::{Settings, ThemePreference};
 pub use thread::Thread;

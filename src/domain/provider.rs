@@ -153,6 +153,37 @@ pub struct CatalogModel {
     pub cheap: bool,
 }
 
+/// Whether `model` (its catalog entry, `None` for a model the user added,
+/// whose abilities are unknown and left to the provider) of `provider` can
+/// take a file of `kind`. Text is always inlined.
+#[must_use]
+pub fn accepts_file(model: Option<&CatalogModel>, provider: &ProviderConfig, kind: super::FileKind) -> bool {
+    let vision = model.is_none_or(|m| m.capabilities.vision);
+    match kind {
+        super::FileKind::Text => true,
+        k if k.is_image() => vision,
+        // PDFs: Anthropic, Gemini and OpenAI itself read them natively.
+        _ => {
+            vision
+                && (matches!(provider.kind, ProviderKind::Anthropic | ProviderKind::Gemini) || provider.id == "openai")
+        }
+    }
+}
+
+/// What to tell the user when `model_name` cannot take `kind`.
+#[must_use]
+pub fn refusal(model_name: &str, kind: super::FileKind) -> String {
+    if kind.is_image() {
+        format!(
+            "{model_name} cannot read images. Choose a model that can (e.g. GPT-4o mini, Claude or Gemini), or remove the image."
+        )
+    } else {
+        format!(
+            "{model_name} cannot read PDFs here. Choose a Claude, Gemini or OpenAI vision model, or remove the PDF."
+        )
+    }
+}
+
 /// The model that names a thread talking to `current`: a cheap model of
 /// the same provider (its key is known to work), else `current` itself.
 #[must_use]
@@ -186,6 +217,23 @@ mod tests {
         );
         // No cheap model known for the provider: the thread's own.
         assert_eq!(title_model(&choice("custom-x", "m"), &catalog), choice("custom-x", "m"));
+    }
+
+    #[test]
+    fn models_say_which_files_they_take() {
+        let catalog = shipped_catalog().unwrap();
+        let presets = ProviderConfig::presets();
+        let model = |id: &str| catalog.iter().find(|m| m.id == id);
+        let provider = |id: &str| presets.iter().find(|p| p.id == id).unwrap();
+        use crate::domain::FileKind::{Jpeg, Pdf, Text};
+        assert!(accepts_file(model("gpt-4o-mini"), provider("openai"), Jpeg));
+        assert!(accepts_file(model("gpt-4o-mini"), provider("openai"), Pdf));
+        assert!(!accepts_file(model("o3-mini"), provider("openai"), Jpeg), "no vision");
+        assert!(accepts_file(model("o3-mini"), provider("openai"), Text));
+        assert!(!accepts_file(model("llama3.2"), provider("ollama"), Jpeg));
+        assert!(!accepts_file(model("openai/gpt-4o-mini"), provider("openrouter"), Pdf), "no PDFs through it");
+        assert!(accepts_file(model("claude-haiku-4-5"), provider("anthropic"), Pdf));
+        assert!(accepts_file(None, provider("lmstudio"), Jpeg), "a model of the user's own: the provider decides");
     }
 
     #[test]

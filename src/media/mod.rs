@@ -19,7 +19,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder as _, ImageFormat, ImageReader};
 
 pub use metadata::ExifSummary;
-pub use sniff::{Sniffed, sniff};
+pub use sniff::{Sniffed, decode_text, sniff};
 
 use crate::domain::FileKind;
 

@@ -10,6 +10,24 @@ use crate::domain::{Role, Usage};
 /// The API version header we speak.
 pub const API_VERSION: &str = "2023-06-01";
 
+/// A turn's content: its text, or blocks (images and documents first, as
+/// Anthropic recommends, then the text) when files go with it.
+fn content(t: &super::ChatTurn) -> Value {
+    if t.files.is_empty() {
+        return json!(t.content);
+    }
+    let mut blocks: Vec<Value> = t
+        .files
+        .iter()
+        .map(|f| {
+            let kind = if f.kind.is_image() { "image" } else { "document" };
+            json!({"type": kind, "source": {"type": "base64", "media_type": f.kind.mime(), "data": f.base64()}})
+        })
+        .collect();
+    blocks.push(json!({"type": "text", "text": t.content}));
+    Value::Array(blocks)
+}
+
 /// Build the streaming request.
 ///
 /// # Errors
@@ -19,7 +37,7 @@ pub fn request(endpoint: &Endpoint, req: &ChatRequest) -> Result<WireRequest, Pr
         .turns
         .iter()
         .filter(|t| t.role != Role::System)
-        .map(|t| json!({"role": super::role_name(t.role), "content": t.content}))
+        .map(|t| json!({"role": super::role_name(t.role), "content": content(t)}))
         .collect();
     let mut body = json!({
         "model": req.model,

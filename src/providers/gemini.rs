@@ -19,7 +19,13 @@ pub fn request(endpoint: &Endpoint, req: &ChatRequest) -> Result<WireRequest, Pr
         .filter(|t| t.role != Role::System)
         .map(|t| {
             let role = if t.role == Role::Assistant { "model" } else { "user" };
-            json!({"role": role, "parts": [{"text": t.content}]})
+            let mut parts: Vec<Value> = t
+                .files
+                .iter()
+                .map(|f| json!({"inline_data": {"mime_type": f.kind.mime(), "data": f.base64()}}))
+                .collect();
+            parts.push(json!({"text": t.content}));
+            json!({"role": role, "parts": parts})
         })
         .collect();
     let mut body = json!({ "contents": contents });

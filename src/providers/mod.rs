@@ -49,6 +49,43 @@ pub struct ChatTurn {
     pub role: Role,
     /// The text.
     pub content: String,
+    /// Images and documents that go with it (text files are inlined in
+    /// `content` by the caller), in each provider's own format.
+    pub files: Vec<TurnFile>,
+}
+
+impl ChatTurn {
+    /// A turn of text only.
+    #[must_use]
+    pub fn text(role: Role, content: impl Into<String>) -> Self {
+        Self { role, content: content.into(), files: Vec::new() }
+    }
+}
+
+/// A file sent with a turn.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TurnFile {
+    /// Image or PDF.
+    pub kind: crate::domain::FileKind,
+    /// Its name (documents carry one).
+    pub name: String,
+    /// Its bytes (for images, already without metadata when the user asked).
+    pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for TurnFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TurnFile({:?}, {} bytes)", self.kind, self.data.len())
+    }
+}
+
+impl TurnFile {
+    /// The bytes in standard base64.
+    #[must_use]
+    pub fn base64(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(&self.data)
+    }
 }
 
 /// What to ask the model.

@@ -16,7 +16,15 @@ pub fn request(endpoint: &Endpoint, req: &ChatRequest) -> Result<WireRequest, Pr
     if let Some(system) = &req.system {
         messages.push(json!({"role": "system", "content": system}));
     }
-    messages.extend(req.turns.iter().map(|t| json!({"role": super::role_name(t.role), "content": t.content})));
+    messages.extend(req.turns.iter().map(|t| {
+        let mut m = json!({"role": super::role_name(t.role), "content": t.content});
+        // Ollama takes images as plain base64 beside the text (no documents).
+        let images: Vec<String> = t.files.iter().filter(|f| f.kind.is_image()).map(super::TurnFile::base64).collect();
+        if !images.is_empty() {
+            m["images"] = json!(images);
+        }
+        m
+    }));
     let mut body = json!({"model": req.model, "messages": messages, "stream": true});
     if let Some(max) = req.max_tokens {
         body["options"] = json!({"num_predict": max});

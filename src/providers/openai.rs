@@ -7,6 +7,24 @@ use super::sse::{SseEvent, SseHandler, SseParser};
 use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireRequest};
 use crate::domain::Usage;
 
+/// A turn's content: its text, or parts (text, `image_url` data URLs, PDF
+/// `file` parts) when files go with it.
+fn content(t: &super::ChatTurn) -> Value {
+    if t.files.is_empty() {
+        return json!(t.content);
+    }
+    let mut parts = vec![json!({"type": "text", "text": t.content})];
+    for f in &t.files {
+        let url = format!("data:{};base64,{}", f.kind.mime(), f.base64());
+        parts.push(if f.kind.is_image() {
+            json!({"type": "image_url", "image_url": {"url": url}})
+        } else {
+            json!({"type": "file", "file": {"filename": f.name, "file_data": url}})
+        });
+    }
+    Value::Array(parts)
+}
+
 /// Build the streaming request.
 ///
 /// # Errors
@@ -16,7 +34,7 @@ pub fn request(endpoint: &Endpoint, req: &ChatRequest) -> Result<WireRequest, Pr
     if let Some(system) = &req.system {
         messages.push(json!({"role": "system", "content": system}));
     }
-    messages.extend(req.turns.iter().map(|t| json!({"role": super::role_name(t.role), "content": t.content})));
+    messages.extend(req.turns.iter().map(|t| json!({"role": super::role_name(t.role), "content": content(t)})));
     let mut body = json!({
         "model": req.model,
         "messages": messages,

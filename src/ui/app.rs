@@ -479,10 +479,14 @@ impl PakApp {
             ui.input(|i| i.raw.dropped_files.iter().map(|f| IncomingFile::Path(f.path().to_path_buf())).collect());
         let hovering_files = ui.input(|i| !i.raw.hovered_files.is_empty());
         let has_attachments = self.vm.open.as_ref().is_some_and(|o| !o.waiting_attachments().is_empty());
+        let refusal = self.vm.attachment_refusal();
         egui::Panel::bottom("composer").show(ui, |ui| {
             ui.add_space(6.0);
             if let Some(open) = self.vm.open.as_mut() {
                 attachment_bar_ui(ui, open, &mut |c| commands.push(c));
+            }
+            if let Some(why) = &refusal {
+                ui.colored_label(ui.visuals().warn_fg_color, why);
             }
             if hovering_files {
                 ui.colored_label(ui.visuals().hyperlink_color, "Drop the files to attach them to this chat.");
@@ -557,6 +561,10 @@ impl PakApp {
             }
         });
         match output {
+            ComposerOutput::Send(text) if refusal.is_some() && self.composer.editing.is_none() => {
+                // Not sent: the model cannot take a waiting file (the bar says why).
+                self.composer.text = text;
+            }
             ComposerOutput::Send(text) => match self.composer.end_edit() {
                 Some(edit) => self.send(Command::EditMessage { thread: edit.thread, row: edit.row, text }),
                 None => self.send_message(text),

@@ -487,6 +487,20 @@ impl ViewModel {
             .or_else(|| self.settings.default_model.clone())
     }
 
+    /// Why the open thread's model cannot take a file waiting in the
+    /// composer, if it cannot (said before sending, not after).
+    #[must_use]
+    pub fn attachment_refusal(&self) -> Option<String> {
+        let open = self.open.as_ref()?;
+        let choice = self.model_of(Some(open.id))?;
+        let provider = self.settings.providers.iter().find(|p| p.id == choice.provider)?;
+        let entry = self.catalog.iter().find(|m| m.provider == choice.provider && m.id == choice.model);
+        open.waiting_attachments()
+            .iter()
+            .find(|a| !crate::domain::accepts_file(entry, provider, a.kind))
+            .map(|a| crate::domain::refusal(&self.model_name(&choice), a.kind))
+    }
+
     /// Every model offered: the shipped catalog, then the user's own.
     pub fn models(&self) -> impl Iterator<Item = &CatalogModel> {
         self.catalog.iter().chain(&self.settings.custom_models)
