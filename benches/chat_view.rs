@@ -439,5 +439,88 @@ fn code_block(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, chat_view, start_up, streaming, delta_to_frame, code_block);
+/// Scrolling (PageUp / PageDown each frame) a thread of 1,000 messages that
+/// each carry a photo: frame time, and the image textures held.
+fn image_thread(c: &mut Criterion) {
+    let dir = tempfile::tempdir().unwrap();
+    let thread = ThreadId::new();
+    seed(dir.path(), &[], 0);
+    {
+        let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+        let store = SealedStore::unlock(kv, &KeySource::KeyFile(dir.path().join("key"))).unwrap();
+        let now = pakchat::domain::wall_millis();
+        store.put_thread(&Thread::new(thread, "1000 photos".to_owned(), now, stamp())).unwrap();
+        for i in 0..1_000u32 {
+            // Distinct photos (so distinct previews), each 640 × 480.
+            let img =
+                image::RgbImage::from_fn(640, 480, |x, y| image::Rgb([(x + i) as u8, (y + 2 * i) as u8, i as u8]));
+            let mut jpeg = Vec::new();
+            img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new(&mut jpeg)).unwrap();
+            let p = pakchat::media::process("photo.jpg", &jpeg, pakchat::media::DEFAULT_MAX_BYTES).unwrap();
+            let preview = p.preview.unwrap();
+            let message_id = MessageId::new();
+            let attachment = pakchat::domain::Attachment {
+                id: pakchat::domain::AttachmentId::new(),
+                thread_id: thread,
+                message_id: Some(message_id),
+                name: format!("photo {i}.jpg"),
+                kind: p.kind,
+                size: jpeg.len() as u64,
+                blob: store.put_blob(&jpeg).unwrap(),
+                preview: Some(store.put_blob(&preview.bytes).unwrap()),
+                preview_size: Some((preview.width, preview.height)),
+                dimensions: p.dimensions,
+                exif: None,
+                sent_copy: None,
+                created_ms: now,
+                stamp: stamp(),
+            };
+            store.put_attachment(&attachment).unwrap();
+            store
+                .append_message(&Message {
+                    id: message_id,
+                    thread_id: thread,
+                    parent_id: None,
+                    role: Role::User,
+                    content: format!("Photo {i}"),
+                    reasoning: String::new(),
+                    attachments: vec![attachment.id],
+                    model: None,
+                    status: MessageStatus::Done,
+                    usage: None,
+                    created_ms: now,
+                    stamp: stamp(),
+                })
+                .unwrap();
+        }
+        store.flush().unwrap();
+    }
+    let mut rig = Rig::new(dir.path());
+    rig.ready(1);
+    rig.open_and_wait_for_last_page(thread);
+    let key = |key| egui::Event::Key {
+        key,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: egui::Modifiers::NONE,
+    };
+    let mut n = 0u64;
+    let mut most_textures = 0;
+    c.bench_function("frame_1000_image_thread/scrolling", |b| {
+        b.iter(|| {
+            n += 1;
+            let k = if n % 60 < 30 { egui::Key::PageUp } else { egui::Key::PageDown };
+            let prims = rig.frame_with(vec![key(k)]);
+            most_textures = most_textures.max(rig.app.view_model().open.as_ref().unwrap().textures.len());
+            prims
+        });
+    });
+    eprintln!(
+        "image thread: at most {most_textures} image textures held while scrolling (cap {} beyond those on screen)",
+        pakchat::ui::MAX_TEXTURES
+    );
+}
+
+criterion_group!(benches, chat_view, start_up, streaming, delta_to_frame, code_block, image_thread);
 criterion_main!(benches);

@@ -19,4 +19,5 @@ pub mod thread_groups;
 pub mod view_model;
 
 pub use app::{Action, DRAFT_DELAY, PakApp};
+pub use attachments::MAX_TEXTURES;
 pub use composer::COMPOSER_LABEL;
