@@ -124,6 +124,13 @@ impl App {
         self.harness.step();
     }
 
+    /// Start a new chat (Ctrl+N).
+    fn apply_new_thread(&mut self) {
+        self.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
+        self.harness.step();
+        self.harness.step();
+    }
+
     /// Drop the app and wait until its backend has flushed and stopped.
     fn close(self) {
         let App { harness, stopped, _rt } = self;
@@ -895,6 +902,73 @@ fn a_photo_goes_to_the_model_upright_without_its_location_and_stays_whole_on_dis
     let exif = record.exif.unwrap();
     assert!(exif.location.is_some(), "the GPS position is known (and shown flagged) locally");
     assert_eq!(record.preview_size, Some((400, 800)), "the preview is upright and at most 800 px");
+}
+
+#[test]
+fn a_deleted_thread_takes_its_messages_and_files_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let photo = dir.path().join("photo.jpg");
+    let mut jpeg = Vec::new();
+    image::RgbImage::from_pixel(320, 240, image::Rgb([200, 40, 40]))
+        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new(&mut jpeg))
+        .unwrap();
+    std::fs::write(&photo, &jpeg).unwrap();
+    let mut app = new_app(config_picking(dir.path(), true, vec![photo.clone(), photo]));
+    app.wait_ready();
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    // Two threads with the same photo (stored once), one message each.
+    let mut threads = Vec::new();
+    for text in ["first with photo", "second with photo"] {
+        app.apply_new_thread();
+        app.click("Attach files…");
+        app.wait_for("the photo", |h| present(h, "Remove photo.jpg"));
+        app.type_in_composer(text);
+        app.harness.key_press(Key::Enter);
+        app.wait_for("the message", |h| present(h, text) && !present(h, "Remove photo.jpg"));
+        threads.push(app.harness.state().view_model().open.as_ref().unwrap().id);
+    }
+    // Delete the second and quit before the undo window closes.
+    app.click("Delete");
+    app.wait_for("the undo offer", |h| present(h, "Undo"));
+    app.close();
+    // The next start finishes the deletion.
+    let app = new_app(config(dir.path(), true));
+    let mut app = app;
+    app.wait_ready();
+    app.wait_for("the remaining thread", |h| present(h, "first with photo"));
+    app.close();
+
+    let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+    let store = SealedStore::unlock(kv, &KeySource::KeyFile(dir.path().join("key"))).unwrap();
+    let (kept, gone) = (threads[0], threads[1]);
+    assert_eq!(store.message_count(gone).unwrap(), 0, "its messages are gone");
+    assert!(store.attachments(gone).unwrap().is_empty(), "its attachment records are gone");
+    let tombstone = store.thread(gone).unwrap().unwrap();
+    assert!(tombstone.deleted && tombstone.title.is_empty(), "a tombstone without its title remains");
+    // The photo is still there for the other thread, stored once.
+    let record = store.attachments(kept).unwrap().into_iter().next().unwrap().unwrap();
+    assert_eq!(store.blob(&record.blob).unwrap().unwrap(), jpeg);
+    assert_eq!(store.message_count(kept).unwrap(), 1);
+    drop(store); // Releases the profile's lock for the app.
+    // Deleting that one too leaves no blob behind.
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread", |h| present(h, "first with photo"));
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click("first with photo");
+    app.click("Delete");
+    app.wait_for("the undo offer", |h| present(h, "Undo"));
+    app.close();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.close();
+    let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+    assert!(kv.scan_prefix(Table::Blobs, &[]).unwrap().is_empty(), "no blob is left");
+    assert!(kv.scan_prefix(Table::Attachments, &[]).unwrap().is_empty());
 }
 
 fn last_user_message(app: &App) -> Message {

@@ -307,6 +307,14 @@ impl Actor {
                         ThreadSlot::Unreadable { .. } => None,
                     })
                     .collect();
+                // Deletions whose undo window closed with the app: finish them.
+                let deleted: Vec<ThreadId> = slots
+                    .iter()
+                    .filter_map(|s| match s {
+                        ThreadSlot::Ok(t) if t.deleted && !t.title.is_empty() => Some(t.id),
+                        _ => None,
+                    })
+                    .collect();
                 let summaries = slots
                     .into_iter()
                     .map(|slot| match slot {
@@ -319,6 +327,7 @@ impl Actor {
                 // included) is handled before this finishes, so nobody sees a
                 // stale "writing…".
                 self.mark_interrupted(ids).await;
+                self.purge_threads(deleted).await;
             }
             Err(e) => self.events.send(Event::Error { message: format!("Could not list your threads: {e}") }),
         }
@@ -331,6 +340,47 @@ impl Actor {
             Err(e) => self
                 .events
                 .send(Event::Error { message: format!("Your settings could not be read ({e}); using defaults.") }),
+        }
+    }
+
+    /// Remove for good the content of those of `ids` that are deleted: their
+    /// messages, branches, attachment records, and the blobs nothing else
+    /// names. The thread record stays as a tombstone without title or draft.
+    pub(super) async fn purge_threads(&mut self, ids: Vec<ThreadId>) {
+        let stamp = self.clock.now();
+        let result = self
+            .with_store(move |s| {
+                let mut orphans = Vec::new();
+                let mut purged = 0;
+                for id in ids {
+                    let Some(mut thread) = s.thread(id)? else { continue };
+                    if !thread.deleted {
+                        continue;
+                    }
+                    orphans.extend(s.purge_thread_content(id)?);
+                    if !thread.title.is_empty() || !thread.draft.is_empty() || !thread.system_prompt.is_empty() {
+                        thread.title.clear();
+                        thread.draft.clear();
+                        thread.system_prompt.clear();
+                        thread.stamp = stamp;
+                        s.put_thread(&thread)?;
+                    }
+                    purged += 1;
+                }
+                if !orphans.is_empty() {
+                    let used = s.blobs_in_use()?;
+                    for blob in orphans.iter().filter(|b| !used.contains(b)) {
+                        s.remove_blob(blob)?;
+                    }
+                }
+                s.flush()?;
+                Ok(purged)
+            })
+            .await;
+        match result {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(threads = n, "deleted threads purged"),
+            Err(e) => self.events.send(Event::Error { message: format!("A deleted thread could not be removed: {e}") }),
         }
     }
 
@@ -413,6 +463,7 @@ impl Actor {
                 self.edit_thread(id, "pin the thread", move |t| t.pinned = pinned).await;
             }
             Command::DeleteThread { id } => self.edit_thread(id, "delete the thread", |t| t.deleted = true).await,
+            Command::PurgeThread { id } => self.purge_threads(vec![id]).await,
             Command::RestoreThread { id } => self.edit_thread(id, "restore the thread", |t| t.deleted = false).await,
             Command::OpenThread { id, tail } => {
                 self.send_rows(id, None, tail).await;

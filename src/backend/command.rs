@@ -34,6 +34,12 @@ pub enum Command {
         /// Which thread.
         id: ThreadId,
     },
+    /// The undo window of a deletion closed: remove the thread's messages
+    /// and attachments for good (the record stays as an empty tombstone).
+    PurgeThread {
+        /// Which thread.
+        id: ThreadId,
+    },
     /// Undo a deletion.
     RestoreThread {
         /// Which thread.

@@ -195,6 +195,20 @@ pub trait Store: Send + Sync {
     /// Engine failure.
     fn remove_attachment(&self, thread: ThreadId, id: AttachmentId) -> Result<(), StoreError>;
 
+    /// Remove every message, the branches and the attachment records of
+    /// `thread`; returns the blobs those records named (the caller removes
+    /// the ones nothing else names).
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn purge_thread_content(&self, thread: ThreadId) -> Result<Vec<BlobId>, StoreError>;
+
+    /// Every blob some readable attachment record names.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn blobs_in_use(&self) -> Result<std::collections::HashSet<BlobId>, StoreError>;
+
     /// The settings (defaults when never saved).
     ///
     /// # Errors

@@ -309,6 +309,35 @@ impl Store for SealedStore {
         Ok(self.kv.remove(Table::Attachments, &attachment_key(thread, id))?)
     }
 
+    fn purge_thread_content(&self, thread: ThreadId) -> Result<Vec<BlobId>, StoreError> {
+        let mut blobs = Vec::new();
+        for (key, value) in self.kv.scan_prefix(Table::Attachments, thread.as_bytes())? {
+            if let Ok(a) = self.open::<Attachment>(Table::Attachments, &key, &value) {
+                blobs.push(a.blob);
+                blobs.extend(a.preview);
+                blobs.extend(a.sent_copy.map(|(b, _)| b));
+            }
+            self.kv.remove(Table::Attachments, &key)?;
+        }
+        for (key, _) in self.kv.scan_prefix(Table::Messages, thread.as_bytes())? {
+            self.kv.remove(Table::Messages, &key)?;
+        }
+        self.kv.remove(Table::Branches, thread.as_bytes())?;
+        Ok(blobs)
+    }
+
+    fn blobs_in_use(&self) -> Result<std::collections::HashSet<BlobId>, StoreError> {
+        let mut used = std::collections::HashSet::new();
+        for (key, value) in self.kv.scan_prefix(Table::Attachments, &[])? {
+            if let Ok(a) = self.open::<Attachment>(Table::Attachments, &key, &value) {
+                used.insert(a.blob);
+                used.extend(a.preview);
+                used.extend(a.sent_copy.map(|(b, _)| b));
+            }
+        }
+        Ok(used)
+    }
+
     fn settings(&self) -> Result<Settings, StoreError> {
         let Some(bytes) = self.kv.get(Table::Settings, SETTINGS_KEY)? else {
             return Ok(Settings::default());

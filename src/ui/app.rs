@@ -180,10 +180,13 @@ impl PakApp {
                 ctx.request_repaint_after(DRAFT_DELAY.saturating_sub(elapsed));
             }
         }
-        if let Some((_, _, at)) = &self.undo {
+        if let Some((id, _, at)) = &self.undo {
             let elapsed = at.elapsed();
             if elapsed >= UNDO_WINDOW {
+                // Too late to undo: its messages and files go for good.
+                let id = *id;
                 self.undo = None;
+                self.send(Command::PurgeThread { id });
             } else {
                 ctx.request_repaint_after(UNDO_WINDOW.saturating_sub(elapsed));
             }
@@ -315,6 +318,10 @@ impl PakApp {
                 let title = self.vm.threads.get(&id).map(|t| t.title.clone()).unwrap_or_default();
                 if self.vm.open.as_ref().is_some_and(|o| o.id == id) {
                     self.save_draft_now();
+                }
+                // One undo at a time: an earlier deletion is final now.
+                if let Some((earlier, ..)) = self.undo.take() {
+                    self.send(Command::PurgeThread { id: earlier });
                 }
                 self.undo = Some((id, title, web_time::Instant::now()));
                 self.send(Command::DeleteThread { id });
