@@ -892,6 +892,22 @@ fn a_photo_goes_to_the_model_upright_without_its_location_and_stays_whole_on_dis
     assert!(!sent.windows(6).any(|w| w == b"PakCam"), "no camera name left");
     let upright = image::load_from_memory(&sent).unwrap();
     assert_eq!((upright.width(), upright.height()), (600, 1200), "turned upright before its tag was dropped");
+
+    // The viewer: its facts, the location flagged, Save as… writes the original.
+    std::fs::remove_file(dir.path().join("photo.jpg")).unwrap();
+    app.wait_for("the image in the message", |h| present(h, "photo.jpg"));
+    app.click("photo.jpg");
+    app.wait_for("the viewer", |h| {
+        present(h, "Location recorded in this photo (GPS): 33.68440° N, 73.04790° E. It is not sent to models unless you allow it.")
+            && h.query_all_by_label_contains("600 × 1200 pixels").next().is_some()
+            && h.query_all_by_label_contains("PakCam One").next().is_some()
+    });
+    app.click("100 %");
+    app.click("Save as…");
+    app.wait_for("the save", |h| h.query_all_by_label_contains("Saved to ").next().is_some());
+    assert_eq!(std::fs::read(dir.path().join("photo.jpg")).unwrap(), original, "the original, metadata and all");
+    app.harness.key_press(Key::Escape);
+    app.wait_for("the viewer to close", |h| !present(h, "Save as…"));
     app.close();
 
     // What stays on disk, sealed: the original, location and all.

@@ -53,7 +53,8 @@ pub struct BackendConfig {
 pub enum FilePicker {
     /// The system's file dialog (XDG portal on Linux).
     System,
-    /// These files, as if the user chose them (tests, scripted runs).
+    /// These files, as if the user chose them (tests, scripted runs); a
+    /// save goes to the first.
     Scripted(Vec<PathBuf>),
 }
 
@@ -473,6 +474,8 @@ impl Actor {
             Command::PickFiles { thread } => self.pick_files(thread),
             Command::RemoveAttachment { thread, id } => self.remove_attachment(thread, id).await,
             Command::LoadPreview { thread, id } => self.load_preview(thread, id).await,
+            Command::LoadOriginal { thread, id } => self.load_original(thread, id).await,
+            Command::SaveAttachment { thread, id } => self.save_attachment(thread, id),
             Command::LoadMessages { thread, start, len } => {
                 let result = self
                     .with_store(move |s| {

@@ -17,6 +17,8 @@ use crate::store::{Store, StoreError};
 pub const CHIP_THUMB: u32 = 96;
 /// Longest side of the image shown in a message row.
 pub const ROW_IMAGE: u32 = 320;
+/// Longest side of the image in the viewer (GPU textures stay within limits).
+pub const VIEWER_MAX: u32 = 4096;
 
 /// A file to attach.
 #[derive(Debug)]
@@ -187,6 +189,71 @@ impl Actor {
             Ok(None) => {}
             Err(e) => tracing::warn!(err = %e, "an attachment preview could not be read"),
         }
+    }
+
+    /// Decode an image attachment whole for the viewer.
+    pub(super) async fn load_original(&self, thread: ThreadId, id: AttachmentId) {
+        let result = self
+            .with_store(move |s| {
+                let Some(a) = s.attachments(thread)?.into_iter().flatten().find(|a| a.id == id) else {
+                    return Ok(None);
+                };
+                let Some(bytes) = s.blob(&a.blob)? else { return Ok(None) };
+                Ok(std::panic::catch_unwind(|| media::decode_for_viewer(a.kind, &bytes, VIEWER_MAX)).ok().flatten())
+            })
+            .await;
+        match result {
+            Ok(Some(pixels)) => self.events.send(Event::AttachmentImage { id, pixels }),
+            Ok(None) => self.events.send(Event::Error { message: "That image could not be opened.".to_owned() }),
+            Err(e) => self.events.send(Event::Error { message: format!("That image could not be read: {e}") }),
+        }
+    }
+
+    /// Ask where to save an attachment, without waiting for the dialog.
+    pub(super) fn save_attachment(&self, thread: ThreadId, id: AttachmentId) {
+        let tx = self.replies.tx.clone();
+        if let super::FilePicker::Scripted(paths) = &self.config.picker {
+            let _ = tx.send(super::streaming::Internal::SaveTo { thread, id, path: paths.first().cloned() });
+            return;
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.rt.spawn(async move {
+                let picked = rfd::AsyncFileDialog::new().set_title("Save attachment").save_file().await;
+                let path = picked.map(|f| f.path().to_path_buf());
+                let _ = tx.send(super::streaming::Internal::SaveTo { thread, id, path });
+            });
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = tx.send(super::streaming::Internal::SaveTo { thread, id, path: None });
+        }
+    }
+
+    /// Write an attachment's original to `path`.
+    pub(super) async fn save_to(&self, thread: ThreadId, id: AttachmentId, path: Option<PathBuf>) {
+        let Some(path) = path else {
+            self.events.send(Event::AttachmentSaved { id, result: Ok(None) });
+            return;
+        };
+        let result = self
+            .with_store(move |s| {
+                let Some(a) = s.attachments(thread)?.into_iter().flatten().find(|a| a.id == id) else {
+                    return Ok(Err("the attachment no longer exists".to_owned()));
+                };
+                let Some(bytes) = s.blob(&a.blob)? else { return Ok(Err("its content is missing".to_owned())) };
+                #[cfg(not(target_arch = "wasm32"))]
+                let written = std::fs::write(&path, bytes).map(|()| Some(path.clone())).map_err(|e| e.to_string());
+                #[cfg(target_arch = "wasm32")]
+                let written = {
+                    let _ = bytes;
+                    Err("saving is not available in the browser yet".to_owned())
+                };
+                Ok(written)
+            })
+            .await;
+        let result = result.unwrap_or_else(|e| Err(e.to_string()));
+        self.events.send(Event::AttachmentSaved { id, result });
     }
 
     /// Take back an attachment that waits in the composer.

@@ -91,6 +91,20 @@ pub enum Command {
         /// Which attachment.
         id: AttachmentId,
     },
+    /// Decode an image attachment whole (upright) for the viewer.
+    LoadOriginal {
+        /// Which thread.
+        thread: ThreadId,
+        /// Which attachment.
+        id: AttachmentId,
+    },
+    /// Ask where to save an attachment, and save its original there.
+    SaveAttachment {
+        /// Which thread.
+        thread: ThreadId,
+        /// Which attachment.
+        id: AttachmentId,
+    },
     /// Decode an attachment's preview for a message row.
     LoadPreview {
         /// Which thread.

@@ -202,6 +202,21 @@ pub enum Event {
         /// The pixels.
         pixels: Pixels,
     },
+    /// An image attachment decoded whole, for the viewer.
+    AttachmentImage {
+        /// Which attachment.
+        id: AttachmentId,
+        /// The pixels (at most 4096 a side).
+        pixels: Pixels,
+    },
+    /// The result of [`super::Command::SaveAttachment`]: where it went, or
+    /// why not (`Ok(None)`: the user cancelled).
+    AttachmentSaved {
+        /// Which attachment.
+        id: AttachmentId,
+        /// The file written, or what went wrong.
+        result: Result<Option<std::path::PathBuf>, String>,
+    },
     /// The settings, after unlocking or a change.
     SettingsLoaded(Settings),
     /// A command failed; shown as a dismissable error.

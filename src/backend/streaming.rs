@@ -41,6 +41,8 @@ pub(super) enum Internal {
     Titled { thread: ThreadId, title: String },
     /// The file picker closed with these files chosen.
     Picked { thread: ThreadId, paths: Vec<std::path::PathBuf> },
+    /// The save dialog closed: save the attachment there (`None`: cancelled).
+    SaveTo { thread: ThreadId, id: crate::domain::AttachmentId, path: Option<std::path::PathBuf> },
 }
 
 /// Reports the end of a stream task even if it dies (a panic inside the
@@ -535,6 +537,7 @@ impl Actor {
     /// Apply what a stream task reported.
     pub(super) async fn on_internal(&mut self, msg: Internal) {
         match msg {
+            Internal::SaveTo { thread, id, path } => self.save_to(thread, id, path).await,
             Internal::Picked { thread, paths } => {
                 let files = paths.into_iter().map(super::attachments::IncomingFile::Path).collect();
                 self.attach(thread, files).await;

@@ -150,6 +150,15 @@ pub fn decode_preview(bytes: &[u8], max: u32) -> Option<Pixels> {
     Some(Pixels { width: rgba.width(), height: rgba.height(), rgba: rgba.into_raw() })
 }
 
+/// Decode an image upright for the viewer, at most `max` pixels a side.
+#[must_use]
+pub fn decode_for_viewer(kind: FileKind, bytes: &[u8], max: u32) -> Option<Pixels> {
+    let image = decode_upright("", kind, bytes).ok()?;
+    let image = if image.width().max(image.height()) > max { image.thumbnail(max, max) } else { image };
+    let rgba = image.to_rgba8();
+    Some(Pixels { width: rgba.width(), height: rgba.height(), rgba: rgba.into_raw() })
+}
+
 /// What intake made of a file.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Processed {

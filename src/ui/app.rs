@@ -522,6 +522,7 @@ impl PakApp {
             ui.add_space(6.0);
         });
         keys_window_ui(ui, &mut self.vm, &mut self.keys_form, &mut |c| commands.push(c));
+        super::attachments::viewer_ui(ui, &mut self.vm.viewer, self.vm.open.as_ref(), &mut |c| commands.push(c));
         for command in commands {
             self.send(command);
         }
@@ -541,10 +542,24 @@ impl PakApp {
             let mut commands = Vec::new();
             match self.vm.open.as_mut() {
                 Some(open) => {
-                    if let Some(ChatAction::Edit { row, text }) = chat_view_ui(ui, open, &mut |c| commands.push(c)) {
-                        let thread = open.id;
-                        self.save_draft_now();
-                        self.composer.start_edit(thread, row, text);
+                    let thread = open.id;
+                    match chat_view_ui(ui, open, &mut |c| commands.push(c)) {
+                        Some(ChatAction::Edit { row, text }) => {
+                            self.save_draft_now();
+                            self.composer.start_edit(thread, row, text);
+                        }
+                        Some(ChatAction::OpenImage(id)) => {
+                            self.vm.viewer = Some(super::view_model::Viewer {
+                                thread,
+                                id,
+                                pixels: None,
+                                texture: super::view_model::Textures::default(),
+                                actual_size: false,
+                                status: None,
+                            });
+                            commands.push(Command::LoadOriginal { thread, id });
+                        }
+                        None => {}
                     }
                 }
                 None => {

@@ -67,6 +67,7 @@ fn file_line(a: &Attachment) -> String {
 
 /// Draw the strip of `ids` from `top_left`, `width` wide; asks for previews
 /// it does not have and records the textures it drew.
+/// Returns the image clicked, to open in the viewer.
 pub fn strip_ui(
     ui: &mut Ui,
     clip: Rect,
@@ -75,7 +76,8 @@ pub fn strip_ui(
     open: &mut OpenThread,
     drawn: &mut Vec<AttachmentId>,
     send: &mut dyn FnMut(Command),
-) {
+) -> Option<AttachmentId> {
+    let mut clicked = None;
     let mut y = top_left.y + STRIP_GAP;
     for id in ids {
         let Some(a) = open.attachments.get(id) else {
@@ -104,8 +106,14 @@ pub fn strip_ui(
         }
         match open.textures.get(id) {
             Some(tex) => {
-                let image = egui::Image::new(tex).fit_to_exact_size(rect.size()).alt_text(a.name.clone());
-                ui.put(rect, image).on_hover_text(a.name.clone());
+                let image = egui::Image::new(tex)
+                    .fit_to_exact_size(rect.size())
+                    .alt_text(a.name.clone())
+                    .sense(egui::Sense::click());
+                let response = ui.put(rect, image).on_hover_text(format!("{} (click to open)", a.name));
+                if response.clicked() {
+                    clicked = Some(*id);
+                }
                 drawn.push(*id);
             }
             None => {
@@ -116,6 +124,83 @@ pub fn strip_ui(
                 ui.put(rect, egui::Label::new(egui::RichText::new("Loading image…").weak()));
             }
         }
+    }
+    clicked
+}
+
+/// The image viewer: fit or 100 % (drag or scroll to pan), the facts of the
+/// photo (its GPS position flagged), Save as…; Esc closes it.
+pub fn viewer_ui(
+    ui: &mut Ui,
+    viewer: &mut Option<super::view_model::Viewer>,
+    open: Option<&OpenThread>,
+    send: &mut dyn FnMut(Command),
+) {
+    let Some(v) = viewer.as_mut() else { return };
+    let Some(a) = open.and_then(|o| o.attachments.get(&v.id)).cloned() else {
+        *viewer = None;
+        return;
+    };
+    if let Some(pixels) = v.pixels.take() {
+        let handle = texture(ui, &a.name, &pixels);
+        v.texture.insert(a.id, handle);
+    }
+    let mut keep_open = !ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
+    egui::Window::new(format!("Image: {}", a.name))
+        .id(egui::Id::unique("image_viewer"))
+        .open(&mut keep_open)
+        .default_size([820.0, 620.0])
+        .resizable(true)
+        .show(ui.ctx(), |ui| {
+            ui.horizontal(|ui| {
+                if ui.selectable_label(!v.actual_size, "Fit").clicked() {
+                    v.actual_size = false;
+                }
+                if ui.selectable_label(v.actual_size, "100 %").clicked() {
+                    v.actual_size = true;
+                }
+                if ui.button("Save as…").clicked() {
+                    v.status = None;
+                    send(Command::SaveAttachment { thread: v.thread, id: v.id });
+                }
+                if let Some(status) = &v.status {
+                    ui.label(status);
+                }
+            });
+            let mut facts = vec![human_size(a.size)];
+            if let Some((w, h)) = a.dimensions {
+                facts.insert(0, format!("{w} × {h} pixels"));
+            }
+            if let Some(exif) = &a.exif {
+                facts.extend(exif.camera.clone());
+                facts.extend(exif.taken.as_ref().map(|t| format!("taken {t}")));
+            }
+            ui.weak(facts.join(" · "));
+            if let Some(place) = a.exif.as_ref().and_then(crate::media::ExifSummary::location_text) {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "Location recorded in this photo (GPS): {place}. It is not sent to models unless you allow it."
+                    ),
+                );
+            }
+            ui.separator();
+            match v.texture.get(&a.id) {
+                Some(tex) if v.actual_size => {
+                    egui::ScrollArea::both().show(ui, |ui| {
+                        ui.add(egui::Image::new(tex).fit_to_original_size(1.0).alt_text(a.name.clone()));
+                    });
+                }
+                Some(tex) => {
+                    ui.add(egui::Image::new(tex).shrink_to_fit().alt_text(a.name.clone()));
+                }
+                None => {
+                    ui.spinner();
+                }
+            }
+        });
+    if !keep_open {
+        *viewer = None;
     }
 }
 

@@ -52,6 +52,8 @@ pub enum ChatAction {
         /// Its current text.
         text: String,
     },
+    /// Open this image in the viewer.
+    OpenImage(crate::domain::AttachmentId),
 }
 
 /// Draw the chat view of `open` into the remaining space of `ui`.
@@ -144,7 +146,9 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
                 let action = draw_row(ui, clip, rect, layout, &row);
                 if !ids.is_empty() {
                     let top_left = pos2(rect.left() + PAD.x, rect.top() + text_height - GAP - PAD.y);
-                    strip_ui(ui, clip, top_left, &ids, open, &mut drawn_textures, send);
+                    if let Some(id) = strip_ui(ui, clip, top_left, &ids, open, &mut drawn_textures, send) {
+                        chat_action = Some(ChatAction::OpenImage(id));
+                    }
                 }
                 match action {
                     Some(RowAction::ToggleReasoning) => {

@@ -142,6 +142,23 @@ impl std::ops::DerefMut for Textures {
     }
 }
 
+/// The image viewer.
+#[derive(Debug)]
+pub struct Viewer {
+    /// The thread the image is in.
+    pub thread: ThreadId,
+    /// The attachment shown.
+    pub id: AttachmentId,
+    /// Decoded pixels until they become a texture.
+    pub pixels: Option<Pixels>,
+    /// The texture (keyed by the attachment).
+    pub texture: Textures,
+    /// 100 % (panned) rather than fit to the window.
+    pub actual_size: bool,
+    /// The outcome of "Save as…".
+    pub status: Option<String>,
+}
+
 /// The thread shown in the chat view. Holds only a window of rows around the
 /// viewport, so its memory does not grow with the thread.
 #[derive(Debug)]
@@ -297,6 +314,8 @@ pub struct ViewModel {
     pub catalog: Vec<CatalogModel>,
     /// Results of "check key", by provider id.
     pub key_checks: HashMap<String, Result<(), String>>,
+    /// The image viewer, when open.
+    pub viewer: Option<Viewer>,
     sidebar_cache: Option<(u64, i64, std::sync::Arc<[SidebarItem]>)>,
 }
 
@@ -329,6 +348,7 @@ impl Default for ViewModel {
             // A broken shipped catalog is caught by a unit test; run without one.
             catalog: crate::domain::shipped_catalog().unwrap_or_default(),
             key_checks: HashMap::new(),
+            viewer: None,
             sidebar_cache: None,
         }
     }
@@ -463,6 +483,20 @@ impl ViewModel {
                     && open.previews_requested.remove(&id)
                 {
                     open.previews.insert(id, pixels);
+                }
+            }
+            Event::AttachmentImage { id, pixels } => {
+                if let Some(v) = self.viewer.as_mut().filter(|v| v.id == id) {
+                    v.pixels = Some(pixels);
+                }
+            }
+            Event::AttachmentSaved { id, result } => {
+                if let Some(v) = self.viewer.as_mut().filter(|v| v.id == id) {
+                    v.status = match result {
+                        Ok(Some(path)) => Some(format!("Saved to {}", path.display())),
+                        Ok(None) => None,
+                        Err(e) => Some(format!("Not saved: {e}")),
+                    };
                 }
             }
             Event::SettingsLoaded(settings) => self.settings = settings,
