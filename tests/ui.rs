@@ -846,6 +846,8 @@ fn a_photo_goes_to_the_model_upright_without_its_location_and_stays_whole_on_dis
     app.click("Attach files…");
     app.wait_for("the photo in the bar", |h| present(h, "Remove photo.jpg"));
     let thread = app.harness.state().view_model().open.as_ref().unwrap().id;
+    assert!(app.has_label("Send photo metadata too (location, camera)"), "the choice is offered, off");
+    assert!(app.harness.state().view_model().settings.strip_photo_metadata);
     // A model that cannot read images is named before anything is sent.
     // The bar grew the bottom panel: let its layout settle before clicking in it.
     for _ in 0..4 {
@@ -929,7 +931,7 @@ fn a_deleted_thread_takes_its_messages_and_files_with_it() {
         .write_with_encoder(image::codecs::jpeg::JpegEncoder::new(&mut jpeg))
         .unwrap();
     std::fs::write(&photo, &jpeg).unwrap();
-    let mut app = new_app(config_picking(dir.path(), true, vec![photo.clone(), photo]));
+    let mut app = new_app(config_picking(dir.path(), true, vec![photo]));
     app.wait_ready();
     for _ in 0..4 {
         app.harness.step();

@@ -490,7 +490,7 @@ impl PakApp {
         egui::Panel::bottom("composer").show(ui, |ui| {
             ui.add_space(6.0);
             if let Some(open) = self.vm.open.as_mut() {
-                attachment_bar_ui(ui, open, &mut |c| commands.push(c));
+                attachment_bar_ui(ui, open, &mut self.vm.settings, &mut |c| commands.push(c));
             }
             if let Some(why) = &refusal {
                 ui.colored_label(ui.visuals().warn_fg_color, why);

@@ -212,7 +212,12 @@ pub fn release_textures(open: &mut OpenThread, drawn: &[AttachmentId]) {
 }
 
 /// The bar of files waiting to be sent, and notes on refused files.
-pub fn attachment_bar_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Command)) {
+pub fn attachment_bar_ui(
+    ui: &mut Ui,
+    open: &mut OpenThread,
+    settings: &mut crate::domain::Settings,
+    send: &mut dyn FnMut(Command),
+) {
     let mut dismiss = None;
     for (i, note) in open.attach_notes.iter().enumerate() {
         ui.horizontal(|ui| {
@@ -256,6 +261,15 @@ pub fn attachment_bar_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMu
             });
         }
     });
+    if waiting.iter().any(|a| a.exif.is_some()) {
+        // Off by default: photos go without location and camera data.
+        let mut keep = !settings.strip_photo_metadata;
+        let label = "Send photo metadata too (location, camera)";
+        if ui.checkbox(&mut keep, label).on_hover_text("Applies to every photo you send").changed() {
+            settings.strip_photo_metadata = !keep;
+            send(Command::SaveSettings(settings.clone()));
+        }
+    }
     if let Some(id) = remove {
         open.attachments.remove(&id);
         open.thumbnails.remove(&id);
