@@ -189,7 +189,7 @@ pub struct OpenThread {
     pub previews_requested: HashSet<AttachmentId>,
     /// Why files dropped or picked for this thread were not attached.
     pub attach_notes: Vec<String>,
-    /// Textures of row images (bounded: see [`super::attachments`]).
+    /// Textures of row images (bounded: see [`super::MAX_TEXTURES`]).
     pub textures: Textures,
     /// Textures of the composer's thumbnails.
     pub chip_textures: Textures,
