@@ -38,6 +38,10 @@ impl SseDecoder {
 
     /// Feed the next piece of the body; returns the events it completed.
     pub fn feed(&mut self, bytes: &[u8], out: &mut Vec<SseEvent>) {
+        // An empty piece must not end a pending `\r` (its `\n` may come next).
+        if bytes.is_empty() {
+            return;
+        }
         let mut bytes = bytes;
         if self.pending_cr {
             self.pending_cr = false;
@@ -228,6 +232,15 @@ mod tests {
                 ev(None, "[DONE]"),
             ]
         );
+    }
+
+    #[test]
+    fn an_empty_piece_between_cr_and_lf_changes_nothing() {
+        // Found by the split property: "\r" | "" | "\n" read as two line ends.
+        let input = b"event: start\r\ndata: x\r\n\r\n";
+        let at = input.iter().position(|&b| b == b'\r').unwrap() + 1;
+        assert_eq!(decode_in_pieces(input, &[at, at]), decode_in_pieces(input, &[]));
+        assert_eq!(decode_in_pieces(input, &[]).0, vec![ev(Some("start"), "x")]);
     }
 
     #[test]
