@@ -194,6 +194,53 @@ async fn images_and_pdfs_go_in_each_providers_own_format() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_are_made_through_openai_and_imagen() {
+    use pakchat::providers::{ImageRequest, generate_images};
+    let http = reqwest::Client::new();
+    let req = |model: &str, prompt: &str| ImageRequest {
+        model: model.to_owned(),
+        prompt: prompt.to_owned(),
+        size: "1536x1024".to_owned(),
+        quality: "high".to_owned(),
+        count: 3,
+        format: "png".to_owned(),
+    };
+    // OpenAI's Images API, against llmock (it records raw bodies and answers data URLs).
+    let llmock = peers::llmock();
+    let ep = endpoint(ProviderKind::OpenAiCompatible, format!("{}/v1", llmock.base));
+    let images = generate_images(&http, &ep, &req("gpt-image-1", "a lighthouse"), &fast_policy(), tokio::time::sleep)
+        .await
+        .unwrap();
+    assert_eq!(images.len(), 3);
+    assert!(images.iter().all(|i| i.starts_with(b"<svg")), "data URLs decoded");
+    let body = llmock_bodies(&llmock.base).await.pop().unwrap();
+    assert_eq!(
+        (&body["model"], &body["prompt"], &body["n"], &body["size"], &body["quality"], &body["output_format"]),
+        (
+            &serde_json::json!("gpt-image-1"),
+            &serde_json::json!("a lighthouse"),
+            &serde_json::json!(3),
+            &serde_json::json!("1536x1024"),
+            &serde_json::json!("high"),
+            &serde_json::json!("png")
+        )
+    );
+    // Imagen's predict, against aimock's fixture of two PNGs.
+    let aimock = peers::aimock();
+    let ep = endpoint(ProviderKind::Gemini, aimock.base.clone());
+    let images =
+        generate_images(&http, &ep, &req("imagen-4.0-generate-001", "a red fox"), &fast_policy(), tokio::time::sleep)
+            .await
+            .unwrap();
+    assert_eq!(images.len(), 2);
+    assert!(images.iter().all(|i| i.starts_with(b"\x89PNG")));
+    // A provider that makes no images says so.
+    let ep = endpoint(ProviderKind::Anthropic, aimock.base.clone());
+    let err = generate_images(&http, &ep, &req("claude", "x"), &fast_policy(), tokio::time::sleep).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::BadRequest);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_errors_have_kinds_and_only_retryable_ones_are_retried() {
     let server = peers::aimock();
     for (kind, ep, model) in aimock_endpoints(&server.base) {

@@ -79,7 +79,8 @@ fn a_canary_api_key_appears_in_no_log_line_and_no_file() {
         thread,
         id: MessageId::new(),
         text: "hello".to_owned(),
-        attachments: Vec::new()
+        attachments: Vec::new(),
+        images: None,
     }));
     let done = next(
         "the finished reply",

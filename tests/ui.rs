@@ -989,6 +989,39 @@ fn a_deleted_thread_takes_its_messages_and_files_with_it() {
     assert!(kv.scan_prefix(Table::Attachments, &[]).unwrap().is_empty());
 }
 
+#[test]
+fn image_mode_makes_images_that_arrive_as_attachments_of_the_reply() {
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    connect_to_mock(&mut app, &server.base);
+    app.click("Make images");
+    app.wait_for("the image choices", |h| present(h, "Image model") && present(h, "How many"));
+    app.harness.get_by_label("How many").focus();
+    app.harness.step();
+    app.harness.key_press(Key::ArrowUp);
+    app.harness.step();
+    app.type_in_composer("a red fox");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the images", |h| {
+        h.state().view_model().open.as_ref().is_some_and(|o| {
+            o.rows.values().any(|r| {
+                matches!(&r.content, pakchat::ui::view_model::RowContent::Message(m)
+                    if m.role == MsgRole::Assistant && m.status == MessageStatus::Done && m.attachments.len() == 2)
+            }) && o.textures.len() == 2
+        })
+    });
+    let reply = last_message(&app).unwrap();
+    assert_eq!(reply.model.as_deref(), Some("gpt-image-1"));
+    assert!(present(&app.harness, "image-1.png") && present(&app.harness, "image-2.png"), "both shown, named");
+    // Esc leaves image mode; Enter asks for a reply again.
+    app.harness.key_press(Key::Escape);
+    app.harness.step();
+    app.wait_for("image mode to close", |h| !present(h, "Image model"));
+    app.close();
+}
+
 fn last_user_message(app: &App) -> Message {
     let open = app.harness.state().view_model().open.as_ref().unwrap();
     open.rows

@@ -493,8 +493,8 @@ impl Actor {
             Command::RegenerateReply { thread, row } => self.regenerate(thread, row).await,
             Command::EditMessage { thread, row, text } => self.edit_message(thread, row, text).await,
             Command::SwitchBranch { thread, row, step } => self.switch_branch(thread, row, step).await,
-            Command::SendMessage { thread, id, text, attachments } => {
-                self.send_message(thread, id, text, attachments).await;
+            Command::SendMessage { thread, id, text, attachments, images } => {
+                self.send_message(thread, id, text, attachments, images).await;
             }
             Command::SaveDraft { thread, text } => {
                 let stamp = self.clock.now();
@@ -584,6 +584,7 @@ impl Actor {
         id: crate::domain::MessageId,
         text: String,
         attachments: Vec<crate::domain::AttachmentId>,
+        images: Option<super::ImageOptions>,
     ) {
         let stamp = self.clock.now();
         let thread_stamp = self.clock.now();
@@ -641,7 +642,10 @@ impl Actor {
             Ok(Some((position, row, message, thread))) => {
                 self.events.send(Event::MessageStored { thread: thread_id, index: row, message: message.clone() });
                 self.events.send(Event::ThreadChanged(ThreadSummary::Ok(thread.clone())));
-                self.start_reply(thread, message, position).await;
+                match images {
+                    Some(options) => self.start_images(thread, message, position, options).await,
+                    None => self.start_reply(thread, message, position).await,
+                }
             }
             Ok(None) => self.events.send(Event::SendFailed {
                 thread: thread_id,

@@ -69,13 +69,26 @@ impl IncomingFile {
     }
 }
 
-/// Check, process and store one file; the record and a chip thumbnail.
+/// Check, process and store one file waiting in the composer; the record
+/// and a chip thumbnail.
 fn intake(
     store: &dyn Store,
     thread: ThreadId,
     file: IncomingFile,
     max: u64,
     stamp: crate::domain::Stamp,
+) -> Result<(Attachment, Option<Pixels>), String> {
+    intake_for(store, thread, file, max, stamp, None)
+}
+
+/// [`intake`] for a file that belongs to `message` already (generated images).
+pub(super) fn intake_for(
+    store: &dyn Store,
+    thread: ThreadId,
+    file: IncomingFile,
+    max: u64,
+    stamp: crate::domain::Stamp,
+    message: Option<crate::domain::MessageId>,
 ) -> Result<(Attachment, Option<Pixels>), String> {
     let name = file.name();
     let bytes = file.read(max)?;
@@ -91,7 +104,7 @@ fn intake(
     let attachment = Attachment {
         id: AttachmentId::new(),
         thread_id: thread,
-        message_id: None,
+        message_id: message,
         name: name.clone(),
         kind: processed.kind,
         size: bytes.len() as u64,

@@ -3,6 +3,21 @@
 use crate::domain::{AttachmentId, MessageId, ModelChoice, Settings, ThreadId};
 use crate::store::KeySource;
 
+/// How to make images (the composer's image mode).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImageOptions {
+    /// An image-generation model.
+    pub model: ModelChoice,
+    /// Pixel size, e.g. `1024x1024`.
+    pub size: String,
+    /// `auto`, `low`, `medium` or `high`.
+    pub quality: String,
+    /// 1 to 4.
+    pub count: u8,
+    /// `png`, `jpeg` or `webp`.
+    pub format: String,
+}
+
 /// Something the user asked for. The backend answers with [`super::Event`]s.
 #[derive(Debug)]
 pub enum Command {
@@ -71,6 +86,8 @@ pub enum Command {
         text: String,
         /// Attachments waiting in the composer that go with it.
         attachments: Vec<AttachmentId>,
+        /// Make images from it instead of a text reply.
+        images: Option<ImageOptions>,
     },
     /// Attach files to a thread (they wait in the composer until sent).
     AttachFiles {

@@ -18,7 +18,7 @@ mod streaming;
 
 pub use actor::{BackendConfig, BackendHandle, DEFAULT_TITLE, FilePicker, Stopped, StoreLocation, start};
 pub use attachments::{CHIP_THUMB, IncomingFile, ROW_IMAGE};
-pub use command::Command;
+pub use command::{Command, ImageOptions};
 pub use event::{Event, KeyInfo, KeyOrigin, RowFork, ThreadSummary};
 pub use runtime::Runtime;
 

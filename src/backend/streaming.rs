@@ -39,6 +39,8 @@ pub(super) enum Internal {
     KeyChecked { provider: String, result: Result<(), ProviderError> },
     /// A model suggested a title for a thread.
     Titled { thread: ThreadId, title: String },
+    /// An image request ended: the images, or why not (`None`: stopped).
+    ImagesDone { thread: ThreadId, position: u64, result: Option<Result<Vec<Vec<u8>>, ProviderError>> },
     /// The file picker closed with these files chosen.
     Picked { thread: ThreadId, paths: Vec<std::path::PathBuf> },
     /// The save dialog closed: save the attachment there (`None`: cancelled).
@@ -352,6 +354,173 @@ impl Actor {
         });
     }
 
+    /// Make images from the user's message stored at `user_position`; they
+    /// arrive as attachments of an assistant message that says what it is
+    /// making meanwhile. Stop cancels the request like a reply's.
+    pub(super) async fn start_images(
+        &mut self,
+        thread: Thread,
+        user: Message,
+        user_position: u64,
+        options: super::ImageOptions,
+    ) {
+        let Some(provider) = self.replies.settings.providers.iter().find(|p| p.id == options.model.provider).cloned()
+        else {
+            self.events.send(Event::KeysNeeded { message: "Choose an image model first.".to_owned() });
+            return;
+        };
+        let key = self.key_of(&provider).await;
+        if key.is_none() && provider.needs_key {
+            self.events
+                .send(Event::KeysNeeded { message: format!("Add an API key for {} to make images.", provider.name) });
+            return;
+        }
+        let thread_id = thread.id;
+        let count = options.count.clamp(1, 4);
+        let plural = if count == 1 { "image" } else { "images" };
+        let reply = Message {
+            id: MessageId::new(),
+            thread_id,
+            parent_id: Some(user.id),
+            role: Role::Assistant,
+            content: format!("Making {count} {plural} ({}, {} quality)…", options.size, options.quality),
+            reasoning: String::new(),
+            attachments: Vec::new(),
+            model: Some(options.model.model.clone()),
+            status: MessageStatus::Streaming,
+            usage: None,
+            created_ms: wall_millis(),
+            stamp: self.clock.now(),
+        };
+        let saved = reply.clone();
+        let stored = self
+            .with_store(move |s| {
+                let mut view = View::load(s, thread_id)?;
+                let old_len = view.path.len();
+                let (position, row) = view.add_child(s, thread_id, user_position, &saved)?;
+                s.flush()?;
+                Ok((position, row, row != old_len))
+            })
+            .await;
+        let (position, row, branched) = match stored {
+            Ok(found) => found,
+            Err(e) => {
+                self.events.send(Event::Error { message: format!("Could not start making images: {e}") });
+                return;
+            }
+        };
+        if branched {
+            self.send_rows(thread_id, None, ROWS_AFTER_BRANCH).await;
+        } else {
+            self.events.send(Event::MessageStored { thread: thread_id, index: row, message: reply.clone() });
+        }
+        let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key };
+        let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
+        self.replies.active.insert(
+            thread_id,
+            Active {
+                position,
+                row,
+                message: reply,
+                prompt: user.content.clone(),
+                endpoint: endpoint.clone(),
+                choice: options.model.clone(),
+                cancel: Some(cancel_tx),
+                last_persist: web_time::Instant::now(),
+            },
+        );
+        let request = crate::providers::ImageRequest {
+            model: options.model.model,
+            prompt: user.content,
+            size: options.size,
+            quality: options.quality,
+            count,
+            format: options.format,
+        };
+        let (tx, http, policy, rt) =
+            (self.replies.tx.clone(), self.replies.http.clone(), self.replies.policy.clone(), self.rt.clone());
+        self.rt.spawn(async move {
+            let sleep = |d: Duration| {
+                let rt = rt.clone();
+                async move { rt.sleep(d).await }
+            };
+            let result = tokio::select! {
+                r = crate::providers::generate_images(&http, &endpoint, &request, &policy, sleep) => Some(r),
+                _ = cancel_rx => None,
+            };
+            let _ = tx.send(Internal::ImagesDone { thread: thread_id, position, result });
+        });
+    }
+
+    /// Store the images made (checked like any attached file) and finish the message.
+    async fn images_done(
+        &mut self,
+        thread: ThreadId,
+        position: u64,
+        result: Option<Result<Vec<Vec<u8>>, ProviderError>>,
+    ) {
+        let Some(active) = self.replies.active.remove(&thread).filter(|a| a.position == position) else { return };
+        let mut message = active.message;
+        let max = self.replies.settings.max_attachment_bytes();
+        let stamp = self.clock.now();
+        let (status, images) = match result {
+            None => (MessageStatus::Cancelled, Vec::new()),
+            Some(Err(e)) => {
+                self.events.send(Event::Error { message: format!("No images: {e}. {}", e.kind.advice()) });
+                message.content = format!("No images: {e}");
+                (MessageStatus::Failed, Vec::new())
+            }
+            Some(Ok(images)) => (MessageStatus::Done, images),
+        };
+        let reply_id = message.id;
+        let count = images.len();
+        let made = self
+            .with_store(move |s| {
+                let mut added = Vec::new();
+                let mut refused = Vec::new();
+                for (i, bytes) in images.into_iter().enumerate() {
+                    let name = format!("image-{}.{}", i + 1, "png");
+                    let file = super::attachments::IncomingFile::Bytes { name, bytes };
+                    match super::attachments::intake_for(s, thread, file, max, stamp, Some(reply_id)) {
+                        Ok(a) if a.0.kind.is_image() => added.push(a),
+                        Ok((a, _)) => {
+                            s.remove_attachment(thread, a.id)?;
+                            refused.push(format!("the provider sent {}, not an image", a.kind.described()));
+                        }
+                        Err(why) => refused.push(why),
+                    }
+                }
+                Ok((added, refused))
+            })
+            .await;
+        let (added, refused) = made.unwrap_or_else(|e| (Vec::new(), vec![e.to_string()]));
+        for why in refused {
+            self.events.send(Event::Error { message: format!("An image that came back was not kept: {why}") });
+        }
+        message.status = status;
+        if status == MessageStatus::Done {
+            message.content = if added.len() == count {
+                String::new()
+            } else {
+                format!("{} of {count} images could be kept.", added.len())
+            };
+        } else if status == MessageStatus::Cancelled {
+            message.content = "Stopped before the images arrived.".to_owned();
+        }
+        message.attachments = added.iter().map(|(a, _)| a.id).collect();
+        message.stamp = self.clock.now();
+        let saved = message.clone();
+        if let Err(e) =
+            self.with_store(move |s| s.update_message(thread, position, &saved).and_then(|()| s.flush())).await
+        {
+            self.events.send(Event::Error { message: format!("The images could not be saved: {e}") });
+        }
+        for (attachment, thumbnail) in added {
+            self.events.send(Event::AttachmentAdded { attachment, thumbnail });
+        }
+        self.events.send(Event::MessageStored { thread, index: active.row, message });
+    }
+
     /// Whether a reply streams into `thread` (branches stay put until it ends).
     fn busy(&self, thread: ThreadId) -> bool {
         let busy = self.replies.active.contains_key(&thread);
@@ -537,6 +706,7 @@ impl Actor {
     /// Apply what a stream task reported.
     pub(super) async fn on_internal(&mut self, msg: Internal) {
         match msg {
+            Internal::ImagesDone { thread, position, result } => self.images_done(thread, position, result).await,
             Internal::SaveTo { thread, id, path } => self.save_to(thread, id, path).await,
             Internal::Picked { thread, paths } => {
                 let files = paths.into_iter().map(super::attachments::IncomingFile::Path).collect();

@@ -62,14 +62,14 @@ fn header_secs(headers: &reqwest::header::HeaderMap, name: &str) -> Option<f64> 
 }
 
 /// The wait a response asks for: `retry-after-ms`, else `retry-after` seconds.
-fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
     if let Some(ms) = header_secs(headers, "retry-after-ms") {
         return Some(Duration::from_secs_f64(ms / 1000.0));
     }
     header_secs(headers, "retry-after").map(Duration::from_secs_f64)
 }
 
-fn network(e: reqwest::Error) -> ProviderError {
+pub(super) fn network(e: reqwest::Error) -> ProviderError {
     let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Network };
     // Without the URL: it is ours, and the user knows where they sent it.
     ProviderError::new(kind, format!("network error: {}", e.without_url()))

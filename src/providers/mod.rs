@@ -9,6 +9,7 @@ pub mod anthropic;
 pub mod client;
 mod error;
 pub mod gemini;
+pub mod images;
 pub mod ndjson;
 pub mod ollama;
 pub mod openai;
@@ -16,6 +17,7 @@ pub mod sse;
 
 pub use client::{RetryPolicy, check_key, stream_chat};
 pub use error::{ErrorKind, ProviderError};
+pub use images::{ImageRequest, generate_images};
 
 use crate::domain::{Role, Usage};
 

@@ -54,6 +54,10 @@ pub struct PakApp {
     applied_theme: Option<(ThemePreference, u32)>,
     /// When the process started, to log the time to the first frame once.
     started_at: Option<web_time::Instant>,
+    /// The composer makes images instead of asking for a reply.
+    image_mode: bool,
+    /// The image mode's choices.
+    image_form: super::image_mode::ImageForm,
 }
 
 impl PakApp {
@@ -71,6 +75,8 @@ impl PakApp {
             undo: None,
             applied_theme: None,
             started_at: None,
+            image_mode: false,
+            image_form: super::image_mode::ImageForm::default(),
         }
     }
 
@@ -286,7 +292,8 @@ impl PakApp {
                 }
             }
         }
-        self.send(Command::SendMessage { thread, id, text, attachments });
+        let images = self.image_mode.then(|| self.image_form.options()).flatten();
+        self.send(Command::SendMessage { thread, id, text, attachments, images });
     }
 
     /// Attach files to the open thread (a new one if none is open).
@@ -500,6 +507,11 @@ impl PakApp {
             }
             ui.horizontal(|ui| {
                 pick |= ui.button("Attach files…").on_hover_text("Images, PDFs, text (Ctrl+O)").clicked();
+                let toggle = egui::Button::new("Make images").selected(self.image_mode);
+                if ui.add(toggle).on_hover_text("Image mode (Esc leaves it)").clicked() {
+                    self.image_mode = !self.image_mode;
+                    self.composer.wants_focus = true;
+                }
                 model_picker_ui(ui, &mut self.vm, open_id, &mut |c| commands.push(c));
                 if let Some(thread) = open_id.filter(|_| retryable && !streaming)
                     && ui.button("Retry reply").clicked()
@@ -518,6 +530,17 @@ impl PakApp {
                     }
                 }
             });
+            if self.image_mode {
+                if !streaming
+                    && self.composer.editing.is_none()
+                    && self.vm.viewer.is_none()
+                    && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape))
+                {
+                    self.image_mode = false;
+                } else {
+                    super::image_mode::image_mode_ui(ui, &self.vm, &mut self.image_form);
+                }
+            }
             output = composer_ui(ui, &mut self.composer, streaming, has_attachments);
             ui.add_space(6.0);
         });
@@ -583,7 +606,11 @@ impl PakApp {
             }
         });
         match output {
-            ComposerOutput::Send(text) if refusal.is_some() && self.composer.editing.is_none() => {
+            ComposerOutput::Send(text) if self.image_mode && self.image_form.options().is_none() => {
+                self.composer.text = text;
+                self.vm.keys_needed = Some("No image model is offered: add an OpenAI or Gemini key.".to_owned());
+            }
+            ComposerOutput::Send(text) if refusal.is_some() && self.composer.editing.is_none() && !self.image_mode => {
                 // Not sent: the model cannot take a waiting file (the bar says why).
                 self.composer.text = text;
             }

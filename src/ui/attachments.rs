@@ -141,8 +141,11 @@ pub fn viewer_ui(
         *viewer = None;
         return;
     };
-    if let Some(pixels) = v.pixels.take() {
-        let handle = texture(ui, &a.name, &pixels);
+    // The pixels stay while the viewer is open, for Copy image.
+    if !v.texture.contains_key(&a.id)
+        && let Some(pixels) = &v.pixels
+    {
+        let handle = texture(ui, &a.name, pixels);
         v.texture.insert(a.id, handle);
     }
     let mut keep_open = !ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
@@ -158,6 +161,13 @@ pub fn viewer_ui(
                 }
                 if ui.selectable_label(v.actual_size, "100 %").clicked() {
                     v.actual_size = true;
+                }
+                if let Some(p) = &v.pixels
+                    && ui.button("Copy image").clicked()
+                {
+                    let size = [p.width as usize, p.height as usize];
+                    ui.ctx().copy_image(egui::ColorImage::from_rgba_unmultiplied(size, &p.rgba));
+                    v.status = Some("Copied.".to_owned());
                 }
                 if ui.button("Save as…").clicked() {
                     v.status = None;

@@ -9,6 +9,7 @@ mod attachments;
 pub mod chat_list;
 mod chat_view;
 mod composer;
+mod image_mode;
 mod keys_window;
 mod lock_screen;
 pub mod markdown;
