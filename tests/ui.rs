@@ -757,6 +757,17 @@ fn a_custom_endpoint_with_its_own_model_is_starred_chosen_and_answers() {
     app.close();
 }
 
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xffff_ffffu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
 /// A file dropped on the window, as eframe hands it over.
 #[derive(Debug)]
 struct Dropped(std::path::PathBuf);
@@ -783,8 +794,25 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     std::fs::write(&evil, b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0").unwrap();
     let notes = dir.path().join("notes.txt");
     std::fs::write(&notes, "twelve bytes").unwrap();
+    // Every kind of bad file, through the same path.
+    let empty = dir.path().join("empty.txt");
+    std::fs::write(&empty, b"").unwrap();
+    let cut = dir.path().join("cut.jpg");
+    std::fs::write(&cut, &jpeg[..jpeg.len() / 3]).unwrap();
+    let big = dir.path().join("big.pdf");
+    let file = std::fs::File::create(&big).unwrap();
+    file.set_len(31 * 1024 * 1024).unwrap();
+    let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    let ihdr = [&100_000u32.to_be_bytes()[..], &100_000u32.to_be_bytes()[..], &[8, 2, 0, 0, 0]].concat();
+    bomb.extend(&ihdr);
+    let mut crc_input = b"IHDR".to_vec();
+    crc_input.extend(&ihdr);
+    bomb.extend(crc32(&crc_input).to_be_bytes());
+    bomb.extend(b"\0\0\0\x05IDAT\x78\x9c\x63\0\0\0\0\0\0");
+    let bomb_path = dir.path().join("huge.png");
+    std::fs::write(&bomb_path, &bomb).unwrap();
 
-    let mut app = new_app(config_picking(dir.path(), true, vec![photo, evil]));
+    let mut app = new_app(config_picking(dir.path(), true, vec![photo, evil, empty, cut, big, bomb_path]));
     app.wait_ready();
     for _ in 0..4 {
         app.harness.step();
@@ -792,12 +820,16 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     // The picker's path: one file taken, one refused with the reason.
     app.click("Attach files…");
     app.wait_for("the photo in the bar", |h| present(h, "Remove photo.jpg"));
-    app.wait_for("the refusal", |h| {
-        present(
-            h,
-            "“evil.png” is named like a PNG image but is really a program (ELF executable); it was not attached.",
-        )
-    });
+    for refusal in [
+        "“evil.png” is named like a PNG image but is really a program (ELF executable); it was not attached.",
+        "“empty.txt” is empty; it was not attached.",
+        "“cut.jpg” looks like a JPEG image but is cut short or damaged; it was not attached.",
+        "“big.pdf” is 31.0 MB; attachments can be at most 30.0 MB. It was not attached.",
+        "“huge.png” claims to be 100000 × 100000 pixels, more than the 64 megapixels (or 20000 pixels a side) \
+         Pak.Chat opens; it was not attached.",
+    ] {
+        app.wait_for(refusal, |h| present(h, refusal));
+    }
     let size = pakchat::media::human_size(jpeg.len() as u64);
     assert!(app.has_label(&format!("photo.jpg · {size}")), "name and size in the bar");
     // A drop on the window.
@@ -818,6 +850,15 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     let sent = last_user_message(&app);
     assert_eq!(sent.attachments.len(), 1, "the photo went with the message, the removed file did not");
     app.close();
+    {
+        // Nothing of the refused or removed files was written: one record,
+        // two blobs (the photo and its preview).
+        let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+        assert_eq!(kv.scan_prefix(Table::Attachments, &[]).unwrap().len(), 1);
+        let lengths =
+            kv.scan_prefix(Table::Blobs, &[]).unwrap().iter().filter(|(k, _)| k.ends_with(&[0xff; 4])).count();
+        assert_eq!(lengths, 2, "the photo and its preview, nothing else");
+    }
 
     // After a restart the stored preview shows again.
     let mut app = new_app(config(dir.path(), true));

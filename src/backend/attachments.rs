@@ -274,9 +274,16 @@ impl Actor {
         let result = self
             .with_store(move |s| {
                 let waiting =
-                    s.attachments(thread)?.into_iter().flatten().any(|a| a.id == id && a.message_id.is_none());
-                if waiting {
+                    s.attachments(thread)?.into_iter().flatten().find(|a| a.id == id && a.message_id.is_none());
+                if let Some(a) = waiting {
                     s.remove_attachment(thread, id)?;
+                    // Its content goes too, unless another attachment holds the same file.
+                    let used = s.blobs_in_use()?;
+                    for blob in [Some(a.blob), a.preview, a.sent_copy.map(|(b, _)| b)].into_iter().flatten() {
+                        if !used.contains(&blob) {
+                            s.remove_blob(&blob)?;
+                        }
+                    }
                     s.flush()?;
                 }
                 Ok(())

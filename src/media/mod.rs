@@ -273,7 +273,19 @@ fn encode(image: &DynamicImage, quality: u8) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Whether a JPEG's scan data ends with its end-of-image marker. The JPEG
+/// decoder fills a cut-off picture with grey instead of failing, so a
+/// truncated upload is caught here. (An EOI inside an EXIF thumbnail comes
+/// before the last start-of-scan, so it does not count.)
+fn jpeg_is_whole(bytes: &[u8]) -> bool {
+    let Some(scan) = bytes.windows(2).rposition(|w| w == [0xff, 0xda]) else { return false };
+    bytes[scan..].windows(2).any(|w| w == [0xff, 0xd9])
+}
+
 fn process_image(name: &str, kind: FileKind, bytes: &[u8]) -> Result<Processed, Rejection> {
+    if kind == FileKind::Jpeg && !jpeg_is_whole(bytes) {
+        return Err(Rejection::Damaged { name: name.to_owned(), kind });
+    }
     let image = decode_upright(name, kind, bytes)?;
     let dimensions = (image.width(), image.height());
     let small =

@@ -150,6 +150,11 @@ fn each_bad_file_gets_its_own_clear_message() {
         "“setup.exe” is a program (Windows executable), not an image (PNG, JPEG, WebP, GIF), PDF or text file; it \
          was not attached."
     );
+    let photo = jpeg(300, 200);
+    assert_eq!(
+        err("cut.jpg", &photo[..photo.len() / 3]),
+        "“cut.jpg” looks like a JPEG image but is cut short or damaged; it was not attached."
+    );
     let full = png(300, 200);
     assert_eq!(
         err("cut.png", &full[..full.len() / 2]),
