@@ -202,7 +202,11 @@ pub fn viewer_ui(
                     });
                 }
                 Some(tex) => {
-                    ui.add(egui::Image::new(tex).shrink_to_fit().alt_text(a.name.clone()));
+                    // Fit: the whole image in the window's room (at least 720 × 480).
+                    let room = ui.available_size().max(vec2(720.0, 480.0));
+                    let size = tex.size_vec2();
+                    let scale = (room.x / size.x).min(room.y / size.y).min(1.0);
+                    ui.add(egui::Image::new(tex).fit_to_exact_size(size * scale).alt_text(a.name.clone()));
                 }
                 None => {
                     ui.spinner();

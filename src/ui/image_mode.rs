@@ -77,7 +77,7 @@ pub fn image_mode_ui(ui: &mut Ui, vm: &ViewModel, form: &mut ImageForm) {
     if form.model.as_ref().is_none_or(|m| !models.iter().any(|(c, _)| c == m)) {
         form.model = models.first().map(|(c, _)| c.clone());
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         let current = form.model.as_ref().and_then(|m| models.iter().find(|(c, _)| c == m)).map(|(_, l)| l.clone());
         egui::ComboBox::from_label("Image model")
             .selected_text(current.unwrap_or_else(|| "No image model".to_owned()))
