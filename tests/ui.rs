@@ -838,6 +838,23 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     app.wait_for("the dropped file", |h| present(h, "notes.txt · 12 bytes"));
     app.click("Remove notes.txt");
     app.wait_for("it removed", |h| !present(h, "notes.txt · 12 bytes"));
+    app.close();
+
+    // Waiting files survive a restart, thumbnail included.
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread", |h| present(h, "New chat"));
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click("New chat");
+    app.wait_for("the photo still waiting", |h| {
+        present(h, "Remove photo.jpg")
+            && h.state().view_model().open.as_ref().is_some_and(|o| !o.chip_textures.is_empty())
+    });
+    for _ in 0..4 {
+        app.harness.step();
+    }
 
     // Sent with a message: the bar empties, the photo shows in the message.
     app.type_in_composer("look at this");

@@ -253,11 +253,19 @@ pub fn attachment_bar_ui(
         for a in &waiting {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    if !open.chip_textures.contains_key(&a.id)
-                        && let Some(pixels) = open.thumbnails.get(&a.id)
-                    {
-                        let handle = texture(ui, &a.name, pixels);
-                        open.chip_textures.insert(a.id, handle);
+                    if !open.chip_textures.contains_key(&a.id) {
+                        // A thumbnail from intake, else (after a restart) the stored preview.
+                        match open.thumbnails.get(&a.id).or_else(|| open.previews.get(&a.id)) {
+                            Some(pixels) => {
+                                let handle = texture(ui, &a.name, pixels);
+                                open.chip_textures.insert(a.id, handle);
+                                open.previews.remove(&a.id);
+                            }
+                            None if a.preview.is_some() && open.previews_requested.insert(a.id) => {
+                                send(Command::LoadPreview { thread: open.id, id: a.id });
+                            }
+                            None => {}
+                        }
                     }
                     if let Some(tex) = open.chip_textures.get(&a.id) {
                         let size = tex.size_vec2();
