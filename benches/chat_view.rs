@@ -471,6 +471,8 @@ fn image_thread(c: &mut Criterion) {
                 preview_size: Some((preview.width, preview.height)),
                 dimensions: p.dimensions,
                 exif: None,
+                text: None,
+                pages: None,
                 sent_copy: None,
                 created_ms: now,
                 stamp: stamp(),

@@ -136,6 +136,8 @@ fn attachment(thread: ThreadId, name: &str, blob: BlobId) -> Attachment {
         preview_size: None,
         dimensions: None,
         exif: None,
+        text: None,
+        pages: None,
         sent_copy: None,
         created_ms: 0,
         stamp: stamp(1),

@@ -1080,6 +1080,41 @@ fn image_mode_makes_images_that_arrive_as_attachments_of_the_reply() {
     app.close();
 }
 
+#[test]
+fn a_pdf_goes_as_its_text_to_a_model_that_cannot_read_pdfs() {
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("two_pages.pdf");
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/two_pages.pdf"), &pdf).unwrap();
+    let mut app = new_app(config_picking(dir.path(), true, vec![pdf]));
+    app.wait_ready();
+    connect_to_mock(&mut app, &server.base);
+    app.click("Model");
+    app.wait_for("the model list", |h| present(h, "o3-mini"));
+    app.click("o3-mini");
+    app.click("Attach files…");
+    app.wait_for("the PDF in the bar", |h| present(h, "Remove two_pages.pdf"));
+    assert!(app.harness.query_all_by_label_contains("cannot read").next().is_none(), "its text can go");
+    app.type_in_composer("hello");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the reply", |h| present(h, "Hi there, friend! This reply comes in several chunks of text."));
+    let journal: serde_json::Value = app._rt.block_on(async {
+        let text = reqwest::get(format!("{}/__aimock/journal", server.base)).await.unwrap().text().await.unwrap();
+        serde_json::from_str(&text).unwrap()
+    });
+    let sent = journal
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["body"]["messages"].as_array().cloned().unwrap_or_default())
+        .filter_map(|m| m["content"].as_str().map(str::to_owned))
+        .find(|c| c.starts_with("hello"))
+        .expect("the message reached the provider");
+    assert!(sent.contains("--- two_pages.pdf (text of the PDF) ---"), "{sent}");
+    assert!(sent.contains("Hello from a PDF") && sent.contains("The river is the Indus"), "{sent}");
+    app.close();
+}
+
 fn last_user_message(app: &App) -> Message {
     let open = app.harness.state().view_model().open.as_ref().unwrap();
     open.rows

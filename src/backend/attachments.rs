@@ -101,6 +101,11 @@ pub(super) fn intake_for(
         Some(p) => Some(store.put_blob(&p.bytes).map_err(stored)?),
         None => None,
     };
+    // A PDF's text is kept beside it (a text file's text is the file itself).
+    let text = match (&processed.text, processed.kind) {
+        (Some(t), crate::domain::FileKind::Pdf) => Some(store.put_blob(t.as_bytes()).map_err(stored)?),
+        _ => None,
+    };
     let attachment = Attachment {
         id: AttachmentId::new(),
         thread_id: thread,
@@ -113,6 +118,8 @@ pub(super) fn intake_for(
         preview_size: processed.preview.as_ref().map(|p| (p.width, p.height)),
         dimensions: processed.dimensions,
         exif: processed.exif,
+        text,
+        pages: processed.pages,
         sent_copy: None,
         created_ms: wall_millis(),
         stamp,
@@ -333,7 +340,10 @@ pub(super) fn turns_with_files(
         let mut turn = ChatTurn::text(m.role, m.content);
         for id in &m.attachments {
             let Some(a) = records.get(id) else { continue };
-            if let Err(refused) = accepts(a.kind) {
+            // A PDF with extracted text can always go (as text).
+            if let Err(refused) = accepts(a.kind)
+                && !(a.kind == FileKind::Pdf && a.text.is_some())
+            {
                 return Ok(Err(refused));
             }
             let missing = || {
@@ -347,6 +357,16 @@ pub(super) fn turns_with_files(
                     let bytes = store.blob(&a.blob)?.ok_or_else(missing)?;
                     let text = media::decode_text(&bytes).unwrap_or_default();
                     turn.content.push_str(&format!("\n\n--- {} ---\n{text}\n--- end of {} ---", a.name, a.name));
+                }
+                FileKind::Pdf if accepts(FileKind::Pdf).is_err() => {
+                    // Not read natively here: its extracted text goes inline.
+                    // (Checked above: a PDF without text was refused.)
+                    if let Some(text_blob) = a.text {
+                        let bytes = store.blob(&text_blob)?.ok_or_else(missing)?;
+                        let text = String::from_utf8_lossy(&bytes);
+                        let (name, head) = (&a.name, "text of the PDF");
+                        turn.content.push_str(&format!("\n\n--- {name} ({head}) ---\n{text}\n--- end of {name} ---"));
+                    }
                 }
                 FileKind::Pdf => {
                     let data = store.blob(&a.blob)?.ok_or_else(missing)?;

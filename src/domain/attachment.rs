@@ -86,6 +86,12 @@ pub struct Attachment {
     pub dimensions: Option<(u32, u32)>,
     /// EXIF facts of a photo.
     pub exif: Option<crate::media::ExifSummary>,
+    /// Text extracted from a PDF, for models that cannot read PDFs.
+    #[serde(default)]
+    pub text: Option<BlobId>,
+    /// A PDF's page count.
+    #[serde(default)]
+    pub pages: Option<u32>,
     /// The copy of a photo sent to providers without its metadata, made
     /// the first time it is sent.
     #[serde(default)]

@@ -35,6 +35,8 @@ pub const SEND_MAX: u32 = 2048;
 pub const MAX_PIXELS: u64 = 64_000_000;
 /// Longest side an image may claim.
 pub const MAX_SIDE: u32 = 20_000;
+/// Most text kept from a PDF (about 50,000 words).
+pub const MAX_PDF_TEXT_CHARS: usize = 300_000;
 /// Most memory a decoder may ask for.
 const MAX_DECODE_ALLOC: u64 = 512 * 1024 * 1024;
 
@@ -170,8 +172,10 @@ pub struct Processed {
     pub preview: Option<Preview>,
     /// EXIF facts of a photo.
     pub exif: Option<ExifSummary>,
-    /// The text of a text file.
+    /// The text of a text file, or the text extracted from a PDF.
     pub text: Option<String>,
+    /// A PDF's page count.
+    pub pages: Option<u32>,
 }
 
 /// What a file name's extension claims, for the "disguised" message.
@@ -220,10 +224,30 @@ pub fn process(name: &str, bytes: &[u8], max_bytes: u64) -> Result<Processed, Re
     };
     match kind {
         FileKind::Png | FileKind::Jpeg | FileKind::WebP | FileKind::Gif => process_image(name, kind, bytes),
-        FileKind::Pdf => Ok(Processed { kind, dimensions: None, preview: None, exif: None, text: None }),
+        FileKind::Pdf => {
+            // A PDF the extractor cannot read (or that breaks it) is still
+            // attached; it just has no text for models that cannot read PDFs.
+            let pages = std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem_by_pages(bytes)).ok();
+            let (text, pages) = match pages {
+                Some(Ok(pages)) => {
+                    let text = pages.iter().map(|p| p.trim()).collect::<Vec<_>>().join("\n\n");
+                    let text: String = text.chars().take(MAX_PDF_TEXT_CHARS).collect();
+                    (Some(text).filter(|t| !t.trim().is_empty()), u32::try_from(pages.len()).ok())
+                }
+                Some(Err(e)) => {
+                    tracing::info!(err = %e, "no text from a PDF");
+                    (None, None)
+                }
+                None => {
+                    tracing::warn!("the PDF text extractor failed on a file");
+                    (None, None)
+                }
+            };
+            Ok(Processed { kind, dimensions: None, preview: None, exif: None, text, pages })
+        }
         FileKind::Text => {
             let text = sniff::decode_text(bytes).ok_or_else(|| Rejection::Damaged { name: name.to_owned(), kind })?;
-            Ok(Processed { kind, dimensions: None, preview: None, exif: None, text: Some(text) })
+            Ok(Processed { kind, dimensions: None, preview: None, exif: None, text: Some(text), pages: None })
         }
     }
 }
@@ -291,7 +315,14 @@ fn process_image(name: &str, kind: FileKind, bytes: &[u8]) -> Result<Processed, 
     let small =
         if dimensions.0.max(dimensions.1) > PREVIEW_MAX { image.thumbnail(PREVIEW_MAX, PREVIEW_MAX) } else { image };
     let preview = encode(&small, 82).map(|bytes| Preview { bytes, width: small.width(), height: small.height() });
-    Ok(Processed { kind, dimensions: Some(dimensions), preview, exif: metadata::summary(bytes), text: None })
+    Ok(Processed {
+        kind,
+        dimensions: Some(dimensions),
+        preview,
+        exif: metadata::summary(bytes),
+        text: None,
+        pages: None,
+    })
 }
 
 /// The bytes of an image to send to a provider. With `strip_metadata`, an

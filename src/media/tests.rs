@@ -200,3 +200,15 @@ fn random_bytes_never_panic() {
         let _ = process("x", &data, DEFAULT_MAX_BYTES);
     });
 }
+
+#[test]
+fn a_pdf_gives_its_text_and_page_count_and_a_broken_one_is_still_taken() {
+    let pdf = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/two_pages.pdf")).unwrap();
+    let p = process("two_pages.pdf", &pdf, DEFAULT_MAX_BYTES).unwrap();
+    assert_eq!((p.kind, p.pages), (FileKind::Pdf, Some(2)));
+    let text = p.text.unwrap();
+    assert!(text.contains("Hello from a PDF") && text.contains("The river is the Indus"), "{text:?}");
+    // Cut in half: no text, but still a PDF the providers that read PDFs can take.
+    let broken = process("broken.pdf", &pdf[..pdf.len() / 2], DEFAULT_MAX_BYTES).unwrap();
+    assert_eq!((broken.kind, broken.text, broken.pages), (FileKind::Pdf, None, None));
+}

@@ -531,7 +531,11 @@ impl ViewModel {
         let entry = self.catalog.iter().find(|m| m.provider == choice.provider && m.id == choice.model);
         open.waiting_attachments()
             .iter()
-            .find(|a| !crate::domain::accepts_file(entry, provider, a.kind))
+            .find(|a| {
+                // A PDF with extracted text can always go, as text.
+                let as_text = a.kind == crate::domain::FileKind::Pdf && a.text.is_some();
+                !as_text && !crate::domain::accepts_file(entry, provider, a.kind)
+            })
             .map(|a| crate::domain::refusal(&self.model_name(&choice), a.kind))
     }
 
