@@ -313,13 +313,7 @@ fn links_in_a_reply_open_in_the_browser_and_other_schemes_do_not() {
             store.append_message(&reply).unwrap();
         }
     });
-    let mut app = new_app(config(dir.path(), true));
-    app.wait_ready();
-    app.wait_for("the thread", |h| present(h, "Links"));
-    for _ in 0..4 {
-        app.harness.step();
-    }
-    app.click("Links");
+    let mut app = reopen_thread(dir.path(), "Links");
     app.wait_for("the reply", |h| present(h, "Pak.Chat documentation") && present(h, "a local file"));
     let opened = |app: &App| -> Vec<String> {
         app.harness
@@ -354,13 +348,7 @@ fn a_message_that_cannot_be_stored_comes_back_to_the_composer() {
         sealed[last] ^= 1;
         kv.insert(Table::Threads, bad.id.as_bytes(), &sealed).unwrap();
     });
-    let mut app = new_app(config(dir.path(), true));
-    app.wait_ready();
-    app.wait_for("the thread", |h| present(h, "Unreadable thread"));
-    for _ in 0..4 {
-        app.harness.step();
-    }
-    app.click("Unreadable thread");
+    let mut app = reopen_thread(dir.path(), "Unreadable thread");
     app.type_in_composer("precious words");
     app.harness.key_press(Key::Enter);
     app.wait_for("the failure notice", |h| {
@@ -614,6 +602,27 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     app.close();
 }
 
+/// A new app over the profile in `dir`, with the thread titled `title` open.
+fn reopen_thread(dir: &Path, title: &str) -> App {
+    let mut app = new_app(config(dir, true));
+    app.wait_ready();
+    app.wait_for("the thread", |h| present(h, title));
+    // Let the panels settle before clicking in the sidebar.
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click(title);
+    app
+}
+
+/// What aimock received, as its journal lists it.
+fn aimock_journal(app: &App, base: &str) -> serde_json::Value {
+    app._rt.block_on(async {
+        let text = reqwest::get(format!("{base}/__aimock/journal")).await.unwrap().text().await.unwrap();
+        serde_json::from_str(&text).unwrap()
+    })
+}
+
 /// The message shown at `row` of the open thread.
 fn row_message(h: &Harness<'static, PakApp>, row: u64) -> Option<Message> {
     match &h.state().view_model().open.as_ref()?.rows.get(&row)?.content {
@@ -689,13 +698,7 @@ fn send_stream_stop_regenerate_switch_branches_and_edit() {
     app.close();
 
     // After a restart the thread shows the branches last chosen.
-    let mut app = new_app(config(dir.path(), true));
-    app.wait_ready();
-    app.wait_for("the thread", |h| present(h, "Friendly Greetings"));
-    for _ in 0..4 {
-        app.harness.step();
-    }
-    app.click("Friendly Greetings");
+    let mut app = reopen_thread(dir.path(), "Friendly Greetings");
     app.wait_for("the chosen branches", |h| present(h, "slow please") && present(h, whole) && present(h, "1/2"));
     app.close();
 }
@@ -841,13 +844,7 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     app.close();
 
     // Waiting files survive a restart, thumbnail included.
-    let mut app = new_app(config(dir.path(), true));
-    app.wait_ready();
-    app.wait_for("the thread", |h| present(h, "New chat"));
-    for _ in 0..4 {
-        app.harness.step();
-    }
-    app.click("New chat");
+    let mut app = reopen_thread(dir.path(), "New chat");
     app.wait_for("the photo still waiting", |h| {
         present(h, "Remove photo.jpg")
             && h.state().view_model().open.as_ref().is_some_and(|o| !o.chip_textures.is_empty())
@@ -878,13 +875,7 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     }
 
     // After a restart the stored preview shows again.
-    let mut app = new_app(config(dir.path(), true));
-    app.wait_ready();
-    app.wait_for("the thread", |h| present(h, "look at this"));
-    for _ in 0..4 {
-        app.harness.step();
-    }
-    app.click("look at this");
+    let mut app = reopen_thread(dir.path(), "look at this");
     app.wait_for("the image again", |h| h.state().view_model().open.as_ref().is_some_and(|o| !o.textures.is_empty()));
     assert!(app.has_label("photo.jpg"), "the image is named for screen readers");
     app.close();
@@ -933,10 +924,7 @@ fn a_photo_goes_to_the_model_upright_without_its_location_and_stays_whole_on_dis
     app.wait_for("the reply to finish", |h| !present(h, "Stop"));
 
     // What the provider received.
-    let journal: serde_json::Value = app._rt.block_on(async {
-        let text = reqwest::get(format!("{}/__aimock/journal", server.base)).await.unwrap().text().await.unwrap();
-        serde_json::from_str(&text).unwrap()
-    });
+    let journal = aimock_journal(&app, &server.base);
     let url = journal
         .as_array()
         .unwrap()
@@ -1029,13 +1017,7 @@ fn a_deleted_thread_takes_its_messages_and_files_with_it() {
     assert_eq!(store.message_count(kept).unwrap(), 1);
     drop(store); // Releases the profile's lock for the app.
     // Deleting that one too leaves no blob behind.
-    let mut app = new_app(config(dir.path(), true));
-    app.wait_ready();
-    app.wait_for("the thread", |h| present(h, "first with photo"));
-    for _ in 0..4 {
-        app.harness.step();
-    }
-    app.click("first with photo");
+    let mut app = reopen_thread(dir.path(), "first with photo");
     app.click("Delete");
     app.wait_for("the undo offer", |h| present(h, "Undo"));
     app.close();
@@ -1098,10 +1080,7 @@ fn a_pdf_goes_as_its_text_to_a_model_that_cannot_read_pdfs() {
     app.type_in_composer("hello");
     app.harness.key_press(Key::Enter);
     app.wait_for("the reply", |h| present(h, "Hi there, friend! This reply comes in several chunks of text."));
-    let journal: serde_json::Value = app._rt.block_on(async {
-        let text = reqwest::get(format!("{}/__aimock/journal", server.base)).await.unwrap().text().await.unwrap();
-        serde_json::from_str(&text).unwrap()
-    });
+    let journal = aimock_journal(&app, &server.base);
     let sent = journal
         .as_array()
         .unwrap()
