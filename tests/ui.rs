@@ -841,6 +841,22 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     app.wait_for("the dropped file", |h| present(h, "notes.txt · 12 bytes"));
     app.click("Remove notes.txt");
     app.wait_for("it removed", |h| !present(h, "notes.txt · 12 bytes"));
+    // A pasted image (a screenshot on the clipboard) becomes a PNG attachment.
+    let shot = egui::ColorImage::new([40, 30], vec![egui::Color32::from_rgb(10, 200, 90); 40 * 30]);
+    app.harness.input_mut().events.push(egui::Event::PasteImage(Arc::new(shot)));
+    app.harness.step();
+    app.wait_for("the pasted image", |h| {
+        h.state().view_model().open.as_ref().is_some_and(|o| {
+            o.waiting_attachments().iter().any(|a| {
+                a.name.starts_with("Pasted image ")
+                    && a.kind == pakchat::domain::FileKind::Png
+                    && a.dimensions == Some((40, 30))
+            })
+        })
+    });
+    let pasted = app.harness.state().view_model().open.as_ref().unwrap().waiting_attachments()[1].name.clone();
+    app.click(&format!("Remove {pasted}"));
+    app.wait_for("it removed", |h| !present(h, &format!("Remove {pasted}")));
     app.close();
 
     // Waiting files survive a restart, thumbnail included.

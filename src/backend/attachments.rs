@@ -25,12 +25,20 @@ pub const VIEWER_MAX: u32 = 4096;
 pub enum IncomingFile {
     /// A file on disk (picker, drop on the native window).
     Path(PathBuf),
-    /// Bytes already in memory (drop in the browser, paste).
+    /// Bytes already in memory (drop in the browser, generated images).
     Bytes {
         /// File name.
         name: String,
         /// Content.
         bytes: Vec<u8>,
+    },
+    /// Pixels pasted from the clipboard (a screenshot, a copied image);
+    /// stored as a PNG.
+    Pixels {
+        /// File name to give it.
+        name: String,
+        /// The image.
+        pixels: Pixels,
     },
 }
 
@@ -40,7 +48,7 @@ impl IncomingFile {
             Self::Path(path) => {
                 path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
             }
-            Self::Bytes { name, .. } => name.clone(),
+            Self::Bytes { name, .. } | Self::Pixels { name, .. } => name.clone(),
         }
     }
 
@@ -51,6 +59,11 @@ impl IncomingFile {
             Self::Bytes { bytes, .. } => {
                 media::check_size(&name, bytes.len() as u64, max).map_err(|r| r.to_string())?;
                 Ok(bytes)
+            }
+            Self::Pixels { pixels, .. } => {
+                let png = media::encode_png(&pixels).ok_or_else(|| format!("“{name}” could not be encoded."))?;
+                media::check_size(&name, png.len() as u64, max).map_err(|r| r.to_string())?;
+                Ok(png)
             }
             #[cfg(not(target_arch = "wasm32"))]
             Self::Path(path) => {

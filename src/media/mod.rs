@@ -143,6 +143,15 @@ impl std::fmt::Debug for Pixels {
     }
 }
 
+/// Encode pixels (a pasted image) as a PNG.
+#[must_use]
+pub fn encode_png(pixels: &Pixels) -> Option<Vec<u8>> {
+    let image = image::RgbaImage::from_raw(pixels.width, pixels.height, pixels.rgba.clone())?;
+    let mut out = Vec::new();
+    image.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).ok()?;
+    Some(out)
+}
+
 /// Decode a stored preview for display, at most `max` pixels a side.
 #[must_use]
 pub fn decode_preview(bytes: &[u8], max: u32) -> Option<Pixels> {

@@ -489,8 +489,20 @@ impl PakApp {
         let mut commands = Vec::new();
         let mut pick = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::O));
         // Files dropped on the window are attached to the open thread.
-        let dropped: Vec<IncomingFile> =
+        let mut dropped: Vec<IncomingFile> =
             ui.input(|i| i.raw.dropped_files.iter().map(|f| IncomingFile::Path(f.path().to_path_buf())).collect());
+        // An image pasted (Ctrl+V with a screenshot or copied picture on the clipboard).
+        ui.input(|i| {
+            for event in &i.events {
+                if let egui::Event::PasteImage(image) = event {
+                    let rgba = image.pixels.iter().flat_map(egui::Color32::to_srgba_unmultiplied).collect();
+                    #[expect(clippy::cast_possible_truncation)]
+                    let (width, height) = (image.size[0] as u32, image.size[1] as u32);
+                    let name = format!("Pasted image {}.png", chrono::Local::now().format("%Y-%m-%d %H.%M.%S"));
+                    dropped.push(IncomingFile::Pixels { name, pixels: crate::media::Pixels { width, height, rgba } });
+                }
+            }
+        });
         let hovering_files = ui.input(|i| !i.raw.hovered_files.is_empty());
         let has_attachments = self.vm.open.as_ref().is_some_and(|o| !o.waiting_attachments().is_empty());
         let refusal = self.vm.attachment_refusal();
