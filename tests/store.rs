@@ -173,6 +173,8 @@ fn blobs_are_chunked_sealed_stored_once_and_checked_on_read() {
     let a = attachment(t, "a.txt", small);
     store.put_attachment(&a).unwrap();
     assert_eq!(store.attachments(t).unwrap(), vec![Ok(a.clone())]);
+    assert_eq!(store.attachment(t, a.id).unwrap(), Some(a.clone()));
+    assert_eq!(store.attachment(ThreadId::new(), a.id).unwrap(), None, "looked up under its own thread only");
     assert!(store.attachments(ThreadId::new()).unwrap().is_empty());
     store.remove_attachment(t, a.id).unwrap();
     store.remove_blob(&small).unwrap();

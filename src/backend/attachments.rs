@@ -212,7 +212,7 @@ impl Actor {
     pub(super) async fn load_preview(&self, thread: ThreadId, id: AttachmentId) {
         let result = self
             .with_store(move |s| {
-                let record = s.attachments(thread)?.into_iter().flatten().find(|a| a.id == id);
+                let record = s.attachment(thread, id)?;
                 let Some(blob) = record.and_then(|a| a.preview) else { return Ok(None) };
                 Ok(s.blob(&blob)?.and_then(|bytes| media::decode_preview(&bytes, ROW_IMAGE)))
             })
@@ -228,7 +228,7 @@ impl Actor {
     pub(super) async fn load_original(&self, thread: ThreadId, id: AttachmentId) {
         let result = self
             .with_store(move |s| {
-                let Some(a) = s.attachments(thread)?.into_iter().flatten().find(|a| a.id == id) else {
+                let Some(a) = s.attachment(thread, id)? else {
                     return Ok(None);
                 };
                 let Some(bytes) = s.blob(&a.blob)? else { return Ok(None) };
@@ -271,7 +271,7 @@ impl Actor {
         };
         let result = self
             .with_store(move |s| {
-                let Some(a) = s.attachments(thread)?.into_iter().flatten().find(|a| a.id == id) else {
+                let Some(a) = s.attachment(thread, id)? else {
                     return Ok(Err("the attachment no longer exists".to_owned()));
                 };
                 let Some(bytes) = s.blob(&a.blob)? else { return Ok(Err("its content is missing".to_owned())) };
@@ -293,8 +293,7 @@ impl Actor {
     pub(super) async fn remove_attachment(&self, thread: ThreadId, id: AttachmentId) {
         let result = self
             .with_store(move |s| {
-                let waiting =
-                    s.attachments(thread)?.into_iter().flatten().find(|a| a.id == id && a.message_id.is_none());
+                let waiting = s.attachment(thread, id)?.filter(|a| a.message_id.is_none());
                 if let Some(a) = waiting {
                     s.remove_attachment(thread, id)?;
                     // Its content goes too, unless another attachment holds the same file.

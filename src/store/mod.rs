@@ -183,6 +183,12 @@ pub trait Store: Send + Sync {
     /// Engine or randomness failure.
     fn put_attachment(&self, attachment: &Attachment) -> Result<(), StoreError>;
 
+    /// One attachment record (`Ok(None)` if absent).
+    ///
+    /// # Errors
+    /// Engine failure, or the record is unreadable.
+    fn attachment(&self, thread: ThreadId, id: AttachmentId) -> Result<Option<Attachment>, StoreError>;
+
     /// Every attachment record of `thread`, each readable or not.
     ///
     /// # Errors

@@ -300,6 +300,12 @@ impl Store for SealedStore {
         self.put(Table::Attachments, &attachment_key(attachment.thread_id, attachment.id), attachment)
     }
 
+    fn attachment(&self, thread: ThreadId, id: AttachmentId) -> Result<Option<Attachment>, StoreError> {
+        let key = attachment_key(thread, id);
+        let Some(bytes) = self.kv.get(Table::Attachments, &key)? else { return Ok(None) };
+        Ok(Some(self.open(Table::Attachments, &key, &bytes)?))
+    }
+
     fn attachments(&self, thread: ThreadId) -> Result<Vec<Result<Attachment, Unreadable>>, StoreError> {
         let entries = self.kv.scan_prefix(Table::Attachments, thread.as_bytes())?;
         Ok(entries.into_iter().map(|(key, value)| self.open(Table::Attachments, &key, &value)).collect())
