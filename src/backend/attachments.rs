@@ -298,7 +298,7 @@ impl Actor {
                     s.remove_attachment(thread, id)?;
                     // Its content goes too, unless another attachment holds the same file.
                     let used = s.blobs_in_use()?;
-                    for blob in [Some(a.blob), a.preview, a.sent_copy.map(|(b, _)| b)].into_iter().flatten() {
+                    for blob in a.blobs() {
                         if !used.contains(&blob) {
                             s.remove_blob(&blob)?;
                         }

@@ -101,3 +101,12 @@ pub struct Attachment {
     /// Last-writer-wins version stamp.
     pub stamp: Stamp,
 }
+
+impl Attachment {
+    /// Every blob this record names: the original, its preview, a PDF's
+    /// text and the copy sent without metadata.
+    #[must_use]
+    pub fn blobs(&self) -> Vec<BlobId> {
+        [Some(self.blob), self.preview, self.text, self.sent_copy.map(|(b, _)| b)].into_iter().flatten().collect()
+    }
+}

@@ -319,9 +319,7 @@ impl Store for SealedStore {
         let mut blobs = Vec::new();
         for (key, value) in self.kv.scan_prefix(Table::Attachments, thread.as_bytes())? {
             if let Ok(a) = self.open::<Attachment>(Table::Attachments, &key, &value) {
-                blobs.push(a.blob);
-                blobs.extend(a.preview);
-                blobs.extend(a.sent_copy.map(|(b, _)| b));
+                blobs.extend(a.blobs());
             }
             self.kv.remove(Table::Attachments, &key)?;
         }
@@ -336,9 +334,7 @@ impl Store for SealedStore {
         let mut used = std::collections::HashSet::new();
         for (key, value) in self.kv.scan_prefix(Table::Attachments, &[])? {
             if let Ok(a) = self.open::<Attachment>(Table::Attachments, &key, &value) {
-                used.insert(a.blob);
-                used.extend(a.preview);
-                used.extend(a.sent_copy.map(|(b, _)| b));
+                used.extend(a.blobs());
             }
         }
         Ok(used)
