@@ -485,6 +485,10 @@ impl Actor {
                         Ok(a) if a.0.kind.is_image() => added.push(a),
                         Ok((a, _)) => {
                             s.remove_attachment(thread, a.id)?;
+                            let used = s.blobs_in_use()?;
+                            for blob in a.blobs().iter().filter(|b| !used.contains(b)) {
+                                s.remove_blob(blob)?;
+                            }
                             refused.push(format!("the provider sent {}, not an image", a.kind.described()));
                         }
                         Err(why) => refused.push(why),
