@@ -17,6 +17,8 @@ use crate::store::{Store, StoreError};
 pub const CHIP_THUMB: u32 = 96;
 /// Longest side of the image shown in a message row.
 pub const ROW_IMAGE: u32 = 320;
+/// Most images sent with one request (the newest; older ones are named).
+pub const MAX_IMAGES_PER_REQUEST: usize = 8;
 /// Longest side of the image in the viewer (GPU textures stay within limits).
 pub const VIEWER_MAX: u32 = 4096;
 
@@ -347,11 +349,24 @@ pub(super) fn turns_with_files(
         } else {
             std::collections::HashMap::new()
         };
+    // Only the newest images go again with every reply; older ones are named.
+    let resent: std::collections::HashSet<AttachmentId> = messages
+        .iter()
+        .rev()
+        .flat_map(|m| m.attachments.iter().rev())
+        .filter(|id| records.get(id).is_some_and(|a| a.kind.is_image()))
+        .take(MAX_IMAGES_PER_REQUEST)
+        .copied()
+        .collect();
     let mut turns = Vec::with_capacity(messages.len());
     for m in messages {
         let mut turn = ChatTurn::text(m.role, m.content);
         for id in &m.attachments {
             let Some(a) = records.get(id) else { continue };
+            if a.kind.is_image() && !resent.contains(id) {
+                turn.content.push_str(&format!("\n\n[An image, “{}”, was shared here earlier.]", a.name));
+                continue;
+            }
             // A PDF with extracted text can always go (as text).
             if let Err(refused) = accepts(a.kind)
                 && !(a.kind == FileKind::Pdf && a.text.is_some())
@@ -412,4 +427,56 @@ pub(super) fn turns_with_files(
         turns.push(turn);
     }
     Ok(Ok(turns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{FileKind, Message, MessageId, MessageStatus, Role};
+    use crate::store::{KeySource, MemoryKv, MessageSlot, SealedStore};
+
+    #[test]
+    fn only_the_newest_images_go_again_with_a_reply() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SealedStore::create(
+            std::sync::Arc::new(MemoryKv::new()),
+            &KeySource::KeyFile(dir.path().join("key")),
+            crate::store::Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 },
+        )
+        .unwrap();
+        let thread = ThreadId::new();
+        let stamp = crate::domain::Stamp {
+            hlc: crate::domain::Hlc::default(),
+            device: crate::domain::DeviceId::from_bytes([1; 16]),
+        };
+        let mut history = Vec::new();
+        for i in 0..10u8 {
+            let mut png = Vec::new();
+            image::RgbImage::from_pixel(4, 4, image::Rgb([i, 0, 0]))
+                .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                .unwrap();
+            let file = IncomingFile::Bytes { name: format!("shot {i}.png"), bytes: png };
+            let (a, _) = intake(&store, thread, file, 1 << 20, stamp).unwrap();
+            let message = Message {
+                id: MessageId::new(),
+                thread_id: thread,
+                parent_id: None,
+                role: Role::User,
+                content: format!("look {i}"),
+                reasoning: String::new(),
+                attachments: vec![a.id],
+                model: None,
+                status: MessageStatus::Done,
+                usage: None,
+                created_ms: 0,
+                stamp,
+            };
+            history.push(MessageSlot::Ok(message));
+        }
+        let turns = turns_with_files(&store, thread, history, true, &|_: FileKind| Ok(())).unwrap().unwrap();
+        let with_files: Vec<usize> = turns.iter().map(|t| t.files.len()).collect();
+        assert_eq!(with_files, vec![0, 0, 1, 1, 1, 1, 1, 1, 1, 1], "the newest eight images go");
+        assert!(turns[0].content.ends_with("[An image, “shot 0.png”, was shared here earlier.]"));
+        assert_eq!(turns[9].content, "look 9");
+    }
 }
