@@ -1106,6 +1106,7 @@ fn a_pdf_goes_as_its_text_to_a_model_that_cannot_read_pdfs() {
         .find(|c| c.starts_with("hello"))
         .expect("the message reached the provider");
     assert!(sent.contains("--- two_pages.pdf (text of the PDF) ---"), "{sent}");
+    app.wait_for("the PDF's line in the message", |h| present(h, "PDF · two_pages.pdf · 893 bytes · 2 pages"));
     assert!(sent.contains("Hello from a PDF") && sent.contains("The river is the Indus"), "{sent}");
     app.close();
 }

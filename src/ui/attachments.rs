@@ -62,7 +62,12 @@ fn file_line(a: &Attachment) -> String {
         crate::domain::FileKind::Text => "Text",
         _ => "Image",
     };
-    format!("{kind} · {} · {}", a.name, human_size(a.size))
+    let pages = match a.pages {
+        Some(1) => " · 1 page".to_owned(),
+        Some(n) => format!(" · {n} pages"),
+        None => String::new(),
+    };
+    format!("{kind} · {} · {}{pages}", a.name, human_size(a.size))
 }
 
 /// Draw the strip of `ids` from `top_left`, `width` wide; asks for previews
