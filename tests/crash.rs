@@ -58,7 +58,8 @@ fn crash_child_writer() {
             created_ms: 0,
             stamp: stamp(),
         };
-        store.append_message(&message).unwrap();
+        let position = store.append_message(&message).unwrap();
+        assert_eq!(store.message_count(THREAD).unwrap(), position + 1, "the message went to the end");
         // Every few messages also rewrite the thread, like a draft save does.
         if n % 3 == 0 {
             let mut t = store.thread(THREAD).unwrap().unwrap();

@@ -760,17 +760,6 @@ fn a_custom_endpoint_with_its_own_model_is_starred_chosen_and_answers() {
     app.close();
 }
 
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffffu32;
-    for &b in bytes {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
-        }
-    }
-    !crc
-}
-
 /// A file dropped on the window, as eframe hands it over.
 #[derive(Debug)]
 struct Dropped(std::path::PathBuf);
@@ -805,15 +794,8 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     let big = dir.path().join("big.pdf");
     let file = std::fs::File::create(&big).unwrap();
     file.set_len(31 * 1024 * 1024).unwrap();
-    let mut bomb = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
-    let ihdr = [&100_000u32.to_be_bytes()[..], &100_000u32.to_be_bytes()[..], &[8, 2, 0, 0, 0]].concat();
-    bomb.extend(&ihdr);
-    let mut crc_input = b"IHDR".to_vec();
-    crc_input.extend(&ihdr);
-    bomb.extend(crc32(&crc_input).to_be_bytes());
-    bomb.extend(b"\0\0\0\x05IDAT\x78\x9c\x63\0\0\0\0\0\0");
     let bomb_path = dir.path().join("huge.png");
-    std::fs::write(&bomb_path, &bomb).unwrap();
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/bomb_100000x100000.png"), &bomb_path).unwrap();
 
     let mut app = new_app(config_picking(dir.path(), true, vec![photo, evil, empty, cut, big, bomb_path]));
     app.wait_ready();
