@@ -34,13 +34,13 @@ pub enum IncomingFile {
         /// Content.
         bytes: Vec<u8>,
     },
-    /// Pixels pasted from the clipboard (a screenshot, a copied image);
+    /// An image pasted from the clipboard (a screenshot, a copied picture);
     /// stored as a PNG.
-    Pixels {
+    Pasted {
         /// File name to give it.
         name: String,
-        /// The image.
-        pixels: Pixels,
+        /// The image, as egui received it.
+        image: std::sync::Arc<egui::ColorImage>,
     },
 }
 
@@ -50,7 +50,7 @@ impl IncomingFile {
             Self::Path(path) => {
                 path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
             }
-            Self::Bytes { name, .. } | Self::Pixels { name, .. } => name.clone(),
+            Self::Bytes { name, .. } | Self::Pasted { name, .. } => name.clone(),
         }
     }
 
@@ -62,7 +62,14 @@ impl IncomingFile {
                 media::check_size(&name, bytes.len() as u64, max).map_err(|r| r.to_string())?;
                 Ok(bytes)
             }
-            Self::Pixels { pixels, .. } => {
+            Self::Pasted { image, .. } => {
+                // Off the UI thread: a 4K screenshot is 8 million pixels to convert.
+                let rgba = image.pixels.iter().flat_map(egui::Color32::to_srgba_unmultiplied).collect();
+                let (width, height) = (u32::try_from(image.size[0]), u32::try_from(image.size[1]));
+                let (Ok(width), Ok(height)) = (width, height) else {
+                    return Err(format!("“{name}” is too large an image."));
+                };
+                let pixels = Pixels { width, height, rgba };
                 let png = media::encode_png(&pixels).ok_or_else(|| format!("“{name}” could not be encoded."))?;
                 media::check_size(&name, png.len() as u64, max).map_err(|r| r.to_string())?;
                 Ok(png)

@@ -491,15 +491,13 @@ impl PakApp {
         // Files dropped on the window are attached to the open thread.
         let mut dropped: Vec<IncomingFile> =
             ui.input(|i| i.raw.dropped_files.iter().map(|f| IncomingFile::Path(f.path().to_path_buf())).collect());
-        // An image pasted (Ctrl+V with a screenshot or copied picture on the clipboard).
+        // An image pasted (Ctrl+V with a screenshot or copied picture on the
+        // clipboard): handed over as it is; the backend converts and encodes it.
         ui.input(|i| {
             for event in &i.events {
                 if let egui::Event::PasteImage(image) = event {
-                    let rgba = image.pixels.iter().flat_map(egui::Color32::to_srgba_unmultiplied).collect();
-                    #[expect(clippy::cast_possible_truncation)]
-                    let (width, height) = (image.size[0] as u32, image.size[1] as u32);
                     let name = format!("Pasted image {}.png", chrono::Local::now().format("%Y-%m-%d %H.%M.%S"));
-                    dropped.push(IncomingFile::Pixels { name, pixels: crate::media::Pixels { width, height, rgba } });
+                    dropped.push(IncomingFile::Pasted { name, image: image.clone() });
                 }
             }
         });
