@@ -539,32 +539,17 @@ impl Actor {
     /// Reply again to the last user message of the branch shown (after a
     /// failed, stopped or interrupted reply, which stays as a sibling).
     pub(super) async fn retry_reply(&mut self, thread_id: ThreadId) {
-        if self.busy(thread_id) {
-            return;
-        }
-        let found = self
-            .with_store(move |s| {
-                let Some(thread) = s.thread(thread_id)? else { return Ok(None) };
-                let view = View::load(s, thread_id)?;
-                let len = view.path.len();
-                let from = len.saturating_sub(20);
-                let (recent, _) = view.page(s, thread_id, from, usize::try_from(len - from).unwrap_or(0))?;
-                let user = recent.into_iter().enumerate().rev().find_map(|(i, slot)| match slot {
-                    MessageSlot::Ok(m) if m.role == Role::User => view.path.position(from + i as u64).map(|p| (p, m)),
-                    _ => None,
-                });
-                Ok(user.map(|(p, m)| (thread, m, p)))
-            })
-            .await;
-        match found {
-            Ok(Some((thread, user, position))) => self.start_reply(thread, user, position).await,
-            Ok(None) => self.events.send(Event::Error { message: "There is no message to reply to.".to_owned() }),
-            Err(e) => self.events.send(Event::Error { message: format!("Could not retry: {e}") }),
-        }
+        self.answer_again(thread_id, None).await;
     }
 
     /// Another reply in place of the assistant message at `row`.
     pub(super) async fn regenerate(&mut self, thread_id: ThreadId, row: u64) {
+        self.answer_again(thread_id, Some(row)).await;
+    }
+
+    /// A new reply (a sibling of any there) to the user's message before the
+    /// reply at `reply_row`, or with `None` to the last user message shown.
+    async fn answer_again(&mut self, thread_id: ThreadId, reply_row: Option<u64>) {
         if self.busy(thread_id) {
             return;
         }
@@ -572,17 +557,27 @@ impl Actor {
             .with_store(move |s| {
                 let Some(thread) = s.thread(thread_id)? else { return Ok(None) };
                 let view = View::load(s, thread_id)?;
-                let Some(user_row) = row.checked_sub(1) else { return Ok(None) };
-                let user = view.message(s, thread_id, user_row)?.filter(|m| m.role == Role::User);
-                Ok(user.zip(view.path.position(user_row)).map(|(m, p)| (thread, m, p)))
+                // The rows that may hold the user's message, newest first.
+                let rows: Vec<u64> = match reply_row {
+                    Some(row) => row.checked_sub(1).into_iter().collect(),
+                    None => (view.path.len().saturating_sub(20)..view.path.len()).rev().collect(),
+                };
+                for row in rows {
+                    if let Some(m) = view.message(s, thread_id, row)?.filter(|m| m.role == Role::User) {
+                        return Ok(view.path.position(row).map(|p| (thread, m, p)));
+                    }
+                }
+                Ok(None)
             })
             .await;
+        let (none, what) = match reply_row {
+            None => ("There is no message to reply to.", "retry"),
+            Some(_) => ("That reply cannot be regenerated: the message it answers cannot be read.", "regenerate"),
+        };
         match found {
             Ok(Some((thread, user, position))) => self.start_reply(thread, user, position).await,
-            Ok(None) => self.events.send(Event::Error {
-                message: "That reply cannot be regenerated: the message it answers cannot be read.".to_owned(),
-            }),
-            Err(e) => self.events.send(Event::Error { message: format!("Could not regenerate: {e}") }),
+            Ok(None) => self.events.send(Event::Error { message: none.to_owned() }),
+            Err(e) => self.events.send(Event::Error { message: format!("Could not {what}: {e}") }),
         }
     }
 
