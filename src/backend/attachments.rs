@@ -241,11 +241,15 @@ impl Actor {
                     return Ok(None);
                 };
                 let Some(bytes) = s.blob(&a.blob)? else { return Ok(None) };
-                Ok(std::panic::catch_unwind(|| media::decode_for_viewer(a.kind, &bytes, VIEWER_MAX)).ok().flatten())
+                let pixels = std::panic::catch_unwind(|| media::decode_for_viewer(a.kind, &bytes, VIEWER_MAX));
+                Ok(pixels.ok().flatten().map(|p| {
+                    let size = [p.width as usize, p.height as usize];
+                    std::sync::Arc::new(egui::ColorImage::from_rgba_unmultiplied(size, &p.rgba))
+                }))
             })
             .await;
         match result {
-            Ok(Some(pixels)) => self.events.send(Event::AttachmentImage { id, pixels }),
+            Ok(Some(image)) => self.events.send(Event::AttachmentImage { id, image }),
             Ok(None) => self.events.send(Event::Error { message: "That image could not be opened.".to_owned() }),
             Err(e) => self.events.send(Event::Error { message: format!("That image could not be read: {e}") }),
         }

@@ -202,12 +202,13 @@ pub enum Event {
         /// The pixels.
         pixels: Pixels,
     },
-    /// An image attachment decoded whole, for the viewer.
+    /// An image attachment decoded whole, for the viewer, ready to become a
+    /// texture (converted off the UI thread: up to 16 million pixels).
     AttachmentImage {
         /// Which attachment.
         id: AttachmentId,
-        /// The pixels (at most 4096 a side).
-        pixels: Pixels,
+        /// The image (at most 4096 a side).
+        image: std::sync::Arc<egui::ColorImage>,
     },
     /// The result of [`super::Command::SaveAttachment`]: where it went, or
     /// why not (`Ok(None)`: the user cancelled).

@@ -585,7 +585,7 @@ impl PakApp {
                             self.vm.viewer = Some(super::view_model::Viewer {
                                 thread,
                                 id,
-                                pixels: None,
+                                image: None,
                                 texture: super::view_model::Textures::default(),
                                 actual_size: false,
                                 status: None,

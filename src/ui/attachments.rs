@@ -146,11 +146,11 @@ pub fn viewer_ui(
         *viewer = None;
         return;
     };
-    // The pixels stay while the viewer is open, for Copy image.
+    // The image stays while the viewer is open, for Copy image.
     if !v.texture.contains_key(&a.id)
-        && let Some(pixels) = &v.pixels
+        && let Some(image) = &v.image
     {
-        let handle = texture(ui, &a.name, pixels);
+        let handle = ui.ctx().load_texture(&a.name, image.clone(), egui::TextureOptions::LINEAR);
         v.texture.insert(a.id, handle);
     }
     let mut keep_open = !ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
@@ -167,11 +167,10 @@ pub fn viewer_ui(
                 if ui.selectable_label(v.actual_size, "100 %").clicked() {
                     v.actual_size = true;
                 }
-                if let Some(p) = &v.pixels
+                if let Some(image) = &v.image
                     && ui.button("Copy image").clicked()
                 {
-                    let size = [p.width as usize, p.height as usize];
-                    ui.ctx().copy_image(egui::ColorImage::from_rgba_unmultiplied(size, &p.rgba));
+                    ui.ctx().copy_image((**image).clone());
                     v.status = Some("Copied.".to_owned());
                 }
                 if ui.button("Save as…").clicked() {

@@ -149,8 +149,8 @@ pub struct Viewer {
     pub thread: ThreadId,
     /// The attachment shown.
     pub id: AttachmentId,
-    /// Decoded pixels until they become a texture.
-    pub pixels: Option<Pixels>,
+    /// The decoded image (kept for Copy image while the viewer is open).
+    pub image: Option<std::sync::Arc<egui::ColorImage>>,
     /// The texture (keyed by the attachment).
     pub texture: Textures,
     /// 100 % (panned) rather than fit to the window.
@@ -485,9 +485,9 @@ impl ViewModel {
                     open.previews.insert(id, pixels);
                 }
             }
-            Event::AttachmentImage { id, pixels } => {
+            Event::AttachmentImage { id, image } => {
                 if let Some(v) = self.viewer.as_mut().filter(|v| v.id == id) {
-                    v.pixels = Some(pixels);
+                    v.image = Some(image);
                 }
             }
             Event::AttachmentSaved { id, result } => {
