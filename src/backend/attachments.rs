@@ -22,6 +22,13 @@ pub const MAX_IMAGES_PER_REQUEST: usize = 8;
 /// Longest side of the image in the viewer (GPU textures stay within limits).
 pub const VIEWER_MAX: u32 = 4096;
 
+/// An image ready to become a texture (converted here, off the UI thread).
+pub type Image = std::sync::Arc<egui::ColorImage>;
+
+fn image_of(p: &Pixels) -> Image {
+    std::sync::Arc::new(egui::ColorImage::from_rgba_unmultiplied([p.width as usize, p.height as usize], &p.rgba))
+}
+
 /// A file to attach.
 #[derive(Debug)]
 pub enum IncomingFile {
@@ -99,7 +106,7 @@ fn intake(
     file: IncomingFile,
     max: u64,
     stamp: crate::domain::Stamp,
-) -> Result<(Attachment, Option<Pixels>), String> {
+) -> Result<(Attachment, Option<Image>), String> {
     intake_for(store, thread, file, max, stamp, None)
 }
 
@@ -111,7 +118,7 @@ pub(super) fn intake_for(
     max: u64,
     stamp: crate::domain::Stamp,
     message: Option<crate::domain::MessageId>,
-) -> Result<(Attachment, Option<Pixels>), String> {
+) -> Result<(Attachment, Option<Image>), String> {
     let name = file.name();
     let bytes = file.read(max)?;
     let processed = std::panic::catch_unwind(|| media::process(&name, &bytes, max))
@@ -148,7 +155,8 @@ pub(super) fn intake_for(
     };
     store.put_attachment(&attachment).map_err(stored)?;
     store.flush().map_err(stored)?;
-    let thumb = processed.preview.as_ref().and_then(|p| media::decode_preview(&p.bytes, CHIP_THUMB));
+    let thumb =
+        processed.preview.as_ref().and_then(|p| media::decode_preview(&p.bytes, CHIP_THUMB)).map(|p| image_of(&p));
     Ok((attachment, thumb))
 }
 
@@ -223,11 +231,11 @@ impl Actor {
             .with_store(move |s| {
                 let record = s.attachment(thread, id)?;
                 let Some(blob) = record.and_then(|a| a.preview) else { return Ok(None) };
-                Ok(s.blob(&blob)?.and_then(|bytes| media::decode_preview(&bytes, ROW_IMAGE)))
+                Ok(s.blob(&blob)?.and_then(|bytes| media::decode_preview(&bytes, ROW_IMAGE)).map(|p| image_of(&p)))
             })
             .await;
         match result {
-            Ok(Some(pixels)) => self.events.send(Event::AttachmentPreview { id, pixels }),
+            Ok(Some(image)) => self.events.send(Event::AttachmentPreview { id, image }),
             Ok(None) => {}
             Err(e) => tracing::warn!(err = %e, "an attachment preview could not be read"),
         }
@@ -242,10 +250,7 @@ impl Actor {
                 };
                 let Some(bytes) = s.blob(&a.blob)? else { return Ok(None) };
                 let pixels = std::panic::catch_unwind(|| media::decode_for_viewer(a.kind, &bytes, VIEWER_MAX));
-                Ok(pixels.ok().flatten().map(|p| {
-                    let size = [p.width as usize, p.height as usize];
-                    std::sync::Arc::new(egui::ColorImage::from_rgba_unmultiplied(size, &p.rgba))
-                }))
+                Ok(pixels.ok().flatten().map(|p| image_of(&p)))
             })
             .await;
         match result {

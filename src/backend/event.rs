@@ -4,7 +4,6 @@ use std::path::PathBuf;
 
 pub use super::history::RowFork;
 use crate::domain::{Attachment, AttachmentId, Message, MessageId, Settings, Thread, ThreadId};
-use crate::media::Pixels;
 use crate::store::{MessageSlot, ProtectionKind, Unreadable};
 
 /// What the sidebar knows of a thread.
@@ -179,7 +178,7 @@ pub enum Event {
         /// The stored record.
         attachment: Attachment,
         /// A small thumbnail of an image.
-        thumbnail: Option<Pixels>,
+        thumbnail: Option<super::attachments::Image>,
     },
     /// A file was not attached; the message says why, for the user.
     AttachmentRejected {
@@ -199,8 +198,8 @@ pub enum Event {
     AttachmentPreview {
         /// Which attachment.
         id: AttachmentId,
-        /// The pixels.
-        pixels: Pixels,
+        /// The preview, ready for a texture.
+        image: super::attachments::Image,
     },
     /// An image attachment decoded whole, for the viewer, ready to become a
     /// texture (converted off the UI thread: up to 16 million pixels).
@@ -208,7 +207,7 @@ pub enum Event {
         /// Which attachment.
         id: AttachmentId,
         /// The image (at most 4096 a side).
-        image: std::sync::Arc<egui::ColorImage>,
+        image: super::attachments::Image,
     },
     /// The result of [`super::Command::SaveAttachment`]: where it went, or
     /// why not (`Ok(None)`: the user cancelled).

@@ -13,7 +13,7 @@ use egui::{Rect, Ui, Vec2, pos2, vec2};
 
 use crate::backend::{Command, ROW_IMAGE};
 use crate::domain::{Attachment, AttachmentId, Message};
-use crate::media::{Pixels, human_size};
+use crate::media::human_size;
 
 use super::view_model::OpenThread;
 
@@ -24,10 +24,8 @@ const FILE_LINE: f32 = 24.0;
 /// Space between items of a strip.
 const STRIP_GAP: f32 = 6.0;
 
-fn texture(ui: &Ui, name: &str, pixels: &Pixels) -> egui::TextureHandle {
-    let size = [pixels.width as usize, pixels.height as usize];
-    let image = egui::ColorImage::from_rgba_unmultiplied(size, &pixels.rgba);
-    ui.ctx().load_texture(name, image, egui::TextureOptions::LINEAR)
+fn texture(ui: &Ui, name: &str, image: &std::sync::Arc<egui::ColorImage>) -> egui::TextureHandle {
+    ui.ctx().load_texture(name, image.clone(), egui::TextureOptions::LINEAR)
 }
 
 /// How big an image attachment is drawn in a row.
@@ -150,7 +148,7 @@ pub fn viewer_ui(
     if !v.texture.contains_key(&a.id)
         && let Some(image) = &v.image
     {
-        let handle = ui.ctx().load_texture(&a.name, image.clone(), egui::TextureOptions::LINEAR);
+        let handle = texture(ui, &a.name, image);
         v.texture.insert(a.id, handle);
     }
     let mut keep_open = !ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));

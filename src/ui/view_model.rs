@@ -4,12 +4,12 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::backend::{Event, KeyInfo, MessageSlot, ProtectionKind, RowFork, ThreadSummary};
 use crate::domain::{
     Attachment, AttachmentId, CatalogModel, Message, MessageId, MessageStatus, ModelChoice, Settings, ThreadId,
 };
-use crate::media::Pixels;
 
 use super::chat_list::ListState;
 use super::thread_groups::{Group, group_of};
@@ -182,9 +182,9 @@ pub struct OpenThread {
     /// The thread's attachment records (sent and waiting in the composer).
     pub attachments: HashMap<AttachmentId, Attachment>,
     /// Thumbnails of attachments waiting in the composer.
-    pub thumbnails: HashMap<AttachmentId, Pixels>,
+    pub thumbnails: HashMap<AttachmentId, Arc<egui::ColorImage>>,
     /// Decoded previews for message rows, until they become textures.
-    pub previews: HashMap<AttachmentId, Pixels>,
+    pub previews: HashMap<AttachmentId, Arc<egui::ColorImage>>,
     /// Previews asked for and not yet here.
     pub previews_requested: HashSet<AttachmentId>,
     /// Why files dropped or picked for this thread were not attached.
@@ -478,11 +478,11 @@ impl ViewModel {
                     open.attachments = attachments.into_iter().map(|a| (a.id, a)).collect();
                 }
             }
-            Event::AttachmentPreview { id, pixels } => {
+            Event::AttachmentPreview { id, image } => {
                 if let Some(open) = self.open.as_mut()
                     && open.previews_requested.remove(&id)
                 {
-                    open.previews.insert(id, pixels);
+                    open.previews.insert(id, image);
                 }
             }
             Event::AttachmentImage { id, image } => {
