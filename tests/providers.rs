@@ -240,6 +240,91 @@ async fn images_are_made_through_openai_and_imagen() {
     assert_eq!(err.kind, ErrorKind::BadRequest);
 }
 
+/// A one-route server answering Gemini `generateContent` with an image
+/// part, as the REST reference shows it (`inlineData`): no peer we have
+/// makes Gemini's image answers. Returns its base URL and the bodies it got.
+fn gemini_image_server(png: &[u8]) -> (String, std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>) {
+    use base64::Engine as _;
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    let data = base64::engine::general_purpose::STANDARD.encode(png);
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(8) {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line == "\r\n" || line.is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            seen.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
+            let answer = serde_json::json!({"candidates": [{"content": {"role": "model", "parts": [
+                {"text": "A lighthouse at dusk."},
+                {"inlineData": {"mimeType": "image/png", "data": data}},
+            ]}, "finishReason": "STOP"}]})
+            .to_string();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                answer.len()
+            );
+            stream.write_all(head.as_bytes()).unwrap();
+            stream.write_all(answer.as_bytes()).unwrap();
+        }
+    });
+    (base, bodies)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gemini_image_models_are_asked_for_an_image_answer_once_per_image() {
+    use pakchat::providers::{ImageRequest, generate_images};
+    let http = reqwest::Client::new();
+    let req = ImageRequest {
+        model: "gemini-2.5-flash-image".to_owned(),
+        prompt: "a lighthouse".to_owned(),
+        size: "1536x1024".to_owned(),
+        quality: "auto".to_owned(),
+        count: 2,
+        format: "png".to_owned(),
+    };
+    // llmock speaks generateContent but answers in words: the user is told
+    // what the model said instead, and its record shows what was asked.
+    let llmock = peers::llmock();
+    let ep = endpoint(ProviderKind::Gemini, format!("{}/gemini", llmock.base));
+    let err = generate_images(&http, &ep, &req, &fast_policy(), tokio::time::sleep).await.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Malformed);
+    assert!(err.message.starts_with("the model answered in words, not with an image: “"), "{}", err.message);
+    let bodies = llmock_bodies(&llmock.base).await;
+    assert_eq!(bodies.len(), 2, "one call per image");
+    for body in &bodies {
+        assert_eq!(body["contents"][0]["parts"][0]["text"], "a lighthouse");
+        assert_eq!(body["generationConfig"]["responseModalities"], serde_json::json!(["TEXT", "IMAGE"]));
+        assert_eq!(body["generationConfig"]["imageConfig"]["aspectRatio"], "4:3");
+    }
+    // An answer with image parts gives one image per call.
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(8, 6, image::Rgb([200, 40, 40]))
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .unwrap();
+    let (base, got) = gemini_image_server(&png);
+    let ep = endpoint(ProviderKind::Gemini, base);
+    let images = generate_images(&http, &ep, &req, &fast_policy(), tokio::time::sleep).await.unwrap();
+    assert_eq!(images, vec![png.clone(), png]);
+    assert_eq!(got.lock().unwrap().len(), 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn provider_errors_have_kinds_and_only_retryable_ones_are_retried() {
     let server = peers::aimock();

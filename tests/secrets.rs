@@ -62,13 +62,14 @@ fn a_canary_api_key_appears_in_no_log_line_and_no_file() {
             std::thread::sleep(Duration::from_millis(5));
         }
     };
-    let Event::SettingsLoaded(mut settings) = next("settings", &|e| matches!(e, Event::SettingsLoaded(_))) else {
+    let Event::SettingsLoaded { mut settings, .. } = next("settings", &|e| matches!(e, Event::SettingsLoaded { .. }))
+    else {
         unreachable!()
     };
     let openai = settings.providers.iter_mut().find(|p| p.id == "openai").unwrap();
     openai.base_url = format!("{}/v1", server.base);
     settings.default_model = Some(ModelChoice { provider: "openai".to_owned(), model: "gpt-4o-mini".to_owned() });
-    assert!(backend.send(Command::SaveSettings(settings)));
+    assert!(backend.send(Command::SaveSettings { settings, revision: 1 }));
     assert!(backend.send(Command::SetApiKey {
         provider: "openai".to_owned(),
         key: Some(zeroize::Zeroizing::new(CANARY.to_owned()))

@@ -839,6 +839,19 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     let pasted = app.harness.state().view_model().open.as_ref().unwrap().waiting_attachments()[1].name.clone();
     app.click(&format!("Remove {pasted}"));
     app.wait_for("it removed", |h| !present(h, &format!("Remove {pasted}")));
+    // A file copied in a file manager pastes as its address: it is attached, not typed.
+    let copied = dir.path().join("copied notes.txt");
+    std::fs::write(&copied, "copied in a file manager").unwrap();
+    let uri = format!("file://{}", copied.display().to_string().replace(' ', "%20"));
+    let composer = app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL);
+    composer.focus();
+    app.harness.step();
+    app.harness.input_mut().events.push(egui::Event::Paste(uri));
+    app.harness.step();
+    app.wait_for("the copied file", |h| present(h, "copied notes.txt · 24 bytes"));
+    assert!(app.harness.state().composer_text().is_empty(), "the address was not typed");
+    app.click("Remove copied notes.txt");
+    app.wait_for("it removed", |h| !present(h, "copied notes.txt · 24 bytes"));
     app.close();
 
     // Waiting files survive a restart, thumbnail included.

@@ -93,6 +93,7 @@ impl Stopped {
 }
 
 /// Sends events and wakes the UI for each.
+#[derive(Clone)]
 pub(super) struct Events {
     tx: std_mpsc::Sender<Event>,
     repaint: Arc<dyn Fn() + Send + Sync>,
@@ -335,7 +336,7 @@ impl Actor {
         match self.with_store(Store::settings).await {
             Ok(settings) => {
                 self.replies.settings = settings.clone();
-                self.events.send(Event::SettingsLoaded(settings));
+                self.events.send(Event::SettingsLoaded { settings, revision: 0 });
                 self.send_key_status().await;
             }
             Err(e) => self
@@ -533,6 +534,16 @@ impl Actor {
             Command::SetThreadModel { id, model } => {
                 self.edit_thread(id, "change the model", move |t| t.model = model).await;
             }
+            Command::SetThreadMode { id, mode } => {
+                self.edit_thread(id, "change the mode", move |t| t.mode = mode).await;
+            }
+            Command::LoadSystemFonts => {
+                let (rt, events) = (self.rt.clone(), self.events.clone());
+                self.rt.spawn(async move {
+                    let (sans, mono) = rt.blocking(super::system_fonts::find).await;
+                    events.send(Event::SystemFonts { sans, mono });
+                });
+            }
             Command::StopReply { thread } => self.stop_reply(thread),
             Command::SetSystemPrompt { id, prompt } => {
                 let prompt = prompt.trim().to_owned();
@@ -540,16 +551,21 @@ impl Actor {
             }
             Command::CheckKey { provider } => self.check_key(provider).await,
             Command::RetryReply { thread } => self.retry_reply(thread).await,
-            Command::SaveSettings(mut settings) => {
+            Command::SaveSettings { mut settings, revision } => {
                 settings.stamp = Some(self.clock.now());
                 let saved = settings.clone();
                 match self.with_store(move |s| s.put_settings(&saved).and_then(|()| s.flush())).await {
                     Ok(()) => {
                         self.replies.settings = settings.clone();
-                        self.events.send(Event::SettingsLoaded(settings));
+                        self.events.send(Event::SettingsLoaded { settings, revision });
                         self.send_key_status().await;
                     }
-                    Err(e) => self.events.send(Event::Error { message: format!("Settings could not be saved: {e}") }),
+                    Err(e) => {
+                        self.events.send(Event::Error { message: format!("Settings could not be saved: {e}") });
+                        // The UI showed the change already: take it back.
+                        let settings = self.replies.settings.clone();
+                        self.events.send(Event::SettingsLoaded { settings, revision });
+                    }
                 }
             }
         }

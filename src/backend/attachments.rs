@@ -49,6 +49,10 @@ pub enum IncomingFile {
         /// The image, as egui received it.
         image: std::sync::Arc<egui::ColorImage>,
     },
+    /// A file dropped on the browser window: read (asynchronously, the only
+    /// way a browser reads files) when its turn comes.
+    #[cfg(target_arch = "wasm32")]
+    Dropped(egui::DroppedFileHandle),
 }
 
 impl IncomingFile {
@@ -58,6 +62,21 @@ impl IncomingFile {
                 path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
             }
             Self::Bytes { name, .. } | Self::Pasted { name, .. } => name.clone(),
+            #[cfg(target_arch = "wasm32")]
+            Self::Dropped(file) => file.path().to_string_lossy().into_owned(),
+        }
+    }
+
+    /// A browser's dropped file as bytes (other files as they are).
+    #[cfg(target_arch = "wasm32")]
+    async fn into_readable(self) -> Result<Self, String> {
+        match self {
+            Self::Dropped(file) => {
+                let name = file.path().to_string_lossy().into_owned();
+                let bytes = file.bytes_async().await.map_err(|e| format!("“{name}” could not be read: {e}."))?;
+                Ok(Self::Bytes { name, bytes })
+            }
+            other => Ok(other),
         }
     }
 
@@ -93,7 +112,7 @@ impl IncomingFile {
                 Ok(bytes)
             }
             #[cfg(target_arch = "wasm32")]
-            Self::Path(_) => Err(format!("“{name}” cannot be read here.")),
+            Self::Path(_) | Self::Dropped(_) => Err(format!("“{name}” cannot be read here.")),
         }
     }
 }
@@ -165,6 +184,14 @@ impl Actor {
     pub(super) async fn attach(&mut self, thread: ThreadId, files: Vec<IncomingFile>) {
         let max = self.replies.settings.max_attachment_bytes();
         for file in files {
+            #[cfg(target_arch = "wasm32")]
+            let file = match file.into_readable().await {
+                Ok(file) => file,
+                Err(message) => {
+                    self.events.send(Event::AttachmentRejected { thread, message });
+                    continue;
+                }
+            };
             let stamp = self.clock.now();
             let result = self
                 .with_store(move |s| Ok(intake(s, thread, file, max, stamp)))

@@ -136,8 +136,24 @@ pub enum Command {
         /// The text.
         text: String,
     },
+    /// Choose a thread's custom mode (`None`: no mode).
+    SetThreadMode {
+        /// Which thread.
+        id: ThreadId,
+        /// [`crate::domain::CustomMode::id`].
+        mode: Option<String>,
+    },
+    /// Find the system's sans-serif and monospace fonts and read them
+    /// (answered by [`super::Event::SystemFonts`]).
+    LoadSystemFonts,
     /// Save changed settings.
-    SaveSettings(Settings),
+    SaveSettings {
+        /// The whole new value.
+        settings: Settings,
+        /// Echoed in [`super::Event::SettingsLoaded`], so the UI can tell an
+        /// answer to an older edit from one to its newest.
+        revision: u64,
+    },
     /// Store (or with `None`, forget) the API key of a provider. Sealed at
     /// rest, never logged.
     SetApiKey {

@@ -217,11 +217,41 @@ pub enum Event {
         /// The file written, or what went wrong.
         result: Result<Option<std::path::PathBuf>, String>,
     },
+    /// The system's fonts, as far as they were found.
+    SystemFonts {
+        /// The sans-serif interface font.
+        sans: Option<LoadedFont>,
+        /// The monospace font.
+        mono: Option<LoadedFont>,
+    },
     /// The settings, after unlocking or a change.
-    SettingsLoaded(Settings),
+    SettingsLoaded {
+        /// What the store holds now.
+        settings: Settings,
+        /// The revision of the [`super::Command::SaveSettings`] this answers
+        /// (stored or, after a failure, not), 0 when it answers none.
+        revision: u64,
+    },
     /// A command failed; shown as a dismissable error.
     Error {
         /// What went wrong, for the user.
         message: String,
     },
+}
+
+/// A font file read from the system.
+#[derive(Clone)]
+pub struct LoadedFont {
+    /// Its family name, e.g. "DejaVu Sans".
+    pub family: String,
+    /// The whole file (shared, never copied again).
+    pub bytes: std::sync::Arc<Vec<u8>>,
+    /// The face in a collection file.
+    pub index: u32,
+}
+
+impl std::fmt::Debug for LoadedFont {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedFont").field("family", &self.family).field("bytes", &self.bytes.len()).finish()
+    }
 }

@@ -15,11 +15,12 @@ mod event;
 mod history;
 pub mod runtime;
 mod streaming;
+mod system_fonts;
 
 pub use actor::{BackendConfig, BackendHandle, DEFAULT_TITLE, FilePicker, Stopped, StoreLocation, start};
 pub use attachments::{CHIP_THUMB, IncomingFile, ROW_IMAGE};
 pub use command::{Command, ImageOptions};
-pub use event::{Event, KeyInfo, KeyOrigin, RowFork, ThreadSummary};
+pub use event::{Event, KeyInfo, KeyOrigin, LoadedFont, RowFork, ThreadSummary};
 pub use runtime::Runtime;
 
 pub use crate::store::{Argon2Params, KeySource, MessageSlot, ProtectionKind, Unreadable};

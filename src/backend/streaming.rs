@@ -222,7 +222,7 @@ impl Actor {
             return;
         }
         let thread_id = thread.id;
-        let system = Some(thread.system_prompt.clone()).filter(|p| !p.trim().is_empty());
+        let system = crate::domain::system_prompt(&self.replies.settings, &thread);
         let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key };
         let reply = Message {
             id: MessageId::new(),
@@ -479,7 +479,12 @@ impl Actor {
                 let mut added = Vec::new();
                 let mut refused = Vec::new();
                 for (i, bytes) in images.into_iter().enumerate() {
-                    let name = format!("image-{}.{}", i + 1, "png");
+                    // Named by what the bytes are: a JPEG asked for arrives as image-1.jpg.
+                    let ext = match crate::media::sniff(&bytes) {
+                        crate::media::Sniffed::Kind(kind) => kind.extension(),
+                        crate::media::Sniffed::Other(_) => "bin",
+                    };
+                    let name = format!("image-{}.{ext}", i + 1);
                     let file = super::attachments::IncomingFile::Bytes { name, bytes };
                     match super::attachments::intake_for(s, thread, file, max, stamp, Some(reply_id)) {
                         Ok(a) if a.0.kind.is_image() => added.push(a),

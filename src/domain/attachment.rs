@@ -35,6 +35,19 @@ impl FileKind {
         }
     }
 
+    /// The usual file-name extension, e.g. `png`.
+    #[must_use]
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Jpeg => "jpg",
+            Self::WebP => "webp",
+            Self::Gif => "gif",
+            Self::Pdf => "pdf",
+            Self::Text => "txt",
+        }
+    }
+
     /// Whether it is an image.
     #[must_use]
     pub fn is_image(self) -> bool {

@@ -10,6 +10,7 @@ mod ids;
 mod message;
 mod provider;
 mod settings;
+mod system_prompt;
 mod thread;
 
 pub use attachment::{Attachment, BlobId, FileKind};
@@ -21,5 +22,6 @@ pub use provider::{
     Capabilities, CatalogModel, ModelChoice, ProviderConfig, ProviderKind, accepts_file, refusal, shipped_catalog,
     title_model,
 };
-pub use settings::{Settings, ThemePreference};
+pub use settings::{CodeFont, CustomInstructions, CustomMode, InterfaceFont, Personal, Settings, ThemePreference};
+pub use system_prompt::system_prompt;
 pub use thread::Thread;

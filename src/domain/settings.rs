@@ -16,6 +16,76 @@ pub enum ThemePreference {
     Dark,
 }
 
+/// The font of the interface text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InterfaceFont {
+    /// Inter, bundled (OFL).
+    #[default]
+    Inter,
+    /// The system's sans-serif font, when one is found.
+    System,
+    /// egui's own font (Ubuntu Light).
+    BuiltIn,
+}
+
+/// The font of code blocks and inline code.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CodeFont {
+    /// JetBrains Mono, bundled (OFL).
+    #[default]
+    JetBrainsMono,
+    /// The system's monospace font, when one is found.
+    System,
+    /// egui's own monospace font (Hack).
+    BuiltIn,
+}
+
+/// Who the user is, as they told Pak.Chat (shown in the sidebar; never sent
+/// anywhere unless written into the instructions).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Personal {
+    /// Display name.
+    pub name: String,
+    /// E-mail address.
+    pub email: String,
+}
+
+/// What the model should know about the user, sent before every chat.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CustomInstructions {
+    /// What the model should call the user.
+    pub call_me: String,
+    /// What the user does.
+    pub occupation: String,
+    /// Traits the model should have ("direct, no flattery").
+    pub traits: String,
+    /// Anything else.
+    pub other: String,
+}
+
+impl CustomInstructions {
+    /// Nothing filled in.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        [&self.call_me, &self.occupation, &self.traits, &self.other].iter().all(|s| s.trim().is_empty())
+    }
+}
+
+/// A named system prompt with an icon, chosen per thread.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomMode {
+    /// Stable id (a UUID), what threads refer to.
+    pub id: String,
+    /// Name shown in the picker.
+    pub name: String,
+    /// One emoji or symbol.
+    pub icon: String,
+    /// The instructions it adds.
+    pub prompt: String,
+}
+
 /// Per-profile settings. New fields must have serde defaults so old records
 /// still open.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -37,11 +107,31 @@ pub struct Settings {
     pub max_attachment_mib: u64,
     /// Send photos to providers without their metadata (location included).
     pub strip_photo_metadata: bool,
+    /// Font of the interface.
+    pub interface_font: InterfaceFont,
+    /// Font of code.
+    pub code_font: CodeFont,
+    /// The user's name and e-mail.
+    pub personal: Personal,
+    /// Hide (not just blur) the name, e-mail and avatar everywhere.
+    pub hide_personal: bool,
+    /// A slim bar beside the chat with a mark per message of the user.
+    pub show_nav_bar: bool,
+    /// What every chat's model is told about the user.
+    pub instructions: CustomInstructions,
+    /// Named system prompts to choose per thread.
+    pub modes: Vec<CustomMode>,
     /// Last-writer-wins version stamp (`None` until first saved).
     pub stamp: Option<Stamp>,
 }
 
 impl Settings {
+    /// The mode of this id, if it still exists.
+    #[must_use]
+    pub fn mode(&self, id: &str) -> Option<&CustomMode> {
+        self.modes.iter().find(|m| m.id == id)
+    }
+
     /// The attachment size cap in bytes.
     #[must_use]
     pub fn max_attachment_bytes(&self) -> u64 {
@@ -60,6 +150,13 @@ impl Default for Settings {
             favourites: Vec::new(),
             max_attachment_mib: 30,
             strip_photo_metadata: true,
+            interface_font: InterfaceFont::default(),
+            code_font: CodeFont::default(),
+            personal: Personal::default(),
+            hide_personal: false,
+            show_nav_bar: false,
+            instructions: CustomInstructions::default(),
+            modes: Vec::new(),
             stamp: None,
         }
     }

@@ -33,6 +33,9 @@ pub struct Thread {
     /// a model may replace it with a better one.
     #[serde(default)]
     pub auto_title: bool,
+    /// The custom mode chosen for this thread ([`super::CustomMode::id`]).
+    #[serde(default)]
+    pub mode: Option<String>,
     /// Last-writer-wins version stamp.
     pub stamp: Stamp,
 }
@@ -53,6 +56,7 @@ impl Thread {
             model: None,
             system_prompt: String::new(),
             auto_title: false,
+            mode: None,
             stamp,
         }
     }

@@ -12,6 +12,7 @@
 //! pixel is decoded.
 
 mod metadata;
+mod pasted_files;
 mod sniff;
 
 use std::io::Cursor;
@@ -19,6 +20,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder as _, ImageFormat, ImageReader};
 
 pub use metadata::ExifSummary;
+pub use pasted_files::pasted_file_paths;
 pub use sniff::{Sniffed, decode_text, sniff};
 
 use crate::domain::FileKind;

@@ -8,7 +8,8 @@ use egui::{Key, Modifiers, RichText, Ui};
 
 use crate::backend::{BackendHandle, Command, Event, IncomingFile, KeyOrigin, ProtectionKind};
 use crate::domain::{
-    AttachmentId, Message, MessageId, MessageStatus, Role, Stamp, ThemePreference, ThreadId, wall_millis,
+    AttachmentId, CodeFont, InterfaceFont, Message, MessageId, MessageStatus, Role, Stamp, ThemePreference, ThreadId,
+    wall_millis,
 };
 
 use super::attachments::attachment_bar_ui;
@@ -52,6 +53,10 @@ pub struct PakApp {
     system_prompt: Option<(ThreadId, String)>,
     undo: Option<(ThreadId, String, web_time::Instant)>,
     applied_theme: Option<(ThemePreference, u32)>,
+    /// The fonts egui was given last, and whether the system's were known.
+    applied_fonts: Option<(InterfaceFont, CodeFont, bool)>,
+    /// The backend was asked for the system's fonts.
+    asked_for_system_fonts: bool,
     /// When the process started, to log the time to the first frame once.
     started_at: Option<web_time::Instant>,
     /// The composer makes images instead of asking for a reply.
@@ -74,6 +79,8 @@ impl PakApp {
             system_prompt: None,
             undo: None,
             applied_theme: None,
+            applied_fonts: None,
+            asked_for_system_fonts: false,
             started_at: None,
             image_mode: false,
             image_form: super::image_mode::ImageForm::default(),
@@ -157,6 +164,17 @@ impl PakApp {
             }
             self.applied_theme = Some(key);
         }
+        let fonts = (s.interface_font, s.code_font, self.vm.system_fonts.loaded);
+        if self.applied_fonts != Some(fonts) {
+            let wants_system = s.interface_font == InterfaceFont::System || s.code_font == CodeFont::System;
+            if wants_system && !self.vm.system_fonts.loaded && !self.asked_for_system_fonts {
+                // Read from disk in the backend; the bundled font stands in until then.
+                self.asked_for_system_fonts = true;
+                self.send(Command::LoadSystemFonts);
+            }
+            ctx.set_fonts(super::fonts::font_definitions(fonts.0, fonts.1, &self.vm.system_fonts));
+            self.applied_fonts = Some(fonts);
+        }
     }
 
     /// Save the composer text as the open thread's draft if it changed.
@@ -215,6 +233,7 @@ impl PakApp {
                 draft: String::new(),
                 model: None,
                 system_prompt: String::new(),
+                mode: None,
             },
         );
         self.vm.threads_version += 1;
@@ -489,17 +508,35 @@ impl PakApp {
         let mut commands = Vec::new();
         let mut pick = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::O));
         // Files dropped on the window are attached to the open thread.
+        #[cfg(not(target_arch = "wasm32"))]
         let mut dropped: Vec<IncomingFile> =
             ui.input(|i| i.raw.dropped_files.iter().map(|f| IncomingFile::Path(f.path().to_path_buf())).collect());
+        // The browser tells no path; the backend reads the file's bytes.
+        #[cfg(target_arch = "wasm32")]
+        let mut dropped: Vec<IncomingFile> =
+            ui.input(|i| i.raw.dropped_files.iter().map(|f| IncomingFile::Dropped(f.clone())).collect());
         // An image pasted (Ctrl+V with a screenshot or copied picture on the
         // clipboard): handed over as it is; the backend converts and encodes it.
-        ui.input(|i| {
-            for event in &i.events {
-                if let egui::Event::PasteImage(image) = event {
+        // Files copied in a file manager paste as their `file://` addresses:
+        // taken out of the input before the composer types them, attached.
+        ui.input_mut(|i| {
+            i.events.retain(|event| match event {
+                egui::Event::PasteImage(image) => {
                     let name = format!("Pasted image {}.png", chrono::Local::now().format("%Y-%m-%d %H.%M.%S"));
                     dropped.push(IncomingFile::Pasted { name, image: image.clone() });
+                    true
                 }
-            }
+                egui::Event::Paste(text) if !cfg!(target_arch = "wasm32") => {
+                    match crate::media::pasted_file_paths(text) {
+                        Some(paths) => {
+                            dropped.extend(paths.into_iter().map(IncomingFile::Path));
+                            false
+                        }
+                        None => true,
+                    }
+                }
+                _ => true,
+            });
         });
         let hovering_files = ui.input(|i| !i.raw.hovered_files.is_empty());
         let has_attachments = self.vm.open.as_ref().is_some_and(|o| !o.waiting_attachments().is_empty());

@@ -231,7 +231,7 @@ pub fn release_textures(open: &mut OpenThread, drawn: &[AttachmentId]) {
 pub fn attachment_bar_ui(
     ui: &mut Ui,
     open: &mut OpenThread,
-    settings: &mut crate::domain::Settings,
+    settings: &mut super::local_settings::LocalSettings,
     send: &mut dyn FnMut(Command),
 ) {
     let mut dismiss = None;
@@ -291,7 +291,7 @@ pub fn attachment_bar_ui(
         let label = "Send photo metadata too (location, camera)";
         if ui.checkbox(&mut keep, label).on_hover_text("Applies to every photo you send").changed() {
             settings.strip_photo_metadata = !keep;
-            send(Command::SaveSettings(settings.clone()));
+            send(settings.save());
         }
     }
     if let Some(id) = remove {

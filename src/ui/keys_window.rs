@@ -140,7 +140,7 @@ pub fn keys_window_ui(ctx_ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, 
             settings_changed = true;
         }
         if settings_changed {
-            send(Command::SaveSettings(vm.settings.clone()));
+            send(vm.settings.save());
         }
     });
     if !open {

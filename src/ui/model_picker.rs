@@ -87,7 +87,7 @@ pub fn model_picker_ui(ui: &mut Ui, vm: &mut ViewModel, thread: Option<ThreadId>
                 send(Command::SetThreadModel { id, model: Some(choice.clone()) });
             }
             vm.settings.default_model = Some(choice);
-            send(Command::SaveSettings(vm.settings.clone()));
+            send(vm.settings.save());
         }
         Some(Pick::ToggleFavourite(choice)) => {
             let favourites = &mut vm.settings.favourites;
@@ -96,7 +96,7 @@ pub fn model_picker_ui(ui: &mut Ui, vm: &mut ViewModel, thread: Option<ThreadId>
             } else {
                 favourites.push(choice);
             }
-            send(Command::SaveSettings(vm.settings.clone()));
+            send(vm.settings.save());
         }
         None => {}
     }

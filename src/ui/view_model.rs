@@ -7,11 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::backend::{Event, KeyInfo, MessageSlot, ProtectionKind, RowFork, ThreadSummary};
-use crate::domain::{
-    Attachment, AttachmentId, CatalogModel, Message, MessageId, MessageStatus, ModelChoice, Settings, ThreadId,
-};
+use crate::domain::{Attachment, AttachmentId, CatalogModel, Message, MessageId, MessageStatus, ModelChoice, ThreadId};
 
 use super::chat_list::ListState;
+use super::local_settings::LocalSettings;
 use super::thread_groups::{Group, group_of};
 
 /// Messages per page loaded from the store.
@@ -68,6 +67,8 @@ pub struct ThreadRow {
     pub model: Option<ModelChoice>,
     /// The thread's system prompt.
     pub system_prompt: String,
+    /// The thread's custom mode, if any.
+    pub mode: Option<String>,
 }
 
 impl From<ThreadSummary> for ThreadRow {
@@ -83,6 +84,7 @@ impl From<ThreadSummary> for ThreadRow {
                 draft: t.draft,
                 model: t.model,
                 system_prompt: t.system_prompt,
+                mode: t.mode,
             },
             ThreadSummary::Unreadable { id, reason } => Self {
                 id,
@@ -94,6 +96,7 @@ impl From<ThreadSummary> for ThreadRow {
                 draft: String::new(),
                 model: None,
                 system_prompt: String::new(),
+                mode: None,
             },
         }
     }
@@ -292,8 +295,8 @@ pub struct ViewModel {
     pub threads: HashMap<ThreadId, ThreadRow>,
     /// The thread in the chat view.
     pub open: Option<OpenThread>,
-    /// User settings.
-    pub settings: Settings,
+    /// User settings, with this UI's edits applied at once.
+    pub settings: LocalSettings,
     /// Errors to show until dismissed.
     pub errors: Vec<String>,
     /// The last setup/unlock failure.
@@ -316,6 +319,8 @@ pub struct ViewModel {
     pub key_checks: HashMap<String, Result<(), String>>,
     /// The image viewer, when open.
     pub viewer: Option<Viewer>,
+    /// The system's fonts, once the backend has looked for them.
+    pub system_fonts: super::fonts::SystemFonts,
     sidebar_cache: Option<(u64, i64, std::sync::Arc<[SidebarItem]>)>,
 }
 
@@ -336,7 +341,7 @@ impl Default for ViewModel {
             data_dir: None,
             threads: HashMap::new(),
             open: None,
-            settings: Settings::default(),
+            settings: LocalSettings::default(),
             errors: Vec::new(),
             unlock_error: None,
             unlocking: false,
@@ -349,6 +354,7 @@ impl Default for ViewModel {
             catalog: crate::domain::shipped_catalog().unwrap_or_default(),
             key_checks: HashMap::new(),
             viewer: None,
+            system_fonts: super::fonts::SystemFonts::default(),
             sidebar_cache: None,
         }
     }
@@ -368,6 +374,9 @@ impl ViewModel {
                 self.unlock_error = Some(message);
             }
             Event::StoreFailed { message } => self.phase = Phase::Failed { message },
+            Event::SystemFonts { sans, mono } => {
+                self.system_fonts = super::fonts::SystemFonts { loaded: true, sans, mono };
+            }
             Event::Unlocked { protection, data_dir } => {
                 self.unlocking = false;
                 self.unlock_error = None;
@@ -499,7 +508,7 @@ impl ViewModel {
                     };
                 }
             }
-            Event::SettingsLoaded(settings) => self.settings = settings,
+            Event::SettingsLoaded { settings, revision } => self.settings.apply(settings, revision),
             Event::Error { message } => self.errors.push(message),
         }
     }
