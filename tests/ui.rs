@@ -124,6 +124,15 @@ impl App {
         self.harness.step();
     }
 
+    /// Click `label` as a screen reader does (an AccessKit action), for
+    /// widgets scrolled out of view: egui reports their AccessKit bounds
+    /// without the scroll offset, so a pointer click would miss them.
+    fn click_accesskit(&mut self, label: &str) {
+        self.harness.get_by_label(label).click_accesskit();
+        self.harness.step();
+        self.harness.step();
+    }
+
     /// Start a new chat (Ctrl+N).
     fn apply_new_thread(&mut self) {
         self.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
@@ -1194,5 +1203,87 @@ fn a_provider_switched_off_offers_no_models() {
     app.wait_for("the settings", |h| {
         h.state().view_model().settings.providers.iter().any(|p| p.id == "openai" && !p.enabled)
     });
+    app.close();
+}
+
+#[test]
+fn settings_apply_at_once_survive_a_restart_and_hide_personal_information() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    let width_before = app.harness.get_by_label("Manage API keys").rect().width();
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::Comma);
+    app.wait_for("the settings window", |h| present(h, "Customization") && present(h, "Interface font"));
+
+    // Profile: shown in the sidebar as soon as it is typed.
+    app.click("Profile");
+    app.type_into(Role::TextInput, "Name", "Ada Lovelace");
+    app.type_into(Role::TextInput, "E-mail", "ada@example.org");
+    app.wait_for("the profile in the sidebar", |h| present(h, "ada@example.org") && present(h, "Ada Lovelace"));
+
+    // Customization: theme, font, navigation bar, instructions, a mode.
+    app.click("Customization");
+    app.click("Dark");
+    app.wait_for("the dark theme", |h| h.ctx.global_style().visuals.dark_mode);
+    app.click("Interface font");
+    app.click("egui built-in (Ubuntu Light)");
+    app.wait_for("the new font", |h| (h.get_by_label("Manage API keys").rect().width() - width_before).abs() > 1.0);
+    app.click_accesskit("Show navigation bar");
+    app.type_into(Role::TextInput, "What should Pak.Chat call you?", "Captain");
+    app.click_accesskit("Add a mode");
+    app.type_into(Role::TextInput, "Mode name", "Tutor");
+    app.type_into(Role::MultilineTextInput, "Mode instructions", "Explain step by step.");
+    app.click_accesskit("Save mode");
+    app.wait_for("the mode", |h| present(h, "Edit Tutor"));
+
+    // Hide personal information: the e-mail leaves the accessibility tree.
+    app.click_accesskit("Hide personal information");
+    app.wait_for("the profile hidden", |h| !present(h, "ada@example.org") && !present(h, "Ada Lovelace"));
+    app.click("Profile");
+    assert!(app.has_label("Personal information is hidden (Customization → Hide personal information)."));
+    assert!(!app.has_label("E-mail"), "no field shows the e-mail either");
+    app.click("Done");
+    app.wait_for("the settings to close", |h| !present(h, "Customization"));
+
+    // A chat in the mode: the final prompt shows what the model would get.
+    app.type_in_composer("hello");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the message", |h| {
+        h.state().view_model().pending_ids().is_empty() && present(h, "Navigation bar: 1 message of yours")
+    });
+    app.click("Mode");
+    app.click("✨ Tutor");
+    app.click("Final prompt");
+    app.wait_for("the final prompt", |h| present(h, "Call the user: Captain\n\nExplain step by step."));
+    app.wait_for("the mode stored", |h| h.state().view_model().threads.values().any(|t| t.mode.is_some()));
+    app.close();
+
+    // Everything is remembered, and shows so at once.
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the settings", |h| h.state().view_model().settings.hide_personal);
+    for _ in 0..3 {
+        app.harness.step();
+    }
+    let s = app.harness.state().view_model().settings.clone();
+    assert_eq!(s.personal.email, "ada@example.org");
+    assert_eq!(s.theme, pakchat::domain::ThemePreference::Dark);
+    assert_eq!(s.interface_font, pakchat::domain::InterfaceFont::BuiltIn);
+    assert!(s.show_nav_bar);
+    assert_eq!(s.instructions.call_me, "Captain");
+    assert_eq!(s.modes.len(), 1);
+    assert!(app.harness.ctx.global_style().visuals.dark_mode);
+    assert!(!app.has_label("ada@example.org"), "still hidden after the restart");
+    let thread = app.harness.state().view_model().threads.values().next().unwrap().clone();
+    assert_eq!(thread.mode.as_deref(), Some(s.modes[0].id.as_str()));
+
+    // Showing it again brings the e-mail back.
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::Comma);
+    app.wait_for("the settings window", |h| present(h, "Hide personal information"));
+    app.click("Hide personal information");
+    app.wait_for("the profile shown", |h| present(h, "ada@example.org"));
     app.close();
 }

@@ -491,6 +491,20 @@ impl Actor {
                     Err(e) => self.events.send(Event::Error { message: format!("Could not load messages: {e}") }),
                 }
             }
+            Command::LoadOutline { thread, from } => {
+                let result = self
+                    .with_store(move |s| {
+                        let view = View::load(s, thread)?;
+                        Ok((view.path.len(), view.user_rows(s, thread, from)?))
+                    })
+                    .await;
+                match result {
+                    Ok((count, user_rows)) => self.events.send(Event::Outline { thread, from, count, user_rows }),
+                    Err(e) => {
+                        self.events.send(Event::Error { message: format!("Could not read the thread's outline: {e}") });
+                    }
+                }
+            }
             Command::RegenerateReply { thread, row } => self.regenerate(thread, row).await,
             Command::EditMessage { thread, row, text } => self.edit_message(thread, row, text).await,
             Command::SwitchBranch { thread, row, step } => self.switch_branch(thread, row, step).await,

@@ -76,6 +76,14 @@ pub enum Command {
         /// How many.
         len: usize,
     },
+    /// Which rows of the shown branch, from `from` on, the user wrote
+    /// (answered by [`super::Event::Outline`]).
+    LoadOutline {
+        /// Which thread.
+        thread: ThreadId,
+        /// First row to look at (the rows before are known).
+        from: u64,
+    },
     /// Store a message the user wrote (shown already as `Sending`).
     SendMessage {
         /// Which thread.

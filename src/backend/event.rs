@@ -117,6 +117,17 @@ pub enum Event {
         /// Rows among them that have siblings.
         forks: Vec<RowFork>,
     },
+    /// The user's rows of a thread's shown branch, from `from` on.
+    Outline {
+        /// Which thread.
+        thread: ThreadId,
+        /// The first row looked at.
+        from: u64,
+        /// How many rows the branch had then.
+        count: u64,
+        /// The rows the user wrote, ascending.
+        user_rows: Vec<u64>,
+    },
     /// A message was stored durably.
     MessageStored {
         /// Which thread.

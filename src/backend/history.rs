@@ -60,6 +60,24 @@ impl View {
             .collect()
     }
 
+    /// The rows from `from` on whose message the user wrote (for the
+    /// navigation bar), read a page at a time so memory stays bounded.
+    pub fn user_rows(&self, s: &dyn Store, thread: ThreadId, from: u64) -> Result<Vec<u64>, StoreError> {
+        const PAGE: u64 = 512;
+        let mut rows = Vec::new();
+        let mut start = from;
+        while start < self.path.len() {
+            let len = PAGE.min(self.path.len() - start);
+            let (slots, _) = self.page(s, thread, start, usize::try_from(len).unwrap_or(usize::MAX))?;
+            rows.extend(slots.iter().zip(start..).filter_map(|(slot, row)| match slot {
+                MessageSlot::Ok(m) if m.role == crate::domain::Role::User => Some(row),
+                _ => None,
+            }));
+            start += len;
+        }
+        Ok(rows)
+    }
+
     /// The message at `row`, if it is readable.
     pub fn message(&self, s: &dyn Store, thread: ThreadId, row: u64) -> Result<Option<Message>, StoreError> {
         let Some(position) = self.path.position(row) else { return Ok(None) };

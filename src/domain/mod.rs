@@ -23,5 +23,5 @@ pub use provider::{
     title_model,
 };
 pub use settings::{CodeFont, CustomInstructions, CustomMode, InterfaceFont, Personal, Settings, ThemePreference};
-pub use system_prompt::system_prompt;
+pub use system_prompt::{compose as compose_system_prompt, system_prompt};
 pub use thread::Thread;

@@ -8,6 +8,13 @@ use super::{Settings, Thread};
 /// The system prompt for `thread`, or `None` when nothing is set.
 #[must_use]
 pub fn system_prompt(settings: &Settings, thread: &Thread) -> Option<String> {
+    compose(settings, thread.mode.as_deref(), &thread.system_prompt)
+}
+
+/// The same from the parts: the thread's mode id and its own prompt (what
+/// the UI holds of a thread).
+#[must_use]
+pub fn compose(settings: &Settings, mode: Option<&str>, own: &str) -> Option<String> {
     let mut sections: Vec<String> = Vec::new();
     let i = &settings.instructions;
     let mut about = Vec::new();
@@ -25,13 +32,13 @@ pub fn system_prompt(settings: &Settings, thread: &Thread) -> Option<String> {
     if !about.is_empty() {
         sections.push(about.join("\n"));
     }
-    if let Some(mode) = thread.mode.as_deref().and_then(|id| settings.mode(id)) {
+    if let Some(mode) = mode.and_then(|id| settings.mode(id)) {
         let prompt = mode.prompt.trim();
         if !prompt.is_empty() {
             sections.push(prompt.to_owned());
         }
     }
-    let own = thread.system_prompt.trim();
+    let own = own.trim();
     if !own.is_empty() {
         sections.push(own.to_owned());
     }

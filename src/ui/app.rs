@@ -8,16 +8,16 @@ use egui::{Key, Modifiers, RichText, Ui};
 
 use crate::backend::{BackendHandle, Command, Event, IncomingFile, KeyOrigin, ProtectionKind};
 use crate::domain::{
-    AttachmentId, CodeFont, InterfaceFont, Message, MessageId, MessageStatus, Role, Stamp, ThemePreference, ThreadId,
-    wall_millis,
+    AttachmentId, CodeFont, CustomMode, InterfaceFont, Message, MessageId, MessageStatus, Role, Stamp, ThemePreference,
+    ThreadId, wall_millis,
 };
 
 use super::attachments::attachment_bar_ui;
 use super::chat_view::{ChatAction, chat_view_ui};
 use super::composer::{Composer, ComposerOutput, composer_ui};
-use super::keys_window::{KeysForm, keys_window_ui};
 use super::lock_screen::{LockForm, lock_screen_ui};
 use super::model_picker::model_picker_ui;
+use super::settings_window::{SettingsForm, SettingsTab, settings_window_ui};
 use super::sidebar::sidebar_ui;
 use super::view_model::{OpenThread, PAGE, Phase, ViewModel};
 
@@ -47,7 +47,11 @@ pub struct PakApp {
     vm: ViewModel,
     composer: Composer,
     lock_form: LockForm,
-    keys_form: KeysForm,
+    settings_form: SettingsForm,
+    /// Ctrl+Shift+S folds the sidebar away.
+    sidebar_hidden: bool,
+    /// The thread whose final system prompt is shown.
+    final_prompt: Option<ThreadId>,
     rename: Option<(ThreadId, String)>,
     /// The system prompt being edited, for which thread.
     system_prompt: Option<(ThreadId, String)>,
@@ -74,7 +78,9 @@ impl PakApp {
             vm: ViewModel::default(),
             composer: Composer { wants_focus: true, ..Composer::default() },
             lock_form: LockForm::default(),
-            keys_form: KeysForm::default(),
+            settings_form: SettingsForm::default(),
+            sidebar_hidden: false,
+            final_prompt: None,
             rename: None,
             system_prompt: None,
             undo: None,
@@ -391,7 +397,7 @@ impl PakApp {
         }
         if open_keys {
             self.vm.keys_needed = None;
-            self.keys_form.open = true;
+            self.settings_form.open_at(SettingsTab::ApiKeys);
         }
         if let Some(id) = restore {
             self.undo = None;
@@ -405,6 +411,7 @@ impl PakApp {
         let title = row.map_or_else(|| crate::backend::DEFAULT_TITLE.to_owned(), |r| r.title.clone());
         let pinned = row.is_some_and(|r| r.pinned);
         let current_prompt = row.map(|r| r.system_prompt.clone()).unwrap_or_default();
+        let current_mode = row.and_then(|r| r.mode.clone());
         ui.horizontal(|ui| {
             if let Some((rename_id, text)) = self.rename.as_mut().filter(|(r, _)| *r == id) {
                 let label = ui.label("Title");
@@ -424,7 +431,7 @@ impl PakApp {
                     self.composer.wants_focus = true;
                 }
             } else {
-                ui.heading(&title);
+                // Buttons from the right; the title takes what is left, cut short if long.
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.button("Delete").on_hover_text("Delete this thread (you can undo)").clicked() {
                         actions.push(Action::Delete(id));
@@ -439,6 +446,20 @@ impl PakApp {
                     if ui.button(label).on_hover_text("Instructions sent before this chat").clicked() {
                         self.system_prompt = Some((id, current_prompt.clone()));
                     }
+                    let showing = self.final_prompt == Some(id);
+                    let button = egui::Button::new("Final prompt").selected(showing);
+                    if ui.add(button).on_hover_text("Everything the model is told before this chat").clicked() {
+                        self.final_prompt = if showing { None } else { Some(id) };
+                    }
+                    if let Some(mode) = mode_picker_ui(ui, &self.vm.settings.modes, current_mode.as_deref()) {
+                        if let Some(row) = self.vm.threads.get_mut(&id) {
+                            row.mode.clone_from(&mode);
+                        }
+                        self.send(Command::SetThreadMode { id, mode });
+                    }
+                    ui.with_layout(egui::Layout::left_to_right(egui::Align::Center), |ui| {
+                        ui.add(egui::Label::new(RichText::new(&title).heading()).truncate());
+                    });
                 });
             }
         });
@@ -468,6 +489,28 @@ impl PakApp {
             self.system_prompt = None;
             self.composer.wants_focus = true;
         }
+        if self.final_prompt == Some(id) {
+            let row = self.vm.threads.get(&id);
+            let composed = crate::domain::compose_system_prompt(
+                &self.vm.settings,
+                row.and_then(|r| r.mode.as_deref()),
+                row.map_or("", |r| r.system_prompt.as_str()),
+            );
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.label(RichText::new("Final system prompt").strong());
+                ui.weak("Your custom instructions, then the chat's mode, then its own system prompt.");
+                match composed {
+                    Some(text) => {
+                        egui::ScrollArea::vertical().id_salt("final prompt").max_height(160.0).show(ui, |ui| {
+                            ui.label(RichText::new(text).monospace());
+                        });
+                    }
+                    None => {
+                        ui.label("Nothing: the model gets no system prompt in this chat.");
+                    }
+                }
+            });
+        }
         ui.separator();
     }
 
@@ -482,24 +525,53 @@ impl PakApp {
         {
             actions.push(Action::StartRename(open.id));
         }
+        if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Comma)) {
+            self.settings_form.open = !self.settings_form.open;
+        }
+        if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::S)) {
+            self.sidebar_hidden = !self.sidebar_hidden;
+        }
         let protection = self.vm.protection;
         let mut open_keys = false;
-        egui::Panel::left("sidebar").resizable(true).default_size(260.0).min_size(180.0).show(ui, |ui| {
-            egui::Panel::bottom("protection").show(ui, |ui| {
-                open_keys = ui.button("Manage API keys").clicked();
-                if let Some(p) = protection {
-                    let short = match p {
-                        ProtectionKind::Keychain => "Encrypted · system keychain",
-                        ProtectionKind::Passphrase => "Encrypted · passphrase",
-                        ProtectionKind::KeyFile => "Encrypted · key file (weaker)",
-                    };
-                    ui.small(short).on_hover_text(p.describe());
-                }
-            });
-            sidebar_ui(ui, &mut self.vm, &mut actions);
-        });
+        let mut open_settings = false;
+        let personal = (!self.vm.settings.hide_personal).then(|| self.vm.settings.personal.clone());
+        let mut expanded = !self.sidebar_hidden;
+        egui::Panel::left("sidebar").resizable(true).default_size(260.0).min_size(180.0).show_collapsible(
+            ui,
+            &mut expanded,
+            |ui| {
+                egui::Panel::bottom("protection").show(ui, |ui| {
+                    if let Some(p) = personal.filter(|p| !p.name.trim().is_empty() || !p.email.trim().is_empty()) {
+                        ui.add_space(4.0);
+                        if !p.name.trim().is_empty() {
+                            ui.label(RichText::new(p.name.trim()).strong());
+                        }
+                        if !p.email.trim().is_empty() {
+                            ui.small(p.email.trim());
+                        }
+                    }
+                    ui.horizontal(|ui| {
+                        open_settings = ui.button("Settings").on_hover_text("Ctrl+,").clicked();
+                        open_keys = ui.button("Manage API keys").clicked();
+                    });
+                    if let Some(p) = protection {
+                        let short = match p {
+                            ProtectionKind::Keychain => "Encrypted · system keychain",
+                            ProtectionKind::Passphrase => "Encrypted · passphrase",
+                            ProtectionKind::KeyFile => "Encrypted · key file (weaker)",
+                        };
+                        ui.small(short).on_hover_text(p.describe());
+                    }
+                });
+                sidebar_ui(ui, &mut self.vm, &mut actions);
+            },
+        );
+        self.sidebar_hidden = !expanded;
         if open_keys {
-            self.keys_form.open = true;
+            self.settings_form.open_at(SettingsTab::ApiKeys);
+        }
+        if open_settings {
+            self.settings_form.open = true;
         }
         let mut output = ComposerOutput::None;
         let open_id = self.vm.open.as_ref().map(|o| o.id);
@@ -591,7 +663,7 @@ impl PakApp {
             output = composer_ui(ui, &mut self.composer, streaming, has_attachments);
             ui.add_space(6.0);
         });
-        keys_window_ui(ui, &mut self.vm, &mut self.keys_form, &mut |c| commands.push(c));
+        settings_window_ui(ui, &mut self.vm, &mut self.settings_form, &mut |c| commands.push(c));
         super::attachments::viewer_ui(ui, &mut self.vm.viewer, self.vm.open.as_ref(), &mut |c| commands.push(c));
         for command in commands {
             self.send(command);
@@ -606,6 +678,19 @@ impl PakApp {
         }
         if !self.vm.errors.is_empty() || self.undo.is_some() || self.vm.keys_needed.is_some() {
             egui::Panel::top("notices").show(ui, |ui| self.notices_ui(ui));
+        }
+        if self.vm.settings.show_nav_bar
+            && let Some(open) = self.vm.open.as_mut()
+        {
+            let mut commands = Vec::new();
+            egui::Panel::right("nav bar")
+                .exact_size(super::nav_bar::WIDTH + 8.0)
+                .resizable(false)
+                .show_separator_line(false)
+                .show(ui, |ui| super::nav_bar::nav_bar_ui(ui, open, &mut |c| commands.push(c)));
+            for command in commands {
+                self.send(command);
+            }
         }
         egui::CentralPanel::default().show(ui, |ui| {
             self.header_ui(ui, &mut actions);
@@ -642,7 +727,7 @@ impl PakApp {
                             ui.add_space(8.0);
                             ui.label("To get replies, add an API key for a provider (or use a local Ollama / LM Studio server).");
                             if ui.button("Add an API key").clicked() {
-                                self.keys_form.open = true;
+                                self.settings_form.open_at(SettingsTab::ApiKeys);
                             }
                         }
                     });
@@ -704,6 +789,34 @@ impl PakApp {
             }
         }
     }
+}
+
+/// The thread header's mode choice; `Some(new choice)` when changed
+/// (`Some(None)`: no mode).
+fn mode_picker_ui(ui: &mut Ui, modes: &[CustomMode], current: Option<&str>) -> Option<Option<String>> {
+    if modes.is_empty() && current.is_none() {
+        return None;
+    }
+    let shown = current.and_then(|id| modes.iter().find(|m| m.id == id));
+    let text = match (shown, current) {
+        (Some(m), _) => format!("{} {}", m.icon, m.name),
+        // Its mode was deleted: nothing of it is sent any more.
+        (None, Some(_)) => "Removed mode".to_owned(),
+        (None, None) => "No mode".to_owned(),
+    };
+    let mut picked = None;
+    egui::ComboBox::from_label("Mode").selected_text(text).show_ui(ui, |ui| {
+        if ui.selectable_label(current.is_none(), "No mode").clicked() && current.is_some() {
+            picked = Some(None);
+        }
+        for m in modes {
+            let selected = current == Some(m.id.as_str());
+            if ui.selectable_label(selected, format!("{} {}", m.icon, m.name)).clicked() && !selected {
+                picked = Some(Some(m.id.clone()));
+            }
+        }
+    });
+    picked
 }
 
 impl eframe::App for PakApp {

@@ -125,8 +125,16 @@ impl ListState {
         let f = f64::from(fraction.clamp(0.0, 1.0));
         // Truncation is the point: a row index from a fraction of the length.
         #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, clippy::cast_precision_loss)]
-        let row = ((f * total as f64) as u64).min(total - 1);
-        self.anchor = row;
+        let row = (f * total as f64) as u64;
+        self.jump_to_row(row, total, viewport_h, height);
+    }
+
+    /// Jump so `row` is on top (or as near as the end of the thread allows).
+    pub fn jump_to_row(&mut self, row: u64, total: u64, viewport_h: f32, height: &mut impl FnMut(u64) -> f32) {
+        if total == 0 {
+            return;
+        }
+        self.anchor = row.min(total - 1);
         self.offset = 0.0;
         self.follow_bottom = false;
         self.clamp_end(total, viewport_h, height);

@@ -93,10 +93,14 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
     let jump_end = ui.input_mut(|i| i.consume_key(Modifiers::ALT, Key::End));
 
     let mut list = open.list.clone();
+    let jump_to = open.jump_to.take();
     {
         let mut height = |i: u64| row_height(ui, open, i, width);
         if jump_top {
             list.jump_to_fraction(0.0, total, viewport_h, &mut height);
+        }
+        if let Some(row) = jump_to {
+            list.jump_to_row(row, total, viewport_h, &mut height);
         }
         if jump_end {
             list.follow_bottom = true;

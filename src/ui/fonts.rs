@@ -58,23 +58,37 @@ pub fn code_font_name(choice: CodeFont, system: &SystemFonts) -> String {
 #[must_use]
 pub fn font_definitions(interface: InterfaceFont, code: CodeFont, system: &SystemFonts) -> FontDefinitions {
     let mut fonts = FontDefinitions::default();
-    let mut first = |family: FontFamily, name: &str, data: FontData| {
-        fonts.font_data.insert(name.to_owned(), Arc::new(data));
-        fonts.families.entry(family).or_default().insert(0, name.to_owned());
-    };
-    let system_data = |f: &LoadedFont| FontData::from_blob(f.bytes.clone(), f.index);
-    match (interface, &system.sans) {
-        (InterfaceFont::BuiltIn, _) => {}
-        (InterfaceFont::System, Some(f)) => first(FontFamily::Proportional, "system-sans", system_data(f)),
-        (InterfaceFont::Inter | InterfaceFont::System, _) => {
-            first(FontFamily::Proportional, "Inter", FontData::from_static(INTER));
+    fonts.font_data.insert("Inter".to_owned(), Arc::new(FontData::from_static(INTER)));
+    fonts.font_data.insert("JetBrains Mono".to_owned(), Arc::new(FontData::from_static(JETBRAINS_MONO)));
+    let system_data = |f: &LoadedFont| Arc::new(FontData::from_blob(f.bytes.clone(), f.index));
+    let lead = match (interface, &system.sans) {
+        (InterfaceFont::BuiltIn, _) => None,
+        (InterfaceFont::System, Some(f)) => {
+            fonts.font_data.insert("system-sans".to_owned(), system_data(f));
+            Some("system-sans")
         }
-    }
-    match (code, &system.mono) {
-        (CodeFont::BuiltIn, _) => {}
-        (CodeFont::System, Some(f)) => first(FontFamily::Monospace, "system-mono", system_data(f)),
-        (CodeFont::JetBrainsMono | CodeFont::System, _) => {
-            first(FontFamily::Monospace, "JetBrains Mono", FontData::from_static(JETBRAINS_MONO));
+        (InterfaceFont::Inter | InterfaceFont::System, _) => Some("Inter"),
+    };
+    let lead_mono = match (code, &system.mono) {
+        (CodeFont::BuiltIn, _) => None,
+        (CodeFont::System, Some(f)) => {
+            fonts.font_data.insert("system-mono".to_owned(), system_data(f));
+            Some("system-mono")
+        }
+        (CodeFont::JetBrainsMono | CodeFont::System, _) => Some("JetBrains Mono"),
+    };
+    // The chosen font first; egui's fonts next (emoji, icons); the bundled
+    // fonts last, for the glyphs the others lack (egui's Ubuntu Light has no
+    // arrows, a system font may lack anything).
+    for (family, lead, bundled) in
+        [(FontFamily::Proportional, lead, "Inter"), (FontFamily::Monospace, lead_mono, "JetBrains Mono")]
+    {
+        let list = fonts.families.entry(family).or_default();
+        if let Some(lead) = lead {
+            list.insert(0, lead.to_owned());
+        }
+        if !list.iter().any(|f| f == bundled) {
+            list.push(bundled.to_owned());
         }
     }
     fonts
@@ -96,6 +110,9 @@ mod tests {
         let builtin = font_definitions(InterfaceFont::BuiltIn, CodeFont::BuiltIn, &none);
         assert_eq!(builtin.families[&FontFamily::Proportional][0], "Ubuntu-Light");
         assert_eq!(builtin.families[&FontFamily::Monospace][0], "Hack");
+        // Glyphs egui's fonts lack (arrows) still come from the bundled ones.
+        assert_eq!(builtin.families[&FontFamily::Proportional].last().map(String::as_str), Some("Inter"));
+        assert_eq!(builtin.families[&FontFamily::Monospace].last().map(String::as_str), Some("JetBrains Mono"));
 
         // A system font not found: the bundled one stands in.
         let fallback = font_definitions(InterfaceFont::System, CodeFont::System, &none);

@@ -196,6 +196,10 @@ pub struct OpenThread {
     pub textures: Textures,
     /// Textures of the composer's thumbnails.
     pub chip_textures: Textures,
+    /// The rows the user wrote, for the navigation bar.
+    pub outline: super::nav_bar::Outline,
+    /// A row to bring to the top on the next frame.
+    pub jump_to: Option<u64>,
 }
 
 impl OpenThread {
@@ -218,6 +222,8 @@ impl OpenThread {
             attach_notes: Vec::new(),
             textures: Textures::default(),
             chip_textures: Textures::default(),
+            outline: super::nav_bar::Outline::default(),
+            jump_to: None,
         }
     }
 
@@ -411,6 +417,12 @@ impl ViewModel {
                     open.count = count;
                     open.loaded = true;
                     open.insert_slots(start, messages, &forks);
+                    open.outline.reset();
+                }
+            }
+            Event::Outline { thread, from, count, user_rows } => {
+                if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
+                    open.outline.answer(from, count, user_rows);
                 }
             }
             Event::MessagesLoaded { thread, start, messages, forks } => {
