@@ -570,9 +570,14 @@ impl Actor {
                 let saved = settings.clone();
                 match self.with_store(move |s| s.put_settings(&saved).and_then(|()| s.flush())).await {
                     Ok(()) => {
+                        // Key status depends on the providers only; a typed
+                        // instruction need not re-read every key.
+                        let providers_changed = self.replies.settings.providers != settings.providers;
                         self.replies.settings = settings.clone();
                         self.events.send(Event::SettingsLoaded { settings, revision });
-                        self.send_key_status().await;
+                        if providers_changed {
+                            self.send_key_status().await;
+                        }
                     }
                     Err(e) => {
                         self.events.send(Event::Error { message: format!("Settings could not be saved: {e}") });
