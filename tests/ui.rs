@@ -547,6 +547,8 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     assert_eq!(app.harness.state().composer_text(), "who are you");
     app.harness.key_press(Key::Enter);
     app.wait_for("the pirate's answer", |h| present(h, "Arr, a pirate I be!"));
+    // Enter does not send while a reply still streams: let it finish first.
+    app.wait_for("the pirate's answer to finish", |h| !present(h, "Stop"));
 
     // Reasoning is hidden until asked for.
     app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
