@@ -109,9 +109,18 @@ fn a_canary_written_everywhere_is_absent_from_every_file_on_disk() {
         store.put_attachment(&attachment(t.id, &format!("{canary}.txt"), blob)).unwrap();
         store.flush().unwrap();
     }
+    // The search index was written (the canary's words find its messages)…
+    {
+        let store = SealedStore::unlock(open_kv(&profile), &KeySource::KeyFile(dir.path().join("key"))).unwrap();
+        assert_eq!(store.search("canary 7F3A9C1E message", usize::MAX).unwrap().len(), 50 * 20);
+    }
     let files = common::canary::files_under(&profile);
     assert!(files.iter().map(|(_, b)| b.len()).sum::<usize>() > 50 * 20 * 30, "the data was written");
-    for form in common::canary::forms(canary) {
+    // … and holds none of them: not the canary, nor its normalized terms.
+    let mut forms = common::canary::forms(canary);
+    forms.extend(common::canary::forms(&canary.to_lowercase()));
+    forms.extend(common::canary::forms("7f3a9c1e"));
+    for form in forms {
         for (path, bytes) in &files {
             assert!(
                 !common::canary::contains(bytes, &form),
@@ -316,4 +325,168 @@ fn the_default_passphrase_cost_is_real_argon2id() {
     // Guard against shipping test-grade parameters.
     let p = Argon2Params::default();
     assert!(p.m_cost_kib >= 19 * 1024 && p.t_cost >= 2, "{p:?}");
+}
+
+/// A tiny deterministic generator (xorshift), so the test data is the same
+/// on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// Skewed towards small numbers, like word frequencies.
+    fn zipf(&mut self, n: u64) -> u64 {
+        let a = self.next() % n;
+        let b = self.next() % n;
+        a.min(b) * (self.next() % n) / n
+    }
+}
+
+/// A made-up word for `i`: pronounceable, distinct per `i`.
+fn word(i: u64) -> String {
+    const SYL: [&str; 16] =
+        ["ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "zu", "an", "el", "or", "ix", "um", "ye"];
+    let mut out = String::new();
+    let mut n = i + 16;
+    while n > 0 {
+        out.push_str(SYL[(n % 16) as usize]);
+        n /= 16;
+    }
+    out
+}
+
+/// The words a person would say the text has, found independently of the
+/// store's own tokenizer: split at whitespace, strip punctuation, lower case.
+fn brute_words(text: &str) -> std::collections::HashSet<String> {
+    text.split_whitespace().map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()).to_lowercase()).collect()
+}
+
+#[test]
+fn search_over_100k_messages_finds_exactly_what_a_full_scan_finds() {
+    const THREADS: u64 = 100;
+    const PER_THREAD: u64 = 1_000;
+    const VOCABULARY: u64 = 20_000;
+    let dir = tempfile::tempdir().unwrap();
+    let kv = open_kv(dir.path());
+    let store = SealedStore::create(kv.clone(), &pass("p"), FAST).unwrap();
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    // (thread, position, text) of every message, for the brute-force scan.
+    let mut all: Vec<(ThreadId, u64, String)> = Vec::new();
+    for _ in 0..THREADS {
+        let t = ThreadId::new();
+        for _ in 0..PER_THREAD {
+            let len = 3 + rng.next() % 12;
+            let mut text = String::new();
+            for k in 0..len {
+                let w = word(rng.zipf(VOCABULARY));
+                // Some capitals and punctuation, as people write.
+                if k == 0 {
+                    let mut c = w.chars();
+                    text.extend(c.next().map(|c| c.to_ascii_uppercase()));
+                    text.push_str(c.as_str());
+                } else {
+                    text.push_str(&w);
+                }
+                text.push_str(if rng.next() % 7 == 0 { ", " } else { " " });
+            }
+            text.push('.');
+            let position = store.append_message(&message(t, &text)).unwrap();
+            all.push((t, position, text));
+        }
+    }
+    store.flush().unwrap();
+    let brute: Vec<std::collections::HashSet<String>> = all.iter().map(|(_, _, text)| brute_words(text)).collect();
+    let scan = |terms: &[String]| -> Vec<(ThreadId, u64)> {
+        let mut hits: Vec<(ThreadId, u64)> = all
+            .iter()
+            .zip(&brute)
+            .filter(|(_, words)| terms.iter().all(|t| words.contains(t)))
+            .map(|((t, p, _), _)| (*t, *p))
+            .collect();
+        // Newest thread first, newest message first.
+        hits.sort_by(|a, b| b.cmp(a));
+        hits
+    };
+    let queries: Vec<Vec<u64>> =
+        vec![vec![0], vec![1, 2], vec![3, 400], vec![5_000, 7], vec![12_345], vec![2, 3, 4], vec![19_999], vec![0, 1]];
+    let mut queries: Vec<Vec<String>> = queries.into_iter().map(|q| q.into_iter().map(word).collect()).collect();
+    for _ in 0..10 {
+        queries.push(vec![word(rng.zipf(VOCABULARY)), word(rng.zipf(VOCABULARY))]);
+    }
+    // Pairs that some message has.
+    for _ in 0..10 {
+        let mut words: Vec<String> = brute[(rng.next() % (THREADS * PER_THREAD)) as usize].iter().cloned().collect();
+        words.sort();
+        queries.push(vec![words[0].clone(), words[words.len() - 1].clone()]);
+    }
+    let mut non_empty = 0;
+    for terms in queries {
+        let want = scan(&terms);
+        // Typed in capitals, with punctuation: normalized the same way.
+        let typed = terms.iter().map(|t| t.to_uppercase()).collect::<Vec<_>>().join(", ");
+        let got: Vec<(ThreadId, u64)> =
+            store.search(&typed, usize::MAX).unwrap().into_iter().map(|(p, m)| (m.thread_id, p)).collect();
+        assert_eq!(got.len(), want.len(), "query {typed:?}");
+        assert!(got == want, "query {typed:?}: other messages than the full scan's");
+        non_empty += usize::from(!want.is_empty());
+        // A limit gives the newest hits.
+        let first: Vec<(ThreadId, u64)> =
+            store.search(&typed, 10).unwrap().into_iter().map(|(p, m)| (m.thread_id, p)).collect();
+        assert_eq!(first, want[..want.len().min(10)], "query {typed:?} with a limit");
+    }
+    assert!(non_empty >= 15, "the queries exercise real hits ({non_empty} had some)");
+    assert!(store.search("nosuchword", 10).unwrap().is_empty());
+
+    // An edited message is found by its new words only.
+    let (t, p, _) = all[1234].clone();
+    store.update_message(t, p, &message(t, "entirely quixotic replacement")).unwrap();
+    let hits = store.search("quixotic", 10).unwrap();
+    assert_eq!(hits.iter().map(|(p, m)| (m.thread_id, *p)).collect::<Vec<_>>(), [(t, p)]);
+    let old_terms: Vec<String> = brute[1234].iter().cloned().collect();
+    assert!(!store.search(&old_terms.join(" "), usize::MAX).unwrap().iter().any(|(q, m)| m.thread_id == t && *q == p));
+
+    // A purged thread's messages are gone from the index too.
+    let (gone, _, _) = all[0].clone();
+    let before = scan(&[word(0)]);
+    store.purge_thread_content(gone).unwrap();
+    let after: Vec<(ThreadId, u64)> =
+        store.search(&word(0), usize::MAX).unwrap().into_iter().map(|(p, m)| (m.thread_id, p)).collect();
+    let want: Vec<(ThreadId, u64)> = before.into_iter().filter(|(t, _)| *t != gone).collect();
+    assert_eq!(after, want);
+    let left = kv.scan_prefix(Table::SearchPostings, &[]).unwrap();
+    assert!(!left.is_empty());
+    assert!(!left.iter().any(|(k, _)| k[8..24] == *gone.as_bytes()), "postings of the purged thread remain");
+    assert!(kv.scan_prefix(Table::SearchDocs, gone.as_bytes()).unwrap().is_empty());
+}
+
+#[test]
+fn opening_a_format_1_profile_indexes_its_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let kv = open_kv(dir.path());
+    let t = ThreadId::new();
+    {
+        let store = SealedStore::create(kv.clone(), &pass("p"), FAST).unwrap();
+        for i in 0..3000 {
+            store.append_message(&message(t, &format!("message number{i} about llamas"))).unwrap();
+        }
+    }
+    // Make it look like a profile from before the index.
+    for table in [Table::SearchPostings, Table::SearchDocs] {
+        for (k, _) in kv.scan_prefix(table, &[]).unwrap() {
+            kv.remove(table, &k).unwrap();
+        }
+    }
+    let mut header = SealedStore::read_header(kv.as_ref()).unwrap().unwrap();
+    header.format_version = 1;
+    kv.insert(Table::Meta, b"header", &serde_json::to_vec(&header).unwrap()).unwrap();
+    let store = SealedStore::unlock(kv.clone(), &pass("p")).unwrap();
+    assert_eq!(store.header().format_version, 2);
+    assert_eq!(store.search("llamas", usize::MAX).unwrap().len(), 3000);
+    let hit = store.search("number2999", usize::MAX).unwrap();
+    assert_eq!(hit.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [2999]);
 }

@@ -25,11 +25,17 @@ pub enum Table {
     /// Sealed [`crate::domain::Attachment`] records, keyed by thread id ‖
     /// attachment id.
     Attachments,
+    /// The blind search index's postings: keyed term token ‖ thread id ‖
+    /// position, empty values (see [`super::search`]).
+    SearchPostings,
+    /// Sealed list of the term tokens each indexed message has, keyed by
+    /// thread id ‖ position (to update and remove its postings).
+    SearchDocs,
 }
 
 impl Table {
     /// Every table, for iteration.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 10] = [
         Self::Meta,
         Self::Threads,
         Self::Messages,
@@ -38,6 +44,8 @@ impl Table {
         Self::Branches,
         Self::Blobs,
         Self::Attachments,
+        Self::SearchPostings,
+        Self::SearchDocs,
     ];
 
     /// The on-disk name, also bound into every sealed value's associated data.
@@ -52,6 +60,8 @@ impl Table {
             Self::Branches => "branches",
             Self::Blobs => "blobs",
             Self::Attachments => "attachments",
+            Self::SearchPostings => "search-postings",
+            Self::SearchDocs => "search-docs",
         }
     }
 }
@@ -95,6 +105,20 @@ pub trait Kv: Send + Sync {
     /// # Errors
     /// Engine failure.
     fn range(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError>;
+
+    /// Up to `limit` entries with keys in `[start, end)`, greatest key first.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn range_rev(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError>;
+
+    /// Whether `key` holds a value.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn contains(&self, table: Table, key: &[u8]) -> Result<bool, KvError> {
+        Ok(self.get(table, key)?.is_some())
+    }
 
     /// Every entry whose key starts with `prefix`, in key order.
     ///
@@ -155,6 +179,16 @@ impl Kv for MemoryKv {
     fn range(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError> {
         Ok(self.with(|t| {
             t.range((table, start.to_vec())..(table, end.to_vec()))
+                .take(limit)
+                .map(|((_, k), v)| (k.clone(), v.clone()))
+                .collect()
+        }))
+    }
+
+    fn range_rev(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError> {
+        Ok(self.with(|t| {
+            t.range((table, start.to_vec())..(table, end.to_vec()))
+                .rev()
                 .take(limit)
                 .map(|((_, k), v)| (k.clone(), v.clone()))
                 .collect()

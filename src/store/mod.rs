@@ -13,6 +13,7 @@ pub mod keychain;
 pub mod keys;
 pub mod kv;
 mod sealed;
+pub mod search;
 #[cfg(not(target_arch = "wasm32"))]
 mod sled_kv;
 
@@ -238,6 +239,15 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// Engine or randomness failure.
     fn put_api_key(&self, provider: &str, key: Option<&str>) -> Result<(), StoreError>;
+
+    /// Up to `limit` messages holding every word of `query` (see
+    /// [`search`]), newest thread first, each with its stored position.
+    /// Every hit was opened and checked; deleted threads are the caller's to
+    /// filter.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn search(&self, query: &str, limit: usize) -> Result<Vec<(u64, Message)>, StoreError>;
 
     /// Make everything written so far durable.
     ///

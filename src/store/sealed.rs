@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use super::crypto::{KeyBytes, Sealer, derive_subkey, record_aad};
 use super::keys::{self, Argon2Params, FORMAT_VERSION, Header, KeySource, ProtectionKind};
 use super::kv::{Kv, Table};
+use super::search::{self, TOKEN_LEN, Token};
 use super::{MessageSlot, Store, StoreError, ThreadSlot, Unreadable};
 use crate::domain::{Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Settings, Thread, ThreadId};
 
@@ -21,6 +22,8 @@ pub struct SealedStore {
     records: Sealer,
     /// Key of the keyed hash that names blobs.
     blob_ids: KeyBytes,
+    /// The blind search index's key.
+    search: search::Index,
     /// Serialises position allocation in [`Store::append_message`].
     append: Mutex<()>,
 }
@@ -36,7 +39,7 @@ type Migration = fn(&SealedStore) -> Result<(), StoreError>;
 
 /// Steps from each old format to the next. Format 1 is the first; a step is
 /// added here (never edited) when the layout changes.
-const MIGRATIONS: &[(u32, Migration)] = &[];
+const MIGRATIONS: &[(u32, Migration)] = &[(1, SealedStore::index_every_message)];
 
 /// Bytes per sealed blob chunk.
 pub const BLOB_CHUNK: usize = 256 * 1024;
@@ -90,7 +93,8 @@ impl SealedStore {
         kv.flush()?;
         let records = Sealer::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/records/v1"));
         let blob_ids = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/blob-ids/v1");
-        Ok(Self { kv, header, records, blob_ids, append: Mutex::new(()) })
+        let search = search::Index::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/search/v1"));
+        Ok(Self { kv, header, records, blob_ids, search, append: Mutex::new(()) })
     }
 
     /// Open an existing profile with the key from `source`. A wrong key is
@@ -108,7 +112,8 @@ impl SealedStore {
         let dek = keys::unwrap_dek(&header, source)?;
         let records = Sealer::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/records/v1"));
         let blob_ids = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/blob-ids/v1");
-        let mut store = Self { kv, header, records, blob_ids, append: Mutex::new(()) };
+        let search = search::Index::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/search/v1"));
+        let mut store = Self { kv, header, records, blob_ids, search, append: Mutex::new(()) };
         store.migrate()?;
         Ok(store)
     }
@@ -127,6 +132,61 @@ impl SealedStore {
             self.kv.insert(Table::Meta, HEADER_KEY, &bytes)?;
             self.kv.flush()?;
             tracing::info!(from, to = from + 1, "store migrated");
+        }
+        Ok(())
+    }
+
+    /// Format 1 → 2: build the search index of every stored message.
+    fn index_every_message(&self) -> Result<(), StoreError> {
+        const PAGE: usize = 1024;
+        let mut from = Vec::new();
+        loop {
+            let page = self.kv.range(Table::Messages, &from, &[0xFF; 25], PAGE)?;
+            for (key, value) in &page {
+                let Ok(message) = self.open::<Message>(Table::Messages, key, value) else { continue };
+                let Some(position) = key.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()) else { continue };
+                self.reindex(message.thread_id, u64::from_be_bytes(position), Some(&message))?;
+            }
+            match page.last() {
+                Some((key, _)) if page.len() == PAGE => {
+                    from.clone_from(key);
+                    from.push(0);
+                }
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Bring the search postings of the message at `thread`/`index` in line
+    /// with `message` (`None`: it is gone). A reply still streaming keeps
+    /// what it had until it is complete.
+    fn reindex(&self, thread: ThreadId, index: u64, message: Option<&Message>) -> Result<(), StoreError> {
+        use crate::domain::MessageStatus;
+        if message.is_some_and(|m| matches!(m.status, MessageStatus::Sending | MessageStatus::Streaming)) {
+            return Ok(());
+        }
+        let key = message_key(thread, index);
+        let aad = record_aad(Table::SearchDocs.name(), &key);
+        // A damaged list reads as empty: its stale postings are harmless,
+        // since every hit is checked against the message itself.
+        let old: Vec<Token> = match self.kv.get(Table::SearchDocs, &key)? {
+            Some(sealed) => self.records.open(&aad, &sealed).map_or_else(
+                |_| Vec::new(),
+                |plain| plain.chunks_exact(TOKEN_LEN).filter_map(|c| Token::try_from(c).ok()).collect(),
+            ),
+            None => Vec::new(),
+        };
+        let new = message.map(|m| self.search.tokens(&m.content)).unwrap_or_default();
+        if old == new {
+            return Ok(());
+        }
+        search::Index::update(self.kv.as_ref(), (thread, index), &old, &new)?;
+        if new.is_empty() {
+            self.kv.remove(Table::SearchDocs, &key)?;
+        } else {
+            let plain = zeroize::Zeroizing::new(new.concat());
+            let sealed = self.records.seal(&aad, &plain).map_err(StoreError::Random)?;
+            self.kv.insert(Table::SearchDocs, &key, &sealed)?;
         }
         Ok(())
     }
@@ -205,11 +265,13 @@ impl Store for SealedStore {
         let _guard = self.append.lock().unwrap_or_else(PoisonError::into_inner);
         let index = self.message_count(message.thread_id)?;
         self.put(Table::Messages, &message_key(message.thread_id, index), message)?;
+        self.reindex(message.thread_id, index, Some(message))?;
         Ok(index)
     }
 
     fn update_message(&self, thread: ThreadId, index: u64, message: &Message) -> Result<(), StoreError> {
-        self.put(Table::Messages, &message_key(thread, index), message)
+        self.put(Table::Messages, &message_key(thread, index), message)?;
+        self.reindex(thread, index, Some(message))
     }
 
     fn message_count(&self, thread: ThreadId) -> Result<u64, StoreError> {
@@ -323,6 +385,11 @@ impl Store for SealedStore {
             }
             self.kv.remove(Table::Attachments, &key)?;
         }
+        for (key, _) in self.kv.scan_prefix(Table::SearchDocs, thread.as_bytes())? {
+            if let Some(position) = key.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+                self.reindex(thread, u64::from_be_bytes(position), None)?;
+            }
+        }
         for (key, _) in self.kv.scan_prefix(Table::Messages, thread.as_bytes())? {
             self.kv.remove(Table::Messages, &key)?;
         }
@@ -366,6 +433,19 @@ impl Store for SealedStore {
             // empty key reads as "none".
             None => self.put(Table::Secrets, provider.as_bytes(), &""),
         }
+    }
+
+    fn search(&self, query: &str, limit: usize) -> Result<Vec<(u64, Message)>, StoreError> {
+        let terms = search::terms(query);
+        let mut hits = Vec::new();
+        for (thread, position) in self.search.query(self.kv.as_ref(), query, limit)? {
+            if let Some(MessageSlot::Ok(message)) = self.messages(thread, position, 1)?.pop()
+                && search::matches_all(&message.content, &terms)
+            {
+                hits.push((position, message));
+            }
+        }
+        Ok(hits)
     }
 
     fn flush(&self) -> Result<(), StoreError> {

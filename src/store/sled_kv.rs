@@ -11,7 +11,7 @@ pub const CACHE_CAPACITY_BYTES: u64 = 64 * 1024 * 1024;
 /// A sled database with one tree per [`Table`].
 pub struct SledKv {
     db: sled::Db,
-    trees: [sled::Tree; 8],
+    trees: Vec<sled::Tree>,
 }
 
 impl std::fmt::Debug for SledKv {
@@ -47,30 +47,14 @@ impl SledKv {
             _ => io(&e),
         })?;
         let tree = |t: Table| db.open_tree(t.name()).map_err(|e| io(&e));
-        let trees = [
-            tree(Table::ALL[0])?,
-            tree(Table::ALL[1])?,
-            tree(Table::ALL[2])?,
-            tree(Table::ALL[3])?,
-            tree(Table::ALL[4])?,
-            tree(Table::ALL[5])?,
-            tree(Table::ALL[6])?,
-            tree(Table::ALL[7])?,
-        ];
+        let trees = Table::ALL.iter().map(|&t| tree(t)).collect::<Result<Vec<_>, _>>()?;
         Ok(Self { db, trees })
     }
 
     fn tree(&self, table: Table) -> &sled::Tree {
-        match table {
-            Table::Meta => &self.trees[0],
-            Table::Threads => &self.trees[1],
-            Table::Messages => &self.trees[2],
-            Table::Settings => &self.trees[3],
-            Table::Secrets => &self.trees[4],
-            Table::Branches => &self.trees[5],
-            Table::Blobs => &self.trees[6],
-            Table::Attachments => &self.trees[7],
-        }
+        // `trees` was built from `Table::ALL`, which lists the tables in
+        // declaration order.
+        &self.trees[table as usize]
     }
 }
 
@@ -93,6 +77,14 @@ impl Kv for SledKv {
 
     fn range(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError> {
         self.tree(table).range(start..end).take(limit).map(entry).collect()
+    }
+
+    fn range_rev(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError> {
+        self.tree(table).range(start..end).rev().take(limit).map(entry).collect()
+    }
+
+    fn contains(&self, table: Table, key: &[u8]) -> Result<bool, KvError> {
+        self.tree(table).contains_key(key).map_err(|e| io(&e))
     }
 
     fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Vec<Entry>, KvError> {

@@ -1,0 +1,377 @@
+//! The blind search index: find messages by the words in them without any
+//! plaintext on disk.
+//!
+//! Every indexed message's text is split into normalized terms ([`terms`]).
+//! Each term becomes a *token*: the first [`TOKEN_LEN`] bytes of
+//! HMAC-SHA256 under a key derived from the data key, so the same word
+//! gives the same token in this profile only, and a token tells nothing
+//! about its word to anyone without the key. A posting is the key
+//! `token ‖ thread id ‖ position` with an empty value in
+//! [`Table::SearchPostings`]; [`Table::SearchDocs`] keeps, sealed, the tokens
+//! of each message so an edit or a purge can remove exactly its postings.
+//!
+//! What the index does reveal to someone holding the disk: how many messages
+//! share an (unknown) word, and which messages share words — the usual
+//! leakage of a blind index. Lengths and words themselves stay hidden.
+//!
+//! A query's terms must all be in a message (AND). The query walks the
+//! postings of its rarest term from the newest thread back and checks each
+//! hit against the other terms, so a two-term query costs about the length
+//! of the shorter posting list (capped by the result limit), not the size of
+//! the history. Postings of a crashed half-write can be stale; callers
+//! verify hits against the opened message ([`matches_all`]).
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use hmac::{Hmac, Mac as _};
+use sha2::Sha256;
+
+use super::kv::{Kv, KvError, Table};
+use crate::domain::ThreadId;
+
+/// Bytes of a term token. 64 bits: collisions among a profile's words are
+/// vanishingly rare, and a collision only adds a hit that verification drops.
+pub const TOKEN_LEN: usize = 8;
+/// Bytes of a posting key: token ‖ thread id ‖ position.
+const POSTING_LEN: usize = TOKEN_LEN + 16 + 8;
+/// Terms longer than this many characters are cut (on both sides alike).
+const MAX_TERM_CHARS: usize = 40;
+/// Postings read per step of a query.
+const PAGE: usize = 2048;
+
+/// One term's token.
+pub type Token = [u8; TOKEN_LEN];
+
+/// A message's place: its thread and stored position.
+pub type DocRef = (ThreadId, u64);
+
+/// Whether `c` is written without spaces between words (CJK, kana, Hangul
+/// syllables are searched one character at a time).
+fn is_ideographic(c: char) -> bool {
+    matches!(c as u32,
+        0x3040..=0x30FF      // Hiragana, Katakana
+        | 0x3400..=0x4DBF    // CJK Extension A
+        | 0x4E00..=0x9FFF    // CJK Unified Ideographs
+        | 0xAC00..=0xD7AF    // Hangul syllables
+        | 0xF900..=0xFAFF    // CJK compatibility ideographs
+        | 0x20000..=0x2FFFF) // CJK Extensions B–F
+}
+
+/// The letter without its accent, for the common precomposed Latin letters
+/// (so "café" finds "cafe" and the other way round).
+fn fold(c: char) -> char {
+    match c {
+        'à'..='å' | 'ā' | 'ă' | 'ą' => 'a',
+        'ç' | 'ć' | 'ĉ' | 'ċ' | 'č' => 'c',
+        'ď' | 'đ' => 'd',
+        'è'..='ë' | 'ē' | 'ĕ' | 'ė' | 'ę' | 'ě' => 'e',
+        'ĝ' | 'ğ' | 'ġ' | 'ģ' => 'g',
+        'ì'..='ï' | 'ĩ' | 'ī' | 'ĭ' | 'į' | 'ı' => 'i',
+        'ñ' | 'ń' | 'ņ' | 'ň' => 'n',
+        'ò'..='ö' | 'ø' | 'ō' | 'ŏ' | 'ő' => 'o',
+        'ś' | 'ŝ' | 'ş' | 'š' => 's',
+        'ţ' | 'ť' => 't',
+        'ù'..='ü' | 'ũ' | 'ū' | 'ŭ' | 'ů' | 'ű' | 'ų' => 'u',
+        'ý' | 'ÿ' => 'y',
+        'ź' | 'ż' | 'ž' => 'z',
+        'ł' => 'l',
+        _ => c,
+    }
+}
+
+/// The words of `text` with their byte ranges, each normalized: lower case,
+/// accents folded, cut at [`MAX_TERM_CHARS`]. Words are runs of letters and
+/// digits; ideographs are words of one character. Single Latin letters and
+/// digits are not words (too common to be worth an entry).
+pub fn words(text: &str) -> impl Iterator<Item = (Range<usize>, String)> + '_ {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || {
+        loop {
+            let (start, c) = chars.next()?;
+            if !c.is_alphanumeric() {
+                continue;
+            }
+            if is_ideographic(c) {
+                return Some((start..start + c.len_utf8(), c.to_string()));
+            }
+            let mut end = start + c.len_utf8();
+            let mut term = String::new();
+            let mut count = 0;
+            let mut push = |c: char, term: &mut String| {
+                for l in c.to_lowercase() {
+                    if count < MAX_TERM_CHARS {
+                        term.push(fold(l));
+                        count += 1;
+                    }
+                }
+            };
+            push(c, &mut term);
+            while let Some(&(i, c)) = chars.peek() {
+                if !c.is_alphanumeric() || is_ideographic(c) {
+                    break;
+                }
+                push(c, &mut term);
+                end = i + c.len_utf8();
+                chars.next();
+            }
+            if term.chars().count() > 1 {
+                return Some((start..end, term));
+            }
+        }
+    })
+}
+
+/// The distinct normalized terms of `text`, in order of first appearance.
+#[must_use]
+pub fn terms(text: &str) -> Vec<String> {
+    let mut seen = HashSet::new();
+    words(text).filter_map(|(_, t)| seen.insert(t.clone()).then_some(t)).collect()
+}
+
+/// Whether every one of `query_terms` is a word of `text`.
+#[must_use]
+pub fn matches_all(text: &str, query_terms: &[String]) -> bool {
+    let have: HashSet<String> = words(text).map(|(_, t)| t).collect();
+    query_terms.iter().all(|t| have.contains(t))
+}
+
+/// A piece of a message around its first match, for a result list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Snippet {
+    /// The text shown (with "…" where it was cut).
+    pub text: String,
+    /// Byte ranges of `text` that matched a query term.
+    pub highlights: Vec<Range<usize>>,
+}
+
+/// About `max_chars` characters of `text` around the first word that is one
+/// of `query_terms`, with every match in it marked. Line breaks become
+/// spaces.
+#[must_use]
+pub fn snippet(text: &str, query_terms: &[String], max_chars: usize) -> Snippet {
+    let wanted: HashSet<&str> = query_terms.iter().map(String::as_str).collect();
+    let hits: Vec<Range<usize>> = words(text).filter(|(_, t)| wanted.contains(t.as_str())).map(|(r, _)| r).collect();
+    let first = hits.first().map_or(0, |r| r.start);
+    // Start a third of the window before the first hit, on a char boundary.
+    let start = text[..first].char_indices().rev().take(max_chars / 3).last().map_or(first, |(i, _)| i);
+    let end = text[start..].char_indices().nth(max_chars).map_or(text.len(), |(i, _)| start + i);
+    let lead = if start > 0 { "…" } else { "" };
+    let mut out = String::from(lead);
+    // Whitespace control characters are one byte, like the space that
+    // replaces them, so byte offsets carry over.
+    out.extend(text[start..end].chars().map(|c| if matches!(c, '\n' | '\r' | '\t') { ' ' } else { c }));
+    if end < text.len() {
+        out.push('…');
+    }
+    let highlights = hits
+        .into_iter()
+        .filter(|r| r.start >= start && r.end <= end)
+        .map(|r| r.start - start + lead.len()..r.end - start + lead.len())
+        .collect();
+    Snippet { text: out, highlights }
+}
+
+/// Makes tokens and reads and writes postings; holds the index key.
+#[derive(Clone)]
+pub struct Index {
+    mac: Hmac<Sha256>,
+}
+
+impl std::fmt::Debug for Index {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Index")
+    }
+}
+
+fn posting(token: &Token, doc: DocRef) -> [u8; POSTING_LEN] {
+    let mut key = [0u8; POSTING_LEN];
+    key[..TOKEN_LEN].copy_from_slice(token);
+    key[TOKEN_LEN..TOKEN_LEN + 16].copy_from_slice(doc.0.as_bytes());
+    key[TOKEN_LEN + 16..].copy_from_slice(&doc.1.to_be_bytes());
+    key
+}
+
+fn doc_of(key: &[u8]) -> Option<DocRef> {
+    let thread = <[u8; 16]>::try_from(key.get(TOKEN_LEN..TOKEN_LEN + 16)?).ok()?;
+    let position = <[u8; 8]>::try_from(key.get(TOKEN_LEN + 16..POSTING_LEN)?).ok()?;
+    Some((ThreadId::from_bytes(thread), u64::from_be_bytes(position)))
+}
+
+impl Index {
+    /// An index keyed by `key` (a sub-key of the data key).
+    #[must_use]
+    pub fn new(key: &[u8; 32]) -> Self {
+        let Ok(mac) = Hmac::<Sha256>::new_from_slice(key) else {
+            unreachable!("HMAC takes keys of any length");
+        };
+        Self { mac }
+    }
+
+    /// The token of one normalized term.
+    #[must_use]
+    pub fn token(&self, term: &str) -> Token {
+        let mut mac = self.mac.clone();
+        mac.update(term.as_bytes());
+        let full = mac.finalize().into_bytes();
+        let mut token = [0u8; TOKEN_LEN];
+        token.copy_from_slice(&full[..TOKEN_LEN]);
+        token
+    }
+
+    /// The distinct tokens of `text`, sorted.
+    #[must_use]
+    pub fn tokens(&self, text: &str) -> Vec<Token> {
+        let mut tokens: Vec<Token> = terms(text).iter().map(|t| self.token(t)).collect();
+        tokens.sort_unstable();
+        tokens.dedup();
+        tokens
+    }
+
+    /// Replace `doc`'s postings `old` by `new` (both sorted), touching only
+    /// the difference.
+    ///
+    /// # Errors
+    /// Engine failure.
+    pub fn update(kv: &dyn Kv, doc: DocRef, old: &[Token], new: &[Token]) -> Result<(), KvError> {
+        for t in old.iter().filter(|t| new.binary_search(t).is_err()) {
+            kv.remove(Table::SearchPostings, &posting(t, doc))?;
+        }
+        for t in new.iter().filter(|t| old.binary_search(t).is_err()) {
+            kv.insert(Table::SearchPostings, &posting(t, doc), &[])?;
+        }
+        Ok(())
+    }
+
+    /// Up to `limit` messages holding every term of `query`, newest thread
+    /// first, newest message first within a thread. Unverified: a caller
+    /// opens each and checks it with [`matches_all`].
+    ///
+    /// # Errors
+    /// Engine failure.
+    pub fn query(&self, kv: &dyn Kv, query: &str, limit: usize) -> Result<Vec<DocRef>, KvError> {
+        let mut tokens: Vec<Token> = terms(query).iter().map(|t| self.token(t)).collect();
+        tokens.sort_unstable();
+        tokens.dedup();
+        if tokens.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        // The first page of every term: a term whose page is not full is
+        // complete, and the shortest complete one drives the walk.
+        let mut firsts: Vec<(Token, Vec<DocRef>, bool)> = Vec::with_capacity(tokens.len());
+        for token in tokens {
+            let page = page_before(kv, &token, None)?;
+            if page.is_empty() {
+                return Ok(Vec::new());
+            }
+            let complete = page.len() < PAGE;
+            firsts.push((token, page, complete));
+        }
+        firsts.sort_by_key(|(_, page, complete)| (!*complete, page.len()));
+        let mut firsts = firsts.into_iter();
+        let Some((driver, mut page, mut complete)) = firsts.next() else { return Ok(Vec::new()) };
+        let others: Vec<(Token, Option<HashSet<DocRef>>)> =
+            firsts.map(|(token, page, complete)| (token, complete.then(|| page.into_iter().collect()))).collect();
+        let mut found = Vec::new();
+        loop {
+            for &doc in &page {
+                let mut all = true;
+                for (token, set) in &others {
+                    let has = match set {
+                        Some(set) => set.contains(&doc),
+                        None => kv.contains(Table::SearchPostings, &posting(token, doc))?,
+                    };
+                    if !has {
+                        all = false;
+                        break;
+                    }
+                }
+                if all {
+                    found.push(doc);
+                    if found.len() == limit {
+                        return Ok(found);
+                    }
+                }
+            }
+            let Some(&last) = page.last() else { break };
+            if complete {
+                break;
+            }
+            page = page_before(kv, &driver, Some(last))?;
+            complete = page.len() < PAGE;
+        }
+        Ok(found)
+    }
+}
+
+/// The postings of `token` before `before` (newest first), a page of them.
+fn page_before(kv: &dyn Kv, token: &Token, before: Option<DocRef>) -> Result<Vec<DocRef>, KvError> {
+    let start = posting(token, (ThreadId::from_bytes([0; 16]), 0));
+    let end: Vec<u8> = match before {
+        Some(doc) => posting(token, doc).to_vec(),
+        // Every posting key of the token is shorter than this and starts the same.
+        None => {
+            let mut end = token.to_vec();
+            end.extend_from_slice(&[0xFF; POSTING_LEN - TOKEN_LEN + 1]);
+            end
+        }
+    };
+    Ok(kv.range_rev(Table::SearchPostings, &start, &end, PAGE)?.iter().filter_map(|(k, _)| doc_of(k)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryKv;
+
+    #[test]
+    fn words_are_lowercased_folded_and_split() {
+        assert_eq!(terms("Hello, WORLD! Café crème — x 42 a-b"), ["hello", "world", "cafe", "creme", "42"]);
+        assert_eq!(terms("日本語 text"), ["日", "本", "語", "text"]);
+        assert_eq!(terms("straße STRASSE"), ["straße", "strasse"]);
+        assert!(terms("a b c . , !").is_empty());
+    }
+
+    #[test]
+    fn a_snippet_marks_its_matches() {
+        let text = "The quick brown fox\njumps over the lazy dog. The fox sleeps.";
+        let s = snippet(text, &["fox".to_owned()], 200);
+        assert_eq!(s.text, "The quick brown fox jumps over the lazy dog. The fox sleeps.");
+        let marked: Vec<&str> = s.highlights.iter().map(|r| &s.text[r.clone()]).collect();
+        assert_eq!(marked, ["fox", "fox"]);
+
+        let long = format!("{} needle {}", "word ".repeat(100), "tail ".repeat(100));
+        let s = snippet(&long, &["needle".to_owned()], 60);
+        assert!(s.text.starts_with('…') && s.text.ends_with('…'), "{}", s.text);
+        let marked: Vec<&str> = s.highlights.iter().map(|r| &s.text[r.clone()]).collect();
+        assert_eq!(marked, ["needle"]);
+        assert!(s.text.chars().count() <= 62);
+    }
+
+    #[test]
+    fn a_query_needs_every_term_and_pages_through_long_lists() {
+        let kv = MemoryKv::new();
+        let index = Index::new(&[7; 32]);
+        let thread = ThreadId::new();
+        // "common" is in more messages than one page holds.
+        let n = (PAGE as u64) * 2 + 10;
+        for p in 0..n {
+            let text = if p % 3 == 0 { "common rare" } else { "common" };
+            Index::update(&kv, (thread, p), &[], &index.tokens(text)).unwrap_or_else(|e| panic!("{e}"));
+        }
+        let hits = index.query(&kv, "RARE common", usize::MAX).unwrap_or_else(|e| panic!("{e}"));
+        let want: Vec<DocRef> = (0..n).rev().filter(|p| p % 3 == 0).map(|p| (thread, p)).collect();
+        assert_eq!(hits, want);
+        let all = index.query(&kv, "common", usize::MAX).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(all.len() as u64, n);
+        assert_eq!(index.query(&kv, "common", 5).unwrap_or_else(|e| panic!("{e}")).len(), 5);
+        assert!(index.query(&kv, "common absent", 10).unwrap_or_else(|e| panic!("{e}")).is_empty());
+
+        // An edit removes the postings it no longer has.
+        Index::update(&kv, (thread, 0), &index.tokens("common rare"), &index.tokens("common"))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let hits = index.query(&kv, "rare", usize::MAX).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!hits.contains(&(thread, 0)));
+        assert_eq!(hits.len(), want.len() - 1);
+    }
+}
