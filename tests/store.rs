@@ -392,7 +392,7 @@ fn search_over_100k_messages_finds_exactly_what_a_full_scan_finds() {
                 } else {
                     text.push_str(&w);
                 }
-                text.push_str(if rng.next() % 7 == 0 { ", " } else { " " });
+                text.push_str(if rng.next().is_multiple_of(7) { ", " } else { " " });
             }
             text.push('.');
             let position = store.append_message(&message(t, &text)).unwrap();

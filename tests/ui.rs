@@ -1289,3 +1289,116 @@ fn settings_apply_at_once_survive_a_restart_and_hide_personal_information() {
     app.wait_for("the profile shown", |h| present(h, "ada@example.org"));
     app.close();
 }
+
+#[test]
+fn the_palette_finds_actions_chats_and_messages_and_opens_a_hit_where_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    let now = pakchat::domain::wall_millis();
+    let deleted = {
+        let mut t = Thread::new(ThreadId::new(), "Old deleted chat".to_owned(), now, stamp());
+        t.deleted = true;
+        t
+    };
+    let trip = Thread::new(ThreadId::new(), "Trip planning".to_owned(), now, stamp());
+    let airships = Thread::new(ThreadId::new(), "Airships".to_owned(), now, stamp());
+    let recipes = Thread::new(ThreadId::new(), "Recipes for the weekend".to_owned(), now, stamp());
+    seeded_store(dir.path(), |store, _| {
+        store.put_thread(&deleted).unwrap();
+        store.append_message(&message(deleted.id, "a flamingo in a deleted chat".to_owned())).unwrap();
+        // A long thread: the hit is far above where it opens.
+        store.put_thread(&trip).unwrap();
+        for i in 0..3_000 {
+            let text = if i == 17 { "we saw a Flamingo at the lake".to_owned() } else { format!("trip note {i}") };
+            store.append_message(&message(trip.id, text)).unwrap();
+        }
+        // A thread whose hit is on the branch not shown.
+        store.put_thread(&airships).unwrap();
+        store.append_message(&message(airships.id, "tell me about airships".to_owned())).unwrap();
+        let mut reply = message(airships.id, "a zeppelin has a rigid frame".to_owned());
+        reply.role = MsgRole::Assistant;
+        store.append_message(&reply).unwrap();
+        let mut other = message(airships.id, "blimps are soft".to_owned());
+        other.role = MsgRole::Assistant;
+        store.append_message(&other).unwrap();
+        let mut branches = pakchat::domain::Branches::default();
+        branches.add_child(0, 2, 2);
+        store.put_branches(airships.id, &branches).unwrap();
+        store.put_thread(&recipes).unwrap();
+        store.append_message(&message(recipes.id, "pink flamingo cake".to_owned())).unwrap();
+    });
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the threads", |h| present(h, "Recipes for the weekend"));
+    let palette = pakchat::ui::PALETTE_LABEL;
+
+    // Words find messages, newest chat first, with their chat's title; the
+    // deleted chat's message is not among them.
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::K);
+    app.harness.step();
+    app.wait_for("the palette", |h| h.query_by_role_and_label(Role::TextInput, palette).is_some());
+    app.type_into(Role::TextInput, palette, "FLAMINGO");
+    let recipes_hit = "Recipes for the weekend: pink flamingo cake";
+    let trip_hit = "Trip planning: we saw a Flamingo at the lake";
+    app.wait_for("the hits", |h| present(h, recipes_hit) && present(h, trip_hit));
+    assert!(!app.has_label("Old deleted chat: a flamingo in a deleted chat"));
+    assert_eq!(app.harness.state().view_model().search.1.len(), 2, "the backend left the deleted chat's hit out");
+    assert_eq!(app.label_count(recipes_hit) + app.label_count(trip_hit), 2);
+
+    // Down to the second hit, Enter: the long chat opens at that message.
+    app.harness.key_press(Key::ArrowDown);
+    app.harness.step();
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the message in its chat", |h| present(h, "we saw a Flamingo at the lake"));
+    let open = app.harness.state().view_model().open.as_ref().unwrap();
+    assert_eq!(open.id, trip.id);
+    assert!(!app.has_label("trip note 2999"), "shown where the hit is, not at the end");
+    assert!(app.harness.query_by_role_and_label(Role::TextInput, palette).is_none(), "the palette closed");
+
+    // A hit on a branch not shown: that branch is chosen to show it.
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::K);
+    app.harness.step();
+    app.type_into(Role::TextInput, palette, "zeppelin");
+    app.wait_for("the branch hit", |h| present(h, "Airships: a zeppelin has a rigid frame"));
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the other branch", |h| present(h, "a zeppelin has a rigid frame") && present(h, "1/2"));
+    assert!(!app.has_label("blimps are soft"));
+
+    // A title as it is being typed finds its chat; Enter opens it.
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::K);
+    app.harness.step();
+    app.type_into(Role::TextInput, palette, "recipes wee");
+    app.wait_for("the chat by title", |h| h.query_all_by_label("Recipes for the weekend").count() >= 2);
+    app.harness.key_press(Key::Enter);
+    app.wait_for("that chat", |h| present(h, "pink flamingo cake"));
+    assert_eq!(app.harness.state().view_model().open.as_ref().unwrap().id, recipes.id);
+
+    // Up in the empty composer edits the last message.
+    app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
+    app.harness.step();
+    app.harness.key_press(Key::ArrowUp);
+    app.harness.step();
+    app.harness.step();
+    assert_eq!(app.harness.state().composer_text(), "pink flamingo cake");
+    assert!(app.has_label("Cancel edit"));
+    app.harness.key_press(Key::Escape);
+    app.harness.step();
+    app.harness.step();
+    assert_eq!(app.harness.state().composer_text(), "");
+
+    // Actions by name: the shortcuts sheet lists the palette's own key.
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::K);
+    app.harness.step();
+    app.type_into(Role::TextInput, palette, "shortcuts");
+    app.harness.key_press(Key::Enter);
+    app.harness.step();
+    app.harness.step();
+    assert!(app.has_label("Keyboard shortcuts") && app.has_label("Ctrl+K"), "the help sheet is open");
+    for (keys, what) in pakchat::ui::SHORTCUTS {
+        assert!(app.has_label(keys) && app.has_label(what), "{keys}: {what} listed");
+    }
+    app.harness.key_press(Key::Escape);
+    app.harness.step();
+    app.harness.step();
+    assert!(!app.has_label("Ctrl+Shift+S"), "Esc closed the sheet");
+    app.close();
+}

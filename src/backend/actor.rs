@@ -19,6 +19,8 @@ use crate::store::{
 pub const DEFAULT_TITLE: &str = "New chat";
 /// Length of a title taken from the first message.
 const TITLE_CHARS: usize = 80;
+/// Rows sent around a message opened from a search hit.
+const PAGE_AROUND: u64 = 100;
 
 /// Where the profile's data lives.
 #[derive(Clone, Debug)]
@@ -491,6 +493,8 @@ impl Actor {
                     Err(e) => self.events.send(Event::Error { message: format!("Could not load messages: {e}") }),
                 }
             }
+            Command::Search { query, serial } => self.search(query, serial).await,
+            Command::ShowMessage { thread, position } => self.show_message(thread, position).await,
             Command::LoadOutline { thread, from } => {
                 let result = self
                     .with_store(move |s| {
@@ -592,6 +596,77 @@ impl Actor {
 
     /// Send the UI the rows of `id`'s shown branch: a page around `around`,
     /// or its last `len` rows. Every row the UI holds is replaced.
+    /// Answer a search: the newest hits in threads that are not deleted,
+    /// each with a snippet.
+    async fn search(&mut self, query: String, serial: u64) {
+        /// Hits sent per query (the list shows the newest).
+        const LIMIT: usize = 50;
+        const SNIPPET_CHARS: usize = 140;
+        let result = self
+            .with_store(move |s| {
+                let terms = crate::store::search::terms(&query);
+                let mut live: std::collections::HashMap<ThreadId, bool> = std::collections::HashMap::new();
+                let mut hits = Vec::new();
+                // Ask for a few more than shown, for hits in deleted threads.
+                for (position, m) in s.search(&query, LIMIT * 2)? {
+                    let shown = match live.get(&m.thread_id) {
+                        Some(&shown) => shown,
+                        None => {
+                            let shown = s.thread(m.thread_id).ok().flatten().is_some_and(|t| !t.deleted);
+                            live.insert(m.thread_id, shown);
+                            shown
+                        }
+                    };
+                    if shown && hits.len() < LIMIT {
+                        hits.push(super::SearchHit {
+                            thread: m.thread_id,
+                            position,
+                            role: m.role,
+                            created_ms: m.created_ms,
+                            snippet: crate::store::search::snippet(&m.content, &terms, SNIPPET_CHARS),
+                        });
+                    }
+                }
+                Ok(hits)
+            })
+            .await;
+        match result {
+            Ok(hits) => self.events.send(Event::SearchResults { serial, hits }),
+            Err(e) => self.events.send(Event::Error { message: format!("Search failed: {e}") }),
+        }
+    }
+
+    /// Open a thread at one stored message, on the branch that holds it
+    /// (unless a reply is streaming into the thread: then its branch stays).
+    async fn show_message(&mut self, id: ThreadId, position: u64) {
+        let may_switch = !self.busy(id);
+        let result = self
+            .with_store(move |s| {
+                let mut view = View::load(s, id)?;
+                if may_switch && view.path.row_of(position).is_none() && view.branches.reveal(position, view.count) {
+                    s.put_branches(id, &view.branches)?;
+                    s.flush()?;
+                    view.path = view.branches.path(view.count);
+                }
+                let count = view.path.len();
+                let row = view.path.row_of(position);
+                let len = usize::try_from(PAGE_AROUND).unwrap_or(100);
+                let start = row.map_or(count.saturating_sub(PAGE_AROUND), |r| {
+                    r.saturating_sub(PAGE_AROUND / 2).min(count.saturating_sub(PAGE_AROUND))
+                });
+                let (messages, forks) = view.page(s, id, start, len)?;
+                Ok((count, start, messages, forks, row))
+            })
+            .await;
+        match result {
+            Ok((count, start, messages, forks, reveal)) => {
+                self.events.send(Event::ThreadOpened { id, count, start, messages, forks, reveal });
+                self.send_attachments(id).await;
+            }
+            Err(e) => self.events.send(Event::Error { message: format!("Could not open the thread: {e}") }),
+        }
+    }
+
     pub(super) async fn send_rows(&mut self, id: ThreadId, around: Option<u64>, len: usize) {
         let result = self
             .with_store(move |s| {
@@ -607,7 +682,7 @@ impl Actor {
             .await;
         match result {
             Ok((count, start, messages, forks)) => {
-                self.events.send(Event::ThreadOpened { id, count, start, messages, forks });
+                self.events.send(Event::ThreadOpened { id, count, start, messages, forks, reveal: None });
             }
             Err(e) => self.events.send(Event::Error { message: format!("Could not open the thread: {e}") }),
         }

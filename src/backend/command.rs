@@ -76,6 +76,22 @@ pub enum Command {
         /// How many.
         len: usize,
     },
+    /// Find messages holding every word of `query` (answered by
+    /// [`super::Event::SearchResults`]).
+    Search {
+        /// What the user typed.
+        query: String,
+        /// Echoed back, so the UI can drop answers to older queries.
+        serial: u64,
+    },
+    /// Open `thread` at the message stored at `position`, switching to the
+    /// branch that holds it if needed.
+    ShowMessage {
+        /// Which thread.
+        thread: ThreadId,
+        /// The message's stored position (from a search hit).
+        position: u64,
+    },
     /// Which rows of the shown branch, from `from` on, the user wrote
     /// (answered by [`super::Event::Outline`]).
     LoadOutline {

@@ -53,6 +53,21 @@ pub struct KeyInfo {
     pub origin: KeyOrigin,
 }
 
+/// One message that matched a search.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SearchHit {
+    /// Its thread.
+    pub thread: ThreadId,
+    /// Its stored position (for [`super::Command::ShowMessage`]).
+    pub position: u64,
+    /// Who wrote it.
+    pub role: crate::domain::Role,
+    /// When, Unix ms.
+    pub created_ms: u64,
+    /// The text around the first match, matches marked.
+    pub snippet: crate::store::search::Snippet,
+}
+
 /// Something that happened in the backend.
 #[derive(Debug)]
 pub enum Event {
@@ -105,6 +120,17 @@ pub enum Event {
         messages: Vec<MessageSlot>,
         /// Rows among them that have siblings.
         forks: Vec<RowFork>,
+        /// The row of a message asked for with
+        /// [`super::Command::ShowMessage`], to scroll to and mark.
+        reveal: Option<u64>,
+    },
+    /// Messages that hold every word of a query (answer to
+    /// [`super::Command::Search`]).
+    SearchResults {
+        /// The query's serial, as sent.
+        serial: u64,
+        /// The hits, newest thread first.
+        hits: Vec<SearchHit>,
     },
     /// A page of messages.
     MessagesLoaded {

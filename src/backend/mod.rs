@@ -20,7 +20,7 @@ mod system_fonts;
 pub use actor::{BackendConfig, BackendHandle, DEFAULT_TITLE, FilePicker, Stopped, StoreLocation, start};
 pub use attachments::{CHIP_THUMB, IncomingFile, ROW_IMAGE};
 pub use command::{Command, ImageOptions};
-pub use event::{Event, KeyInfo, KeyOrigin, LoadedFont, RowFork, ThreadSummary};
+pub use event::{Event, KeyInfo, KeyOrigin, LoadedFont, RowFork, SearchHit, ThreadSummary};
 pub use runtime::Runtime;
 
 pub use crate::store::{Argon2Params, KeySource, MessageSlot, ProtectionKind, Unreadable};

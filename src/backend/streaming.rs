@@ -531,7 +531,7 @@ impl Actor {
     }
 
     /// Whether a reply streams into `thread` (branches stay put until it ends).
-    fn busy(&self, thread: ThreadId) -> bool {
+    pub(super) fn busy(&self, thread: ThreadId) -> bool {
         let busy = self.replies.active.contains_key(&thread);
         if busy {
             self.events.send(Event::Error {

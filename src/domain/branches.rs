@@ -120,6 +120,38 @@ impl Branches {
         true
     }
 
+    /// The parent of the message stored at `position` ([`ROOT`] for a
+    /// first message).
+    #[must_use]
+    pub fn parent_of_position(&self, position: u64) -> u64 {
+        if self.listed.contains(&position)
+            && let Some((&parent, _)) = self.children.iter().find(|(_, kids)| kids.contains(&position))
+        {
+            return parent;
+        }
+        position.checked_sub(1).unwrap_or(ROOT)
+    }
+
+    /// Choose, at every fork above it, the branch that leads to the message
+    /// at `position`, so the path shows it. False if nothing had to change.
+    pub fn reveal(&mut self, position: u64, count: u64) -> bool {
+        if position >= count {
+            return false;
+        }
+        let mut changed = false;
+        let mut at = position;
+        loop {
+            let parent = self.parent_of_position(at);
+            if self.chosen_child(parent, count) != Some(at) {
+                changed |= self.choose(parent, at, count);
+            }
+            if parent == ROOT {
+                return changed;
+            }
+            at = parent;
+        }
+    }
+
     /// The conversation shown among `count` stored messages.
     #[must_use]
     pub fn path(&self, count: u64) -> Path {
@@ -331,6 +363,18 @@ mod tests {
                 }
                 let flat: Vec<u64> = path.ranges(0, path.len()).into_iter().flat_map(|(s, n)| s..s + n).collect();
                 prop_assert_eq!(flat, expected);
+                for p in 0..count {
+                    prop_assert_eq!(branches.parent_of_position(p), model.parents[p as usize]);
+                }
+            }
+            // Revealing any stored message puts it on the path.
+            let count = model.parents.len() as u64;
+            for p in 0..count {
+                let mut b = branches.clone();
+                let was_shown = b.path(count).row_of(p).is_some();
+                let changed = b.reveal(p, count);
+                prop_assert_eq!(changed, !was_shown);
+                prop_assert!(b.path(count).row_of(p).is_some(), "position {} not shown after reveal", p);
             }
         }
     }

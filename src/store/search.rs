@@ -270,16 +270,23 @@ impl Index {
         firsts.sort_by_key(|(_, page, complete)| (!*complete, page.len()));
         let mut firsts = firsts.into_iter();
         let Some((driver, mut page, mut complete)) = firsts.next() else { return Ok(Vec::new()) };
-        let others: Vec<(Token, Option<HashSet<DocRef>>)> =
-            firsts.map(|(token, page, complete)| (token, complete.then(|| page.into_iter().collect()))).collect();
+        // Each other term's first page as a set, and how far back it
+        // reaches: a hit newer than that is decided by the set alone, only
+        // older ones need a lookup.
+        let others: Vec<(Token, HashSet<DocRef>, Option<DocRef>)> = firsts
+            .map(|(token, page, complete)| {
+                let reach = if complete { None } else { page.last().copied() };
+                (token, page.into_iter().collect(), reach)
+            })
+            .collect();
         let mut found = Vec::new();
         loop {
             for &doc in &page {
                 let mut all = true;
-                for (token, set) in &others {
-                    let has = match set {
-                        Some(set) => set.contains(&doc),
-                        None => kv.contains(Table::SearchPostings, &posting(token, doc))?,
+                for (token, set, reach) in &others {
+                    let has = match reach {
+                        Some(oldest) if doc < *oldest => kv.contains(Table::SearchPostings, &posting(token, doc))?,
+                        _ => set.contains(&doc),
                     };
                     if !has {
                         all = false;

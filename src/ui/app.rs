@@ -39,6 +39,8 @@ pub enum Action {
     SetPinned(ThreadId, bool),
     /// Delete (with undo).
     Delete(ThreadId),
+    /// Open the command palette.
+    OpenPalette,
 }
 
 /// The Pak.Chat application.
@@ -65,6 +67,8 @@ pub struct PakApp {
     started_at: Option<web_time::Instant>,
     /// The composer makes images instead of asking for a reply.
     image_mode: bool,
+    /// The command palette (Ctrl+K) and the help sheet.
+    palette: super::palette::Palette,
     /// The image mode's choices.
     image_form: super::image_mode::ImageForm,
 }
@@ -89,6 +93,7 @@ impl PakApp {
             asked_for_system_fonts: false,
             started_at: None,
             image_mode: false,
+            palette: super::palette::Palette::default(),
             image_form: super::image_mode::ImageForm::default(),
         }
     }
@@ -358,6 +363,60 @@ impl PakApp {
                 self.undo = Some((id, title, web_time::Instant::now()));
                 self.send(Command::DeleteThread { id });
             }
+            Action::OpenPalette => self.palette.show(),
+        }
+    }
+
+    /// Open `thread` at the message stored at `position` (a search hit).
+    fn show_message(&mut self, thread: ThreadId, position: u64) {
+        self.open_thread(thread);
+        self.send(Command::ShowMessage { thread, position });
+    }
+
+    /// Do what was taken from the command palette.
+    fn apply_palette(&mut self, choice: super::palette::PaletteChoice) {
+        use super::palette::{PaletteAction, PaletteChoice};
+        match choice {
+            PaletteChoice::Thread(id) => self.apply_action(Action::OpenThread(id)),
+            PaletteChoice::Message { thread, position } => self.show_message(thread, position),
+            PaletteChoice::Action(action) => match action {
+                PaletteAction::NewThread => self.apply_action(Action::NewThread),
+                PaletteAction::Settings => self.settings_form.open = true,
+                PaletteAction::ApiKeys => self.settings_form.open_at(SettingsTab::ApiKeys),
+                PaletteAction::ToggleSidebar => self.sidebar_hidden = !self.sidebar_hidden,
+                PaletteAction::ToggleNavBar => {
+                    let show = !self.vm.settings.show_nav_bar;
+                    self.vm.settings.show_nav_bar = show;
+                    let save = self.vm.settings.save();
+                    self.send(save);
+                }
+                PaletteAction::TogglePersonal => {
+                    let hide = !self.vm.settings.hide_personal;
+                    self.vm.settings.hide_personal = hide;
+                    let save = self.vm.settings.save();
+                    self.send(save);
+                }
+                PaletteAction::Help => self.palette.help = true,
+            },
+        }
+    }
+
+    /// Up in an empty composer: put the last message the user wrote (on
+    /// the shown branch, among the loaded rows) in it for editing.
+    fn edit_last_message(&mut self) {
+        let Some(open) = self.vm.open.as_ref() else { return };
+        // Only from the end of the thread, where the last message is loaded.
+        if open.count == 0 || !open.rows.contains_key(&(open.count - 1)) {
+            return;
+        }
+        let last = open.rows.iter().rev().find_map(|(&row, r)| match &r.content {
+            super::view_model::RowContent::Message(m) if m.role == Role::User => Some((row, m.content.clone())),
+            _ => None,
+        });
+        if let Some((row, text)) = last {
+            let thread = open.id;
+            self.save_draft_now();
+            self.composer.start_edit(thread, row, text);
         }
     }
 
@@ -530,6 +589,27 @@ impl PakApp {
         }
         if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::S)) {
             self.sidebar_hidden = !self.sidebar_hidden;
+        }
+        if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::K)) {
+            if self.palette.open {
+                self.palette.open = false;
+            } else {
+                self.palette.show();
+            }
+        }
+        if ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F1) || i.consume_key(Modifiers::COMMAND, Key::Slash)) {
+            self.palette.help = !self.palette.help;
+        }
+        // The palette is drawn first so its keys (Up, Down, Enter, Esc) are
+        // not taken by the composer or the chat behind it.
+        let mut commands = Vec::new();
+        let chosen = super::palette::palette_ui(ui, &self.vm, &mut self.palette, &mut |c| commands.push(c));
+        super::palette::help_ui(ui, &mut self.palette);
+        for command in commands {
+            self.send(command);
+        }
+        if let Some(choice) = chosen {
+            self.apply_palette(choice);
         }
         let protection = self.vm.protection;
         let mut open_keys = false;
@@ -753,6 +833,7 @@ impl PakApp {
             ComposerOutput::CancelEdit => {
                 self.composer.end_edit();
             }
+            ComposerOutput::EditLast => self.edit_last_message(),
             ComposerOutput::Stop => {
                 if let Some(thread) = open_id {
                     self.send(Command::StopReply { thread });

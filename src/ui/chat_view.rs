@@ -19,6 +19,8 @@ use crate::domain::{Fork, Role};
 /// Height assumed for a row that is not loaded yet.
 pub const ESTIMATED_ROW_HEIGHT: f32 = 64.0;
 const SCROLLBAR_WIDTH: f32 = 10.0;
+/// How long a message opened from a search stays marked.
+const FLASH: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Height of row `i`, laying out (and caching) loaded rows at `width`.
 fn row_height(ui: &Ui, open: &mut OpenThread, i: u64, width: f32) -> f32 {
@@ -94,6 +96,11 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
 
     let mut list = open.list.clone();
     let jump_to = open.jump_to.take();
+    // A message opened from a search is marked for a moment.
+    let flash = open.flash.and_then(|(row, at)| FLASH.checked_sub(at.elapsed()).map(|left| (row, left)));
+    if flash.is_none() {
+        open.flash = None;
+    }
     {
         let mut height = |i: u64| row_height(ui, open, i, width);
         if jump_top {
@@ -146,6 +153,12 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
                 let text_height = layout.height;
                 let height = text_height + strip;
                 let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, height));
+                if let Some((_, left)) = flash.filter(|(row, _)| *row == i) {
+                    let fade = left.as_secs_f32() / FLASH.as_secs_f32();
+                    let color = ui.visuals().selection.bg_fill.gamma_multiply(0.45 * fade);
+                    ui.painter().with_clip_rect(clip).rect_filled(rect, 6.0, color);
+                    ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
+                }
                 let row = RowDraw { index: i, content, expanded, fork, busy: busy || i >= open.count };
                 let action = draw_row(ui, clip, rect, layout, &row);
                 if !ids.is_empty() {

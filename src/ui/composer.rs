@@ -63,6 +63,8 @@ pub enum ComposerOutput {
     Stop,
     /// Give up the edit in progress.
     CancelEdit,
+    /// Up in an empty composer: edit the last message the user wrote.
+    EditLast,
 }
 
 /// Draw the composer at the bottom of the chat.
@@ -99,6 +101,15 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_at
             i.events.len() != before
         });
     let mut send = enter;
+    // Up in an empty box (as in most chat apps) edits the last message.
+    if focused
+        && !streaming
+        && composer.editing.is_none()
+        && composer.text.is_empty()
+        && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::ArrowUp))
+    {
+        return ComposerOutput::EditLast;
+    }
     ui.horizontal(|ui| {
         let label = ui.label(COMPOSER_LABEL);
         let send_width = 70.0;

@@ -15,6 +15,13 @@ pub fn sidebar_ui(ui: &mut Ui, vm: &mut ViewModel, actions: &mut Vec<Action>) {
     if ui.add_sized([ui.available_width(), 30.0], egui::Button::new("+  New chat")).on_hover_text("Ctrl+N").clicked() {
         actions.push(Action::NewThread);
     }
+    if ui
+        .add_sized([ui.available_width(), 24.0], egui::Button::new("Search…"))
+        .on_hover_text("Chats, messages and actions (Ctrl+K)")
+        .clicked()
+    {
+        actions.push(Action::OpenPalette);
+    }
     ui.add_space(6.0);
     let now = chrono::Local::now();
     let open_id = vm.open.as_ref().map(|o| o.id);

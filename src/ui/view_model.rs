@@ -200,6 +200,9 @@ pub struct OpenThread {
     pub outline: super::nav_bar::Outline,
     /// A row to bring to the top on the next frame.
     pub jump_to: Option<u64>,
+    /// A row to mark for a moment (a search hit that was opened), and when
+    /// it was asked for.
+    pub flash: Option<(u64, web_time::Instant)>,
 }
 
 impl OpenThread {
@@ -224,6 +227,7 @@ impl OpenThread {
             chip_textures: Textures::default(),
             outline: super::nav_bar::Outline::default(),
             jump_to: None,
+            flash: None,
         }
     }
 
@@ -327,6 +331,8 @@ pub struct ViewModel {
     pub viewer: Option<Viewer>,
     /// The system's fonts, once the backend has looked for them.
     pub system_fonts: super::fonts::SystemFonts,
+    /// The newest search answer: its serial and hits.
+    pub search: (u64, Vec<crate::backend::SearchHit>),
     sidebar_cache: Option<(u64, i64, std::sync::Arc<[SidebarItem]>)>,
 }
 
@@ -361,6 +367,7 @@ impl Default for ViewModel {
             key_checks: HashMap::new(),
             viewer: None,
             system_fonts: super::fonts::SystemFonts::default(),
+            search: (0, Vec::new()),
             sidebar_cache: None,
         }
     }
@@ -380,6 +387,12 @@ impl ViewModel {
                 self.unlock_error = Some(message);
             }
             Event::StoreFailed { message } => self.phase = Phase::Failed { message },
+            Event::SearchResults { serial, hits } => {
+                // Answers come in order; an older one never replaces a newer.
+                if serial >= self.search.0 {
+                    self.search = (serial, hits);
+                }
+            }
             Event::SystemFonts { sans, mono } => {
                 self.system_fonts = super::fonts::SystemFonts { loaded: true, sans, mono };
             }
@@ -408,7 +421,7 @@ impl ViewModel {
                 self.threads.insert(row.id, row);
                 self.threads_version += 1;
             }
-            Event::ThreadOpened { id, count, start, messages, forks } => {
+            Event::ThreadOpened { id, count, start, messages, forks, reveal } => {
                 if let Some(open) = self.open.as_mut().filter(|o| o.id == id) {
                     // The branch shown may have changed: every row is replaced.
                     open.rows.clear();
@@ -418,6 +431,10 @@ impl ViewModel {
                     open.loaded = true;
                     open.insert_slots(start, messages, &forks);
                     open.outline.reset();
+                    if let Some(row) = reveal {
+                        open.jump_to = Some(row);
+                        open.flash = Some((row, web_time::Instant::now()));
+                    }
                 }
             }
             Event::Outline { thread, from, count, user_rows } => {
