@@ -2,12 +2,13 @@
 //! local-first store.
 //!
 //! Layers, inner to outer (see `ARCHITECTURE.md` in the shared notes):
-//! [`domain`] (plain data), [`media`] (what attached files are; previews),
+//! [`domain`] (plain data), [`archive`] (export and import files), [`media`] (what attached files are; previews),
 //! [`store`] (encryption at rest and persistence),
 //! [`backend`] (the actor that owns the store; commands in, events out),
 //! [`ui`] (egui only). The native entry point is `main.rs`; the web entry
 //! point is `web::start`.
 
+pub mod archive;
 pub mod backend;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;

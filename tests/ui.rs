@@ -1372,13 +1372,16 @@ fn the_palette_finds_actions_chats_and_messages_and_opens_a_hit_where_it_is() {
     app.wait_for("that chat", |h| present(h, "pink flamingo cake"));
     assert_eq!(app.harness.state().view_model().open.as_ref().unwrap().id, recipes.id);
 
-    // Up in the empty composer edits the last message.
+    // Up in the empty composer edits the last message (once the end of the
+    // thread, where that message is, has loaded).
+    app.wait_for("the end of the chat", |h| {
+        h.state().view_model().open.as_ref().is_some_and(|o| o.count > 0 && o.rows.contains_key(&(o.count - 1)))
+    });
     app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
     app.harness.step();
+    app.harness.step();
     app.harness.key_press(Key::ArrowUp);
-    app.harness.step();
-    app.harness.step();
-    assert_eq!(app.harness.state().composer_text(), "pink flamingo cake");
+    app.wait_for("the last message in the composer", |h| h.state().composer_text() == "pink flamingo cake");
     assert!(app.has_label("Cancel edit"));
     app.harness.key_press(Key::Escape);
     app.harness.step();

@@ -1,0 +1,579 @@
+//! Export and import: the user's data leaving and re-entering the sealed
+//! store as plain files they chose to write.
+//!
+//! * [`Archive`] is Pak.Chat's own format, one JSON document: every thread
+//!   (tombstones left out) with its messages at their stored positions, its
+//!   branches, its attachment records and their file contents (base64, keyed
+//!   by the blob id they had), and the settings. API keys are never written.
+//!   A single thread exports in the same format, or as Markdown (the branch
+//!   on screen) through [`thread_markdown`].
+//! * [`chatgpt`] reads the `conversations.json` of a ChatGPT data export into
+//!   an [`Archive`], keeping every branch of its message trees.
+//! * [`import`] writes an archive into a store. [`parse`] checks the whole
+//!   document first (format, version, every thread's messages and
+//!   attachments belong to it, every file it names is present and decodes),
+//!   so a malformed file is refused before anything is written. Threads the
+//!   store already holds are skipped, which makes importing the same file
+//!   twice harmless. Each thread's record is written last, after its
+//!   messages, branches and files: a thread cut short by a full disk leaves
+//!   no half-thread in the sidebar.
+//!
+//! Blob ids are keyed hashes, so they differ between profiles: imported
+//! files are stored afresh and their records point at the new ids.
+
+pub mod chatgpt;
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Attachment, BlobId, Branches, Message, MessageStatus, Role, Settings, Thread, ThreadId};
+use crate::store::{MessageSlot, Store, StoreError, ThreadSlot};
+
+/// The `format` field of a Pak.Chat archive.
+pub const FORMAT: &str = "pakchat-archive";
+/// The newest archive version this build writes and reads.
+pub const VERSION: u32 = 1;
+/// What an imported message that could not be read at export time says.
+pub const UNREADABLE_PLACEHOLDER: &str = "(This message could not be read when it was exported.)";
+
+/// One JSON document holding the user's threads.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Archive {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// [`VERSION`] when written by this build.
+    pub version: u32,
+    /// When it was written, Unix milliseconds.
+    pub exported_ms: u64,
+    /// The settings, when the whole profile was exported.
+    #[serde(default)]
+    pub settings: Option<Settings>,
+    /// The threads, each complete.
+    pub threads: Vec<ThreadArchive>,
+}
+
+/// One thread with everything it holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ThreadArchive {
+    /// The thread record.
+    pub thread: Thread,
+    /// Its messages by stored position; `null` where a record could not be read.
+    pub messages: Vec<Option<Message>>,
+    /// Which message answers which, where the thread branched.
+    #[serde(default)]
+    pub branches: Branches,
+    /// Its attachments with their files.
+    #[serde(default)]
+    pub attachments: Vec<AttachmentArchive>,
+}
+
+/// An attachment record and the content of every blob it names.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AttachmentArchive {
+    /// The record, naming blobs by their ids in the exporting profile.
+    pub record: Attachment,
+    /// Those blobs: hex id → base64 content.
+    #[serde(with = "blob_map")]
+    pub blobs: BTreeMap<BlobId, Vec<u8>>,
+}
+
+/// What an export wrote, and what it had to leave out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExportReport {
+    /// Threads written.
+    pub threads: usize,
+    /// Messages written.
+    pub messages: usize,
+    /// Attachments written with their files.
+    pub attachments: usize,
+    /// Records that could not be opened (written as `null` for messages,
+    /// left out for threads and attachments).
+    pub unreadable: usize,
+}
+
+/// What an import added.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// Threads added.
+    pub threads: usize,
+    /// Threads left alone because the profile already holds them.
+    pub skipped: usize,
+    /// Messages added.
+    pub messages: usize,
+    /// Attachments added.
+    pub attachments: usize,
+    /// Whether the archive's settings replaced the profile's.
+    pub settings: bool,
+}
+
+impl ImportReport {
+    /// In words, for the status line.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "Imported {} {} with {} {}",
+            self.threads,
+            plural(self.threads, "chat", "chats"),
+            self.messages,
+            plural(self.messages, "message", "messages")
+        );
+        if self.attachments > 0 {
+            s.push_str(&format!(" and {} {}", self.attachments, plural(self.attachments, "file", "files")));
+        }
+        s.push('.');
+        if self.skipped > 0 {
+            s.push_str(&format!(
+                " {} {} already here and left as {}.",
+                self.skipped,
+                plural(self.skipped, "chat was", "chats were"),
+                plural(self.skipped, "it was", "they were")
+            ));
+        }
+        s
+    }
+}
+
+impl ExportReport {
+    /// In words, for the status line.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "Exported {} {} with {} {}",
+            self.threads,
+            plural(self.threads, "chat", "chats"),
+            self.messages,
+            plural(self.messages, "message", "messages")
+        );
+        if self.attachments > 0 {
+            s.push_str(&format!(" and {} {}", self.attachments, plural(self.attachments, "file", "files")));
+        }
+        s.push('.');
+        if self.unreadable > 0 {
+            s.push_str(&format!(
+                " {} damaged {} could not be read.",
+                self.unreadable,
+                plural(self.unreadable, "record", "records")
+            ));
+        }
+        s
+    }
+}
+
+fn plural<'a>(n: usize, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 { one } else { many }
+}
+
+/// Why a file cannot be imported. Nothing was written.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    /// Not JSON, or not the shape expected.
+    #[error("this file is not a readable export: {0}")]
+    Malformed(String),
+    /// A Pak.Chat archive from a newer version.
+    #[error("this archive was written by a newer Pak.Chat (version {0}); please update")]
+    NewerVersion(u32),
+    /// The parts of the archive contradict each other.
+    #[error("this archive is inconsistent: {0}")]
+    Inconsistent(String),
+    /// The store failed while writing.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Read a file the user chose to import: a Pak.Chat archive or a ChatGPT
+/// `conversations.json` (told apart by their shape). Checks everything
+/// before anything is written; `stamp` versions the records of a ChatGPT
+/// import (a Pak.Chat archive keeps its own).
+///
+/// # Errors
+/// The file is not one of those formats, or contradicts itself.
+pub fn parse(bytes: &[u8], stamp: &mut dyn FnMut() -> crate::domain::Stamp) -> Result<Archive, ArchiveError> {
+    let start = bytes.iter().find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF);
+    match start {
+        Some(b'[') => chatgpt::parse(bytes, stamp),
+        Some(b'{') => {
+            let archive = parse_pakchat(bytes)?;
+            check(&archive)?;
+            Ok(archive)
+        }
+        _ => Err(ArchiveError::Malformed(
+            "expected a Pak.Chat archive or a ChatGPT conversations.json (a JSON document)".to_owned(),
+        )),
+    }
+}
+
+fn parse_pakchat(bytes: &[u8]) -> Result<Archive, ArchiveError> {
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<String>,
+        version: Option<u32>,
+    }
+    let head: Head = serde_json::from_slice(bytes).map_err(|e| ArchiveError::Malformed(e.to_string()))?;
+    if head.format.as_deref() != Some(FORMAT) {
+        return Err(ArchiveError::Malformed("it is JSON, but not a Pak.Chat archive".to_owned()));
+    }
+    let version = head.version.unwrap_or(0);
+    if version > VERSION {
+        return Err(ArchiveError::NewerVersion(version));
+    }
+    let mut archive: Archive = serde_json::from_slice(bytes).map_err(|e| ArchiveError::Malformed(e.to_string()))?;
+    for t in &mut archive.threads {
+        t.branches = std::mem::take(&mut t.branches).restored();
+    }
+    Ok(archive)
+}
+
+/// The checks [`parse`] makes: ids unique, every record in its own thread,
+/// every file present.
+fn check(archive: &Archive) -> Result<(), ArchiveError> {
+    let mut ids = HashSet::new();
+    for t in &archive.threads {
+        let id = t.thread.id;
+        if !ids.insert(id) {
+            return Err(ArchiveError::Inconsistent(format!("the chat {} appears twice", id.0)));
+        }
+        let title = &t.thread.title;
+        if let Some(m) = t.messages.iter().flatten().find(|m| m.thread_id != id) {
+            return Err(ArchiveError::Inconsistent(format!(
+                "a message of \"{title}\" names another chat ({})",
+                m.id.0
+            )));
+        }
+        for a in &t.attachments {
+            if a.record.thread_id != id {
+                return Err(ArchiveError::Inconsistent(format!("the file \"{}\" names another chat", a.record.name)));
+            }
+            if a.record.blobs().iter().any(|b| !a.blobs.contains_key(b)) {
+                return Err(ArchiveError::Inconsistent(format!("the content of \"{}\" is missing", a.record.name)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every thread of the store (tombstones left out), with the settings.
+///
+/// # Errors
+/// Engine failure (damaged records are counted and left out, not fatal).
+pub fn export_all(store: &dyn Store) -> Result<(Archive, ExportReport), StoreError> {
+    let mut report = ExportReport::default();
+    let mut threads = Vec::new();
+    for slot in store.threads()? {
+        match slot {
+            ThreadSlot::Ok(t) if !t.deleted => threads.push(export_one(store, t, &mut report)?),
+            ThreadSlot::Ok(_) => {}
+            ThreadSlot::Unreadable { .. } => report.unreadable += 1,
+        }
+    }
+    threads.sort_by_key(|t| t.thread.created_ms);
+    let settings = match store.settings() {
+        Ok(s) => Some(s),
+        Err(StoreError::Unreadable(_)) => {
+            report.unreadable += 1;
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    Ok((new_archive(settings, threads), report))
+}
+
+/// One thread as an archive of its own (no settings).
+///
+/// # Errors
+/// Engine failure, or the thread does not exist.
+pub fn export_thread(store: &dyn Store, id: ThreadId) -> Result<(Archive, ExportReport), StoreError> {
+    let mut report = ExportReport::default();
+    let Some(thread) = store.thread(id)? else {
+        return Err(StoreError::Unreadable(crate::store::Unreadable {
+            table: "threads",
+            reason: "that chat no longer exists".to_owned(),
+        }));
+    };
+    let one = export_one(store, thread, &mut report)?;
+    Ok((new_archive(None, vec![one]), report))
+}
+
+fn new_archive(settings: Option<Settings>, threads: Vec<ThreadArchive>) -> Archive {
+    Archive {
+        format: FORMAT.to_owned(),
+        version: VERSION,
+        exported_ms: crate::domain::wall_millis(),
+        settings,
+        threads,
+    }
+}
+
+fn export_one(store: &dyn Store, thread: Thread, report: &mut ExportReport) -> Result<ThreadArchive, StoreError> {
+    let count = store.message_count(thread.id)?;
+    let mut messages = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    let mut start = 0;
+    while start < count {
+        let page = store.messages(thread.id, start, 1024)?;
+        if page.is_empty() {
+            break;
+        }
+        start += page.len() as u64;
+        for slot in page {
+            match slot {
+                MessageSlot::Ok(m) => {
+                    report.messages += 1;
+                    messages.push(Some(m));
+                }
+                MessageSlot::Unreadable(_) => {
+                    report.unreadable += 1;
+                    messages.push(None);
+                }
+            }
+        }
+    }
+    let branches = match store.branches(thread.id) {
+        Ok(b) => b,
+        Err(StoreError::Unreadable(_)) => {
+            report.unreadable += 1;
+            Branches::default()
+        }
+        Err(e) => return Err(e),
+    };
+    let mut attachments = Vec::new();
+    for a in store.attachments(thread.id)? {
+        let Ok(record) = a else {
+            report.unreadable += 1;
+            continue;
+        };
+        let mut blobs = BTreeMap::new();
+        let mut complete = true;
+        for id in record.blobs() {
+            match store.blob(&id) {
+                Ok(Some(bytes)) => {
+                    blobs.insert(id, bytes);
+                }
+                Ok(None) | Err(StoreError::Unreadable(_)) => complete = false,
+                Err(e) => return Err(e),
+            }
+        }
+        if complete {
+            report.attachments += 1;
+            attachments.push(AttachmentArchive { record, blobs });
+        } else {
+            report.unreadable += 1;
+        }
+    }
+    report.threads += 1;
+    Ok(ThreadArchive { thread, messages, branches, attachments })
+}
+
+/// Write `archive` into `store` (see the module docs). With
+/// `restore_settings`, the archive's settings replace the profile's.
+///
+/// # Errors
+/// The store failed; threads imported before the failure stay.
+pub fn import(store: &dyn Store, archive: Archive, restore_settings: bool) -> Result<ImportReport, StoreError> {
+    let mut report = ImportReport::default();
+    for t in archive.threads {
+        let id = t.thread.id;
+        match store.thread(id) {
+            Ok(Some(existing)) if existing.deleted => {
+                // A tombstone: its content was deleted; the import brings it back.
+                store.purge_thread_content(id)?;
+            }
+            Ok(None) => {
+                if store.message_count(id)? > 0 {
+                    // Left over from an import cut short: start the thread again.
+                    store.purge_thread_content(id)?;
+                }
+            }
+            Ok(Some(_)) | Err(StoreError::Unreadable(_)) => {
+                report.skipped += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+        for a in t.attachments {
+            let mut record = a.record;
+            let mut moved = BTreeMap::new();
+            for (old, bytes) in &a.blobs {
+                moved.insert(*old, store.put_blob(bytes)?);
+            }
+            let to_new = |b: BlobId| moved.get(&b).copied().unwrap_or(b);
+            record.blob = to_new(record.blob);
+            record.preview = record.preview.map(to_new);
+            record.text = record.text.map(to_new);
+            record.sent_copy = record.sent_copy.map(|(b, k)| (to_new(b), k));
+            store.put_attachment(&record)?;
+            report.attachments += 1;
+        }
+        let mut last = None;
+        for (position, slot) in t.messages.into_iter().enumerate() {
+            let message = match slot {
+                Some(mut m) => {
+                    m.status = match m.status {
+                        MessageStatus::Sending => MessageStatus::Failed,
+                        MessageStatus::Streaming => MessageStatus::Interrupted,
+                        other => other,
+                    };
+                    report.messages += 1;
+                    m
+                }
+                None => placeholder(&t.thread, last.as_ref(), position),
+            };
+            store.append_message(&message)?;
+            last = Some(message);
+        }
+        if !t.branches.is_straight() {
+            store.put_branches(id, &t.branches)?;
+        }
+        store.put_thread(&t.thread)?;
+        report.threads += 1;
+    }
+    if restore_settings && let Some(settings) = archive.settings {
+        store.put_settings(&settings)?;
+        report.settings = true;
+    }
+    store.flush()?;
+    Ok(report)
+}
+
+/// A stand-in keeping the positions of a thread whose message could not be
+/// read at export time.
+fn placeholder(thread: &Thread, previous: Option<&Message>, position: usize) -> Message {
+    Message {
+        id: crate::domain::MessageId::new(),
+        thread_id: thread.id,
+        parent_id: previous.map(|m| m.id),
+        role: Role::System,
+        content: UNREADABLE_PLACEHOLDER.to_owned(),
+        reasoning: String::new(),
+        attachments: Vec::new(),
+        model: None,
+        status: MessageStatus::Failed,
+        usage: None,
+        created_ms: previous.map_or(thread.created_ms, |m| m.created_ms) + u64::from(position == 0),
+        stamp: thread.stamp,
+    }
+}
+
+/// The conversation on screen (the chosen branch) as Markdown: a title, then
+/// each message under its author and time, with its files named.
+#[must_use]
+pub fn thread_markdown(archive: &ThreadArchive) -> String {
+    let count = archive.messages.len() as u64;
+    let path = archive.branches.path(count);
+    let names: BTreeMap<_, _> = archive.attachments.iter().map(|a| (a.record.id, a.record.name.as_str())).collect();
+    let mut out = format!("# {}\n", archive.thread.title.trim());
+    for row in 0..path.len() {
+        let Some(Some(m)) = path.position(row).and_then(|p| archive.messages.get(usize::try_from(p).ok()?)) else {
+            continue;
+        };
+        let who = match m.role {
+            Role::User => "You".to_owned(),
+            Role::Assistant => m.model.clone().unwrap_or_else(|| "Assistant".to_owned()),
+            Role::System => "System".to_owned(),
+        };
+        let when = i64::try_from(m.created_ms)
+            .ok()
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default();
+        out.push_str(&format!("\n## {who} · {when}\n\n"));
+        out.push_str(m.content.trim_end());
+        out.push('\n');
+        for id in &m.attachments {
+            if let Some(name) = names.get(id) {
+                out.push_str(&format!("\n- Attached: {name}\n"));
+            }
+        }
+    }
+    out
+}
+
+/// A file name for an export: the title with characters file systems
+/// refuse replaced, never empty.
+#[must_use]
+pub fn file_name(title: &str, extension: &str) -> String {
+    let cleaned: String = title
+        .chars()
+        .map(|c| if c.is_control() || "/\\:*?\"<>|".contains(c) { '_' } else { c })
+        .collect::<String>()
+        .trim()
+        .trim_matches('.')
+        .chars()
+        .take(80)
+        .collect();
+    let stem = if cleaned.trim().is_empty() { "chat".to_owned() } else { cleaned.trim().to_owned() };
+    format!("{stem}.{extension}")
+}
+
+/// The archive as pretty JSON.
+///
+/// # Errors
+/// Never in practice (every field serializes); reported rather than unwrapped.
+pub fn to_json(archive: &Archive) -> Result<Vec<u8>, String> {
+    serde_json::to_vec_pretty(archive).map_err(|e| e.to_string())
+}
+
+mod blob_map {
+    use super::{BTreeMap, BlobId, Deserialize, Serialize};
+    use base64::Engine as _;
+    use serde::de::Error as _;
+
+    pub fn serialize<S: serde::Serializer>(map: &BTreeMap<BlobId, Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        let plain: BTreeMap<String, String> = map
+            .iter()
+            .map(|(id, bytes)| (hex(&id.0), base64::engine::general_purpose::STANDARD.encode(bytes)))
+            .collect();
+        plain.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<BTreeMap<BlobId, Vec<u8>>, D::Error> {
+        let plain = BTreeMap::<String, String>::deserialize(d)?;
+        let mut out = BTreeMap::new();
+        for (id, text) in plain {
+            let id = unhex(&id).ok_or_else(|| D::Error::custom(format!("\"{id}\" is not a file id")))?;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(text.as_bytes())
+                .map_err(|e| D::Error::custom(format!("a file's content is damaged: {e}")))?;
+            out.insert(BlobId(id), bytes);
+        }
+        Ok(out)
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn unhex(s: &str) -> Option<[u8; 32]> {
+        if s.len() != 64 || !s.is_ascii() {
+            return None;
+        }
+        let mut out = [0; 32];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&s[i * 2..i * 2 + 2], 16).ok()?;
+        }
+        Some(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_lose_what_file_systems_refuse() {
+        assert_eq!(file_name("a/b: c?", "md"), "a_b_ c_.md");
+        assert_eq!(file_name("  ", "json"), "chat.json");
+        assert_eq!(file_name("...", "json"), "chat.json");
+    }
+
+    #[test]
+    fn a_json_document_that_is_not_an_archive_is_refused() {
+        let mut clock = crate::domain::HlcClock::new(crate::domain::DeviceId::from_bytes([1; 16]));
+        let mut stamp = || clock.now();
+        let e = parse(br#"{"hello": 1}"#, &mut stamp).unwrap_err();
+        assert!(e.to_string().contains("not a Pak.Chat archive"), "{e}");
+        let e = parse(b"PK\x03\x04zip", &mut stamp).unwrap_err();
+        assert!(e.to_string().contains("conversations.json"), "{e}");
+        let e = parse(br#"{"format": "pakchat-archive", "version": 9, "threads": []}"#, &mut stamp).unwrap_err();
+        assert!(matches!(e, ArchiveError::NewerVersion(9)), "{e}");
+    }
+}
