@@ -28,7 +28,8 @@ fn stamp() -> Stamp {
 }
 
 fn seed(dir: &Path, threads: &[(ThreadId, u64)], extra_threads: usize) {
-    let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.join("profile")).unwrap());
+    let kv: Arc<dyn Kv> =
+        Arc::new(SledKv::open_patiently(&dir.join("profile"), std::time::Duration::from_secs(5)).unwrap());
     let store = SealedStore::create(kv, &KeySource::KeyFile(dir.join("key")), FAST).unwrap();
     let now = pakchat::domain::wall_millis();
     for &(id, n) in threads {
@@ -240,7 +241,8 @@ fn streaming(c: &mut Criterion) {
     seed(dir.path(), &[(long, 9_999), (short, 9_999)], 0);
     // The open message: an assistant reply that has reached 20,000 (or 1,000) tokens.
     {
-        let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+        let kv: Arc<dyn Kv> =
+            Arc::new(SledKv::open_patiently(&dir.path().join("profile"), std::time::Duration::from_secs(5)).unwrap());
         let store = SealedStore::unlock(kv, &KeySource::KeyFile(dir.path().join("key"))).unwrap();
         for (id, tokens) in [(long, 20_000), (short, 1_000)] {
             let m = Message {
@@ -341,7 +343,8 @@ fn delta_to_frame(c: &mut Criterion) {
     seed(dir.path(), &[(thread, 10)], 0);
     let (base, words) = sse_server();
     {
-        let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+        let kv: Arc<dyn Kv> =
+            Arc::new(SledKv::open_patiently(&dir.path().join("profile"), std::time::Duration::from_secs(5)).unwrap());
         let store = SealedStore::unlock(kv, &KeySource::KeyFile(dir.path().join("key"))).unwrap();
         let mut settings = store.settings().unwrap();
         let openai = settings.providers.iter_mut().find(|p| p.id == "openai").unwrap();
@@ -446,7 +449,8 @@ fn image_thread(c: &mut Criterion) {
     let thread = ThreadId::new();
     seed(dir.path(), &[], 0);
     {
-        let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+        let kv: Arc<dyn Kv> =
+            Arc::new(SledKv::open_patiently(&dir.path().join("profile"), std::time::Duration::from_secs(5)).unwrap());
         let store = SealedStore::unlock(kv, &KeySource::KeyFile(dir.path().join("key"))).unwrap();
         let now = pakchat::domain::wall_millis();
         store.put_thread(&Thread::new(thread, "1000 photos".to_owned(), now, stamp())).unwrap();

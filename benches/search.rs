@@ -86,7 +86,8 @@ fn search(c: &mut Criterion) {
         .collect();
     for n in sizes {
         let dir = tempfile::tempdir().unwrap();
-        let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("p")).unwrap());
+        let kv: Arc<dyn Kv> =
+            Arc::new(SledKv::open_patiently(&dir.path().join("p"), std::time::Duration::from_secs(5)).unwrap());
         let fast = Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 };
         let store = SealedStore::create(kv.clone(), &KeySource::KeyFile(dir.path().join("key")), fast).unwrap();
         let mut rng = Rng(0x2545_F491_4F6C_DD1D);

@@ -20,7 +20,8 @@ fn main() -> anyhow::Result<()> {
     let dir = PathBuf::from(args.next().context(usage)?);
     let threads: u64 = args.next().context(usage)?.parse().context("THREADS must be a number")?;
     let messages: u64 = args.next().context(usage)?.parse().context("MESSAGES_IN_FIRST must be a number")?;
-    let kv = Arc::new(SledKv::open(&dir.join("profiles").join("default"))?);
+    let kv =
+        Arc::new(SledKv::open_patiently(&dir.join("profiles").join("default"), std::time::Duration::from_secs(5))?);
     let store = SealedStore::create(kv, &KeySource::KeyFile(dir.join("key")), Argon2Params::default())?;
     let stamp = Stamp { hlc: Hlc::default(), device: store.device_id() };
     let now = wall_millis();

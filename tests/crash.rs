@@ -18,7 +18,7 @@ const ROUNDS: u32 = 40;
 const THREAD: ThreadId = ThreadId(uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0001));
 
 fn open(dir: &Path) -> SealedStore {
-    let kv = Arc::new(SledKv::open(&dir.join("profile")).unwrap());
+    let kv = Arc::new(SledKv::open_patiently(&dir.join("profile"), std::time::Duration::from_secs(5)).unwrap());
     let key = KeySource::KeyFile(dir.join("key"));
     match SealedStore::read_header(kv.as_ref()).unwrap() {
         Some(_) => SealedStore::unlock(kv, &key).unwrap(),

@@ -75,7 +75,7 @@ fn a_canary_api_key_appears_in_no_log_line_and_no_file() {
         key: Some(zeroize::Zeroizing::new(CANARY.to_owned()))
     }));
     let thread = ThreadId::new();
-    assert!(backend.send(Command::CreateThread { id: thread }));
+    assert!(backend.send(Command::CreateThread { id: thread, project: None }));
     assert!(backend.send(Command::SendMessage {
         thread,
         id: MessageId::new(),

@@ -3,151 +3,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
+#[path = "common/app.rs"]
+mod harness;
 
-use std::cell::RefCell;
 use std::path::Path;
-use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
-use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
-use pakchat::backend::{Argon2Params, BackendConfig, Runtime, Stopped, StoreLocation, start};
-use pakchat::domain::{DeviceId, Hlc, Message, MessageId, MessageStatus, Role as MsgRole, Stamp, Thread, ThreadId};
+use harness::*;
+use pakchat::domain::{Message, MessageStatus, Role as MsgRole, Thread, ThreadId};
 use pakchat::store::{KeySource, Kv, SealedStore, SledKv, Store, Table};
+use pakchat::ui::COMPOSER_LABEL;
 use pakchat::ui::view_model::Phase;
-use pakchat::ui::{COMPOSER_LABEL, PakApp};
-
-const FAST: Argon2Params = Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 };
-
-/// Whether any node has exactly this accessible label.
-fn present(h: &Harness<'static, PakApp>, label: &str) -> bool {
-    h.query_all_by_label(label).next().is_some()
-}
-
-/// A running app and what keeps it alive.
-struct App {
-    harness: Harness<'static, PakApp>,
-    stopped: Rc<RefCell<Option<Stopped>>>,
-    _rt: tokio::runtime::Runtime,
-}
-
-fn config(dir: &Path, key_file: bool) -> BackendConfig {
-    config_picking(dir, key_file, Vec::new())
-}
-
-/// A config whose "Attach files…" picks `files`.
-fn config_picking(dir: &Path, key_file: bool, files: Vec<std::path::PathBuf>) -> BackendConfig {
-    BackendConfig {
-        location: StoreLocation::Directory(dir.join("profile")),
-        key_file: key_file.then(|| dir.join("key")),
-        argon2: FAST,
-        use_keychain: false,
-        retry: pakchat::providers::RetryPolicy::default(),
-        picker: pakchat::backend::FilePicker::Scripted(files),
-    }
-}
-
-/// The one harness factory: an app over `config`, sized like a small window.
-fn new_app(config: BackendConfig) -> App {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let runtime = Runtime::new(rt.handle().clone());
-    let stopped = Rc::new(RefCell::new(None));
-    let slot = stopped.clone();
-    let harness = Harness::builder()
-        .with_size(egui::vec2(900.0, 600.0))
-        .with_context_setup(|ctx| ctx.global_style_mut(|s| s.visuals.text_cursor.blink = false))
-        .wgpu()
-        .build_eframe(move |cc| {
-            let ctx = cc.egui_ctx.clone();
-            let (backend, stop) = start(&runtime, config, move || ctx.request_repaint());
-            *slot.borrow_mut() = Some(stop);
-            PakApp::new(backend)
-        });
-    App { harness, stopped, _rt: rt }
-}
-
-impl App {
-    /// Step frames until `done` holds; the backend answers asynchronously.
-    fn wait_for(&mut self, what: &str, done: impl Fn(&Harness<'static, PakApp>) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.harness.step();
-            if done(&self.harness) {
-                return;
-            }
-            if Instant::now() >= deadline {
-                let vm = self.harness.state().view_model();
-                panic!(
-                    "timed out waiting for: {what} (errors: {:?}, keys prompt: {:?}, open: {:?})",
-                    vm.errors,
-                    vm.keys_needed,
-                    vm.open.as_ref().map(|o| (o.count, o.rows.len()))
-                );
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    fn wait_ready(&mut self) {
-        self.wait_for("the profile to open", |h| h.state().view_model().phase == Phase::Ready);
-    }
-
-    fn has_label(&self, label: &str) -> bool {
-        present(&self.harness, label)
-    }
-
-    fn label_count(&self, label: &str) -> usize {
-        self.harness.query_all_by_label(label).count()
-    }
-
-    fn type_in_composer(&mut self, text: &str) {
-        let composer = self.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL);
-        composer.focus();
-        composer.type_text(text);
-        self.harness.step();
-    }
-
-    fn type_into(&mut self, role: Role, label: &str, text: &str) {
-        self.harness.get_by_role_and_label(role, label).focus();
-        self.harness.step();
-        self.harness.get_by_role_and_label(role, label).type_text(text);
-        self.harness.step();
-    }
-
-    /// Click, then run the frame that reacts and the one that shows it.
-    fn click(&mut self, label: &str) {
-        self.harness.get_by_label(label).click();
-        self.harness.step();
-        self.harness.step();
-    }
-
-    /// Click `label` as a screen reader does (an AccessKit action), for
-    /// widgets scrolled out of view: egui reports their AccessKit bounds
-    /// without the scroll offset, so a pointer click would miss them.
-    fn click_accesskit(&mut self, label: &str) {
-        self.harness.get_by_label(label).click_accesskit();
-        self.harness.step();
-        self.harness.step();
-    }
-
-    /// Start a new chat (Ctrl+N).
-    fn apply_new_thread(&mut self) {
-        self.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
-        self.harness.step();
-        self.harness.step();
-    }
-
-    /// Drop the app and wait until its backend has flushed and stopped.
-    fn close(self) {
-        let App { harness, stopped, _rt } = self;
-        drop(harness);
-        let stop = stopped.borrow_mut().take().unwrap();
-        assert!(stop.wait(Duration::from_secs(10)), "backend did not stop");
-    }
-}
 
 #[test]
 fn create_type_send_rename_pin_and_delete_a_thread() {
@@ -254,36 +124,6 @@ fn first_run_with_a_passphrase_then_unlock_rejects_a_wrong_one() {
     app.click("Unlock");
     app.wait_ready();
     app.close();
-}
-
-fn stamp() -> Stamp {
-    Stamp { hlc: Hlc::default(), device: DeviceId::from_bytes([3; 16]) }
-}
-
-fn message(thread: ThreadId, text: String) -> Message {
-    Message {
-        id: MessageId::new(),
-        thread_id: thread,
-        parent_id: None,
-        role: MsgRole::User,
-        content: text,
-        reasoning: String::new(),
-        attachments: Vec::new(),
-        model: None,
-        status: MessageStatus::Done,
-        usage: None,
-        created_ms: 0,
-        stamp: stamp(),
-    }
-}
-
-/// A profile made directly through the store, unlocked by the key file the
-/// app is given.
-fn seeded_store(dir: &Path, seed: impl FnOnce(&SealedStore, &Arc<dyn Kv>)) {
-    let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.join("profile")).unwrap());
-    let store = SealedStore::create(kv.clone(), &KeySource::KeyFile(dir.join("key")), FAST).unwrap();
-    seed(&store, &kv);
-    store.flush().unwrap();
 }
 
 #[test]
@@ -426,45 +266,6 @@ fn main_window_snapshot() {
     // Idle costs nothing: with nothing arriving, frames stop being requested.
     assert!(app.harness.try_run().is_ok(), "the idle app keeps asking for repaints");
     app.close();
-}
-
-/// Point OpenAI at a local mock server (aimock or llmock), save a key, and pick GPT-4o mini — all
-/// through the keys window and the model picker, as a user would.
-fn connect_to_mock(app: &mut App, base: &str) {
-    // Let the first frames settle the panels' layout before clicking in them.
-    for _ in 0..4 {
-        app.harness.step();
-    }
-    app.click("Manage API keys");
-    app.wait_for("the keys window", |h| present(h, "OpenAI API key"));
-    app.harness.get_by_role_and_label(Role::TextInput, "OpenAI base URL").focus();
-    app.harness.step();
-    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
-    app.harness.step();
-    app.harness.get_by_role_and_label(Role::TextInput, "OpenAI base URL").type_text(&format!("{base}/v1"));
-    app.harness.step();
-    app.harness.key_press(Key::Enter);
-    app.harness.step();
-    app.type_into(Role::PasswordInput, "OpenAI API key", "sk-local-test");
-    app.click("Save OpenAI key");
-    app.wait_for("the saved key", |h| present(h, "Key saved in Pak.Chat (encrypted)."));
-    app.click("Check OpenAI");
-    app.wait_for("the key check", |h| present(h, "OpenAI accepted the key."));
-    app.click("Done");
-    app.click("Model");
-    app.wait_for("the model list", |h| present(h, "GPT-4o mini"));
-    app.click("GPT-4o mini");
-    app.wait_for("the chosen model", |h| {
-        h.state().view_model().settings.default_model.as_ref().is_some_and(|m| m.model == "gpt-4o-mini")
-    });
-}
-
-fn last_message(app: &App) -> Option<Message> {
-    let open = app.harness.state().view_model().open.as_ref()?;
-    match &open.rows.get(&open.count.checked_sub(1)?)?.content {
-        pakchat::ui::view_model::RowContent::Message(m) => Some(m.clone()),
-        pakchat::ui::view_model::RowContent::Unreadable(_) => None,
-    }
 }
 
 #[test]
@@ -611,42 +412,6 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     app.click("◀");
     app.wait_for("the stopped reply after restart", |h| present(h, stopped.content.trim()));
     app.close();
-}
-
-/// A new app over the profile in `dir`, with the thread titled `title` open.
-fn reopen_thread(dir: &Path, title: &str) -> App {
-    let mut app = new_app(config(dir, true));
-    app.wait_ready();
-    app.wait_for("the thread", |h| present(h, title));
-    // Let the panels settle before clicking in the sidebar.
-    for _ in 0..4 {
-        app.harness.step();
-    }
-    app.click(title);
-    app
-}
-
-/// What aimock received, as its journal lists it.
-fn aimock_journal(app: &App, base: &str) -> serde_json::Value {
-    app._rt.block_on(async {
-        let text = reqwest::get(format!("{base}/__aimock/journal")).await.unwrap().text().await.unwrap();
-        serde_json::from_str(&text).unwrap()
-    })
-}
-
-/// The message shown at `row` of the open thread.
-fn row_message(h: &Harness<'static, PakApp>, row: u64) -> Option<Message> {
-    match &h.state().view_model().open.as_ref()?.rows.get(&row)?.content {
-        pakchat::ui::view_model::RowContent::Message(m) => Some(m.clone()),
-        pakchat::ui::view_model::RowContent::Unreadable(_) => None,
-    }
-}
-
-/// Point at a row's text so its hover actions (Copy, Regenerate, Edit) show.
-fn hover_row(app: &mut App, text: &str) {
-    app.harness.get_by_label(text).hover();
-    app.harness.step();
-    app.harness.step();
 }
 
 #[test]
@@ -889,7 +654,8 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     {
         // Nothing of the refused or removed files was written: one record,
         // two blobs (the photo and its preview).
-        let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+        let kv: Arc<dyn Kv> =
+            Arc::new(SledKv::open_patiently(&dir.path().join("profile"), std::time::Duration::from_secs(5)).unwrap());
         assert_eq!(kv.scan_prefix(Table::Attachments, &[]).unwrap().len(), 1);
         let lengths =
             kv.scan_prefix(Table::Blobs, &[]).unwrap().iter().filter(|(k, _)| k.ends_with(&[0xff; 4])).count();
@@ -981,7 +747,8 @@ fn a_photo_goes_to_the_model_upright_without_its_location_and_stays_whole_on_dis
     app.close();
 
     // What stays on disk, sealed: the original, location and all.
-    let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+    let kv: Arc<dyn Kv> =
+        Arc::new(SledKv::open_patiently(&dir.path().join("profile"), std::time::Duration::from_secs(5)).unwrap());
     let store = SealedStore::unlock(kv, &KeySource::KeyFile(dir.path().join("key"))).unwrap();
     let record = store.attachments(thread).unwrap().into_iter().next().unwrap().unwrap();
     assert_eq!(store.blob(&record.blob).unwrap().unwrap(), original);
@@ -1026,7 +793,8 @@ fn a_deleted_thread_takes_its_messages_and_files_with_it() {
     app.wait_for("the remaining thread", |h| present(h, "first with photo"));
     app.close();
 
-    let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+    let kv: Arc<dyn Kv> =
+        Arc::new(SledKv::open_patiently(&dir.path().join("profile"), std::time::Duration::from_secs(5)).unwrap());
     let store = SealedStore::unlock(kv, &KeySource::KeyFile(dir.path().join("key"))).unwrap();
     let (kept, gone) = (threads[0], threads[1]);
     assert_eq!(store.message_count(gone).unwrap(), 0, "its messages are gone");
@@ -1046,7 +814,8 @@ fn a_deleted_thread_takes_its_messages_and_files_with_it() {
     let mut app = new_app(config(dir.path(), true));
     app.wait_ready();
     app.close();
-    let kv: Arc<dyn Kv> = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
+    let kv: Arc<dyn Kv> =
+        Arc::new(SledKv::open_patiently(&dir.path().join("profile"), std::time::Duration::from_secs(5)).unwrap());
     assert!(kv.scan_prefix(Table::Blobs, &[]).unwrap().is_empty(), "no blob is left");
     assert!(kv.scan_prefix(Table::Attachments, &[]).unwrap().is_empty());
 }
@@ -1115,18 +884,6 @@ fn a_pdf_goes_as_its_text_to_a_model_that_cannot_read_pdfs() {
     app.wait_for("the PDF's line in the message", |h| present(h, "PDF · two_pages.pdf · 893 bytes · 2 pages"));
     assert!(sent.contains("Hello from a PDF") && sent.contains("The river is the Indus"), "{sent}");
     app.close();
-}
-
-fn last_user_message(app: &App) -> Message {
-    let open = app.harness.state().view_model().open.as_ref().unwrap();
-    open.rows
-        .values()
-        .rev()
-        .find_map(|r| match &r.content {
-            pakchat::ui::view_model::RowContent::Message(m) if m.role == MsgRole::User => Some(m.clone()),
-            _ => None,
-        })
-        .unwrap()
 }
 
 #[test]

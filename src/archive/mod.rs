@@ -27,8 +27,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Attachment, BlobId, Branches, Message, MessageStatus, Role, Settings, Thread, ThreadId};
-use crate::store::{MessageSlot, Store, StoreError, ThreadSlot};
+use crate::domain::{Attachment, BlobId, Branches, Message, MessageStatus, Project, Role, Settings, Thread, ThreadId};
+use crate::store::{MessageSlot, ProjectSlot, Store, StoreError, ThreadSlot};
 
 /// The `format` field of a Pak.Chat archive.
 pub const FORMAT: &str = "pakchat-archive";
@@ -49,6 +49,10 @@ pub struct Archive {
     /// The settings, when the whole profile was exported.
     #[serde(default)]
     pub settings: Option<Settings>,
+    /// The projects (with their knowledge files), when the whole profile
+    /// was exported.
+    #[serde(default)]
+    pub projects: Vec<Project>,
     /// The threads, each complete.
     pub threads: Vec<ThreadArchive>,
 }
@@ -99,6 +103,8 @@ pub struct ImportReport {
     pub threads: usize,
     /// Threads left alone because the profile already holds them.
     pub skipped: usize,
+    /// Projects added.
+    pub projects: usize,
     /// Messages added.
     pub messages: usize,
     /// Attachments added.
@@ -120,6 +126,9 @@ impl ImportReport {
         );
         if self.attachments > 0 {
             s.push_str(&format!(" and {} {}", self.attachments, plural(self.attachments, "file", "files")));
+        }
+        if self.projects > 0 {
+            s.push_str(&format!(" in {} {}", self.projects, plural(self.projects, "project", "projects")));
         }
         s.push('.');
         if self.skipped > 0 {
@@ -275,7 +284,18 @@ pub fn export_all(store: &dyn Store) -> Result<(Archive, ExportReport), StoreErr
         }
         Err(e) => return Err(e),
     };
-    Ok((new_archive(settings, threads), report))
+    let mut projects = Vec::new();
+    for slot in store.projects()? {
+        match slot {
+            ProjectSlot::Ok(p) if !p.deleted => projects.push(p),
+            ProjectSlot::Ok(_) => {}
+            ProjectSlot::Unreadable { .. } => report.unreadable += 1,
+        }
+    }
+    projects.sort_by_key(|p| p.created_ms);
+    let mut archive = new_archive(settings, threads);
+    archive.projects = projects;
+    Ok((archive, report))
 }
 
 /// One thread as an archive of its own (no settings).
@@ -300,6 +320,7 @@ fn new_archive(settings: Option<Settings>, threads: Vec<ThreadArchive>) -> Archi
         version: VERSION,
         exported_ms: crate::domain::wall_millis(),
         settings,
+        projects: Vec::new(),
         threads,
     }
 }
@@ -370,6 +391,21 @@ fn export_one(store: &dyn Store, thread: Thread, report: &mut ExportReport) -> R
 /// The store failed; threads imported before the failure stay.
 pub fn import(store: &dyn Store, archive: Archive, restore_settings: bool) -> Result<ImportReport, StoreError> {
     let mut report = ImportReport::default();
+    // Projects first, so no imported thread names a project that is missing.
+    for project in archive.projects {
+        match store.project(project.id) {
+            Ok(None) => {
+                store.put_project(&project)?;
+                report.projects += 1;
+            }
+            Ok(Some(existing)) if existing.deleted => {
+                store.put_project(&project)?;
+                report.projects += 1;
+            }
+            Ok(Some(_)) | Err(StoreError::Unreadable(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
     for t in archive.threads {
         let id = t.thread.id;
         match store.thread(id) {
@@ -423,7 +459,14 @@ pub fn import(store: &dyn Store, archive: Archive, restore_settings: bool) -> Re
         if !t.branches.is_straight() {
             store.put_branches(id, &t.branches)?;
         }
-        store.put_thread(&t.thread)?;
+        let mut thread = t.thread;
+        // A chat exported alone names a project this profile may not have.
+        if let Some(p) = thread.project_id
+            && !matches!(store.project(p), Ok(Some(project)) if !project.deleted)
+        {
+            thread.project_id = None;
+        }
+        store.put_thread(&thread)?;
         report.threads += 1;
     }
     if restore_settings && let Some(settings) = archive.settings {

@@ -19,6 +19,9 @@ use crate::store::{
 pub const DEFAULT_TITLE: &str = "New chat";
 /// Length of a title taken from the first message.
 const TITLE_CHARS: usize = 80;
+/// How long to wait for a closing instance to let go of the profile.
+#[cfg(not(target_arch = "wasm32"))]
+const LOCK_WAIT: Duration = Duration::from_secs(3);
 /// Rows sent around a message opened from a search hit.
 const PAGE_AROUND: u64 = 100;
 
@@ -193,27 +196,16 @@ impl Actor {
             StoreLocation::Memory => Ok(Arc::new(MemoryKv::new())),
             #[cfg(not(target_arch = "wasm32"))]
             StoreLocation::Directory(dir) => {
-                let mut attempt = 0;
-                loop {
-                    let dir = dir.clone();
-                    let opened = self
-                        .rt
-                        .blocking(move || {
-                            std::fs::create_dir_all(&dir)
-                                .map_err(|e| KvError::Io(format!("{}: {e}", dir.display())))?;
-                            crate::store::SledKv::open(&dir)
-                        })
-                        .await;
-                    // A previous instance may still be closing (a quick restart):
-                    // give it a moment before calling the profile busy.
-                    match opened {
-                        Err(KvError::Locked) if attempt < 20 => {
-                            attempt += 1;
-                            self.rt.sleep(Duration::from_millis(100)).await;
-                        }
-                        other => break other.map(|kv| Arc::new(kv) as Arc<dyn Kv>),
-                    }
-                }
+                let dir = dir.clone();
+                // A previous instance may still be closing (a quick restart):
+                // give it a moment before calling the profile busy.
+                self.rt
+                    .blocking(move || {
+                        std::fs::create_dir_all(&dir).map_err(|e| KvError::Io(format!("{}: {e}", dir.display())))?;
+                        crate::store::SledKv::open_patiently(&dir, LOCK_WAIT)
+                    })
+                    .await
+                    .map(|kv| Arc::new(kv) as Arc<dyn Kv>)
             }
             #[cfg(target_arch = "wasm32")]
             StoreLocation::Directory(_) => Ok(Arc::new(MemoryKv::new())),
@@ -327,6 +319,7 @@ impl Actor {
                     })
                     .collect();
                 self.events.send(Event::ThreadsLoaded(summaries));
+                self.send_projects().await;
                 // After the sidebar has its list: no command (opening a thread
                 // included) is handled before this finishes, so nobody sees a
                 // stale "writing…".
@@ -335,6 +328,12 @@ impl Actor {
             }
             Err(e) => self.events.send(Event::Error { message: format!("Could not list your threads: {e}") }),
         }
+        self.reload_settings().await;
+    }
+
+    /// Read the settings and tell the UI (after unlocking, after an import
+    /// that brought settings).
+    pub(super) async fn reload_settings(&mut self) {
         match self.with_store(Store::settings).await {
             Ok(settings) => {
                 self.replies.settings = settings.clone();
@@ -344,6 +343,14 @@ impl Actor {
             Err(e) => self
                 .events
                 .send(Event::Error { message: format!("Your settings could not be read ({e}); using defaults.") }),
+        }
+    }
+
+    /// Queue work for the actor itself, handled after the command at hand.
+    pub(super) fn internal(&self, message: super::streaming::Internal) {
+        if self.replies.tx.send(message).is_err() {
+            // The receiver lives in the actor: only gone while it stops.
+            tracing::debug!("the actor is stopping; internal work dropped");
         }
     }
 
@@ -442,9 +449,10 @@ impl Actor {
                     self.events.send(Event::UnlockFailed { message: e.to_string() });
                 }
             }
-            Command::CreateThread { id } => {
+            Command::CreateThread { id, project } => {
                 let now = wall_millis();
-                let thread = Thread::new(id, DEFAULT_TITLE.to_owned(), now, self.clock.now());
+                let mut thread = Thread::new(id, DEFAULT_TITLE.to_owned(), now, self.clock.now());
+                thread.project_id = project;
                 let saved = thread.clone();
                 match self.with_store(move |s| s.put_thread(&saved).and_then(|()| s.flush())).await {
                     Ok(()) => self.events.send(Event::ThreadChanged(ThreadSummary::Ok(thread))),
@@ -535,6 +543,31 @@ impl Actor {
                 }
             }
             Command::Shutdown => {}
+            Command::Export { what } => self.ask_export_path(what).await,
+            Command::CreateProject { id, name } => self.create_project(id, name).await,
+            Command::EditProject { id, name, instructions } => {
+                let name = name.trim().to_owned();
+                self.edit_project(id, "save the project", move |p| {
+                    if !name.is_empty() {
+                        p.name = name;
+                    }
+                    p.instructions = instructions;
+                    Ok(())
+                })
+                .await;
+            }
+            Command::PickKnowledge { project } => self.pick_knowledge(project),
+            Command::AddKnowledge { project, files } => self.add_knowledge(project, files).await,
+            Command::RemoveKnowledge { project, file } => {
+                self.edit_project(project, "remove the knowledge file", move |p| {
+                    p.files.retain(|f| f.id != file);
+                    Ok(())
+                })
+                .await;
+            }
+            Command::DeleteProject { id, threads } => self.delete_project(id, threads).await,
+            Command::SetThreadProject { id, project } => self.set_thread_project(id, project).await,
+            Command::Import => self.ask_import_path(),
             Command::SetApiKey { provider, key } => {
                 let trimmed = key.map(|k| zeroize::Zeroizing::new(k.trim().to_owned())).filter(|k| !k.is_empty());
                 let result = self

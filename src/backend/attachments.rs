@@ -56,7 +56,7 @@ pub enum IncomingFile {
 }
 
 impl IncomingFile {
-    fn name(&self) -> String {
+    pub(super) fn name(&self) -> String {
         match self {
             Self::Path(path) => {
                 path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
@@ -69,7 +69,7 @@ impl IncomingFile {
 
     /// A browser's dropped file as bytes (other files as they are).
     #[cfg(target_arch = "wasm32")]
-    async fn into_readable(self) -> Result<Self, String> {
+    pub(super) async fn into_readable(self) -> Result<Self, String> {
         match self {
             Self::Dropped(file) => {
                 let name = file.path().to_string_lossy().into_owned();
@@ -81,7 +81,7 @@ impl IncomingFile {
     }
 
     /// The content, refusing files above `max` before reading them whole.
-    fn read(self, max: u64) -> Result<Vec<u8>, String> {
+    pub(super) fn read(self, max: u64) -> Result<Vec<u8>, String> {
         let name = self.name();
         match self {
             Self::Bytes { bytes, .. } => {

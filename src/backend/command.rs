@@ -1,6 +1,6 @@
 //! User intent, sent from the UI to the backend.
 
-use crate::domain::{AttachmentId, MessageId, ModelChoice, Settings, ThreadId};
+use crate::domain::{AttachmentId, MessageId, ModelChoice, ProjectId, Settings, ThreadId};
 use crate::store::KeySource;
 
 /// How to make images (the composer's image mode).
@@ -29,6 +29,58 @@ pub enum Command {
     CreateThread {
         /// Id chosen by the UI so it can select the thread optimistically.
         id: ThreadId,
+        /// The project it starts in, if any.
+        project: Option<ProjectId>,
+    },
+    /// Create a project with this id (the UI opens it at once).
+    CreateProject {
+        /// Id chosen by the UI.
+        id: ProjectId,
+        /// Its name.
+        name: String,
+    },
+    /// Change a project's name and instructions.
+    EditProject {
+        /// Which project.
+        id: ProjectId,
+        /// The new name (empty: unchanged).
+        name: String,
+        /// The new instructions.
+        instructions: String,
+    },
+    /// Open the file picker and add the chosen files to a project's
+    /// knowledge.
+    PickKnowledge {
+        /// Which project.
+        project: ProjectId,
+    },
+    /// Add files (dropped on the project window) to a project's knowledge.
+    AddKnowledge {
+        /// Which project.
+        project: ProjectId,
+        /// The files.
+        files: Vec<super::attachments::IncomingFile>,
+    },
+    /// Take a knowledge file out of a project.
+    RemoveKnowledge {
+        /// Which project.
+        project: ProjectId,
+        /// [`crate::domain::KnowledgeFile::id`].
+        file: uuid::Uuid,
+    },
+    /// Delete a project; its threads stay (outside any project) or go.
+    DeleteProject {
+        /// Which project.
+        id: ProjectId,
+        /// What happens to its threads.
+        threads: super::ProjectThreads,
+    },
+    /// Move a thread into a project, or out (`None`).
+    SetThreadProject {
+        /// Which thread.
+        id: ThreadId,
+        /// The project.
+        project: Option<ProjectId>,
     },
     /// Give a thread a new title.
     RenameThread {
@@ -244,6 +296,15 @@ pub enum Command {
         /// Which thread.
         thread: ThreadId,
     },
+    /// Ask where to save, then export a thread or everything (never the
+    /// API keys); answered by [`super::Event::Status`].
+    Export {
+        /// What, in which form.
+        what: super::ExportWhat,
+    },
+    /// Ask for a Pak.Chat archive or a ChatGPT `conversations.json` and
+    /// import it; a malformed file is refused before anything is written.
+    Import,
     /// The app is closing: finish what came before, flush, and stop.
     Shutdown,
 }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 pub use super::history::RowFork;
 use crate::domain::{Attachment, AttachmentId, Message, MessageId, Settings, Thread, ThreadId};
-use crate::store::{MessageSlot, ProtectionKind, Unreadable};
+use crate::store::{MessageSlot, ProjectSlot, ProtectionKind, Unreadable};
 
 /// What the sidebar knows of a thread.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,6 +106,10 @@ pub enum Event {
     ThreadsLoaded(Vec<ThreadSummary>),
     /// A thread was created or changed.
     ThreadChanged(ThreadSummary),
+    /// Every project, after unlocking (tombstones included).
+    ProjectsLoaded(Vec<ProjectSlot>),
+    /// A project was created or changed (or deleted: a tombstone).
+    ProjectChanged(ProjectSlot),
     /// A thread was opened, or the branch it shows changed (a regenerated
     /// reply, an edit, another branch chosen): every row the UI holds is
     /// replaced by these.
@@ -268,6 +272,12 @@ pub enum Event {
         /// The revision of the [`super::Command::SaveSettings`] this answers
         /// (stored or, after a failure, not), 0 when it answers none.
         revision: u64,
+    },
+    /// How long work the user started is going, or how it ended (an
+    /// export, an import); `None` clears the line.
+    Status {
+        /// For the user.
+        message: Option<String>,
     },
     /// A command failed; shown as a dismissable error.
     Error {

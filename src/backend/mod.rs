@@ -13,14 +13,18 @@ mod attachments;
 mod command;
 mod event;
 mod history;
+mod projects;
 pub mod runtime;
 mod streaming;
 mod system_fonts;
+mod transfer;
 
 pub use actor::{BackendConfig, BackendHandle, DEFAULT_TITLE, FilePicker, Stopped, StoreLocation, start};
 pub use attachments::{CHIP_THUMB, IncomingFile, ROW_IMAGE};
 pub use command::{Command, ImageOptions};
 pub use event::{Event, KeyInfo, KeyOrigin, LoadedFont, RowFork, SearchHit, ThreadSummary};
+pub use projects::ProjectThreads;
 pub use runtime::Runtime;
+pub use transfer::{ExportFormat, ExportWhat, MAX_IMPORT_BYTES};
 
-pub use crate::store::{Argon2Params, KeySource, MessageSlot, ProtectionKind, Unreadable};
+pub use crate::store::{Argon2Params, KeySource, MessageSlot, ProjectSlot, ProtectionKind, Unreadable};

@@ -43,6 +43,12 @@ pub(super) enum Internal {
     ImagesDone { thread: ThreadId, position: u64, result: Option<Result<Vec<Vec<u8>>, ProviderError>> },
     /// The file picker closed with these files chosen.
     Picked { thread: ThreadId, paths: Vec<std::path::PathBuf> },
+    /// The knowledge file picker closed with these files chosen.
+    KnowledgePicked { project: crate::domain::ProjectId, paths: Vec<std::path::PathBuf> },
+    /// The export dialog closed: write there (`None`: cancelled).
+    ExportTo { what: super::ExportWhat, path: Option<std::path::PathBuf> },
+    /// The import dialog closed: read that file (`None`: cancelled).
+    ImportFrom { path: Option<std::path::PathBuf> },
     /// The save dialog closed: save the attachment there (`None`: cancelled).
     SaveTo { thread: ThreadId, id: crate::domain::AttachmentId, path: Option<std::path::PathBuf> },
 }
@@ -222,7 +228,8 @@ impl Actor {
             return;
         }
         let thread_id = thread.id;
-        let system = crate::domain::system_prompt(&self.replies.settings, &thread);
+        let project = self.project_of(thread.project_id).await;
+        let system = crate::domain::system_prompt(&self.replies.settings, project.as_ref(), &thread);
         let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key };
         let reply = Message {
             id: MessageId::new(),
@@ -712,6 +719,12 @@ impl Actor {
         match msg {
             Internal::ImagesDone { thread, position, result } => self.images_done(thread, position, result).await,
             Internal::SaveTo { thread, id, path } => self.save_to(thread, id, path).await,
+            Internal::ExportTo { what, path } => self.export_to(what, path).await,
+            Internal::ImportFrom { path } => self.import_from(path).await,
+            Internal::KnowledgePicked { project, paths } => {
+                let files = paths.into_iter().map(super::attachments::IncomingFile::Path).collect();
+                self.add_knowledge(project, files).await;
+            }
             Internal::Picked { thread, paths } => {
                 let files = paths.into_iter().map(super::attachments::IncomingFile::Path).collect();
                 self.attach(thread, files).await;

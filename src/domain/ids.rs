@@ -60,3 +60,7 @@ id_type!(
     /// Identifies one attached file.
     AttachmentId
 );
+id_type!(
+    /// Identifies one project (a group of threads).
+    ProjectId
+);

@@ -8,6 +8,7 @@ mod branches;
 mod hlc;
 mod ids;
 mod message;
+mod project;
 mod provider;
 mod settings;
 mod system_prompt;
@@ -16,8 +17,9 @@ mod thread;
 pub use attachment::{Attachment, BlobId, FileKind};
 pub use branches::{Branches, Fork, Path, ROOT};
 pub use hlc::{Hlc, HlcClock, Stamp, lww_merge, wall_millis};
-pub use ids::{AttachmentId, DeviceId, MessageId, ThreadId};
+pub use ids::{AttachmentId, DeviceId, MessageId, ProjectId, ThreadId};
 pub use message::{Message, MessageStatus, Role, Usage};
+pub use project::{KnowledgeFile, MAX_KNOWLEDGE_CHARS, MAX_PROJECT_KNOWLEDGE_CHARS, Project};
 pub use provider::{
     Capabilities, CatalogModel, ModelChoice, ProviderConfig, ProviderKind, accepts_file, refusal, shipped_catalog,
     title_model,

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{ModelChoice, Stamp, ThreadId};
+use super::{ModelChoice, ProjectId, Stamp, ThreadId};
 
 /// One conversation. Its messages live in their own records.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -13,8 +13,8 @@ pub struct Thread {
     pub title: String,
     /// Pinned threads sit above the date groups.
     pub pinned: bool,
-    /// The project this thread belongs to, if any (projects come later).
-    pub project_id: Option<uuid::Uuid>,
+    /// The project this thread belongs to, if any.
+    pub project_id: Option<ProjectId>,
     /// Creation time, Unix milliseconds.
     pub created_ms: u64,
     /// Last change to the thread or a new message in it, Unix milliseconds.

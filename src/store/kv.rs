@@ -31,11 +31,13 @@ pub enum Table {
     /// Sealed list of the term tokens each indexed message has, keyed by
     /// thread id ‖ position (to update and remove its postings).
     SearchDocs,
+    /// Sealed [`crate::domain::Project`] records, keyed by project id.
+    Projects,
 }
 
 impl Table {
     /// Every table, for iteration.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::Meta,
         Self::Threads,
         Self::Messages,
@@ -46,6 +48,7 @@ impl Table {
         Self::Attachments,
         Self::SearchPostings,
         Self::SearchDocs,
+        Self::Projects,
     ];
 
     /// The on-disk name, also bound into every sealed value's associated data.
@@ -62,6 +65,7 @@ impl Table {
             Self::Attachments => "attachments",
             Self::SearchPostings => "search-postings",
             Self::SearchDocs => "search-docs",
+            Self::Projects => "projects",
         }
     }
 }

@@ -23,7 +23,9 @@ pub use sealed::SealedStore;
 #[cfg(not(target_arch = "wasm32"))]
 pub use sled_kv::{CACHE_CAPACITY_BYTES, SledKv};
 
-use crate::domain::{Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Settings, Thread, ThreadId};
+use crate::domain::{
+    Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Project, ProjectId, Settings, Thread, ThreadId,
+};
 
 /// A failure of the store as a whole (as opposed to one unreadable record).
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +89,20 @@ pub enum ThreadSlot {
     },
 }
 
+/// A project record or the reason it cannot be read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProjectSlot {
+    /// Opened fine.
+    Ok(Project),
+    /// Its id is known (from the key) but its content is not.
+    Unreadable {
+        /// The project's id.
+        id: ProjectId,
+        /// Why.
+        reason: Unreadable,
+    },
+}
+
 /// A message record at a position in its thread, or why it cannot be read.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MessageSlot {
@@ -122,6 +138,24 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// Engine failure.
     fn threads(&self) -> Result<Vec<ThreadSlot>, StoreError>;
+
+    /// Insert or replace a project.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_project(&self, project: &Project) -> Result<(), StoreError>;
+
+    /// One project by id (`Ok(None)` if absent).
+    ///
+    /// # Errors
+    /// Engine failure, or the record is unreadable.
+    fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError>;
+
+    /// Every project, tombstones included, each readable or not.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn projects(&self) -> Result<Vec<ProjectSlot>, StoreError>;
 
     /// Append a message at the end of its thread; returns its position.
     ///

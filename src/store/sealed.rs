@@ -9,8 +9,10 @@ use super::crypto::{KeyBytes, Sealer, derive_subkey, record_aad};
 use super::keys::{self, Argon2Params, FORMAT_VERSION, Header, KeySource, ProtectionKind};
 use super::kv::{Kv, Table};
 use super::search::{self, TOKEN_LEN, Token};
-use super::{MessageSlot, Store, StoreError, ThreadSlot, Unreadable};
-use crate::domain::{Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Settings, Thread, ThreadId};
+use super::{MessageSlot, ProjectSlot, Store, StoreError, ThreadSlot, Unreadable};
+use crate::domain::{
+    Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Project, ProjectId, Settings, Thread, ThreadId,
+};
 
 const HEADER_KEY: &[u8] = b"header";
 const SETTINGS_KEY: &[u8] = b"settings";
@@ -256,6 +258,32 @@ impl Store for SealedStore {
                 match self.open(Table::Threads, &key, &value) {
                     Ok(thread) => ThreadSlot::Ok(thread),
                     Err(reason) => ThreadSlot::Unreadable { id, reason },
+                }
+            })
+            .collect())
+    }
+
+    fn put_project(&self, project: &Project) -> Result<(), StoreError> {
+        self.put(Table::Projects, project.id.as_bytes(), project)
+    }
+
+    fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
+        let Some(bytes) = self.kv.get(Table::Projects, id.as_bytes())? else {
+            return Ok(None);
+        };
+        Ok(Some(self.open(Table::Projects, id.as_bytes(), &bytes)?))
+    }
+
+    fn projects(&self) -> Result<Vec<ProjectSlot>, StoreError> {
+        let entries = self.kv.scan_prefix(Table::Projects, &[])?;
+        Ok(entries
+            .into_iter()
+            .map(|(key, value)| {
+                let id = <[u8; 16]>::try_from(key.as_slice())
+                    .map_or_else(|_| ProjectId::from_bytes([0; 16]), ProjectId::from_bytes);
+                match self.open(Table::Projects, &key, &value) {
+                    Ok(project) => ProjectSlot::Ok(project),
+                    Err(reason) => ProjectSlot::Unreadable { id, reason },
                 }
             })
             .collect())

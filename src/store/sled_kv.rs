@@ -51,6 +51,26 @@ impl SledKv {
         Ok(Self { db, trees })
     }
 
+    /// [`SledKv::open`], waiting up to `wait` while another handle still
+    /// holds the profile's lock. sled's I/O threads can keep the lock file
+    /// open for a moment after the last handle of a closing store is
+    /// dropped (a quick restart, a test that reopens), which is not the
+    /// same as another process using the profile.
+    ///
+    /// # Errors
+    /// As [`SledKv::open`]; [`KvError::Locked`] once `wait` has passed.
+    pub fn open_patiently(dir: &Path, wait: std::time::Duration) -> Result<Self, KvError> {
+        let deadline = std::time::Instant::now() + wait;
+        loop {
+            match Self::open(dir) {
+                Err(KvError::Locked) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                other => return other,
+            }
+        }
+    }
+
     fn tree(&self, table: Table) -> &sled::Tree {
         // `trees` was built from `Table::ALL`, which lists the tables in
         // declaration order.

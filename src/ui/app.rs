@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use egui::{Key, Modifiers, RichText, Ui};
 
-use crate::backend::{BackendHandle, Command, Event, IncomingFile, KeyOrigin, ProtectionKind};
+use crate::backend::{
+    BackendHandle, Command, Event, ExportFormat, ExportWhat, IncomingFile, KeyOrigin, ProtectionKind,
+};
 use crate::domain::{
-    AttachmentId, CodeFont, CustomMode, InterfaceFont, Message, MessageId, MessageStatus, Role, Stamp, ThemePreference,
-    ThreadId, wall_millis,
+    AttachmentId, CodeFont, CustomMode, InterfaceFont, Message, MessageId, MessageStatus, Project, ProjectId, Role,
+    Stamp, ThemePreference, ThreadId, wall_millis,
 };
 
 use super::attachments::attachment_bar_ui;
@@ -41,6 +43,16 @@ pub enum Action {
     Delete(ThreadId),
     /// Open the command palette.
     OpenPalette,
+    /// Create a project and open it.
+    NewProject,
+    /// Open a project's window.
+    OpenProject(ProjectId),
+    /// Start a new chat in a project.
+    NewThreadIn(ProjectId),
+    /// Fold (true) or unfold a project's chats in the sidebar.
+    FoldProject(ProjectId, bool),
+    /// Move a thread into a project, or out of any.
+    MoveToProject(ThreadId, Option<ProjectId>),
 }
 
 /// The Pak.Chat application.
@@ -71,6 +83,8 @@ pub struct PakApp {
     palette: super::palette::Palette,
     /// The image mode's choices.
     image_form: super::image_mode::ImageForm,
+    /// The project window.
+    project_form: super::project_window::ProjectForm,
 }
 
 impl PakApp {
@@ -95,6 +109,7 @@ impl PakApp {
             image_mode: false,
             palette: super::palette::Palette::default(),
             image_form: super::image_mode::ImageForm::default(),
+            project_form: super::project_window::ProjectForm::default(),
         }
     }
 
@@ -229,8 +244,12 @@ impl PakApp {
     }
 
     fn create_thread(&mut self) -> ThreadId {
+        self.create_thread_in(None)
+    }
+
+    fn create_thread_in(&mut self, project: Option<ProjectId>) -> ThreadId {
         let id = ThreadId::new();
-        self.send(Command::CreateThread { id });
+        self.send(Command::CreateThread { id, project });
         // Shown at once; the backend's ThreadChanged replaces it.
         self.vm.threads.insert(
             id,
@@ -245,6 +264,7 @@ impl PakApp {
                 model: None,
                 system_prompt: String::new(),
                 mode: None,
+                project,
             },
         );
         self.vm.threads_version += 1;
@@ -364,6 +384,43 @@ impl PakApp {
                 self.send(Command::DeleteThread { id });
             }
             Action::OpenPalette => self.palette.show(),
+            Action::NewProject => {
+                let id = ProjectId::new();
+                let name = "New project".to_owned();
+                self.send(Command::CreateProject { id, name: name.clone() });
+                // Shown at once; the backend's ProjectChanged replaces it.
+                let stamp =
+                    Stamp { hlc: crate::domain::Hlc::default(), device: crate::domain::DeviceId::from_bytes([0; 16]) };
+                let project = Project::new(id, name, wall_millis(), stamp);
+                self.vm.projects.insert(id, super::view_model::ProjectRow::Ok(project));
+                self.vm.threads_version += 1;
+                self.project_form.show(&self.vm, id);
+            }
+            Action::OpenProject(id) => {
+                if let Some(save) = self.project_form.take_edits() {
+                    self.send(save);
+                }
+                self.project_form.show(&self.vm, id);
+            }
+            Action::NewThreadIn(id) => {
+                self.save_draft_now();
+                self.create_thread_in(Some(id));
+            }
+            Action::FoldProject(id, fold) => {
+                if fold {
+                    self.vm.folded_projects.insert(id);
+                } else {
+                    self.vm.folded_projects.remove(&id);
+                }
+                self.vm.threads_version += 1;
+            }
+            Action::MoveToProject(id, project) => {
+                if let Some(row) = self.vm.threads.get_mut(&id) {
+                    row.project = project;
+                    self.vm.threads_version += 1;
+                }
+                self.send(Command::SetThreadProject { id, project });
+            }
         }
     }
 
@@ -397,6 +454,19 @@ impl PakApp {
                     self.send(save);
                 }
                 PaletteAction::Help => self.palette.help = true,
+                PaletteAction::ExportMarkdown | PaletteAction::ExportJson => {
+                    if let Some(id) = self.vm.open.as_ref().map(|o| o.id) {
+                        let format = if action == PaletteAction::ExportMarkdown {
+                            ExportFormat::Markdown
+                        } else {
+                            ExportFormat::Json
+                        };
+                        self.send(Command::Export { what: ExportWhat::Thread { id, format } });
+                    }
+                }
+                PaletteAction::ExportAll => self.send(Command::Export { what: ExportWhat::All }),
+                PaletteAction::NewProject => self.apply_action(Action::NewProject),
+                PaletteAction::Import => self.send(Command::Import),
             },
         }
     }
@@ -432,6 +502,16 @@ impl PakApp {
         }
         if let Some(i) = dismiss {
             self.vm.errors.remove(i);
+        }
+        let mut clear_status = false;
+        if let Some(status) = &self.vm.status {
+            ui.horizontal(|ui| {
+                ui.label(status);
+                clear_status = ui.small_button("Dismiss").clicked();
+            });
+        }
+        if clear_status {
+            self.vm.status = None;
         }
         let mut restore = None;
         if let Some((id, title, _)) = &self.undo {
@@ -471,6 +551,7 @@ impl PakApp {
         let pinned = row.is_some_and(|r| r.pinned);
         let current_prompt = row.map(|r| r.system_prompt.clone()).unwrap_or_default();
         let current_mode = row.and_then(|r| r.mode.clone());
+        let current_project = row.and_then(|r| r.project);
         ui.horizontal(|ui| {
             if let Some((rename_id, text)) = self.rename.as_mut().filter(|(r, _)| *r == id) {
                 let label = ui.label("Title");
@@ -492,6 +573,21 @@ impl PakApp {
             } else {
                 // Buttons from the right; the title takes what is left, cut short if long.
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                    ui.menu_button("More", |ui| {
+                        if ui.button("Export as Markdown…").clicked() {
+                            let what = ExportWhat::Thread { id, format: ExportFormat::Markdown };
+                            self.send(Command::Export { what });
+                        }
+                        if ui
+                            .button("Export as JSON…")
+                            .on_hover_text("Every branch and file; can be imported")
+                            .clicked()
+                        {
+                            self.send(Command::Export { what: ExportWhat::Thread { id, format: ExportFormat::Json } });
+                        }
+                        let projects = self.vm.projects_by_name();
+                        super::sidebar::move_to_project_menu_ui(ui, id, current_project, &projects, actions);
+                    });
                     if ui.button("Delete").on_hover_text("Delete this thread (you can undo)").clicked() {
                         actions.push(Action::Delete(id));
                     }
@@ -550,14 +646,16 @@ impl PakApp {
         }
         if self.final_prompt == Some(id) {
             let row = self.vm.threads.get(&id);
+            let project = self.vm.project_of(id).and_then(|p| self.vm.projects.get(&p)).and_then(|p| p.project());
             let composed = crate::domain::compose_system_prompt(
                 &self.vm.settings,
+                project,
                 row.and_then(|r| r.mode.as_deref()),
                 row.map_or("", |r| r.system_prompt.as_str()),
             );
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.label(RichText::new("Final system prompt").strong());
-                ui.weak("Your custom instructions, then the chat's mode, then its own system prompt.");
+                ui.weak("Your custom instructions, the chat's project, its mode, then its own system prompt.");
                 match composed {
                     Some(text) => {
                         egui::ScrollArea::vertical().id_salt("final prompt").max_height(160.0).show(ui, |ui| {
@@ -744,6 +842,21 @@ impl PakApp {
             ui.add_space(6.0);
         });
         settings_window_ui(ui, &mut self.vm, &mut self.settings_form, &mut |c| commands.push(c));
+        let project_output =
+            super::project_window::project_window_ui(ui, &self.vm, &mut self.project_form, &mut |c| commands.push(c));
+        if let super::project_window::ProjectOutput::NewChat(id) = project_output {
+            actions.push(Action::NewThreadIn(id));
+        }
+        // Files dropped while a project is open are its knowledge.
+        if let Some(project) = self.project_form.open {
+            let files: Vec<IncomingFile> = std::mem::take(&mut dropped)
+                .into_iter()
+                .filter(|f| !matches!(f, IncomingFile::Pasted { .. }))
+                .collect();
+            if !files.is_empty() {
+                commands.push(Command::AddKnowledge { project, files });
+            }
+        }
         super::attachments::viewer_ui(ui, &mut self.vm.viewer, self.vm.open.as_ref(), &mut |c| commands.push(c));
         for command in commands {
             self.send(command);
@@ -756,7 +869,11 @@ impl PakApp {
             };
             self.send(Command::PickFiles { thread });
         }
-        if !self.vm.errors.is_empty() || self.undo.is_some() || self.vm.keys_needed.is_some() {
+        if !self.vm.errors.is_empty()
+            || self.undo.is_some()
+            || self.vm.keys_needed.is_some()
+            || self.vm.status.is_some()
+        {
             egui::Panel::top("notices").show(ui, |ui| self.notices_ui(ui));
         }
         if self.vm.settings.show_nav_bar

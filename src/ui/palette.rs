@@ -52,10 +52,20 @@ pub enum PaletteAction {
     TogglePersonal,
     /// The list of shortcuts.
     Help,
+    /// Export the open chat as Markdown.
+    ExportMarkdown,
+    /// Export the open chat as a Pak.Chat archive.
+    ExportJson,
+    /// Export every chat and the settings.
+    ExportAll,
+    /// Import a Pak.Chat archive or a ChatGPT export.
+    Import,
+    /// Create a project.
+    NewProject,
 }
 
 impl PaletteAction {
-    const ALL: [Self; 7] = [
+    const ALL: [Self; 12] = [
         Self::NewThread,
         Self::Settings,
         Self::ApiKeys,
@@ -63,6 +73,11 @@ impl PaletteAction {
         Self::ToggleNavBar,
         Self::TogglePersonal,
         Self::Help,
+        Self::ExportMarkdown,
+        Self::ExportJson,
+        Self::ExportAll,
+        Self::Import,
+        Self::NewProject,
     ];
 
     fn label(self) -> &'static str {
@@ -74,6 +89,11 @@ impl PaletteAction {
             Self::ToggleNavBar => "Show or hide the navigation bar",
             Self::TogglePersonal => "Hide or show personal information",
             Self::Help => "Keyboard shortcuts",
+            Self::ExportMarkdown => "Export this chat as Markdown",
+            Self::ExportJson => "Export this chat as JSON",
+            Self::ExportAll => "Export all data",
+            Self::Import => "Import chats (Pak.Chat or ChatGPT export)",
+            Self::NewProject => "New project",
         }
     }
 
@@ -83,7 +103,14 @@ impl PaletteAction {
             Self::Settings => "Ctrl+,",
             Self::ToggleSidebar => "Ctrl+Shift+S",
             Self::Help => "F1",
-            Self::ApiKeys | Self::ToggleNavBar | Self::TogglePersonal => "",
+            Self::ApiKeys
+            | Self::ToggleNavBar
+            | Self::TogglePersonal
+            | Self::ExportMarkdown
+            | Self::ExportJson
+            | Self::ExportAll
+            | Self::Import
+            | Self::NewProject => "",
         }
     }
 }

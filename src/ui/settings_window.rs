@@ -6,7 +6,7 @@
 
 use egui::{RichText, Ui};
 
-use crate::backend::Command;
+use crate::backend::{Command, ExportWhat};
 use crate::domain::{CodeFont, CustomMode, InterfaceFont, ModelChoice, ThemePreference};
 
 use super::fonts::{code_font_name, interface_font_name};
@@ -97,7 +97,7 @@ pub fn settings_window_ui(ui: &mut Ui, vm: &mut ViewModel, form: &mut SettingsFo
                 SettingsTab::Models => models_ui(ui, vm, &mut changed),
                 SettingsTab::ApiKeys => keys_ui(ui, vm, &mut form.keys, send),
                 SettingsTab::Profile => profile_ui(ui, vm, &mut changed),
-                SettingsTab::Data => data_ui(ui, vm, &mut changed),
+                SettingsTab::Data => data_ui(ui, vm, &mut changed, send),
             });
             if changed {
                 send(vm.settings.save());
@@ -341,7 +341,7 @@ fn profile_ui(ui: &mut Ui, vm: &mut ViewModel, changed: &mut bool) {
     *changed |= field(ui, "E-mail", &mut p.email, "you@example.com");
 }
 
-fn data_ui(ui: &mut Ui, vm: &mut ViewModel, changed: &mut bool) {
+fn data_ui(ui: &mut Ui, vm: &mut ViewModel, changed: &mut bool, send: &mut dyn FnMut(Command)) {
     section(ui, "Where your data is");
     let place = match &vm.data_dir {
         // The path names the user's account.
@@ -363,5 +363,23 @@ fn data_ui(ui: &mut Ui, vm: &mut ViewModel, changed: &mut bool) {
     if ui.checkbox(&mut strip, "Remove location and camera data from photos sent to models").changed() {
         vm.settings.strip_photo_metadata = strip;
         *changed = true;
+    }
+    section(ui, "Export and import");
+    ui.label("One JSON file with every chat, its branches and files, and your settings. API keys are never written.");
+    ui.horizontal(|ui| {
+        if ui.button("Export all data…").clicked() {
+            send(Command::Export { what: ExportWhat::All });
+        }
+        if ui
+            .button("Import chats…")
+            .on_hover_text("A Pak.Chat export, or conversations.json from a ChatGPT data export")
+            .clicked()
+        {
+            send(Command::Import);
+        }
+    });
+    ui.weak("Chats already here are left as they are. Settings come along only into a profile whose own were never changed.");
+    if let Some(status) = &vm.status {
+        ui.label(status);
     }
 }

@@ -6,8 +6,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::backend::{Event, KeyInfo, MessageSlot, ProtectionKind, RowFork, ThreadSummary};
-use crate::domain::{Attachment, AttachmentId, CatalogModel, Message, MessageId, MessageStatus, ModelChoice, ThreadId};
+use crate::backend::{Event, KeyInfo, MessageSlot, ProjectSlot, ProtectionKind, RowFork, ThreadSummary};
+use crate::domain::{
+    Attachment, AttachmentId, CatalogModel, Message, MessageId, MessageStatus, ModelChoice, Project, ProjectId,
+    ThreadId,
+};
 
 use super::chat_list::ListState;
 use super::local_settings::LocalSettings;
@@ -69,6 +72,8 @@ pub struct ThreadRow {
     pub system_prompt: String,
     /// The thread's custom mode, if any.
     pub mode: Option<String>,
+    /// The project it belongs to, if any.
+    pub project: Option<ProjectId>,
 }
 
 impl From<ThreadSummary> for ThreadRow {
@@ -85,6 +90,7 @@ impl From<ThreadSummary> for ThreadRow {
                 model: t.model,
                 system_prompt: t.system_prompt,
                 mode: t.mode,
+                project: t.project_id,
             },
             ThreadSummary::Unreadable { id, reason } => Self {
                 id,
@@ -97,7 +103,38 @@ impl From<ThreadSummary> for ThreadRow {
                 model: None,
                 system_prompt: String::new(),
                 mode: None,
+                project: None,
             },
+        }
+    }
+}
+
+/// A project as the UI knows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProjectRow {
+    /// A readable project (deleted ones are not kept).
+    Ok(Project),
+    /// A project whose record cannot be opened; its threads are listed
+    /// under it all the same.
+    Unreadable(String),
+}
+
+impl ProjectRow {
+    /// The name shown.
+    #[must_use]
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Ok(p) => &p.name,
+            Self::Unreadable(_) => "Unreadable project",
+        }
+    }
+
+    /// The project, when readable.
+    #[must_use]
+    pub fn project(&self) -> Option<&Project> {
+        match self {
+            Self::Ok(p) => Some(p),
+            Self::Unreadable(_) => None,
         }
     }
 }
@@ -303,12 +340,18 @@ pub struct ViewModel {
     pub data_dir: Option<PathBuf>,
     /// Every known thread.
     pub threads: HashMap<ThreadId, ThreadRow>,
+    /// Every live project.
+    pub projects: HashMap<ProjectId, ProjectRow>,
+    /// Projects whose threads the sidebar folds away.
+    pub folded_projects: HashSet<ProjectId>,
     /// The thread in the chat view.
     pub open: Option<OpenThread>,
     /// User settings, with this UI's edits applied at once.
     pub settings: LocalSettings,
     /// Errors to show until dismissed.
     pub errors: Vec<String>,
+    /// How the last export or import is going or how it ended.
+    pub status: Option<String>,
     /// The last setup/unlock failure.
     pub unlock_error: Option<String>,
     /// A setup or unlock request is in flight.
@@ -341,8 +384,12 @@ pub struct ViewModel {
 pub enum SidebarItem {
     /// A group heading.
     Heading(Group),
+    /// A project's heading (its threads follow, unless folded).
+    Project(ProjectId),
     /// A thread.
     Thread(ThreadId),
+    /// A thread listed under its project.
+    ProjectThread(ThreadId),
 }
 
 impl Default for ViewModel {
@@ -352,9 +399,12 @@ impl Default for ViewModel {
             protection: None,
             data_dir: None,
             threads: HashMap::new(),
+            projects: HashMap::new(),
+            folded_projects: HashSet::new(),
             open: None,
             settings: LocalSettings::default(),
             errors: Vec::new(),
+            status: None,
             unlock_error: None,
             unlocking: false,
             returned_text: None,
@@ -405,6 +455,17 @@ impl ViewModel {
             }
             Event::ThreadsLoaded(list) => {
                 self.threads = list.into_iter().map(|s| (s.id(), ThreadRow::from(s))).collect();
+                self.threads_version += 1;
+            }
+            Event::ProjectsLoaded(list) => {
+                self.projects.clear();
+                for slot in list {
+                    self.apply_project(slot);
+                }
+                self.threads_version += 1;
+            }
+            Event::ProjectChanged(slot) => {
+                self.apply_project(slot);
                 self.threads_version += 1;
             }
             Event::ThreadChanged(summary) => {
@@ -538,8 +599,38 @@ impl ViewModel {
                 }
             }
             Event::SettingsLoaded { settings, revision } => self.settings.apply(settings, revision),
+            Event::Status { message } => self.status = message,
             Event::Error { message } => self.errors.push(message),
         }
+    }
+
+    fn apply_project(&mut self, slot: ProjectSlot) {
+        match slot {
+            ProjectSlot::Ok(p) if p.deleted => {
+                self.projects.remove(&p.id);
+            }
+            ProjectSlot::Ok(p) => {
+                self.projects.insert(p.id, ProjectRow::Ok(p));
+            }
+            ProjectSlot::Unreadable { id, reason } => {
+                self.projects.insert(id, ProjectRow::Unreadable(reason.to_string()));
+            }
+        }
+    }
+
+    /// The live project a thread belongs to (`None`: none, or one that is
+    /// gone: the thread is then listed by its date).
+    #[must_use]
+    pub fn project_of(&self, thread: ThreadId) -> Option<ProjectId> {
+        self.threads.get(&thread).and_then(|t| t.project).filter(|p| self.projects.contains_key(p))
+    }
+
+    /// Projects in the order the sidebar lists them (by name).
+    #[must_use]
+    pub fn projects_by_name(&self) -> Vec<(ProjectId, &ProjectRow)> {
+        let mut list: Vec<(ProjectId, &ProjectRow)> = self.projects.iter().map(|(id, p)| (*id, p)).collect();
+        list.sort_by(|a, b| a.1.name().to_lowercase().cmp(&b.1.name().to_lowercase()).then(a.0.cmp(&b.0)));
+        list
     }
 
     /// Show a message at once, before the backend stores it.
@@ -602,21 +693,51 @@ impl ViewModel {
         let day = now.date_naive().to_epoch_days().into();
         let stale = !matches!(&self.sidebar_cache, Some((v, d, _)) if *v == self.threads_version && *d == day);
         if stale {
+            let live = |t: &&ThreadRow| !t.deleted;
+            // Pinned first; then each project with its threads; then the
+            // threads in no project by date.
+            let in_project = |t: &ThreadRow| t.project.filter(|p| self.projects.contains_key(p));
             let mut rows: Vec<(Group, u64, ThreadId)> = self
                 .threads
                 .values()
-                .filter(|t| !t.deleted)
+                .filter(live)
+                .filter(|t| t.pinned || in_project(t).is_none())
                 .map(|t| (group_of(t.pinned, t.updated_ms, now), t.updated_ms, t.id))
                 .collect();
             rows.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
-            let mut items = Vec::with_capacity(rows.len() + 6);
+            let mut by_project: HashMap<ProjectId, Vec<(u64, ThreadId)>> = HashMap::new();
+            for t in self.threads.values().filter(live).filter(|t| !t.pinned) {
+                if let Some(p) = in_project(t) {
+                    by_project.entry(p).or_default().push((t.updated_ms, t.id));
+                }
+            }
+            let mut items = Vec::with_capacity(rows.len() + self.projects.len() * 2 + 6);
             let mut current = None;
+            let mut push_projects = |items: &mut Vec<SidebarItem>| {
+                for (id, _) in self.projects_by_name() {
+                    items.push(SidebarItem::Project(id));
+                    if self.folded_projects.contains(&id) {
+                        continue;
+                    }
+                    let mut threads = by_project.remove(&id).unwrap_or_default();
+                    threads.sort_by(|a, b| b.cmp(a));
+                    items.extend(threads.into_iter().map(|(_, t)| SidebarItem::ProjectThread(t)));
+                }
+            };
+            let mut projects_listed = false;
             for (group, _, id) in rows {
+                if group != Group::Pinned && !projects_listed {
+                    push_projects(&mut items);
+                    projects_listed = true;
+                }
                 if current != Some(group) {
                     items.push(SidebarItem::Heading(group));
                     current = Some(group);
                 }
                 items.push(SidebarItem::Thread(id));
+            }
+            if !projects_listed {
+                push_projects(&mut items);
             }
             self.sidebar_cache = Some((self.threads_version, day, items.into()));
         }

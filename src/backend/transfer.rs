@@ -1,0 +1,273 @@
+//! Export and import as the user drives them: the save and open dialogs,
+//! the work off the UI thread, and what the user is told. The formats
+//! themselves are [`crate::archive`]'s.
+//!
+//! A file is written next to its final name and renamed into place only
+//! when complete, so a full disk or a crash never leaves a cut archive that
+//! looks whole. An import checks the whole file before it writes anything.
+
+use std::path::PathBuf;
+
+use super::actor::Actor;
+use super::streaming::Internal;
+use super::{Event, FilePicker, ThreadSummary};
+use crate::archive;
+use crate::domain::ThreadId;
+use crate::store::{Store as _, ThreadSlot};
+
+/// Largest file an import reads (a ChatGPT export of many years is a few
+/// hundred megabytes of JSON).
+pub const MAX_IMPORT_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// The form of a single exported thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// The branch on screen as Markdown (for reading and sharing).
+    Markdown,
+    /// A Pak.Chat archive of the thread, every branch and file (to import).
+    Json,
+}
+
+/// What to export.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportWhat {
+    /// One thread.
+    Thread {
+        /// Which.
+        id: ThreadId,
+        /// In what form.
+        format: ExportFormat,
+    },
+    /// Every thread and the settings, as one archive (never the API keys).
+    All,
+}
+
+impl Actor {
+    /// Ask where to write `what` (the save dialog), then write it there.
+    pub(super) async fn ask_export_path(&mut self, what: ExportWhat) {
+        let suggested = match what {
+            ExportWhat::All => {
+                format!("Pak.Chat export {}.json", chrono::Local::now().format("%Y-%m-%d"))
+            }
+            ExportWhat::Thread { id, format } => {
+                let title = match self.with_store(move |s| s.thread(id)).await {
+                    Ok(Some(t)) => t.title,
+                    _ => String::new(),
+                };
+                archive::file_name(&title, if format == ExportFormat::Markdown { "md" } else { "json" })
+            }
+        };
+        let tx = self.replies.tx.clone();
+        if let FilePicker::Scripted(paths) = &self.config.picker {
+            self.internal(Internal::ExportTo { what, path: paths.first().cloned() });
+            return;
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        self.rt.spawn(async move {
+            let (title, filter, ext): (&str, &str, &[&str]) = match what {
+                ExportWhat::Thread { format: ExportFormat::Markdown, .. } => {
+                    ("Export chat as Markdown", "Markdown", &["md"])
+                }
+                ExportWhat::Thread { .. } => ("Export chat", "Pak.Chat archive", &["json"]),
+                ExportWhat::All => ("Export all data", "Pak.Chat archive", &["json"]),
+            };
+            let picked = rfd::AsyncFileDialog::new()
+                .set_title(title)
+                .set_file_name(suggested)
+                .add_filter(filter, ext)
+                .save_file()
+                .await;
+            let path = picked.map(|f| f.path().to_path_buf());
+            if tx.send(Internal::ExportTo { what, path }).is_err() {
+                tracing::debug!("the app closed while the save dialog was open");
+            }
+        });
+        #[cfg(target_arch = "wasm32")]
+        {
+            drop((tx, suggested));
+            self.events.send(Event::Error { message: "Exporting is not available in the browser yet.".to_owned() });
+        }
+    }
+
+    /// Write `what` to `path` (`None`: the user cancelled the dialog).
+    pub(super) async fn export_to(&mut self, what: ExportWhat, path: Option<PathBuf>) {
+        let Some(path) = path else { return };
+        self.events.send(Event::Status { message: Some("Exporting…".to_owned()) });
+        let result = self
+            .with_store(move |s| {
+                let (archive, report) = match what {
+                    ExportWhat::All => archive::export_all(s)?,
+                    ExportWhat::Thread { id, .. } => archive::export_thread(s, id)?,
+                };
+                let bytes = match what {
+                    ExportWhat::Thread { format: ExportFormat::Markdown, .. } => {
+                        archive.threads.first().map(archive::thread_markdown).unwrap_or_default().into_bytes()
+                    }
+                    _ => match archive::to_json(&archive) {
+                        Ok(b) => b,
+                        Err(e) => return Ok(Err(e)),
+                    },
+                };
+                Ok(Ok((bytes, report)))
+            })
+            .await;
+        let message = match result {
+            Ok(Ok((bytes, report))) => {
+                let target = path.clone();
+                match self.rt.blocking(move || write_whole(&target, &bytes)).await {
+                    Ok(()) => Some(format!("{} Saved to {}.", report.summary(), path.display())),
+                    Err(e) => {
+                        self.events.send(Event::Status { message: None });
+                        self.events.send(Event::Error { message: format!("The export was not saved: {e}") });
+                        return;
+                    }
+                }
+            }
+            Ok(Err(e)) => {
+                self.events.send(Event::Status { message: None });
+                self.events.send(Event::Error { message: format!("The export could not be written: {e}") });
+                return;
+            }
+            Err(e) => {
+                self.events.send(Event::Status { message: None });
+                self.events.send(Event::Error { message: format!("The export failed: {e}") });
+                return;
+            }
+        };
+        self.events.send(Event::Status { message });
+    }
+
+    /// Ask which file to import (the open dialog), then import it.
+    pub(super) fn ask_import_path(&mut self) {
+        if let FilePicker::Scripted(paths) = &self.config.picker {
+            self.internal(Internal::ImportFrom { path: paths.first().cloned() });
+            return;
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let tx = self.replies.tx.clone();
+            self.rt.spawn(async move {
+                let picked = rfd::AsyncFileDialog::new()
+                    .set_title("Import chats")
+                    .add_filter("Pak.Chat archive or ChatGPT conversations.json", &["json"])
+                    .add_filter("All files", &["*"])
+                    .pick_file()
+                    .await;
+                let path = picked.map(|f| f.path().to_path_buf());
+                if tx.send(Internal::ImportFrom { path }).is_err() {
+                    tracing::debug!("the app closed while the open dialog was open");
+                }
+            });
+        }
+        #[cfg(target_arch = "wasm32")]
+        self.events.send(Event::Error { message: "Importing is not available in the browser yet.".to_owned() });
+    }
+
+    /// Import the file at `path` (`None`: the user cancelled the dialog).
+    /// The archive's settings are taken only by a profile whose own were
+    /// never saved (a fresh one being restored), never over the user's.
+    pub(super) async fn import_from(&mut self, path: Option<PathBuf>) {
+        let Some(path) = path else { return };
+        self.events.send(Event::Status { message: Some("Importing…".to_owned()) });
+        let shown = path.display().to_string();
+        let bytes = self.rt.blocking(move || read_capped(&path)).await;
+        let bytes = match bytes {
+            Ok(b) => b,
+            Err(e) => {
+                self.events.send(Event::Status { message: None });
+                self.events.send(Event::Error { message: format!("{shown} was not imported: {e}") });
+                return;
+            }
+        };
+        // The actor handles nothing else meanwhile: the clock goes to the
+        // parser and comes back advanced.
+        let mut clock = self.clock.clone();
+        let (parsed, clock) = self
+            .rt
+            .blocking(move || {
+                let parsed = archive::parse(&bytes, &mut || clock.now());
+                (parsed, clock)
+            })
+            .await;
+        self.clock = clock;
+        let parsed = match parsed {
+            Ok(a) => a,
+            Err(e) => {
+                self.events.send(Event::Status { message: None });
+                self.events.send(Event::Error { message: format!("Nothing was imported: {e}") });
+                return;
+            }
+        };
+        let result = self
+            .with_store(move |s| {
+                let fresh = s.settings()?.stamp.is_none();
+                let report = archive::import(s, parsed, fresh)?;
+                Ok((report, s.threads()?))
+            })
+            .await;
+        match result {
+            Ok((report, slots)) => {
+                let summaries = slots
+                    .into_iter()
+                    .map(|slot| match slot {
+                        ThreadSlot::Ok(t) => ThreadSummary::Ok(t),
+                        ThreadSlot::Unreadable { id, reason } => ThreadSummary::Unreadable { id, reason },
+                    })
+                    .collect();
+                self.events.send(Event::ThreadsLoaded(summaries));
+                self.send_projects().await;
+                if report.settings {
+                    self.reload_settings().await;
+                }
+                self.events.send(Event::Status { message: Some(report.summary()) });
+            }
+            Err(e) => {
+                self.events.send(Event::Status { message: None });
+                self.events.send(Event::Error {
+                    message: format!("The import stopped: {e}. Chats imported before the problem were kept."),
+                });
+            }
+        }
+    }
+}
+
+/// Write `bytes` to `path` through a temporary file beside it, renamed into
+/// place once complete.
+#[cfg(not(target_arch = "wasm32"))]
+fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    use std::io::Write as _;
+    let mut partial = path.as_os_str().to_owned();
+    partial.push(format!(".partial-{}", uuid::Uuid::now_v7().simple()));
+    let partial = PathBuf::from(partial);
+    let written = std::fs::File::create(&partial)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&partial, path));
+    written.map_err(|e| {
+        if let Err(cleanup) = std::fs::remove_file(&partial)
+            && cleanup.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(err = %cleanup, "a partial export could not be removed");
+        }
+        format!("{}: {e}", path.display())
+    })
+}
+
+#[cfg(target_arch = "wasm32")]
+fn write_whole(_path: &std::path::Path, _bytes: &[u8]) -> Result<(), String> {
+    Err("there is no file system in the browser".to_owned())
+}
+
+/// The whole file, refused when larger than [`MAX_IMPORT_BYTES`].
+#[cfg(not(target_arch = "wasm32"))]
+fn read_capped(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    if size > MAX_IMPORT_BYTES {
+        return Err(format!("it is {} MB, more than the {} MB an import reads", size >> 20, MAX_IMPORT_BYTES >> 20));
+    }
+    std::fs::read(path).map_err(|e| e.to_string())
+}
+
+#[cfg(target_arch = "wasm32")]
+fn read_capped(_path: &std::path::Path) -> Result<Vec<u8>, String> {
+    Err("there is no file system in the browser".to_owned())
+}

@@ -1,0 +1,205 @@
+//! The user's own workspace driven through the UI: projects with their
+//! instructions and knowledge, export and import through the dialogs,
+//! branching a chat into a new one, and more than one window.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+#[path = "common/app.rs"]
+mod harness;
+
+use egui::accesskit::Role;
+use egui_kittest::kittest::Queryable as _;
+use harness::*;
+use pakchat::ui::PROJECT_INSTRUCTIONS_LABEL;
+
+/// Every system message aimock received.
+fn system_prompts_sent(app: &App, base: &str) -> Vec<String> {
+    aimock_journal(app, base)
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["body"]["messages"].as_array().cloned().unwrap_or_default())
+        .filter(|m| m["role"] == "system")
+        .filter_map(|m| m["content"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Replace the text of the single-line field `label` with `text`.
+fn retype(app: &mut App, label: &str, text: &str) {
+    app.harness.get_by_role_and_label(Role::TextInput, label).focus();
+    app.harness.step();
+    app.harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    app.harness.step();
+    app.harness.get_by_role_and_label(Role::TextInput, label).type_text(text);
+    app.harness.step();
+}
+
+#[test]
+fn a_project_gives_its_chats_its_instructions_and_knowledge_and_can_go_keeping_them() {
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    let knowledge = dir.path().join("outline.md");
+    let text = "# Outline\nThe Indus flows south to the Arabian Sea.\n";
+    std::fs::write(&knowledge, text).unwrap();
+    let mut app = new_app(config_picking(dir.path(), true, vec![knowledge]));
+    app.wait_ready();
+    connect_to_mock(&mut app, &server.base);
+
+    app.click("+  New project");
+    app.wait_for("the project window", |h| present(h, PROJECT_INSTRUCTIONS_LABEL));
+    retype(&mut app, "Project name", "Thesis");
+    app.type_into(Role::MultilineTextInput, PROJECT_INSTRUCTIONS_LABEL, "Cite every source.");
+    app.click("Add files…");
+    app.wait_for("the knowledge file", |h| present(h, "outline.md"));
+    let size = format!("{} characters", text.chars().count());
+    assert!(app.has_label(&size), "the file's size in characters is shown");
+    app.click("New chat in this project");
+    app.wait_for("the project in the sidebar", |h| {
+        present(h, "Thesis") && h.state().view_model().projects.values().any(|p| p.name() == "Thesis")
+    });
+    let project = *app.harness.state().view_model().projects.keys().next().unwrap();
+    let thread = app.harness.state().view_model().open.as_ref().unwrap().id;
+    assert_eq!(app.harness.state().view_model().project_of(thread), Some(project), "the new chat is in the project");
+
+    // What the user sees as the final prompt is what the model gets.
+    app.click("Final prompt");
+    let shown = "This chat belongs to the project \"Thesis\".\n\nCite every source.\n\nThe project's knowledge files \
+                 follow.\n\n<file name=\"outline.md\">\n# Outline\nThe Indus flows south to the Arabian Sea.\n</file>";
+    app.wait_for("the final prompt with the project", |h| present(h, shown));
+    app.type_in_composer("hello");
+    app.harness.key_press(egui::Key::Enter);
+    app.wait_for("the reply", |h| present(h, "Hi there, friend! This reply comes in several chunks of text."));
+    let sent = system_prompts_sent(&app, &server.base);
+    assert!(sent.iter().any(|s| s == shown), "the model got the project's prompt: {sent:?}");
+    app.close();
+
+    // After a restart the project, its file and its chat are all there.
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the project after a restart", |h| present(h, "Thesis"));
+    assert_eq!(app.harness.state().view_model().project_of(thread), Some(project));
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click("Thesis");
+    app.wait_for("the project window", |h| present(h, "outline.md"));
+
+    // Deleting it asks about its chats; "Keep the chats" keeps them, outside.
+    app.click("Delete project…");
+    app.wait_for("the question", |h| present(h, "Delete the project “Thesis”? What happens to its 1 chats?"));
+    app.click("Keep the chats");
+    app.wait_for("the project gone", |h| h.state().view_model().projects.is_empty() && !present(h, "Thesis"));
+    let vm = app.harness.state().view_model();
+    let row = vm.threads.get(&thread).expect("the chat is kept");
+    assert!(!row.deleted && row.project.is_none(), "the chat stays, in no project");
+    app.close();
+}
+
+#[test]
+fn deleting_a_project_with_its_chats_removes_them_for_good() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.click("+  New project");
+    app.wait_for("the project window", |h| present(h, PROJECT_INSTRUCTIONS_LABEL));
+    app.click("New chat in this project");
+    app.type_in_composer("a note that goes with the project");
+    app.harness.key_press(egui::Key::Enter);
+    app.wait_for("the stored message", |h| {
+        present(h, "a note that goes with the project") && h.state().view_model().pending_ids().is_empty()
+    });
+    let thread = app.harness.state().view_model().open.as_ref().unwrap().id;
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click("New project");
+    app.wait_for("the project window", |h| present(h, "Delete project…"));
+    app.click("Delete project…");
+    app.click("Delete the chats too");
+    app.wait_for("the chat gone", |h| {
+        h.state().view_model().threads.get(&thread).is_some_and(|t| t.deleted) && h.state().view_model().open.is_none()
+    });
+    app.close();
+    let kv = std::sync::Arc::new(
+        pakchat::store::SledKv::open_patiently(&dir.path().join("profile"), std::time::Duration::from_secs(5)).unwrap(),
+    );
+    let store =
+        pakchat::store::SealedStore::unlock(kv, &pakchat::store::KeySource::KeyFile(dir.path().join("key"))).unwrap();
+    use pakchat::store::Store as _;
+    assert_eq!(store.message_count(thread).unwrap(), 0, "its messages were purged");
+    let t = store.thread(thread).unwrap().unwrap();
+    assert!(t.deleted && t.title.is_empty(), "only an empty tombstone is left");
+}
+
+#[test]
+fn export_all_then_import_into_a_new_profile_brings_the_chats_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("export.json");
+    let first = dir.path().join("first");
+    std::fs::create_dir_all(&first).unwrap();
+    let mut app = new_app(config_picking(&first, true, vec![archive.clone()]));
+    app.wait_ready();
+    app.type_in_composer("the words that travel");
+    app.harness.key_press(egui::Key::Enter);
+    app.wait_for("the stored message", |h| {
+        present(h, "the words that travel") && h.state().view_model().pending_ids().is_empty()
+    });
+    app.harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    app.wait_for("the settings", |h| present(h, "Data"));
+    app.click("Data");
+    app.click("Export all data…");
+    app.wait_for("the export", |h| h.state().view_model().status.as_deref().is_some_and(|s| s.starts_with("Exported")));
+    assert_eq!(
+        app.harness.state().view_model().status.as_deref().unwrap(),
+        format!("Exported 1 chat with 1 message. Saved to {}.", archive.display())
+    );
+    let written = std::fs::read_to_string(&archive).unwrap();
+    assert!(written.contains("the words that travel") && written.contains("pakchat-archive"));
+    assert!(
+        !std::fs::read_dir(dir.path()).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().contains(".partial")),
+        "no partial file is left beside the export"
+    );
+    app.close();
+
+    // A second, fresh profile imports it.
+    let second = dir.path().join("second");
+    std::fs::create_dir_all(&second).unwrap();
+    let mut app = new_app(config_picking(&second, true, vec![archive]));
+    app.wait_ready();
+    app.harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    app.wait_for("the settings", |h| present(h, "Data"));
+    app.click("Data");
+    app.click("Import chats…");
+    app.wait_for("the import", |h| present(h, "Imported 1 chat with 1 message."));
+    app.click("Done");
+    app.wait_for("the chat in the sidebar", |h| present(h, "the words that travel"));
+    app.click("the words that travel");
+    app.wait_for("its message", |h| {
+        row_message(h, 0).is_some_and(|m| m.content == "the words that travel")
+            && h.state().view_model().open.as_ref().is_some_and(|o| o.count == 1)
+    });
+    app.close();
+}
+
+#[test]
+fn a_malformed_import_is_refused_with_the_reason_and_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("conversations.json");
+    // A ChatGPT export cut short in the middle.
+    std::fs::write(&bad, br#"[{"title": "Half", "mapping": {"a": {"id": "a", "message": nu"#).unwrap();
+    let mut app = new_app(config_picking(dir.path(), true, vec![bad]));
+    app.wait_ready();
+    app.harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    app.wait_for("the settings", |h| present(h, "Data"));
+    app.click("Data");
+    app.click("Import chats…");
+    app.wait_for("the refusal", |h| {
+        h.state()
+            .view_model()
+            .errors
+            .iter()
+            .any(|e| e.starts_with("Nothing was imported: this file is not a readable export"))
+    });
+    assert!(app.harness.state().view_model().threads.is_empty(), "no chat was added");
+    app.close();
+}
