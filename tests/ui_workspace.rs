@@ -203,3 +203,62 @@ fn a_malformed_import_is_refused_with_the_reason_and_adds_nothing() {
     assert!(app.harness.state().view_model().threads.is_empty(), "no chat was added");
     app.close();
 }
+
+#[test]
+fn branching_off_at_a_reply_makes_a_new_chat_up_to_it_and_leaves_the_original() {
+    use pakchat::domain::{Message, Role as MsgRole, Thread, ThreadId};
+    use pakchat::store::Store as _;
+    let dir = tempfile::tempdir().unwrap();
+    let thread = Thread::new(ThreadId::new(), "Planning".to_owned(), pakchat::domain::wall_millis(), stamp());
+    seeded_store(dir.path(), |store, _| {
+        store.put_thread(&thread).unwrap();
+        let mut parent = None;
+        for (role, text) in [
+            (MsgRole::User, "first question"),
+            (MsgRole::Assistant, "first answer"),
+            (MsgRole::User, "second question"),
+        ] {
+            let m = Message { role, parent_id: parent, ..message(thread.id, text.to_owned()) };
+            store.append_message(&m).unwrap();
+            parent = Some(m.id);
+        }
+    });
+    let mut app = reopen_thread(dir.path(), "Planning");
+    app.wait_for("the thread's rows", |h| present(h, "second question") && present(h, "first answer"));
+    hover_row(&mut app, "first answer");
+    app.click("Branch off");
+    app.wait_for("the new chat", |h| {
+        let vm = h.state().view_model();
+        vm.open.as_ref().is_some_and(|o| o.id != thread.id && o.loaded && o.count == 2)
+            && present(h, "Planning (branch)")
+    });
+    let copy = app.harness.state().view_model().open.as_ref().unwrap().id;
+    assert_eq!(row_message(&app.harness, 0).unwrap().content, "first question");
+    assert_eq!(row_message(&app.harness, 1).unwrap().content, "first answer");
+    assert!(!app.has_label("second question"), "nothing after the branch point is copied");
+    app.click("Planning");
+    app.wait_for("the original", |h| {
+        h.state().view_model().open.as_ref().is_some_and(|o| o.id == thread.id && o.count == 3)
+    });
+    app.close();
+    // On disk: the copy is its own chat with new message ids, in one line.
+    let kv = std::sync::Arc::new(
+        pakchat::store::SledKv::open_patiently(&dir.path().join("profile"), std::time::Duration::from_secs(5)).unwrap(),
+    );
+    let store =
+        pakchat::store::SealedStore::unlock(kv, &pakchat::store::KeySource::KeyFile(dir.path().join("key"))).unwrap();
+    let ids = |t: ThreadId| -> Vec<pakchat::domain::MessageId> {
+        store
+            .messages(t, 0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|slot| match slot {
+                pakchat::store::MessageSlot::Ok(m) => m.id,
+                pakchat::store::MessageSlot::Unreadable(e) => panic!("{e}"),
+            })
+            .collect()
+    };
+    let (original, copied) = (ids(thread.id), ids(copy));
+    assert_eq!((original.len(), copied.len()), (3, 2));
+    assert!(copied.iter().all(|id| !original.contains(id)), "the copy has ids of its own");
+}

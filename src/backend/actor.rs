@@ -544,6 +544,7 @@ impl Actor {
             }
             Command::Shutdown => {}
             Command::Export { what } => self.ask_export_path(what).await,
+            Command::BranchOff { thread, row, new_id } => self.branch_off(thread, row, new_id).await,
             Command::CreateProject { id, name } => self.create_project(id, name).await,
             Command::EditProject { id, name, instructions } => {
                 let name = name.trim().to_owned();

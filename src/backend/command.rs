@@ -284,6 +284,16 @@ pub enum Command {
         /// Which way.
         step: i64,
     },
+    /// Copy the shown branch of a thread, up to and including the message at
+    /// `row`, into a new thread (the original stays as it is).
+    BranchOff {
+        /// Which thread.
+        thread: ThreadId,
+        /// The last row copied.
+        row: u64,
+        /// Id chosen by the UI for the new thread, so it can open it at once.
+        new_id: ThreadId,
+    },
     /// Set a thread's system prompt (empty: none).
     SetSystemPrompt {
         /// Which thread.

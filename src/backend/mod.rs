@@ -10,6 +10,7 @@
 
 mod actor;
 mod attachments;
+mod branch_off;
 mod command;
 mod event;
 mod history;

@@ -424,6 +424,27 @@ impl PakApp {
         }
     }
 
+    /// Copy `thread` up to `row` into a new thread and open it; the backend
+    /// makes the copy before it answers the open request.
+    fn branch_off(&mut self, thread: ThreadId, row: u64) {
+        self.save_draft_now();
+        let new_id = ThreadId::new();
+        self.send(Command::BranchOff { thread, row, new_id });
+        let title = self.vm.threads.get(&thread).map_or_else(String::new, |t| format!("{} (branch)", t.title));
+        let source = self.vm.threads.get(&thread).cloned();
+        if let Some(mut row) = source {
+            // Shown at once; the backend's ThreadChanged replaces it.
+            row.id = new_id;
+            row.title = title;
+            row.pinned = false;
+            row.draft.clear();
+            row.updated_ms = wall_millis();
+            self.vm.threads.insert(new_id, row);
+            self.vm.threads_version += 1;
+        }
+        self.open_thread(new_id);
+    }
+
     /// Open `thread` at the message stored at `position` (a search hit).
     fn show_message(&mut self, thread: ThreadId, position: u64) {
         self.open_thread(thread);
@@ -466,6 +487,13 @@ impl PakApp {
                 }
                 PaletteAction::ExportAll => self.send(Command::Export { what: ExportWhat::All }),
                 PaletteAction::NewProject => self.apply_action(Action::NewProject),
+                PaletteAction::BranchOff => {
+                    if let Some((thread, count)) = self.vm.open.as_ref().map(|o| (o.id, o.count))
+                        && let Some(last) = count.checked_sub(1)
+                    {
+                        self.branch_off(thread, last);
+                    }
+                }
                 PaletteAction::Import => self.send(Command::Import),
             },
         }
@@ -889,6 +917,7 @@ impl PakApp {
                 self.send(command);
             }
         }
+        let mut branch = None;
         egui::CentralPanel::default().show(ui, |ui| {
             self.header_ui(ui, &mut actions);
             let mut commands = Vec::new();
@@ -911,6 +940,7 @@ impl PakApp {
                             });
                             commands.push(Command::LoadOriginal { thread, id });
                         }
+                        Some(ChatAction::BranchOff { row }) => branch = Some((thread, row)),
                         None => {}
                     }
                 }
@@ -934,6 +964,9 @@ impl PakApp {
                 self.send(command);
             }
         });
+        if let Some((thread, row)) = branch {
+            self.branch_off(thread, row);
+        }
         match output {
             ComposerOutput::Send(text) if self.image_mode && self.image_form.options().is_none() => {
                 self.composer.text = text;

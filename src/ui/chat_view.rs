@@ -4,7 +4,7 @@
 //!
 //! Rows are the branch of the message tree the backend shows (row indices,
 //! not stored positions). A row's header carries ◀ n/m ▶ when its message
-//! has siblings, and, while hovered, Copy and Regenerate (replies) or Edit
+//! has siblings, and, while hovered, Copy, Branch off, and Regenerate (replies) or Edit
 //! (the user's messages). None of these move when the pointer arrives, so a
 //! click never lands on a button that just appeared.
 
@@ -56,6 +56,11 @@ pub enum ChatAction {
     },
     /// Open this image in the viewer.
     OpenImage(crate::domain::AttachmentId),
+    /// Copy the conversation up to `row` into a new thread and open it.
+    BranchOff {
+        /// The last row copied.
+        row: u64,
+    },
 }
 
 /// Draw the chat view of `open` into the remaining space of `ui`.
@@ -177,6 +182,7 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
                     Some(RowAction::Regenerate) => send(Command::RegenerateReply { thread: open.id, row: i }),
                     Some(RowAction::Branch(step)) => send(Command::SwitchBranch { thread: open.id, row: i, step }),
                     Some(RowAction::Edit(text)) => chat_action = Some(ChatAction::Edit { row: i, text }),
+                    Some(RowAction::BranchOff) => chat_action = Some(ChatAction::BranchOff { row: i }),
                     None => {}
                 }
                 height
@@ -218,6 +224,8 @@ enum RowAction {
     Edit(String),
     /// Show the older (-1) or newer (+1) sibling.
     Branch(i64),
+    /// Copy the conversation up to here into a new thread.
+    BranchOff,
 }
 
 /// One row to draw.
@@ -346,8 +354,16 @@ fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowCache, row: &RowDra
                 if r.on_hover_text("Send an edited copy as a new branch").clicked() {
                     action = Some(RowAction::Edit(message.content.clone()));
                 }
+                right -= 48.0;
             }
             Role::System => {}
+        }
+        if message.role == Role::Assistant {
+            right -= 92.0;
+        }
+        let r = row_ui.put(button_rect(right, 76.0), small("Branch off"));
+        if r.on_hover_text("A new chat with the conversation up to here").clicked() {
+            action = Some(RowAction::BranchOff);
         }
     }
     action

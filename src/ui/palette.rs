@@ -62,10 +62,12 @@ pub enum PaletteAction {
     Import,
     /// Create a project.
     NewProject,
+    /// Copy the open chat into a new one.
+    BranchOff,
 }
 
 impl PaletteAction {
-    const ALL: [Self; 12] = [
+    const ALL: [Self; 13] = [
         Self::NewThread,
         Self::Settings,
         Self::ApiKeys,
@@ -78,6 +80,7 @@ impl PaletteAction {
         Self::ExportAll,
         Self::Import,
         Self::NewProject,
+        Self::BranchOff,
     ];
 
     fn label(self) -> &'static str {
@@ -94,6 +97,7 @@ impl PaletteAction {
             Self::ExportAll => "Export all data",
             Self::Import => "Import chats (Pak.Chat or ChatGPT export)",
             Self::NewProject => "New project",
+            Self::BranchOff => "Branch this chat into a new chat",
         }
     }
 
@@ -110,7 +114,8 @@ impl PaletteAction {
             | Self::ExportJson
             | Self::ExportAll
             | Self::Import
-            | Self::NewProject => "",
+            | Self::NewProject
+            | Self::BranchOff => "",
         }
     }
 }
