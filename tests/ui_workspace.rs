@@ -262,3 +262,91 @@ fn branching_off_at_a_reply_makes_a_new_chat_up_to_it_and_leaves_the_original() 
     assert_eq!((original.len(), copied.len()), (3, 2));
     assert!(copied.iter().all(|id| !original.contains(id)), "the copy has ids of its own");
 }
+
+/// Step frames until `done`; on every frame `each` must hold.
+fn watch(app: &mut App, what: &str, each: impl Fn(&App) -> Result<(), String>, done: impl Fn(&App) -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        app.harness.step();
+        if let Err(e) = each(app) {
+            panic!("while waiting for {what}: {e}");
+        }
+        if done(app) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn a_chat_in_a_second_window_shows_every_message_in_the_same_frame_as_the_first() {
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    connect_to_mock(&mut app, &server.base);
+    app.type_in_composer("hello");
+    app.harness.key_press(egui::Key::Enter);
+    let hi = "Hi there, friend! This reply comes in several chunks of text.";
+    app.wait_for("the first reply", |h| present(h, hi));
+    app.click("More");
+    app.click("Open in new window");
+    app.wait_for("the second window with the chat", |h| {
+        h.query_all_by_label(hi).count() == 2 && h.state().view_model().windows.len() == 1
+    });
+
+    // Sent in the main window: the reply shows in both windows in the same
+    // frame, never in one without the other.
+    app.harness
+        .get_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL)
+        .next()
+        .unwrap()
+        .focus();
+    app.harness.step();
+    app.harness
+        .get_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL)
+        .next()
+        .unwrap()
+        .type_text("think");
+    app.harness.key_press(egui::Key::Enter);
+    let answer = "The answer is 4.";
+    let in_step = |app: &App| match app.harness.query_all_by_label(answer).count() {
+        0 | 2 => Ok(()),
+        n => Err(format!("the reply is shown {n} times")),
+    };
+    watch(&mut app, "the reply in both windows", in_step, |app| app.label_count(answer) == 2);
+
+    // Sent from the second window: it shows in the main one too.
+    app.harness
+        .get_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL)
+        .nth(1)
+        .unwrap()
+        .focus();
+    app.harness.step();
+    app.harness
+        .get_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL)
+        .nth(1)
+        .unwrap()
+        .type_text("usage");
+    app.harness.key_press(egui::Key::Enter);
+    let counted = |app: &App| match app.harness.query_all_by_label("Counted.").count() {
+        0 | 2 => Ok(()),
+        n => Err(format!("the reply is shown {n} times")),
+    };
+    watch(&mut app, "the reply to the second window", counted, |app| app.label_count("Counted.") == 2);
+
+    // A rename in the main window retitles the second at once.
+    app.harness.key_press(egui::Key::F2);
+    app.harness.step();
+    app.harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::A);
+    app.harness.get_by_role_and_label(Role::TextInput, "Title").type_text("Two windows");
+    app.harness.key_press(egui::Key::Enter);
+    app.wait_for("the second window's new title", |h| present(h, "Two windows — Pak.Chat"));
+
+    app.click("Close window");
+    app.wait_for("the second window closed", |h| {
+        h.state().view_model().windows.is_empty() && h.query_all_by_label(answer).count() == 1
+    });
+    app.close();
+}

@@ -165,7 +165,7 @@ impl Actor {
         }
         #[cfg(target_arch = "wasm32")]
         {
-            drop(project);
+            tracing::debug!(%project, "no file dialog in the browser");
             self.events.send(Event::Error { message: "Drop files onto the project window to add them.".to_owned() });
         }
     }

@@ -23,6 +23,7 @@ pub mod row_layout;
 mod settings_window;
 mod sidebar;
 pub mod thread_groups;
+pub mod thread_window;
 pub mod view_model;
 
 pub use app::{Action, DRAFT_DELAY, PakApp};

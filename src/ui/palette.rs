@@ -64,10 +64,12 @@ pub enum PaletteAction {
     NewProject,
     /// Copy the open chat into a new one.
     BranchOff,
+    /// Open the open chat in a window of its own.
+    OpenInWindow,
 }
 
 impl PaletteAction {
-    const ALL: [Self; 13] = [
+    const ALL: [Self; 14] = [
         Self::NewThread,
         Self::Settings,
         Self::ApiKeys,
@@ -81,6 +83,7 @@ impl PaletteAction {
         Self::Import,
         Self::NewProject,
         Self::BranchOff,
+        Self::OpenInWindow,
     ];
 
     fn label(self) -> &'static str {
@@ -98,6 +101,7 @@ impl PaletteAction {
             Self::Import => "Import chats (Pak.Chat or ChatGPT export)",
             Self::NewProject => "New project",
             Self::BranchOff => "Branch this chat into a new chat",
+            Self::OpenInWindow => "Open this chat in a new window",
         }
     }
 
@@ -115,7 +119,8 @@ impl PaletteAction {
             | Self::ExportAll
             | Self::Import
             | Self::NewProject
-            | Self::BranchOff => "",
+            | Self::BranchOff
+            | Self::OpenInWindow => "",
         }
     }
 }

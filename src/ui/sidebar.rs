@@ -144,6 +144,9 @@ fn thread_line_ui(
         if ui.button(if pinned { "Unpin" } else { "Pin" }).clicked() {
             actions.push(Action::SetPinned(id, !pinned));
         }
+        if ui.button("Open in new window").clicked() {
+            actions.push(Action::OpenInWindow(id));
+        }
         move_to_project_menu_ui(ui, id, current, projects, actions);
         if ui.button("Delete").clicked() {
             actions.push(Action::Delete(id));

@@ -346,6 +346,8 @@ pub struct ViewModel {
     pub folded_projects: HashSet<ProjectId>,
     /// The thread in the chat view.
     pub open: Option<OpenThread>,
+    /// Threads open in windows of their own.
+    pub windows: Vec<super::thread_window::ThreadWindow>,
     /// User settings, with this UI's edits applied at once.
     pub settings: LocalSettings,
     /// Errors to show until dismissed.
@@ -402,6 +404,7 @@ impl Default for ViewModel {
             projects: HashMap::new(),
             folded_projects: HashSet::new(),
             open: None,
+            windows: Vec::new(),
             settings: LocalSettings::default(),
             errors: Vec::new(),
             status: None,
@@ -470,8 +473,11 @@ impl ViewModel {
             }
             Event::ThreadChanged(summary) => {
                 let row = ThreadRow::from(summary);
-                if row.deleted && self.open.as_ref().is_some_and(|o| o.id == row.id) {
-                    self.open = None;
+                if row.deleted {
+                    if self.open.as_ref().is_some_and(|o| o.id == row.id) {
+                        self.open = None;
+                    }
+                    self.windows.retain(|w| w.open.id != row.id);
                 }
                 // The composer owns the draft of the open thread; keep ours.
                 let draft = self.threads.get(&row.id).map(|r| r.draft.clone());
@@ -483,14 +489,14 @@ impl ViewModel {
                 self.threads_version += 1;
             }
             Event::ThreadOpened { id, count, start, messages, forks, reveal } => {
-                if let Some(open) = self.open.as_mut().filter(|o| o.id == id) {
+                for open in self.opens_mut(id) {
                     // The branch shown may have changed: every row is replaced.
                     open.rows.clear();
                     open.requested.clear();
                     open.expanded_reasoning.clear();
                     open.count = count;
                     open.loaded = true;
-                    open.insert_slots(start, messages, &forks);
+                    open.insert_slots(start, messages.clone(), &forks);
                     open.outline.reset();
                     if let Some(row) = reveal {
                         open.jump_to = Some(row);
@@ -499,14 +505,14 @@ impl ViewModel {
                 }
             }
             Event::Outline { thread, from, count, user_rows } => {
-                if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
-                    open.outline.answer(from, count, user_rows);
+                for open in self.opens_mut(thread) {
+                    open.outline.answer(from, count, user_rows.clone());
                 }
             }
             Event::MessagesLoaded { thread, start, messages, forks } => {
-                if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
+                for open in self.opens_mut(thread) {
                     open.requested.remove(&(start / PAGE));
-                    open.insert_slots(start, messages, &forks);
+                    open.insert_slots(start, messages.clone(), &forks);
                 }
             }
             Event::MessageStored { thread, index, message } => {
@@ -515,7 +521,7 @@ impl ViewModel {
                 {
                     self.retry_note = None;
                 }
-                if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
+                for open in self.opens_mut(thread) {
                     open.pending.retain(|m| m.id != message.id);
                     for id in &message.attachments {
                         if let Some(a) = open.attachments.get_mut(id) {
@@ -525,11 +531,12 @@ impl ViewModel {
                     }
                     open.count = open.count.max(index + 1);
                     let fork = open.rows.get(&index).and_then(|r| r.fork);
-                    open.rows.insert(index, LoadedRow { content: RowContent::Message(message), fork, layout: None });
+                    let content = RowContent::Message(message.clone());
+                    open.rows.insert(index, LoadedRow { content, fork, layout: None });
                 }
             }
             Event::SendFailed { thread, id, text, reason } => {
-                if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
+                for open in self.opens_mut(thread) {
                     open.pending.retain(|m| m.id != id);
                     // Its attachments wait in the composer again.
                     for a in open.attachments.values_mut().filter(|a| a.message_id == Some(id)) {
@@ -540,13 +547,15 @@ impl ViewModel {
                 self.returned_text = Some((thread, text));
             }
             Event::MessageDelta { thread, index, id, text, reasoning } => {
-                if let Some(row) = self.open.as_mut().filter(|o| o.id == thread).and_then(|o| o.rows.get_mut(&index))
-                    && let RowContent::Message(m) = &mut row.content
-                    && m.id == id
-                {
-                    m.content.push_str(&text);
-                    // Appended text: the cached layout re-lays only its last block.
-                    m.reasoning.push_str(&reasoning);
+                for open in self.opens_mut(thread) {
+                    if let Some(row) = open.rows.get_mut(&index)
+                        && let RowContent::Message(m) = &mut row.content
+                        && m.id == id
+                    {
+                        m.content.push_str(&text);
+                        // Appended text: the cached layout re-lays only its last block.
+                        m.reasoning.push_str(&reasoning);
+                    }
                 }
                 if self.retry_note.as_ref().is_some_and(|(t, ..)| *t == thread) {
                     self.retry_note = None;
@@ -561,11 +570,11 @@ impl ViewModel {
             }
             Event::KeysNeeded { message } => self.keys_needed = Some(message),
             Event::AttachmentAdded { attachment, thumbnail } => {
-                if let Some(open) = self.open.as_mut().filter(|o| o.id == attachment.thread_id) {
-                    if let Some(t) = thumbnail {
-                        open.thumbnails.insert(attachment.id, t);
+                for open in self.opens_mut(attachment.thread_id) {
+                    if let Some(t) = &thumbnail {
+                        open.thumbnails.insert(attachment.id, t.clone());
                     }
-                    open.attachments.insert(attachment.id, attachment);
+                    open.attachments.insert(attachment.id, attachment.clone());
                 }
             }
             Event::AttachmentRejected { thread, message } => match self.open.as_mut().filter(|o| o.id == thread) {
@@ -573,15 +582,16 @@ impl ViewModel {
                 None => self.errors.push(message),
             },
             Event::AttachmentsLoaded { thread, attachments } => {
-                if let Some(open) = self.open.as_mut().filter(|o| o.id == thread) {
-                    open.attachments = attachments.into_iter().map(|a| (a.id, a)).collect();
+                for open in self.opens_mut(thread) {
+                    open.attachments = attachments.iter().map(|a| (a.id, a.clone())).collect();
                 }
             }
             Event::AttachmentPreview { id, image } => {
-                if let Some(open) = self.open.as_mut()
-                    && open.previews_requested.remove(&id)
-                {
-                    open.previews.insert(id, image);
+                let opens = self.open.iter_mut().chain(self.windows.iter_mut().map(|w| &mut w.open));
+                for open in opens {
+                    if open.previews_requested.remove(&id) {
+                        open.previews.insert(id, image.clone());
+                    }
                 }
             }
             Event::AttachmentImage { id, image } => {
@@ -602,6 +612,11 @@ impl ViewModel {
             Event::Status { message } => self.status = message,
             Event::Error { message } => self.errors.push(message),
         }
+    }
+
+    /// The views of thread `id`: the main window's and every other window's.
+    pub fn opens_mut(&mut self, id: ThreadId) -> impl Iterator<Item = &mut OpenThread> {
+        self.open.iter_mut().chain(self.windows.iter_mut().map(|w| &mut w.open)).filter(move |o| o.id == id)
     }
 
     fn apply_project(&mut self, slot: ProjectSlot) {
@@ -633,10 +648,11 @@ impl ViewModel {
         list
     }
 
-    /// Show a message at once, before the backend stores it.
-    pub fn add_pending(&mut self, message: Message) {
-        if let Some(open) = self.open.as_mut().filter(|o| o.id == message.thread_id) {
-            open.pending.push(message);
+    /// Show a message at once, before the backend stores it (in every
+    /// window that shows its thread).
+    pub fn add_pending(&mut self, message: &Message) {
+        for open in self.opens_mut(message.thread_id) {
+            open.pending.push(message.clone());
             open.list.follow_bottom = true;
         }
     }

@@ -1,6 +1,7 @@
 //! [`PakApp`]: the `eframe::App`. `logic` drains backend events into the view
 //! model and saves drafts; `ui` draws and turns clicks and keys into
-//! [`Command`]s. Neither ever waits on the backend.
+//! [`Command`]s. Neither ever waits on the backend. Windows of single
+//! threads are in [`windows`].
 
 use std::time::Duration;
 
@@ -13,6 +14,8 @@ use crate::domain::{
     AttachmentId, CodeFont, CustomMode, InterfaceFont, Message, MessageId, MessageStatus, Project, ProjectId, Role,
     Stamp, ThemePreference, ThreadId, wall_millis,
 };
+
+mod windows;
 
 use super::attachments::attachment_bar_ui;
 use super::chat_view::{ChatAction, chat_view_ui};
@@ -47,6 +50,8 @@ pub enum Action {
     NewProject,
     /// Open a project's window.
     OpenProject(ProjectId),
+    /// Open a thread in a window of its own.
+    OpenInWindow(ThreadId),
     /// Start a new chat in a project.
     NewThreadIn(ProjectId),
     /// Fold (true) or unfold a project's chats in the sidebar.
@@ -85,6 +90,10 @@ pub struct PakApp {
     image_form: super::image_mode::ImageForm,
     /// The project window.
     project_form: super::project_window::ProjectForm,
+    /// Serial of the next thread window.
+    next_window: u64,
+    /// A thread window to bring forward on the next frame.
+    focus_window: Option<egui::ViewportId>,
 }
 
 impl PakApp {
@@ -110,6 +119,8 @@ impl PakApp {
             palette: super::palette::Palette::default(),
             image_form: super::image_mode::ImageForm::default(),
             project_form: super::project_window::ProjectForm::default(),
+            next_window: 1,
+            focus_window: None,
         }
     }
 
@@ -251,22 +262,7 @@ impl PakApp {
         let id = ThreadId::new();
         self.send(Command::CreateThread { id, project });
         // Shown at once; the backend's ThreadChanged replaces it.
-        self.vm.threads.insert(
-            id,
-            super::view_model::ThreadRow {
-                id,
-                title: crate::backend::DEFAULT_TITLE.to_owned(),
-                unreadable: None,
-                pinned: false,
-                updated_ms: wall_millis(),
-                deleted: false,
-                draft: String::new(),
-                model: None,
-                system_prompt: String::new(),
-                mode: None,
-                project,
-            },
-        );
+        self.vm.threads.insert(id, new_thread_row(id, project));
         self.vm.threads_version += 1;
         self.open_thread_with(id, String::new(), true);
         id
@@ -307,7 +303,6 @@ impl PakApp {
             Some(open) => open.id,
             None => self.create_thread(),
         };
-        let id = MessageId::new();
         let attachments: Vec<AttachmentId> = self
             .vm
             .open
@@ -315,6 +310,20 @@ impl PakApp {
             .filter(|o| o.id == thread)
             .map(|o| o.waiting_attachments().iter().map(|a| a.id).collect())
             .unwrap_or_default();
+        let images = self.image_mode.then(|| self.image_form.options()).flatten();
+        self.send_message_to(thread, text, attachments, images);
+    }
+
+    /// Send `text` (with files waiting in the main composer) into `thread`,
+    /// shown at once as pending in every window that shows the thread.
+    fn send_message_to(
+        &mut self,
+        thread: ThreadId,
+        text: String,
+        attachments: Vec<AttachmentId>,
+        images: Option<crate::backend::ImageOptions>,
+    ) {
+        let id = MessageId::new();
         // Shown at once as "sending"; the backend's MessageStored replaces it.
         let pending = Message {
             id,
@@ -330,11 +339,11 @@ impl PakApp {
             created_ms: wall_millis(),
             stamp: Stamp { hlc: crate::domain::Hlc::default(), device: crate::domain::DeviceId::from_bytes([0; 16]) },
         };
-        self.vm.add_pending(pending);
+        self.vm.add_pending(&pending);
         if let Some(row) = self.vm.threads.get_mut(&thread) {
             row.draft.clear();
         }
-        if let Some(open) = self.vm.open.as_mut().filter(|o| o.id == thread) {
+        for open in self.vm.opens_mut(thread) {
             // Out of the bar at once; they show under the pending message.
             for a in &attachments {
                 if let Some(record) = open.attachments.get_mut(a) {
@@ -342,7 +351,6 @@ impl PakApp {
                 }
             }
         }
-        let images = self.image_mode.then(|| self.image_form.options()).flatten();
         self.send(Command::SendMessage { thread, id, text, attachments, images });
     }
 
@@ -402,6 +410,7 @@ impl PakApp {
                 }
                 self.project_form.show(&self.vm, id);
             }
+            Action::OpenInWindow(id) => self.open_window(id),
             Action::NewThreadIn(id) => {
                 self.save_draft_now();
                 self.create_thread_in(Some(id));
@@ -487,6 +496,11 @@ impl PakApp {
                 }
                 PaletteAction::ExportAll => self.send(Command::Export { what: ExportWhat::All }),
                 PaletteAction::NewProject => self.apply_action(Action::NewProject),
+                PaletteAction::OpenInWindow => {
+                    if let Some(id) = self.vm.open.as_ref().map(|o| o.id) {
+                        self.open_window(id);
+                    }
+                }
                 PaletteAction::BranchOff => {
                     if let Some((thread, count)) = self.vm.open.as_ref().map(|o| (o.id, o.count))
                         && let Some(last) = count.checked_sub(1)
@@ -612,6 +626,9 @@ impl PakApp {
                             .clicked()
                         {
                             self.send(Command::Export { what: ExportWhat::Thread { id, format: ExportFormat::Json } });
+                        }
+                        if ui.button("Open in new window").clicked() {
+                            actions.push(Action::OpenInWindow(id));
                         }
                         let projects = self.vm.projects_by_name();
                         super::sidebar::move_to_project_menu_ui(ui, id, current_project, &projects, actions);
@@ -991,6 +1008,7 @@ impl PakApp {
             }
             ComposerOutput::None => {}
         }
+        self.windows_ui(ui.ctx());
         for action in actions {
             self.apply_action(action);
         }
@@ -1001,6 +1019,7 @@ impl PakApp {
         self.drain_events();
         self.apply_settings(ctx);
         self.tick_drafts(ctx);
+        self.tick_window_drafts(ctx);
     }
 
     /// Everything `eframe::App::ui` does; callable from tests and benches.
@@ -1019,6 +1038,24 @@ impl PakApp {
                 self.send(command);
             }
         }
+    }
+}
+
+/// The sidebar row of a thread just created, shown before the backend
+/// confirms it.
+fn new_thread_row(id: ThreadId, project: Option<ProjectId>) -> super::view_model::ThreadRow {
+    super::view_model::ThreadRow {
+        id,
+        title: crate::backend::DEFAULT_TITLE.to_owned(),
+        unreadable: None,
+        pinned: false,
+        updated_ms: wall_millis(),
+        deleted: false,
+        draft: String::new(),
+        model: None,
+        system_prompt: String::new(),
+        mode: None,
+        project,
     }
 }
 
@@ -1063,6 +1100,7 @@ impl eframe::App for PakApp {
         // Unsaved composer text goes to the backend before the channel closes;
         // the backend flushes it before it stops.
         self.save_draft_now();
+        self.save_window_drafts();
         self.send(Command::Shutdown);
     }
 }
