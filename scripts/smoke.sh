@@ -43,10 +43,27 @@ xdotool windowfocus --sync "$window" 2>/dev/null || true
 xdotool type --delay 20 "smoke test message"
 xdotool key Return
 sleep 1.5
+# A second launch on the same profile hands over: it exits at once and the
+# running app opens a window with a new chat.
+second_status=0
+timeout 20 "$bin" --data-dir "$work/data" --key-file "$work/key" >"$work/second.log" 2>&1 || second_status=$?
+if (( second_status != 0 )); then
+    echo "smoke: the second launch failed ($second_status); its log:" >&2
+    cat "$work/second.log" >&2
+    exit 1
+fi
+second=""
+for _ in $(seq 100); do
+    second="$(xdotool search --name '^New chat .*Pak\.Chat$' 2>/dev/null | head -1 || true)"
+    [[ -n "$second" ]] && break
+    sleep 0.1
+done
+[[ -n "$second" ]] || { echo "smoke: the second launch opened no window; windows:" >&2; for w in $(xdotool search --name . 2>/dev/null); do echo "  $(xdotool getwindowname "$w")" >&2; done; cat "$work/app.log" >&2; exit 1; }
+sleep 1
 shot="${SMOKE_SCREENSHOT:-$work/shot.png}"
 import -window root "$shot"
 colors="$(convert "$shot" -format '%k' info:)"
-echo "smoke: window $window, screenshot $shot with $colors colours"
+echo "smoke: window $window (and $second from a second launch), screenshot $shot with $colors colours"
 if (( colors < 16 )); then
     echo "smoke: the screenshot is blank" >&2
     exit 1

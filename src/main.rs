@@ -53,6 +53,15 @@ fn main() -> ExitCode {
         Ok(dir) => dir,
         Err(e) => return fail(&e),
     };
+    // Pak.Chat already runs on this profile: it opens a window instead.
+    if pakchat::backend::instance::hand_over(&profile_dir) {
+        tracing::info!("handed over to the running instance");
+        #[expect(clippy::print_stderr, reason = "the user should know where the window went")]
+        {
+            eprintln!("pakchat: Pak.Chat already runs on this profile; it opened a new window.");
+        }
+        return ExitCode::SUCCESS;
+    }
     let tokio = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -350,3 +350,35 @@ fn a_chat_in_a_second_window_shows_every_message_in_the_same_frame_as_the_first(
     });
     app.close();
 }
+
+#[cfg(unix)]
+#[test]
+fn a_second_launch_on_the_profile_opens_a_new_chat_window_in_the_running_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    let profile = dir.path().join("profile");
+    assert!(pakchat::backend::instance::hand_over(&profile), "the running app answers");
+    app.wait_for("the new window", |h| h.state().view_model().windows.len() == 1 && present(h, "New chat — Pak.Chat"));
+    // Typing there makes the chat.
+    app.harness
+        .get_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL)
+        .nth(1)
+        .unwrap()
+        .focus();
+    app.harness.step();
+    app.harness
+        .get_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL)
+        .nth(1)
+        .unwrap()
+        .type_text("from the second launch");
+    app.harness.key_press(egui::Key::Enter);
+    app.wait_for("the message stored", |h| {
+        let vm = h.state().view_model();
+        vm.windows.first().is_some_and(|w| w.open.count == 1 && w.open.pending.is_empty())
+            && vm.threads.values().any(|t| t.title == "from the second launch")
+    });
+    app.close();
+    assert!(!pakchat::backend::instance::socket_path(&profile).exists(), "the socket goes when the app stops");
+    assert!(!pakchat::backend::instance::hand_over(&profile), "nobody answers once the app is closed");
+}

@@ -133,6 +133,7 @@ pub fn start(
         kv: None,
         store: None,
         clock: HlcClock::new(crate::domain::DeviceId::from_bytes([0; 16])),
+        instance: None,
         _done: done_tx,
     };
     rt.spawn(actor.run(cmd_rx));
@@ -147,6 +148,8 @@ pub(super) struct Actor {
     store: Option<Arc<SealedStore>>,
     pub(super) clock: HlcClock,
     pub(super) replies: super::streaming::Replies,
+    /// Answers second launches on this profile while the actor runs.
+    instance: Option<super::instance::Listener>,
     /// Dropped when the actor ends, which is what [`Stopped`] waits for.
     _done: std_mpsc::Sender<()>,
 }
@@ -213,6 +216,14 @@ impl Actor {
         match kv {
             Ok(kv) => {
                 self.kv = Some(kv);
+                if let StoreLocation::Directory(dir) = &self.config.location {
+                    // We hold the profile's lock: a second launch now hands over to us.
+                    let events = self.events.clone();
+                    match super::instance::listen(dir, move || events.send(Event::WindowRequested)) {
+                        Ok(listener) => self.instance = Some(listener),
+                        Err(e) => tracing::warn!(err = %e, "a second launch will not be able to hand over"),
+                    }
+                }
                 true
             }
             Err(e) => {

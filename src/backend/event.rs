@@ -279,6 +279,8 @@ pub enum Event {
         /// For the user.
         message: Option<String>,
     },
+    /// Pak.Chat was launched again on this profile: show a new window.
+    WindowRequested,
     /// A command failed; shown as a dismissable error.
     Error {
         /// What went wrong, for the user.

@@ -14,6 +14,7 @@ mod branch_off;
 mod command;
 mod event;
 mod history;
+pub mod instance;
 mod projects;
 pub mod runtime;
 mod streaming;

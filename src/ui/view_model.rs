@@ -354,6 +354,8 @@ pub struct ViewModel {
     pub errors: Vec<String>,
     /// How the last export or import is going or how it ended.
     pub status: Option<String>,
+    /// Second launches of the app not answered yet with a window.
+    pub window_requests: u32,
     /// The last setup/unlock failure.
     pub unlock_error: Option<String>,
     /// A setup or unlock request is in flight.
@@ -408,6 +410,7 @@ impl Default for ViewModel {
             settings: LocalSettings::default(),
             errors: Vec::new(),
             status: None,
+            window_requests: 0,
             unlock_error: None,
             unlocking: false,
             returned_text: None,
@@ -610,6 +613,7 @@ impl ViewModel {
             }
             Event::SettingsLoaded { settings, revision } => self.settings.apply(settings, revision),
             Event::Status { message } => self.status = message,
+            Event::WindowRequested => self.window_requests += 1,
             Event::Error { message } => self.errors.push(message),
         }
     }

@@ -1020,6 +1020,7 @@ impl PakApp {
         self.apply_settings(ctx);
         self.tick_drafts(ctx);
         self.tick_window_drafts(ctx);
+        self.answer_window_requests(ctx);
     }
 
     /// Everything `eframe::App::ui` does; callable from tests and benches.

@@ -26,7 +26,7 @@ impl PakApp {
     }
 
     /// A new chat in a new window (what a second launch of the app asks for).
-    pub fn open_new_chat_window(&mut self) {
+    pub(super) fn open_new_chat_window(&mut self) {
         let id = ThreadId::new();
         self.send(Command::CreateThread { id, project: None });
         self.vm.threads.insert(id, super::new_thread_row(id, None));
@@ -36,6 +36,22 @@ impl PakApp {
         let mut window = ThreadWindow::new(serial, id, String::new());
         window.open.loaded = true;
         self.vm.windows.push(window);
+    }
+
+    /// Answer second launches of the app: a new chat in a new window once
+    /// the profile is open; before that, the main window comes forward.
+    pub(super) fn answer_window_requests(&mut self, ctx: &egui::Context) {
+        if self.vm.window_requests == 0 {
+            return;
+        }
+        if self.vm.phase == crate::ui::view_model::Phase::Ready {
+            for _ in 0..self.vm.window_requests {
+                self.open_new_chat_window();
+            }
+        } else {
+            ctx.send_viewport_cmd_to(egui::ViewportId::ROOT, egui::ViewportCommand::Focus);
+        }
+        self.vm.window_requests = 0;
     }
 
     /// Draw every thread window and act on what they ask for.
