@@ -5,6 +5,7 @@
 //! * the UI's rows held for a 1,000 vs a 100,000 message thread;
 //! * start-up to first frame, and to a filled sidebar, with 10 vs 10,000 threads;
 //! * frame time while a reply streams at 2,000 tokens/s (20,000 vs 1,000 tokens in);
+//! * a font change until the frame that shows it;
 //! * a delta's trip: written by a (local, OpenAI-format) server until the
 //!   frame that shows it, through reqwest, the decoder, the actor and the UI.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr, missing_docs)]
@@ -528,5 +529,41 @@ fn image_thread(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, chat_view, start_up, streaming, delta_to_frame, code_block, image_thread);
+/// A settings change (the interface and code fonts) until the frame that
+/// shows every visible message in the new fonts: the frame of the change
+/// and the next (egui applies new fonts with the next pass), against two
+/// frames with nothing changed, over a 1,000-message thread.
+fn font_change(c: &mut Criterion) {
+    use pakchat::domain::{CodeFont, InterfaceFont};
+    let dir = tempfile::tempdir().unwrap();
+    let thread = ThreadId::new();
+    seed(dir.path(), &[(thread, 1_000)], 0);
+    let mut rig = Rig::new(dir.path());
+    rig.ready(1);
+    rig.open_and_wait_for_last_page(thread);
+    for _ in 0..3 {
+        rig.frame();
+    }
+    let mut group = c.benchmark_group("font_change");
+    group.bench_function("two_frames_unchanged", |b| {
+        b.iter(|| {
+            rig.frame();
+            rig.frame()
+        });
+    });
+    let mut builtin = false;
+    group.bench_function("two_frames_after_font_change", |b| {
+        b.iter(|| {
+            builtin = !builtin;
+            let settings = &mut rig.app.view_model_mut().settings;
+            settings.interface_font = if builtin { InterfaceFont::BuiltIn } else { InterfaceFont::Inter };
+            settings.code_font = if builtin { CodeFont::BuiltIn } else { CodeFont::JetBrainsMono };
+            rig.frame();
+            rig.frame()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, chat_view, start_up, streaming, delta_to_frame, code_block, image_thread, font_change);
 criterion_main!(benches);

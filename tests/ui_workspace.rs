@@ -382,3 +382,28 @@ fn a_second_launch_on_the_profile_opens_a_new_chat_window_in_the_running_app() {
     assert!(!pakchat::backend::instance::socket_path(&profile).exists(), "the socket goes when the app stops");
     assert!(!pakchat::backend::instance::hand_over(&profile), "nobody answers once the app is closed");
 }
+
+#[test]
+fn a_new_interface_font_reaches_the_messages_already_on_screen() {
+    use pakchat::domain::{Thread, ThreadId};
+    use pakchat::store::Store as _;
+    let dir = tempfile::tempdir().unwrap();
+    let thread = Thread::new(ThreadId::new(), "Fonts".to_owned(), pakchat::domain::wall_millis(), stamp());
+    let text = "The quick brown fox jumps over the lazy dog";
+    seeded_store(dir.path(), |store, _| {
+        store.put_thread(&thread).unwrap();
+        store.append_message(&message(thread.id, text.to_owned())).unwrap();
+    });
+    let mut app = reopen_thread(dir.path(), "Fonts");
+    app.wait_for("the message", |h| present(h, text));
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    let before = app.harness.get_by_label(text).rect().width();
+    app.harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Comma);
+    app.wait_for("the settings window", |h| present(h, "Interface font"));
+    app.click("Interface font");
+    app.click("egui built-in (Ubuntu Light)");
+    app.wait_for("the message in the new font", |h| (h.get_by_label(text).rect().width() - before).abs() > 1.0);
+    app.close();
+}

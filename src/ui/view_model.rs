@@ -618,6 +618,16 @@ impl ViewModel {
         }
     }
 
+    /// Drop every cached message layout (fonts, theme or text size changed).
+    pub fn forget_layouts(&mut self) {
+        let opens = self.open.iter_mut().chain(self.windows.iter_mut().map(|w| &mut w.open));
+        for open in opens {
+            for row in open.rows.values_mut() {
+                row.layout = None;
+            }
+        }
+    }
+
     /// The views of thread `id`: the main window's and every other window's.
     pub fn opens_mut(&mut self, id: ThreadId) -> impl Iterator<Item = &mut OpenThread> {
         self.open.iter_mut().chain(self.windows.iter_mut().map(|w| &mut w.open)).filter(move |o| o.id == id)

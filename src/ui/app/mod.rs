@@ -28,6 +28,8 @@ use super::view_model::{OpenThread, PAGE, Phase, ViewModel};
 
 /// Quiet time after the last keystroke before a draft is saved.
 pub const DRAFT_DELAY: Duration = Duration::from_millis(400);
+/// Frames in which message layouts are redone after a style change.
+const RELAYOUT_FRAMES: u8 = 2;
 /// How long "Undo" stays offered after a delete.
 pub const UNDO_WINDOW: Duration = Duration::from_secs(10);
 
@@ -94,6 +96,9 @@ pub struct PakApp {
     next_window: u64,
     /// A thread window to bring forward on the next frame.
     focus_window: Option<egui::ViewportId>,
+    /// Frames left in which cached message layouts are dropped, after a
+    /// change of fonts, theme or text size.
+    relayout_frames: u8,
 }
 
 impl PakApp {
@@ -121,6 +126,7 @@ impl PakApp {
             project_form: super::project_window::ProjectForm::default(),
             next_window: 1,
             focus_window: None,
+            relayout_frames: 0,
         }
     }
 
@@ -200,6 +206,7 @@ impl PakApp {
                 ctx.set_zoom_factor(s.text_scale);
             }
             self.applied_theme = Some(key);
+            self.relayout_frames = RELAYOUT_FRAMES;
         }
         let fonts = (s.interface_font, s.code_font, self.vm.system_fonts.loaded);
         if self.applied_fonts != Some(fonts) {
@@ -211,6 +218,7 @@ impl PakApp {
             }
             ctx.set_fonts(super::fonts::font_definitions(fonts.0, fonts.1, &self.vm.system_fonts));
             self.applied_fonts = Some(fonts);
+            self.relayout_frames = RELAYOUT_FRAMES;
         }
     }
 
@@ -1018,6 +1026,13 @@ impl PakApp {
     pub fn logic_step(&mut self, ctx: &egui::Context) {
         self.drain_events();
         self.apply_settings(ctx);
+        if self.relayout_frames > 0 {
+            // New fonts and styles take effect with the next pass, so the rows
+            // are laid out again in this frame and in the next.
+            self.relayout_frames -= 1;
+            self.vm.forget_layouts();
+            ctx.request_repaint();
+        }
         self.tick_drafts(ctx);
         self.tick_window_drafts(ctx);
         self.answer_window_requests(ctx);
