@@ -81,6 +81,7 @@ impl Rig {
             use_keychain: false,
             retry: pakchat::providers::RetryPolicy::default(),
             picker: pakchat::backend::FilePicker::System,
+            lockdown: pakchat::backend::Lockdown::default(),
         };
         let (backend, _stopped) = start(&Runtime::new(rt.handle().clone()), config, move || repaint.request_repaint());
         Self { ctx, app: PakApp::new(backend), _rt: rt }

@@ -71,4 +71,46 @@ fi
 kill -0 "$app_pid" 2>/dev/null || { echo "smoke: the app exited early; log:" >&2; cat "$work/app.log" >&2; exit 1; }
 # The message must have been stored: the profile exists on disk.
 [[ -f "$work/data/profiles/default/db" ]] || { echo "smoke: no profile was written" >&2; exit 1; }
+
+# Kiosk mode: the window fills the screen and Alt+F4 does not close it.
+kill "$app_pid" 2>/dev/null || true
+wait "$app_pid" 2>/dev/null || true
+pin_hash="$(echo 2468 | "$bin" --hash-pin)"
+cat >"$work/kiosk.toml" <<TOML
+[kiosk]
+admin_pin_hash = "$pin_hash"
+welcome_text = "Smoke test kiosk"
+
+[[provider]]
+id = "ollama"
+models = ["llama3.2"]
+TOML
+"$bin" --kiosk-config "$work/kiosk.toml" >"$work/kiosk.log" 2>&1 &
+app_pid=$!
+window=""
+for _ in $(seq 300); do
+    window="$(xdotool search --name '^Pak\.Chat$' 2>/dev/null | head -1 || true)"
+    [[ -n "$window" ]] && break
+    kill -0 "$app_pid" 2>/dev/null || break
+    sleep 0.1
+done
+[[ -n "$window" ]] || { echo "smoke: the kiosk window never appeared; log:" >&2; cat "$work/kiosk.log" >&2; exit 1; }
+sleep 2
+geometry="$(xdotool getwindowgeometry --shell "$window")"
+screen="$(xdpyinfo | awk '/dimensions:/ && !seen { print $2; seen = 1 }')"
+width="$(sed -n 's/^WIDTH=//p' <<<"$geometry")"
+height="$(sed -n 's/^HEIGHT=//p' <<<"$geometry")"
+if [[ "${width}x${height}" != "$screen" ]]; then
+    echo "smoke: the kiosk window is ${width}x${height}, the screen $screen" >&2
+    exit 1
+fi
+xdotool windowfocus --sync "$window" 2>/dev/null || true
+xdotool key --window "$window" alt+F4
+sleep 1.5
+kill -0 "$app_pid" 2>/dev/null || { echo "smoke: Alt+F4 closed the kiosk; log:" >&2; cat "$work/kiosk.log" >&2; exit 1; }
+kiosk_shot="${SMOKE_KIOSK_SCREENSHOT:-$work/kiosk.png}"
+import -window root "$kiosk_shot"
+shot_size="$(identify -format '%wx%h' "$kiosk_shot")"
+[[ "$shot_size" == "$screen" ]] || { echo "smoke: kiosk screenshot $shot_size, screen $screen" >&2; exit 1; }
+echo "smoke: kiosk window ${width}x${height} fills the ${screen} screen and survived Alt+F4 ($kiosk_shot)"
 echo "smoke: ok"

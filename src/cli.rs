@@ -11,6 +11,9 @@ pub enum Cli {
     Help,
     /// Print the version and exit.
     Version,
+    /// Read a PIN on standard input and print its Argon2id hash (for a
+    /// kiosk configuration's `admin_pin_hash`).
+    HashPin,
 }
 
 /// Options for running the app.
@@ -22,6 +25,10 @@ pub struct RunOptions {
     pub profile: String,
     /// Key file to create or unlock with, no prompt (`--key-file`).
     pub key_file: Option<PathBuf>,
+    /// Kiosk mode (`--kiosk`).
+    pub kiosk: bool,
+    /// The kiosk configuration (`--kiosk-config`; implies `--kiosk`).
+    pub kiosk_config: Option<PathBuf>,
 }
 
 impl RunOptions {
@@ -38,6 +45,19 @@ impl RunOptions {
         };
         Ok(base.join("profiles").join(&self.profile))
     }
+
+    /// The kiosk configuration to start with, if this is a kiosk: the one
+    /// named, else the system-wide one when `--kiosk` is given or when that
+    /// file exists (its presence alone makes the machine a kiosk).
+    #[must_use]
+    pub fn kiosk_config(&self, system_config_exists: bool) -> Option<PathBuf> {
+        let system = || PathBuf::from(crate::kiosk::config::SYSTEM_CONFIG);
+        match &self.kiosk_config {
+            Some(path) => Some(path.clone()),
+            None if self.kiosk || system_config_exists => Some(system()),
+            None => None,
+        }
+    }
 }
 
 /// The `--help` text.
@@ -50,6 +70,13 @@ Options:
       --data-dir PATH   Folder for profiles (default: your data folder/pakchat)
       --profile NAME    Profile to open (default: default); letters, digits, - and _
       --key-file PATH   Protect or unlock the profile with this key file, no prompt
+      --kiosk           Kiosk mode for a shared computer, configured by
+                        /etc/pakchat/kiosk.toml (its presence alone also
+                        starts kiosk mode)
+      --kiosk-config FILE
+                        Kiosk mode with this configuration
+      --hash-pin        Read a PIN on standard input, print its hash for
+                        admin_pin_hash
   -h, --help            Print this help
   -V, --version         Print the version
 ";
@@ -80,6 +107,9 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
         match flag.as_str() {
             "-h" | "--help" => return Ok(Cli::Help),
             "-V" | "--version" => return Ok(Cli::Version),
+            "--hash-pin" => return Ok(Cli::HashPin),
+            "--kiosk" => options.kiosk = true,
+            "--kiosk-config" => options.kiosk_config = Some(value("--kiosk-config")?.into()),
             "--data-dir" => options.data_dir = Some(value("--data-dir")?.into()),
             "--key-file" => options.key_file = Some(value("--key-file")?.into()),
             "--profile" => {
@@ -112,6 +142,13 @@ mod tests {
         assert_eq!(o.profile_dir().unwrap(), PathBuf::from("/tmp/x/profiles/work"));
         assert_eq!(p(&["--help"]), Ok(Cli::Help));
         assert_eq!(p(&["-V"]), Ok(Cli::Version));
+        let Ok(Cli::Run(o)) = p(&["--kiosk-config", "/k.toml"]) else { panic!() };
+        assert_eq!(o.kiosk_config(false), Some(PathBuf::from("/k.toml")), "a named config implies kiosk mode");
+        let Ok(Cli::Run(o)) = p(&["--kiosk"]) else { panic!() };
+        assert_eq!(o.kiosk_config(false), Some(PathBuf::from("/etc/pakchat/kiosk.toml")));
+        let Ok(Cli::Run(o)) = p(&[]) else { panic!() };
+        assert_eq!(o.kiosk_config(false), None);
+        assert_eq!(o.kiosk_config(true), Some(PathBuf::from("/etc/pakchat/kiosk.toml")), "the system file alone");
     }
 
     #[test]

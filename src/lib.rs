@@ -13,6 +13,7 @@ pub mod backend;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub mod domain;
+pub mod kiosk;
 pub mod media;
 pub mod providers;
 pub mod store;

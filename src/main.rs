@@ -28,6 +28,70 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// `--hash-pin`: a PIN on standard input, its Argon2id hash on standard output.
+fn hash_pin() -> ExitCode {
+    let mut pin = zeroize::Zeroizing::new(String::new());
+    if let Err(e) = std::io::stdin().read_line(&mut pin) {
+        return fail(&format!("cannot read the PIN: {e}"));
+    }
+    match pakchat::kiosk::hash_pin(pin.trim_end_matches(['\r', '\n'])) {
+        Ok(hash) => {
+            #[expect(clippy::print_stdout, reason = "the hash is the output")]
+            {
+                println!("{hash}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+fn background_runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("pakchat-bg")
+        .build()
+        .map_err(|e| format!("cannot start the background runtime: {e}"))
+}
+
+/// Kiosk mode: fullscreen, no decorations, guest sessions in memory.
+fn run_kiosk(config: pakchat::kiosk::KioskConfig, started: web_time::Instant) -> ExitCode {
+    let tokio = match background_runtime() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e),
+    };
+    let runtime = Runtime::new(tokio.handle().clone());
+    tokio.spawn_blocking(pakchat::ui::markdown::preload);
+    let backend_config = pakchat::kiosk::backend_config(&config);
+    let native_options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("Pak.Chat")
+            .with_app_id("pak.chat")
+            .with_fullscreen(true)
+            .with_decorations(false),
+        renderer: eframe::Renderer::Wgpu,
+        ..Default::default()
+    };
+    tracing::info!(ms = started.elapsed().as_secs_f64() * 1000.0, "kiosk configuration checked");
+    let result = eframe::run_native(
+        "Pak.Chat",
+        native_options,
+        Box::new(move |_cc| {
+            let factory: pakchat::ui::kiosk::BackendFactory = Box::new(move |ctx: &egui::Context| {
+                let ctx = ctx.clone();
+                start(&runtime, backend_config.clone(), move || ctx.request_repaint())
+            });
+            Ok(Box::new(pakchat::ui::kiosk::KioskApp::new(config, factory)))
+        }),
+    );
+    tokio.shutdown_timeout(Duration::from_secs(2));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&format!("cannot open a window: {e}")),
+    }
+}
+
 fn main() -> ExitCode {
     let started = web_time::Instant::now();
     let options = match cli::parse(std::env::args_os().skip(1)) {
@@ -46,9 +110,18 @@ fn main() -> ExitCode {
             }
             return ExitCode::SUCCESS;
         }
+        Ok(Cli::HashPin) => return hash_pin(),
         Err(e) => return fail(&format!("{e}\n\n{USAGE}")),
     };
     init_logging();
+    let system_config = std::path::Path::new(pakchat::kiosk::config::SYSTEM_CONFIG).exists();
+    if let Some(path) = options.kiosk_config(system_config) {
+        // A kiosk whose configuration is wrong does not start at all.
+        return match pakchat::kiosk::config::load(&path) {
+            Ok(config) => run_kiosk(config, started),
+            Err(e) => fail(&format!("kiosk mode refused to start: {e}")),
+        };
+    }
     let profile_dir = match options.profile_dir() {
         Ok(dir) => dir,
         Err(e) => return fail(&e),
@@ -62,14 +135,9 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
-    let tokio = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .thread_name("pakchat-bg")
-        .build()
-    {
+    let tokio = match background_runtime() {
         Ok(rt) => rt,
-        Err(e) => return fail(&format!("cannot start the background runtime: {e}")),
+        Err(e) => return fail(&e),
     };
     let runtime = Runtime::new(tokio.handle().clone());
     // Off the UI thread: code highlighting's syntax tables.
@@ -81,6 +149,7 @@ fn main() -> ExitCode {
         use_keychain: true,
         retry: pakchat::providers::RetryPolicy::default(),
         picker: pakchat::backend::FilePicker::System,
+        lockdown: pakchat::backend::Lockdown::default(),
     };
     let native_options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

@@ -28,6 +28,7 @@ pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), J
                     use_keychain: false,
                     retry: crate::providers::RetryPolicy::default(),
                     picker: crate::backend::FilePicker::System,
+                    lockdown: crate::backend::Lockdown::default(),
                 };
                 let (backend, _stopped) = start(&Runtime::browser(), config, move || ctx.request_repaint());
                 Ok(Box::new(PakApp::new(backend)))

@@ -6,7 +6,6 @@ mod common;
 #[path = "common/app.rs"]
 mod harness;
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -534,19 +533,6 @@ fn a_custom_endpoint_with_its_own_model_is_starred_chosen_and_answers() {
     assert!(settings.providers.iter().any(|p| p.custom && p.name == "Local mock"));
     assert!(settings.custom_models.iter().any(|m| m.id == "my-model" && m.provider == "custom-local-mock"));
     app.close();
-}
-
-/// A file dropped on the window, as eframe hands it over.
-#[derive(Debug)]
-struct Dropped(std::path::PathBuf);
-
-impl egui::DroppedFile for Dropped {
-    fn path(&self) -> &Path {
-        &self.0
-    }
-    fn bytes(&self) -> Result<Vec<u8>, String> {
-        std::fs::read(&self.0).map_err(|e| e.to_string())
-    }
 }
 
 #[test]

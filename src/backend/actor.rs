@@ -51,6 +51,8 @@ pub struct BackendConfig {
     pub retry: crate::providers::RetryPolicy,
     /// Where "Attach files…" gets its files.
     pub picker: FilePicker,
+    /// What this session may not do (kiosk mode); the default: nothing.
+    pub lockdown: super::Lockdown,
 }
 
 /// Where "Attach files…" gets its files.
@@ -61,6 +63,13 @@ pub enum FilePicker {
     /// These files, as if the user chose them (tests, scripted runs); a
     /// save goes to the first.
     Scripted(Vec<PathBuf>),
+    /// No file dialog may open (a kiosk whose admin did not allow them).
+    Disabled,
+}
+
+impl FilePicker {
+    /// What the user is told when a dialog would have opened.
+    pub const DISABLED: &str = "Opening and saving files is turned off on this computer.";
 }
 
 /// The UI's end of the backend: send commands, drain events.
@@ -134,6 +143,7 @@ pub fn start(
         store: None,
         clock: HlcClock::new(crate::domain::DeviceId::from_bytes([0; 16])),
         instance: None,
+        sent_messages: 0,
         _done: done_tx,
     };
     rt.spawn(actor.run(cmd_rx));
@@ -148,6 +158,8 @@ pub(super) struct Actor {
     store: Option<Arc<SealedStore>>,
     pub(super) clock: HlcClock,
     pub(super) replies: super::streaming::Replies,
+    /// Messages the user sent since the backend started (for the session limit).
+    sent_messages: u32,
     /// Answers second launches on this profile while the actor runs.
     instance: Option<super::instance::Listener>,
     /// Dropped when the actor ends, which is what [`Stopped`] waits for.
@@ -216,7 +228,9 @@ impl Actor {
         match kv {
             Ok(kv) => {
                 self.kv = Some(kv);
-                if let StoreLocation::Directory(dir) = &self.config.location {
+                if let StoreLocation::Directory(dir) = &self.config.location
+                    && !self.config.lockdown.guest
+                {
                     // We hold the profile's lock: a second launch now hands over to us.
                     let events = self.events.clone();
                     match super::instance::listen(dir, move || events.send(Event::WindowRequested)) {
@@ -259,7 +273,9 @@ impl Actor {
             }
         };
         let Some(header) = header else {
-            if let Some(path) = self.config.key_file.clone() {
+            if self.config.lockdown.guest {
+                self.set_up(KeySource::Throwaway).await;
+            } else if let Some(path) = self.config.key_file.clone() {
                 self.set_up(KeySource::KeyFile(path)).await;
             } else {
                 let keychain_available = self.keychain_available().await;
@@ -271,7 +287,7 @@ impl Actor {
         let source = match header.protection {
             Protection::Keychain if self.config.use_keychain => Some(KeySource::Keychain),
             Protection::KeyFile { path } => Some(KeySource::KeyFile(self.config.key_file.clone().unwrap_or(path))),
-            Protection::Keychain | Protection::Passphrase { .. } => None,
+            Protection::Keychain | Protection::Passphrase { .. } | Protection::Throwaway => None,
         };
         let problem = match source {
             Some(source) => match self.try_unlock(source).await {
@@ -532,7 +548,16 @@ impl Actor {
             Command::EditMessage { thread, row, text } => self.edit_message(thread, row, text).await,
             Command::SwitchBranch { thread, row, step } => self.switch_branch(thread, row, step).await,
             Command::SendMessage { thread, id, text, attachments, images } => {
-                self.send_message(thread, id, text, attachments, images).await;
+                let refusal = self.config.lockdown.refuses_message(self.sent_messages).or_else(|| {
+                    (images.is_some() && !self.config.lockdown.image_generation)
+                        .then(|| "making images is turned off on this computer".to_owned())
+                });
+                if let Some(reason) = refusal {
+                    self.events.send(Event::SendFailed { thread, id, text, reason });
+                } else {
+                    self.sent_messages += 1;
+                    self.send_message(thread, id, text, attachments, images).await;
+                }
             }
             Command::SaveDraft { thread, text } => {
                 let stamp = self.clock.now();

@@ -125,8 +125,9 @@ fn intake(
     file: IncomingFile,
     max: u64,
     stamp: crate::domain::Stamp,
+    lockdown: &super::Lockdown,
 ) -> Result<(Attachment, Option<Image>), String> {
-    intake_for(store, thread, file, max, stamp, None)
+    intake_for(store, thread, file, max, stamp, None, lockdown)
 }
 
 /// [`intake`] for a file that belongs to `message` already (generated images).
@@ -137,12 +138,16 @@ pub(super) fn intake_for(
     max: u64,
     stamp: crate::domain::Stamp,
     message: Option<crate::domain::MessageId>,
+    lockdown: &super::Lockdown,
 ) -> Result<(Attachment, Option<Image>), String> {
     let name = file.name();
     let bytes = file.read(max)?;
     let processed = std::panic::catch_unwind(|| media::process(&name, &bytes, max))
         .map_err(|_| format!("“{name}” could not be processed (the decoder failed); it was not attached."))?
         .map_err(|r: Rejection| r.to_string())?;
+    if let Some(why) = lockdown.refuses_file(&name, processed.kind) {
+        return Err(why);
+    }
     let stored = |e: StoreError| format!("“{name}” could not be stored: {e}.");
     let blob = store.put_blob(&bytes).map_err(stored)?;
     let preview = match &processed.preview {
@@ -193,8 +198,9 @@ impl Actor {
                 }
             };
             let stamp = self.clock.now();
+            let lockdown = self.config.lockdown.clone();
             let result = self
-                .with_store(move |s| Ok(intake(s, thread, file, max, stamp)))
+                .with_store(move |s| Ok(intake(s, thread, file, max, stamp, &lockdown)))
                 .await
                 .unwrap_or_else(|e| Err(format!("The file could not be stored: {e}.")));
             match result {
@@ -210,6 +216,10 @@ impl Actor {
     /// Open the system's file picker without waiting for it: the chosen
     /// files come back as [`super::streaming::Internal::Picked`].
     pub(super) fn pick_files(&self, thread: ThreadId) {
+        if matches!(self.config.picker, super::FilePicker::Disabled) {
+            self.events.send(Event::AttachmentRejected { thread, message: super::FilePicker::DISABLED.to_owned() });
+            return;
+        }
         if let super::FilePicker::Scripted(paths) = &self.config.picker {
             let _ = self.replies.tx.send(super::streaming::Internal::Picked { thread, paths: paths.clone() });
             return;
@@ -289,6 +299,10 @@ impl Actor {
 
     /// Ask where to save an attachment, without waiting for the dialog.
     pub(super) fn save_attachment(&self, thread: ThreadId, id: AttachmentId) {
+        if matches!(self.config.picker, super::FilePicker::Disabled) {
+            self.events.send(Event::AttachmentSaved { id, result: Err(super::FilePicker::DISABLED.to_owned()) });
+            return;
+        }
         let tx = self.replies.tx.clone();
         if let super::FilePicker::Scripted(paths) = &self.config.picker {
             let _ = tx.send(super::streaming::Internal::SaveTo { thread, id, path: paths.first().cloned() });
@@ -499,7 +513,7 @@ mod tests {
                 .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
                 .unwrap();
             let file = IncomingFile::Bytes { name: format!("shot {i}.png"), bytes: png };
-            let (a, _) = intake(&store, thread, file, 1 << 20, stamp).unwrap();
+            let (a, _) = intake(&store, thread, file, 1 << 20, stamp, &super::super::Lockdown::default()).unwrap();
             let message = Message {
                 id: MessageId::new(),
                 thread_id: thread,

@@ -15,6 +15,7 @@ mod command;
 mod event;
 mod history;
 pub mod instance;
+mod lockdown;
 mod projects;
 pub mod runtime;
 mod streaming;
@@ -25,6 +26,7 @@ pub use actor::{BackendConfig, BackendHandle, DEFAULT_TITLE, FilePicker, Stopped
 pub use attachments::{CHIP_THUMB, IncomingFile, ROW_IMAGE};
 pub use command::{Command, ImageOptions};
 pub use event::{Event, KeyInfo, KeyOrigin, LoadedFont, RowFork, SearchHit, ThreadSummary};
+pub use lockdown::Lockdown;
 pub use projects::ProjectThreads;
 pub use runtime::Runtime;
 pub use transfer::{ExportFormat, ExportWhat, MAX_IMPORT_BYTES};

@@ -286,7 +286,8 @@ impl Actor {
                 return;
             }
         };
-        let request = ChatRequest { model: choice.model.clone(), system, turns, max_tokens: None };
+        let request =
+            ChatRequest { model: choice.model.clone(), system, turns, max_tokens: self.config.lockdown.max_tokens };
         if branched {
             // A new sibling: the rows after the fork changed.
             self.send_rows(thread_id, None, ROWS_AFTER_BRANCH).await;
@@ -485,6 +486,8 @@ impl Actor {
             .with_store(move |s| {
                 let mut added = Vec::new();
                 let mut refused = Vec::new();
+                // Made here: the attachment limits are for what the user brings.
+                let unlimited = super::Lockdown::default();
                 for (i, bytes) in images.into_iter().enumerate() {
                     // Named by what the bytes are: a JPEG asked for arrives as image-1.jpg.
                     let ext = match crate::media::sniff(&bytes) {
@@ -493,7 +496,7 @@ impl Actor {
                     };
                     let name = format!("image-{}.{ext}", i + 1);
                     let file = super::attachments::IncomingFile::Bytes { name, bytes };
-                    match super::attachments::intake_for(s, thread, file, max, stamp, Some(reply_id)) {
+                    match super::attachments::intake_for(s, thread, file, max, stamp, Some(reply_id), &unlimited) {
                         Ok(a) if a.0.kind.is_image() => added.push(a),
                         Ok((a, _)) => {
                             s.remove_attachment(thread, a.id)?;

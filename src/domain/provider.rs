@@ -153,6 +153,22 @@ pub struct CatalogModel {
     pub cheap: bool,
 }
 
+impl CatalogModel {
+    /// A model the user (or the kiosk admin) added by its id: named by it,
+    /// abilities unknown.
+    #[must_use]
+    pub fn custom(provider: &str, id: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            provider: provider.to_owned(),
+            name: id.to_owned(),
+            context_window: 0,
+            capabilities: Capabilities::default(),
+            cheap: false,
+        }
+    }
+}
+
 /// Whether `model` (its catalog entry, `None` for a model the user added,
 /// whose abilities are unknown and left to the provider) of `provider` can
 /// take a file of `kind`. Text is always inlined.

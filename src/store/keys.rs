@@ -54,6 +54,8 @@ pub enum Protection {
         /// Where the key file was when the profile was created.
         path: PathBuf,
     },
+    /// A random KEK that was never kept: the profile cannot be opened again.
+    Throwaway,
 }
 
 /// The kind of protection without its parameters, for display.
@@ -65,6 +67,8 @@ pub enum ProtectionKind {
     Passphrase,
     /// Key file on disk.
     KeyFile,
+    /// A key thrown away with the session.
+    Throwaway,
 }
 
 impl ProtectionKind {
@@ -75,6 +79,7 @@ impl ProtectionKind {
             Self::Keychain => "Encrypted with a key kept in your system keychain.",
             Self::Passphrase => "Encrypted with a key derived from your passphrase (Argon2id).",
             Self::KeyFile => "Encrypted with a key file. Weaker: anyone who can read that file can read your chats.",
+            Self::Throwaway => "A guest session: kept in memory under a throwaway key and wiped when it ends.",
         }
     }
 }
@@ -87,6 +92,7 @@ impl Protection {
             Self::Keychain => ProtectionKind::Keychain,
             Self::Passphrase { .. } => ProtectionKind::Passphrase,
             Self::KeyFile { .. } => ProtectionKind::KeyFile,
+            Self::Throwaway => ProtectionKind::Throwaway,
         }
     }
 }
@@ -99,6 +105,9 @@ pub enum KeySource {
     Passphrase(Zeroizing<String>),
     /// A key file; created (mode 0600) if it does not exist at creation.
     KeyFile(PathBuf),
+    /// A random key that is never kept anywhere: once the store is closed,
+    /// nothing can open it (kiosk guest sessions, held in memory).
+    Throwaway,
 }
 
 impl std::fmt::Debug for KeySource {
@@ -107,6 +116,7 @@ impl std::fmt::Debug for KeySource {
             Self::Keychain => f.write_str("Keychain"),
             Self::Passphrase(_) => f.write_str("Passphrase(<hidden>)"),
             Self::KeyFile(p) => f.debug_tuple("KeyFile").field(p).finish(),
+            Self::Throwaway => f.write_str("Throwaway"),
         }
     }
 }
@@ -232,6 +242,7 @@ pub fn new_header(source: &KeySource, params: Argon2Params, now_ms: u64) -> Resu
             let kek = create_or_read_key_file(&path)?;
             (Protection::KeyFile { path }, kek)
         }
+        KeySource::Throwaway => (Protection::Throwaway, random_key().map_err(StoreError::Random)?),
     };
     let dek = random_key().map_err(StoreError::Random)?;
     let wrapped = Sealer::new(&kek).seal(&dek_aad(&store_id), dek.as_ref()).map_err(StoreError::Random)?;

@@ -137,6 +137,7 @@ pub fn viewer_ui(
     ui: &mut Ui,
     viewer: &mut Option<super::view_model::Viewer>,
     open: Option<&OpenThread>,
+    policy: &super::policy::Policy,
     send: &mut dyn FnMut(Command),
 ) {
     let Some(v) = viewer.as_mut() else { return };
@@ -165,13 +166,13 @@ pub fn viewer_ui(
                 if ui.selectable_label(v.actual_size, "100 %").clicked() {
                     v.actual_size = true;
                 }
-                if let Some(image) = &v.image
+                if let Some(image) = v.image.as_ref().filter(|_| policy.clipboard)
                     && ui.button("Copy image").clicked()
                 {
                     ui.ctx().copy_image((**image).clone());
                     v.status = Some("Copied.".to_owned());
                 }
-                if ui.button("Save as…").clicked() {
+                if policy.file_dialogs && ui.button("Save as…").clicked() {
                     v.status = None;
                     send(Command::SaveAttachment { thread: v.thread, id: v.id });
                 }

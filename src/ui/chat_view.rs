@@ -64,7 +64,14 @@ pub enum ChatAction {
 }
 
 /// Draw the chat view of `open` into the remaining space of `ui`.
-pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Command)) -> Option<ChatAction> {
+/// `copy`: whether Copy buttons are offered (not on a kiosk that forbids
+/// the clipboard).
+pub fn chat_view_ui(
+    ui: &mut Ui,
+    open: &mut OpenThread,
+    copy: bool,
+    send: &mut dyn FnMut(Command),
+) -> Option<ChatAction> {
     let viewport = ui.available_rect_before_wrap();
     let response = ui.allocate_rect(viewport, Sense::hover());
     if !open.loaded {
@@ -164,7 +171,7 @@ pub fn chat_view_ui(ui: &mut Ui, open: &mut OpenThread, send: &mut dyn FnMut(Com
                     ui.painter().with_clip_rect(clip).rect_filled(rect, 6.0, color);
                     ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
                 }
-                let row = RowDraw { index: i, content, expanded, fork, busy: busy || i >= open.count };
+                let row = RowDraw { index: i, content, expanded, fork, busy: busy || i >= open.count, copy };
                 let action = draw_row(ui, clip, rect, layout, &row);
                 if !ids.is_empty() {
                     let top_left = pos2(rect.left() + PAD.x, rect.top() + text_height - GAP - PAD.y);
@@ -237,10 +244,12 @@ struct RowDraw<'a> {
     /// Regenerate, edit and branch switching wait (a reply is streaming, or
     /// this row is not stored yet).
     busy: bool,
+    /// Copy buttons are offered.
+    copy: bool,
 }
 
 fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowCache, row: &RowDraw<'_>) -> Option<RowAction> {
-    let RowDraw { index, content, expanded, fork, busy } = *row;
+    let RowDraw { index, content, expanded, fork, busy, copy } = *row;
     let painter = ui.painter().with_clip_rect(clip);
     let inner = rect.shrink2(vec2(4.0, 0.0));
     let bubble = Rect::from_min_max(inner.min, pos2(inner.max.x, inner.max.y - GAP));
@@ -316,7 +325,7 @@ fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowCache, row: &RowDra
             if !block.links.is_empty() {
                 link_ui(ui, &response, block_rect, block);
             }
-            if let Some(code) = &block.code {
+            if let Some(code) = block.code.as_ref().filter(|_| copy) {
                 let r = Rect::from_min_max(
                     pos2(rect.right() - PAD.x - 84.0, pos.y),
                     pos2(rect.right() - PAD.x, pos.y + 18.0),
@@ -335,7 +344,7 @@ fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowCache, row: &RowDra
     let mut right = rect.right() - PAD.x;
     let button_rect =
         |right: f32, w: f32| Rect::from_min_max(pos2(right - w, rect.top() + 2.0), pos2(right, rect.top() + 20.0));
-    if hovered && !message.content.is_empty() {
+    if hovered && copy && !message.content.is_empty() {
         if row_ui.put(button_rect(right, 48.0), small("Copy")).clicked() {
             ui.ctx().copy_text(message.content.clone());
         }

@@ -178,14 +178,7 @@ fn models_ui(ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, p: &ProviderC
         let id = field.trim().to_owned();
         let known = vm.models().any(|m| m.provider == p.id && m.id == id);
         if (ui.button(format!("Add model to {}", p.name)).clicked() || enter) && !id.is_empty() && !known {
-            vm.settings.custom_models.push(CatalogModel {
-                id: id.clone(),
-                provider: p.id.clone(),
-                name: id,
-                context_window: 0,
-                capabilities: crate::domain::Capabilities::default(),
-                cheap: false,
-            });
+            vm.settings.custom_models.push(CatalogModel::custom(&p.id, &id));
             field.clear();
             *changed = true;
         }

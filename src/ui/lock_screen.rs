@@ -218,6 +218,9 @@ fn unlock_ui(
                 send(Command::Unlock(KeySource::Keychain));
             }
         }
+        ProtectionKind::Throwaway => {
+            ui.label("Its key was thrown away when its session ended: nothing can open it.");
+        }
     }
     if busy {
         ui.spinner();

@@ -18,16 +18,26 @@ enum Pick {
 }
 
 /// One line: the model (selectable) and its star.
-fn model_line(ui: &mut Ui, m: &CatalogModel, label: String, selected: bool, favourite: bool, pick: &mut Option<Pick>) {
+fn model_line(
+    ui: &mut Ui,
+    m: &CatalogModel,
+    label: String,
+    selected: bool,
+    favourite: Option<bool>,
+    pick: &mut Option<Pick>,
+) {
     let choice = ModelChoice { provider: m.provider.clone(), model: m.id.clone() };
     ui.horizontal(|ui| {
-        let star = if favourite { "★" } else { "☆" };
-        let tip = if favourite { format!("Unstar {}", m.name) } else { format!("Star {}", m.name) };
-        let button = ui.small_button(star);
-        // Screen readers (and tests) hear "Star GPT-4o", not "☆".
-        button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &tip));
-        if button.on_hover_text(&tip).clicked() {
-            *pick = Some(Pick::ToggleFavourite(choice.clone()));
+        // `None`: the list is locked (kiosk), nothing to star.
+        if let Some(favourite) = favourite {
+            let star = if favourite { "★" } else { "☆" };
+            let tip = if favourite { format!("Unstar {}", m.name) } else { format!("Star {}", m.name) };
+            let button = ui.small_button(star);
+            // Screen readers (and tests) hear "Star GPT-4o", not "☆".
+            button.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Button, true, &tip));
+            if button.on_hover_text(&tip).clicked() {
+                *pick = Some(Pick::ToggleFavourite(choice.clone()));
+            }
         }
         if ui.selectable_label(selected, label).clicked() {
             *pick = Some(Pick::Choose(choice));
@@ -40,6 +50,7 @@ pub fn model_picker_ui(ui: &mut Ui, vm: &mut ViewModel, thread: Option<ThreadId>
     let current = vm.model_of(thread);
     let selected = current.as_ref().map_or_else(|| "Choose a model".to_owned(), |c| vm.model_name(c));
     let mut pick = None;
+    let stars = vm.model_filter.is_none();
     egui::ComboBox::from_label("Model").selected_text(selected).width(240.0).height(400.0).show_ui(ui, |ui| {
         let has_key = |provider: &str| {
             // "(no key)" only once the backend said so (a new endpoint is not known yet).
@@ -59,7 +70,7 @@ pub fn model_picker_ui(ui: &mut Ui, vm: &mut ViewModel, thread: Option<ThreadId>
             ui.weak("Favourites");
             for m in favourites {
                 let is_current = current.as_ref().is_some_and(|c| c.provider == m.provider && c.model == m.id);
-                model_line(ui, m, label(m), is_current, true, &mut pick);
+                model_line(ui, m, label(m), is_current, stars.then_some(true), &mut pick);
             }
             ui.separator();
         }
@@ -74,7 +85,7 @@ pub fn model_picker_ui(ui: &mut Ui, vm: &mut ViewModel, thread: Option<ThreadId>
             for m in models {
                 let choice = ModelChoice { provider: m.provider.clone(), model: m.id.clone() };
                 let favourite = vm.settings.favourites.contains(&choice);
-                model_line(ui, m, label(m), current.as_ref() == Some(&choice), favourite, &mut pick);
+                model_line(ui, m, label(m), current.as_ref() == Some(&choice), stars.then_some(favourite), &mut pick);
             }
         }
     });

@@ -23,6 +23,8 @@ pub const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+N", "New chat"),
     ("Ctrl+,", "Settings"),
     ("Ctrl+Shift+S", "Show or hide the sidebar"),
+    ("Ctrl+Shift+P", "Present on a shared screen: larger text, personal information hidden"),
+    ("Ctrl+W", "Close a chat's own window"),
     ("F1 or Ctrl+/", "This list of shortcuts"),
     ("Enter", "Send the message"),
     ("Shift+Enter", "New line in the message"),
@@ -66,10 +68,14 @@ pub enum PaletteAction {
     BranchOff,
     /// Open the open chat in a window of its own.
     OpenInWindow,
+    /// Shared-screen presentation on or off.
+    Present,
+    /// The high-contrast theme on or off.
+    HighContrast,
 }
 
 impl PaletteAction {
-    const ALL: [Self; 14] = [
+    const ALL: [Self; 16] = [
         Self::NewThread,
         Self::Settings,
         Self::ApiKeys,
@@ -84,7 +90,26 @@ impl PaletteAction {
         Self::NewProject,
         Self::BranchOff,
         Self::OpenInWindow,
+        Self::Present,
+        Self::HighContrast,
     ];
+
+    /// Gone on a shared computer (kiosk mode).
+    fn locked_out(self) -> bool {
+        matches!(
+            self,
+            Self::Settings
+                | Self::ApiKeys
+                | Self::TogglePersonal
+                | Self::ExportMarkdown
+                | Self::ExportJson
+                | Self::ExportAll
+                | Self::Import
+                | Self::NewProject
+                | Self::OpenInWindow
+                | Self::Present
+        )
+    }
 
     fn label(self) -> &'static str {
         match self {
@@ -102,6 +127,8 @@ impl PaletteAction {
             Self::NewProject => "New project",
             Self::BranchOff => "Branch this chat into a new chat",
             Self::OpenInWindow => "Open this chat in a new window",
+            Self::Present => "Present on a shared screen (on or off)",
+            Self::HighContrast => "High contrast (on or off)",
         }
     }
 
@@ -111,6 +138,7 @@ impl PaletteAction {
             Self::Settings => "Ctrl+,",
             Self::ToggleSidebar => "Ctrl+Shift+S",
             Self::Help => "F1",
+            Self::Present => "Ctrl+Shift+P",
             Self::ApiKeys
             | Self::ToggleNavBar
             | Self::TogglePersonal
@@ -120,7 +148,8 @@ impl PaletteAction {
             | Self::Import
             | Self::NewProject
             | Self::BranchOff
-            | Self::OpenInWindow => "",
+            | Self::OpenInWindow
+            | Self::HighContrast => "",
         }
     }
 }
@@ -148,6 +177,9 @@ pub struct Palette {
     pub open: bool,
     /// The help sheet is shown.
     pub help: bool,
+    /// On a shared computer: actions that reach settings, keys, export and
+    /// the like are not offered.
+    pub locked: bool,
     query: String,
     /// The query the last [`Command::Search`] was sent for, and its serial.
     sent: (String, u64),
@@ -244,8 +276,11 @@ pub fn palette_ui(
             send(Command::Search { query: words.clone(), serial: palette.sent.1 });
         }
     }
-    let mut items: Vec<Item> =
-        PaletteAction::ALL.into_iter().filter(|a| action_matches(*a, &palette.query)).map(Item::Action).collect();
+    let mut items: Vec<Item> = PaletteAction::ALL
+        .into_iter()
+        .filter(|a| !(palette.locked && a.locked_out()) && action_matches(*a, &palette.query))
+        .map(Item::Action)
+        .collect();
     let mut threads: Vec<_> = vm
         .threads
         .values()

@@ -13,7 +13,8 @@ use super::view_model::{SidebarItem, ThreadRow, ViewModel};
 const LINE_HEIGHT: f32 = 26.0;
 
 /// Draw the sidebar; user intent is pushed into `actions`.
-pub fn sidebar_ui(ui: &mut Ui, vm: &mut ViewModel, actions: &mut Vec<Action>) {
+/// `locked`: on a shared computer, without projects and extra windows.
+pub fn sidebar_ui(ui: &mut Ui, vm: &mut ViewModel, locked: bool, actions: &mut Vec<Action>) {
     ui.add_space(8.0);
     if ui.add_sized([ui.available_width(), 30.0], egui::Button::new("+  New chat")).on_hover_text("Ctrl+N").clicked() {
         actions.push(Action::NewThread);
@@ -25,7 +26,7 @@ pub fn sidebar_ui(ui: &mut Ui, vm: &mut ViewModel, actions: &mut Vec<Action>) {
     {
         actions.push(Action::OpenPalette);
     }
-    if ui.add_sized([ui.available_width(), 24.0], egui::Button::new("+  New project")).clicked() {
+    if !locked && ui.add_sized([ui.available_width(), 24.0], egui::Button::new("+  New project")).clicked() {
         actions.push(Action::NewProject);
     }
     ui.add_space(6.0);
@@ -50,12 +51,12 @@ pub fn sidebar_ui(ui: &mut Ui, vm: &mut ViewModel, actions: &mut Vec<Action>) {
                 SidebarItem::Project(id) => project_line_ui(ui, vm, id, actions),
                 SidebarItem::Thread(id) => {
                     if let Some(row) = vm.threads.get(&id) {
-                        thread_line_ui(ui, row, open_id == Some(id), 0.0, &projects, actions);
+                        thread_line_ui(ui, row, open_id == Some(id), 0.0, (!locked).then_some(&projects[..]), actions);
                     }
                 }
                 SidebarItem::ProjectThread(id) => {
                     if let Some(row) = vm.threads.get(&id) {
-                        thread_line_ui(ui, row, open_id == Some(id), 14.0, &projects, actions);
+                        thread_line_ui(ui, row, open_id == Some(id), 14.0, (!locked).then_some(&projects[..]), actions);
                     }
                 }
             }
@@ -106,7 +107,7 @@ fn thread_line_ui(
     row: &ThreadRow,
     selected: bool,
     indent: f32,
-    projects: &[(ProjectId, &super::view_model::ProjectRow)],
+    projects: Option<&[(ProjectId, &super::view_model::ProjectRow)]>,
     actions: &mut Vec<Action>,
 ) {
     let id: ThreadId = row.id;
@@ -144,10 +145,13 @@ fn thread_line_ui(
         if ui.button(if pinned { "Unpin" } else { "Pin" }).clicked() {
             actions.push(Action::SetPinned(id, !pinned));
         }
-        if ui.button("Open in new window").clicked() {
-            actions.push(Action::OpenInWindow(id));
+        // `None`: a shared computer, with neither windows nor projects.
+        if let Some(projects) = projects {
+            if ui.button("Open in new window").clicked() {
+                actions.push(Action::OpenInWindow(id));
+            }
+            move_to_project_menu_ui(ui, id, current, projects, actions);
         }
-        move_to_project_menu_ui(ui, id, current, projects, actions);
         if ui.button("Delete").clicked() {
             actions.push(Action::Delete(id));
         }

@@ -83,7 +83,7 @@ pub fn thread_window_ui(
     let chat = ui
         .allocate_ui(egui::vec2(ui.available_width(), chat_height), |ui| {
             ui.set_min_size(egui::vec2(ui.available_width(), chat_height));
-            chat_view_ui(ui, &mut window.open, send)
+            chat_view_ui(ui, &mut window.open, true, send)
         })
         .inner;
     match chat {

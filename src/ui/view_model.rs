@@ -372,6 +372,8 @@ pub struct ViewModel {
     pub retry_note: Option<(ThreadId, String, web_time::Instant)>,
     /// The model catalog shipped with the app.
     pub catalog: Vec<CatalogModel>,
+    /// The only models offered (a kiosk's list), if limited.
+    pub model_filter: Option<Vec<ModelChoice>>,
     /// Results of "check key", by provider id.
     pub key_checks: HashMap<String, Result<(), String>>,
     /// The image viewer, when open.
@@ -420,6 +422,7 @@ impl Default for ViewModel {
             retry_note: None,
             // A broken shipped catalog is caught by a unit test; run without one.
             catalog: crate::domain::shipped_catalog().unwrap_or_default(),
+            model_filter: None,
             key_checks: HashMap::new(),
             viewer: None,
             system_fonts: super::fonts::SystemFonts::default(),
@@ -700,7 +703,11 @@ impl ViewModel {
 
     /// Every model offered: the shipped catalog, then the user's own.
     pub fn models(&self) -> impl Iterator<Item = &CatalogModel> {
-        self.catalog.iter().chain(&self.settings.custom_models)
+        self.catalog.iter().chain(&self.settings.custom_models).filter(|m| {
+            self.model_filter
+                .as_ref()
+                .is_none_or(|only| only.iter().any(|c| c.provider == m.provider && c.model == m.id))
+        })
     }
 
     /// A model's display name (its id when it is in no list).

@@ -25,7 +25,7 @@ use pakchat::ui::{COMPOSER_LABEL, PakApp};
 pub const FAST: Argon2Params = Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 };
 
 /// Whether any node has exactly this accessible label.
-pub fn present(h: &Harness<'static, PakApp>, label: &str) -> bool {
+pub fn present<S>(h: &Harness<'static, S>, label: &str) -> bool {
     h.query_all_by_label(label).next().is_some()
 }
 
@@ -49,6 +49,7 @@ pub fn config_picking(dir: &Path, key_file: bool, files: Vec<std::path::PathBuf>
         use_keychain: false,
         retry: pakchat::providers::RetryPolicy::default(),
         picker: pakchat::backend::FilePicker::Scripted(files),
+        lockdown: pakchat::backend::Lockdown::default(),
     }
 }
 
@@ -267,4 +268,17 @@ pub fn last_user_message(app: &App) -> Message {
             _ => None,
         })
         .unwrap()
+}
+
+/// A file dropped on the window, as eframe hands it over.
+#[derive(Debug)]
+pub struct Dropped(pub std::path::PathBuf);
+
+impl egui::DroppedFile for Dropped {
+    fn path(&self) -> &Path {
+        &self.0
+    }
+    fn bytes(&self) -> Result<Vec<u8>, String> {
+        std::fs::read(&self.0).map_err(|e| e.to_string())
+    }
 }

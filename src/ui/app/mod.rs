@@ -28,6 +28,8 @@ use super::view_model::{OpenThread, PAGE, Phase, ViewModel};
 
 /// Quiet time after the last keystroke before a draft is saved.
 pub const DRAFT_DELAY: Duration = Duration::from_millis(400);
+/// How much larger text is while presenting on a shared screen.
+const PRESENT_SCALE: f32 = 1.4;
 /// Frames in which message layouts are redone after a style change.
 const RELAYOUT_FRAMES: u8 = 2;
 /// How long "Undo" stays offered after a delete.
@@ -99,6 +101,15 @@ pub struct PakApp {
     /// Frames left in which cached message layouts are dropped, after a
     /// change of fonts, theme or text size.
     relayout_frames: u8,
+    /// What this app offers (everything, unless on a shared computer).
+    policy: super::policy::Policy,
+    /// Shared-screen presentation: larger text, personal information
+    /// hidden, the sidebar folded.
+    present: bool,
+    /// The high-contrast theme.
+    high_contrast: bool,
+    /// Whether egui was given the high-contrast visuals.
+    applied_contrast: bool,
 }
 
 impl PakApp {
@@ -127,6 +138,10 @@ impl PakApp {
             next_window: 1,
             focus_window: None,
             relayout_frames: 0,
+            policy: super::policy::Policy::default(),
+            present: false,
+            high_contrast: false,
+            applied_contrast: false,
         }
     }
 
@@ -135,6 +150,58 @@ impl PakApp {
     pub fn with_start_time(mut self, started: web_time::Instant) -> Self {
         self.started_at = Some(started);
         self
+    }
+
+    /// Offer only what `policy` allows (kiosk mode).
+    #[must_use]
+    pub fn with_policy(mut self, policy: super::policy::Policy) -> Self {
+        self.vm.model_filter.clone_from(&policy.models);
+        self.palette.locked = policy.locked;
+        self.policy = policy;
+        self
+    }
+
+    /// Start in shared-screen presentation, high contrast or not.
+    #[must_use]
+    pub fn presenting(mut self, high_contrast: bool) -> Self {
+        self.set_present(true);
+        self.high_contrast = high_contrast;
+        self
+    }
+
+    /// Give a new profile its settings and API keys (a kiosk's guest
+    /// session starts this way).
+    pub fn preset(&mut self, settings: crate::domain::Settings, keys: Vec<(String, zeroize::Zeroizing<String>)>) {
+        *self.vm.settings = settings;
+        let save = self.vm.settings.save();
+        self.send(save);
+        for (provider, key) in keys {
+            self.send(Command::SetApiKey { provider, key: Some(key) });
+        }
+    }
+
+    /// Tell the backend to finish and stop (the app is closing or a kiosk
+    /// session ends); nothing more is sent after this.
+    pub fn stop_backend(&mut self) {
+        self.send(Command::Shutdown);
+    }
+
+    /// Turn shared-screen presentation on or off.
+    pub fn set_present(&mut self, on: bool) {
+        self.present = on;
+        if on {
+            self.sidebar_hidden = true;
+        }
+    }
+
+    /// Whether the user is presenting (shared screen).
+    #[must_use]
+    pub fn is_presenting(&self) -> bool {
+        self.present
+    }
+
+    fn personal_hidden(&self) -> bool {
+        self.vm.settings.hide_personal || self.present || self.policy.locked
     }
 
     /// What the UI currently knows (for tests and benchmarks).
@@ -194,20 +261,33 @@ impl PakApp {
     fn apply_settings(&mut self, ctx: &egui::Context) {
         let s = &self.vm.settings;
         // Compare the scale in hundredths so an unchanged setting costs nothing.
+        let scale = if self.present && !self.policy.locked { s.text_scale * PRESENT_SCALE } else { s.text_scale };
         #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        let key = (s.theme, (s.text_scale * 100.0).round() as u32);
+        let key = (s.theme, (scale * 100.0).round() as u32);
         if self.applied_theme != Some(key) {
             ctx.set_theme(match s.theme {
                 ThemePreference::System => egui::ThemePreference::System,
                 ThemePreference::Light => egui::ThemePreference::Light,
                 ThemePreference::Dark => egui::ThemePreference::Dark,
             });
-            if (0.5..=3.0).contains(&s.text_scale) {
-                ctx.set_zoom_factor(s.text_scale);
+            if (0.5..=4.0).contains(&scale) {
+                ctx.set_zoom_factor(scale);
             }
             self.applied_theme = Some(key);
             self.relayout_frames = RELAYOUT_FRAMES;
         }
+        if self.applied_contrast != self.high_contrast {
+            for theme in [egui::Theme::Dark, egui::Theme::Light] {
+                let cursor = ctx.style_of(theme).visuals.text_cursor.clone();
+                let mut visuals =
+                    if self.high_contrast { super::contrast::high_contrast(theme) } else { theme.default_visuals() };
+                visuals.text_cursor = cursor;
+                ctx.set_visuals_of(theme, visuals);
+            }
+            self.applied_contrast = self.high_contrast;
+            self.relayout_frames = RELAYOUT_FRAMES;
+        }
+        let s = &self.vm.settings;
         let fonts = (s.interface_font, s.code_font, self.vm.system_fonts.loaded);
         if self.applied_fonts != Some(fonts) {
             let wants_system = s.interface_font == InterfaceFont::System || s.code_font == CodeFont::System;
@@ -504,6 +584,8 @@ impl PakApp {
                 }
                 PaletteAction::ExportAll => self.send(Command::Export { what: ExportWhat::All }),
                 PaletteAction::NewProject => self.apply_action(Action::NewProject),
+                PaletteAction::Present => self.set_present(!self.present),
+                PaletteAction::HighContrast => self.high_contrast = !self.high_contrast,
                 PaletteAction::OpenInWindow => {
                     if let Some(id) = self.vm.open.as_ref().map(|o| o.id) {
                         self.open_window(id);
@@ -577,7 +659,7 @@ impl PakApp {
         if let Some(why) = &self.vm.keys_needed {
             ui.horizontal(|ui| {
                 ui.colored_label(ui.visuals().warn_fg_color, why);
-                open_keys = ui.button("Open API keys").clicked();
+                open_keys = !self.policy.locked && ui.button("Open API keys").clicked();
                 dismiss_keys = ui.small_button("Dismiss").clicked();
             });
         }
@@ -623,24 +705,28 @@ impl PakApp {
             } else {
                 // Buttons from the right; the title takes what is left, cut short if long.
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    ui.menu_button("More", |ui| {
-                        if ui.button("Export as Markdown…").clicked() {
-                            let what = ExportWhat::Thread { id, format: ExportFormat::Markdown };
-                            self.send(Command::Export { what });
-                        }
-                        if ui
-                            .button("Export as JSON…")
-                            .on_hover_text("Every branch and file; can be imported")
-                            .clicked()
-                        {
-                            self.send(Command::Export { what: ExportWhat::Thread { id, format: ExportFormat::Json } });
-                        }
-                        if ui.button("Open in new window").clicked() {
-                            actions.push(Action::OpenInWindow(id));
-                        }
-                        let projects = self.vm.projects_by_name();
-                        super::sidebar::move_to_project_menu_ui(ui, id, current_project, &projects, actions);
-                    });
+                    if !self.policy.locked {
+                        ui.menu_button("More", |ui| {
+                            if ui.button("Export as Markdown…").clicked() {
+                                let what = ExportWhat::Thread { id, format: ExportFormat::Markdown };
+                                self.send(Command::Export { what });
+                            }
+                            if ui
+                                .button("Export as JSON…")
+                                .on_hover_text("Every branch and file; can be imported")
+                                .clicked()
+                            {
+                                self.send(Command::Export {
+                                    what: ExportWhat::Thread { id, format: ExportFormat::Json },
+                                });
+                            }
+                            if ui.button("Open in new window").clicked() {
+                                actions.push(Action::OpenInWindow(id));
+                            }
+                            let projects = self.vm.projects_by_name();
+                            super::sidebar::move_to_project_menu_ui(ui, id, current_project, &projects, actions);
+                        });
+                    }
                     if ui.button("Delete").on_hover_text("Delete this thread (you can undo)").clicked() {
                         actions.push(Action::Delete(id));
                     }
@@ -735,8 +821,11 @@ impl PakApp {
         {
             actions.push(Action::StartRename(open.id));
         }
-        if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Comma)) {
+        if !self.policy.locked && ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Comma)) {
             self.settings_form.open = !self.settings_form.open;
+        }
+        if !self.policy.locked && ui.input_mut(|i| i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::P)) {
+            self.set_present(!self.present);
         }
         if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::S)) {
             self.sidebar_hidden = !self.sidebar_hidden;
@@ -765,7 +854,9 @@ impl PakApp {
         let protection = self.vm.protection;
         let mut open_keys = false;
         let mut open_settings = false;
-        let personal = (!self.vm.settings.hide_personal).then(|| self.vm.settings.personal.clone());
+        let personal = (!self.personal_hidden()).then(|| self.vm.settings.personal.clone());
+        let locked = self.policy.locked;
+        let mut view_menu = None;
         let mut expanded = !self.sidebar_hidden;
         egui::Panel::left("sidebar").resizable(true).default_size(260.0).min_size(180.0).show_collapsible(
             ui,
@@ -781,23 +872,32 @@ impl PakApp {
                             ui.small(p.email.trim());
                         }
                     }
-                    ui.horizontal(|ui| {
-                        open_settings = ui.button("Settings").on_hover_text("Ctrl+,").clicked();
-                        open_keys = ui.button("Manage API keys").clicked();
-                    });
+                    if !locked {
+                        ui.horizontal(|ui| {
+                            open_settings = ui.button("Settings").on_hover_text("Ctrl+,").clicked();
+                            open_keys = ui.button("Manage API keys").clicked();
+                            view_menu = view_menu_ui(ui, self.present, self.high_contrast);
+                        });
+                    }
                     if let Some(p) = protection {
                         let short = match p {
                             ProtectionKind::Keychain => "Encrypted · system keychain",
                             ProtectionKind::Passphrase => "Encrypted · passphrase",
                             ProtectionKind::KeyFile => "Encrypted · key file (weaker)",
+                            ProtectionKind::Throwaway => "Guest session · wiped when it ends",
                         };
                         ui.small(short).on_hover_text(p.describe());
                     }
                 });
-                sidebar_ui(ui, &mut self.vm, &mut actions);
+                sidebar_ui(ui, &mut self.vm, locked, &mut actions);
             },
         );
         self.sidebar_hidden = !expanded;
+        match view_menu {
+            Some(ViewChoice::Present) => self.set_present(!self.present),
+            Some(ViewChoice::HighContrast) => self.high_contrast = !self.high_contrast,
+            None => {}
+        }
         if open_keys {
             self.settings_form.open_at(SettingsTab::ApiKeys);
         }
@@ -809,7 +909,7 @@ impl PakApp {
         let streaming = self.vm.open.as_ref().is_some_and(OpenThread::is_streaming);
         let retryable = self.vm.open.as_ref().is_some_and(OpenThread::retryable_reply);
         let mut commands = Vec::new();
-        let mut pick = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::O));
+        let mut pick = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::O)) && self.policy.picker();
         // Files dropped on the window are attached to the open thread.
         #[cfg(not(target_arch = "wasm32"))]
         let mut dropped: Vec<IncomingFile> =
@@ -841,7 +941,11 @@ impl PakApp {
                 _ => true,
             });
         });
-        let hovering_files = ui.input(|i| !i.raw.hovered_files.is_empty());
+        if !self.policy.attachments {
+            // Nothing comes in on this computer: not dropped, not pasted.
+            dropped.clear();
+        }
+        let hovering_files = self.policy.attachments && ui.input(|i| !i.raw.hovered_files.is_empty());
         let has_attachments = self.vm.open.as_ref().is_some_and(|o| !o.waiting_attachments().is_empty());
         let refusal = self.vm.attachment_refusal();
         egui::Panel::bottom("composer").show(ui, |ui| {
@@ -856,9 +960,12 @@ impl PakApp {
                 ui.colored_label(ui.visuals().hyperlink_color, "Drop the files to attach them to this chat.");
             }
             ui.horizontal(|ui| {
-                pick |= ui.button("Attach files…").on_hover_text("Images, PDFs, text (Ctrl+O)").clicked();
+                if self.policy.picker() {
+                    pick |= ui.button("Attach files…").on_hover_text("Images, PDFs, text (Ctrl+O)").clicked();
+                }
                 let toggle = egui::Button::new("Make images").selected(self.image_mode);
-                if ui.add(toggle).on_hover_text("Image mode (Esc leaves it)").clicked() {
+                if self.policy.image_generation && ui.add(toggle).on_hover_text("Image mode (Esc leaves it)").clicked()
+                {
                     self.image_mode = !self.image_mode;
                     self.composer.wants_focus = true;
                 }
@@ -910,7 +1017,9 @@ impl PakApp {
                 commands.push(Command::AddKnowledge { project, files });
             }
         }
-        super::attachments::viewer_ui(ui, &mut self.vm.viewer, self.vm.open.as_ref(), &mut |c| commands.push(c));
+        super::attachments::viewer_ui(ui, &mut self.vm.viewer, self.vm.open.as_ref(), &self.policy, &mut |c| {
+            commands.push(c);
+        });
         for command in commands {
             self.send(command);
         }
@@ -949,7 +1058,7 @@ impl PakApp {
             match self.vm.open.as_mut() {
                 Some(open) => {
                     let thread = open.id;
-                    match chat_view_ui(ui, open, &mut |c| commands.push(c)) {
+                    match chat_view_ui(ui, open, self.policy.clipboard, &mut |c| commands.push(c)) {
                         Some(ChatAction::Edit { row, text }) => {
                             self.save_draft_now();
                             self.composer.start_edit(thread, row, text);
@@ -975,7 +1084,7 @@ impl PakApp {
                     ui.vertical_centered(|ui| {
                         ui.add_space(ui.available_height() / 3.0);
                         ui.label(RichText::new("Start a new chat: type below and press Enter.").weak());
-                        if no_keys {
+                        if no_keys && !self.policy.locked {
                             ui.add_space(8.0);
                             ui.label("To get replies, add an API key for a provider (or use a local Ollama / LM Studio server).");
                             if ui.button("Add an API key").clicked() {
@@ -1055,6 +1164,29 @@ impl PakApp {
             }
         }
     }
+}
+
+/// A choice from the View menu.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ViewChoice {
+    /// Turn presentation on or off.
+    Present,
+    /// Turn the high-contrast theme on or off.
+    HighContrast,
+}
+
+/// The View menu (sidebar footer): presentation and high contrast.
+fn view_menu_ui(ui: &mut Ui, present: bool, high_contrast: bool) -> Option<ViewChoice> {
+    let mut choice = None;
+    ui.menu_button("View", |ui| {
+        if ui.add(egui::Button::new("Present").selected(present).shortcut_text("Ctrl+Shift+P")).clicked() {
+            choice = Some(ViewChoice::Present);
+        }
+        if ui.add(egui::Button::new("High contrast").selected(high_contrast)).clicked() {
+            choice = Some(ViewChoice::HighContrast);
+        }
+    });
+    choice
 }
 
 /// The sidebar row of a thread just created, shown before the backend

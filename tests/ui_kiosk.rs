@@ -1,0 +1,336 @@
+//! Kiosk mode driven as a visitor and an admin would, through egui_kittest:
+//! what is locked away, the idle wipe on a simulated clock, nothing of a
+//! visitor left in the UI or on disk, the session limits, the admin exit.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+#[path = "common/app.rs"]
+mod harness;
+
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui::{Key, Modifiers};
+use egui_kittest::Harness;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
+use harness::{Dropped, present};
+use pakchat::backend::{Argon2Params, BackendConfig, Runtime, start};
+use pakchat::kiosk::KioskConfig;
+use pakchat::ui::COMPOSER_LABEL;
+use pakchat::ui::kiosk::KioskApp;
+
+/// Every label and value in the accessibility tree.
+fn tree_text(h: &Harness<'static, KioskApp>) -> Vec<String> {
+    h.root()
+        .children_recursive()
+        .flat_map(|n| [n.accesskit_node().label(), n.accesskit_node().value()])
+        .flatten()
+        .collect()
+}
+
+/// Whether any label or value in the tree holds `text`.
+fn shows(h: &Harness<'static, KioskApp>, text: &str) -> bool {
+    tree_text(h).iter().any(|t| t.contains(text))
+}
+
+/// A kiosk over aimock at `base` with `extra` lines in `[kiosk]` and
+/// `limits` as its `[limits]` table. The PIN is 2468.
+fn kiosk_config(dir: &Path, base: &str, extra: &str, limits: &str) -> KioskConfig {
+    let hash = pakchat::kiosk::hash_pin("2468").unwrap();
+    let text = format!(
+        "[kiosk]\nadmin_pin_hash = \"{hash}\"\nidle_timeout_seconds = 120\nidle_warning_seconds = 30\n{extra}\n\
+         [limits]\n{limits}\n\
+         [[provider]]\nid = \"openai\"\napi_key = \"sk-kiosk-test\"\nbase_url = \"{base}/v1\"\nmodels = [\"gpt-4o-mini\"]\n"
+    );
+    let files = pakchat::kiosk::config::DiskFiles { base: dir.to_path_buf() };
+    pakchat::kiosk::config::parse(&text, "kiosk.toml", &files).unwrap()
+}
+
+/// A running kiosk, its simulated clock and what keeps it alive.
+struct Kiosk {
+    harness: Harness<'static, KioskApp>,
+    /// How far the simulated clock is ahead of the real one.
+    ahead: Rc<Cell<Duration>>,
+    _rt: tokio::runtime::Runtime,
+}
+
+fn new_kiosk(config: KioskConfig) -> Kiosk {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = Runtime::new(rt.handle().clone());
+    // What the real kiosk uses, with a cheaper Argon2 (no passphrase is
+    // involved in a guest session anyway).
+    let backend = BackendConfig {
+        argon2: Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 },
+        ..pakchat::kiosk::backend_config(&config)
+    };
+    let ahead = Rc::new(Cell::new(Duration::ZERO));
+    let clock_ahead = ahead.clone();
+    let harness = Harness::builder()
+        .with_size(egui::vec2(1000.0, 700.0))
+        .with_context_setup(|ctx| ctx.global_style_mut(|s| s.visuals.text_cursor.blink = false))
+        .wgpu()
+        .build_eframe(move |_cc| {
+            let factory: pakchat::ui::kiosk::BackendFactory = Box::new(move |ctx: &egui::Context| {
+                let ctx = ctx.clone();
+                start(&runtime, backend.clone(), move || ctx.request_repaint())
+            });
+            let clock = Box::new(move || web_time::Instant::now() + clock_ahead.get());
+            KioskApp::new(config, factory).with_clock(clock)
+        });
+    Kiosk { harness, ahead, _rt: rt }
+}
+
+impl Kiosk {
+    fn wait_for(&mut self, what: &str, done: impl Fn(&Harness<'static, KioskApp>) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            self.harness.step();
+            if done(&self.harness) {
+                return;
+            }
+            if Instant::now() >= deadline {
+                let vm = self.harness.state().session().map(|a| {
+                    let vm = a.view_model();
+                    (vm.errors.clone(), vm.open.as_ref().map(|o| o.attach_notes.clone()), vm.keys_needed.clone())
+                });
+                panic!("timed out waiting for: {what} (session: {vm:?})");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn click(&mut self, label: &str) {
+        self.harness.get_by_label(label).click();
+        self.harness.step();
+        self.harness.step();
+    }
+
+    fn start_session(&mut self) {
+        self.wait_for("the welcome screen", |h| present(h, "Start"));
+        self.click("Start");
+        self.wait_for("the guest session", |h| {
+            h.state().session().is_some_and(|a| a.view_model().phase == pakchat::ui::view_model::Phase::Ready)
+                && present(h, COMPOSER_LABEL)
+        });
+    }
+
+    fn send(&mut self, text: &str) {
+        let composer = self.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL);
+        composer.focus();
+        composer.type_text(text);
+        self.harness.step();
+        self.harness.key_press(Key::Enter);
+        self.harness.step();
+    }
+
+    /// Wait until the reply `text` has arrived whole and stopped streaming.
+    fn wait_reply(&mut self, text: &str) {
+        self.wait_for("the reply", |h| {
+            present(h, text)
+                && h.state().session().is_some_and(|a| a.view_model().open.as_ref().is_some_and(|o| !o.is_streaming()))
+        });
+    }
+
+    /// Move the simulated clock on by `by`.
+    fn pass(&mut self, by: Duration) {
+        self.ahead.set(self.ahead.get() + by);
+    }
+}
+
+#[test]
+fn settings_keys_export_and_windows_are_not_there_for_a_visitor() {
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut kiosk = new_kiosk(kiosk_config(dir.path(), &server.base, "", ""));
+    kiosk.start_session();
+    kiosk.send("hello");
+    kiosk.wait_reply("Hi there, friend! This reply comes in several chunks of text.");
+    for label in [
+        "Settings",
+        "Customization",
+        "Manage API keys",
+        "More",
+        "+  New project",
+        "Export all data…",
+        "Import chats…",
+        "Attach files…",
+        "Make images",
+        "View",
+        "Copy",
+    ] {
+        assert!(!present(&kiosk.harness, label), "{label:?} is offered in kiosk mode");
+    }
+    assert!(present(&kiosk.harness, "End session") && present(&kiosk.harness, "Admin"));
+    // Ctrl+, opens nothing; the palette lists no way to settings or export.
+    kiosk.harness.key_press_modifiers(Modifiers::COMMAND, Key::Comma);
+    kiosk.harness.step();
+    assert!(!present(&kiosk.harness, "Customization"), "the settings window opened");
+    kiosk.harness.key_press_modifiers(Modifiers::COMMAND, Key::K);
+    kiosk.harness.step();
+    kiosk.harness.step();
+    assert!(shows(&kiosk.harness, "New chat    Ctrl+N"), "the palette itself works");
+    for label in ["Open settings", "Manage API keys", "Export", "Import chats", "New project", "new window", "Present"]
+    {
+        assert!(!shows(&kiosk.harness, label), "the palette offers {label:?}");
+    }
+    // The model list holds only what the admin offers.
+    let session = kiosk.harness.state().session().unwrap();
+    let offered: Vec<String> = session.view_model().models().map(|m| m.id.clone()).collect();
+    assert_eq!(offered, vec!["gpt-4o-mini".to_owned()]);
+}
+
+/// Every file under `dir` changed since `since`, except `skip`.
+fn files_changed_since(dir: &Path, since: std::time::SystemTime, skip: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if meta.is_dir() {
+            out.extend(files_changed_since(&path, since, skip));
+        } else if meta.is_file()
+            && path != skip
+            && meta.modified().is_ok_and(|m| m >= since)
+            && meta.len() < 512 * 1024 * 1024
+            && let Ok(bytes) = std::fs::read(&path)
+        {
+            out.push((path, bytes));
+        }
+    }
+    out
+}
+
+#[test]
+fn an_idle_session_counts_down_then_is_wiped_leaving_no_trace_in_the_ui_or_on_disk() {
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    let began = std::time::SystemTime::now() - Duration::from_secs(2);
+    let canary = format!("kiosk-canary-{}", uuid::Uuid::now_v7().simple());
+    let notes = dir.path().join("visitor notes.txt");
+    std::fs::write(&notes, format!("My library card is {canary}-card.\n")).unwrap();
+    let mut kiosk = new_kiosk(kiosk_config(dir.path(), &server.base, "", "attachments = [\"text\"]"));
+    kiosk.start_session();
+    kiosk.harness.input_mut().dropped_files.push(Arc::new(Dropped(notes.clone())));
+    kiosk.wait_for("the attached file", |h| shows(h, "visitor notes.txt"));
+    kiosk.send(&format!("hello {canary}"));
+    kiosk.wait_reply("Hi there, friend! This reply comes in several chunks of text.");
+    assert!(present(&kiosk.harness, &format!("hello {canary}")));
+    kiosk.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
+    kiosk.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).type_text(&format!("draft {canary}"));
+    kiosk.harness.step();
+
+    // Quiet for 95 s: the countdown shows; "I'm still here" keeps the session.
+    kiosk.pass(Duration::from_secs(95));
+    kiosk.wait_for("the countdown", |h| {
+        present(h, "No activity: this session and everything in it will be wiped in 25 s.")
+    });
+    kiosk.click("I'm still here");
+    assert!(!present(&kiosk.harness, "I'm still here"), "the countdown is gone");
+    assert!(kiosk.harness.state().session().is_some());
+
+    // Quiet for the whole timeout: wiped; the next frame is the welcome screen.
+    kiosk.pass(Duration::from_secs(121));
+    kiosk.harness.step();
+    assert!(kiosk.harness.state().session().is_none(), "the session was wiped");
+    assert_eq!(kiosk.harness.state().wiped(), 1);
+    kiosk.harness.step();
+    assert!(present(&kiosk.harness, "Start"), "the welcome screen is back");
+    assert!(!shows(&kiosk.harness, &canary), "the visitor's words are still shown: {:?}", tree_text(&kiosk.harness));
+    assert!(!shows(&kiosk.harness, "visitor notes"), "the visitor's file is still shown");
+    // Nor do egui's text fields remember it: a new session starts empty.
+    kiosk.start_session();
+    let composer = kiosk.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL);
+    assert_eq!(composer.accesskit_node().value().unwrap_or_default(), "", "the new visitor sees an empty composer");
+    assert!(kiosk.harness.state().session().unwrap().view_model().threads.is_empty(), "no thread of the last visitor");
+
+    // On disk: none of it, in the test's folder or the system's temp folder.
+    for root in [dir.path().to_path_buf(), std::env::temp_dir()] {
+        for (path, bytes) in files_changed_since(&root, began, &notes) {
+            for form in common::canary::forms(&canary) {
+                assert!(!common::canary::contains(&bytes, &form), "{} holds the visitor's words", path.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn end_session_wipes_at_once_and_the_message_limit_holds() {
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut kiosk = new_kiosk(kiosk_config(dir.path(), &server.base, "", "messages_per_session = 1"));
+    kiosk.start_session();
+    kiosk.send("hello");
+    kiosk.wait_reply("Hi there, friend! This reply comes in several chunks of text.");
+    kiosk.send("think");
+    kiosk.wait_for("the refusal", |h| {
+        h.state()
+            .session()
+            .unwrap()
+            .view_model()
+            .errors
+            .iter()
+            .any(|e| e.contains("this session's limit of 1 messages is reached; end the session to start a new one"))
+    });
+    assert_eq!(
+        kiosk.harness.state().session().unwrap().composer_text(),
+        "think",
+        "the refused message is back in the composer"
+    );
+    kiosk.click("End session");
+    assert!(kiosk.harness.state().session().is_none());
+    kiosk.harness.step();
+    assert!(present(&kiosk.harness, "Start"));
+    // A new visitor has the whole allowance again.
+    kiosk.start_session();
+    kiosk.send("hello");
+    kiosk.wait_for("the new visitor's reply", |h| {
+        present(h, "Hi there, friend! This reply comes in several chunks of text.")
+    });
+}
+
+#[test]
+fn closing_is_refused_and_only_the_admin_pin_lets_the_kiosk_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut kiosk = new_kiosk(kiosk_config(dir.path(), "http://127.0.0.1:9", "", ""));
+    kiosk.start_session();
+    // The desktop asks the window to close (Alt+F4, a close button).
+    kiosk.harness.event(egui::Event::Key {
+        key: Key::F4,
+        physical_key: None,
+        pressed: true,
+        repeat: false,
+        modifiers: Modifiers::ALT,
+    });
+    kiosk
+        .harness
+        .input_mut()
+        .viewports
+        .entry(egui::ViewportId::ROOT)
+        .or_default()
+        .events
+        .push(egui::ViewportEvent::Close);
+    kiosk.harness.step();
+    let commands = &kiosk.harness.output().viewport_output[&egui::ViewportId::ROOT].commands;
+    assert!(commands.contains(&egui::ViewportCommand::CancelClose), "the close was not cancelled: {commands:?}");
+    assert!(kiosk.harness.state().session().is_some(), "the session goes on");
+
+    kiosk.click("Admin");
+    kiosk.harness.get_by_label(pakchat::ui::kiosk::PIN_LABEL).focus();
+    kiosk.harness.get_by_label(pakchat::ui::kiosk::PIN_LABEL).type_text("1357");
+    kiosk.click("Exit Pak.Chat");
+    kiosk.wait_for("the wrong PIN", |h| present(h, "Wrong PIN (1 tries)."));
+    kiosk.harness.get_by_label(pakchat::ui::kiosk::PIN_LABEL).focus();
+    kiosk.harness.get_by_label(pakchat::ui::kiosk::PIN_LABEL).type_text("2468");
+    kiosk.click("Exit Pak.Chat");
+    kiosk.wait_for("the exit", |h| {
+        h.output()
+            .viewport_output
+            .get(&egui::ViewportId::ROOT)
+            .is_some_and(|v| v.commands.contains(&egui::ViewportCommand::Close))
+    });
+    assert!(kiosk.harness.state().session().is_none(), "the session was wiped before the exit");
+}
