@@ -96,8 +96,22 @@ fn fixture() -> Fixture {
     store.put_branches(t.id, &b).unwrap();
     store.put_thread(&t).unwrap();
 
+    let mut project = pakchat::domain::Project::new(
+        pakchat::domain::ProjectId::new(),
+        "Essays".to_owned(),
+        1_700_000_050_000,
+        c.now(),
+    );
+    project.instructions = "Write plainly.".to_owned();
+    project.files.push(pakchat::domain::KnowledgeFile {
+        id: uuid::Uuid::now_v7(),
+        name: "style.md".to_owned(),
+        text: "Short sentences.".to_owned(),
+    });
+    store.put_project(&project).unwrap();
     let mut p = Thread::new(ThreadId::new(), "Plain: with / odd? name".to_owned(), 1_700_000_100_000, c.now());
     p.draft = "a draft still being written".to_owned();
+    p.project_id = Some(project.id);
     p.mode = Some("tutor".to_owned());
     let mut last = None;
     for i in 0..5 {
@@ -181,6 +195,8 @@ fn export_then_import_into_a_fresh_profile_gives_back_every_record() {
         }
     }
     assert!(fresh.thread(f.deleted).unwrap().is_none());
+    assert_eq!(fresh.projects().unwrap(), f.store.projects().unwrap(), "the project with its knowledge");
+    assert_eq!(imported.projects, 1);
     assert_eq!(fresh.settings().unwrap(), f.store.settings().unwrap());
     assert!(fresh.api_key("openai").unwrap().is_none());
     assert_eq!(fresh.search("lighthouse dusk", 10).unwrap().len(), 1, "imported messages are searchable");

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use pakchat::domain::{
-    Attachment, AttachmentId, BlobId, DeviceId, FileKind, Hlc, Message, MessageId, MessageStatus, Role, Settings,
-    Stamp, ThemePreference, Thread, ThreadId, Usage,
+    Attachment, AttachmentId, BlobId, DeviceId, FileKind, Hlc, KnowledgeFile, Message, MessageId, MessageStatus,
+    Project, ProjectId, Role, Settings, Stamp, ThemePreference, Thread, ThreadId, Usage,
 };
 use pakchat::store::{
     Argon2Params, KeySource, Kv, MessageSlot, ProtectionKind, SealedStore, SledKv, Store, StoreError, Table, ThreadSlot,
@@ -69,8 +69,18 @@ fn every_record_type_round_trips_through_a_reopen() {
     let m2 = message(t.id, "second");
     let settings =
         Settings { theme: ThemePreference::Dark, text_scale: 1.25, stamp: Some(stamp(3)), ..Settings::default() };
+    let mut project = Project::new(ProjectId::new(), "Lahore trip".to_owned(), 5, stamp(4));
+    project.instructions = "Plan by train.".to_owned();
+    project.files.push(KnowledgeFile {
+        id: uuid::Uuid::now_v7(),
+        name: "route.md".to_owned(),
+        text: "Day 1".to_owned(),
+    });
+    let mut t = t;
+    t.project_id = Some(project.id);
     {
         let store = SealedStore::create(open_kv(dir.path()), &pass("correct horse"), FAST).unwrap();
+        store.put_project(&project).unwrap();
         store.put_thread(&t).unwrap();
         assert_eq!(store.append_message(&m1).unwrap(), 0);
         assert_eq!(store.append_message(&m2).unwrap(), 1);
@@ -86,6 +96,8 @@ fn every_record_type_round_trips_through_a_reopen() {
     assert_eq!(store.messages(t.id, 1, 10).unwrap(), vec![MessageSlot::Ok(m2)]);
     assert_eq!(store.settings().unwrap(), settings);
     assert_eq!(store.message_count(ThreadId::new()).unwrap(), 0);
+    assert_eq!(store.project(project.id).unwrap(), Some(project.clone()));
+    assert_eq!(store.projects().unwrap(), vec![pakchat::store::ProjectSlot::Ok(project)]);
 }
 
 #[test]
@@ -109,6 +121,15 @@ fn a_canary_written_everywhere_is_absent_from_every_file_on_disk() {
         let t = thread("with an attachment");
         let blob = store.put_blob(content.as_bytes()).unwrap();
         store.put_attachment(&attachment(t.id, &format!("{canary}.txt"), blob)).unwrap();
+        // A project whose name, instructions and knowledge carry it too.
+        let mut project = Project::new(ProjectId::new(), format!("{canary} project"), 0, stamp(4));
+        project.instructions = format!("{canary} instructions");
+        project.files.push(KnowledgeFile {
+            id: uuid::Uuid::now_v7(),
+            name: format!("{canary}.md"),
+            text: format!("{canary} knowledge ").repeat(1_000),
+        });
+        store.put_project(&project).unwrap();
         store.flush().unwrap();
     }
     // The search index was written (the canary's words find its messages)…

@@ -334,3 +334,30 @@ fn closing_is_refused_and_only_the_admin_pin_lets_the_kiosk_go() {
     });
     assert!(kiosk.harness.state().session().is_none(), "the session was wiped before the exit");
 }
+
+#[test]
+fn a_presenter_switches_a_normal_profile_to_the_shared_screen_view_and_back() {
+    let dir = tempfile::tempdir().unwrap();
+    harness::seeded_store(dir.path(), |store, _| {
+        use pakchat::store::Store as _;
+        let mut settings = pakchat::domain::Settings::default();
+        settings.personal.name = "Ada Lovelace".to_owned();
+        settings.personal.email = "ada@example.org".to_owned();
+        store.put_settings(&settings).unwrap();
+    });
+    let mut app = harness::new_app(harness::config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the profile in the sidebar", |h| present(h, "ada@example.org"));
+    let zoom = app.harness.ctx.zoom_factor();
+    app.harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::P);
+    app.wait_for("the presentation", |h| {
+        !present(h, "ada@example.org") && !present(h, "Ada Lovelace") && !present(h, "+  New chat")
+    });
+    assert!(app.harness.state().is_presenting());
+    assert!((app.harness.ctx.zoom_factor() - zoom * 1.4).abs() < 0.01, "the text is larger");
+    // The same keys bring everything back, without a restart.
+    app.harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::P);
+    app.wait_for("the normal view", |h| present(h, "ada@example.org") && present(h, "+  New chat"));
+    assert!((app.harness.ctx.zoom_factor() - zoom).abs() < 0.01);
+    app.close();
+}

@@ -263,6 +263,16 @@ fn branching_off_at_a_reply_makes_a_new_chat_up_to_it_and_leaves_the_original() 
     assert!(copied.iter().all(|id| !original.contains(id)), "the copy has ids of its own");
 }
 
+/// Type `text` into the `nth` composer (0: the main window's, 1: the first
+/// thread window's) and press Enter.
+fn send_in_composer(app: &mut App, nth: usize, text: &str) {
+    let label = pakchat::ui::COMPOSER_LABEL;
+    app.harness.get_all_by_role_and_label(Role::MultilineTextInput, label).nth(nth).unwrap().focus();
+    app.harness.step();
+    app.harness.get_all_by_role_and_label(Role::MultilineTextInput, label).nth(nth).unwrap().type_text(text);
+    app.harness.key_press(egui::Key::Enter);
+}
+
 /// Step frames until `done`; on every frame `each` must hold.
 fn watch(app: &mut App, what: &str, each: impl Fn(&App) -> Result<(), String>, done: impl Fn(&App) -> bool) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
@@ -298,18 +308,7 @@ fn a_chat_in_a_second_window_shows_every_message_in_the_same_frame_as_the_first(
 
     // Sent in the main window: the reply shows in both windows in the same
     // frame, never in one without the other.
-    app.harness
-        .get_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL)
-        .next()
-        .unwrap()
-        .focus();
-    app.harness.step();
-    app.harness
-        .get_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL)
-        .next()
-        .unwrap()
-        .type_text("think");
-    app.harness.key_press(egui::Key::Enter);
+    send_in_composer(&mut app, 0, "think");
     let answer = "The answer is 4.";
     let in_step = |app: &App| match app.harness.query_all_by_label(answer).count() {
         0 | 2 => Ok(()),
@@ -318,18 +317,7 @@ fn a_chat_in_a_second_window_shows_every_message_in_the_same_frame_as_the_first(
     watch(&mut app, "the reply in both windows", in_step, |app| app.label_count(answer) == 2);
 
     // Sent from the second window: it shows in the main one too.
-    app.harness
-        .get_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL)
-        .nth(1)
-        .unwrap()
-        .focus();
-    app.harness.step();
-    app.harness
-        .get_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL)
-        .nth(1)
-        .unwrap()
-        .type_text("usage");
-    app.harness.key_press(egui::Key::Enter);
+    send_in_composer(&mut app, 1, "usage");
     let counted = |app: &App| match app.harness.query_all_by_label("Counted.").count() {
         0 | 2 => Ok(()),
         n => Err(format!("the reply is shown {n} times")),
@@ -361,18 +349,7 @@ fn a_second_launch_on_the_profile_opens_a_new_chat_window_in_the_running_app() {
     assert!(pakchat::backend::instance::hand_over(&profile), "the running app answers");
     app.wait_for("the new window", |h| h.state().view_model().windows.len() == 1 && present(h, "New chat — Pak.Chat"));
     // Typing there makes the chat.
-    app.harness
-        .get_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL)
-        .nth(1)
-        .unwrap()
-        .focus();
-    app.harness.step();
-    app.harness
-        .get_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL)
-        .nth(1)
-        .unwrap()
-        .type_text("from the second launch");
-    app.harness.key_press(egui::Key::Enter);
+    send_in_composer(&mut app, 1, "from the second launch");
     app.wait_for("the message stored", |h| {
         let vm = h.state().view_model();
         vm.windows.first().is_some_and(|w| w.open.count == 1 && w.open.pending.is_empty())

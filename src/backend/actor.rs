@@ -338,13 +338,7 @@ impl Actor {
                         _ => None,
                     })
                     .collect();
-                let summaries = slots
-                    .into_iter()
-                    .map(|slot| match slot {
-                        ThreadSlot::Ok(t) => ThreadSummary::Ok(t),
-                        ThreadSlot::Unreadable { id, reason } => ThreadSummary::Unreadable { id, reason },
-                    })
-                    .collect();
+                let summaries = slots.into_iter().map(ThreadSummary::from).collect();
                 self.events.send(Event::ThreadsLoaded(summaries));
                 self.send_projects().await;
                 // After the sidebar has its list: no command (opening a thread

@@ -20,6 +20,15 @@ pub enum ThreadSummary {
     },
 }
 
+impl From<crate::store::ThreadSlot> for ThreadSummary {
+    fn from(slot: crate::store::ThreadSlot) -> Self {
+        match slot {
+            crate::store::ThreadSlot::Ok(t) => Self::Ok(t),
+            crate::store::ThreadSlot::Unreadable { id, reason } => Self::Unreadable { id, reason },
+        }
+    }
+}
+
 impl ThreadSummary {
     /// The thread's id.
     #[must_use]

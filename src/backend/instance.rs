@@ -13,6 +13,7 @@
 #[cfg(unix)]
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
+#[cfg(unix)]
 use std::time::Duration;
 
 /// The socket's file name inside the profile folder.
@@ -22,6 +23,7 @@ pub const REQUEST: &str = "pakchat open-window 1";
 /// What the running instance answers.
 pub const ANSWER: &str = "ok";
 /// How long either side waits for the other.
+#[cfg(unix)]
 const WAIT: Duration = Duration::from_secs(2);
 
 /// Where the socket of the profile in `dir` lives.

@@ -13,7 +13,7 @@ use super::streaming::Internal;
 use super::{Event, FilePicker, ThreadSummary};
 use crate::archive;
 use crate::domain::ThreadId;
-use crate::store::{Store as _, ThreadSlot};
+use crate::store::Store as _;
 
 /// Largest file an import reads (a ChatGPT export of many years is a few
 /// hundred megabytes of JSON).
@@ -207,13 +207,7 @@ impl Actor {
             .await;
         match result {
             Ok((report, slots)) => {
-                let summaries = slots
-                    .into_iter()
-                    .map(|slot| match slot {
-                        ThreadSlot::Ok(t) => ThreadSummary::Ok(t),
-                        ThreadSlot::Unreadable { id, reason } => ThreadSummary::Unreadable { id, reason },
-                    })
-                    .collect();
+                let summaries = slots.into_iter().map(ThreadSummary::from).collect();
                 self.events.send(Event::ThreadsLoaded(summaries));
                 self.send_projects().await;
                 if report.settings {

@@ -108,6 +108,8 @@ pub struct PakApp {
     present: bool,
     /// The high-contrast theme.
     high_contrast: bool,
+    /// Whether the sidebar was folded before presenting (it comes back).
+    sidebar_before_present: bool,
     /// Whether egui was given the high-contrast visuals.
     applied_contrast: bool,
 }
@@ -141,6 +143,7 @@ impl PakApp {
             policy: super::policy::Policy::default(),
             present: false,
             high_contrast: false,
+            sidebar_before_present: false,
             applied_contrast: false,
         }
     }
@@ -188,10 +191,13 @@ impl PakApp {
 
     /// Turn shared-screen presentation on or off.
     pub fn set_present(&mut self, on: bool) {
-        self.present = on;
-        if on {
+        if on && !self.present {
+            self.sidebar_before_present = self.sidebar_hidden;
             self.sidebar_hidden = true;
+        } else if !on && self.present {
+            self.sidebar_hidden = self.sidebar_before_present;
         }
+        self.present = on;
     }
 
     /// Whether the user is presenting (shared screen).
