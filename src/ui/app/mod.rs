@@ -879,7 +879,7 @@ impl PakApp {
                         }
                     }
                     if !locked {
-                        ui.horizontal(|ui| {
+                        ui.horizontal_wrapped(|ui| {
                             open_settings = ui.button("Settings").on_hover_text("Ctrl+,").clicked();
                             open_keys = ui.button("Manage API keys").clicked();
                             view_menu = view_menu_ui(ui, self.present, self.high_contrast);
