@@ -36,7 +36,7 @@ pub const TOKEN_LEN: usize = 8;
 /// Bytes of a posting key: token ‖ thread id ‖ position.
 const POSTING_LEN: usize = TOKEN_LEN + 16 + 8;
 /// Terms longer than this many characters are cut (on both sides alike).
-const MAX_TERM_CHARS: usize = 40;
+pub const MAX_TERM_CHARS: usize = 40;
 /// Postings read per step of a query.
 const PAGE: usize = 2048;
 
