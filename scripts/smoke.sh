@@ -23,15 +23,22 @@ export DISPLAY="$display"
 for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
 xdpyinfo >/dev/null 2>&1 || { echo "smoke: Xvfb did not start" >&2; cat "$work/xvfb.log" >&2; exit 1; }
 
+# The id of the window named Pak.Chat, once it appears (empty if the app
+# exits or 30 s pass first).
+main_window() {
+    local id=""
+    for _ in $(seq 300); do
+        id="$(xdotool search --name '^Pak\.Chat$' 2>/dev/null | head -1 || true)"
+        [[ -n "$id" ]] && break
+        kill -0 "$app_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "$id"
+}
+
 "$bin" --data-dir "$work/data" --key-file "$work/key" >"$work/app.log" 2>&1 &
 app_pid=$!
-window=""
-for _ in $(seq 300); do
-    window="$(xdotool search --name '^Pak\.Chat$' 2>/dev/null | head -1 || true)"
-    [[ -n "$window" ]] && break
-    kill -0 "$app_pid" 2>/dev/null || break
-    sleep 0.1
-done
+window="$(main_window)"
 if [[ -z "$window" ]]; then
     echo "smoke: the Pak.Chat window never appeared; app log:" >&2
     cat "$work/app.log" >&2
@@ -87,13 +94,7 @@ models = ["llama3.2"]
 TOML
 "$bin" --kiosk-config "$work/kiosk.toml" >"$work/kiosk.log" 2>&1 &
 app_pid=$!
-window=""
-for _ in $(seq 300); do
-    window="$(xdotool search --name '^Pak\.Chat$' 2>/dev/null | head -1 || true)"
-    [[ -n "$window" ]] && break
-    kill -0 "$app_pid" 2>/dev/null || break
-    sleep 0.1
-done
+window="$(main_window)"
 [[ -n "$window" ]] || { echo "smoke: the kiosk window never appeared; log:" >&2; cat "$work/kiosk.log" >&2; exit 1; }
 sleep 2
 geometry="$(xdotool getwindowgeometry --shell "$window")"

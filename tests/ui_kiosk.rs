@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
@@ -86,21 +86,13 @@ fn new_kiosk(config: KioskConfig) -> Kiosk {
 
 impl Kiosk {
     fn wait_for(&mut self, what: &str, done: impl Fn(&Harness<'static, KioskApp>) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.harness.step();
-            if done(&self.harness) {
-                return;
-            }
-            if Instant::now() >= deadline {
-                let vm = self.harness.state().session().map(|a| {
-                    let vm = a.view_model();
-                    (vm.errors.clone(), vm.open.as_ref().map(|o| o.attach_notes.clone()), vm.keys_needed.clone())
-                });
-                panic!("timed out waiting for: {what} (session: {vm:?})");
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        harness::step_until(&mut self.harness, what, done, |h| {
+            let session = h.state().session().map(|a| {
+                let vm = a.view_model();
+                (vm.errors.clone(), vm.open.as_ref().map(|o| o.attach_notes.clone()), vm.keys_needed.clone())
+            });
+            format!("session: {session:?}")
+        });
     }
 
     fn click(&mut self, label: &str) {

@@ -315,6 +315,7 @@ fn a_chat_in_a_second_window_shows_every_message_in_the_same_frame_as_the_first(
         n => Err(format!("the reply is shown {n} times")),
     };
     watch(&mut app, "the reply in both windows", in_step, |app| app.label_count(answer) == 2);
+    assert_eq!(app.harness.state().view_model().windows.len(), 1, "still one window besides the main one");
 
     // Sent from the second window: it shows in the main one too.
     send_in_composer(&mut app, 1, "usage");
@@ -323,6 +324,7 @@ fn a_chat_in_a_second_window_shows_every_message_in_the_same_frame_as_the_first(
         n => Err(format!("the reply is shown {n} times")),
     };
     watch(&mut app, "the reply to the second window", counted, |app| app.label_count("Counted.") == 2);
+    assert_eq!(app.label_count(answer), 2, "both windows still show the earlier reply");
 
     // A rename in the main window retitles the second at once.
     app.harness.key_press(egui::Key::F2);
@@ -382,5 +384,8 @@ fn a_new_interface_font_reaches_the_messages_already_on_screen() {
     app.click("Interface font");
     app.click("egui built-in (Ubuntu Light)");
     app.wait_for("the message in the new font", |h| (h.get_by_label(text).rect().width() - before).abs() > 1.0);
+    let after = app.harness.get_by_label(text).rect().width();
+    assert!((after - before).abs() > 1.0, "the message is laid out anew: {before} → {after}");
+    assert!(present(&app.harness, text), "the message itself is still shown");
     app.close();
 }

@@ -72,26 +72,37 @@ pub fn new_app(config: BackendConfig) -> App {
     App { harness, stopped, _rt: rt }
 }
 
+/// Step `harness` until `done` holds, at most 20 s; a timeout panics naming
+/// `what` and what `state` tells of the app.
+pub fn step_until<S>(
+    harness: &mut Harness<'static, S>,
+    what: &str,
+    done: impl Fn(&Harness<'static, S>) -> bool,
+    state: impl Fn(&Harness<'static, S>) -> String,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        harness.step();
+        if done(harness) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {what} ({})", state(harness));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
 impl App {
     /// Step frames until `done` holds; the backend answers asynchronously.
     pub fn wait_for(&mut self, what: &str, done: impl Fn(&Harness<'static, PakApp>) -> bool) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.harness.step();
-            if done(&self.harness) {
-                return;
-            }
-            if Instant::now() >= deadline {
-                let vm = self.harness.state().view_model();
-                panic!(
-                    "timed out waiting for: {what} (errors: {:?}, keys prompt: {:?}, open: {:?})",
-                    vm.errors,
-                    vm.keys_needed,
-                    vm.open.as_ref().map(|o| (o.count, o.rows.len()))
-                );
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        step_until(&mut self.harness, what, done, |h| {
+            let vm = h.state().view_model();
+            format!(
+                "errors: {:?}, keys prompt: {:?}, open: {:?}",
+                vm.errors,
+                vm.keys_needed,
+                vm.open.as_ref().map(|o| (o.count, o.rows.len()))
+            )
+        });
     }
 
     pub fn wait_ready(&mut self) {

@@ -48,8 +48,8 @@ struct Session {
 #[derive(Default)]
 struct AdminPrompt {
     pin: Zeroizing<String>,
-    /// A check running off the UI thread.
-    checking: Option<mpsc::Receiver<bool>>,
+    /// A check running off the UI thread, and when its answer may be taken.
+    checking: Option<(mpsc::Receiver<bool>, Instant)>,
     wrong: u32,
 }
 
@@ -264,8 +264,17 @@ impl KioskApp {
     /// The admin's PIN prompt; `true` once the PIN was right.
     fn admin_ui(&mut self, ui: &mut Ui) -> bool {
         let Some(prompt) = self.admin.as_mut() else { return false };
-        if let Some(rx) = &prompt.checking {
-            match rx.try_recv() {
+        // Each wrong try makes the next answer wait a second longer, against
+        // guessing; the wait is kept here, not slept on any thread.
+        if let Some((rx, ready_at)) = &prompt.checking {
+            let now = Instant::now();
+            let answer = if now < *ready_at {
+                ui.ctx().request_repaint_after(*ready_at - now);
+                Err(mpsc::TryRecvError::Empty)
+            } else {
+                rx.try_recv()
+            };
+            match answer {
                 Ok(true) => return true,
                 Ok(false) | Err(mpsc::TryRecvError::Disconnected) => {
                     prompt.checking = None;
@@ -293,17 +302,15 @@ impl KioskApp {
                     let (tx, rx) = mpsc::channel();
                     let (config, pin, ctx) = (self.config.clone(), prompt.pin.clone(), ui.ctx().clone());
                     // Argon2id takes tens of milliseconds: not on the UI thread.
-                    // Each wrong try takes a second more, against guessing.
-                    let delay = Duration::from_secs(u64::from(prompt.wrong.min(30)));
                     let spawned = std::thread::Builder::new().name("pakchat-pin".to_owned()).spawn(move || {
-                        std::thread::sleep(delay);
                         let ok = config.pin_matches(&pin);
                         if tx.send(ok).is_ok() {
                             ctx.request_repaint();
                         }
                     });
                     if spawned.is_ok() {
-                        prompt.checking = Some(rx);
+                        let ready_at = Instant::now() + Duration::from_secs(u64::from(prompt.wrong.min(30)));
+                        prompt.checking = Some((rx, ready_at));
                     }
                 }
                 if busy {
