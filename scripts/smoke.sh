@@ -10,8 +10,10 @@ work="$(mktemp -d)"
 display=":$((90 + RANDOM % 9))"
 xvfb_pid=""
 app_pid=""
+aimock_pid=""
 cleanup() {
     [[ -n "$app_pid" ]] && kill "$app_pid" 2>/dev/null || true
+    [[ -n "$aimock_pid" ]] && kill "$aimock_pid" 2>/dev/null || true
     [[ -n "$xvfb_pid" ]] && kill "$xvfb_pid" 2>/dev/null || true
     rm -rf "$work"
 }
@@ -79,20 +81,46 @@ kill -0 "$app_pid" 2>/dev/null || { echo "smoke: the app exited early; log:" >&2
 # The message must have been stored: the profile exists on disk.
 [[ -f "$work/data/profiles/default/db" ]] || { echo "smoke: no profile was written" >&2; exit 1; }
 
-# Kiosk mode: the window fills the screen and Alt+F4 does not close it.
+# Kiosk mode: the window fills the screen and Alt+F4 does not close it. Its
+# provider is aimock (a recording mock server), so what a visitor sends can
+# be read back from its journal.
 kill "$app_pid" 2>/dev/null || true
 wait "$app_pid" 2>/dev/null || true
+peers="${PAKCHAT_PEERS_DIR:-$HOME/.cache/pakchat/peers}"
+aimock_port=$((20000 + RANDOM % 20000))
+node "$peers/node_modules/@copilotkit/aimock/dist/cli.js" -p "$aimock_port" -h 127.0.0.1 \
+    -f "$(dirname "$0")/../tests/fixtures/aimock.json" >"$work/aimock.log" 2>&1 &
+aimock_pid=$!
+# GET a path of aimock's with bash alone (no curl on a bare machine).
+aimock_get() {
+    exec 3<>"/dev/tcp/127.0.0.1/$aimock_port" || return 1
+    printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' "$1" >&3
+    cat <&3
+    exec 3<&-
+}
+for _ in $(seq 100); do aimock_get /__aimock/journal >/dev/null 2>&1 && break; sleep 0.1; done
+aimock_get /__aimock/journal >/dev/null 2>&1 || { echo "smoke: aimock did not start" >&2; cat "$work/aimock.log" >&2; exit 1; }
+# The admin's secret on the kiosk's disk: a visitor must not get it attached.
+secret="sk-smoke-secret-$RANDOM$RANDOM$RANDOM"
+printf '%s\n' "$secret" >"$work/admin.key"
+chmod 600 "$work/admin.key"
 pin_hash="$(echo 2468 | "$bin" --hash-pin)"
 cat >"$work/kiosk.toml" <<TOML
 [kiosk]
 admin_pin_hash = "$pin_hash"
 welcome_text = "Smoke test kiosk"
+allow_clipboard = true
+
+[limits]
+attachments = ["text"]
 
 [[provider]]
-id = "ollama"
-models = ["llama3.2"]
+id = "openai"
+api_key = "sk-kiosk-smoke"
+base_url = "http://127.0.0.1:$aimock_port/v1"
+models = ["gpt-4o-mini"]
 TOML
-"$bin" --kiosk-config "$work/kiosk.toml" >"$work/kiosk.log" 2>&1 &
+PAKCHAT_LOG=info "$bin" --kiosk-config "$work/kiosk.toml" >"$work/kiosk.log" 2>&1 &
 app_pid=$!
 window="$(main_window)"
 [[ -n "$window" ]] || { echo "smoke: the kiosk window never appeared; log:" >&2; cat "$work/kiosk.log" >&2; exit 1; }
@@ -114,4 +142,37 @@ import -window root "$kiosk_shot"
 shot_size="$(identify -format '%wx%h' "$kiosk_shot")"
 [[ "$shot_size" == "$screen" ]] || { echo "smoke: kiosk screenshot $shot_size, screen $screen" >&2; exit 1; }
 echo "smoke: kiosk window ${width}x${height} fills the ${screen} screen and survived Alt+F4 ($kiosk_shot)"
+
+# A visitor types the address of the admin's file, cuts it and pastes it
+# back (what a file manager's copy looks like): refused, nothing attached,
+# and the message sent next carries no byte of the file.
+xdotool windowfocus --sync "$window" 2>/dev/null || true
+xdotool key --window "$window" Return
+sleep 1.5
+xdotool type --delay 15 "file://$work/admin.key"
+xdotool key ctrl+a
+sleep 0.3
+xdotool key ctrl+x
+sleep 0.5
+xdotool key ctrl+v
+sleep 1
+grep -q "a path pasted or dropped was refused" "$work/kiosk.log" || {
+    echo "smoke: the pasted path was not refused; kiosk log:" >&2; cat "$work/kiosk.log" >&2; exit 1; }
+paste_shot="${SMOKE_PASTE_SCREENSHOT:-$work/kiosk-paste.png}"
+import -window root "$paste_shot"
+xdotool type --delay 15 "hello"
+xdotool key Return
+journal=""
+for _ in $(seq 100); do
+    journal="$(aimock_get /__aimock/journal 2>/dev/null || true)"
+    grep -q '"hello' <<<"$journal" && break
+    sleep 0.1
+done
+grep -q '"hello' <<<"$journal" || { echo "smoke: the visitor's message never reached the provider; kiosk log:" >&2; cat "$work/kiosk.log" >&2; exit 1; }
+if grep -q "$secret" <<<"$journal"; then
+    echo "smoke: the admin's file reached the provider" >&2
+    exit 1
+fi
+kill "$aimock_pid" 2>/dev/null || true
+echo "smoke: a pasted file address was refused and no byte of the file was sent ($paste_shot)"
 echo "smoke: ok"

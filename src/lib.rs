@@ -20,3 +20,5 @@ pub mod store;
 pub mod ui;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod zeroing_alloc;

@@ -7,6 +7,12 @@ use pakchat::backend::{Argon2Params, BackendConfig, Runtime, StoreLocation, star
 use pakchat::cli::{self, Cli, USAGE};
 use pakchat::ui::PakApp;
 
+/// Memory is freed through [`pakchat::zeroing_alloc::ZeroingAlloc`]: it
+/// zeroes freed blocks once kiosk mode turns it on, so a wiped guest
+/// session leaves none of its words behind.
+#[global_allocator]
+static ALLOCATOR: pakchat::zeroing_alloc::ZeroingAlloc = pakchat::zeroing_alloc::ZeroingAlloc;
+
 fn init_logging() {
     // PAKCHAT_LOG=debug for more; never logs message text or keys.
     let level = match std::env::var("PAKCHAT_LOG").as_deref() {

@@ -335,6 +335,62 @@ fn key_files_are_private_and_checked() {
     assert_eq!(store.thread(t.id).unwrap(), Some(t));
 }
 
+/// Every entry under `dir` (itself included) whose mode lets group or
+/// others in, with that mode.
+#[cfg(unix)]
+fn open_to_others(dir: &Path) -> Vec<(std::path::PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mut out = Vec::new();
+    let meta = std::fs::symlink_metadata(dir).unwrap();
+    if meta.permissions().mode() & 0o077 != 0 {
+        out.push((dir.to_path_buf(), meta.permissions().mode() & 0o777));
+    }
+    if meta.is_dir() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            out.extend(open_to_others(&entry.unwrap().path()));
+        }
+    }
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn a_profile_folder_and_its_files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let root = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = root.path().join("pakchat");
+    let profile = data.join("profiles").join("default");
+    {
+        let store = SealedStore::create(open_kv(&profile), &KeySource::KeyFile(data.join("k.key")), FAST).unwrap();
+        store.put_thread(&thread("private")).unwrap();
+        store.put_blob(&vec![7u8; 3 << 20]).unwrap();
+        store.flush().unwrap();
+        // While it is open, the folders made for it already keep others out.
+        for dir in [&data, &data.join("profiles"), &profile] {
+            let mode = std::fs::metadata(dir).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o700, "{}", dir.display());
+        }
+    }
+    // Reopened: sled's files, made with the umask, are tightened too.
+    drop(open_kv(&profile));
+    assert_eq!(open_to_others(&data), Vec::new());
+
+    // A profile from before this rule: everything 0755 / 0644, fixed on open.
+    for (path, mode) in [(&data, 0o755), (&profile, 0o755)] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    for entry in std::fs::read_dir(&profile).unwrap() {
+        let path = entry.unwrap().path();
+        let mode = if path.is_dir() { 0o755 } else { 0o644 };
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    assert!(!open_to_others(&profile).is_empty());
+    let store = SealedStore::unlock(open_kv(&profile), &KeySource::KeyFile(data.join("k.key"))).unwrap();
+    assert_eq!(open_to_others(&profile), Vec::new());
+    assert_eq!(store.threads().unwrap().len(), 1, "nothing lost");
+}
+
 #[test]
 fn a_second_opener_of_the_same_profile_is_told_it_is_busy() {
     let dir = tempfile::tempdir().unwrap();

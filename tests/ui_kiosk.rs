@@ -23,8 +23,13 @@ use pakchat::kiosk::KioskConfig;
 use pakchat::ui::COMPOSER_LABEL;
 use pakchat::ui::kiosk::KioskApp;
 
+/// The allocator the app's binary installs (`main.rs`), so the memory of a
+/// wiped session is tested as it is in a real kiosk.
+#[global_allocator]
+static ALLOCATOR: pakchat::zeroing_alloc::ZeroingAlloc = pakchat::zeroing_alloc::ZeroingAlloc;
+
 /// Every label and value in the accessibility tree.
-fn tree_text(h: &Harness<'static, KioskApp>) -> Vec<String> {
+fn tree_text<S>(h: &Harness<'static, S>) -> Vec<String> {
     h.root()
         .children_recursive()
         .flat_map(|n| [n.accesskit_node().label(), n.accesskit_node().value()])
@@ -33,7 +38,7 @@ fn tree_text(h: &Harness<'static, KioskApp>) -> Vec<String> {
 }
 
 /// Whether any label or value in the tree holds `text`.
-fn shows(h: &Harness<'static, KioskApp>, text: &str) -> bool {
+fn shows<S>(h: &Harness<'static, S>, text: &str) -> bool {
     tree_text(h).iter().any(|t| t.contains(text))
 }
 
@@ -204,7 +209,8 @@ fn an_idle_session_counts_down_then_is_wiped_leaving_no_trace_in_the_ui_or_on_di
     let canary = format!("kiosk-canary-{}", uuid::Uuid::now_v7().simple());
     let notes = dir.path().join("visitor notes.txt");
     std::fs::write(&notes, format!("My library card is {canary}-card.\n")).unwrap();
-    let mut kiosk = new_kiosk(kiosk_config(dir.path(), &server.base, "", "attachments = [\"text\"]"));
+    let mut kiosk =
+        new_kiosk(kiosk_config(dir.path(), &server.base, "allow_file_dialogs = true", "attachments = [\"text\"]"));
     kiosk.start_session();
     kiosk.harness.input_mut().dropped_files.push(Arc::new(Dropped(notes.clone())));
     kiosk.wait_for("the attached file", |h| shows(h, "visitor notes.txt"));
@@ -311,10 +317,11 @@ fn closing_is_refused_and_only_the_admin_pin_lets_the_kiosk_go() {
     assert!(kiosk.harness.state().session().is_some(), "the session goes on");
 
     kiosk.click("Admin");
+    kiosk.wait_for("the PIN dialog", |h| present(h, pakchat::ui::kiosk::PIN_LABEL));
     kiosk.harness.get_by_label(pakchat::ui::kiosk::PIN_LABEL).focus();
     kiosk.harness.get_by_label(pakchat::ui::kiosk::PIN_LABEL).type_text("1357");
     kiosk.click("Exit Pak.Chat");
-    kiosk.wait_for("the wrong PIN", |h| present(h, "Wrong PIN (1 tries)."));
+    kiosk.wait_for("the wrong PIN", |h| present(h, "Wrong PIN (1 try)."));
     kiosk.harness.get_by_label(pakchat::ui::kiosk::PIN_LABEL).focus();
     kiosk.harness.get_by_label(pakchat::ui::kiosk::PIN_LABEL).type_text("2468");
     kiosk.click("Exit Pak.Chat");
@@ -347,9 +354,216 @@ fn a_presenter_switches_a_normal_profile_to_the_shared_screen_view_and_back() {
     });
     assert!(app.harness.state().is_presenting());
     assert!((app.harness.ctx.zoom_factor() - zoom * 1.4).abs() < 0.01, "the text is larger");
+    // Nor does the settings window show them: not the profile, not the folder.
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::Comma);
+    app.wait_for("the settings", |h| present(h, "Customization"));
+    app.click("Profile");
+    app.wait_for("the profile tab", |h| shows(h, "Personal information is hidden while presenting"));
+    let folder = dir.path().display().to_string();
+    for secret in ["Ada Lovelace", "ada@example.org", folder.as_str()] {
+        assert!(!shows(&app.harness, secret), "{secret:?} is shown while presenting");
+    }
+    assert!(app.harness.query_by_role_and_label(Role::TextInput, "E-mail").is_none(), "the e-mail can be edited");
+    app.click("Data");
+    app.wait_for("the data tab", |h| present(h, "Export all data…"));
+    assert!(!shows(&app.harness, &folder), "the profile folder is shown while presenting");
+    app.harness.key_press(Key::Escape);
+    app.harness.step();
     // The same keys bring everything back, without a restart.
     app.harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::SHIFT, Key::P);
     app.wait_for("the normal view", |h| present(h, "ada@example.org") && present(h, "+  New chat"));
     assert!((app.harness.ctx.zoom_factor() - zoom).abs() < 0.01);
+    // And the settings show them again (the same window, no restart).
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::Comma);
+    app.wait_for("the settings", |h| present(h, "Customization"));
+    app.click("Data");
+    app.wait_for("the folder", |h| shows(h, &folder));
     app.close();
+}
+
+/// What aimock was sent, as its journal lists it.
+fn aimock_journal(kiosk: &Kiosk, base: &str) -> String {
+    kiosk._rt.block_on(async { reqwest::get(format!("{base}/__aimock/journal")).await.unwrap().text().await.unwrap() })
+}
+
+#[test]
+fn a_visitor_cannot_attach_a_file_by_its_path_typed_pasted_or_dropped() {
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    // The admin's key file, private to the kiosk's account: exactly what a
+    // visitor must not be able to read through Pak.Chat.
+    let secret = format!("sk-admin-{}", uuid::Uuid::now_v7().simple());
+    let key_file = dir.path().join("openai.key");
+    std::fs::write(&key_file, &secret).unwrap();
+    let config = kiosk_config(
+        dir.path(),
+        &server.base,
+        "allow_clipboard = true\nallow_file_dialogs = false",
+        "attachments = [\"text\", \"image\", \"pdf\"]",
+    );
+    let mut kiosk = new_kiosk(config);
+    kiosk.start_session();
+    let refused = pakchat::backend::FilePicker::NO_PATHS;
+
+    // Typed, cut and pasted back: what a file manager's copy looks like.
+    let address = format!("file://{}", key_file.display());
+    let composer = kiosk.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL);
+    composer.focus();
+    composer.type_text(&address);
+    kiosk.harness.step();
+    kiosk.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    kiosk.harness.event(egui::Event::Cut);
+    kiosk.harness.step();
+    kiosk.harness.event(egui::Event::Paste(address.clone()));
+    kiosk.harness.step();
+    kiosk.wait_for("the refusal", |h| shows(h, refused));
+    assert!(!shows(&kiosk.harness, "openai.key"), "the key file was attached: {:?}", tree_text(&kiosk.harness));
+
+    // Dropped on the window (a file manager on the kiosk's desktop).
+    kiosk.harness.input_mut().dropped_files.push(Arc::new(Dropped(key_file.clone())));
+    kiosk.harness.step();
+    kiosk.harness.step();
+    assert!(!shows(&kiosk.harness, "openai.key"), "the dropped key file was attached");
+    let open = &kiosk.harness.state().session().unwrap().view_model().open;
+    assert!(open.as_ref().is_none_or(|o| o.attachments.is_empty()), "nothing waits to be sent");
+
+    // A message goes out; the provider receives no byte of the file.
+    kiosk.send("hello");
+    kiosk.wait_reply("Hi there, friend! This reply comes in several chunks of text.");
+    let journal = aimock_journal(&kiosk, &server.base);
+    assert!(journal.contains("hello"), "the journal lists the message: {journal}");
+    for form in common::canary::forms(&secret) {
+        assert!(!common::canary::contains(journal.as_bytes(), &form), "the key file reached the provider");
+    }
+}
+
+#[test]
+fn the_backend_of_a_kiosk_opens_no_path_and_no_dialog_whatever_it_is_asked() {
+    use pakchat::backend::{Command, Event, ExportFormat, ExportWhat, IncomingFile};
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("openai.key");
+    std::fs::write(&key_file, "sk-admin-secret").unwrap();
+    let config = kiosk_config(dir.path(), "http://127.0.0.1:9", "", "attachments = [\"text\"]");
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = Runtime::new(rt.handle().clone());
+    let (backend, stopped) = start(&runtime, pakchat::kiosk::backend_config(&config), || {});
+    let next = |what: &str, want: &dyn Fn(&Event) -> bool| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            match backend.try_recv() {
+                Some(e) if want(&e) => return e,
+                Some(_) => {}
+                None => std::thread::sleep(Duration::from_millis(5)),
+            }
+            assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        }
+    };
+    next("the guest profile", &|e| matches!(e, Event::Unlocked { .. }));
+    let thread = pakchat::domain::ThreadId::new();
+    assert!(backend.send(Command::CreateThread { id: thread, project: None }));
+    let pasted = IncomingFile::Bytes { name: "note.txt".to_owned(), bytes: b"a visitor's note".to_vec() };
+    assert!(backend.send(Command::AttachFiles { thread, files: vec![IncomingFile::Path(key_file.clone()), pasted] }));
+    let refusal = next("the refusal", &|e| matches!(e, Event::AttachmentRejected { .. }));
+    let Event::AttachmentRejected { message, .. } = refusal else { unreachable!() };
+    assert_eq!(message, pakchat::backend::FilePicker::NO_PATHS);
+    // What came as bytes is still taken.
+    let added = next("the pasted file", &|e| matches!(e, Event::AttachmentAdded { .. }));
+    let Event::AttachmentAdded { attachment, .. } = added else { unreachable!() };
+    assert_eq!(attachment.name, "note.txt");
+    // Dialogs that would reach the disk: refused, each with the reason.
+    for command in [
+        Command::PickFiles { thread },
+        Command::Export { what: ExportWhat::All },
+        Command::Export { what: ExportWhat::Thread { id: thread, format: ExportFormat::Markdown } },
+        Command::Import,
+    ] {
+        let name = format!("{command:?}");
+        assert!(backend.send(command));
+        let said = next(&name, &|e| matches!(e, Event::Error { .. } | Event::AttachmentRejected { .. }));
+        let text = format!("{said:?}");
+        assert!(text.contains(pakchat::backend::FilePicker::DISABLED), "{name} was answered with {text}");
+    }
+    assert!(backend.send(Command::Shutdown));
+    drop(backend);
+    assert!(stopped.wait(Duration::from_secs(10)));
+    assert_eq!(std::fs::read_to_string(&key_file).unwrap(), "sk-admin-secret");
+}
+
+#[test]
+fn the_admin_pin_dialog_holds_the_keyboard_until_it_is_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut kiosk = new_kiosk(kiosk_config(dir.path(), "http://127.0.0.1:9", "", ""));
+    kiosk.wait_for("the welcome screen", |h| present(h, "Start"));
+    kiosk.harness.key_press_modifiers(Modifiers::COMMAND | Modifiers::ALT | Modifiers::SHIFT, Key::A);
+    kiosk.wait_for("the PIN field with the keyboard", |h| {
+        h.query_by_label(pakchat::ui::kiosk::PIN_LABEL).is_some_and(|n| n.is_focused())
+    });
+    // Typed straight away, Enter: the PIN is checked; no session starts behind.
+    kiosk.harness.get_by_label(pakchat::ui::kiosk::PIN_LABEL).type_text("1357");
+    kiosk.harness.step();
+    kiosk.harness.key_press(Key::Enter);
+    kiosk.harness.step();
+    assert!(kiosk.harness.state().session().is_none(), "Enter started a session behind the dialog");
+    kiosk.wait_for("the wrong PIN", |h| present(h, "Wrong PIN (1 try)."));
+    assert!(kiosk.harness.state().session().is_none());
+    // The scrim takes clicks meant for the screen behind.
+    kiosk.harness.get_by_label("Start").click();
+    kiosk.harness.step();
+    kiosk.harness.step();
+    assert!(kiosk.harness.state().session().is_none(), "a click reached the welcome screen");
+    // Focus is back in the field for the next try; Enter checks it.
+    kiosk.wait_for("the PIN field with the keyboard again", |h| {
+        h.query_by_label(pakchat::ui::kiosk::PIN_LABEL).is_some_and(|n| n.is_focused())
+    });
+    kiosk.harness.get_by_label(pakchat::ui::kiosk::PIN_LABEL).type_text("2468");
+    kiosk.harness.step();
+    kiosk.harness.key_press(Key::Enter);
+    kiosk.wait_for("the exit", |h| {
+        h.output()
+            .viewport_output
+            .get(&egui::ViewportId::ROOT)
+            .is_some_and(|v| v.commands.contains(&egui::ViewportCommand::Close))
+    });
+    assert!(kiosk.harness.state().session().is_none());
+}
+
+#[test]
+fn a_wiped_session_leaves_none_of_the_visitors_words_in_memory() {
+    let server = common::peers::aimock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut kiosk = new_kiosk(kiosk_config(dir.path(), &server.base, "", ""));
+    kiosk.start_session();
+    // Only the masked form is kept by the test; the plain text goes to the
+    // app as a visitor's typing would.
+    let mut words = format!("hello memory-canary-{}", uuid::Uuid::now_v7().simple());
+    let masked = common::memory::masked(&words.as_bytes()["hello ".len()..]);
+    kiosk.send(&words);
+    zeroize::Zeroize::zeroize(&mut words);
+    kiosk.wait_reply("Hi there, friend! This reply comes in several chunks of text.");
+    // And a draft, left in the composer.
+    let mut draft = String::from_utf8(masked.iter().map(|b| b ^ common::memory::MASK).collect()).unwrap();
+    kiosk.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).type_text(&draft);
+    zeroize::Zeroize::zeroize(&mut draft);
+    kiosk.harness.step();
+    kiosk.harness.step();
+    assert!(
+        !common::memory::copies_in_memory(&masked).is_empty(),
+        "the search finds the visitor's words while they are shown"
+    );
+
+    kiosk.click("End session");
+    assert!(kiosk.harness.state().session().is_none());
+    // The backend stops on its own threads; egui drops unused layouts after a frame.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let left = loop {
+        for _ in 0..3 {
+            kiosk.harness.step();
+        }
+        let left = common::memory::copies_in_memory(&masked);
+        if left.is_empty() || std::time::Instant::now() > deadline {
+            break left;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(left.is_empty(), "{} copies of the visitor's words are left in memory: {left:?}", left.len());
 }

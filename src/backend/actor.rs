@@ -70,6 +70,18 @@ pub enum FilePicker {
 impl FilePicker {
     /// What the user is told when a dialog would have opened.
     pub const DISABLED: &str = "Opening and saving files is turned off on this computer.";
+    /// What the user is told when a file named by its path (typed, pasted
+    /// or dropped) was not read.
+    pub const NO_PATHS: &str = "Files from this computer's disk cannot be attached here: opening files is turned \
+                                off on this computer. Nothing was attached.";
+
+    /// Whether files may be opened or saved by their path at all: never
+    /// where dialogs are off (a kiosk), so no path a visitor types, pastes
+    /// or drops reaches the file system.
+    #[must_use]
+    pub fn reaches_disk(&self) -> bool {
+        !matches!(self, Self::Disabled)
+    }
 }
 
 /// The UI's end of the backend: send commands, drain events.
@@ -204,6 +216,22 @@ impl Actor {
         {
             tracing::error!(err = %e, "final flush failed");
         }
+        #[cfg(not(target_arch = "wasm32"))]
+        if let StoreLocation::Directory(dir) = &self.config.location {
+            // Files sled made during this run (blobs, a snapshot) are 0600
+            // before the next start too; the folder kept them private meanwhile.
+            let (dir, kv) = (dir.clone(), self.kv.take());
+            let tightened = self
+                .rt
+                .blocking(move || {
+                    drop(kv);
+                    crate::store::private_dir::tighten(&dir)
+                })
+                .await;
+            if let Err(e) = tightened {
+                tracing::warn!(err = %e, "could not make the profile's new files private");
+            }
+        }
     }
 
     async fn open_kv(&mut self) -> bool {
@@ -215,10 +243,7 @@ impl Actor {
                 // A previous instance may still be closing (a quick restart):
                 // give it a moment before calling the profile busy.
                 self.rt
-                    .blocking(move || {
-                        std::fs::create_dir_all(&dir).map_err(|e| KvError::Io(format!("{}: {e}", dir.display())))?;
-                        crate::store::SledKv::open_patiently(&dir, LOCK_WAIT)
-                    })
+                    .blocking(move || crate::store::SledKv::open_patiently(&dir, LOCK_WAIT))
                     .await
                     .map(|kv| Arc::new(kv) as Arc<dyn Kv>)
             }
@@ -573,6 +598,11 @@ impl Actor {
                 }
             }
             Command::Shutdown => {}
+            Command::PickKnowledge { .. } | Command::Export { .. } | Command::Import
+                if !self.config.picker.reaches_disk() =>
+            {
+                self.events.send(Event::Error { message: FilePicker::DISABLED.to_owned() });
+            }
             Command::Export { what } => self.ask_export_path(what).await,
             Command::BranchOff { thread, row, new_id } => self.branch_off(thread, row, new_id).await,
             Command::CreateProject { id, name } => self.create_project(id, name).await,

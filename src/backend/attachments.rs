@@ -56,6 +56,12 @@ pub enum IncomingFile {
 }
 
 impl IncomingFile {
+    /// Whether the file is named by a path on this computer's disk.
+    #[must_use]
+    pub fn is_path(&self) -> bool {
+        matches!(self, Self::Path(_))
+    }
+
     pub(super) fn name(&self) -> String {
         match self {
             Self::Path(path) => {
@@ -188,6 +194,14 @@ impl Actor {
     /// Attach `files` to `thread`, one by one, reporting each.
     pub(super) async fn attach(&mut self, thread: ThreadId, files: Vec<IncomingFile>) {
         let max = self.replies.settings.max_attachment_bytes();
+        let (files, paths): (Vec<_>, Vec<_>) =
+            files.into_iter().partition(|f| self.config.picker.reaches_disk() || !f.is_path());
+        if !paths.is_empty() {
+            // Not opened, not even looked at: the path may name any file the
+            // kiosk's account can read (its API key files included).
+            tracing::info!(refused = paths.len(), "files named by path refused: no file access here");
+            self.events.send(Event::AttachmentRejected { thread, message: super::FilePicker::NO_PATHS.to_owned() });
+        }
         for file in files {
             #[cfg(target_arch = "wasm32")]
             let file = match file.into_readable().await {

@@ -99,6 +99,11 @@ impl Actor {
 
     /// Read `files` and add their text to project `id`'s knowledge.
     pub(super) async fn add_knowledge(&mut self, id: ProjectId, files: Vec<IncomingFile>) {
+        let (files, paths): (Vec<_>, Vec<_>) =
+            files.into_iter().partition(|f| self.config.picker.reaches_disk() || !f.is_path());
+        if !paths.is_empty() {
+            self.events.send(Event::Error { message: FilePicker::NO_PATHS.to_owned() });
+        }
         for file in files {
             #[cfg(target_arch = "wasm32")]
             let file = match file.into_readable().await {

@@ -193,7 +193,7 @@ pub fn create_or_read_key_file(path: &Path) -> Result<KeyBytes, StoreError> {
     }
     let err = |what: String| StoreError::KeyFile(format!("{}: {what}", path.display()));
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| err(e.to_string()))?;
+        super::private_dir::create_private_dir_all(parent).map_err(|e| err(e.to_string()))?;
     }
     let key = random_key().map_err(StoreError::Random)?;
     let mut options = std::fs::OpenOptions::new();

@@ -25,12 +25,15 @@ fn io(e: &sled::Error) -> KvError {
 }
 
 impl SledKv {
-    /// Open (or create) the database in folder `dir`.
+    /// Open (or create) the database in folder `dir`: a new folder is made
+    /// 0700, and the files already in it lose group and other access.
     ///
     /// # Errors
     /// [`KvError::Locked`] when another process has it open, [`KvError::Io`]
     /// for anything else.
     pub fn open(dir: &Path) -> Result<Self, KvError> {
+        let private = |e: std::io::Error| KvError::Io(format!("{}: {e}", dir.display()));
+        super::private_dir::create_private_dir_all(dir).map_err(private)?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(CACHE_CAPACITY_BYTES)
@@ -48,6 +51,12 @@ impl SledKv {
         })?;
         let tree = |t: Table| db.open_tree(t.name()).map_err(|e| io(&e));
         let trees = Table::ALL.iter().map(|&t| tree(t)).collect::<Result<Vec<_>, _>>()?;
+        // sled made its files with the umask; a profile from before this
+        // rule may be open to everyone.
+        let changed = super::private_dir::tighten(dir).map_err(private)?;
+        if changed > 0 {
+            tracing::info!(changed, "made the profile folder readable by its owner only");
+        }
         Ok(Self { db, trees })
     }
 

@@ -73,7 +73,16 @@ impl SettingsForm {
 }
 
 /// Draw the settings window when open.
-pub fn settings_window_ui(ui: &mut Ui, vm: &mut ViewModel, form: &mut SettingsForm, send: &mut dyn FnMut(Command)) {
+/// `personal_hidden`: the user hid their personal information, presents on
+/// a shared screen, or is a kiosk visitor; name, e-mail and the profile
+/// folder are then neither shown nor editable.
+pub fn settings_window_ui(
+    ui: &mut Ui,
+    vm: &mut ViewModel,
+    form: &mut SettingsForm,
+    personal_hidden: bool,
+    send: &mut dyn FnMut(Command),
+) {
     if !form.open {
         return;
     }
@@ -96,8 +105,8 @@ pub fn settings_window_ui(ui: &mut Ui, vm: &mut ViewModel, form: &mut SettingsFo
                 SettingsTab::Customization => customization_ui(ui, vm, form, &mut changed),
                 SettingsTab::Models => models_ui(ui, vm, &mut changed),
                 SettingsTab::ApiKeys => keys_ui(ui, vm, &mut form.keys, send),
-                SettingsTab::Profile => profile_ui(ui, vm, &mut changed),
-                SettingsTab::Data => data_ui(ui, vm, &mut changed, send),
+                SettingsTab::Profile => profile_ui(ui, vm, personal_hidden, &mut changed),
+                SettingsTab::Data => data_ui(ui, vm, personal_hidden, &mut changed, send),
             });
             if changed {
                 send(vm.settings.save());
@@ -329,10 +338,14 @@ fn models_ui(ui: &mut Ui, vm: &mut ViewModel, changed: &mut bool) {
     ui.weak("Switch providers on or off, add models and endpoints in the API keys tab.");
 }
 
-fn profile_ui(ui: &mut Ui, vm: &mut ViewModel, changed: &mut bool) {
+fn profile_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut bool) {
     section(ui, "Profile");
-    if vm.settings.hide_personal {
-        ui.label("Personal information is hidden (Customization → Hide personal information).");
+    if hidden {
+        ui.label(if vm.settings.hide_personal {
+            "Personal information is hidden (Customization → Hide personal information)."
+        } else {
+            "Personal information is hidden while presenting on a shared screen."
+        });
         return;
     }
     ui.weak("Shown in the sidebar of this app only; never sent to a model unless you write it into the instructions.");
@@ -341,11 +354,11 @@ fn profile_ui(ui: &mut Ui, vm: &mut ViewModel, changed: &mut bool) {
     *changed |= field(ui, "E-mail", &mut p.email, "you@example.com");
 }
 
-fn data_ui(ui: &mut Ui, vm: &mut ViewModel, changed: &mut bool, send: &mut dyn FnMut(Command)) {
+fn data_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut bool, send: &mut dyn FnMut(Command)) {
     section(ui, "Where your data is");
     let place = match &vm.data_dir {
         // The path names the user's account.
-        Some(_) if vm.settings.hide_personal => "(hidden with your personal information)".to_owned(),
+        Some(_) if hidden => "(hidden with your personal information)".to_owned(),
         Some(dir) => dir.display().to_string(),
         None => "(not on disk: this session is kept in memory)".to_owned(),
     };

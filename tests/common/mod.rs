@@ -2,4 +2,6 @@
 #![allow(dead_code)]
 
 pub mod canary;
+#[cfg(target_os = "linux")]
+pub mod memory;
 pub mod peers;

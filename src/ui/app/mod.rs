@@ -448,6 +448,15 @@ impl PakApp {
         self.send(Command::SendMessage { thread, id, text, attachments, images });
     }
 
+    /// Say why files were not attached: in the open chat's attachment bar,
+    /// or as an error when no chat is open (none is made for a refusal).
+    fn note_refusal(&mut self, message: String) {
+        match self.vm.open.as_mut() {
+            Some(open) => open.attach_notes.push(message),
+            None => self.vm.errors.push(message),
+        }
+    }
+
     /// Attach files to the open thread (a new one if none is open).
     fn attach(&mut self, files: Vec<IncomingFile>) {
         if files.is_empty() {
@@ -947,9 +956,17 @@ impl PakApp {
                 _ => true,
             });
         });
-        if !self.policy.attachments {
+        if !dropped.is_empty() && !self.policy.attachments {
             // Nothing comes in on this computer: not dropped, not pasted.
             dropped.clear();
+            self.note_refusal("Files cannot be attached on this computer.".to_owned());
+        }
+        if !self.policy.file_dialogs && dropped.iter().any(IncomingFile::is_path) {
+            // A path, typed and pasted or dropped, could name any file this
+            // account can read: none is opened (the backend refuses too).
+            dropped.retain(|f| !f.is_path());
+            tracing::info!("a path pasted or dropped was refused: no file access on this computer");
+            self.note_refusal(crate::backend::FilePicker::NO_PATHS.to_owned());
         }
         let hovering_files = self.policy.attachments && ui.input(|i| !i.raw.hovered_files.is_empty());
         let has_attachments = self.vm.open.as_ref().is_some_and(|o| !o.waiting_attachments().is_empty());
@@ -1007,7 +1024,8 @@ impl PakApp {
             output = composer_ui(ui, &mut self.composer, streaming, has_attachments);
             ui.add_space(6.0);
         });
-        settings_window_ui(ui, &mut self.vm, &mut self.settings_form, &mut |c| commands.push(c));
+        let hidden = self.personal_hidden();
+        settings_window_ui(ui, &mut self.vm, &mut self.settings_form, hidden, &mut |c| commands.push(c));
         let project_output =
             super::project_window::project_window_ui(ui, &self.vm, &mut self.project_form, &mut |c| commands.push(c));
         if let super::project_window::ProjectOutput::NewChat(id) = project_output {

@@ -51,6 +51,14 @@ struct AdminPrompt {
     /// A check running off the UI thread, and when its answer may be taken.
     checking: Option<(mpsc::Receiver<bool>, Instant)>,
     wrong: u32,
+    /// The PIN field takes the keyboard on the next frame.
+    focus: bool,
+}
+
+impl AdminPrompt {
+    fn new() -> Self {
+        Self { focus: true, ..Self::default() }
+    }
 }
 
 /// The kiosk application.
@@ -76,6 +84,9 @@ impl KioskApp {
     /// A kiosk on `config`; `new_backend` makes each session's backend.
     #[must_use]
     pub fn new(config: KioskConfig, new_backend: BackendFactory) -> Self {
+        // What a visitor's session drops is zeroed, not just given back.
+        #[cfg(not(target_arch = "wasm32"))]
+        crate::zeroing_alloc::zero_freed_memory();
         let clock: Clock = Box::new(Instant::now);
         let last_input = clock();
         Self {
@@ -245,7 +256,7 @@ impl KioskApp {
                 end = ui.button(w.end).clicked();
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                     if ui.small_button("Admin").on_hover_text("Administrator exit").clicked() {
-                        self.admin = Some(AdminPrompt::default());
+                        self.admin = Some(AdminPrompt::new());
                     }
                 });
             });
@@ -261,7 +272,9 @@ impl KioskApp {
         end
     }
 
-    /// The admin's PIN prompt; `true` once the PIN was right.
+    /// The admin's PIN prompt, a modal dialog: centred over a scrim that
+    /// takes every click, the PIN field focused, Enter checks the PIN, Esc
+    /// or Cancel closes it. `true` once the PIN was right.
     fn admin_ui(&mut self, ui: &mut Ui) -> bool {
         let Some(prompt) = self.admin.as_mut() else { return false };
         // Each wrong try makes the next answer wait a second longer, against
@@ -280,25 +293,42 @@ impl KioskApp {
                     prompt.checking = None;
                     prompt.wrong += 1;
                     prompt.pin = Zeroizing::new(String::new());
+                    prompt.focus = true;
                 }
                 Err(mpsc::TryRecvError::Empty) => {}
             }
         }
         let mut close = false;
-        egui::Window::new("Administrator").collapsible(false).resizable(false).show(ui.ctx(), |ui| {
+        egui::Modal::new(egui::Id::unique("kiosk admin")).show(ui.ctx(), |ui| {
+            ui.set_width(320.0);
+            ui.heading("Administrator");
             ui.label("Enter the admin PIN to close Pak.Chat.");
             let label = ui.label(PIN_LABEL);
-            let field = ui.add(egui::TextEdit::singleline(&mut *prompt.pin).password(true)).labelled_by(label.id);
+            let busy = prompt.checking.is_some();
+            let field = ui
+                .add_enabled(!busy, egui::TextEdit::singleline(&mut *prompt.pin).password(true))
+                .labelled_by(label.id);
+            // Before focus is asked back: losing it is how Enter shows.
             let enter = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
+            // Asked until it holds (the dialog's first frame only sizes it),
+            // and again whenever nothing has the keyboard (a click on the scrim).
+            if ui.ctx().memory(|m| m.focused().is_none()) {
+                prompt.focus = true;
+            }
+            if prompt.focus && !busy {
+                if field.has_focus() {
+                    prompt.focus = false;
+                } else {
+                    field.request_focus();
+                }
+            }
             if prompt.wrong > 0 {
-                ui.colored_label(ui.visuals().error_fg_color, format!("Wrong PIN ({} tries).", prompt.wrong));
+                let tries = if prompt.wrong == 1 { "1 try".to_owned() } else { format!("{} tries", prompt.wrong) };
+                ui.colored_label(ui.visuals().error_fg_color, format!("Wrong PIN ({tries})."));
             }
             ui.horizontal(|ui| {
-                let busy = prompt.checking.is_some();
-                if (ui.add_enabled(!busy, egui::Button::new("Exit Pak.Chat")).clicked() || enter)
-                    && !busy
-                    && !prompt.pin.is_empty()
-                {
+                let exit = ui.add_enabled(!busy, egui::Button::new("Exit Pak.Chat")).clicked();
+                if (exit || enter) && !busy && !prompt.pin.is_empty() {
                     let (tx, rx) = mpsc::channel();
                     let (config, pin, ctx) = (self.config.clone(), prompt.pin.clone(), ui.ctx().clone());
                     // Argon2id takes tens of milliseconds: not on the UI thread.
@@ -312,11 +342,14 @@ impl KioskApp {
                         let ready_at = Instant::now() + Duration::from_secs(u64::from(prompt.wrong.min(30)));
                         prompt.checking = Some((rx, ready_at));
                     }
+                } else if enter {
+                    // Enter in an empty field: keep typing there.
+                    prompt.focus = true;
                 }
                 if busy {
                     ui.spinner();
                 }
-                close = ui.button("Cancel").clicked();
+                close = ui.button("Cancel").clicked() || ui.input(|i| i.key_pressed(Key::Escape));
             });
         });
         if close {
@@ -360,9 +393,35 @@ impl KioskApp {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
         }
         if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND | Modifiers::ALT | Modifiers::SHIFT, Key::A)) {
-            self.admin = Some(AdminPrompt::default());
+            self.admin = Some(AdminPrompt::new());
         }
         let countdown = self.idle_check(&ctx);
+        // The admin's dialog goes first and holds the keyboard: nothing
+        // behind it sees a key (Enter would start a session, or send).
+        if self.admin_ui(ui) {
+            self.end_session(&ctx);
+            self.exiting = true;
+            tracing::info!("the admin closed the kiosk");
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        if self.admin.is_some() {
+            ui.input_mut(|i| {
+                i.events.retain(|e| {
+                    !matches!(
+                        e,
+                        egui::Event::Key { .. }
+                            | egui::Event::Text(_)
+                            | egui::Event::Paste(_)
+                            | egui::Event::PasteImage(_)
+                            | egui::Event::MiddleClickPaste { .. }
+                            | egui::Event::Copy
+                            | egui::Event::Cut
+                            | egui::Event::Ime(_)
+                    )
+                });
+                i.keys_down.clear();
+            });
+        }
         if self.session.is_some() {
             if self.session_bar_ui(ui, countdown) {
                 self.end_session(&ctx);
@@ -371,12 +430,6 @@ impl KioskApp {
             }
         } else if self.welcome_ui(ui) {
             self.start_session(&ctx);
-        }
-        if self.admin_ui(ui) {
-            self.end_session(&ctx);
-            self.exiting = true;
-            tracing::info!("the admin closed the kiosk");
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
         self.filter_output(&ctx);
     }
