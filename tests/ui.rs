@@ -1079,10 +1079,22 @@ fn the_palette_finds_actions_chats_and_messages_and_opens_a_hit_where_it_is() {
     app.harness.key_press_modifiers(Modifiers::COMMAND, Key::K);
     app.harness.step();
     app.wait_for("the palette", |h| h.query_by_role_and_label(Role::TextInput, palette).is_some());
+    for _ in 0..3 {
+        app.harness.step();
+    }
+    let palette_box = |h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>| {
+        h.ctx.memory(|m| m.area_rect(egui::Id::unique("command palette"))).expect("the palette's box")
+    };
+    let full_height = palette_box(&app.harness).height();
     app.type_into(Role::TextInput, palette, "FLAMINGO");
     let recipes_hit = "Recipes for the weekend: pink flamingo cake";
     let trip_hit = "Trip planning: we saw a Flamingo at the lake";
     app.wait_for("the hits", |h| present(h, recipes_hit) && present(h, trip_hit));
+    // In sight as they arrive, without a key press: inside the palette's box.
+    for hit in [recipes_hit, trip_hit] {
+        let (shown, inside) = (app.harness.get_by_label(hit).rect(), palette_box(&app.harness));
+        assert!(inside.contains_rect(shown), "{hit:?} at {shown:?} is outside the palette {inside:?}");
+    }
     assert!(!app.has_label("Old deleted chat: a flamingo in a deleted chat"));
     assert_eq!(app.harness.state().view_model().search.1.len(), 2, "the backend left the deleted chat's hit out");
     assert_eq!(app.label_count(recipes_hit) + app.label_count(trip_hit), 2);
@@ -1096,6 +1108,17 @@ fn the_palette_finds_actions_chats_and_messages_and_opens_a_hit_where_it_is() {
     assert_eq!(open.id, trip.id);
     assert!(!app.has_label("trip note 2999"), "shown where the hit is, not at the end");
     assert!(app.harness.query_by_role_and_label(Role::TextInput, palette).is_none(), "the palette closed");
+
+    // Opened again with nothing typed: as tall as the first time, every
+    // action in sight, not the two rows the last search left.
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::K);
+    for _ in 0..3 {
+        app.harness.step();
+    }
+    let height = palette_box(&app.harness).height();
+    assert!((height - full_height).abs() < 1.0, "the palette is {height} px tall, at first {full_height} px");
+    app.harness.key_press(Key::Escape);
+    app.harness.step();
 
     // A hit on a branch not shown: that branch is chosen to show it.
     app.harness.key_press_modifiers(Modifiers::COMMAND, Key::K);

@@ -12,7 +12,6 @@ pub mod crypto;
 pub mod keychain;
 pub mod keys;
 pub mod kv;
-#[cfg(not(target_arch = "wasm32"))]
 pub mod private_dir;
 mod sealed;
 pub mod search;

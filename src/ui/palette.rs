@@ -331,7 +331,12 @@ pub fn palette_ui(
         }
         ui.separator();
         let max_height = (ui.ctx().content_rect().height() * 0.6).max(160.0);
-        egui::ScrollArea::vertical().max_height(max_height).auto_shrink([false, true]).show(ui, |ui| {
+        // The list's height comes from what it holds, up to `max_height`: not
+        // from the palette's size last frame (an area offers its content
+        // only that much room), which kept new hits out of sight and a
+        // once-narrowed list short until a restart.
+        let list = egui::ScrollArea::vertical().max_height(max_height).min_scrolled_height(max_height);
+        list.auto_shrink([false, true]).show(ui, |ui| {
             let mut section = "";
             for (i, item) in items.iter().enumerate() {
                 let heading = match item {
