@@ -435,6 +435,11 @@ fn a_visitor_cannot_attach_a_file_by_its_path_typed_pasted_or_dropped() {
     for form in common::canary::forms(&secret) {
         assert!(!common::canary::contains(journal.as_bytes(), &form), "the key file reached the provider");
     }
+    // The wipe empties the clipboard this kiosk lets visitors use.
+    kiosk.harness.get_by_label("End session").click();
+    kiosk.harness.step();
+    let commands = &kiosk.harness.output().platform_output.commands;
+    assert!(commands.contains(&egui::OutputCommand::CopyText(String::new())), "the clipboard was kept: {commands:?}");
 }
 
 #[test]
@@ -566,4 +571,18 @@ fn a_wiped_session_leaves_none_of_the_visitors_words_in_memory() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert!(left.is_empty(), "{} copies of the visitor's words are left in memory: {left:?}", left.len());
+}
+
+#[test]
+fn a_small_logo_is_shown_at_its_own_size_never_blown_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let logo = image::RgbaImage::from_fn(64, 32, |x, _| image::Rgba([(x * 4) as u8, 90, 160, 255]));
+    logo.save(dir.path().join("logo.png")).unwrap();
+    let mut kiosk =
+        new_kiosk(kiosk_config(dir.path(), "http://127.0.0.1:9", "logo = \"logo.png\"\ntext_scale = 1.4", ""));
+    kiosk.wait_for("the logo", |h| h.query_by_role(Role::Image).is_some());
+    kiosk.harness.step();
+    let shown = kiosk.harness.get_by_role(Role::Image).rect().size() * kiosk.harness.ctx.pixels_per_point();
+    assert!(shown.x <= 64.5 && shown.y <= 32.5, "a 64×32 logo is drawn {shown:?} pixels large");
+    assert!(shown.x >= 63.5 && shown.y >= 31.5, "the logo is drawn at its size, not smaller: {shown:?}");
 }

@@ -163,6 +163,12 @@ impl KioskApp {
             m.reset_areas();
         });
         ctx.forget_all_images();
+        if self.config.allow_clipboard {
+            // What this visitor copied is not the next one's to paste.
+            ctx.copy_text(String::new());
+        }
+        // Laid-out text of the last frames is dropped once it goes unused.
+        ctx.request_repaint();
         self.admin = None;
         self.styled = false;
         self.last_input = (self.clock)();
@@ -221,7 +227,9 @@ impl KioskApp {
             && let Some(bytes) = &self.config.logo
             && let Ok(image) = image::load_from_memory(bytes)
         {
-            let rgba = image.thumbnail(512, 256).to_rgba8();
+            // `thumbnail` also enlarges: only a large logo goes through it.
+            let image = if image.width() > 512 || image.height() > 256 { image.thumbnail(512, 256) } else { image };
+            let rgba = image.to_rgba8();
             let size = [rgba.width() as usize, rgba.height() as usize];
             let color = egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw());
             self.logo = Some(ui.ctx().load_texture("kiosk logo", color, egui::TextureOptions::LINEAR));
@@ -231,7 +239,10 @@ impl KioskApp {
             ui.vertical_centered(|ui| {
                 ui.add_space(ui.available_height() / 5.0);
                 if let Some(logo) = &self.logo {
-                    ui.add(egui::Image::new(logo).max_height(160.0));
+                    // At most its own pixels on screen: a small logo is never
+                    // blown up into a blur; a large one is scaled down to fit.
+                    let scale = 1.0 / ui.ctx().pixels_per_point();
+                    ui.add(egui::Image::new(logo).fit_to_original_size(scale).max_height(160.0).max_width(480.0));
                     ui.add_space(16.0);
                 }
                 let heading = self.config.welcome_text.as_deref().unwrap_or(w.welcome);
