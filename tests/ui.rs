@@ -626,7 +626,15 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
         app.harness.step();
     }
 
-    // Sent with a message: the bar empties, the photo shows in the message.
+    // A refusal noted in the bar...
+    let empty_again = dir.path().join("empty again.txt");
+    std::fs::write(&empty_again, b"").unwrap();
+    app.harness.input_mut().dropped_files.push(Arc::new(Dropped(empty_again)));
+    let refused = "“empty again.txt” is empty; it was not attached.";
+    app.wait_for("the refusal", |h| present(h, refused));
+
+    // Sent with a message: the bar empties, the photo shows in the message,
+    // and the note about the refused file goes with the bar.
     app.type_in_composer("look at this");
     app.harness.key_press(Key::Enter);
     app.wait_for("the message with its image", |h| {
@@ -634,6 +642,7 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
             && !present(h, "Remove photo.jpg")
             && h.state().view_model().open.as_ref().is_some_and(|o| !o.textures.is_empty())
     });
+    assert!(!app.has_label(refused), "the refusal stayed after sending");
     let sent = last_user_message(&app);
     assert_eq!(sent.attachments.len(), 1, "the photo went with the message, the removed file did not");
     app.close();

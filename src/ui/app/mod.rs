@@ -438,6 +438,8 @@ impl PakApp {
             row.draft.clear();
         }
         for open in self.vm.opens_mut(thread) {
+            // Notes on files refused for the bar go with the bar's files.
+            open.attach_notes.clear();
             // Out of the bar at once; they show under the pending message.
             for a in &attachments {
                 if let Some(record) = open.attachments.get_mut(a) {
