@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::history::View;
-use super::{Command, Event, Runtime, ThreadSummary};
+use super::{Command, Event, FilePicker, Runtime, ThreadSummary};
 use crate::domain::{HlcClock, Message, MessageStatus, Role, Thread, ThreadId, wall_millis};
 use crate::store::{
     Argon2Params, KeySource, Kv, KvError, MemoryKv, Protection, SealedStore, Store, StoreError, ThreadSlot,
@@ -53,35 +53,6 @@ pub struct BackendConfig {
     pub picker: FilePicker,
     /// What this session may not do (kiosk mode); the default: nothing.
     pub lockdown: super::Lockdown,
-}
-
-/// Where "Attach files…" gets its files.
-#[derive(Clone, Debug)]
-pub enum FilePicker {
-    /// The system's file dialog (XDG portal on Linux).
-    System,
-    /// These files, as if the user chose them (tests, scripted runs); a
-    /// save goes to the first.
-    Scripted(Vec<PathBuf>),
-    /// No file dialog may open (a kiosk whose admin did not allow them).
-    Disabled,
-}
-
-impl FilePicker {
-    /// What the user is told when a dialog would have opened.
-    pub const DISABLED: &str = "Opening and saving files is turned off on this computer.";
-    /// What the user is told when a file named by its path (typed, pasted
-    /// or dropped) was not read.
-    pub const NO_PATHS: &str = "Files from this computer's disk cannot be attached here: opening files is turned \
-                                off on this computer. Nothing was attached.";
-
-    /// Whether files may be opened or saved by their path at all: never
-    /// where dialogs are off (a kiosk), so no path a visitor types, pastes
-    /// or drops reaches the file system.
-    #[must_use]
-    pub fn reaches_disk(&self) -> bool {
-        !matches!(self, Self::Disabled)
-    }
 }
 
 /// The UI's end of the backend: send commands, drain events.
@@ -146,6 +117,8 @@ pub fn start(
     let (done_tx, done_rx) = std_mpsc::channel::<()>();
     let (ev_tx, ev_rx) = std_mpsc::channel();
     let replies = super::streaming::Replies::new(config.retry.clone());
+    // Whether this desktop can show a file dialog at all, asked once.
+    let config = BackendConfig { picker: config.picker.resolved(), ..config };
     let actor = Actor {
         replies,
         rt: rt.clone(),
@@ -532,7 +505,7 @@ impl Actor {
             Command::RemoveAttachment { thread, id } => self.remove_attachment(thread, id).await,
             Command::LoadPreview { thread, id } => self.load_preview(thread, id).await,
             Command::LoadOriginal { thread, id } => self.load_original(thread, id).await,
-            Command::SaveAttachment { thread, id } => self.save_attachment(thread, id),
+            Command::SaveAttachment { thread, id } => self.save_attachment(thread, id).await,
             Command::LoadMessages { thread, start, len } => {
                 let result = self
                     .with_store(move |s| {

@@ -234,14 +234,23 @@ impl Actor {
             self.events.send(Event::AttachmentRejected { thread, message: super::FilePicker::DISABLED.to_owned() });
             return;
         }
-        if let super::FilePicker::Scripted(paths) = &self.config.picker {
-            let _ = self.replies.tx.send(super::streaming::Internal::Picked { thread, paths: paths.clone() });
-            return;
+        match &self.config.picker {
+            super::FilePicker::Scripted(paths) => {
+                self.internal(super::streaming::Internal::Picked { thread, paths: paths.clone() });
+                return;
+            }
+            super::FilePicker::Missing { .. } => {
+                self.events
+                    .send(Event::AttachmentRejected { thread, message: super::FilePicker::NO_DIALOG.to_owned() });
+                return;
+            }
+            super::FilePicker::System | super::FilePicker::Disabled => {}
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let tx = self.replies.tx.clone();
+            let (tx, events) = (self.replies.tx.clone(), self.events.clone());
             self.rt.spawn(async move {
+                let asked = web_time::Instant::now();
                 let picked = rfd::AsyncFileDialog::new()
                     .set_title("Attach files")
                     .add_filter(
@@ -251,8 +260,14 @@ impl Actor {
                     .add_filter("All files", &["*"])
                     .pick_files()
                     .await;
+                if picked.is_none() && super::dialogs::never_appeared(asked) {
+                    events.send(Event::AttachmentRejected { thread, message: super::FilePicker::NO_DIALOG.to_owned() });
+                    return;
+                }
                 let paths = picked.unwrap_or_default().into_iter().map(|f| f.path().to_path_buf()).collect();
-                let _ = tx.send(super::streaming::Internal::Picked { thread, paths });
+                if tx.send(super::streaming::Internal::Picked { thread, paths }).is_err() {
+                    tracing::debug!("the app closed while the file dialog was open");
+                }
             });
         }
         #[cfg(target_arch = "wasm32")]
@@ -312,27 +327,43 @@ impl Actor {
     }
 
     /// Ask where to save an attachment, without waiting for the dialog.
-    pub(super) fn save_attachment(&self, thread: ThreadId, id: AttachmentId) {
+    pub(super) async fn save_attachment(&self, thread: ThreadId, id: AttachmentId) {
         if matches!(self.config.picker, super::FilePicker::Disabled) {
             self.events.send(Event::AttachmentSaved { id, result: Err(super::FilePicker::DISABLED.to_owned()) });
             return;
         }
-        let tx = self.replies.tx.clone();
-        if let super::FilePicker::Scripted(paths) = &self.config.picker {
-            let _ = tx.send(super::streaming::Internal::SaveTo { thread, id, path: paths.first().cloned() });
-            return;
+        // The dialog suggests, and a save without one uses, the file's own name.
+        let record = self.with_store(move |s| s.attachment(thread, id)).await;
+        let name = record.ok().flatten().map_or_else(|| "attachment".to_owned(), |a| a.name);
+        match &self.config.picker {
+            super::FilePicker::Scripted(paths) => {
+                self.internal(super::streaming::Internal::SaveTo { thread, id, path: paths.first().cloned() });
+                return;
+            }
+            super::FilePicker::Missing { save_dir } => {
+                let path = Some(super::dialogs::unused_path(save_dir, &name));
+                self.internal(super::streaming::Internal::SaveTo { thread, id, path });
+                return;
+            }
+            super::FilePicker::System | super::FilePicker::Disabled => {}
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
+            let tx = self.replies.tx.clone();
             self.rt.spawn(async move {
-                let picked = rfd::AsyncFileDialog::new().set_title("Save attachment").save_file().await;
-                let path = picked.map(|f| f.path().to_path_buf());
-                let _ = tx.send(super::streaming::Internal::SaveTo { thread, id, path });
+                let asked = web_time::Instant::now();
+                let picked =
+                    rfd::AsyncFileDialog::new().set_title("Save attachment").set_file_name(&name).save_file().await;
+                let path = super::dialogs::save_path(picked.map(|f| f.path().to_path_buf()), asked, &name);
+                if tx.send(super::streaming::Internal::SaveTo { thread, id, path }).is_err() {
+                    tracing::debug!("the app closed while the save dialog was open");
+                }
             });
         }
         #[cfg(target_arch = "wasm32")]
         {
-            let _ = tx.send(super::streaming::Internal::SaveTo { thread, id, path: None });
+            drop(name);
+            self.internal(super::streaming::Internal::SaveTo { thread, id, path: None });
         }
     }
 

@@ -145,14 +145,22 @@ impl Actor {
 
     /// Open the file picker for a project's knowledge files.
     pub(super) fn pick_knowledge(&self, project: ProjectId) {
-        if let FilePicker::Scripted(paths) = &self.config.picker {
-            self.internal(Internal::KnowledgePicked { project, paths: paths.clone() });
-            return;
+        match &self.config.picker {
+            FilePicker::Scripted(paths) => {
+                self.internal(Internal::KnowledgePicked { project, paths: paths.clone() });
+                return;
+            }
+            FilePicker::Missing { .. } => {
+                self.events.send(Event::Error { message: FilePicker::NO_DIALOG.to_owned() });
+                return;
+            }
+            FilePicker::System | FilePicker::Disabled => {}
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let tx = self.replies.tx.clone();
+            let (tx, events) = (self.replies.tx.clone(), self.events.clone());
             self.rt.spawn(async move {
+                let asked = web_time::Instant::now();
                 let picked = rfd::AsyncFileDialog::new()
                     .set_title("Add knowledge files")
                     .add_filter(
@@ -162,6 +170,10 @@ impl Actor {
                     .add_filter("All files", &["*"])
                     .pick_files()
                     .await;
+                if picked.is_none() && super::dialogs::never_appeared(asked) {
+                    events.send(Event::Error { message: FilePicker::NO_DIALOG.to_owned() });
+                    return;
+                }
                 let paths = picked.unwrap_or_default().into_iter().map(|f| f.path().to_path_buf()).collect();
                 if tx.send(Internal::KnowledgePicked { project, paths }).is_err() {
                     tracing::debug!("the app closed while the file dialog was open");

@@ -42,6 +42,11 @@ pub enum ExportWhat {
     All,
 }
 
+/// What the user is told when the dialog to choose an archive cannot open.
+const NO_IMPORT_DIALOG: &str = "No file dialog can open on this desktop (neither an XDG desktop portal nor zenity \
+                                answered), so there is no way to choose the file to import. Install \
+                                xdg-desktop-portal or zenity.";
+
 impl Actor {
     /// Ask where to write `what` (the save dialog), then write it there.
     pub(super) async fn ask_export_path(&mut self, what: ExportWhat) {
@@ -58,12 +63,21 @@ impl Actor {
             }
         };
         let tx = self.replies.tx.clone();
-        if let FilePicker::Scripted(paths) = &self.config.picker {
-            self.internal(Internal::ExportTo { what, path: paths.first().cloned() });
-            return;
+        match &self.config.picker {
+            FilePicker::Scripted(paths) => {
+                self.internal(Internal::ExportTo { what, path: paths.first().cloned() });
+                return;
+            }
+            FilePicker::Missing { save_dir } => {
+                let path = Some(super::dialogs::unused_path(save_dir, &suggested));
+                self.internal(Internal::ExportTo { what, path });
+                return;
+            }
+            FilePicker::System | FilePicker::Disabled => {}
         }
         #[cfg(not(target_arch = "wasm32"))]
         self.rt.spawn(async move {
+            let asked = web_time::Instant::now();
             let (title, filter, ext): (&str, &str, &[&str]) = match what {
                 ExportWhat::Thread { format: ExportFormat::Markdown, .. } => {
                     ("Export chat as Markdown", "Markdown", &["md"])
@@ -73,11 +87,11 @@ impl Actor {
             };
             let picked = rfd::AsyncFileDialog::new()
                 .set_title(title)
-                .set_file_name(suggested)
+                .set_file_name(&suggested)
                 .add_filter(filter, ext)
                 .save_file()
                 .await;
-            let path = picked.map(|f| f.path().to_path_buf());
+            let path = super::dialogs::save_path(picked.map(|f| f.path().to_path_buf()), asked, &suggested);
             if tx.send(Internal::ExportTo { what, path }).is_err() {
                 tracing::debug!("the app closed while the save dialog was open");
             }
@@ -139,20 +153,32 @@ impl Actor {
 
     /// Ask which file to import (the open dialog), then import it.
     pub(super) fn ask_import_path(&mut self) {
-        if let FilePicker::Scripted(paths) = &self.config.picker {
-            self.internal(Internal::ImportFrom { path: paths.first().cloned() });
-            return;
+        match &self.config.picker {
+            FilePicker::Scripted(paths) => {
+                self.internal(Internal::ImportFrom { path: paths.first().cloned() });
+                return;
+            }
+            FilePicker::Missing { .. } => {
+                self.events.send(Event::Error { message: NO_IMPORT_DIALOG.to_owned() });
+                return;
+            }
+            FilePicker::System | FilePicker::Disabled => {}
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let tx = self.replies.tx.clone();
+            let (tx, events) = (self.replies.tx.clone(), self.events.clone());
             self.rt.spawn(async move {
+                let asked = web_time::Instant::now();
                 let picked = rfd::AsyncFileDialog::new()
                     .set_title("Import chats")
                     .add_filter("Pak.Chat archive or ChatGPT conversations.json", &["json"])
                     .add_filter("All files", &["*"])
                     .pick_file()
                     .await;
+                if picked.is_none() && super::dialogs::never_appeared(asked) {
+                    events.send(Event::Error { message: NO_IMPORT_DIALOG.to_owned() });
+                    return;
+                }
                 let path = picked.map(|f| f.path().to_path_buf());
                 if tx.send(Internal::ImportFrom { path }).is_err() {
                     tracing::debug!("the app closed while the open dialog was open");

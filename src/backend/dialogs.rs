@@ -1,0 +1,192 @@
+//! Where file dialogs come from, and what happens where none can open.
+//! The system's dialog is rfd's: the XDG desktop portal over the session
+//! bus, zenity when the portal fails. On a minimal desktop neither answers
+//! and rfd reports "no file chosen", just as a cancel does; Pak.Chat then
+//! says so instead of doing nothing: opening (attach, import, knowledge)
+//! asks for a drop or a paste, and saving (export, "Save as…") writes to
+//! the Downloads folder under the suggested name and says where.
+
+use std::path::{Path, PathBuf};
+#[cfg(not(target_arch = "wasm32"))]
+use std::time::Duration;
+
+/// rfd answers "nothing chosen" both for a cancel and for a dialog that
+/// never appeared (a session bus without a portal, and no zenity); an
+/// answer quicker than a person can cancel is taken as the latter.
+#[cfg(not(target_arch = "wasm32"))]
+pub const TOO_QUICK: Duration = Duration::from_millis(250);
+
+/// Where "Attach files…" gets its files, and where saves go.
+#[derive(Clone, Debug)]
+pub enum FilePicker {
+    /// The system's file dialog (XDG portal on Linux). Resolved when the
+    /// backend starts: [`FilePicker::Missing`] where none can open.
+    System,
+    /// These files, as if the user chose them (tests, scripted runs); a
+    /// save goes to the first.
+    Scripted(Vec<PathBuf>),
+    /// No file dialog can open on this desktop: opening says so, saving
+    /// writes into `save_dir` under the suggested name.
+    Missing {
+        /// Where files are saved instead (the Downloads folder).
+        save_dir: PathBuf,
+    },
+    /// No file dialog may open (a kiosk whose admin did not allow them).
+    Disabled,
+}
+
+impl FilePicker {
+    /// What the user is told when a dialog would have opened.
+    pub const DISABLED: &str = "Opening and saving files is turned off on this computer.";
+    /// What the user is told when a file named by its path (typed, pasted
+    /// or dropped) was not read.
+    pub const NO_PATHS: &str = "Files from this computer's disk cannot be attached here: opening files is turned \
+                                off on this computer. Nothing was attached.";
+    /// What the user is told when a dialog to open files cannot appear.
+    pub const NO_DIALOG: &str = "No file dialog can open on this desktop (neither an XDG desktop portal nor zenity \
+                                 answered). Drop files onto the window, or copy them and paste with Ctrl+V.";
+
+    /// Whether files may be opened or saved by their path at all: never
+    /// where dialogs are off (a kiosk), so no path a visitor types, pastes
+    /// or drops reaches the file system.
+    #[must_use]
+    pub fn reaches_disk(&self) -> bool {
+        !matches!(self, Self::Disabled)
+    }
+
+    /// [`FilePicker::System`] where this desktop can show a dialog, else
+    /// [`FilePicker::Missing`]; any other picker as it is.
+    #[must_use]
+    pub fn resolved(self) -> Self {
+        match self {
+            Self::System if !system_dialogs() => Self::Missing { save_dir: fallback_dir() },
+            other => other,
+        }
+    }
+}
+
+/// Where to save after a save dialog answered `answer`, asked at `asked`:
+/// the chosen path; nothing for a cancel; a free name in the fallback
+/// folder when the dialog never appeared.
+#[cfg(not(target_arch = "wasm32"))]
+#[must_use]
+pub fn save_path(answer: Option<PathBuf>, asked: web_time::Instant, suggested: &str) -> Option<PathBuf> {
+    match answer {
+        Some(path) => Some(path),
+        None if asked.elapsed() < TOO_QUICK => {
+            tracing::warn!("the save dialog did not appear; saving into the fallback folder");
+            Some(unused_path(&fallback_dir(), suggested))
+        }
+        None => None,
+    }
+}
+
+/// Whether an open dialog that chose nothing (asked at `asked`) never
+/// appeared.
+#[cfg(not(target_arch = "wasm32"))]
+#[must_use]
+pub fn never_appeared(asked: web_time::Instant) -> bool {
+    let quick = asked.elapsed() < TOO_QUICK;
+    if quick {
+        tracing::warn!("the open dialog did not appear");
+    }
+    quick
+}
+
+/// Whether a file dialog can appear, from the environment: the portal
+/// needs a session bus (`bus_address`, or the socket `bus` in
+/// `runtime_dir`), and zenity must be on `path` otherwise.
+#[must_use]
+pub fn dialogs_possible(
+    bus_address: Option<&std::ffi::OsStr>,
+    runtime_dir: Option<&Path>,
+    path: Option<&std::ffi::OsStr>,
+) -> bool {
+    let bus = match bus_address.and_then(|a| a.to_str()) {
+        // `unix:path=/run/user/1000/bus,guid=…`: a socket that must exist;
+        // any other address (abstract sockets, TCP) is taken as reachable.
+        Some(address) => address
+            .strip_prefix("unix:path=")
+            .map(|rest| rest.split(',').next().unwrap_or(rest))
+            .is_none_or(|socket| Path::new(socket).exists()),
+        None => runtime_dir.is_some_and(|d| d.join("bus").exists()),
+    };
+    let zenity = path.is_some_and(|p| std::env::split_paths(p).any(|d| d.join("zenity").is_file()));
+    bus || zenity
+}
+
+/// [`dialogs_possible`] for this process.
+#[must_use]
+pub fn system_dialogs() -> bool {
+    if !cfg!(all(unix, not(target_os = "macos"))) {
+        // Windows and macOS always have their own dialogs.
+        return true;
+    }
+    let runtime = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from);
+    dialogs_possible(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").as_deref(),
+        runtime.as_deref(),
+        std::env::var_os("PATH").as_deref(),
+    )
+}
+
+/// Where files are saved when no dialog can ask: the Downloads folder, the
+/// home folder, or the current one.
+#[must_use]
+pub fn fallback_dir() -> PathBuf {
+    #[cfg(not(target_arch = "wasm32"))]
+    return dirs::download_dir().or_else(dirs::home_dir).unwrap_or_else(|| PathBuf::from("."));
+    #[cfg(target_arch = "wasm32")]
+    PathBuf::from(".")
+}
+
+/// `dir/name`, or `dir/name (2).ext` and so on when that is taken: a save
+/// without a dialog never overwrites a file.
+#[must_use]
+pub fn unused_path(dir: &Path, name: &str) -> PathBuf {
+    let first = dir.join(name);
+    if !first.exists() {
+        return first;
+    }
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => (stem, format!(".{ext}")),
+        _ => (name, String::new()),
+    };
+    (2..).map(|n| dir.join(format!("{stem} ({n}){ext}"))).find(|p| !p.exists()).unwrap_or(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::ffi::OsStr;
+
+    use super::*;
+
+    #[test]
+    fn a_dialog_needs_a_session_bus_or_zenity() {
+        let dir = tempfile::tempdir().unwrap();
+        let socket = dir.path().join("bus");
+        let address = format!("unix:path={},guid=abc", socket.display());
+        // A bus address whose socket is gone, no runtime bus, no zenity.
+        assert!(!dialogs_possible(Some(OsStr::new(&address)), Some(dir.path()), Some(OsStr::new("/nonexistent"))));
+        assert!(!dialogs_possible(None, None, None));
+        std::fs::write(&socket, b"").unwrap();
+        assert!(dialogs_possible(Some(OsStr::new(&address)), None, None));
+        assert!(dialogs_possible(None, Some(dir.path()), None), "the default bus in the runtime folder");
+        assert!(dialogs_possible(Some(OsStr::new("unix:abstract=/tmp/dbus-x")), None, None));
+        let bin = tempfile::tempdir().unwrap();
+        std::fs::write(bin.path().join("zenity"), b"").unwrap();
+        assert!(dialogs_possible(None, None, Some(bin.path().as_os_str())), "zenity on the path");
+    }
+
+    #[test]
+    fn a_save_without_a_dialog_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(unused_path(dir.path(), "chat.md"), dir.path().join("chat.md"));
+        std::fs::write(dir.path().join("chat.md"), b"x").unwrap();
+        assert_eq!(unused_path(dir.path(), "chat.md"), dir.path().join("chat (2).md"));
+        std::fs::write(dir.path().join("chat (2).md"), b"x").unwrap();
+        assert_eq!(unused_path(dir.path(), "chat.md"), dir.path().join("chat (3).md"));
+        std::fs::write(dir.path().join("README"), b"x").unwrap();
+        assert_eq!(unused_path(dir.path(), "README"), dir.path().join("README (2)"));
+    }
+}
