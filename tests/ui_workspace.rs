@@ -300,11 +300,13 @@ fn a_chat_in_a_second_window_shows_every_message_in_the_same_frame_as_the_first(
     app.harness.key_press(egui::Key::Enter);
     let hi = "Hi there, friend! This reply comes in several chunks of text.";
     app.wait_for("the first reply", |h| present(h, hi));
+    let pickers = app.label_count("Model");
     app.click("More");
     app.click("Open in new window");
     app.wait_for("the second window with the chat", |h| {
         h.query_all_by_label(hi).count() == 2 && h.state().view_model().windows.len() == 1
     });
+    assert_eq!(app.label_count("Model"), 2 * pickers, "the second window has its own model picker");
 
     // Sent in the main window: the reply shows in both windows in the same
     // frame, never in one without the other.

@@ -11,7 +11,8 @@ use crate::domain::ThreadId;
 
 use super::chat_view::{ChatAction, chat_view_ui};
 use super::composer::{Composer, ComposerOutput, Editing, composer_ui};
-use super::view_model::OpenThread;
+use super::model_picker::model_picker_ui;
+use super::view_model::{OpenThread, ViewModel};
 
 /// Label of the button that closes a thread window.
 pub const CLOSE_WINDOW_LABEL: &str = "Close window";
@@ -25,6 +26,9 @@ pub struct ThreadWindow {
     pub open: OpenThread,
     /// Its own composer.
     pub composer: Composer,
+    /// Height of the model picker and composer below the chat, as last
+    /// drawn: the chat takes the rest, leaving no empty band.
+    bottom_height: f32,
 }
 
 impl ThreadWindow {
@@ -32,7 +36,7 @@ impl ThreadWindow {
     #[must_use]
     pub fn new(serial: u64, thread: ThreadId, draft: String) -> Self {
         let composer = Composer { text: draft, wants_focus: true, ..Composer::default() };
-        Self { serial, open: OpenThread::new(thread), composer }
+        Self { serial, open: OpenThread::new(thread), composer, bottom_height: 96.0 }
     }
 
     /// The viewport this window is drawn in.
@@ -59,12 +63,13 @@ pub enum WindowOutput {
     Close,
 }
 
-/// Draw `window` into its viewport's `ui`; commands the chat view sends
-/// itself go to `send`.
+/// Draw `window` into its viewport's `ui`; commands the chat view and the
+/// model picker send themselves go to `send`.
 pub fn thread_window_ui(
     ui: &mut Ui,
     window: &mut ThreadWindow,
     title: &str,
+    vm: &mut ViewModel,
     send: &mut dyn FnMut(Command),
 ) -> WindowOutput {
     let mut output = WindowOutput::None;
@@ -78,8 +83,7 @@ pub fn thread_window_ui(
     });
     ui.separator();
     let streaming = window.open.is_streaming();
-    let composer_height = 96.0;
-    let chat_height = (ui.available_height() - composer_height).max(120.0);
+    let chat_height = (ui.available_height() - window.bottom_height).max(120.0);
     let chat = ui
         .allocate_ui(egui::vec2(ui.available_width(), chat_height), |ui| {
             ui.set_min_size(egui::vec2(ui.available_width(), chat_height));
@@ -92,8 +96,18 @@ pub fn thread_window_ui(
         // The image viewer lives in the main window.
         Some(ChatAction::OpenImage(_)) | None => {}
     }
+    let bottom_top = ui.cursor().top();
     ui.separator();
-    match composer_ui(ui, &mut window.composer, streaming, false) {
+    ui.horizontal(|ui| model_picker_ui(ui, vm, Some(window.open.id), send));
+    let composed = composer_ui(ui, &mut window.composer, streaming, false);
+    // The cursor is past the composer and its spacing: what the bottom needs.
+    let bottom_height = ui.cursor().top() - bottom_top;
+    if (bottom_height - window.bottom_height).abs() > 0.5 {
+        // Settles in the next frame (a taller composer, an edit banner).
+        window.bottom_height = bottom_height;
+        ui.ctx().request_repaint();
+    }
+    match composed {
         ComposerOutput::Send(text) => {
             output = match window.composer.end_edit() {
                 Some(edit) => WindowOutput::SendEdit(edit, text),

@@ -59,7 +59,10 @@ impl PakApp {
         let mut commands = Vec::new();
         let mut outputs = Vec::new();
         let focus = self.focus_window.take();
-        for window in &mut self.vm.windows {
+        // Out of the view model while drawn, so each window's model picker
+        // can change the view model's settings.
+        let mut windows = std::mem::take(&mut self.vm.windows);
+        for window in &mut windows {
             let thread = window.open.id;
             let title = self.vm.threads.get(&thread).map_or_else(|| "Chat".to_owned(), |t| t.title.clone());
             let builder = egui::ViewportBuilder::default()
@@ -70,16 +73,19 @@ impl PakApp {
             if focus == Some(id) {
                 ctx.send_viewport_cmd_to(id, egui::ViewportCommand::Focus);
             }
+            let vm = &mut self.vm;
             let output = ctx.show_viewport_immediate(id, builder, |ui, class| {
                 let mut send = |c| commands.push(c);
                 if class == egui::ViewportClass::EmbeddedWindow {
-                    thread_window_ui(ui, window, &title, &mut send)
+                    thread_window_ui(ui, window, &title, vm, &mut send)
                 } else {
-                    egui::CentralPanel::default().show(ui, |ui| thread_window_ui(ui, window, &title, &mut send)).inner
+                    let panel = egui::CentralPanel::default();
+                    panel.show(ui, |ui| thread_window_ui(ui, window, &title, vm, &mut send)).inner
                 }
             });
             outputs.push((window.serial, thread, output));
         }
+        self.vm.windows = windows;
         for command in commands {
             self.send(command);
         }

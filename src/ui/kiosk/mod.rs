@@ -317,7 +317,10 @@ impl KioskApp {
             let label = ui.label(PIN_LABEL);
             let busy = prompt.checking.is_some();
             let field = ui
-                .add_enabled(!busy, egui::TextEdit::singleline(&mut *prompt.pin).password(true))
+                .add_enabled(
+                    !busy,
+                    egui::TextEdit::singleline(&mut *prompt.pin).password(true).desired_width(f32::INFINITY),
+                )
                 .labelled_by(label.id);
             // Before focus is asked back: losing it is how Enter shows.
             let enter = field.lost_focus() && ui.input(|i| i.key_pressed(Key::Enter));
