@@ -877,6 +877,10 @@ fn a_pdf_goes_as_its_text_to_a_model_that_cannot_read_pdfs() {
         .expect("the message reached the provider");
     assert!(sent.contains("--- two_pages.pdf (text of the PDF) ---"), "{sent}");
     app.wait_for("the PDF's line in the message", |h| present(h, "PDF · two_pages.pdf · 893 bytes · 2 pages"));
+    // In line with the message's text, not floating in the middle of the row.
+    let line = app.harness.get_by_label("PDF · two_pages.pdf · 893 bytes · 2 pages").rect();
+    let text = app.harness.get_by_label("hello").rect();
+    assert!((line.left() - text.left()).abs() < 1.0, "the file line starts at {line:?}, the text at {text:?}");
     assert!(sent.contains("Hello from a PDF") && sent.contains("The river is the Indus"), "{sent}");
     app.close();
 }

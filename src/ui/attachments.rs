@@ -68,6 +68,13 @@ fn file_line(a: &Attachment) -> String {
     format!("{kind} · {} · {}{pages}", a.name, human_size(a.size))
 }
 
+/// A line of text at the left of `rect`, in line with the message above
+/// (`Ui::put` would centre it).
+fn line_ui(ui: &mut Ui, rect: Rect, text: impl Into<egui::WidgetText>) {
+    let layout = egui::Layout::left_to_right(egui::Align::Center);
+    ui.scope_builder(egui::UiBuilder::new().max_rect(rect).layout(layout), |ui| ui.label(text));
+}
+
 /// Draw the strip of `ids` from `top_left`, `width` wide; asks for previews
 /// it does not have and records the textures it drew.
 /// Returns the image clicked, to open in the viewer.
@@ -85,14 +92,14 @@ pub fn strip_ui(
     for id in ids {
         let Some(a) = open.attachments.get(id) else {
             let rect = Rect::from_min_size(pos2(top_left.x, y), vec2(300.0, FILE_LINE));
-            ui.put(rect, egui::Label::new(egui::RichText::new("Attachment (not loaded)").weak()));
+            line_ui(ui, rect, egui::RichText::new("Attachment (not loaded)").weak());
             y += FILE_LINE + STRIP_GAP;
             continue;
         };
         let h = item_height(Some(a));
         if !(a.kind.is_image() && a.preview_size.is_some()) {
             let rect = Rect::from_min_size(pos2(top_left.x, y), vec2(600.0, FILE_LINE));
-            ui.put(rect, egui::Label::new(file_line(a)));
+            line_ui(ui, rect, file_line(a));
             y += h + STRIP_GAP;
             continue;
         }
