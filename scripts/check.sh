@@ -14,7 +14,7 @@ mkdir -p "$CARGO_TARGET_DIR"
 export CARGO_TERM_COLOR=never
 
 step "System packages"
-packages=(mesa-vulkan-drivers xvfb imagemagick xdotool x11-utils)
+packages=(mesa-vulkan-drivers xvfb imagemagick xdotool x11-utils xclip)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -38,7 +38,7 @@ main_window() {
     echo "$id"
 }
 
-"$bin" --data-dir "$work/data" --key-file "$work/key" >"$work/app.log" 2>&1 &
+PAKCHAT_LOG=info "$bin" --data-dir "$work/data" --key-file "$work/key" >"$work/app.log" 2>&1 &
 app_pid=$!
 window="$(main_window)"
 if [[ -z "$window" ]]; then
@@ -52,6 +52,18 @@ xdotool windowfocus --sync "$window" 2>/dev/null || true
 xdotool type --delay 20 "smoke test message"
 xdotool key Return
 sleep 1.5
+# A file manager's copy: the clipboard offers only a text/uri-list, no text.
+# Ctrl+V attaches the file.
+printf 'Shopping list\n' >"$work/copied notes.txt"
+printf 'file://%s\n' "$work/copied%20notes.txt" | xclip -quiet -selection clipboard -t text/uri-list -i >/dev/null 2>&1 &
+xclip_pid=$!
+sleep 0.5
+xdotool key ctrl+v
+for _ in $(seq 50); do grep -q "attached a file" "$work/app.log" && break; sleep 0.1; done
+kill "$xclip_pid" 2>/dev/null || true
+grep -q "attached a file" "$work/app.log" || {
+    echo "smoke: a file copied as a text/uri-list was not attached by Ctrl+V; app log:" >&2; cat "$work/app.log" >&2; exit 1; }
+echo "smoke: Ctrl+V attached a file the clipboard offered only as a text/uri-list"
 # A second launch on the same profile hands over: it exits at once and the
 # running app opens a window with a new chat.
 second_status=0

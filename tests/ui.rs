@@ -614,6 +614,54 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     assert!(app.harness.state().composer_text().is_empty(), "the address was not typed");
     app.click("Remove copied notes.txt");
     app.wait_for("it removed", |h| !present(h, "copied notes.txt · 24 bytes"));
+    // Ctrl+V where the clipboard has no text and no image (egui pastes
+    // nothing, only the key's release comes through): the clipboard's file
+    // list is read; here, with no clipboard to read, that is said.
+    let waiting = |h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>| {
+        h.state().view_model().open.as_ref().map_or(0, |o| o.waiting_attachments().len())
+    };
+    let before = waiting(&app.harness);
+    let release_v = egui::Event::Key {
+        key: Key::V,
+        physical_key: None,
+        pressed: false,
+        repeat: false,
+        modifiers: Modifiers::COMMAND,
+    };
+    // (The release that followed the paste of the address above.)
+    app.harness.event(release_v.clone());
+    app.harness.step();
+    app.harness.event(egui::Event::Key {
+        key: Key::V,
+        physical_key: None,
+        pressed: false,
+        repeat: false,
+        modifiers: Modifiers::COMMAND,
+    });
+    app.wait_for("an answer to Ctrl+V", |h| {
+        present(h, "Nothing to paste: the clipboard holds no text, image or files.") || waiting(h) > before
+    });
+    // After a paste that egui did make, the release asks nothing more.
+    let nothing = "Nothing to paste: the clipboard holds no text, image or files.";
+    let notes = app.label_count(nothing);
+    app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
+    app.harness.step();
+    app.harness.event(egui::Event::Paste("just text".to_owned()));
+    app.harness.event(release_v);
+    for _ in 0..20 {
+        app.harness.step();
+    }
+    assert_eq!(app.label_count(nothing), notes, "a paste of text was answered as an empty clipboard");
+    // Nor does a typed V (its press came through).
+    app.harness.key_press(Key::V);
+    for _ in 0..20 {
+        app.harness.step();
+    }
+    assert_eq!(app.label_count(nothing), notes, "a typed V was taken for Ctrl+V");
+    assert_eq!(app.harness.state().composer_text(), "just text");
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    app.harness.key_press(Key::Backspace);
+    app.harness.step();
     app.close();
 
     // Waiting files survive a restart, thumbnail included.

@@ -622,6 +622,7 @@ impl Actor {
             Command::SetThreadMode { id, mode } => {
                 self.edit_thread(id, "change the mode", move |t| t.mode = mode).await;
             }
+            Command::ReadClipboardFiles => self.read_clipboard_files(),
             Command::LoadSystemFonts => {
                 let (rt, events) = (self.rt.clone(), self.events.clone());
                 self.rt.spawn(async move {

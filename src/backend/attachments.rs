@@ -277,6 +277,30 @@ impl Actor {
         }
     }
 
+    /// Read the clipboard's file list off the UI thread (the X11 or Wayland
+    /// clipboard answers when its owner does); the UI decides what to attach.
+    pub(super) fn read_clipboard_files(&self) {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let (rt, events) = (self.rt.clone(), self.events.clone());
+            self.rt.spawn(async move {
+                let read = || match arboard::Clipboard::new().and_then(|mut c| c.get().file_list()) {
+                    Ok(paths) => paths,
+                    Err(arboard::Error::ContentNotAvailable) => Vec::new(),
+                    Err(e) => {
+                        tracing::warn!(err = %e, "the clipboard could not be read");
+                        Vec::new()
+                    }
+                };
+                let paths = rt.blocking(read).await;
+                events.send(Event::ClipboardFiles { paths });
+            });
+        }
+        // The browser pastes files as files (egui's drop and paste events).
+        #[cfg(target_arch = "wasm32")]
+        self.events.send(Event::ClipboardFiles { paths: Vec::new() });
+    }
+
     /// Send the UI every attachment record of `thread`.
     pub(super) async fn send_attachments(&self, thread: ThreadId) {
         match self.with_store(move |s| s.attachments(thread)).await {

@@ -219,6 +219,10 @@ pub enum Command {
         /// [`crate::domain::CustomMode::id`].
         mode: Option<String>,
     },
+    /// Read the files on the clipboard (a `text/uri-list` a file manager
+    /// put there, with no text beside it), answered by
+    /// [`super::Event::ClipboardFiles`].
+    ReadClipboardFiles,
     /// Find the system's sans-serif and monospace fonts and read them
     /// (answered by [`super::Event::SystemFonts`]).
     LoadSystemFonts,

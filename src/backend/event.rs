@@ -290,6 +290,11 @@ pub enum Event {
     },
     /// Pak.Chat was launched again on this profile: show a new window.
     WindowRequested,
+    /// The files on the clipboard (none: it held nothing to paste).
+    ClipboardFiles {
+        /// Their paths.
+        paths: Vec<std::path::PathBuf>,
+    },
     /// A command failed; shown as a dismissable error.
     Error {
         /// What went wrong, for the user.

@@ -362,6 +362,8 @@ pub struct ViewModel {
     pub unlocking: bool,
     /// Text that came back from a failed send, for the composer.
     pub returned_text: Option<(ThreadId, String)>,
+    /// Files read from the clipboard, waiting to be attached.
+    pub clipboard_files: Option<Vec<std::path::PathBuf>>,
     /// Bumped whenever the thread list changes, to rebuild the sidebar.
     pub threads_version: u64,
     /// Where each provider's key comes from.
@@ -416,6 +418,7 @@ impl Default for ViewModel {
             unlock_error: None,
             unlocking: false,
             returned_text: None,
+            clipboard_files: None,
             threads_version: 0,
             key_status: Vec::new(),
             keys_needed: None,
@@ -617,6 +620,7 @@ impl ViewModel {
             Event::SettingsLoaded { settings, revision } => self.settings.apply(settings, revision),
             Event::Status { message } => self.status = message,
             Event::WindowRequested => self.window_requests += 1,
+            Event::ClipboardFiles { paths } => self.clipboard_files = Some(paths),
             Event::Error { message } => self.errors.push(message),
         }
     }

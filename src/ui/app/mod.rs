@@ -112,6 +112,17 @@ pub struct PakApp {
     sidebar_before_present: bool,
     /// Whether egui was given the high-contrast visuals.
     applied_contrast: bool,
+    /// What was seen of the keyboard since V was last let go.
+    paste: PasteKeys,
+}
+
+/// What was seen since V was last let go: its press (typed, not a
+/// shortcut egui swallowed), a command modifier, a paste egui made.
+#[derive(Clone, Copy, Debug, Default)]
+struct PasteKeys {
+    v_pressed: bool,
+    command: bool,
+    pasted: bool,
 }
 
 impl PakApp {
@@ -145,6 +156,7 @@ impl PakApp {
             high_contrast: false,
             sidebar_before_present: false,
             applied_contrast: false,
+            paste: PasteKeys::default(),
         }
     }
 
@@ -448,6 +460,87 @@ impl PakApp {
             }
         }
         self.send(Command::SendMessage { thread, id, text, attachments, images });
+    }
+
+    /// Files that came in this frame: dropped on the window, pasted (an
+    /// image, `file://` addresses, or the files a file manager put on the
+    /// clipboard with no text beside them), less what this computer refuses.
+    fn incoming_files(&mut self, ui: &mut Ui) -> Vec<IncomingFile> {
+        // Files dropped on the window are attached to the open thread.
+        #[cfg(not(target_arch = "wasm32"))]
+        let mut dropped: Vec<IncomingFile> =
+            ui.input(|i| i.raw.dropped_files.iter().map(|f| IncomingFile::Path(f.path().to_path_buf())).collect());
+        // The browser tells no path; the backend reads the file's bytes.
+        #[cfg(target_arch = "wasm32")]
+        let mut dropped: Vec<IncomingFile> =
+            ui.input(|i| i.raw.dropped_files.iter().map(|f| IncomingFile::Dropped(f.clone())).collect());
+        // An image pasted (Ctrl+V with a screenshot or copied picture on the
+        // clipboard): handed over as it is; the backend converts and encodes it.
+        // Files copied in a file manager paste as their `file://` addresses:
+        // taken out of the input before the composer types them, attached.
+        // egui turns Ctrl+V into a paste of the clipboard's text or image and
+        // swallows the key press; with neither there, nothing comes but the
+        // key's release. Then the backend reads the clipboard's file list.
+        let mut paste = self.paste;
+        let mut read_clipboard = false;
+        ui.input_mut(|i| {
+            i.events.retain(|event| match event {
+                egui::Event::PasteImage(image) => {
+                    paste.pasted = true;
+                    let name = format!("Pasted image {}.png", chrono::Local::now().format("%Y-%m-%d %H.%M.%S"));
+                    dropped.push(IncomingFile::Pasted { name, image: image.clone() });
+                    true
+                }
+                egui::Event::Key { key: Key::V, pressed: true, .. } => {
+                    paste.v_pressed = true;
+                    true
+                }
+                egui::Event::Key { key: Key::V, pressed: false, modifiers, .. } => {
+                    let taken = std::mem::take(&mut paste);
+                    read_clipboard |= !taken.v_pressed && (taken.command || modifiers.command) && !taken.pasted;
+                    true
+                }
+                egui::Event::Key { modifiers, .. } | egui::Event::ModifiersChanged(modifiers) => {
+                    paste.command |= modifiers.command;
+                    true
+                }
+                egui::Event::Paste(text) if !cfg!(target_arch = "wasm32") => {
+                    paste.pasted = true;
+                    match crate::media::pasted_file_paths(text) {
+                        Some(paths) => {
+                            dropped.extend(paths.into_iter().map(IncomingFile::Path));
+                            false
+                        }
+                        None => true,
+                    }
+                }
+                _ => true,
+            });
+        });
+        self.paste = paste;
+        if read_clipboard && !cfg!(target_arch = "wasm32") && self.policy.attachments {
+            self.send(Command::ReadClipboardFiles);
+        }
+        match self.vm.clipboard_files.take() {
+            Some(paths) if paths.is_empty() => {
+                self.note_refusal("Nothing to paste: the clipboard holds no text, image or files.".to_owned());
+            }
+            Some(paths) => dropped.extend(paths.into_iter().map(IncomingFile::Path)),
+            None => {}
+        }
+        if !dropped.is_empty() && !self.policy.attachments {
+            // Nothing comes in on this computer: not dropped, not pasted.
+            dropped.clear();
+            self.note_refusal("Files cannot be attached on this computer.".to_owned());
+        }
+        if !self.policy.file_dialogs && dropped.iter().any(IncomingFile::is_path) {
+            // A path, typed and pasted or dropped, could name any file this
+            // account can read: none is opened (the backend refuses too).
+            dropped.retain(|f| !f.is_path());
+            tracing::info!("a path pasted or dropped was refused: no file access on this computer");
+            self.note_refusal(crate::backend::FilePicker::NO_PATHS.to_owned());
+        }
+        dropped
     }
 
     /// Say why files were not attached: in the open chat's attachment bar,
@@ -927,49 +1020,7 @@ impl PakApp {
         let retryable = self.vm.open.as_ref().is_some_and(OpenThread::retryable_reply);
         let mut commands = Vec::new();
         let mut pick = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::O)) && self.policy.picker();
-        // Files dropped on the window are attached to the open thread.
-        #[cfg(not(target_arch = "wasm32"))]
-        let mut dropped: Vec<IncomingFile> =
-            ui.input(|i| i.raw.dropped_files.iter().map(|f| IncomingFile::Path(f.path().to_path_buf())).collect());
-        // The browser tells no path; the backend reads the file's bytes.
-        #[cfg(target_arch = "wasm32")]
-        let mut dropped: Vec<IncomingFile> =
-            ui.input(|i| i.raw.dropped_files.iter().map(|f| IncomingFile::Dropped(f.clone())).collect());
-        // An image pasted (Ctrl+V with a screenshot or copied picture on the
-        // clipboard): handed over as it is; the backend converts and encodes it.
-        // Files copied in a file manager paste as their `file://` addresses:
-        // taken out of the input before the composer types them, attached.
-        ui.input_mut(|i| {
-            i.events.retain(|event| match event {
-                egui::Event::PasteImage(image) => {
-                    let name = format!("Pasted image {}.png", chrono::Local::now().format("%Y-%m-%d %H.%M.%S"));
-                    dropped.push(IncomingFile::Pasted { name, image: image.clone() });
-                    true
-                }
-                egui::Event::Paste(text) if !cfg!(target_arch = "wasm32") => {
-                    match crate::media::pasted_file_paths(text) {
-                        Some(paths) => {
-                            dropped.extend(paths.into_iter().map(IncomingFile::Path));
-                            false
-                        }
-                        None => true,
-                    }
-                }
-                _ => true,
-            });
-        });
-        if !dropped.is_empty() && !self.policy.attachments {
-            // Nothing comes in on this computer: not dropped, not pasted.
-            dropped.clear();
-            self.note_refusal("Files cannot be attached on this computer.".to_owned());
-        }
-        if !self.policy.file_dialogs && dropped.iter().any(IncomingFile::is_path) {
-            // A path, typed and pasted or dropped, could name any file this
-            // account can read: none is opened (the backend refuses too).
-            dropped.retain(|f| !f.is_path());
-            tracing::info!("a path pasted or dropped was refused: no file access on this computer");
-            self.note_refusal(crate::backend::FilePicker::NO_PATHS.to_owned());
-        }
+        let mut dropped = self.incoming_files(ui);
         let hovering_files = self.policy.attachments && ui.input(|i| !i.raw.hovered_files.is_empty());
         let has_attachments = self.vm.open.as_ref().is_some_and(|o| !o.waiting_attachments().is_empty());
         let refusal = self.vm.attachment_refusal();
