@@ -145,6 +145,7 @@ pub fn viewer_ui(
     viewer: &mut Option<super::view_model::Viewer>,
     open: Option<&OpenThread>,
     policy: &super::policy::Policy,
+    personal_hidden: bool,
     send: &mut dyn FnMut(Command),
 ) {
     let Some(v) = viewer.as_mut() else { return };
@@ -184,7 +185,7 @@ pub fn viewer_ui(
                     send(Command::SaveAttachment { thread: v.thread, id: v.id });
                 }
                 if let Some(status) = &v.status {
-                    ui.label(status);
+                    ui.label(super::policy::without_home(status, personal_hidden));
                 }
             });
             let mut facts = vec![human_size(a.size)];

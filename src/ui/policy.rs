@@ -5,7 +5,24 @@
 //! visitor sees; the backend's [`crate::backend::Lockdown`] and the kiosk's
 //! output filter are what hold.
 
+use std::borrow::Cow;
+
 use crate::domain::ModelChoice;
+
+/// `text` with the user's home folder written `~` when personal
+/// information is hidden (presenting, a kiosk): a path such as
+/// `/home/ada/Documents/chat.md` names the account.
+#[must_use]
+pub fn without_home(text: &str, hidden: bool) -> Cow<'_, str> {
+    #[cfg(not(target_arch = "wasm32"))]
+    let home = dirs::home_dir().map(|h| h.display().to_string()).filter(|h| h.len() > 1);
+    #[cfg(target_arch = "wasm32")]
+    let home: Option<String> = None;
+    match home {
+        Some(home) if hidden && text.contains(&home) => Cow::Owned(text.replace(&home, "~")),
+        _ => Cow::Borrowed(text),
+    }
+}
 
 /// What the UI offers.
 #[derive(Clone, Debug, PartialEq)]
@@ -46,5 +63,21 @@ impl Policy {
     #[must_use]
     pub fn picker(&self) -> bool {
         self.file_dialogs && self.attachments
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_in_the_home_folder_loses_the_account_name_only_when_hidden() {
+        let Some(home) = dirs::home_dir().map(|h| h.display().to_string()).filter(|h| h.len() > 1) else {
+            return;
+        };
+        let status = format!("1 chat exported. Saved to {home}/Documents/chat.md.");
+        assert_eq!(without_home(&status, true), "1 chat exported. Saved to ~/Documents/chat.md.");
+        assert_eq!(without_home(&status, false), status);
+        assert_eq!(without_home("Saved to /tmp/chat.md.", true), "Saved to /tmp/chat.md.");
     }
 }

@@ -393,6 +393,6 @@ fn data_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut bool, se
     });
     ui.weak("Chats already here are left as they are. Settings come along only into a profile whose own were never changed.");
     if let Some(status) = &vm.status {
-        ui.label(status);
+        ui.label(super::policy::without_home(status, hidden));
     }
 }

@@ -734,9 +734,10 @@ impl PakApp {
 
     fn notices_ui(&mut self, ui: &mut Ui) {
         let mut dismiss = None;
+        let hidden = self.personal_hidden();
         for (i, error) in self.vm.errors.iter().enumerate() {
             ui.horizontal(|ui| {
-                ui.colored_label(ui.visuals().error_fg_color, error);
+                ui.colored_label(ui.visuals().error_fg_color, super::policy::without_home(error, hidden));
                 if ui.small_button("Dismiss").clicked() {
                     dismiss = Some(i);
                 }
@@ -748,7 +749,7 @@ impl PakApp {
         let mut clear_status = false;
         if let Some(status) = &self.vm.status {
             ui.horizontal(|ui| {
-                ui.label(status);
+                ui.label(super::policy::without_home(status, hidden));
                 clear_status = ui.small_button("Dismiss").clicked();
             });
         }
@@ -1094,7 +1095,9 @@ impl PakApp {
                 commands.push(Command::AddKnowledge { project, files });
             }
         }
-        super::attachments::viewer_ui(ui, &mut self.vm.viewer, self.vm.open.as_ref(), &self.policy, &mut |c| {
+        let hidden = self.personal_hidden();
+        let open = self.vm.open.as_ref();
+        super::attachments::viewer_ui(ui, &mut self.vm.viewer, open, &self.policy, hidden, &mut |c| {
             commands.push(c);
         });
         for command in commands {

@@ -164,8 +164,9 @@ impl KioskApp {
         });
         ctx.forget_all_images();
         if self.config.allow_clipboard {
-            // What this visitor copied is not the next one's to paste.
+            // What this visitor copied or marked is not the next one's to paste.
             ctx.copy_text(String::new());
+            ctx.output_mut(|o| o.commands.push(egui::OutputCommand::TextSelectionSettled(String::new())));
         }
         // Laid-out text of the last frames is dropped once it goes unused.
         ctx.request_repaint();
