@@ -227,56 +227,6 @@ impl Actor {
         }
     }
 
-    /// Open the system's file picker without waiting for it: the chosen
-    /// files come back as [`super::streaming::Internal::Picked`].
-    pub(super) fn pick_files(&self, thread: ThreadId) {
-        if matches!(self.config.picker, super::FilePicker::Disabled) {
-            self.events.send(Event::AttachmentRejected { thread, message: super::FilePicker::DISABLED.to_owned() });
-            return;
-        }
-        match &self.config.picker {
-            super::FilePicker::Scripted(paths) => {
-                self.internal(super::streaming::Internal::Picked { thread, paths: paths.clone() });
-                return;
-            }
-            super::FilePicker::Missing { .. } => {
-                self.events
-                    .send(Event::AttachmentRejected { thread, message: super::FilePicker::NO_DIALOG.to_owned() });
-                return;
-            }
-            super::FilePicker::System | super::FilePicker::Disabled => {}
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let (tx, events) = (self.replies.tx.clone(), self.events.clone());
-            self.rt.spawn(async move {
-                let asked = web_time::Instant::now();
-                let picked = rfd::AsyncFileDialog::new()
-                    .set_title("Attach files")
-                    .add_filter(
-                        "Images, PDFs and text",
-                        &["png", "jpg", "jpeg", "webp", "gif", "pdf", "txt", "md", "csv", "json", "xml", "yaml"],
-                    )
-                    .add_filter("All files", &["*"])
-                    .pick_files()
-                    .await;
-                if picked.is_none() && super::dialogs::never_appeared(asked) {
-                    events.send(Event::AttachmentRejected { thread, message: super::FilePicker::NO_DIALOG.to_owned() });
-                    return;
-                }
-                let paths = picked.unwrap_or_default().into_iter().map(|f| f.path().to_path_buf()).collect();
-                if tx.send(super::streaming::Internal::Picked { thread, paths }).is_err() {
-                    tracing::debug!("the app closed while the file dialog was open");
-                }
-            });
-        }
-        #[cfg(target_arch = "wasm32")]
-        {
-            let _ = thread;
-            self.events.send(Event::Error { message: "Drop files onto the page to attach them.".to_owned() });
-        }
-    }
-
     /// Read the clipboard's file list off the UI thread (the X11 or Wayland
     /// clipboard answers when its owner does); the UI decides what to attach.
     pub(super) fn read_clipboard_files(&self) {
@@ -347,47 +297,6 @@ impl Actor {
             Ok(Some(image)) => self.events.send(Event::AttachmentImage { id, image }),
             Ok(None) => self.events.send(Event::Error { message: "That image could not be opened.".to_owned() }),
             Err(e) => self.events.send(Event::Error { message: format!("That image could not be read: {e}") }),
-        }
-    }
-
-    /// Ask where to save an attachment, without waiting for the dialog.
-    pub(super) async fn save_attachment(&self, thread: ThreadId, id: AttachmentId) {
-        if matches!(self.config.picker, super::FilePicker::Disabled) {
-            self.events.send(Event::AttachmentSaved { id, result: Err(super::FilePicker::DISABLED.to_owned()) });
-            return;
-        }
-        // The dialog suggests, and a save without one uses, the file's own name.
-        let record = self.with_store(move |s| s.attachment(thread, id)).await;
-        let name = record.ok().flatten().map_or_else(|| "attachment".to_owned(), |a| a.name);
-        match &self.config.picker {
-            super::FilePicker::Scripted(paths) => {
-                self.internal(super::streaming::Internal::SaveTo { thread, id, path: paths.first().cloned() });
-                return;
-            }
-            super::FilePicker::Missing { save_dir } => {
-                let path = Some(super::dialogs::unused_path(save_dir, &name));
-                self.internal(super::streaming::Internal::SaveTo { thread, id, path });
-                return;
-            }
-            super::FilePicker::System | super::FilePicker::Disabled => {}
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let tx = self.replies.tx.clone();
-            self.rt.spawn(async move {
-                let asked = web_time::Instant::now();
-                let picked =
-                    rfd::AsyncFileDialog::new().set_title("Save attachment").set_file_name(&name).save_file().await;
-                let path = super::dialogs::save_path(picked.map(|f| f.path().to_path_buf()), asked, &name);
-                if tx.send(super::streaming::Internal::SaveTo { thread, id, path }).is_err() {
-                    tracing::debug!("the app closed while the save dialog was open");
-                }
-            });
-        }
-        #[cfg(target_arch = "wasm32")]
-        {
-            drop(name);
-            self.internal(super::streaming::Internal::SaveTo { thread, id, path: None });
         }
     }
 

@@ -4,9 +4,16 @@
 //! and rfd reports "no file chosen", just as a cancel does; Pak.Chat then
 //! says so instead of doing nothing: opening (attach, import, knowledge)
 //! asks for a drop or a paste, and saving (export, "Save as…") writes to
-//! the Downloads folder under the suggested name and says where.
+//! the Downloads folder under the suggested name and says where. Attaching
+//! and saving attachments through the dialog are here too.
 
 use std::path::{Path, PathBuf};
+
+use super::Event;
+use super::actor::Actor;
+use super::streaming::Internal;
+use crate::domain::{AttachmentId, ThreadId};
+use crate::store::Store as _;
 #[cfg(not(target_arch = "wasm32"))]
 use std::time::Duration;
 
@@ -153,6 +160,98 @@ pub fn unused_path(dir: &Path, name: &str) -> PathBuf {
         _ => (name, String::new()),
     };
     (2..).map(|n| dir.join(format!("{stem} ({n}){ext}"))).find(|p| !p.exists()).unwrap_or(first)
+}
+
+impl Actor {
+    /// Open the system's file picker without waiting for it: the chosen
+    /// files come back as [`Internal::Picked`].
+    pub(super) fn pick_files(&self, thread: ThreadId) {
+        if matches!(self.config.picker, FilePicker::Disabled) {
+            self.events.send(Event::AttachmentRejected { thread, message: FilePicker::DISABLED.to_owned() });
+            return;
+        }
+        match &self.config.picker {
+            FilePicker::Scripted(paths) => {
+                self.internal(Internal::Picked { thread, paths: paths.clone() });
+                return;
+            }
+            FilePicker::Missing { .. } => {
+                self.events.send(Event::AttachmentRejected { thread, message: FilePicker::NO_DIALOG.to_owned() });
+                return;
+            }
+            FilePicker::System | FilePicker::Disabled => {}
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let (tx, events) = (self.replies.tx.clone(), self.events.clone());
+            self.rt.spawn(async move {
+                let asked = web_time::Instant::now();
+                let picked = rfd::AsyncFileDialog::new()
+                    .set_title("Attach files")
+                    .add_filter(
+                        "Images, PDFs and text",
+                        &["png", "jpg", "jpeg", "webp", "gif", "pdf", "txt", "md", "csv", "json", "xml", "yaml"],
+                    )
+                    .add_filter("All files", &["*"])
+                    .pick_files()
+                    .await;
+                if picked.is_none() && never_appeared(asked) {
+                    events.send(Event::AttachmentRejected { thread, message: FilePicker::NO_DIALOG.to_owned() });
+                    return;
+                }
+                let paths = picked.unwrap_or_default().into_iter().map(|f| f.path().to_path_buf()).collect();
+                if tx.send(Internal::Picked { thread, paths }).is_err() {
+                    tracing::debug!("the app closed while the file dialog was open");
+                }
+            });
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = thread;
+            self.events.send(Event::Error { message: "Drop files onto the page to attach them.".to_owned() });
+        }
+    }
+
+    /// Ask where to save an attachment, without waiting for the dialog.
+    pub(super) async fn save_attachment(&self, thread: ThreadId, id: AttachmentId) {
+        if matches!(self.config.picker, FilePicker::Disabled) {
+            self.events.send(Event::AttachmentSaved { id, result: Err(FilePicker::DISABLED.to_owned()) });
+            return;
+        }
+        // The dialog suggests, and a save without one uses, the file's own name.
+        let record = self.with_store(move |s| s.attachment(thread, id)).await;
+        let name = record.ok().flatten().map_or_else(|| "attachment".to_owned(), |a| a.name);
+        match &self.config.picker {
+            FilePicker::Scripted(paths) => {
+                self.internal(Internal::SaveTo { thread, id, path: paths.first().cloned() });
+                return;
+            }
+            FilePicker::Missing { save_dir } => {
+                let path = Some(unused_path(save_dir, &name));
+                self.internal(Internal::SaveTo { thread, id, path });
+                return;
+            }
+            FilePicker::System | FilePicker::Disabled => {}
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let tx = self.replies.tx.clone();
+            self.rt.spawn(async move {
+                let asked = web_time::Instant::now();
+                let picked =
+                    rfd::AsyncFileDialog::new().set_title("Save attachment").set_file_name(&name).save_file().await;
+                let path = save_path(picked.map(|f| f.path().to_path_buf()), asked, &name);
+                if tx.send(Internal::SaveTo { thread, id, path }).is_err() {
+                    tracing::debug!("the app closed while the save dialog was open");
+                }
+            });
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            drop(name);
+            self.internal(Internal::SaveTo { thread, id, path: None });
+        }
+    }
 }
 
 #[cfg(test)]
