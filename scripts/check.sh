@@ -48,20 +48,23 @@ scripts/peers.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "layering (crates stay in their rooms)"
+scripts/layering.sh
+
 step "clippy (native, all targets)"
-cargo clippy --release --all-targets --locked -- -D warnings
+cargo clippy --release --workspace --all-targets --locked -- -D warnings
 
 step "clippy (wasm32-unknown-unknown, lib)"
-cargo clippy --release --lib --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy --release --workspace --lib --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "tests"
 test_log="$(mktemp)"
-cargo test --release --locked 2>&1 | tee "$test_log"
+cargo test --release --workspace --locked 2>&1 | tee "$test_log"
 read -r passed failed < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p + 0, f + 0 }' "$test_log")
 rm -f "$test_log"
 
 step "docs"
-RUSTDOCFLAGS="-D warnings" cargo doc --release --no-deps --locked
+RUSTDOCFLAGS="-D warnings" cargo doc --release --workspace --no-deps --locked
 
 step "real window (release binary under Xvfb)"
 scripts/smoke.sh "$CARGO_TARGET_DIR/release/pakchat"

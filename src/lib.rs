@@ -12,7 +12,7 @@ pub mod archive;
 pub mod backend;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
-pub mod domain;
+pub use pakchat_core as domain;
 pub mod kiosk;
 pub mod media;
 pub mod providers;

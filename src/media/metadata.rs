@@ -1,29 +1,7 @@
 //! The EXIF facts shown in the image viewer: camera, date taken, and the GPS
 //! position (flagged, because it says where the photo was taken).
 
-use serde::{Deserialize, Serialize};
-
-/// What a photo's EXIF says, in words.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ExifSummary {
-    /// Make and model, e.g. "Google Pixel 8".
-    pub camera: Option<String>,
-    /// When it was taken, as recorded (camera local time).
-    pub taken: Option<String>,
-    /// Latitude and longitude in degrees (south and west negative).
-    pub location: Option<(f64, f64)>,
-}
-
-impl ExifSummary {
-    /// The location in words, e.g. "33.68440° N, 73.04790° E".
-    #[must_use]
-    pub fn location_text(&self) -> Option<String> {
-        let (lat, lon) = self.location?;
-        let ns = if lat < 0.0 { 'S' } else { 'N' };
-        let ew = if lon < 0.0 { 'W' } else { 'E' };
-        Some(format!("{:.5}° {ns}, {:.5}° {ew}", lat.abs(), lon.abs()))
-    }
-}
+pub use crate::domain::ExifSummary;
 
 fn text(exif: &exif::Exif, tag: exif::Tag) -> Option<String> {
     let field = exif.get_field(tag, exif::In::PRIMARY)?;

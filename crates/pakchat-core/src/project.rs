@@ -86,7 +86,7 @@ impl Project {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{DeviceId, Hlc};
+    use crate::{DeviceId, Hlc};
 
     #[test]
     fn a_project_prompt_names_it_and_holds_instructions_then_files() {

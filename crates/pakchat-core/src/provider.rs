@@ -215,7 +215,7 @@ pub fn title_model<'a>(current: &ModelChoice, models: impl IntoIterator<Item = &
 /// # Errors
 /// Only if the shipped file is broken (a test guards it).
 pub fn shipped_catalog() -> Result<Vec<CatalogModel>, serde_json::Error> {
-    serde_json::from_str(include_str!("../../assets/models.json"))
+    serde_json::from_str(include_str!("../../../assets/models.json"))
 }
 
 #[cfg(test)]
@@ -241,7 +241,7 @@ mod tests {
         let presets = ProviderConfig::presets();
         let model = |id: &str| catalog.iter().find(|m| m.id == id);
         let provider = |id: &str| presets.iter().find(|p| p.id == id).unwrap();
-        use crate::domain::FileKind::{Jpeg, Pdf, Text};
+        use crate::FileKind::{Jpeg, Pdf, Text};
         assert!(accepts_file(model("gpt-4o-mini"), provider("openai"), Jpeg));
         assert!(accepts_file(model("gpt-4o-mini"), provider("openai"), Pdf));
         assert!(!accepts_file(model("o3-mini"), provider("openai"), Jpeg), "no vision");

@@ -98,7 +98,7 @@ pub struct Attachment {
     /// Upright size of an image.
     pub dimensions: Option<(u32, u32)>,
     /// EXIF facts of a photo.
-    pub exif: Option<crate::media::ExifSummary>,
+    pub exif: Option<ExifSummary>,
     /// Text extracted from a PDF, for models that cannot read PDFs.
     #[serde(default)]
     pub text: Option<BlobId>,
@@ -121,5 +121,27 @@ impl Attachment {
     #[must_use]
     pub fn blobs(&self) -> Vec<BlobId> {
         [Some(self.blob), self.preview, self.text, self.sent_copy.map(|(b, _)| b)].into_iter().flatten().collect()
+    }
+}
+
+/// What a photo's EXIF says, in words.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExifSummary {
+    /// Make and model, e.g. "Google Pixel 8".
+    pub camera: Option<String>,
+    /// When it was taken, as recorded (camera local time).
+    pub taken: Option<String>,
+    /// Latitude and longitude in degrees (south and west negative).
+    pub location: Option<(f64, f64)>,
+}
+
+impl ExifSummary {
+    /// The location in words, e.g. "33.68440° N, 73.04790° E".
+    #[must_use]
+    pub fn location_text(&self) -> Option<String> {
+        let (lat, lon) = self.location?;
+        let ns = if lat < 0.0 { 'S' } else { 'N' };
+        let ew = if lon < 0.0 { 'W' } else { 'E' };
+        Some(format!("{:.5}° {ns}, {:.5}° {ew}", lat.abs(), lon.abs()))
     }
 }

@@ -53,10 +53,10 @@ pub fn compose(settings: &Settings, project: Option<&Project>, mode: Option<&str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{CustomMode, DeviceId, Stamp, ThreadId};
+    use crate::{CustomMode, DeviceId, Stamp, ThreadId};
 
     fn thread() -> Thread {
-        let stamp = Stamp { hlc: crate::domain::Hlc::default(), device: DeviceId::from_bytes([1; 16]) };
+        let stamp = Stamp { hlc: crate::Hlc::default(), device: DeviceId::from_bytes([1; 16]) };
         Thread::new(ThreadId::new(), "t".to_owned(), 0, stamp)
     }
 
@@ -83,7 +83,7 @@ mod tests {
             )
         );
         // A project's part goes between the user's instructions and the mode.
-        let mut project = crate::domain::Project::new(crate::domain::ProjectId::new(), "P".to_owned(), 0, t.stamp);
+        let mut project = crate::Project::new(crate::ProjectId::new(), "P".to_owned(), 0, t.stamp);
         project.instructions = "Use SI units.".to_owned();
         assert_eq!(
             system_prompt(&settings, Some(&project), &t).as_deref(),
@@ -96,7 +96,7 @@ mod tests {
         assert!(!system_prompt(&settings, Some(&project), &t).unwrap_or_default().contains("SI units"));
         // A mode deleted since is simply not there.
         settings.modes.clear();
-        settings.instructions = crate::domain::CustomInstructions::default();
+        settings.instructions = crate::CustomInstructions::default();
         assert_eq!(system_prompt(&settings, None, &t).as_deref(), Some("This chat is about Rust."));
     }
 }

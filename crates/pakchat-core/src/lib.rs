@@ -1,7 +1,11 @@
-//! Plain data shared by every layer: ids, threads, messages, settings and the
-//! hybrid logical clock that orders edits across devices.
+//! `pakchat-core`: plain data shared by every layer of Pak.Chat: ids,
+//! threads, messages and their branches, attachments' records, projects,
+//! settings, the model catalog, the system prompt, and the hybrid logical
+//! clock that orders edits across devices.
 //!
-//! Nothing here does I/O or knows about egui, sled or crypto.
+//! Nothing here does I/O or knows about egui, sled, networks or crypto; it
+//! may depend on serde (and uuid, web-time) only. The app reaches it as
+//! `pakchat::domain`.
 
 mod attachment;
 mod branches;
@@ -14,7 +18,7 @@ mod settings;
 mod system_prompt;
 mod thread;
 
-pub use attachment::{Attachment, BlobId, FileKind};
+pub use attachment::{Attachment, BlobId, ExifSummary, FileKind};
 pub use branches::{Branches, Fork, Path, ROOT};
 pub use hlc::{Hlc, HlcClock, Stamp, lww_merge, wall_millis};
 pub use ids::{AttachmentId, DeviceId, MessageId, ProjectId, ThreadId};

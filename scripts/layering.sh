@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The layering rules of ARCHITECTURE.md, checked on the dependency graph:
+# a library crate may not depend (normally, on any target) on the crates its
+# layer must stay free of. Fails naming the crate and what it pulled in.
+# Usage: scripts/layering.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+gui='egui|eframe|egui-winit|egui-wgpu|wgpu|winit'
+# crate => what it may not depend on (a regex over package names)
+declare -A forbidden=(
+    [pakchat-core]="$gui|sled|reqwest|tokio|aes-gcm|argon2|image|rfd|keyring"
+)
+
+failed=0
+for crate in "${!forbidden[@]}"; do
+    # The native target and the browser's: a rule holds on both.
+    deps="$(for target in "$(rustc -vV | sed -n 's/^host: //p')" wasm32-unknown-unknown; do
+        cargo tree --locked -e normal -p "$crate" --prefix none --target "$target" ||
+            { echo "layering: cannot list the dependencies of $crate" >&2; exit 1; }
+    done | awk '{ print $1 }' | sort -u)"
+    bad="$(grep -xE "${forbidden[$crate]}" <<<"$deps" || true)"
+    if [[ -n "$bad" ]]; then
+        echo "layering: $crate depends on $(tr '\n' ' ' <<<"$bad")(not allowed in its layer)" >&2
+        failed=1
+    else
+        echo "layering: $crate ok ($(wc -l <<<"$deps") crates, none of ${forbidden[$crate]})"
+    fi
+done
+exit "$failed"
