@@ -10,6 +10,9 @@ gui='egui|eframe|egui-winit|egui-wgpu|wgpu|winit'
 # crate => what it may not depend on (a regex over package names)
 declare -A forbidden=(
     [pakchat-core]="$gui|sled|reqwest|tokio|aes-gcm|argon2|image|rfd|keyring"
+    [pakchat-media]="$gui|sled|reqwest|tokio|rfd|keyring"
+    [pakchat-providers]="$gui|sled|rfd|keyring|image"
+    [pakchat-store]="$gui|reqwest|rfd|image"
 )
 
 failed=0

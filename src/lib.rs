@@ -1,22 +1,25 @@
 //! Pak.Chat: a native, GPU-rendered AI chat client with an encrypted,
 //! local-first store.
 //!
-//! Layers, inner to outer (see `ARCHITECTURE.md` in the shared notes):
-//! [`domain`] (plain data), [`archive`] (export and import files), [`media`] (what attached files are; previews),
-//! [`store`] (encryption at rest and persistence),
-//! [`backend`] (the actor that owns the store; commands in, events out),
-//! [`ui`] (egui only). The native entry point is `main.rs`; the web entry
-//! point is `web::start`.
+//! Layers, inner to outer (see `ARCHITECTURE.md` in the shared notes). The
+//! inner ones are crates of their own under `crates/`, re-exported here by
+//! their old names: [`domain`] (`pakchat-core`: plain data), [`media`]
+//! (`pakchat-media`: what attached files are; previews), [`providers`]
+//! (`pakchat-providers`: the LLM wire protocols), [`store`] and [`archive`]
+//! (`pakchat-store`: encryption at rest, persistence, export and import
+//! files). In this crate still: [`backend`] (the actor that owns the store;
+//! commands in, events out), [`kiosk`] and [`ui`] (egui only). The native
+//! entry point is `main.rs`; the web entry point is `web::start`.
 
-pub mod archive;
+pub use pakchat_store::archive;
 pub mod backend;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
 pub use pakchat_core as domain;
 pub mod kiosk;
-pub mod media;
-pub mod providers;
-pub mod store;
+pub use pakchat_media as media;
+pub use pakchat_providers as providers;
+pub use pakchat_store as store;
 pub mod ui;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -71,7 +71,7 @@ fn with_exif(jpeg: &[u8]) -> Vec<u8> {
 }
 
 /// A PNG header claiming 100,000 × 100,000 pixels over a few bytes of data.
-const BOMB: &[u8] = include_bytes!("../../tests/fixtures/bomb_100000x100000.png");
+const BOMB: &[u8] = include_bytes!("../../../tests/fixtures/bomb_100000x100000.png");
 
 #[test]
 fn a_photo_is_turned_upright_previewed_small_and_its_exif_read() {
@@ -183,7 +183,7 @@ fn random_bytes_never_panic() {
 
 #[test]
 fn a_pdf_gives_its_text_and_page_count_and_a_broken_one_is_still_taken() {
-    let pdf = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/two_pages.pdf")).unwrap();
+    let pdf = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/fixtures/two_pages.pdf")).unwrap();
     let p = process("two_pages.pdf", &pdf, DEFAULT_MAX_BYTES).unwrap();
     assert_eq!((p.kind, p.pages), (FileKind::Pdf, Some(2)));
     let text = p.text.unwrap();

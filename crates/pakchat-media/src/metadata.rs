@@ -1,7 +1,7 @@
 //! The EXIF facts shown in the image viewer: camera, date taken, and the GPS
 //! position (flagged, because it says where the photo was taken).
 
-pub use crate::domain::ExifSummary;
+pub use pakchat_core::ExifSummary;
 
 fn text(exif: &exif::Exif, tag: exif::Tag) -> Option<String> {
     let field = exif.get_field(tag, exif::In::PRIMARY)?;

@@ -10,7 +10,7 @@ use super::keys::{self, Argon2Params, FORMAT_VERSION, Header, KeySource, Protect
 use super::kv::{Kv, Table};
 use super::search::{self, TOKEN_LEN, Token};
 use super::{MessageSlot, ProjectSlot, Store, StoreError, ThreadSlot, Unreadable};
-use crate::domain::{
+use pakchat_core::{
     Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Project, ProjectId, Settings, Thread, ThreadId,
 };
 
@@ -89,7 +89,7 @@ impl SealedStore {
         if Self::read_header(kv.as_ref())?.is_some() {
             return Err(StoreError::AlreadyExists);
         }
-        let (header, dek) = keys::new_header(source, params, crate::domain::wall_millis())?;
+        let (header, dek) = keys::new_header(source, params, pakchat_core::wall_millis())?;
         let bytes = serde_json::to_vec(&header).map_err(|e| StoreError::CorruptHeader(e.to_string()))?;
         kv.insert(Table::Meta, HEADER_KEY, &bytes)?;
         kv.flush()?;
@@ -163,7 +163,7 @@ impl SealedStore {
     /// with `message` (`None`: it is gone). A reply still streaming keeps
     /// what it had until it is complete.
     fn reindex(&self, thread: ThreadId, index: u64, message: Option<&Message>) -> Result<(), StoreError> {
-        use crate::domain::MessageStatus;
+        use pakchat_core::MessageStatus;
         if message.is_some_and(|m| matches!(m.status, MessageStatus::Sending | MessageStatus::Streaming)) {
             return Ok(());
         }

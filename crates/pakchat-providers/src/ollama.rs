@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::ndjson::NdjsonDecoder;
 use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireParser, WireRequest};
-use crate::domain::Usage;
+use pakchat_core::Usage;
 
 /// Build the streaming request.
 ///

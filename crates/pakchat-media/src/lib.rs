@@ -23,7 +23,7 @@ pub use metadata::ExifSummary;
 pub use pasted_files::pasted_file_paths;
 pub use sniff::{Sniffed, decode_text, sniff};
 
-use crate::domain::FileKind;
+use pakchat_core::FileKind;
 
 /// Largest attachment accepted by default (configurable in settings).
 pub const DEFAULT_MAX_BYTES: u64 = 30 * 1024 * 1024;

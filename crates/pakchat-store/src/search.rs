@@ -28,7 +28,7 @@ use hmac::{Hmac, Mac as _};
 use sha2::Sha256;
 
 use super::kv::{Kv, KvError, Table};
-use crate::domain::ThreadId;
+use pakchat_core::ThreadId;
 
 /// Bytes of a term token. 64 bits: collisions among a profile's words are
 /// vanishingly rare, and a collision only adds a hit that verification drops.
@@ -329,7 +329,7 @@ fn page_before(kv: &dyn Kv, token: &Token, before: Option<DocRef>) -> Result<Vec
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::MemoryKv;
+    use crate::MemoryKv;
 
     #[test]
     fn words_are_lowercased_folded_and_split() {

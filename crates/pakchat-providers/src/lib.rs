@@ -19,9 +19,9 @@ pub use client::{RetryPolicy, check_key, stream_chat};
 pub use error::{ErrorKind, ProviderError};
 pub use images::{ImageRequest, generate_images};
 
-use crate::domain::{Role, Usage};
+use pakchat_core::{Role, Usage};
 
-pub use crate::domain::ProviderKind;
+pub use pakchat_core::ProviderKind;
 
 /// Where to send a request and with which key.
 #[derive(Clone)]
@@ -68,7 +68,7 @@ impl ChatTurn {
 #[derive(Clone, PartialEq, Eq)]
 pub struct TurnFile {
     /// Image or PDF.
-    pub kind: crate::domain::FileKind,
+    pub kind: pakchat_core::FileKind,
     /// Its name (documents carry one).
     pub name: String,
     /// Its bytes (for images, already without metadata when the user asked).

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::sse::{SseEvent, SseHandler, SseParser};
 use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireRequest};
-use crate::domain::Usage;
+use pakchat_core::Usage;
 
 /// A turn's content: its text, or parts (text, `image_url` data URLs, PDF
 /// `file` parts) when files go with it.

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::StoreError;
 use super::crypto::{KeyBytes, Sealer, from_hex, random_bytes, random_key, to_hex};
-use crate::domain::DeviceId;
+use pakchat_core::DeviceId;
 
 /// The store layout version this build writes (2: the search index).
 pub const FORMAT_VERSION: u32 = 2;

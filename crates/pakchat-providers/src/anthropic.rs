@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use super::sse::{SseEvent, SseHandler, SseParser};
 use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireRequest};
-use crate::domain::{Role, Usage};
+use pakchat_core::{Role, Usage};
 
 /// The API version header we speak.
 pub const API_VERSION: &str = "2023-06-01";

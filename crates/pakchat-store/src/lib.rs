@@ -8,6 +8,7 @@
 //! Records that fail to open come back as [`Unreadable`] with the reason;
 //! they are never decoded as something else and never silently rewritten.
 
+pub mod archive;
 pub mod crypto;
 pub mod keychain;
 pub mod keys;
@@ -24,7 +25,7 @@ pub use sealed::SealedStore;
 #[cfg(not(target_arch = "wasm32"))]
 pub use sled_kv::{CACHE_CAPACITY_BYTES, SledKv};
 
-use crate::domain::{
+use pakchat_core::{
     Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Project, ProjectId, Settings, Thread, ThreadId,
 };
 

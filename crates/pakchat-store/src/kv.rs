@@ -9,20 +9,20 @@ use std::sync::{Mutex, PoisonError};
 pub enum Table {
     /// The store header (plain: format version, key wrapping, ids).
     Meta,
-    /// Sealed [`crate::domain::Thread`] records, keyed by thread id.
+    /// Sealed [`pakchat_core::Thread`] records, keyed by thread id.
     Threads,
-    /// Sealed [`crate::domain::Message`] records, keyed by thread id ‖ position.
+    /// Sealed [`pakchat_core::Message`] records, keyed by thread id ‖ position.
     Messages,
     /// The sealed settings record.
     Settings,
     /// Sealed API keys, one record per provider id.
     Secrets,
-    /// Sealed [`crate::domain::Branches`] of threads that branched, keyed by
+    /// Sealed [`pakchat_core::Branches`] of threads that branched, keyed by
     /// thread id (absent: a straight thread).
     Branches,
     /// Sealed chunks of attachment content, keyed by blob id ‖ chunk index.
     Blobs,
-    /// Sealed [`crate::domain::Attachment`] records, keyed by thread id ‖
+    /// Sealed [`pakchat_core::Attachment`] records, keyed by thread id ‖
     /// attachment id.
     Attachments,
     /// The blind search index's postings: keyed term token ‖ thread id ‖
@@ -31,7 +31,7 @@ pub enum Table {
     /// Sealed list of the term tokens each indexed message has, keyed by
     /// thread id ‖ position (to update and remove its postings).
     SearchDocs,
-    /// Sealed [`crate::domain::Project`] records, keyed by project id.
+    /// Sealed [`pakchat_core::Project`] records, keyed by project id.
     Projects,
 }
 

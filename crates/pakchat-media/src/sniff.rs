@@ -1,6 +1,6 @@
 //! What a file is, from its first bytes.
 
-use crate::domain::FileKind;
+use pakchat_core::FileKind;
 
 /// The verdict on a file's bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::sse::{SseEvent, SseHandler, SseParser};
 use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireRequest};
-use crate::domain::{Role, Usage};
+use pakchat_core::{Role, Usage};
 
 /// Build the streaming request.
 ///

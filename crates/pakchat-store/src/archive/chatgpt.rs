@@ -20,7 +20,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Archive, ArchiveError, ThreadArchive};
-use crate::domain::{Branches, Message, MessageId, MessageStatus, ROOT, Role, Stamp, Thread, ThreadId};
+use pakchat_core::{Branches, Message, MessageId, MessageStatus, ROOT, Role, Stamp, Thread, ThreadId};
 
 /// What a message that had an image says in its place.
 pub const IMAGE_NOTE: &str = "[image: not included in conversations.json]";
@@ -159,7 +159,7 @@ fn visible_text(m: &ChatMessage) -> Option<String> {
 }
 
 fn convert(c: &Conversation, stamp: &mut dyn FnMut() -> Stamp) -> ThreadArchive {
-    let created_ms = millis(c.create_time).unwrap_or_else(crate::domain::wall_millis);
+    let created_ms = millis(c.create_time).unwrap_or_else(pakchat_core::wall_millis);
     let id =
         uuid_of(c.conversation_id.as_deref()).or_else(|| uuid_of(c.id.as_deref())).map_or_else(ThreadId::new, ThreadId);
     let title = c.title.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or(UNTITLED).to_owned();

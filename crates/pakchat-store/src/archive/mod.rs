@@ -27,8 +27,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Attachment, BlobId, Branches, Message, MessageStatus, Project, Role, Settings, Thread, ThreadId};
-use crate::store::{MessageSlot, ProjectSlot, Store, StoreError, ThreadSlot};
+use crate::{MessageSlot, ProjectSlot, Store, StoreError, ThreadSlot};
+use pakchat_core::{Attachment, BlobId, Branches, Message, MessageStatus, Project, Role, Settings, Thread, ThreadId};
 
 /// The `format` field of a Pak.Chat archive.
 pub const FORMAT: &str = "pakchat-archive";
@@ -197,7 +197,7 @@ pub enum ArchiveError {
 ///
 /// # Errors
 /// The file is not one of those formats, or contradicts itself.
-pub fn parse(bytes: &[u8], stamp: &mut dyn FnMut() -> crate::domain::Stamp) -> Result<Archive, ArchiveError> {
+pub fn parse(bytes: &[u8], stamp: &mut dyn FnMut() -> pakchat_core::Stamp) -> Result<Archive, ArchiveError> {
     let start = bytes.iter().find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF);
     match start {
         Some(b'[') => chatgpt::parse(bytes, stamp),
@@ -305,7 +305,7 @@ pub fn export_all(store: &dyn Store) -> Result<(Archive, ExportReport), StoreErr
 pub fn export_thread(store: &dyn Store, id: ThreadId) -> Result<(Archive, ExportReport), StoreError> {
     let mut report = ExportReport::default();
     let Some(thread) = store.thread(id)? else {
-        return Err(StoreError::Unreadable(crate::store::Unreadable {
+        return Err(StoreError::Unreadable(crate::Unreadable {
             table: "threads",
             reason: "that chat no longer exists".to_owned(),
         }));
@@ -318,7 +318,7 @@ fn new_archive(settings: Option<Settings>, threads: Vec<ThreadArchive>) -> Archi
     Archive {
         format: FORMAT.to_owned(),
         version: VERSION,
-        exported_ms: crate::domain::wall_millis(),
+        exported_ms: pakchat_core::wall_millis(),
         settings,
         projects: Vec::new(),
         threads,
@@ -481,7 +481,7 @@ pub fn import(store: &dyn Store, archive: Archive, restore_settings: bool) -> Re
 /// read at export time.
 fn placeholder(thread: &Thread, previous: Option<&Message>, position: usize) -> Message {
     Message {
-        id: crate::domain::MessageId::new(),
+        id: pakchat_core::MessageId::new(),
         thread_id: thread.id,
         parent_id: previous.map(|m| m.id),
         role: Role::System,
@@ -610,7 +610,7 @@ mod tests {
 
     #[test]
     fn a_json_document_that_is_not_an_archive_is_refused() {
-        let mut clock = crate::domain::HlcClock::new(crate::domain::DeviceId::from_bytes([1; 16]));
+        let mut clock = pakchat_core::HlcClock::new(pakchat_core::DeviceId::from_bytes([1; 16]));
         let mut stamp = || clock.now();
         let e = parse(br#"{"hello": 1}"#, &mut stamp).unwrap_err();
         assert!(e.to_string().contains("not a Pak.Chat archive"), "{e}");
