@@ -22,11 +22,72 @@ pub const MAX_IMAGES_PER_REQUEST: usize = 8;
 /// Longest side of the image in the viewer (GPU textures stay within limits).
 pub const VIEWER_MAX: u32 = 4096;
 
-/// An image ready to become a texture (converted here, off the UI thread).
-pub type Image = std::sync::Arc<egui::ColorImage>;
+/// An image ready to become a texture: premultiplied sRGBA bytes, row by
+/// row, the layout a GPU texture (and egui's `Color32`) takes, so the UI
+/// uses the bytes as they are. Converted here, off the UI thread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rgba {
+    /// Width and height in pixels.
+    pub size: [usize; 2],
+    /// Four bytes a pixel, colour already multiplied by alpha.
+    pub premultiplied: Vec<u8>,
+}
+
+/// An image on its way to the UI.
+pub type Image = std::sync::Arc<Rgba>;
+
+/// `val * alpha / 255`, rounded, without a division.
+fn mul_frac(val: u8, alpha: u8) -> u8 {
+    let p = u16::from(val) * u16::from(alpha) + 128;
+    // At most 255: the rounding of a product of two fractions of 255.
+    u8::try_from((p + (p >> 8)) >> 8).unwrap_or(u8::MAX)
+}
 
 fn image_of(p: &Pixels) -> Image {
-    std::sync::Arc::new(egui::ColorImage::from_rgba_unmultiplied([p.width as usize, p.height as usize], &p.rgba))
+    let premultiplied = p
+        .rgba
+        .chunks_exact(4)
+        .flat_map(|px| match px[3] {
+            255 => [px[0], px[1], px[2], 255],
+            0 => [0; 4],
+            a => [mul_frac(px[0], a), mul_frac(px[1], a), mul_frac(px[2], a), a],
+        })
+        .collect();
+    std::sync::Arc::new(Rgba { size: [p.width as usize, p.height as usize], premultiplied })
+}
+
+/// Premultiplied sRGBA back to plain sRGBA (what a PNG stores).
+fn unmultiplied(premultiplied: &[u8]) -> Vec<u8> {
+    premultiplied
+        .chunks_exact(4)
+        .flat_map(|px| match px[3] {
+            0 | 255 => [px[0], px[1], px[2], px[3]],
+            a => {
+                let back =
+                    |c: u8| u8::try_from((u16::from(c) * 255 + u16::from(a) / 2) / u16::from(a)).unwrap_or(u8::MAX);
+                [back(px[0]), back(px[1]), back(px[2]), a]
+            }
+        })
+        .collect()
+}
+
+/// An image pasted from the clipboard as the UI received it, read where it
+/// lies: the UI thread copies and converts nothing.
+pub trait PastedImage: Send + Sync + std::fmt::Debug {
+    /// Width and height in pixels.
+    fn size(&self) -> [usize; 2];
+    /// Premultiplied sRGBA bytes, row by row.
+    fn premultiplied(&self) -> &[u8];
+}
+
+/// A file dropped on the browser window, read asynchronously (the only way
+/// a browser reads files).
+#[cfg(target_arch = "wasm32")]
+pub trait BrowserFile: Send + Sync + std::fmt::Debug {
+    /// Its name (a browser tells no path).
+    fn name(&self) -> String;
+    /// Its content.
+    fn read(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<u8>, String>> + '_>>;
 }
 
 /// A file to attach.
@@ -46,13 +107,13 @@ pub enum IncomingFile {
     Pasted {
         /// File name to give it.
         name: String,
-        /// The image, as egui received it.
-        image: std::sync::Arc<egui::ColorImage>,
+        /// The image, as the UI received it.
+        image: std::sync::Arc<dyn PastedImage>,
     },
     /// A file dropped on the browser window: read (asynchronously, the only
     /// way a browser reads files) when its turn comes.
     #[cfg(target_arch = "wasm32")]
-    Dropped(egui::DroppedFileHandle),
+    Dropped(std::sync::Arc<dyn BrowserFile>),
 }
 
 impl IncomingFile {
@@ -69,7 +130,7 @@ impl IncomingFile {
             }
             Self::Bytes { name, .. } | Self::Pasted { name, .. } => name.clone(),
             #[cfg(target_arch = "wasm32")]
-            Self::Dropped(file) => file.path().to_string_lossy().into_owned(),
+            Self::Dropped(file) => file.name(),
         }
     }
 
@@ -78,8 +139,8 @@ impl IncomingFile {
     pub(super) async fn into_readable(self) -> Result<Self, String> {
         match self {
             Self::Dropped(file) => {
-                let name = file.path().to_string_lossy().into_owned();
-                let bytes = file.bytes_async().await.map_err(|e| format!("“{name}” could not be read: {e}."))?;
+                let name = file.name();
+                let bytes = file.read().await.map_err(|e| format!("“{name}” could not be read: {e}."))?;
                 Ok(Self::Bytes { name, bytes })
             }
             other => Ok(other),
@@ -96,8 +157,9 @@ impl IncomingFile {
             }
             Self::Pasted { image, .. } => {
                 // Off the UI thread: a 4K screenshot is 8 million pixels to convert.
-                let rgba = image.pixels.iter().flat_map(egui::Color32::to_srgba_unmultiplied).collect();
-                let (width, height) = (u32::try_from(image.size[0]), u32::try_from(image.size[1]));
+                let rgba = unmultiplied(image.premultiplied());
+                let [w, h] = image.size();
+                let (width, height) = (u32::try_from(w), u32::try_from(h));
                 let (Ok(width), Ok(height)) = (width, height) else {
                     return Err(format!("“{name}” is too large an image."));
                 };
@@ -468,6 +530,26 @@ pub(super) fn turns_with_files(
 mod tests {
     use super::*;
     use crate::domain::{FileKind, Message, MessageId, MessageStatus, Role};
+
+    #[test]
+    fn images_cross_to_the_ui_premultiplied_and_pasted_ones_come_back_plain() {
+        let pixels = Pixels { width: 3, height: 1, rgba: vec![10, 20, 30, 255, 200, 100, 50, 0, 200, 100, 50, 128] };
+        let image = image_of(&pixels);
+        assert_eq!(image.size, [3, 1]);
+        // Opaque stays, transparent is all zero, half is halved (rounded).
+        assert_eq!(image.premultiplied, vec![10, 20, 30, 255, 0, 0, 0, 0, 100, 50, 25, 128]);
+        assert_eq!(unmultiplied(&image.premultiplied), vec![10, 20, 30, 255, 0, 0, 0, 0, 199, 100, 50, 128]);
+        // Every colour at every alpha comes back as close as the alpha allows.
+        for a in 1..=255u8 {
+            for c in (0..=255u8).step_by(5) {
+                let back = unmultiplied(&[mul_frac(c, a), 0, 0, a])[0];
+                assert!(
+                    u16::from(back.abs_diff(c)) <= 255 / u16::from(a) / 2 + 1,
+                    "{c} at alpha {a} came back as {back}"
+                );
+            }
+        }
+    }
     use crate::store::{KeySource, MemoryKv, MessageSlot, SealedStore};
 
     #[test]

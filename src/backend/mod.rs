@@ -24,7 +24,9 @@ mod system_fonts;
 mod transfer;
 
 pub use actor::{BackendConfig, BackendHandle, DEFAULT_TITLE, Stopped, StoreLocation, start};
-pub use attachments::{CHIP_THUMB, IncomingFile, ROW_IMAGE};
+#[cfg(target_arch = "wasm32")]
+pub use attachments::BrowserFile;
+pub use attachments::{CHIP_THUMB, Image, IncomingFile, PastedImage, ROW_IMAGE, Rgba};
 pub use command::{Command, ImageOptions};
 pub use dialogs::FilePicker;
 pub use event::{Event, KeyInfo, KeyOrigin, LoadedFont, RowFork, SearchHit, ThreadSummary};

@@ -24,6 +24,48 @@ const FILE_LINE: f32 = 24.0;
 /// Space between items of a strip.
 const STRIP_GAP: f32 = 6.0;
 
+/// The backend's image as egui's: the bytes are taken over, not copied, when
+/// the image came with one owner (as it does out of an event).
+#[must_use]
+pub fn color_image(image: crate::backend::Image) -> std::sync::Arc<egui::ColorImage> {
+    let crate::backend::Rgba { size, premultiplied } = std::sync::Arc::unwrap_or_clone(image);
+    let pixels = bytemuck::allocation::try_cast_vec(premultiplied)
+        .unwrap_or_else(|(_, bytes)| bytemuck::cast_slice::<u8, egui::Color32>(&bytes).to_vec());
+    #[expect(clippy::cast_precision_loss, reason = "image sides are far below 2^24")]
+    let source_size = egui::vec2(size[0] as f32, size[1] as f32);
+    std::sync::Arc::new(egui::ColorImage { size, source_size, pixels })
+}
+
+/// An image pasted through egui, lent to the backend as it lies.
+#[derive(Debug)]
+pub struct PastedThroughEgui(pub std::sync::Arc<egui::ColorImage>);
+
+impl crate::backend::PastedImage for PastedThroughEgui {
+    fn size(&self) -> [usize; 2] {
+        self.0.size
+    }
+
+    fn premultiplied(&self) -> &[u8] {
+        bytemuck::cast_slice(&self.0.pixels)
+    }
+}
+
+/// A file dropped on the browser window, handed to the backend to read.
+#[cfg(target_arch = "wasm32")]
+#[derive(Debug)]
+pub struct DroppedInBrowser(pub egui::DroppedFileHandle);
+
+#[cfg(target_arch = "wasm32")]
+impl crate::backend::BrowserFile for DroppedInBrowser {
+    fn name(&self) -> String {
+        self.0.path().to_string_lossy().into_owned()
+    }
+
+    fn read(&self) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<u8>, String>> + '_>> {
+        self.0.bytes_async()
+    }
+}
+
 fn texture(ui: &Ui, name: &str, image: &std::sync::Arc<egui::ColorImage>) -> egui::TextureHandle {
     ui.ctx().load_texture(name, image.clone(), egui::TextureOptions::LINEAR)
 }

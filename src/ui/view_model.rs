@@ -579,6 +579,7 @@ impl ViewModel {
             }
             Event::KeysNeeded { message } => self.keys_needed = Some(message),
             Event::AttachmentAdded { attachment, thumbnail } => {
+                let thumbnail = thumbnail.map(super::attachments::color_image);
                 for open in self.opens_mut(attachment.thread_id) {
                     if let Some(t) = &thumbnail {
                         open.thumbnails.insert(attachment.id, t.clone());
@@ -596,6 +597,7 @@ impl ViewModel {
                 }
             }
             Event::AttachmentPreview { id, image } => {
+                let image = super::attachments::color_image(image);
                 let opens = self.open.iter_mut().chain(self.windows.iter_mut().map(|w| &mut w.open));
                 for open in opens {
                     if open.previews_requested.remove(&id) {
@@ -605,7 +607,7 @@ impl ViewModel {
             }
             Event::AttachmentImage { id, image } => {
                 if let Some(v) = self.viewer.as_mut().filter(|v| v.id == id) {
-                    v.image = Some(image);
+                    v.image = Some(super::attachments::color_image(image));
                 }
             }
             Event::AttachmentSaved { id, result } => {

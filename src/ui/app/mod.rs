@@ -472,8 +472,12 @@ impl PakApp {
             ui.input(|i| i.raw.dropped_files.iter().map(|f| IncomingFile::Path(f.path().to_path_buf())).collect());
         // The browser tells no path; the backend reads the file's bytes.
         #[cfg(target_arch = "wasm32")]
-        let mut dropped: Vec<IncomingFile> =
-            ui.input(|i| i.raw.dropped_files.iter().map(|f| IncomingFile::Dropped(f.clone())).collect());
+        let mut dropped: Vec<IncomingFile> = ui.input(|i| {
+            let dropped = i.raw.dropped_files.iter();
+            dropped
+                .map(|f| IncomingFile::Dropped(std::sync::Arc::new(super::attachments::DroppedInBrowser(f.clone()))))
+                .collect()
+        });
         // An image pasted (Ctrl+V with a screenshot or copied picture on the
         // clipboard): handed over as it is; the backend converts and encodes it.
         // Files copied in a file manager paste as their `file://` addresses:
@@ -488,7 +492,8 @@ impl PakApp {
                 egui::Event::PasteImage(image) => {
                     paste.pasted = true;
                     let name = format!("Pasted image {}.png", chrono::Local::now().format("%Y-%m-%d %H.%M.%S"));
-                    dropped.push(IncomingFile::Pasted { name, image: image.clone() });
+                    let image = std::sync::Arc::new(super::attachments::PastedThroughEgui(image.clone()));
+                    dropped.push(IncomingFile::Pasted { name, image });
                     true
                 }
                 egui::Event::Key { key: Key::V, pressed: true, .. } => {
