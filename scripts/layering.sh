@@ -13,6 +13,7 @@ declare -A forbidden=(
     [pakchat-media]="$gui|sled|reqwest|tokio|rfd|keyring"
     [pakchat-providers]="$gui|sled|rfd|keyring|image"
     [pakchat-store]="$gui|reqwest|rfd|image"
+    [pakchat-backend]="$gui"
 )
 
 failed=0

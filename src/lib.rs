@@ -7,16 +7,18 @@
 //! (`pakchat-media`: what attached files are; previews), [`providers`]
 //! (`pakchat-providers`: the LLM wire protocols), [`store`] and [`archive`]
 //! (`pakchat-store`: encryption at rest, persistence, export and import
-//! files). In this crate still: [`backend`] (the actor that owns the store;
-//! commands in, events out), [`kiosk`] and [`ui`] (egui only). The native
-//! entry point is `main.rs`; the web entry point is `web::start`.
+//! files), [`backend`] and [`kiosk`] (`pakchat-backend`: the actor that owns
+//! the store, commands in and events out; the kiosk's configuration and
+//! limits). In this crate: [`ui`] (egui only) and the allocator a kiosk
+//! needs. The native entry point is `main.rs`; the web entry point is
+//! `web::start`.
 
+pub use pakchat_backend as backend;
 pub use pakchat_store::archive;
-pub mod backend;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod cli;
+pub use pakchat_backend::kiosk;
 pub use pakchat_core as domain;
-pub mod kiosk;
 pub use pakchat_media as media;
 pub use pakchat_providers as providers;
 pub use pakchat_store as store;

@@ -8,7 +8,7 @@ pub mod config;
 
 pub use config::{ConfigError, KioskConfig, Language, hash_pin};
 
-use crate::backend::Lockdown;
+use crate::Lockdown;
 use crate::domain::{CatalogModel, ModelChoice, ProviderConfig, Settings};
 
 /// The settings a guest session starts with: only the configured providers
@@ -67,8 +67,8 @@ pub fn lockdown(config: &KioskConfig) -> Lockdown {
 /// under a throwaway key, no keychain, file dialogs only when allowed, the
 /// admin's limits.
 #[must_use]
-pub fn backend_config(config: &KioskConfig) -> crate::backend::BackendConfig {
-    use crate::backend::{Argon2Params, BackendConfig, FilePicker, StoreLocation};
+pub fn backend_config(config: &KioskConfig) -> crate::BackendConfig {
+    use crate::{Argon2Params, BackendConfig, FilePicker, StoreLocation};
     BackendConfig {
         location: StoreLocation::Memory,
         key_file: None,

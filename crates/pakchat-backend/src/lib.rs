@@ -1,5 +1,8 @@
-//! The async side of the app: the actor that owns the store, the
-//! [`Command`]s the UI sends it and the [`Event`]s it answers with.
+//! `pakchat-backend`: the async side of the app: the actor that owns the
+//! store, the [`Command`]s the UI sends it and the [`Event`]s it answers
+//! with, and the [`kiosk`] configuration and limits. It may depend on the
+//! core, media, providers and store crates, never on egui or a window:
+//! images leave it as plain RGBA.
 //!
 //! The UI thread never waits on anything here: it sends commands through an
 //! unbounded channel and drains events once per frame. Every event send asks
@@ -7,6 +10,13 @@
 //!
 //! Messages are stored by position; the UI speaks in rows of the branch it
 //! shows, and the private `history` module maps one onto the other.
+
+// The layers below, by the names the modules here use for them.
+use pakchat_core as domain;
+use pakchat_media as media;
+use pakchat_providers as providers;
+use pakchat_store as store;
+use pakchat_store::archive;
 
 mod actor;
 mod attachments;
@@ -16,6 +26,7 @@ mod dialogs;
 mod event;
 mod history;
 pub mod instance;
+pub mod kiosk;
 mod lockdown;
 mod projects;
 pub mod runtime;
