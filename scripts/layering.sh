@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The layering rules of ARCHITECTURE.md, checked on the dependency graph:
-# a library crate may not depend (normally, on any target) on the crates its
-# layer must stay free of. Fails naming the crate and what it pulled in.
+# The layering rules of ARCHITECTURE.md. On the dependency graph: a library
+# crate may not depend (normally, natively or on wasm32) on the crates its
+# layer must stay free of. In the sources: the UI names no layer below the
+# backend, and no channel send drops its error. Fails naming what broke.
 # Usage: scripts/layering.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,4 +32,21 @@ for crate in "${!forbidden[@]}"; do
         echo "layering: $crate ok ($(wc -l <<<"$deps") crates, none of ${forbidden[$crate]})"
     fi
 done
+# The UI reaches the layers below only through the backend's commands and
+# events and the core's plain data.
+hits="$(grep -rnE '\b(crate::(store|media|providers|archive)|pakchat_(store|media|providers))\b' src/ui || true)"
+if [[ -n "$hits" ]]; then
+    echo "layering: src/ui names a layer it must reach through the backend:" >&2
+    echo "$hits" >&2
+    failed=1
+else
+    echo "layering: src/ui names only the core and the backend"
+fi
+# A send whose error is dropped hides a stopped actor or window.
+hits="$(grep -rnE 'let _ = [^;]*\.(send|try_send)\(' src crates --include=*.rs | grep -v '/tests' || true)"
+if [[ -n "$hits" ]]; then
+    echo "layering: a channel send's error is dropped (log it or handle it):" >&2
+    echo "$hits" >&2
+    failed=1
+fi
 exit "$failed"

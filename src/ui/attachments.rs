@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use egui::{Rect, Ui, Vec2, pos2, vec2};
 
 use crate::backend::{Command, ROW_IMAGE};
+use crate::domain::human_size;
 use crate::domain::{Attachment, AttachmentId, Message};
-use crate::media::human_size;
 
 use super::view_model::OpenThread;
 
@@ -239,7 +239,7 @@ pub fn viewer_ui(
                 facts.extend(exif.taken.as_ref().map(|t| format!("taken {t}")));
             }
             ui.weak(facts.join(" · "));
-            if let Some(place) = a.exif.as_ref().and_then(crate::media::ExifSummary::location_text) {
+            if let Some(place) = a.exif.as_ref().and_then(crate::domain::ExifSummary::location_text) {
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
                     format!(

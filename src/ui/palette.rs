@@ -7,8 +7,8 @@ use egui::text::{LayoutJob, TextFormat};
 use egui::{Key, Modifiers, RichText, Ui};
 
 use crate::backend::{Command, SearchHit};
+use crate::domain::search;
 use crate::domain::{Role, ThreadId};
-use crate::store::search;
 
 use super::view_model::ViewModel;
 

@@ -29,6 +29,14 @@ const CONTEXT_MESSAGES: usize = 100;
 /// Rows sent to the UI after the branch it shows changed.
 const ROWS_AFTER_BRANCH: usize = 50;
 
+/// Hand a task's report to the actor. It is gone only while the app
+/// closes, when the report no longer matters: a debug line, not an error.
+fn to_actor(tx: &mpsc::UnboundedSender<Internal>, message: Internal) {
+    if tx.send(message).is_err() {
+        tracing::debug!("the actor has stopped; a task's report was dropped");
+    }
+}
+
 /// What a stream task tells the actor.
 pub(super) enum Internal {
     /// Something arrived for the reply stored at `position`.
@@ -67,8 +75,7 @@ impl Drop for EndGuard {
         let result = self.result.take().unwrap_or_else(|| {
             Some(Err(ProviderError::new(crate::providers::ErrorKind::Network, "the reply stopped unexpectedly")))
         });
-        // The actor is gone only when the app is closing.
-        let _ = self.tx.send(Internal::Ended { thread: self.thread, position: self.position, result });
+        to_actor(&self.tx, Internal::Ended { thread: self.thread, position: self.position, result });
     }
 }
 
@@ -317,8 +324,7 @@ impl Actor {
             let mut guard = EndGuard { tx: tx.clone(), thread: thread_id, position, result: None };
             let events = tx;
             let mut on_event = move |event: StreamEvent| {
-                // The actor is gone only when the app is closing.
-                let _ = events.send(Internal::Event { thread: thread_id, position, event });
+                to_actor(&events, Internal::Event { thread: thread_id, position, event });
             };
             let sleep = |d: Duration| {
                 let rt = rt.clone();
@@ -358,7 +364,7 @@ impl Actor {
                 async move { rt.sleep(d).await }
             };
             let result = check_key(&http, &endpoint, sleep).await;
-            let _ = tx.send(Internal::KeyChecked { provider: provider_id, result });
+            to_actor(&tx, Internal::KeyChecked { provider: provider_id, result });
         });
     }
 
@@ -456,7 +462,7 @@ impl Actor {
                 r = crate::providers::generate_images(&http, &endpoint, &request, &policy, sleep) => Some(r),
                 _ = cancel_rx => None,
             };
-            let _ = tx.send(Internal::ImagesDone { thread: thread_id, position, result });
+            to_actor(&tx, Internal::ImagesDone { thread: thread_id, position, result });
         });
     }
 
@@ -701,7 +707,7 @@ impl Actor {
                 Ok(()) => {
                     let title = clean_title(&text);
                     if !title.is_empty() {
-                        let _ = tx.send(Internal::Titled { thread, title });
+                        to_actor(&tx, Internal::Titled { thread, title });
                     }
                 }
                 Err(e) => tracing::info!(err = %e.kind.advice(), "no model title; keeping the first words"),

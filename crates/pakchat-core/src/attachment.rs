@@ -145,3 +145,17 @@ impl ExifSummary {
         Some(format!("{:.5}° {ns}, {:.5}° {ew}", lat.abs(), lon.abs()))
     }
 }
+
+/// "12.3 MB", "512 bytes".
+#[must_use]
+pub fn human_size(bytes: u64) -> String {
+    #[expect(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    if bytes < 1024 {
+        format!("{bytes} bytes")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.1} KB", b / 1024.0)
+    } else {
+        format!("{:.1} MB", b / (1024.0 * 1024.0))
+    }
+}

@@ -12,17 +12,20 @@ mod branches;
 mod hlc;
 mod ids;
 mod message;
+mod pasted_files;
 mod project;
 mod provider;
+pub mod search;
 mod settings;
 mod system_prompt;
 mod thread;
 
-pub use attachment::{Attachment, BlobId, ExifSummary, FileKind};
+pub use attachment::{Attachment, BlobId, ExifSummary, FileKind, human_size};
 pub use branches::{Branches, Fork, Path, ROOT};
 pub use hlc::{Hlc, HlcClock, Stamp, lww_merge, wall_millis};
 pub use ids::{AttachmentId, DeviceId, MessageId, ProjectId, ThreadId};
 pub use message::{Message, MessageStatus, Role, Usage};
+pub use pasted_files::pasted_file_paths;
 pub use project::{KnowledgeFile, MAX_KNOWLEDGE_CHARS, MAX_PROJECT_KNOWLEDGE_CHARS, Project};
 pub use provider::{
     Capabilities, CatalogModel, ModelChoice, ProviderConfig, ProviderKind, accepts_file, refusal, shipped_catalog,

@@ -12,7 +12,6 @@
 //! pixel is decoded.
 
 mod metadata;
-mod pasted_files;
 mod sniff;
 
 use std::io::Cursor;
@@ -20,7 +19,7 @@ use std::io::Cursor;
 use image::{DynamicImage, ImageDecoder as _, ImageFormat, ImageReader};
 
 pub use metadata::ExifSummary;
-pub use pasted_files::pasted_file_paths;
+pub use pakchat_core::{human_size, pasted_file_paths};
 pub use sniff::{Sniffed, decode_text, sniff};
 
 use pakchat_core::FileKind;
@@ -101,20 +100,6 @@ pub enum Rejection {
         /// Claimed height.
         height: u32,
     },
-}
-
-/// "12.3 MB", "512 bytes".
-#[must_use]
-pub fn human_size(bytes: u64) -> String {
-    #[expect(clippy::cast_precision_loss)]
-    let b = bytes as f64;
-    if bytes < 1024 {
-        format!("{bytes} bytes")
-    } else if b < 1024.0 * 1024.0 {
-        format!("{:.1} KB", b / 1024.0)
-    } else {
-        format!("{:.1} MB", b / (1024.0 * 1024.0))
-    }
 }
 
 /// An encoded preview image.

@@ -131,11 +131,11 @@ pub fn record_aad(table: &str, key: &[u8]) -> Vec<u8> {
 /// Lower-case hex of `bytes`.
 #[must_use]
 pub fn to_hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}"); // Writing to a String cannot fail.
-        s
-    })
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    bytes
+        .iter()
+        .flat_map(|b| [char::from(DIGITS[usize::from(b >> 4)]), char::from(DIGITS[usize::from(b & 15)])])
+        .collect()
 }
 
 /// Parse hex written by [`to_hex`] (surrounding whitespace allowed).

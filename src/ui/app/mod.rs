@@ -511,7 +511,7 @@ impl PakApp {
                 }
                 egui::Event::Paste(text) if !cfg!(target_arch = "wasm32") => {
                     paste.pasted = true;
-                    match crate::media::pasted_file_paths(text) {
+                    match crate::domain::pasted_file_paths(text) {
                         Some(paths) => {
                             dropped.extend(paths.into_iter().map(IncomingFile::Path));
                             false
