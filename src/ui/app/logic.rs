@@ -1,0 +1,136 @@
+//! Draining the backend's events into the view model each frame, applying
+//! the settings to egui, and saving drafts once typing rests.
+
+use super::*;
+
+impl PakApp {
+    /// Apply every waiting backend event. Cheap when there are none.
+    pub fn drain_events(&mut self) {
+        while let Some(event) = self.backend.try_recv() {
+            let unlocked = matches!(event, Event::Unlocked { .. });
+            self.vm.apply(event);
+            if unlocked {
+                self.composer.wants_focus = true;
+            }
+            if let Some((thread, text)) = self.vm.returned_text.take() {
+                if self.vm.open.as_ref().is_some_and(|o| o.id == thread) {
+                    // Never overwrite what was typed since: put the failed text first.
+                    self.composer.text = if self.composer.text.trim().is_empty() {
+                        text
+                    } else {
+                        format!("{text}\n\n{}", self.composer.text)
+                    };
+                    self.composer.dirty_since = Some(web_time::Instant::now());
+                } else if let Some(row) = self.vm.threads.get_mut(&thread) {
+                    // Kept as that thread's draft (and saved) for when it is opened.
+                    row.draft = if row.draft.trim().is_empty() { text } else { format!("{text}\n\n{}", row.draft) };
+                    let draft = row.draft.clone();
+                    self.send(Command::SaveDraft { thread, text: draft });
+                }
+            }
+        }
+    }
+
+    pub(super) fn apply_settings(&mut self, ctx: &egui::Context) {
+        let s = &self.vm.settings;
+        // Compare the scale in hundredths so an unchanged setting costs nothing.
+        let scale = if self.present && !self.policy.locked { s.text_scale * PRESENT_SCALE } else { s.text_scale };
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let key = (s.theme, (scale * 100.0).round() as u32);
+        if self.applied_theme != Some(key) {
+            ctx.set_theme(match s.theme {
+                ThemePreference::System => egui::ThemePreference::System,
+                ThemePreference::Light => egui::ThemePreference::Light,
+                ThemePreference::Dark => egui::ThemePreference::Dark,
+            });
+            if (0.5..=4.0).contains(&scale) {
+                ctx.set_zoom_factor(scale);
+            }
+            self.applied_theme = Some(key);
+            self.relayout_frames = RELAYOUT_FRAMES;
+        }
+        if self.applied_contrast != self.high_contrast {
+            for theme in [egui::Theme::Dark, egui::Theme::Light] {
+                let cursor = ctx.style_of(theme).visuals.text_cursor.clone();
+                let mut visuals = if self.high_contrast {
+                    crate::ui::contrast::high_contrast(theme)
+                } else {
+                    theme.default_visuals()
+                };
+                visuals.text_cursor = cursor;
+                ctx.set_visuals_of(theme, visuals);
+            }
+            self.applied_contrast = self.high_contrast;
+            self.relayout_frames = RELAYOUT_FRAMES;
+        }
+        let s = &self.vm.settings;
+        let fonts = (s.interface_font, s.code_font, self.vm.system_fonts.loaded);
+        if self.applied_fonts != Some(fonts) {
+            let wants_system = s.interface_font == InterfaceFont::System || s.code_font == CodeFont::System;
+            if wants_system && !self.vm.system_fonts.loaded && !self.asked_for_system_fonts {
+                // Read from disk in the backend; the bundled font stands in until then.
+                self.asked_for_system_fonts = true;
+                self.send(Command::LoadSystemFonts);
+            }
+            ctx.set_fonts(crate::ui::fonts::font_definitions(fonts.0, fonts.1, &self.vm.system_fonts));
+            self.applied_fonts = Some(fonts);
+            self.relayout_frames = RELAYOUT_FRAMES;
+        }
+    }
+
+    /// Save the composer text as the open thread's draft if it changed.
+    pub fn save_draft_now(&mut self) {
+        if self.composer.dirty_since.take().is_none() {
+            return;
+        }
+        let text = self.composer.text.clone();
+        let thread = match self.vm.open.as_ref() {
+            Some(open) => open.id,
+            None if text.trim().is_empty() => return,
+            // Text typed before any thread exists gets a thread, so it is kept.
+            None => self.create_thread(),
+        };
+        if let Some(row) = self.vm.threads.get_mut(&thread) {
+            row.draft.clone_from(&text);
+        }
+        self.send(Command::SaveDraft { thread, text });
+    }
+
+    pub(super) fn tick_drafts(&mut self, ctx: &egui::Context) {
+        if let Some(since) = self.composer.dirty_since {
+            let elapsed = since.elapsed();
+            if elapsed >= DRAFT_DELAY {
+                self.save_draft_now();
+            } else {
+                ctx.request_repaint_after(DRAFT_DELAY.saturating_sub(elapsed));
+            }
+        }
+        if let Some((id, _, at)) = &self.undo {
+            let elapsed = at.elapsed();
+            if elapsed >= UNDO_WINDOW {
+                // Too late to undo: its messages and files go for good.
+                let id = *id;
+                self.undo = None;
+                self.send(Command::PurgeThread { id });
+            } else {
+                ctx.request_repaint_after(UNDO_WINDOW.saturating_sub(elapsed));
+            }
+        }
+    }
+
+    /// Everything `eframe::App::logic` does; callable from tests and benches.
+    pub fn logic_step(&mut self, ctx: &egui::Context) {
+        self.drain_events();
+        self.apply_settings(ctx);
+        if self.relayout_frames > 0 {
+            // New fonts and styles take effect with the next pass, so the rows
+            // are laid out again in this frame and in the next.
+            self.relayout_frames -= 1;
+            self.vm.forget_layouts();
+            ctx.request_repaint();
+        }
+        self.tick_drafts(ctx);
+        self.tick_window_drafts(ctx);
+        self.answer_window_requests(ctx);
+    }
+}
