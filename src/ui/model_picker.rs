@@ -95,6 +95,7 @@ pub fn model_picker_ui(ui: &mut Ui, vm: &mut ViewModel, thread: Option<ThreadId>
                 if let Some(row) = vm.threads.get_mut(&id) {
                     row.model = Some(choice.clone());
                 }
+                vm.model_edits.insert(id, choice.clone());
                 send(Command::SetThreadModel { id, model: Some(choice.clone()) });
             }
             vm.settings.default_model = Some(choice);

@@ -362,6 +362,9 @@ pub struct ViewModel {
     pub unlocking: bool,
     /// Text that came back from a failed send, for the composer.
     pub returned_text: Option<(ThreadId, String)>,
+    /// Models picked for a thread that the backend has not echoed yet: an
+    /// older echo (of an earlier pick) must not undo the newer one.
+    pub model_edits: HashMap<ThreadId, crate::domain::ModelChoice>,
     /// Files read from the clipboard, waiting to be attached.
     pub clipboard_files: Option<Vec<std::path::PathBuf>>,
     /// Bumped whenever the thread list changes, to rebuild the sidebar.
@@ -418,6 +421,7 @@ impl Default for ViewModel {
             unlock_error: None,
             unlocking: false,
             returned_text: None,
+            model_edits: HashMap::new(),
             clipboard_files: None,
             threads_version: 0,
             key_status: Vec::new(),
@@ -491,6 +495,13 @@ impl ViewModel {
                 // The composer owns the draft of the open thread; keep ours.
                 let draft = self.threads.get(&row.id).map(|r| r.draft.clone());
                 let mut row = row;
+                if let Some(picked) = self.model_edits.get(&row.id) {
+                    if row.model.as_ref() == Some(picked) {
+                        self.model_edits.remove(&row.id);
+                    } else {
+                        row.model = Some(picked.clone());
+                    }
+                }
                 if let Some(draft) = draft {
                     row.draft = draft;
                 }
@@ -785,5 +796,34 @@ impl ViewModel {
             self.sidebar_cache = Some((self.threads_version, day, items.into()));
         }
         self.sidebar_cache.as_ref().map_or_else(|| std::sync::Arc::from([]), |(_, _, items)| items.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{DeviceId, Hlc, ModelChoice, Stamp, Thread};
+
+    #[test]
+    fn an_older_echo_does_not_undo_the_model_just_picked() {
+        let choice = |m: &str| ModelChoice { provider: "openai".to_owned(), model: m.to_owned() };
+        let stamp = Stamp { hlc: Hlc::default(), device: DeviceId::from_bytes([1; 16]) };
+        let id = ThreadId::new();
+        let echo = |model: &str| {
+            let mut t = Thread::new(id, "Chat".to_owned(), 0, stamp);
+            t.model = Some(choice(model));
+            Event::ThreadChanged(ThreadSummary::Ok(t))
+        };
+        let mut vm = ViewModel::default();
+        vm.apply(echo("o3-mini"));
+        // Picked twice; the echo of the first pick arrives after the second.
+        vm.model_edits.insert(id, choice("gpt-4o-mini"));
+        vm.apply(echo("o3-mini"));
+        assert_eq!(vm.threads[&id].model, Some(choice("gpt-4o-mini")), "the stale echo won");
+        vm.apply(echo("gpt-4o-mini"));
+        assert!(vm.model_edits.is_empty(), "the pick is confirmed");
+        // From then on the backend's word counts (another window, a restore).
+        vm.apply(echo("o3-mini"));
+        assert_eq!(vm.threads[&id].model, Some(choice("o3-mini")));
     }
 }
