@@ -318,6 +318,12 @@ fn a_chat_in_a_second_window_shows_every_message_in_the_same_frame_as_the_first(
     };
     watch(&mut app, "the reply in both windows", in_step, |app| app.label_count(answer) == 2);
     assert_eq!(app.harness.state().view_model().windows.len(), 1, "still one window besides the main one");
+    // Enter sends nothing while a reply streams: wait for its end (under
+    // load the whole text can show a few frames before the stream closes).
+    app.wait_for("the reply to finish", |h| {
+        let vm = h.state().view_model();
+        vm.open.as_ref().is_some_and(|o| !o.is_streaming()) && vm.windows.iter().all(|w| !w.open.is_streaming())
+    });
 
     // Sent from the second window: it shows in the main one too.
     send_in_composer(&mut app, 1, "usage");
