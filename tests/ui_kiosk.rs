@@ -174,6 +174,17 @@ fn settings_keys_export_and_windows_are_not_there_for_a_visitor() {
     {
         assert!(!shows(&kiosk.harness, label), "the palette offers {label:?}");
     }
+    // The help sheet lists only what works here.
+    kiosk.harness.key_press(Key::Escape);
+    kiosk.harness.key_press(Key::F1);
+    kiosk.harness.step();
+    kiosk.harness.step();
+    assert!(shows(&kiosk.harness, "Keyboard shortcuts") && shows(&kiosk.harness, "Ctrl+N"), "the help sheet is open");
+    for keys in ["Ctrl+,", "Ctrl+Shift+P", "Ctrl+W"] {
+        assert!(!shows(&kiosk.harness, keys), "the help sheet lists {keys}, which a kiosk locks");
+    }
+    kiosk.harness.key_press(Key::Escape);
+    kiosk.harness.step();
     // The model list holds only what the admin offers.
     let session = kiosk.harness.state().session().unwrap();
     let offered: Vec<String> = session.view_model().models().map(|m| m.id.clone()).collect();

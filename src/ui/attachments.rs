@@ -202,7 +202,7 @@ pub fn viewer_ui(
         let handle = texture(ui, &a.name, image);
         v.texture.insert(a.id, handle);
     }
-    let mut keep_open = !ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
+    let mut keep_open = !ui.input_mut(|i| super::commands::UiCommand::Escape.consume(i));
     egui::Window::new(format!("Image: {}", a.name))
         .id(egui::Id::unique("image_viewer"))
         .open(&mut keep_open)

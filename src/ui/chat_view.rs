@@ -8,9 +8,10 @@
 //! (the user's messages). None of these move when the pointer arrives, so a
 //! click never lands on a button that just appeared.
 
-use egui::{FontSelection, Key, Modifiers, Rect, Sense, TextStyle, Ui, pos2, vec2};
+use egui::{FontSelection, Rect, Sense, TextStyle, Ui, pos2, vec2};
 
 use super::attachments::{release_textures, strip_height, strip_ui};
+use super::commands::{PAGE_DOWN, PAGE_UP, UiCommand};
 use super::row_layout::{BLOCK_GAP, GAP, HEADER_GAP, PAD, RowCache, layout_row};
 use super::view_model::{LoadedRow, OpenThread, PAGE, RowContent};
 use crate::backend::Command;
@@ -96,15 +97,15 @@ pub fn chat_view_ui(
         dy += ui.input(|i| i.smooth_scroll_delta.y);
     }
     ui.input_mut(|i| {
-        if i.consume_key(Modifiers::NONE, Key::PageUp) {
+        if i.consume_shortcut(&PAGE_UP) {
             dy += viewport_h * 0.9;
         }
-        if i.consume_key(Modifiers::NONE, Key::PageDown) {
+        if i.consume_shortcut(&PAGE_DOWN) {
             dy -= viewport_h * 0.9;
         }
     });
-    let jump_top = ui.input_mut(|i| i.consume_key(Modifiers::ALT, Key::Home));
-    let jump_end = ui.input_mut(|i| i.consume_key(Modifiers::ALT, Key::End));
+    let jump_top = ui.input_mut(|i| UiCommand::JumpToStart.consume(i));
+    let jump_end = ui.input_mut(|i| UiCommand::JumpToEnd.consume(i));
 
     let mut list = open.list.clone();
     let jump_to = open.jump_to.take();

@@ -1,7 +1,9 @@
 //! The composer: multi-line input, Enter sends, Shift+Enter starts a new line.
 //! Its text is the open thread's draft, saved (debounced) as the user types.
 
-use egui::{Key, Modifiers, Ui};
+use egui::Ui;
+
+use super::commands::UiCommand;
 
 /// Accessible name of the message input.
 pub const COMPOSER_LABEL: &str = "Message";
@@ -71,11 +73,11 @@ pub enum ComposerOutput {
 /// `has_attachments`: files wait to be sent, so an empty text may be sent.
 pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_attachments: bool) -> ComposerOutput {
     // Esc stops a streaming reply, wherever the focus is.
-    if streaming && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape)) {
+    if streaming && ui.input_mut(|i| UiCommand::Escape.consume(i)) {
         return ComposerOutput::Stop;
     }
     if composer.editing.is_some() {
-        let mut cancel = ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape));
+        let mut cancel = ui.input_mut(|i| UiCommand::Escape.consume(i));
         ui.horizontal(|ui| {
             ui.label(
                 egui::RichText::new("Editing your message: Enter sends it as a new branch (the original stays).")
@@ -90,13 +92,15 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_at
     let mut stop = false;
     let id = ui.make_persistent_id("composer");
     // Enter without modifiers sends: take it before the text edit sees it.
-    // (`consume_key` matches Shift+Enter too, which must add a line instead.)
+    // (`consume_key` matches Shift+Enter too, which must add a line instead:
+    // `UiCommand::NewLine`, which the text edit does itself.)
     let focused = ui.memory(|m| m.has_focus(id));
     let enter = focused
         && ui.input_mut(|i| {
             let before = i.events.len();
             i.events.retain(|e| {
-                !matches!(e, egui::Event::Key { key: Key::Enter, pressed: true, modifiers, .. } if *modifiers == Modifiers::NONE)
+                !matches!(e, egui::Event::Key { key, pressed: true, modifiers, .. }
+                    if UiCommand::Send.shortcuts().iter().any(|s| s.logical_key == *key && s.modifiers == *modifiers))
             });
             i.events.len() != before
         });
@@ -106,7 +110,7 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_at
         && !streaming
         && composer.editing.is_none()
         && composer.text.is_empty()
-        && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::ArrowUp))
+        && ui.input_mut(|i| UiCommand::EditLast.consume(i))
     {
         return ComposerOutput::EditLast;
     }

@@ -8,6 +8,7 @@ mod app;
 mod attachments;
 pub mod chat_list;
 mod chat_view;
+mod commands;
 mod composer;
 mod contrast;
 pub mod fonts;
@@ -31,6 +32,7 @@ pub mod view_model;
 
 pub use app::{Action, DRAFT_DELAY, PakApp};
 pub use attachments::MAX_TEXTURES;
+pub use commands::{Scope, UiCommand, shortcut_text};
 pub use composer::COMPOSER_LABEL;
-pub use palette::{PALETTE_LABEL, SHORTCUTS};
+pub use palette::{PALETTE_LABEL, help_lines};
 pub use project_window::INSTRUCTIONS_LABEL as PROJECT_INSTRUCTIONS_LABEL;

@@ -10,6 +10,7 @@ use crate::backend::{Command, SearchHit};
 use crate::domain::search;
 use crate::domain::{Role, ThreadId};
 
+use super::commands::UiCommand;
 use super::view_model::ViewModel;
 
 /// Accessible name of the palette's input.
@@ -17,148 +18,11 @@ pub const PALETTE_LABEL: &str = "Search chats, messages and actions";
 /// Thread titles listed at most.
 const MAX_THREADS: usize = 8;
 
-/// Every keyboard shortcut, as the help sheet lists them.
-pub const SHORTCUTS: &[(&str, &str)] = &[
-    ("Ctrl+K", "Command palette: search chats, messages and actions"),
-    ("Ctrl+N", "New chat"),
-    ("Ctrl+,", "Settings"),
-    ("Ctrl+Shift+S", "Show or hide the sidebar"),
-    ("Ctrl+Shift+P", "Present on a shared screen: larger text, personal information hidden"),
-    ("Ctrl+W", "Close a chat's own window"),
-    ("F1 or Ctrl+/", "This list of shortcuts"),
-    ("Enter", "Send the message"),
-    ("Shift+Enter", "New line in the message"),
-    ("Up (in an empty message box)", "Edit your last message"),
-    ("Esc", "Stop a streaming reply · cancel an edit · close a window"),
-    ("F2", "Rename the open chat"),
-    ("Ctrl+O", "Attach files"),
-    ("Ctrl+V", "Paste text, an image or copied files"),
-    ("Alt+Home", "Go to the start of the chat"),
-    ("Up / Down, Enter", "Move through and open palette results"),
-];
-
-/// Something the palette offers besides threads and messages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PaletteAction {
-    /// Start a new chat.
-    NewThread,
-    /// Open the settings window.
-    Settings,
-    /// Open the settings at the API keys.
-    ApiKeys,
-    /// Fold or unfold the sidebar.
-    ToggleSidebar,
-    /// Show or hide the navigation bar.
-    ToggleNavBar,
-    /// Hide or show personal information.
-    TogglePersonal,
-    /// The list of shortcuts.
-    Help,
-    /// Export the open chat as Markdown.
-    ExportMarkdown,
-    /// Export the open chat as a Pak.Chat archive.
-    ExportJson,
-    /// Export every chat and the settings.
-    ExportAll,
-    /// Import a Pak.Chat archive or a ChatGPT export.
-    Import,
-    /// Create a project.
-    NewProject,
-    /// Copy the open chat into a new one.
-    BranchOff,
-    /// Open the open chat in a window of its own.
-    OpenInWindow,
-    /// Shared-screen presentation on or off.
-    Present,
-    /// The high-contrast theme on or off.
-    HighContrast,
-}
-
-impl PaletteAction {
-    const ALL: [Self; 16] = [
-        Self::NewThread,
-        Self::Settings,
-        Self::ApiKeys,
-        Self::ToggleSidebar,
-        Self::ToggleNavBar,
-        Self::TogglePersonal,
-        Self::Help,
-        Self::ExportMarkdown,
-        Self::ExportJson,
-        Self::ExportAll,
-        Self::Import,
-        Self::NewProject,
-        Self::BranchOff,
-        Self::OpenInWindow,
-        Self::Present,
-        Self::HighContrast,
-    ];
-
-    /// Gone on a shared computer (kiosk mode).
-    fn locked_out(self) -> bool {
-        matches!(
-            self,
-            Self::Settings
-                | Self::ApiKeys
-                | Self::TogglePersonal
-                | Self::ExportMarkdown
-                | Self::ExportJson
-                | Self::ExportAll
-                | Self::Import
-                | Self::NewProject
-                | Self::OpenInWindow
-                | Self::Present
-        )
-    }
-
-    fn label(self) -> &'static str {
-        match self {
-            Self::NewThread => "New chat",
-            Self::Settings => "Open settings",
-            Self::ApiKeys => "Manage API keys",
-            Self::ToggleSidebar => "Show or hide the sidebar",
-            Self::ToggleNavBar => "Show or hide the navigation bar",
-            Self::TogglePersonal => "Hide or show personal information",
-            Self::Help => "Keyboard shortcuts",
-            Self::ExportMarkdown => "Export this chat as Markdown",
-            Self::ExportJson => "Export this chat as JSON",
-            Self::ExportAll => "Export all data",
-            Self::Import => "Import chats (Pak.Chat or ChatGPT export)",
-            Self::NewProject => "New project",
-            Self::BranchOff => "Branch this chat into a new chat",
-            Self::OpenInWindow => "Open this chat in a new window",
-            Self::Present => "Present on a shared screen (on or off)",
-            Self::HighContrast => "High contrast (on or off)",
-        }
-    }
-
-    fn shortcut(self) -> &'static str {
-        match self {
-            Self::NewThread => "Ctrl+N",
-            Self::Settings => "Ctrl+,",
-            Self::ToggleSidebar => "Ctrl+Shift+S",
-            Self::Help => "F1",
-            Self::Present => "Ctrl+Shift+P",
-            Self::ApiKeys
-            | Self::ToggleNavBar
-            | Self::TogglePersonal
-            | Self::ExportMarkdown
-            | Self::ExportJson
-            | Self::ExportAll
-            | Self::Import
-            | Self::NewProject
-            | Self::BranchOff
-            | Self::OpenInWindow
-            | Self::HighContrast => "",
-        }
-    }
-}
-
 /// What the user took from the palette.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PaletteChoice {
-    /// Run an action.
-    Action(PaletteAction),
+    /// Run a command.
+    Action(UiCommand),
     /// Open a thread.
     Thread(ThreadId),
     /// Open a thread at a message.
@@ -211,14 +75,14 @@ fn title_matches(text: &str, query: &str) -> bool {
     }) && (!wanted.is_empty() || query.trim().is_empty())
 }
 
-fn action_matches(action: PaletteAction, query: &str) -> bool {
+fn action_matches(action: UiCommand, query: &str) -> bool {
     let label = action.label().to_lowercase();
     query.split_whitespace().all(|w| label.contains(&w.to_lowercase()))
 }
 
 /// One line of the results, for drawing and for the keyboard.
 enum Item<'a> {
-    Action(PaletteAction),
+    Action(UiCommand),
     Thread(ThreadId, &'a str),
     Message(&'a SearchHit, &'a str),
 }
@@ -276,9 +140,9 @@ pub fn palette_ui(
             send(Command::Search { query: words.clone(), serial: palette.sent.1 });
         }
     }
-    let mut items: Vec<Item> = PaletteAction::ALL
+    let mut items: Vec<Item> = UiCommand::ALL
         .into_iter()
-        .filter(|a| !(palette.locked && a.locked_out()) && action_matches(*a, &palette.query))
+        .filter(|a| a.in_palette() && !(palette.locked && a.kiosk_locked()) && action_matches(*a, &palette.query))
         .map(Item::Action)
         .collect();
     let mut threads: Vec<_> = vm
@@ -352,11 +216,9 @@ pub fn palette_ui(
                 let selected = i == palette.selected;
                 let response = match item {
                     Item::Action(a) => {
-                        let text = if a.shortcut().is_empty() {
-                            a.label().to_owned()
-                        } else {
-                            format!("{}    {}", a.label(), a.shortcut())
-                        };
+                        let hint = a.hint(ui.ctx());
+                        let text =
+                            if hint.is_empty() { a.label().to_owned() } else { format!("{}    {hint}", a.label()) };
                         ui.add(egui::Button::selectable(selected, text).min_size(egui::vec2(ui.available_width(), 0.0)))
                     }
                     Item::Thread(_, title) => ui.add(
@@ -410,21 +272,30 @@ pub fn palette_ui(
     chosen
 }
 
+/// The commands the help sheet lists: every one with a key, less those a
+/// kiosk locks when `locked`.
+pub fn help_lines(locked: bool) -> impl Iterator<Item = UiCommand> {
+    UiCommand::ALL.into_iter().filter(move |c| !c.shortcuts().is_empty() && !(locked && c.kiosk_locked()))
+}
+
 /// Draw the help sheet when open.
 pub fn help_ui(ui: &mut Ui, palette: &mut Palette) {
     if !palette.help {
         return;
     }
+    let is_mac = ui.ctx().os() == egui::os::OperatingSystem::Mac;
     let response = egui::Modal::new(egui::Id::unique("shortcuts")).show(ui.ctx(), |ui| {
         ui.heading("Keyboard shortcuts");
         ui.add_space(6.0);
         egui::Grid::new("shortcut grid").num_columns(2).spacing([24.0, 6.0]).striped(true).show(ui, |ui| {
-            for (keys, what) in SHORTCUTS {
-                ui.label(RichText::new(*keys).monospace().strong());
-                ui.label(*what);
+            for command in help_lines(palette.locked) {
+                ui.label(RichText::new(command.keys_text(is_mac)).monospace().strong());
+                ui.label(command.label());
                 ui.end_row();
             }
         });
+        ui.add_space(6.0);
+        ui.weak("In the palette: Up / Down move through the results, Enter opens one, Esc closes.");
         ui.add_space(8.0);
         ui.button("Close").clicked()
     });

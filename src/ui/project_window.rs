@@ -151,7 +151,7 @@ pub fn project_window_ui(
     });
     let escape = ui.ctx().memory(|m| m.focused().is_none())
         && !egui::Popup::is_any_open(ui.ctx())
-        && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
+        && ui.input_mut(|i| super::commands::UiCommand::Escape.consume(i));
     if !open || close || escape {
         // Closing never loses what was typed.
         if let Some(save) = form.take_edits() {

@@ -116,7 +116,7 @@ pub fn settings_window_ui(
     // Esc closes the window unless a field or popup inside it wants it.
     let escape = ui.ctx().memory(|m| m.focused().is_none())
         && !egui::Popup::is_any_open(ui.ctx())
-        && ui.input_mut(|i| i.consume_key(egui::Modifiers::NONE, egui::Key::Escape));
+        && ui.input_mut(|i| super::commands::UiCommand::Escape.consume(i));
     if !open || done || escape {
         form.open = false;
         form.mode = None;

@@ -4,7 +4,7 @@
 //! view model as the main window, so both show every new message, rename
 //! and setting in the frame that applies the event.
 
-use egui::{Key, Modifiers, RichText, Ui};
+use egui::{RichText, Ui};
 
 use crate::backend::Command;
 use crate::domain::ThreadId;
@@ -73,11 +73,12 @@ pub fn thread_window_ui(
     send: &mut dyn FnMut(Command),
 ) -> WindowOutput {
     let mut output = WindowOutput::None;
-    let close_requested =
-        ui.input(|i| i.viewport().close_requested()) || ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::W));
+    let close_requested = ui.input(|i| i.viewport().close_requested())
+        || ui.input_mut(|i| super::commands::UiCommand::CloseWindow.consume(i));
     ui.horizontal(|ui| {
         ui.add(egui::Label::new(RichText::new(title).heading()).truncate());
-        if ui.button(CLOSE_WINDOW_LABEL).on_hover_text("Ctrl+W").clicked() {
+        if ui.button(CLOSE_WINDOW_LABEL).on_hover_text(super::commands::UiCommand::CloseWindow.hint(ui.ctx())).clicked()
+        {
             output = WindowOutput::Close;
         }
     });

@@ -214,56 +214,85 @@ impl PakApp {
 
     /// Do what was taken from the command palette.
     pub(super) fn apply_palette(&mut self, choice: crate::ui::palette::PaletteChoice) {
-        use crate::ui::palette::{PaletteAction, PaletteChoice};
+        use crate::ui::palette::PaletteChoice;
         match choice {
             PaletteChoice::Thread(id) => self.apply_action(Action::OpenThread(id)),
             PaletteChoice::Message { thread, position } => self.show_message(thread, position),
-            PaletteChoice::Action(action) => match action {
-                PaletteAction::NewThread => self.apply_action(Action::NewThread),
-                PaletteAction::Settings => self.settings_form.open = true,
-                PaletteAction::ApiKeys => self.settings_form.open_at(SettingsTab::ApiKeys),
-                PaletteAction::ToggleSidebar => self.sidebar_hidden = !self.sidebar_hidden,
-                PaletteAction::ToggleNavBar => {
-                    let show = !self.vm.settings.show_nav_bar;
-                    self.vm.settings.show_nav_bar = show;
-                    let save = self.vm.settings.save();
-                    self.send(save);
+            PaletteChoice::Action(command) => self.run(command),
+        }
+    }
+
+    /// Do `command`, given by its key or by name. Commands whose keys a
+    /// widget takes itself (sending, scrolling, Esc…) do nothing here.
+    pub(super) fn run(&mut self, command: UiCommand) {
+        if self.policy.locked && command.kiosk_locked() {
+            return;
+        }
+        let open = self.vm.open.as_ref().map(|o| (o.id, o.count));
+        match command {
+            UiCommand::Palette if self.palette.open => self.palette.open = false,
+            UiCommand::Palette => self.palette.show(),
+            UiCommand::NewThread => self.apply_action(Action::NewThread),
+            UiCommand::Settings => self.settings_form.open = !self.settings_form.open,
+            UiCommand::ApiKeys => self.settings_form.open_at(SettingsTab::ApiKeys),
+            UiCommand::ToggleSidebar => self.sidebar_hidden = !self.sidebar_hidden,
+            UiCommand::ToggleNavBar => {
+                self.vm.settings.show_nav_bar = !self.vm.settings.show_nav_bar;
+                let save = self.vm.settings.save();
+                self.send(save);
+            }
+            UiCommand::TogglePersonal => {
+                self.vm.settings.hide_personal = !self.vm.settings.hide_personal;
+                let save = self.vm.settings.save();
+                self.send(save);
+            }
+            UiCommand::Present => self.set_present(!self.present),
+            UiCommand::HighContrast => self.high_contrast = !self.high_contrast,
+            UiCommand::Help => self.palette.help = !self.palette.help,
+            UiCommand::Rename => {
+                if let Some((id, _)) = open.filter(|_| self.rename.is_none()) {
+                    self.apply_action(Action::StartRename(id));
                 }
-                PaletteAction::TogglePersonal => {
-                    let hide = !self.vm.settings.hide_personal;
-                    self.vm.settings.hide_personal = hide;
-                    let save = self.vm.settings.save();
-                    self.send(save);
+            }
+            UiCommand::Attach if self.policy.picker() => {
+                let thread = match open {
+                    Some((id, _)) => id,
+                    None => self.create_thread(),
+                };
+                self.send(Command::PickFiles { thread });
+            }
+            UiCommand::ExportMarkdown | UiCommand::ExportJson => {
+                if let Some((id, _)) = open {
+                    let format =
+                        if command == UiCommand::ExportMarkdown { ExportFormat::Markdown } else { ExportFormat::Json };
+                    self.send(Command::Export { what: ExportWhat::Thread { id, format } });
                 }
-                PaletteAction::Help => self.palette.help = true,
-                PaletteAction::ExportMarkdown | PaletteAction::ExportJson => {
-                    if let Some(id) = self.vm.open.as_ref().map(|o| o.id) {
-                        let format = if action == PaletteAction::ExportMarkdown {
-                            ExportFormat::Markdown
-                        } else {
-                            ExportFormat::Json
-                        };
-                        self.send(Command::Export { what: ExportWhat::Thread { id, format } });
-                    }
+            }
+            UiCommand::ExportAll => self.send(Command::Export { what: ExportWhat::All }),
+            UiCommand::Import => self.send(Command::Import),
+            UiCommand::NewProject => self.apply_action(Action::NewProject),
+            UiCommand::BranchOff => {
+                if let Some((thread, count)) = open
+                    && let Some(last) = count.checked_sub(1)
+                {
+                    self.branch_off(thread, last);
                 }
-                PaletteAction::ExportAll => self.send(Command::Export { what: ExportWhat::All }),
-                PaletteAction::NewProject => self.apply_action(Action::NewProject),
-                PaletteAction::Present => self.set_present(!self.present),
-                PaletteAction::HighContrast => self.high_contrast = !self.high_contrast,
-                PaletteAction::OpenInWindow => {
-                    if let Some(id) = self.vm.open.as_ref().map(|o| o.id) {
-                        self.open_window(id);
-                    }
+            }
+            UiCommand::OpenInWindow => {
+                if let Some((id, _)) = open {
+                    self.open_window(id);
                 }
-                PaletteAction::BranchOff => {
-                    if let Some((thread, count)) = self.vm.open.as_ref().map(|o| (o.id, o.count))
-                        && let Some(last) = count.checked_sub(1)
-                    {
-                        self.branch_off(thread, last);
-                    }
-                }
-                PaletteAction::Import => self.send(Command::Import),
-            },
+            }
+            UiCommand::Attach
+            | UiCommand::ScrollPage
+            | UiCommand::JumpToStart
+            | UiCommand::JumpToEnd
+            | UiCommand::CloseWindow
+            | UiCommand::Send
+            | UiCommand::NewLine
+            | UiCommand::EditLast
+            | UiCommand::Escape
+            | UiCommand::Paste => {}
         }
     }
 

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use egui::{Key, Modifiers, RichText, Ui};
+use egui::{Key, RichText, Ui};
 
 use crate::backend::{
     BackendHandle, Command, Event, ExportFormat, ExportWhat, IncomingFile, KeyOrigin, ProtectionKind,
@@ -23,6 +23,7 @@ mod windows;
 
 use super::attachments::attachment_bar_ui;
 use super::chat_view::{ChatAction, chat_view_ui};
+use super::commands::{Scope, UiCommand};
 use super::composer::{Composer, ComposerOutput, composer_ui};
 use super::lock_screen::{LockForm, lock_screen_ui};
 use super::model_picker::model_picker_ui;

@@ -293,33 +293,14 @@ impl PakApp {
 
     pub(super) fn main_ui(&mut self, ui: &mut Ui) {
         let mut actions = Vec::new();
-        if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::N)) {
-            actions.push(Action::NewThread);
-        }
-        if let Some(open) = &self.vm.open
-            && self.rename.is_none()
-            && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F2))
-        {
-            actions.push(Action::StartRename(open.id));
-        }
-        if !self.policy.locked && ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::Comma)) {
-            self.settings_form.open = !self.settings_form.open;
-        }
-        if !self.policy.locked && ui.input_mut(|i| i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::P)) {
-            self.set_present(!self.present);
-        }
-        if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND | Modifiers::SHIFT, Key::S)) {
-            self.sidebar_hidden = !self.sidebar_hidden;
-        }
-        if ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::K)) {
-            if self.palette.open {
-                self.palette.open = false;
-            } else {
-                self.palette.show();
+        // The app-wide keys, each taken once, in the commands' order.
+        for command in UiCommand::ALL {
+            if command.scope() == Scope::App
+                && !(self.policy.locked && command.kiosk_locked())
+                && ui.input_mut(|i| command.consume(i))
+            {
+                self.run(command);
             }
-        }
-        if ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::F1) || i.consume_key(Modifiers::COMMAND, Key::Slash)) {
-            self.palette.help = !self.palette.help;
         }
         // The palette is drawn first so its keys (Up, Down, Enter, Esc) are
         // not taken by the composer or the chat behind it.
@@ -355,7 +336,8 @@ impl PakApp {
                     }
                     if !locked {
                         ui.horizontal_wrapped(|ui| {
-                            open_settings = ui.button("Settings").on_hover_text("Ctrl+,").clicked();
+                            open_settings =
+                                ui.button("Settings").on_hover_text(UiCommand::Settings.hint(ui.ctx())).clicked();
                             open_keys = ui.button("Manage API keys").clicked();
                             view_menu = view_menu_ui(ui, self.present, self.high_contrast);
                         });
@@ -390,7 +372,7 @@ impl PakApp {
         let streaming = self.vm.open.as_ref().is_some_and(OpenThread::is_streaming);
         let retryable = self.vm.open.as_ref().is_some_and(OpenThread::retryable_reply);
         let mut commands = Vec::new();
-        let mut pick = ui.input_mut(|i| i.consume_key(Modifiers::COMMAND, Key::O)) && self.policy.picker();
+        let mut pick = false;
         let mut dropped = self.incoming_files(ui);
         let hovering_files = self.policy.attachments && ui.input(|i| !i.raw.hovered_files.is_empty());
         let has_attachments = self.vm.open.as_ref().is_some_and(|o| !o.waiting_attachments().is_empty());
@@ -408,7 +390,8 @@ impl PakApp {
             }
             ui.horizontal(|ui| {
                 if self.policy.picker() {
-                    pick |= ui.button("Attach files…").on_hover_text("Images, PDFs, text (Ctrl+O)").clicked();
+                    let hint = format!("Images, PDFs, text ({})", UiCommand::Attach.hint(ui.ctx()));
+                    pick |= ui.button("Attach files…").on_hover_text(hint).clicked();
                 }
                 let toggle = egui::Button::new("Make images").selected(self.image_mode);
                 if self.policy.image_generation && ui.add(toggle).on_hover_text("Image mode (Esc leaves it)").clicked()
@@ -438,7 +421,7 @@ impl PakApp {
                 if !streaming
                     && self.composer.editing.is_none()
                     && self.vm.viewer.is_none()
-                    && ui.input_mut(|i| i.consume_key(Modifiers::NONE, Key::Escape))
+                    && ui.input_mut(|i| UiCommand::Escape.consume(i))
                 {
                     self.image_mode = false;
                 } else {
@@ -615,7 +598,8 @@ enum ViewChoice {
 fn view_menu_ui(ui: &mut Ui, present: bool, high_contrast: bool) -> Option<ViewChoice> {
     let mut choice = None;
     ui.menu_button("View", |ui| {
-        if ui.add(egui::Button::new("Present").selected(present).shortcut_text("Ctrl+Shift+P")).clicked() {
+        let hint = UiCommand::Present.hint(ui.ctx());
+        if ui.add(egui::Button::new("Present").selected(present).shortcut_text(hint)).clicked() {
             choice = Some(ViewChoice::Present);
         }
         if ui.add(egui::Button::new("High contrast").selected(high_contrast)).clicked() {

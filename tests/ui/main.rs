@@ -2,9 +2,11 @@
 //! over a real sled store in a temporary folder.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../common/mod.rs"]
 mod common;
-#[path = "common/app.rs"]
+#[path = "../common/app.rs"]
 mod harness;
+mod keys;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -1223,8 +1225,9 @@ fn the_palette_finds_actions_chats_and_messages_and_opens_a_hit_where_it_is() {
     app.harness.step();
     app.harness.step();
     assert!(app.has_label("Keyboard shortcuts") && app.has_label("Ctrl+K"), "the help sheet is open");
-    for (keys, what) in pakchat::ui::SHORTCUTS {
-        assert!(app.has_label(keys) && app.has_label(what), "{keys}: {what} listed");
+    for command in pakchat::ui::help_lines(false) {
+        let keys = command.keys_text(false);
+        assert!(app.has_label(&keys) && app.has_label(command.label()), "{keys}: {} listed", command.label());
     }
     app.harness.key_press(Key::Escape);
     app.harness.step();
