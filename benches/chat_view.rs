@@ -130,7 +130,7 @@ impl Rig {
 
     /// Place the list, then draw until every visible row is loaded.
     fn place(&mut self, list: ListState) {
-        self.app.view_model_mut().open.as_mut().unwrap().list = list;
+        self.app.view_model_mut().open.as_mut().unwrap().view.list = list;
         for _ in 0..3 {
             self.frame();
         }
@@ -520,7 +520,7 @@ fn image_thread(c: &mut Criterion) {
             n += 1;
             let k = if n % 60 < 30 { egui::Key::PageUp } else { egui::Key::PageDown };
             let prims = rig.frame_with(vec![key(k)]);
-            most_textures = most_textures.max(rig.app.view_model().open.as_ref().unwrap().textures.len());
+            most_textures = most_textures.max(rig.app.view_model().open.as_ref().unwrap().view.textures.len());
             prims
         });
     });

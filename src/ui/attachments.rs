@@ -150,13 +150,13 @@ pub fn strip_ui(
         if !clip.intersects(rect) {
             continue;
         }
-        if !open.textures.contains_key(id)
+        if !open.view.textures.contains_key(id)
             && let Some(pixels) = open.previews.remove(id)
         {
             let handle = texture(ui, &a.name, &pixels);
-            open.textures.insert(*id, handle);
+            open.view.textures.insert(*id, handle);
         }
-        match open.textures.get(id) {
+        match open.view.textures.get(id) {
             Some(tex) => {
                 let image = egui::Image::new(tex)
                     .fit_to_exact_size(rect.size())
@@ -273,8 +273,8 @@ pub fn viewer_ui(
 
 /// Release textures not drawn this frame once more than [`MAX_TEXTURES`] are held.
 pub fn release_textures(open: &mut OpenThread, drawn: &[AttachmentId]) {
-    if open.textures.len() > MAX_TEXTURES {
-        open.textures.retain(|id, _| drawn.contains(id));
+    if open.view.textures.len() > MAX_TEXTURES {
+        open.view.textures.retain(|id, _| drawn.contains(id));
     }
 }
 
@@ -306,12 +306,12 @@ pub fn attachment_bar_ui(
         for a in &waiting {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.horizontal(|ui| {
-                    if !open.chip_textures.contains_key(&a.id) {
+                    if !open.view.chip_textures.contains_key(&a.id) {
                         // A thumbnail from intake, else (after a restart) the stored preview.
                         match open.thumbnails.get(&a.id).or_else(|| open.previews.get(&a.id)) {
                             Some(pixels) => {
                                 let handle = texture(ui, &a.name, pixels);
-                                open.chip_textures.insert(a.id, handle);
+                                open.view.chip_textures.insert(a.id, handle);
                                 open.previews.remove(&a.id);
                             }
                             None if a.preview.is_some() && open.previews_requested.insert(a.id) => {
@@ -320,7 +320,7 @@ pub fn attachment_bar_ui(
                             None => {}
                         }
                     }
-                    if let Some(tex) = open.chip_textures.get(&a.id) {
+                    if let Some(tex) = open.view.chip_textures.get(&a.id) {
                         let size = tex.size_vec2();
                         let scale = (40.0 / size.x.max(size.y)).min(1.0);
                         ui.add(egui::Image::new(tex).fit_to_exact_size(size * scale).alt_text(a.name.clone()));
@@ -348,7 +348,7 @@ pub fn attachment_bar_ui(
     if let Some(id) = remove {
         open.attachments.remove(&id);
         open.thumbnails.remove(&id);
-        open.chip_textures.remove(&id);
+        open.view.chip_textures.remove(&id);
         send(Command::RemoveAttachment { thread: open.id, id });
     }
 }

@@ -21,6 +21,8 @@ use crate::domain::{Fork, Role};
 pub const ESTIMATED_ROW_HEIGHT: f32 = 64.0;
 const SCROLLBAR_WIDTH: f32 = 10.0;
 /// How long a message opened from a search stays marked.
+/// Layouts kept beyond the loaded rows before the stale ones are dropped.
+const LAYOUT_SLACK: usize = 64;
 const FLASH: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Height of row `i`, laying out (and caching) loaded rows at `width`.
@@ -33,11 +35,11 @@ fn row_height(ui: &Ui, open: &mut OpenThread, i: u64, width: f32) -> f32 {
         let strip = strip_height(&open.attachments, m);
         return layout_row(ui, &RowContent::Message(m.clone()), width, false, &mut scratch).height + strip;
     }
-    let expanded = open.expanded_reasoning.contains(&i);
-    let Some(row) = open.rows.get_mut(&i) else {
+    let expanded = open.view.expanded_reasoning.contains(&i);
+    let Some(row) = open.rows.get(&i) else {
         return ESTIMATED_ROW_HEIGHT;
     };
-    let text = layout_row(ui, &row.content, width, expanded, &mut row.layout).height;
+    let text = layout_row(ui, &row.content, width, expanded, open.view.layout_slot(row.message_id())).height;
     let strip = match &row.content {
         RowContent::Message(m) => strip_height(&open.attachments, m),
         RowContent::Unreadable(_) => 0.0,
@@ -107,12 +109,12 @@ pub fn chat_view_ui(
     let jump_top = ui.input_mut(|i| UiCommand::JumpToStart.consume(i));
     let jump_end = ui.input_mut(|i| UiCommand::JumpToEnd.consume(i));
 
-    let mut list = open.list.clone();
-    let jump_to = open.jump_to.take();
+    let mut list = open.view.list.clone();
+    let jump_to = open.view.jump_to.take();
     // A message opened from a search is marked for a moment.
-    let flash = open.flash.and_then(|(row, at)| FLASH.checked_sub(at.elapsed()).map(|left| (row, left)));
+    let flash = open.view.flash.and_then(|(row, at)| FLASH.checked_sub(at.elapsed()).map(|left| (row, left)));
     if flash.is_none() {
-        open.flash = None;
+        open.view.flash = None;
     }
     {
         let mut height = |i: u64| row_height(ui, open, i, width);
@@ -135,18 +137,18 @@ pub fn chat_view_ui(
     let mut i = list.anchor;
     let mut heights_changed = false;
     while i < total && y < viewport.bottom() {
-        let expanded = open.expanded_reasoning.contains(&i);
+        let expanded = open.view.expanded_reasoning.contains(&i);
         // Borrow rows and their cached layouts; nothing per row is copied, so a
         // long reply costs the same to draw whatever its length.
         let pending_content: Option<RowContent>;
         let mut scratch = None;
         let drawn: Option<(&RowContent, &RowCache, Option<Fork>)> = if i < open.count {
-            open.rows.get_mut(&i).map(|row| {
-                let before = row.layout.as_ref().map(|c| c.height);
-                let LoadedRow { content, fork, layout } = row;
-                let layout = layout_row(ui, content, width, expanded, layout);
+            open.rows.get(&i).map(|row| {
+                let slot = open.view.layout_slot(row.message_id());
+                let before = slot.as_ref().map(|c| c.height);
+                let layout = layout_row(ui, &row.content, width, expanded, slot);
                 heights_changed |= before.is_some_and(|h| (h - layout.height).abs() > 0.5);
-                (&*content, layout, *fork)
+                (&row.content, layout, row.fork)
             })
         } else {
             pending_content = usize::try_from(i - open.count)
@@ -182,8 +184,8 @@ pub fn chat_view_ui(
                 }
                 match action {
                     Some(RowAction::ToggleReasoning) => {
-                        if !open.expanded_reasoning.remove(&i) {
-                            open.expanded_reasoning.insert(i);
+                        if !open.view.expanded_reasoning.remove(&i) {
+                            open.view.expanded_reasoning.insert(i);
                         }
                         ui.ctx().request_repaint();
                     }
@@ -217,8 +219,13 @@ pub fn chat_view_ui(
     }
 
     scrollbar_ui(ui, viewport, open, &mut list, total, width);
-    open.list = list;
-    request_pages(open, open.list.anchor, last_visible, send);
+    open.view.list = list;
+    request_pages(open, open.view.list.anchor, last_visible, send);
+    // Layouts of rows evicted since go, a batch at a time.
+    if open.view.layout_count() > open.rows.len() + LAYOUT_SLACK {
+        let live: std::collections::HashSet<_> = open.rows.values().filter_map(LoadedRow::message_id).collect();
+        open.view.keep_layouts_of(&live);
+    }
     chat_action
 }
 

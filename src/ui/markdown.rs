@@ -442,10 +442,12 @@ mod tests {
     fn plain(source: &str) -> (String, BlockKind) {
         let ctx = egui::Context::default();
         let mut out = (String::new(), BlockKind::Text);
-        let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+        ctx.run_ui(egui::RawInput::default(), |ui| {
             let (job, kind, _) = block_job(ui, source, 400.0, Color32::WHITE);
             out = (job.text, kind);
-        });
+        })
+        .textures_delta
+        .clear();
         out
     }
 
@@ -453,10 +455,12 @@ mod tests {
     fn code_is_coloured_by_language() {
         let ctx = egui::Context::default();
         let mut colours = Vec::new();
-        let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+        ctx.run_ui(egui::RawInput::default(), |ui| {
             let (job, _, _) = block_job(ui, "```rust\nfn main() { let x = 42; }\n```", 400.0, Color32::WHITE);
             colours = job.sections.iter().map(|s| s.format.color).collect();
-        });
+        })
+        .textures_delta
+        .clear();
         colours.dedup();
         assert!(colours.len() >= 3, "keywords, names and numbers differ: {colours:?}");
     }
@@ -464,11 +468,13 @@ mod tests {
     fn links(source: &str) -> Vec<(String, String)> {
         let ctx = egui::Context::default();
         let mut out = Vec::new();
-        let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+        ctx.run_ui(egui::RawInput::default(), |ui| {
             let (job, _, links) = block_job(ui, source, 400.0, Color32::WHITE);
             let chars: Vec<char> = job.text.chars().collect();
             out = links.into_iter().map(|l| (chars[l.chars].iter().collect(), l.url)).collect();
-        });
+        })
+        .textures_delta
+        .clear();
         out
     }
 
@@ -476,14 +482,16 @@ mod tests {
     fn coloured(source: &str) -> Vec<(Color32, String)> {
         let ctx = egui::Context::default();
         let mut out = Vec::new();
-        let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
+        ctx.run_ui(egui::RawInput::default(), |ui| {
             let (job, _, _) = block_job(ui, source, 400.0, Color32::WHITE);
             out = job
                 .sections
                 .iter()
                 .map(|s| (s.format.color, job.text[s.byte_range.start.0..s.byte_range.end.0].to_owned()))
                 .collect();
-        });
+        })
+        .textures_delta
+        .clear();
         out
     }
 

@@ -7,6 +7,7 @@
 mod app;
 mod attachments;
 pub mod chat_list;
+pub mod chat_state;
 mod chat_view;
 mod commands;
 mod composer;
@@ -28,6 +29,7 @@ mod settings_window;
 mod sidebar;
 pub mod thread_groups;
 pub mod thread_window;
+pub mod tracked;
 pub mod view_model;
 
 pub use app::{Action, DRAFT_DELAY, PakApp};

@@ -86,7 +86,7 @@ pub fn nav_bar_ui(ui: &mut egui::Ui, open: &mut OpenThread, send: &mut dyn FnMut
         }
     }
     // Where the view is: a faint band at the anchor row.
-    let here = y_of(open.list.anchor);
+    let here = y_of(open.view.list.anchor);
     painter.hline(rect.x_range(), here, egui::Stroke::new(1.0, visuals.selection.bg_fill));
     let mark_at = |y: f32| -> Option<u64> {
         let i = open.outline.rows.partition_point(|&r| y_of(r) < y);
@@ -108,7 +108,7 @@ pub fn nav_bar_ui(ui: &mut egui::Ui, open: &mut OpenThread, send: &mut dyn FnMut
         let n = open.outline.rows.partition_point(|&r| r < row) + 1;
         let response = response.on_hover_text(format!("Your message {n} of {count}"));
         if response.clicked() {
-            open.jump_to = Some(row);
+            open.view.jump_to = Some(row);
         }
     }
 }

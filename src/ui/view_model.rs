@@ -12,9 +12,10 @@ use crate::domain::{
     ThreadId,
 };
 
-use super::chat_list::ListState;
+use super::chat_state::{ChatViewState, Textures};
 use super::local_settings::LocalSettings;
 use super::thread_groups::{Group, group_of};
+use super::tracked::Tracked;
 
 /// Messages per page loaded from the store.
 pub const PAGE: u64 = 50;
@@ -155,31 +156,6 @@ pub struct LoadedRow {
     pub content: RowContent,
     /// Where its message stands among its siblings, if it has any (◀ 2/3 ▶).
     pub fork: Option<crate::domain::Fork>,
-    /// Its layout at the last width it was drawn at.
-    pub layout: Option<super::row_layout::RowCache>,
-}
-
-/// GPU textures by attachment (a handle frees its texture when dropped).
-#[derive(Default)]
-pub struct Textures(pub HashMap<AttachmentId, egui::TextureHandle>);
-
-impl std::fmt::Debug for Textures {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Textures({})", self.0.len())
-    }
-}
-
-impl std::ops::Deref for Textures {
-    type Target = HashMap<AttachmentId, egui::TextureHandle>;
-    fn deref(&self) -> &Self::Target {
-        &self.0
-    }
-}
-
-impl std::ops::DerefMut for Textures {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        &mut self.0
-    }
 }
 
 /// The image viewer.
@@ -209,14 +185,10 @@ pub struct OpenThread {
     pub count: u64,
     /// Loaded rows by position.
     pub rows: BTreeMap<u64, LoadedRow>,
-    /// Rows whose reasoning is shown.
-    pub expanded_reasoning: HashSet<u64>,
     /// Pages asked for and not yet here.
     pub requested: HashSet<u64>,
     /// Messages shown optimistically, not yet stored (after `count`).
     pub pending: Vec<Message>,
-    /// Scroll position.
-    pub list: ListState,
     /// Whether the backend has answered the open request.
     pub loaded: bool,
     /// The thread's attachment records (sent and waiting in the composer).
@@ -229,17 +201,22 @@ pub struct OpenThread {
     pub previews_requested: HashSet<AttachmentId>,
     /// Why files dropped or picked for this thread were not attached.
     pub attach_notes: Vec<String>,
-    /// Textures of row images (bounded: see [`super::MAX_TEXTURES`]).
-    pub textures: Textures,
-    /// Textures of the composer's thumbnails.
-    pub chip_textures: Textures,
     /// The rows the user wrote, for the navigation bar.
     pub outline: super::nav_bar::Outline,
-    /// A row to bring to the top on the next frame.
-    pub jump_to: Option<u64>,
-    /// A row to mark for a moment (a search hit that was opened), and when
-    /// it was asked for.
-    pub flash: Option<(u64, web_time::Instant)>,
+    /// The chat view's scroll position, unfolded reasoning, layouts and
+    /// textures: how it is shown, not what it holds.
+    pub view: ChatViewState,
+}
+
+impl LoadedRow {
+    /// The message shown, if the row could be read.
+    #[must_use]
+    pub fn message_id(&self) -> Option<MessageId> {
+        match &self.content {
+            RowContent::Message(m) => Some(m.id),
+            RowContent::Unreadable(_) => None,
+        }
+    }
 }
 
 impl OpenThread {
@@ -250,21 +227,16 @@ impl OpenThread {
             id,
             count: 0,
             rows: BTreeMap::new(),
-            expanded_reasoning: HashSet::new(),
             requested: HashSet::new(),
             pending: Vec::new(),
-            list: ListState::default(),
             loaded: false,
             attachments: HashMap::new(),
             thumbnails: HashMap::new(),
             previews: HashMap::new(),
             previews_requested: HashSet::new(),
             attach_notes: Vec::new(),
-            textures: Textures::default(),
-            chip_textures: Textures::default(),
             outline: super::nav_bar::Outline::default(),
-            jump_to: None,
-            flash: None,
+            view: ChatViewState::default(),
         }
     }
 
@@ -290,7 +262,7 @@ impl OpenThread {
             };
             let row = start + i as u64;
             let fork = forks.iter().find(|f| f.row == row).map(|f| f.fork);
-            self.rows.insert(row, LoadedRow { content, fork, layout: None });
+            self.rows.insert(row, LoadedRow { content, fork });
         }
     }
 
@@ -339,11 +311,11 @@ pub struct ViewModel {
     /// Where the profile lives, once known.
     pub data_dir: Option<PathBuf>,
     /// Every known thread.
-    pub threads: HashMap<ThreadId, ThreadRow>,
+    pub threads: Tracked<HashMap<ThreadId, ThreadRow>>,
     /// Every live project.
-    pub projects: HashMap<ProjectId, ProjectRow>,
+    pub projects: Tracked<HashMap<ProjectId, ProjectRow>>,
     /// Projects whose threads the sidebar folds away.
-    pub folded_projects: HashSet<ProjectId>,
+    pub folded_projects: Tracked<HashSet<ProjectId>>,
     /// The thread in the chat view.
     pub open: Option<OpenThread>,
     /// Threads open in windows of their own.
@@ -367,8 +339,6 @@ pub struct ViewModel {
     pub model_edits: HashMap<ThreadId, crate::domain::ModelChoice>,
     /// Files read from the clipboard, waiting to be attached.
     pub clipboard_files: Option<Vec<std::path::PathBuf>>,
-    /// Bumped whenever the thread list changes, to rebuild the sidebar.
-    pub threads_version: u64,
     /// Where each provider's key comes from.
     pub key_status: Vec<KeyInfo>,
     /// Set when a reply needs a key or model: the keys screen opens.
@@ -387,7 +357,9 @@ pub struct ViewModel {
     pub system_fonts: super::fonts::SystemFonts,
     /// The newest search answer: its serial and hits.
     pub search: (u64, Vec<crate::backend::SearchHit>),
-    sidebar_cache: Option<(u64, i64, std::sync::Arc<[SidebarItem]>)>,
+    /// The sidebar's lines and what they were built from: the change
+    /// counts of threads, projects and folds, and the day.
+    sidebar_cache: Option<([u64; 3], i64, std::sync::Arc<[SidebarItem]>)>,
 }
 
 /// One line of the sidebar list.
@@ -409,9 +381,9 @@ impl Default for ViewModel {
             phase: Phase::Starting,
             protection: None,
             data_dir: None,
-            threads: HashMap::new(),
-            projects: HashMap::new(),
-            folded_projects: HashSet::new(),
+            threads: Tracked::default(),
+            projects: Tracked::default(),
+            folded_projects: Tracked::default(),
             open: None,
             windows: Vec::new(),
             settings: LocalSettings::default(),
@@ -423,7 +395,6 @@ impl Default for ViewModel {
             returned_text: None,
             model_edits: HashMap::new(),
             clipboard_files: None,
-            threads_version: 0,
             key_status: Vec::new(),
             keys_needed: None,
             retry_note: None,
@@ -470,19 +441,16 @@ impl ViewModel {
                 self.phase = Phase::Ready;
             }
             Event::ThreadsLoaded(list) => {
-                self.threads = list.into_iter().map(|s| (s.id(), ThreadRow::from(s))).collect();
-                self.threads_version += 1;
+                *self.threads = list.into_iter().map(|s| (s.id(), ThreadRow::from(s))).collect();
             }
             Event::ProjectsLoaded(list) => {
                 self.projects.clear();
                 for slot in list {
                     self.apply_project(slot);
                 }
-                self.threads_version += 1;
             }
             Event::ProjectChanged(slot) => {
                 self.apply_project(slot);
-                self.threads_version += 1;
             }
             Event::ThreadChanged(summary) => {
                 let row = ThreadRow::from(summary);
@@ -506,21 +474,20 @@ impl ViewModel {
                     row.draft = draft;
                 }
                 self.threads.insert(row.id, row);
-                self.threads_version += 1;
             }
             Event::ThreadOpened { id, count, start, messages, forks, reveal } => {
                 for open in self.opens_mut(id) {
                     // The branch shown may have changed: every row is replaced.
                     open.rows.clear();
                     open.requested.clear();
-                    open.expanded_reasoning.clear();
+                    open.view.expanded_reasoning.clear();
                     open.count = count;
                     open.loaded = true;
                     open.insert_slots(start, messages.clone(), &forks);
                     open.outline.reset();
                     if let Some(row) = reveal {
-                        open.jump_to = Some(row);
-                        open.flash = Some((row, web_time::Instant::now()));
+                        open.view.jump_to = Some(row);
+                        open.view.flash = Some((row, web_time::Instant::now()));
                     }
                 }
             }
@@ -551,8 +518,9 @@ impl ViewModel {
                     }
                     open.count = open.count.max(index + 1);
                     let fork = open.rows.get(&index).and_then(|r| r.fork);
+                    open.view.forget_layout(message.id);
                     let content = RowContent::Message(message.clone());
-                    open.rows.insert(index, LoadedRow { content, fork, layout: None });
+                    open.rows.insert(index, LoadedRow { content, fork });
                 }
             }
             Event::SendFailed { thread, id, text, reason } => {
@@ -642,9 +610,7 @@ impl ViewModel {
     pub fn forget_layouts(&mut self) {
         let opens = self.open.iter_mut().chain(self.windows.iter_mut().map(|w| &mut w.open));
         for open in opens {
-            for row in open.rows.values_mut() {
-                row.layout = None;
-            }
+            open.view.forget_layouts();
         }
     }
 
@@ -687,7 +653,7 @@ impl ViewModel {
     pub fn add_pending(&mut self, message: &Message) {
         for open in self.opens_mut(message.thread_id) {
             open.pending.push(message.clone());
-            open.list.follow_bottom = true;
+            open.view.list.follow_bottom = true;
         }
     }
 
@@ -745,7 +711,8 @@ impl ViewModel {
     /// or the day changes. Shared, so a frame takes them without copying.
     pub fn sidebar_items(&mut self, now: &chrono::DateTime<chrono::Local>) -> std::sync::Arc<[SidebarItem]> {
         let day = now.date_naive().to_epoch_days().into();
-        let stale = !matches!(&self.sidebar_cache, Some((v, d, _)) if *v == self.threads_version && *d == day);
+        let built_from = [self.threads.changes(), self.projects.changes(), self.folded_projects.changes()];
+        let stale = !matches!(&self.sidebar_cache, Some((v, d, _)) if *v == built_from && *d == day);
         if stale {
             let live = |t: &&ThreadRow| !t.deleted;
             // Pinned first; then each project with its threads; then the
@@ -793,7 +760,7 @@ impl ViewModel {
             if !projects_listed {
                 push_projects(&mut items);
             }
-            self.sidebar_cache = Some((self.threads_version, day, items.into()));
+            self.sidebar_cache = Some((built_from, day, items.into()));
         }
         self.sidebar_cache.as_ref().map_or_else(|| std::sync::Arc::from([]), |(_, _, items)| items.clone())
     }

@@ -670,7 +670,7 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     let mut app = reopen_thread(dir.path(), "New chat");
     app.wait_for("the photo still waiting", |h| {
         present(h, "Remove photo.jpg")
-            && h.state().view_model().open.as_ref().is_some_and(|o| !o.chip_textures.is_empty())
+            && h.state().view_model().open.as_ref().is_some_and(|o| !o.view.chip_textures.is_empty())
     });
     for _ in 0..4 {
         app.harness.step();
@@ -690,7 +690,7 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     app.wait_for("the message with its image", |h| {
         present(h, "look at this")
             && !present(h, "Remove photo.jpg")
-            && h.state().view_model().open.as_ref().is_some_and(|o| !o.textures.is_empty())
+            && h.state().view_model().open.as_ref().is_some_and(|o| !o.view.textures.is_empty())
     });
     assert!(!app.has_label(refused), "the refusal stayed after sending");
     let sent = last_user_message(&app);
@@ -709,7 +709,9 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
 
     // After a restart the stored preview shows again.
     let mut app = reopen_thread(dir.path(), "look at this");
-    app.wait_for("the image again", |h| h.state().view_model().open.as_ref().is_some_and(|o| !o.textures.is_empty()));
+    app.wait_for("the image again", |h| {
+        h.state().view_model().open.as_ref().is_some_and(|o| !o.view.textures.is_empty())
+    });
     assert!(app.has_label("photo.jpg"), "the image is named for screen readers");
     app.close();
 }
@@ -885,7 +887,7 @@ fn image_mode_makes_images_that_arrive_as_attachments_of_the_reply() {
             o.rows.values().any(|r| {
                 matches!(&r.content, pakchat::ui::view_model::RowContent::Message(m)
                     if m.role == MsgRole::Assistant && m.status == MessageStatus::Done && m.attachments.len() == 2)
-            }) && o.textures.len() == 2
+            }) && o.view.textures.len() == 2
         })
     });
     let reply = last_message(&app).unwrap();

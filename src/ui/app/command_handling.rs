@@ -13,7 +13,6 @@ impl PakApp {
         self.send(Command::CreateThread { id, project });
         // Shown at once; the backend's ThreadChanged replaces it.
         self.vm.threads.insert(id, new_thread_row(id, project));
-        self.vm.threads_version += 1;
         self.open_thread_with(id, String::new(), true);
         id
     }
@@ -153,7 +152,6 @@ impl PakApp {
                     Stamp { hlc: crate::domain::Hlc::default(), device: crate::domain::DeviceId::from_bytes([0; 16]) };
                 let project = Project::new(id, name, wall_millis(), stamp);
                 self.vm.projects.insert(id, crate::ui::view_model::ProjectRow::Ok(project));
-                self.vm.threads_version += 1;
                 self.project_form.show(&self.vm, id);
             }
             Action::OpenProject(id) => {
@@ -173,12 +171,10 @@ impl PakApp {
                 } else {
                     self.vm.folded_projects.remove(&id);
                 }
-                self.vm.threads_version += 1;
             }
             Action::MoveToProject(id, project) => {
                 if let Some(row) = self.vm.threads.get_mut(&id) {
                     row.project = project;
-                    self.vm.threads_version += 1;
                 }
                 self.send(Command::SetThreadProject { id, project });
             }
@@ -201,7 +197,6 @@ impl PakApp {
             row.draft.clear();
             row.updated_ms = wall_millis();
             self.vm.threads.insert(new_id, row);
-            self.vm.threads_version += 1;
         }
         self.open_thread(new_id);
     }

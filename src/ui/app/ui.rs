@@ -503,7 +503,7 @@ impl PakApp {
                                 thread,
                                 id,
                                 image: None,
-                                texture: crate::ui::view_model::Textures::default(),
+                                texture: crate::ui::chat_state::Textures::default(),
                                 actual_size: false,
                                 status: None,
                             });

@@ -30,7 +30,6 @@ impl PakApp {
         let id = ThreadId::new();
         self.send(Command::CreateThread { id, project: None });
         self.vm.threads.insert(id, super::new_thread_row(id, None));
-        self.vm.threads_version += 1;
         let serial = self.next_window;
         self.next_window += 1;
         let mut window = ThreadWindow::new(serial, id, String::new());
