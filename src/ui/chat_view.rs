@@ -93,42 +93,12 @@ pub fn chat_view_ui(
     let width = viewport.width() - SCROLLBAR_WIDTH;
     let viewport_h = viewport.height();
 
-    // Input: wheel / touchpad over the list, PageUp/PageDown, Alt+Home/End.
-    let mut dy = 0.0;
-    if response.contains_pointer() {
-        dy += ui.input(|i| i.smooth_scroll_delta.y);
-    }
-    ui.input_mut(|i| {
-        if i.consume_shortcut(&PAGE_UP) {
-            dy += viewport_h * 0.9;
-        }
-        if i.consume_shortcut(&PAGE_DOWN) {
-            dy -= viewport_h * 0.9;
-        }
-    });
-    let jump_top = ui.input_mut(|i| UiCommand::JumpToStart.consume(i));
-    let jump_end = ui.input_mut(|i| UiCommand::JumpToEnd.consume(i));
-
     let mut list = open.view.list.clone();
-    let jump_to = open.view.jump_to.take();
+    scroll(ui, open, &mut list, response.contains_pointer(), width, viewport_h);
     // A message opened from a search is marked for a moment.
     let flash = open.view.flash.and_then(|(row, at)| FLASH.checked_sub(at.elapsed()).map(|left| (row, left)));
     if flash.is_none() {
         open.view.flash = None;
-    }
-    {
-        let mut height = |i: u64| row_height(ui, open, i, width);
-        if jump_top {
-            list.jump_to_fraction(0.0, total, viewport_h, &mut height);
-        }
-        if let Some(row) = jump_to {
-            list.jump_to_row(row, total, viewport_h, &mut height);
-        }
-        if jump_end {
-            list.follow_bottom = true;
-        }
-        list.scroll_by(dy, total, viewport_h, &mut height);
-        list.settle(total, viewport_h, &mut height);
     }
 
     // Draw from the anchor down until the viewport is full.
@@ -169,10 +139,7 @@ pub fn chat_view_ui(
                 let height = text_height + strip;
                 let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, height));
                 if let Some((_, left)) = flash.filter(|(row, _)| *row == i) {
-                    let fade = left.as_secs_f32() / FLASH.as_secs_f32();
-                    let color = ui.visuals().selection.bg_fill.gamma_multiply(0.45 * fade);
-                    ui.painter().with_clip_rect(clip).rect_filled(rect, 6.0, color);
-                    ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
+                    paint_flash(ui, clip, rect, left);
                 }
                 let row = RowDraw { index: i, content, expanded, fork, busy: busy || i >= open.count, copy };
                 let action = draw_row(ui, clip, rect, layout, &row);
@@ -182,29 +149,16 @@ pub fn chat_view_ui(
                         chat_action = Some(ChatAction::OpenImage(id));
                     }
                 }
-                match action {
-                    Some(RowAction::ToggleReasoning) => {
-                        if !open.view.expanded_reasoning.remove(&i) {
-                            open.view.expanded_reasoning.insert(i);
-                        }
-                        ui.ctx().request_repaint();
-                    }
-                    Some(RowAction::Regenerate) => send(Command::RegenerateReply { thread: open.id, row: i }),
-                    Some(RowAction::Branch(step)) => send(Command::SwitchBranch { thread: open.id, row: i, step }),
-                    Some(RowAction::Edit(text)) => chat_action = Some(ChatAction::Edit { row: i, text }),
-                    Some(RowAction::BranchOff) => chat_action = Some(ChatAction::BranchOff { row: i }),
-                    None => {}
+                if let Some(action) = action {
+                    chat_action = row_action(ui, open, i, action, send).or(chat_action);
                 }
                 height
             }
             None => {
-                let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, ESTIMATED_ROW_HEIGHT));
-                ui.painter().with_clip_rect(clip).text(
-                    rect.left_center() + vec2(PAD.x, 0.0),
-                    egui::Align2::LEFT_CENTER,
-                    "Loading…",
-                    FontSelection::Style(TextStyle::Small).resolve(ui.style()),
-                    ui.visuals().weak_text_color(),
+                paint_loading(
+                    ui,
+                    clip,
+                    Rect::from_min_size(pos2(viewport.left(), y), vec2(width, ESTIMATED_ROW_HEIGHT)),
                 );
                 ESTIMATED_ROW_HEIGHT
             }
@@ -227,6 +181,122 @@ pub fn chat_view_ui(
         open.view.keep_layouts_of(&live);
     }
     chat_action
+}
+
+/// Move `list` by what came in this frame: the wheel or touchpad over the
+/// chat (`hovered`), Page Up / Page Down, Alt+Home / Alt+End, and a row
+/// asked for (a search hit, the navigation bar).
+fn scroll(
+    ui: &Ui,
+    open: &mut OpenThread,
+    list: &mut crate::ui::chat_list::ListState,
+    hovered: bool,
+    width: f32,
+    viewport_h: f32,
+) {
+    let mut dy = 0.0;
+    if hovered {
+        dy += ui.input(|i| i.smooth_scroll_delta.y);
+    }
+    ui.input_mut(|i| {
+        if i.consume_shortcut(&PAGE_UP) {
+            dy += viewport_h * 0.9;
+        }
+        if i.consume_shortcut(&PAGE_DOWN) {
+            dy -= viewport_h * 0.9;
+        }
+    });
+    let jump_top = ui.input_mut(|i| UiCommand::JumpToStart.consume(i));
+    let jump_end = ui.input_mut(|i| UiCommand::JumpToEnd.consume(i));
+    let jump_to = open.view.jump_to.take();
+    let total = open.total();
+    let mut height = |i: u64| row_height(ui, open, i, width);
+    if jump_top {
+        list.jump_to_fraction(0.0, total, viewport_h, &mut height);
+    }
+    if let Some(row) = jump_to {
+        list.jump_to_row(row, total, viewport_h, &mut height);
+    }
+    if jump_end {
+        list.follow_bottom = true;
+    }
+    list.scroll_by(dy, total, viewport_h, &mut height);
+    list.settle(total, viewport_h, &mut height);
+}
+
+/// Mark a row opened from a search; fades over [`FLASH`] (`left` of it remains).
+fn paint_flash(ui: &Ui, clip: Rect, rect: Rect, left: std::time::Duration) {
+    let fade = left.as_secs_f32() / FLASH.as_secs_f32();
+    let color = ui.visuals().selection.bg_fill.gamma_multiply(0.45 * fade);
+    ui.painter().with_clip_rect(clip).rect_filled(rect, 6.0, color);
+    ui.ctx().request_repaint_after(std::time::Duration::from_millis(50));
+}
+
+/// A row whose page has not arrived yet.
+fn paint_loading(ui: &Ui, clip: Rect, rect: Rect) {
+    ui.painter().with_clip_rect(clip).text(
+        rect.left_center() + vec2(PAD.x, 0.0),
+        egui::Align2::LEFT_CENTER,
+        "Loading…",
+        FontSelection::Style(TextStyle::Small).resolve(ui.style()),
+        ui.visuals().weak_text_color(),
+    );
+}
+
+/// Do what a click in row `i` asked: some things here, some by a command,
+/// the rest by the app.
+fn row_action(
+    ui: &Ui,
+    open: &mut OpenThread,
+    i: u64,
+    action: RowAction,
+    send: &mut dyn FnMut(Command),
+) -> Option<ChatAction> {
+    match action {
+        RowAction::ToggleReasoning => {
+            if !open.view.expanded_reasoning.remove(&i) {
+                open.view.expanded_reasoning.insert(i);
+            }
+            ui.ctx().request_repaint();
+        }
+        RowAction::Regenerate => send(Command::RegenerateReply { thread: open.id, row: i }),
+        RowAction::Branch(step) => send(Command::SwitchBranch { thread: open.id, row: i, step }),
+        RowAction::Edit(text) => return Some(ChatAction::Edit { row: i, text }),
+        RowAction::BranchOff => return Some(ChatAction::BranchOff { row: i }),
+    }
+    None
+}
+
+/// The body of a row, block by block from `pos`: only blocks inside `clip`
+/// are put (and reach the accessibility tree); code gets its panel and,
+/// when `copy`, a Copy code button.
+fn draw_blocks(ui: &Ui, row_ui: &mut Ui, clip: Rect, rect: Rect, mut pos: egui::Pos2, layout: &RowCache, copy: bool) {
+    for block in &layout.blocks {
+        let size = block.galley.size();
+        // Blocks wholly outside the viewport are not put (nor in the a11y tree).
+        if pos.y <= clip.bottom() && pos.y + size.y >= clip.top() {
+            let block_rect = Rect::from_min_size(pos, size);
+            if block.code.is_some() {
+                // The code panel spans the row, not just the longest line.
+                let panel = Rect::from_min_max(pos, pos2(rect.right() - PAD.x, pos.y + size.y)).expand(4.0);
+                ui.painter().with_clip_rect(clip).rect_filled(panel, 4.0, ui.visuals().code_bg_color);
+            }
+            let response = row_ui.put(block_rect, egui::Label::new(block.galley.clone()).selectable(true));
+            if !block.links.is_empty() {
+                link_ui(ui, &response, block_rect, block);
+            }
+            if let Some(code) = block.code.as_ref().filter(|_| copy) {
+                let r = Rect::from_min_max(
+                    pos2(rect.right() - PAD.x - 84.0, pos.y),
+                    pos2(rect.right() - PAD.x, pos.y + 18.0),
+                );
+                if row_ui.put(r, egui::Button::new(egui::RichText::new("Copy code").small())).clicked() {
+                    ui.ctx().copy_text(code.clone());
+                }
+            }
+        }
+        pos.y += size.y + if layout.markdown { BLOCK_GAP } else { 0.0 };
+    }
 }
 
 /// What a click inside a row asks for.
@@ -319,32 +389,7 @@ fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowCache, row: &RowDra
         row_ui.put(Rect::from_min_size(pos, reasoning.size()), egui::Label::new(reasoning.clone()).selectable(true));
         pos.y += reasoning.size().y + HEADER_GAP * 2.0;
     }
-    for block in &layout.blocks {
-        let size = block.galley.size();
-        // Blocks wholly outside the viewport are not put (nor in the a11y tree).
-        if pos.y <= clip.bottom() && pos.y + size.y >= clip.top() {
-            let block_rect = Rect::from_min_size(pos, size);
-            if block.code.is_some() {
-                // The code panel spans the row, not just the longest line.
-                let panel = Rect::from_min_max(pos, pos2(rect.right() - PAD.x, pos.y + size.y)).expand(4.0);
-                ui.painter().with_clip_rect(clip).rect_filled(panel, 4.0, ui.visuals().code_bg_color);
-            }
-            let response = row_ui.put(block_rect, egui::Label::new(block.galley.clone()).selectable(true));
-            if !block.links.is_empty() {
-                link_ui(ui, &response, block_rect, block);
-            }
-            if let Some(code) = block.code.as_ref().filter(|_| copy) {
-                let r = Rect::from_min_max(
-                    pos2(rect.right() - PAD.x - 84.0, pos.y),
-                    pos2(rect.right() - PAD.x, pos.y + 18.0),
-                );
-                if row_ui.put(r, egui::Button::new(egui::RichText::new("Copy code").small())).clicked() {
-                    ui.ctx().copy_text(code.clone());
-                }
-            }
-        }
-        pos.y += size.y + if layout.markdown { BLOCK_GAP } else { 0.0 };
-    }
+    draw_blocks(ui, &mut row_ui, clip, rect, pos, layout, copy);
     // Row actions on the header line, right-aligned, while hovered: Copy,
     // then Regenerate (replies) or Edit (the user's messages) left of it.
     let RowContent::Message(message) = content else { return action };

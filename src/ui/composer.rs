@@ -83,7 +83,7 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_at
                 egui::RichText::new("Editing your message: Enter sends it as a new branch (the original stays).")
                     .color(ui.visuals().warn_fg_color),
             );
-            cancel |= ui.small_button("Cancel edit").on_hover_text("Esc").clicked();
+            cancel |= ui.small_button("Cancel edit").on_hover_text(UiCommand::Escape.hint(ui.ctx())).clicked();
         });
         if cancel {
             return ComposerOutput::CancelEdit;
@@ -133,7 +133,7 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_at
             composer.wants_focus = false;
         }
         if streaming {
-            stop = ui.add_sized([send_width, 36.0], egui::Button::new("Stop")).on_hover_text("Esc").clicked();
+            stop = ui.add_sized([send_width, 36.0], egui::Button::new("Stop")).on_hover_text(UiCommand::Escape.hint(ui.ctx())).clicked();
         } else if ui.add_sized([send_width, 36.0], egui::Button::new("Send")).clicked() {
             send = true;
         }

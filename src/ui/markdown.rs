@@ -109,6 +109,11 @@ impl Writer {
         start
     }
 
+    /// Append `text`.
+    fn put(&mut self, text: &str, format: TextFormat) {
+        self.text(text, format);
+    }
+
     fn newline(&mut self, format: TextFormat) {
         if let Some(nl) = self.newline.replace(format) {
             self.job.append("\n", 0.0, nl);
@@ -247,15 +252,94 @@ fn plain_lines(w: &mut Writer, code: &str, base: &TextFormat) {
     }
 }
 
+/// The text formats of a block, from the style and the text colour.
+struct Formats {
+    body: FontId,
+    strong: Color32,
+    link: Color32,
+    color: Color32,
+    /// Inline code and code blocks.
+    code: TextFormat,
+}
+
+impl Formats {
+    fn new(ui: &Ui, color: Color32) -> Self {
+        let style = ui.style();
+        let mono = TextStyle::Monospace.resolve(style);
+        Self {
+            body: TextStyle::Body.resolve(style),
+            strong: ui.visuals().strong_text_color(),
+            link: ui.visuals().hyperlink_color,
+            color,
+            code: TextFormat {
+                font_id: FontId::new(mono.size, FontFamily::Monospace),
+                color,
+                background: ui.visuals().code_bg_color,
+                ..Default::default()
+            },
+        }
+    }
+
+    /// Prose in the given styles.
+    fn text(&self, bold: bool, italic: bool, strike: bool, heading: Option<HeadingLevel>, link_on: bool) -> TextFormat {
+        let size = match heading {
+            Some(HeadingLevel::H1) => self.body.size * 1.5,
+            Some(HeadingLevel::H2) => self.body.size * 1.3,
+            Some(_) => self.body.size * 1.15,
+            None => self.body.size,
+        };
+        let color = if link_on {
+            self.link
+        } else if bold || heading.is_some() {
+            self.strong
+        } else {
+            self.color
+        };
+        TextFormat {
+            font_id: FontId::new(size, self.body.family.clone()),
+            color,
+            italics: italic,
+            strikethrough: if strike { Stroke::new(1.0, self.color) } else { Stroke::NONE },
+            underline: if link_on { Stroke::new(1.0, self.link) } else { Stroke::NONE },
+            ..Default::default()
+        }
+    }
+}
+
+/// The marker of a new list item ("• ", "3. "), indented by its depth.
+fn list_marker(list_stack: &mut [Option<u64>]) -> String {
+    let depth = list_stack.len().saturating_sub(1);
+    let marker = match list_stack.last_mut() {
+        Some(Some(n)) => {
+            let m = format!("{n}. ");
+            *n += 1;
+            m
+        }
+        _ => "• ".to_owned(),
+    };
+    format!("{}{marker}", "    ".repeat(depth))
+}
+
+/// Bare addresses in prose are links too (not in code, not inside links).
+/// Found in the finished text: the parser may split one across events.
+fn add_bare_links(job: &LayoutJob, code_bg: Color32, links: &mut Vec<(std::ops::Range<usize>, String)>) {
+    for r in bare_urls(&job.text) {
+        let in_code = job
+            .sections
+            .iter()
+            .any(|s| (s.byte_range.start.0..s.byte_range.end.0).contains(&r.start) && s.format.background == code_bg);
+        let in_link = links.iter().any(|(l, _)| l.start < r.end && r.start < l.end);
+        if !in_code && !in_link {
+            links.push((r.clone(), job.text[r].to_owned()));
+        }
+    }
+}
+
 /// Lay out one markdown block for `wrap` width; also returns its links.
 #[must_use]
 pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob, BlockKind, Vec<Link>) {
-    let style = ui.style();
-    let body = TextStyle::Body.resolve(style);
-    let mono = TextStyle::Monospace.resolve(style);
-    let code_bg = ui.visuals().code_bg_color;
-    let strong = ui.visuals().strong_text_color();
-    let link = ui.visuals().hyperlink_color;
+    let formats = Formats::new(ui, color);
+    let code_fmt = formats.code.clone();
     let mut job = LayoutJob::default();
     job.wrap.max_width = wrap;
     let mut w = Writer { job, newline: None };
@@ -268,36 +352,8 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
     // Byte ranges of links, and the link being written (address, start).
     let mut links: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     let mut open_link: Option<(String, Option<usize>)> = None;
-    let fmt = |bold: bool, italic: bool, strike: bool, heading: Option<HeadingLevel>, link_on: bool| {
-        let size = match heading {
-            Some(HeadingLevel::H1) => body.size * 1.5,
-            Some(HeadingLevel::H2) => body.size * 1.3,
-            Some(_) => body.size * 1.15,
-            None => body.size,
-        };
-        TextFormat {
-            font_id: FontId::new(size, body.family.clone()),
-            color: if link_on {
-                link
-            } else if bold || heading.is_some() {
-                strong
-            } else {
-                color
-            },
-            italics: italic,
-            strikethrough: if strike { Stroke::new(1.0, color) } else { Stroke::NONE },
-            underline: if link_on { Stroke::new(1.0, link) } else { Stroke::NONE },
-            ..Default::default()
-        }
-    };
-    let code_fmt = TextFormat {
-        font_id: FontId::new(mono.size, FontFamily::Monospace),
-        color,
-        background: code_bg,
-        ..Default::default()
-    };
     for event in Parser::new_ext(source, options()) {
-        let f = fmt(bold > 0, italic > 0, strike > 0, heading, in_link);
+        let f = formats.text(bold > 0, italic > 0, strike > 0, heading, in_link);
         match event {
             Event::Start(Tag::Strong) => bold += 1,
             Event::End(TagEnd::Strong) => bold -= 1,
@@ -324,18 +380,7 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
             Event::End(TagEnd::List(_)) => {
                 list_stack.pop();
             }
-            Event::Start(Tag::Item) => {
-                let depth = list_stack.len().saturating_sub(1);
-                let marker = match list_stack.last_mut() {
-                    Some(Some(n)) => {
-                        let m = format!("{n}. ");
-                        *n += 1;
-                        m
-                    }
-                    _ => "• ".to_owned(),
-                };
-                w.text(&format!("{}{marker}", "    ".repeat(depth)), f);
-            }
+            Event::Start(Tag::Item) => w.put(&list_marker(&mut list_stack), f),
             Event::End(TagEnd::Item | TagEnd::Paragraph | TagEnd::TableRow | TagEnd::TableHead) => {
                 w.newline(f);
             }
@@ -355,12 +400,8 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
                 highlight(&mut w, &text, &lang, &code_fmt, ui.visuals().dark_mode);
                 kind = BlockKind::Code(text);
             }
-            Event::End(TagEnd::TableCell) => {
-                w.text(" | ", code_fmt.clone());
-            }
-            Event::TaskListMarker(done) => {
-                w.text(if done { "[x] " } else { "[ ] " }, f);
-            }
+            Event::End(TagEnd::TableCell) => w.put(" | ", code_fmt.clone()),
+            Event::TaskListMarker(done) => w.put(if done { "[x] " } else { "[ ] " }, f),
             // Code is collected and highlighted as a whole at its end.
             Event::Text(t) if code_block => code.push_str(&t),
             Event::Text(t) if in_link => {
@@ -370,9 +411,7 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
                 }
             }
             // Raw HTML is shown as written: never interpreted.
-            Event::Text(t) | Event::Html(t) | Event::InlineHtml(t) => {
-                w.text(&t, f);
-            }
+            Event::Text(t) | Event::Html(t) | Event::InlineHtml(t) => w.put(&t, f),
             Event::Code(t) | Event::InlineMath(t) => {
                 let start = w.text(&t, code_fmt.clone());
                 if let Some((_, s @ None)) = &mut open_link {
@@ -383,9 +422,7 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
                 w.text(&t, code_fmt.clone());
                 w.newline(f);
             }
-            Event::SoftBreak => {
-                w.text(" ", f);
-            }
+            Event::SoftBreak => w.put(" ", f),
             Event::HardBreak => w.newline(f),
             Event::Rule => {
                 w.text("——————", f.clone());
@@ -394,18 +431,7 @@ pub fn block_job(ui: &Ui, source: &str, wrap: f32, color: Color32) -> (LayoutJob
             _ => {}
         }
     }
-    // Bare addresses in prose are links too (not in code, not inside links).
-    // Found in the finished text: the parser may split one across events.
-    for r in bare_urls(&w.job.text) {
-        let in_code =
-            w.job.sections.iter().any(|s| {
-                (s.byte_range.start.0..s.byte_range.end.0).contains(&r.start) && s.format.background == code_bg
-            });
-        let in_link = links.iter().any(|(l, _)| l.start < r.end && r.start < l.end);
-        if !in_code && !in_link {
-            links.push((r.clone(), w.job.text[r].to_owned()));
-        }
-    }
+    add_bare_links(&w.job, formats.code.background, &mut links);
     links.sort_by_key(|(r, _)| r.start);
     let text = &w.job.text;
     let chars = |b: usize| text.get(..b).map_or(0, |t| t.chars().count());

@@ -122,6 +122,43 @@ fn snippet_job(ui: &Ui, snippet: &search::Snippet) -> LayoutJob {
     job
 }
 
+/// One line of the results: an action with its key, a chat's title, or a
+/// message's snippet under its chat's title.
+fn item_ui(ui: &mut Ui, item: &Item<'_>, selected: bool) -> egui::Response {
+    match item {
+        Item::Action(a) => {
+            let hint = a.hint(ui.ctx());
+            let text = if hint.is_empty() { a.label().to_owned() } else { format!("{}    {hint}", a.label()) };
+            ui.add(egui::Button::selectable(selected, text).min_size(egui::vec2(ui.available_width(), 0.0)))
+        }
+        Item::Thread(_, title) => {
+            ui.add(egui::Button::selectable(selected, *title).min_size(egui::vec2(ui.available_width(), 0.0)))
+        }
+        Item::Message(hit, title) => {
+            let who = match hit.role {
+                Role::User => "You",
+                Role::Assistant => "Reply",
+                Role::System => "System",
+            };
+            let frame =
+                egui::Frame::new().inner_margin(egui::Margin::symmetric(6, 4)).corner_radius(4.0).fill(if selected {
+                    ui.visuals().selection.bg_fill.gamma_multiply(0.35)
+                } else {
+                    egui::Color32::TRANSPARENT
+                });
+            let inner = frame.show(ui, |ui| {
+                ui.set_width(ui.available_width());
+                ui.label(RichText::new(format!("{title} · {who}")).small().weak());
+                ui.label(snippet_job(ui, &hit.snippet));
+            });
+            let response = inner.response.interact(egui::Sense::click());
+            let name = format!("{title}: {}", hit.snippet.text);
+            response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &name));
+            response
+        }
+    }
+}
+
 /// Draw the palette when open; returns what the user took.
 pub fn palette_ui(
     ui: &mut Ui,
@@ -214,41 +251,7 @@ pub fn palette_ui(
                     ui.label(RichText::new(heading).small().strong());
                 }
                 let selected = i == palette.selected;
-                let response = match item {
-                    Item::Action(a) => {
-                        let hint = a.hint(ui.ctx());
-                        let text =
-                            if hint.is_empty() { a.label().to_owned() } else { format!("{}    {hint}", a.label()) };
-                        ui.add(egui::Button::selectable(selected, text).min_size(egui::vec2(ui.available_width(), 0.0)))
-                    }
-                    Item::Thread(_, title) => ui.add(
-                        egui::Button::selectable(selected, *title).min_size(egui::vec2(ui.available_width(), 0.0)),
-                    ),
-                    Item::Message(hit, title) => {
-                        let who = match hit.role {
-                            Role::User => "You",
-                            Role::Assistant => "Reply",
-                            Role::System => "System",
-                        };
-                        let frame = egui::Frame::new()
-                            .inner_margin(egui::Margin::symmetric(6, 4))
-                            .corner_radius(4.0)
-                            .fill(if selected {
-                                ui.visuals().selection.bg_fill.gamma_multiply(0.35)
-                            } else {
-                                egui::Color32::TRANSPARENT
-                            });
-                        let inner = frame.show(ui, |ui| {
-                            ui.set_width(ui.available_width());
-                            ui.label(RichText::new(format!("{title} · {who}")).small().weak());
-                            ui.label(snippet_job(ui, &hit.snippet));
-                        });
-                        let response = inner.response.interact(egui::Sense::click());
-                        let name = format!("{title}: {}", hit.snippet.text);
-                        response.widget_info(|| egui::WidgetInfo::selected(egui::Role::Button, true, selected, &name));
-                        response
-                    }
-                };
+                let response = item_ui(ui, item, selected);
                 if selected && (up || down) {
                     response.scroll_to_me(None);
                 }
@@ -275,7 +278,7 @@ pub fn palette_ui(
 /// The commands the help sheet lists: every one with a key, less those a
 /// kiosk locks when `locked`.
 pub fn help_lines(locked: bool) -> impl Iterator<Item = UiCommand> {
-    UiCommand::ALL.into_iter().filter(move |c| !c.shortcuts().is_empty() && !(locked && c.kiosk_locked()))
+    UiCommand::ALL.into_iter().filter(move |c| !c.shortcuts().is_empty() && (!locked || !c.kiosk_locked()))
 }
 
 /// Draw the help sheet when open.

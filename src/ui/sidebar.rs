@@ -6,6 +6,7 @@
 use egui::{Align, Layout, RichText, ScrollArea, Ui};
 
 use super::app::Action;
+use super::commands::UiCommand;
 use crate::domain::{ProjectId, ThreadId};
 
 use super::view_model::{SidebarItem, ThreadRow, ViewModel};
@@ -16,7 +17,11 @@ const LINE_HEIGHT: f32 = 26.0;
 /// `locked`: on a shared computer, without projects and extra windows.
 pub fn sidebar_ui(ui: &mut Ui, vm: &mut ViewModel, locked: bool, actions: &mut Vec<Action>) {
     ui.add_space(8.0);
-    if ui.add_sized([ui.available_width(), 30.0], egui::Button::new("+  New chat")).on_hover_text("Ctrl+N").clicked() {
+    if ui
+        .add_sized([ui.available_width(), 30.0], egui::Button::new("+  New chat"))
+        .on_hover_text(UiCommand::NewThread.hint(ui.ctx()))
+        .clicked()
+    {
         actions.push(Action::NewThread);
     }
     if ui

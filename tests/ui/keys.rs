@@ -1,14 +1,14 @@
 //! Every shortcut the help sheet (F1) lists, pressed as a user would, each
 //! followed by what its command does on screen. The list comes from the
-//! sheet's own source (`UiCommand`), and the match below names every
-//! command, so a new key cannot be listed without being tried here.
+//! sheet's own source (`UiCommand`), and a key with no effect to look for
+//! below fails the test, so a new key cannot be listed without being tried.
 
 use egui::accesskit::Role;
 use egui::{Key, KeyboardShortcut, Modifiers};
 use egui_kittest::kittest::Queryable as _;
 use pakchat::domain::{Thread, ThreadId};
 use pakchat::store::Store as _;
-use pakchat::ui::{COMPOSER_LABEL, PALETTE_LABEL, UiCommand, help_lines};
+use pakchat::ui::{COMPOSER_LABEL, PALETTE_LABEL, Scope, UiCommand, help_lines};
 
 use crate::harness::*;
 
@@ -36,13 +36,25 @@ fn clear_composer(app: &mut App) {
 
 /// A chat of 80 messages, open at its end, with nothing else on screen.
 fn back_to_the_long_chat(app: &mut App) {
-    app.click_accesskit("Long chat");
+    // The sidebar's entry (the header shows the title too, as a label).
+    app.harness.get_by_role_and_label(Role::Button, "Long chat").click_accesskit();
+    app.harness.step();
+    app.harness.step();
     app.wait_for("the end of the long chat", |h| present(h, LAST));
 }
 
 /// Press `shortcut` of `command` and see its effect; leave the app as it
 /// was found (the long chat open, no window or sheet over it).
 fn press_and_see(app: &mut App, command: UiCommand, shortcut: &KeyboardShortcut) {
+    match command.scope() {
+        Scope::App => see_app_key(app, command, shortcut),
+        Scope::Chat | Scope::Window | Scope::Composer | Scope::Anywhere => see_local_key(app, command, shortcut),
+        Scope::Palette => panic!("{command:?} has no key, yet the help sheet lists one"),
+    }
+}
+
+/// The keys the app takes wherever the focus is.
+fn see_app_key(app: &mut App, command: UiCommand, shortcut: &KeyboardShortcut) {
     match command {
         UiCommand::Palette => {
             press(app, shortcut);
@@ -88,9 +100,17 @@ fn press_and_see(app: &mut App, command: UiCommand, shortcut: &KeyboardShortcut)
         UiCommand::Attach => {
             press(app, shortcut);
             app.wait_for("the picked file in the bar", |h| present(h, "Remove picked.txt"));
-            app.click("Remove picked.txt");
+            // By AccessKit: the chip may still move as its thumbnail comes.
+            app.click_accesskit("Remove picked.txt");
             app.wait_for("the bar empty", |h| !present(h, "Remove picked.txt"));
         }
+        other => panic!("{other:?} is not an app-wide key: no effect to look for"),
+    }
+}
+
+/// The keys the chat, the composer or a window take.
+fn see_local_key(app: &mut App, command: UiCommand, shortcut: &KeyboardShortcut) {
+    match command {
         UiCommand::ScrollPage => {
             // Page Up leaves the end; Page Down comes back to it.
             let (up, down) = (
@@ -168,17 +188,7 @@ fn press_and_see(app: &mut App, command: UiCommand, shortcut: &KeyboardShortcut)
             app.wait_for("the pasted text", |h| h.state().composer_text() == "pasted words");
             clear_composer(app);
         }
-        UiCommand::ApiKeys
-        | UiCommand::ToggleNavBar
-        | UiCommand::TogglePersonal
-        | UiCommand::HighContrast
-        | UiCommand::ExportMarkdown
-        | UiCommand::ExportJson
-        | UiCommand::ExportAll
-        | UiCommand::Import
-        | UiCommand::NewProject
-        | UiCommand::BranchOff
-        | UiCommand::OpenInWindow => panic!("{command:?} has no key, yet the help sheet lists one"),
+        other => panic!("{other:?} is not a key of the chat, the composer or a window: no effect to look for"),
     }
 }
 

@@ -17,6 +17,8 @@ use crate::domain::{
 };
 
 mod command_handling;
+mod header;
+mod incoming;
 mod logic;
 mod ui;
 mod windows;

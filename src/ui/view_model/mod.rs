@@ -2,6 +2,11 @@
 //! optimistic rows the UI adds itself). Drawing reads it; nothing here does
 //! I/O.
 
+mod events;
+mod sidebar_items;
+
+pub use sidebar_items::SidebarItem;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,10 +17,10 @@ use crate::domain::{
     ThreadId,
 };
 
-use super::chat_state::{ChatViewState, Textures};
-use super::local_settings::LocalSettings;
-use super::thread_groups::{Group, group_of};
-use super::tracked::Tracked;
+use crate::ui::chat_state::{ChatViewState, Textures};
+use crate::ui::local_settings::LocalSettings;
+use crate::ui::thread_groups::{Group, group_of};
+use crate::ui::tracked::Tracked;
 
 /// Messages per page loaded from the store.
 pub const PAGE: u64 = 50;
@@ -202,7 +207,7 @@ pub struct OpenThread {
     /// Why files dropped or picked for this thread were not attached.
     pub attach_notes: Vec<String>,
     /// The rows the user wrote, for the navigation bar.
-    pub outline: super::nav_bar::Outline,
+    pub outline: crate::ui::nav_bar::Outline,
     /// The chat view's scroll position, unfolded reasoning, layouts and
     /// textures: how it is shown, not what it holds.
     pub view: ChatViewState,
@@ -235,7 +240,7 @@ impl OpenThread {
             previews: HashMap::new(),
             previews_requested: HashSet::new(),
             attach_notes: Vec::new(),
-            outline: super::nav_bar::Outline::default(),
+            outline: crate::ui::nav_bar::Outline::default(),
             view: ChatViewState::default(),
         }
     }
@@ -319,7 +324,7 @@ pub struct ViewModel {
     /// The thread in the chat view.
     pub open: Option<OpenThread>,
     /// Threads open in windows of their own.
-    pub windows: Vec<super::thread_window::ThreadWindow>,
+    pub windows: Vec<crate::ui::thread_window::ThreadWindow>,
     /// User settings, with this UI's edits applied at once.
     pub settings: LocalSettings,
     /// Errors to show until dismissed.
@@ -354,25 +359,12 @@ pub struct ViewModel {
     /// The image viewer, when open.
     pub viewer: Option<Viewer>,
     /// The system's fonts, once the backend has looked for them.
-    pub system_fonts: super::fonts::SystemFonts,
+    pub system_fonts: crate::ui::fonts::SystemFonts,
     /// The newest search answer: its serial and hits.
     pub search: (u64, Vec<crate::backend::SearchHit>),
     /// The sidebar's lines and what they were built from: the change
     /// counts of threads, projects and folds, and the day.
     sidebar_cache: Option<([u64; 3], i64, std::sync::Arc<[SidebarItem]>)>,
-}
-
-/// One line of the sidebar list.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SidebarItem {
-    /// A group heading.
-    Heading(Group),
-    /// A project's heading (its threads follow, unless folded).
-    Project(ProjectId),
-    /// A thread.
-    Thread(ThreadId),
-    /// A thread listed under its project.
-    ProjectThread(ThreadId),
 }
 
 impl Default for ViewModel {
@@ -403,7 +395,7 @@ impl Default for ViewModel {
             model_filter: None,
             key_checks: HashMap::new(),
             viewer: None,
-            system_fonts: super::fonts::SystemFonts::default(),
+            system_fonts: crate::ui::fonts::SystemFonts::default(),
             search: (0, Vec::new()),
             sidebar_cache: None,
         }
@@ -411,201 +403,6 @@ impl Default for ViewModel {
 }
 
 impl ViewModel {
-    /// Apply one backend event.
-    pub fn apply(&mut self, event: Event) {
-        match event {
-            Event::NeedsSetup { data_dir, keychain_available } => {
-                self.data_dir.clone_from(&data_dir);
-                self.phase = Phase::Setup { data_dir, keychain_available };
-            }
-            Event::NeedsUnlock { protection, problem } => self.phase = Phase::Unlock { protection, problem },
-            Event::UnlockFailed { message } => {
-                self.unlocking = false;
-                self.unlock_error = Some(message);
-            }
-            Event::StoreFailed { message } => self.phase = Phase::Failed { message },
-            Event::SearchResults { serial, hits } => {
-                // Answers come in order; an older one never replaces a newer.
-                if serial >= self.search.0 {
-                    self.search = (serial, hits);
-                }
-            }
-            Event::SystemFonts { sans, mono } => {
-                self.system_fonts = super::fonts::SystemFonts { loaded: true, sans, mono };
-            }
-            Event::Unlocked { protection, data_dir } => {
-                self.unlocking = false;
-                self.unlock_error = None;
-                self.protection = Some(protection);
-                self.data_dir = data_dir;
-                self.phase = Phase::Ready;
-            }
-            Event::ThreadsLoaded(list) => {
-                *self.threads = list.into_iter().map(|s| (s.id(), ThreadRow::from(s))).collect();
-            }
-            Event::ProjectsLoaded(list) => {
-                self.projects.clear();
-                for slot in list {
-                    self.apply_project(slot);
-                }
-            }
-            Event::ProjectChanged(slot) => {
-                self.apply_project(slot);
-            }
-            Event::ThreadChanged(summary) => {
-                let row = ThreadRow::from(summary);
-                if row.deleted {
-                    if self.open.as_ref().is_some_and(|o| o.id == row.id) {
-                        self.open = None;
-                    }
-                    self.windows.retain(|w| w.open.id != row.id);
-                }
-                // The composer owns the draft of the open thread; keep ours.
-                let draft = self.threads.get(&row.id).map(|r| r.draft.clone());
-                let mut row = row;
-                if let Some(picked) = self.model_edits.get(&row.id) {
-                    if row.model.as_ref() == Some(picked) {
-                        self.model_edits.remove(&row.id);
-                    } else {
-                        row.model = Some(picked.clone());
-                    }
-                }
-                if let Some(draft) = draft {
-                    row.draft = draft;
-                }
-                self.threads.insert(row.id, row);
-            }
-            Event::ThreadOpened { id, count, start, messages, forks, reveal } => {
-                for open in self.opens_mut(id) {
-                    // The branch shown may have changed: every row is replaced.
-                    open.rows.clear();
-                    open.requested.clear();
-                    open.view.expanded_reasoning.clear();
-                    open.count = count;
-                    open.loaded = true;
-                    open.insert_slots(start, messages.clone(), &forks);
-                    open.outline.reset();
-                    if let Some(row) = reveal {
-                        open.view.jump_to = Some(row);
-                        open.view.flash = Some((row, web_time::Instant::now()));
-                    }
-                }
-            }
-            Event::Outline { thread, from, count, user_rows } => {
-                for open in self.opens_mut(thread) {
-                    open.outline.answer(from, count, user_rows.clone());
-                }
-            }
-            Event::MessagesLoaded { thread, start, messages, forks } => {
-                for open in self.opens_mut(thread) {
-                    open.requested.remove(&(start / PAGE));
-                    open.insert_slots(start, messages.clone(), &forks);
-                }
-            }
-            Event::MessageStored { thread, index, message } => {
-                if message.status != MessageStatus::Streaming
-                    && self.retry_note.as_ref().is_some_and(|(t, ..)| *t == thread)
-                {
-                    self.retry_note = None;
-                }
-                for open in self.opens_mut(thread) {
-                    open.pending.retain(|m| m.id != message.id);
-                    for id in &message.attachments {
-                        if let Some(a) = open.attachments.get_mut(id) {
-                            a.message_id = Some(message.id);
-                        }
-                        open.thumbnails.remove(id);
-                    }
-                    open.count = open.count.max(index + 1);
-                    let fork = open.rows.get(&index).and_then(|r| r.fork);
-                    open.view.forget_layout(message.id);
-                    let content = RowContent::Message(message.clone());
-                    open.rows.insert(index, LoadedRow { content, fork });
-                }
-            }
-            Event::SendFailed { thread, id, text, reason } => {
-                for open in self.opens_mut(thread) {
-                    open.pending.retain(|m| m.id != id);
-                    // Its attachments wait in the composer again.
-                    for a in open.attachments.values_mut().filter(|a| a.message_id == Some(id)) {
-                        a.message_id = None;
-                    }
-                }
-                self.errors.push(format!("Your message was not saved: {reason}. Its text is back in the composer."));
-                self.returned_text = Some((thread, text));
-            }
-            Event::MessageDelta { thread, index, id, text, reasoning } => {
-                for open in self.opens_mut(thread) {
-                    if let Some(row) = open.rows.get_mut(&index)
-                        && let RowContent::Message(m) = &mut row.content
-                        && m.id == id
-                    {
-                        m.content.push_str(&text);
-                        // Appended text: the cached layout re-lays only its last block.
-                        m.reasoning.push_str(&reasoning);
-                    }
-                }
-                if self.retry_note.as_ref().is_some_and(|(t, ..)| *t == thread) {
-                    self.retry_note = None;
-                }
-            }
-            Event::ReplyRetrying { thread, reason, wait } => {
-                self.retry_note = Some((thread, reason, web_time::Instant::now() + wait));
-            }
-            Event::KeyStatus(list) => self.key_status = list,
-            Event::KeyChecked { provider, result } => {
-                self.key_checks.insert(provider, result);
-            }
-            Event::KeysNeeded { message } => self.keys_needed = Some(message),
-            Event::AttachmentAdded { attachment, thumbnail } => {
-                let thumbnail = thumbnail.map(super::attachments::color_image);
-                for open in self.opens_mut(attachment.thread_id) {
-                    if let Some(t) = &thumbnail {
-                        open.thumbnails.insert(attachment.id, t.clone());
-                    }
-                    open.attachments.insert(attachment.id, attachment.clone());
-                }
-            }
-            Event::AttachmentRejected { thread, message } => match self.open.as_mut().filter(|o| o.id == thread) {
-                Some(open) => open.attach_notes.push(message),
-                None => self.errors.push(message),
-            },
-            Event::AttachmentsLoaded { thread, attachments } => {
-                for open in self.opens_mut(thread) {
-                    open.attachments = attachments.iter().map(|a| (a.id, a.clone())).collect();
-                }
-            }
-            Event::AttachmentPreview { id, image } => {
-                let image = super::attachments::color_image(image);
-                let opens = self.open.iter_mut().chain(self.windows.iter_mut().map(|w| &mut w.open));
-                for open in opens {
-                    if open.previews_requested.remove(&id) {
-                        open.previews.insert(id, image.clone());
-                    }
-                }
-            }
-            Event::AttachmentImage { id, image } => {
-                if let Some(v) = self.viewer.as_mut().filter(|v| v.id == id) {
-                    v.image = Some(super::attachments::color_image(image));
-                }
-            }
-            Event::AttachmentSaved { id, result } => {
-                if let Some(v) = self.viewer.as_mut().filter(|v| v.id == id) {
-                    v.status = match result {
-                        Ok(Some(path)) => Some(format!("Saved to {}", path.display())),
-                        Ok(None) => None,
-                        Err(e) => Some(format!("Not saved: {e}")),
-                    };
-                }
-            }
-            Event::SettingsLoaded { settings, revision } => self.settings.apply(settings, revision),
-            Event::Status { message } => self.status = message,
-            Event::WindowRequested => self.window_requests += 1,
-            Event::ClipboardFiles { paths } => self.clipboard_files = Some(paths),
-            Event::Error { message } => self.errors.push(message),
-        }
-    }
-
     /// Drop every cached message layout (fonts, theme or text size changed).
     pub fn forget_layouts(&mut self) {
         let opens = self.open.iter_mut().chain(self.windows.iter_mut().map(|w| &mut w.open));
@@ -705,64 +502,6 @@ impl ViewModel {
     #[must_use]
     pub fn pending_ids(&self) -> Vec<MessageId> {
         self.open.as_ref().map(|o| o.pending.iter().map(|m| m.id).collect()).unwrap_or_default()
-    }
-
-    /// The sidebar lines for `now` (local time), cached until the thread list
-    /// or the day changes. Shared, so a frame takes them without copying.
-    pub fn sidebar_items(&mut self, now: &chrono::DateTime<chrono::Local>) -> std::sync::Arc<[SidebarItem]> {
-        let day = now.date_naive().to_epoch_days().into();
-        let built_from = [self.threads.changes(), self.projects.changes(), self.folded_projects.changes()];
-        let stale = !matches!(&self.sidebar_cache, Some((v, d, _)) if *v == built_from && *d == day);
-        if stale {
-            let live = |t: &&ThreadRow| !t.deleted;
-            // Pinned first; then each project with its threads; then the
-            // threads in no project by date.
-            let in_project = |t: &ThreadRow| t.project.filter(|p| self.projects.contains_key(p));
-            let mut rows: Vec<(Group, u64, ThreadId)> = self
-                .threads
-                .values()
-                .filter(live)
-                .filter(|t| t.pinned || in_project(t).is_none())
-                .map(|t| (group_of(t.pinned, t.updated_ms, now), t.updated_ms, t.id))
-                .collect();
-            rows.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
-            let mut by_project: HashMap<ProjectId, Vec<(u64, ThreadId)>> = HashMap::new();
-            for t in self.threads.values().filter(live).filter(|t| !t.pinned) {
-                if let Some(p) = in_project(t) {
-                    by_project.entry(p).or_default().push((t.updated_ms, t.id));
-                }
-            }
-            let mut items = Vec::with_capacity(rows.len() + self.projects.len() * 2 + 6);
-            let mut current = None;
-            let mut push_projects = |items: &mut Vec<SidebarItem>| {
-                for (id, _) in self.projects_by_name() {
-                    items.push(SidebarItem::Project(id));
-                    if self.folded_projects.contains(&id) {
-                        continue;
-                    }
-                    let mut threads = by_project.remove(&id).unwrap_or_default();
-                    threads.sort_by(|a, b| b.cmp(a));
-                    items.extend(threads.into_iter().map(|(_, t)| SidebarItem::ProjectThread(t)));
-                }
-            };
-            let mut projects_listed = false;
-            for (group, _, id) in rows {
-                if group != Group::Pinned && !projects_listed {
-                    push_projects(&mut items);
-                    projects_listed = true;
-                }
-                if current != Some(group) {
-                    items.push(SidebarItem::Heading(group));
-                    current = Some(group);
-                }
-                items.push(SidebarItem::Thread(id));
-            }
-            if !projects_listed {
-                push_projects(&mut items);
-            }
-            self.sidebar_cache = Some((built_from, day, items.into()));
-        }
-        self.sidebar_cache.as_ref().map_or_else(|| std::sync::Arc::from([]), |(_, _, items)| items.clone())
     }
 }
 
