@@ -70,6 +70,8 @@ fn run_kiosk(config: pakchat::kiosk::KioskConfig, started: web_time::Instant) ->
     let runtime = Runtime::new(tokio.handle().clone());
     tokio.spawn_blocking(pakchat::ui::markdown::preload);
     let backend_config = pakchat::kiosk::backend_config(&config);
+    let config = std::sync::Arc::new(config);
+    let services = pakchat::kiosk::KioskServices::new(runtime.clone(), config.clone());
     let native_options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_title("Pak.Chat")
@@ -88,7 +90,7 @@ fn run_kiosk(config: pakchat::kiosk::KioskConfig, started: web_time::Instant) ->
                 let ctx = ctx.clone();
                 start(&runtime, backend_config.clone(), move || ctx.request_repaint())
             });
-            Ok(Box::new(pakchat::ui::kiosk::KioskApp::new(config, factory)))
+            Ok(Box::new(pakchat::ui::kiosk::KioskApp::new(config, services, factory)))
         }),
     );
     tokio.shutdown_timeout(Duration::from_secs(2));

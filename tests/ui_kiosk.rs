@@ -72,6 +72,8 @@ fn new_kiosk(config: KioskConfig) -> Kiosk {
         argon2: Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 },
         ..pakchat::kiosk::backend_config(&config)
     };
+    let config = std::sync::Arc::new(config);
+    let services = pakchat::kiosk::KioskServices::new(runtime.clone(), config.clone());
     let ahead = Rc::new(Cell::new(Duration::ZERO));
     let clock_ahead = ahead.clone();
     let harness = Harness::builder()
@@ -84,7 +86,7 @@ fn new_kiosk(config: KioskConfig) -> Kiosk {
                 start(&runtime, backend.clone(), move || ctx.request_repaint())
             });
             let clock = Box::new(move || web_time::Instant::now() + clock_ahead.get());
-            KioskApp::new(config, factory).with_clock(clock)
+            KioskApp::new(config, services, factory).with_clock(clock)
         });
     Kiosk { harness, ahead, _rt: rt }
 }

@@ -133,7 +133,10 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_at
             composer.wants_focus = false;
         }
         if streaming {
-            stop = ui.add_sized([send_width, 36.0], egui::Button::new("Stop")).on_hover_text(UiCommand::Escape.hint(ui.ctx())).clicked();
+            stop = ui
+                .add_sized([send_width, 36.0], egui::Button::new("Stop"))
+                .on_hover_text(UiCommand::Escape.hint(ui.ctx()))
+                .clicked();
         } else if ui.add_sized([send_width, 36.0], egui::Button::new("Send")).clicked() {
             send = true;
         }

@@ -124,7 +124,8 @@ impl Writer {
 /// Load the syntax definitions now (tens of ms), so the first code block
 /// does not pay for it on the UI thread. Native `main` calls it on a thread.
 pub fn preload() {
-    let _ = syntect(); // Only the side effect matters.
+    // Only the side effect matters: the sets are loaded and kept.
+    syntect();
 }
 
 /// The syntax definitions and themes, loaded once.

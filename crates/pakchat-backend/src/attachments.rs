@@ -43,7 +43,7 @@ fn mul_frac(val: u8, alpha: u8) -> u8 {
     u8::try_from((p + (p >> 8)) >> 8).unwrap_or(u8::MAX)
 }
 
-fn image_of(p: &Pixels) -> Image {
+pub(crate) fn image_of(p: &Pixels) -> Image {
     let premultiplied = p
         .rgba
         .chunks_exact(4)

@@ -148,6 +148,17 @@ pub fn decode_preview(bytes: &[u8], max: u32) -> Option<Pixels> {
     Some(Pixels { width: rgba.width(), height: rgba.height(), rgba: rgba.into_raw() })
 }
 
+/// Decode an image to fit `max_width` × `max_height`, keeping its shape;
+/// a smaller one keeps its own size (never blown up into a blur).
+#[must_use]
+pub fn decode_fitting(bytes: &[u8], max_width: u32, max_height: u32) -> Option<Pixels> {
+    let image = image::load_from_memory(bytes).ok()?;
+    let fits = image.width() <= max_width && image.height() <= max_height;
+    let image = if fits { image } else { image.thumbnail(max_width, max_height) };
+    let rgba = image.to_rgba8();
+    Some(Pixels { width: rgba.width(), height: rgba.height(), rgba: rgba.into_raw() })
+}
+
 /// Decode an image upright for the viewer, at most `max` pixels a side.
 #[must_use]
 pub fn decode_for_viewer(kind: FileKind, bytes: &[u8], max: u32) -> Option<Pixels> {

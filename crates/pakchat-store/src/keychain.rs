@@ -8,7 +8,9 @@
 use zeroize::Zeroizing;
 
 use super::StoreError;
-use super::crypto::{KeyBytes, from_hex, to_hex};
+use super::crypto::KeyBytes;
+#[cfg(not(target_arch = "wasm32"))]
+use super::crypto::{from_hex, to_hex};
 
 /// The keychain "service" name entries are filed under.
 pub const SERVICE: &str = "pak.chat";
@@ -37,6 +39,7 @@ pub fn available() -> bool {
 ///
 /// # Errors
 /// [`StoreError::Keychain`] when the keychain refuses or is absent.
+#[cfg_attr(target_arch = "wasm32", expect(unused_variables, reason = "the browser has no keychain"))]
 pub fn store_kek(store_id: &uuid::Uuid, kek: &KeyBytes) -> Result<(), StoreError> {
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -47,7 +50,6 @@ pub fn store_kek(store_id: &uuid::Uuid, kek: &KeyBytes) -> Result<(), StoreError
     }
     #[cfg(target_arch = "wasm32")]
     {
-        let _ = (store_id, kek, to_hex(&[]));
         Err(StoreError::Keychain("the browser has no keychain".to_owned()))
     }
 }
@@ -56,6 +58,7 @@ pub fn store_kek(store_id: &uuid::Uuid, kek: &KeyBytes) -> Result<(), StoreError
 ///
 /// # Errors
 /// [`StoreError::Keychain`] when the keychain is absent or has no entry.
+#[cfg_attr(target_arch = "wasm32", expect(unused_variables, reason = "the browser has no keychain"))]
 pub fn load_kek(store_id: &uuid::Uuid) -> Result<KeyBytes, StoreError> {
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -73,7 +76,6 @@ pub fn load_kek(store_id: &uuid::Uuid) -> Result<KeyBytes, StoreError> {
     }
     #[cfg(target_arch = "wasm32")]
     {
-        let _ = (store_id, from_hex(""));
         Err(StoreError::Keychain("the browser has no keychain".to_owned()))
     }
 }

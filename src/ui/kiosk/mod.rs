@@ -7,8 +7,8 @@
 //! backend and store are dropped, egui's widget memory and textures are
 //! cleared, and the next frame shows the welcome screen.
 //!
-//! The window cannot be closed except by the admin (PIN, checked off the UI
-//! thread); copying to the clipboard and opening links are dropped from
+//! The window cannot be closed except by the admin (PIN, checked by the
+//! backend's [`KioskServices`], as the logo is decoded there); copying to the clipboard and opening links are dropped from
 //! egui's output unless the configuration allows them.
 
 mod words;
@@ -22,7 +22,7 @@ use web_time::Instant;
 use zeroize::Zeroizing;
 
 use crate::backend::{BackendHandle, Stopped};
-use crate::kiosk::KioskConfig;
+use crate::kiosk::{KioskConfig, KioskServices};
 
 use super::PakApp;
 use super::policy::Policy;
@@ -42,6 +42,45 @@ struct Session {
     app: PakApp,
     /// Kept so the backend's end can be waited for when the app exits.
     stopped: Stopped,
+}
+
+/// The welcome screen's logo, decoded by the backend.
+enum Logo {
+    /// Not asked for yet.
+    NotAsked,
+    /// Being decoded.
+    Coming(mpsc::Receiver<Option<crate::backend::Image>>),
+    /// On screen.
+    Shown(egui::TextureHandle),
+    /// None configured, or it did not decode.
+    None,
+}
+
+impl Logo {
+    /// Ask for the logo once; take it when it has come.
+    fn update(&mut self, ctx: &egui::Context, services: &KioskServices) {
+        match self {
+            Self::NotAsked => {
+                let (tx, rx) = mpsc::channel();
+                let ctx = ctx.clone();
+                services.load_logo(move |logo| {
+                    if tx.send(logo).is_ok() {
+                        ctx.request_repaint();
+                    }
+                });
+                *self = Self::Coming(rx);
+            }
+            Self::Coming(rx) => match rx.try_recv() {
+                Ok(Some(image)) => {
+                    let color = super::attachments::color_image(image);
+                    *self = Self::Shown(ctx.load_texture("kiosk logo", color, egui::TextureOptions::LINEAR));
+                }
+                Ok(None) | Err(mpsc::TryRecvError::Disconnected) => *self = Self::None,
+                Err(mpsc::TryRecvError::Empty) => {}
+            },
+            Self::Shown(_) | Self::None => {}
+        }
+    }
 }
 
 /// The admin's exit prompt.
@@ -64,6 +103,7 @@ impl AdminPrompt {
 /// The kiosk application.
 pub struct KioskApp {
     config: Arc<KioskConfig>,
+    services: KioskServices,
     new_backend: BackendFactory,
     clock: Clock,
     session: Option<Session>,
@@ -73,7 +113,7 @@ pub struct KioskApp {
     exiting: bool,
     /// The welcome screen's style was applied.
     styled: bool,
-    logo: Option<egui::TextureHandle>,
+    logo: Logo,
     /// Sessions wiped so far (for tests and the log).
     wiped: u64,
     /// Times the window was asked to fill the screen.
@@ -81,16 +121,18 @@ pub struct KioskApp {
 }
 
 impl KioskApp {
-    /// A kiosk on `config`; `new_backend` makes each session's backend.
+    /// A kiosk on `config`; `new_backend` makes each session's backend,
+    /// `services` (on the same `config`) check the PIN and decode the logo.
     #[must_use]
-    pub fn new(config: KioskConfig, new_backend: BackendFactory) -> Self {
+    pub fn new(config: Arc<KioskConfig>, services: KioskServices, new_backend: BackendFactory) -> Self {
         // What a visitor's session drops is zeroed, not just given back.
         #[cfg(not(target_arch = "wasm32"))]
         crate::zeroing_alloc::zero_freed_memory();
         let clock: Clock = Box::new(Instant::now);
         let last_input = clock();
         Self {
-            config: Arc::new(config),
+            config,
+            services,
             new_backend,
             clock,
             session: None,
@@ -98,7 +140,7 @@ impl KioskApp {
             admin: None,
             exiting: false,
             styled: false,
-            logo: None,
+            logo: Logo::NotAsked,
             wiped: 0,
             fill_tries: 0,
         }
@@ -224,22 +266,12 @@ impl KioskApp {
 
     fn welcome_ui(&mut self, ui: &mut Ui) -> bool {
         let w = words(self.config.language);
-        if self.logo.is_none()
-            && let Some(bytes) = &self.config.logo
-            && let Ok(image) = image::load_from_memory(bytes)
-        {
-            // `thumbnail` also enlarges: only a large logo goes through it.
-            let image = if image.width() > 512 || image.height() > 256 { image.thumbnail(512, 256) } else { image };
-            let rgba = image.to_rgba8();
-            let size = [rgba.width() as usize, rgba.height() as usize];
-            let color = egui::ColorImage::from_rgba_unmultiplied(size, rgba.as_raw());
-            self.logo = Some(ui.ctx().load_texture("kiosk logo", color, egui::TextureOptions::LINEAR));
-        }
+        self.logo.update(ui.ctx(), &self.services);
         let mut start = false;
         egui::CentralPanel::default().show(ui, |ui| {
             ui.vertical_centered(|ui| {
                 ui.add_space(ui.available_height() / 5.0);
-                if let Some(logo) = &self.logo {
+                if let Logo::Shown(logo) = &self.logo {
                     // At most its own pixels on screen: a small logo is never
                     // blown up into a blur; a large one is scaled down to fit.
                     let scale = 1.0 / ui.ctx().pixels_per_point();
@@ -345,18 +377,15 @@ impl KioskApp {
                 let exit = ui.add_enabled(!busy, egui::Button::new("Exit Pak.Chat")).clicked();
                 if (exit || enter) && !busy && !prompt.pin.is_empty() {
                     let (tx, rx) = mpsc::channel();
-                    let (config, pin, ctx) = (self.config.clone(), prompt.pin.clone(), ui.ctx().clone());
+                    let ctx = ui.ctx().clone();
                     // Argon2id takes tens of milliseconds: not on the UI thread.
-                    let spawned = std::thread::Builder::new().name("pakchat-pin".to_owned()).spawn(move || {
-                        let ok = config.pin_matches(&pin);
+                    self.services.check_pin(prompt.pin.clone(), move |ok| {
                         if tx.send(ok).is_ok() {
                             ctx.request_repaint();
                         }
                     });
-                    if spawned.is_ok() {
-                        let ready_at = Instant::now() + Duration::from_secs(u64::from(prompt.wrong.min(30)));
-                        prompt.checking = Some((rx, ready_at));
-                    }
+                    let ready_at = Instant::now() + Duration::from_secs(u64::from(prompt.wrong.min(30)));
+                    prompt.checking = Some((rx, ready_at));
                 } else if enter {
                     // Enter in an empty field: keep typing there.
                     prompt.focus = true;

@@ -5,8 +5,10 @@
 //! with: its settings, its API keys and the backend's limits.
 
 pub mod config;
+pub mod services;
 
 pub use config::{ConfigError, KioskConfig, Language, hash_pin};
+pub use services::KioskServices;
 
 use crate::Lockdown;
 use crate::domain::{CatalogModel, ModelChoice, ProviderConfig, Settings};
