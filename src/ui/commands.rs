@@ -291,6 +291,7 @@ pub fn shortcut_text(shortcut: &KeyboardShortcut, is_mac: bool) -> String {
         Key::ArrowDown => "Down",
         Key::PageUp => "Page Up",
         Key::PageDown => "Page Down",
+        Key::Escape => "Esc",
         other => other.name(),
     });
     text
@@ -342,5 +343,6 @@ mod tests {
         assert_eq!(UiCommand::Help.keys_text(false), "F1 or Ctrl+/");
         assert_eq!(UiCommand::ToggleSidebar.keys_text(false), "Ctrl+Shift+S");
         assert_eq!(UiCommand::Settings.keys_text(true), "Cmd+,");
+        assert_eq!(UiCommand::Escape.keys_text(false), "Esc");
     }
 }

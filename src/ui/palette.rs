@@ -127,9 +127,9 @@ fn snippet_job(ui: &Ui, snippet: &search::Snippet) -> LayoutJob {
 fn item_ui(ui: &mut Ui, item: &Item<'_>, selected: bool) -> egui::Response {
     match item {
         Item::Action(a) => {
-            let hint = a.hint(ui.ctx());
-            let text = if hint.is_empty() { a.label().to_owned() } else { format!("{}    {hint}", a.label()) };
-            ui.add(egui::Button::selectable(selected, text).min_size(egui::vec2(ui.available_width(), 0.0)))
+            // The key at the right edge, as menus show it.
+            let button = egui::Button::selectable(selected, a.label()).shortcut_text(a.hint(ui.ctx()));
+            ui.add(button.min_size(egui::vec2(ui.available_width(), 0.0)))
         }
         Item::Thread(_, title) => {
             ui.add(egui::Button::selectable(selected, *title).min_size(egui::vec2(ui.available_width(), 0.0)))
