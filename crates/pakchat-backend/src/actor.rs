@@ -116,11 +116,13 @@ pub fn start(
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (done_tx, done_rx) = std_mpsc::channel::<()>();
     let (ev_tx, ev_rx) = std_mpsc::channel();
+    let (inbox, inbox_rx) = mpsc::unbounded_channel();
     let replies = super::streaming::Replies::new(config.retry.clone());
     // Whether this desktop can show a file dialog at all, asked once.
     let config = BackendConfig { picker: config.picker.resolved(), ..config };
     let actor = Actor {
         replies,
+        inbox,
         rt: rt.clone(),
         events: Events { tx: ev_tx, repaint: Arc::new(repaint) },
         config,
@@ -131,7 +133,7 @@ pub fn start(
         sent_messages: 0,
         _done: done_tx,
     };
-    rt.spawn(actor.run(cmd_rx));
+    rt.spawn(actor.run(cmd_rx, inbox_rx));
     (BackendHandle { commands: cmd_tx, events: ev_rx }, Stopped(done_rx))
 }
 
@@ -143,12 +145,44 @@ pub(super) struct Actor {
     store: Option<Arc<SealedStore>>,
     pub(super) clock: HlcClock,
     pub(super) replies: super::streaming::Replies,
+    /// Where the actor's tasks and dialogs report back; [`Actor::run`]
+    /// listens on the other end.
+    pub(super) inbox: mpsc::UnboundedSender<Internal>,
     /// Messages the user sent since the backend started (for the session limit).
     sent_messages: u32,
     /// Answers second launches on this profile while the actor runs.
     instance: Option<super::instance::Listener>,
     /// Dropped when the actor ends, which is what [`Stopped`] waits for.
     _done: std_mpsc::Sender<()>,
+}
+
+/// Work the actor queues for itself, handled between commands in the order
+/// it arrives: what its tasks report and what its file dialogs answered.
+pub(super) enum Internal {
+    /// A task talking to a provider reported.
+    Reply(super::streaming::ReplyReport),
+    /// A file dialog closed.
+    Dialog(super::dialogs::DialogClosed),
+}
+
+impl From<super::streaming::ReplyReport> for Internal {
+    fn from(report: super::streaming::ReplyReport) -> Self {
+        Self::Reply(report)
+    }
+}
+
+impl From<super::dialogs::DialogClosed> for Internal {
+    fn from(closed: super::dialogs::DialogClosed) -> Self {
+        Self::Dialog(closed)
+    }
+}
+
+/// Hand a task's report to the actor. It is gone only while the app
+/// closes, when the report no longer matters: a debug line, not an error.
+pub(super) fn to_actor(tx: &mpsc::UnboundedSender<Internal>, message: impl Into<Internal>) {
+    if tx.send(message.into()).is_err() {
+        tracing::debug!("the actor has stopped; a task's report was dropped");
+    }
 }
 
 fn data_dir(location: &StoreLocation) -> Option<PathBuf> {
@@ -168,7 +202,11 @@ pub(super) fn title_from(text: &str) -> String {
 }
 
 impl Actor {
-    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut inbox: mpsc::UnboundedReceiver<Internal>,
+    ) {
         if self.open_kv().await {
             self.start_unlock().await;
         }
@@ -181,7 +219,7 @@ impl Actor {
                     }
                     self.handle(command).await;
                 }
-                Some(internal) = self.replies.rx.recv() => self.on_internal(internal).await,
+                Some(internal) = inbox.recv() => self.on_internal(internal).await,
             }
         }
         if let Some(store) = self.store.take()
@@ -366,10 +404,15 @@ impl Actor {
     }
 
     /// Queue work for the actor itself, handled after the command at hand.
-    pub(super) fn internal(&self, message: super::streaming::Internal) {
-        if self.replies.tx.send(message).is_err() {
-            // The receiver lives in the actor: only gone while it stops.
-            tracing::debug!("the actor is stopping; internal work dropped");
+    pub(super) fn internal(&self, message: impl Into<Internal>) {
+        to_actor(&self.inbox, message);
+    }
+
+    /// Apply what a task or a dialog reported.
+    async fn on_internal(&mut self, internal: Internal) {
+        match internal {
+            Internal::Reply(report) => self.on_reply_report(report).await,
+            Internal::Dialog(closed) => self.on_dialog_closed(closed).await,
         }
     }
 

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use zeroize::Zeroizing;
 
 use super::Event;
-use super::actor::Actor;
+use super::actor::{Actor, Internal, to_actor};
 use super::event::{KeyInfo, KeyOrigin};
 use super::history::View;
 use crate::domain::{
@@ -29,16 +29,9 @@ const CONTEXT_MESSAGES: usize = 100;
 /// Rows sent to the UI after the branch it shows changed.
 const ROWS_AFTER_BRANCH: usize = 50;
 
-/// Hand a task's report to the actor. It is gone only while the app
-/// closes, when the report no longer matters: a debug line, not an error.
-fn to_actor(tx: &mpsc::UnboundedSender<Internal>, message: Internal) {
-    if tx.send(message).is_err() {
-        tracing::debug!("the actor has stopped; a task's report was dropped");
-    }
-}
-
-/// What a stream task tells the actor.
-pub(super) enum Internal {
+/// What a task talking to a provider tells the actor (as
+/// [`Internal::Reply`]).
+pub(super) enum ReplyReport {
     /// Something arrived for the reply stored at `position`.
     Event { thread: ThreadId, position: u64, event: StreamEvent },
     /// The task ended: `None` when it was stopped.
@@ -49,16 +42,6 @@ pub(super) enum Internal {
     Titled { thread: ThreadId, title: String },
     /// An image request ended: the images, or why not (`None`: stopped).
     ImagesDone { thread: ThreadId, position: u64, result: Option<Result<Vec<Vec<u8>>, ProviderError>> },
-    /// The file picker closed with these files chosen.
-    Picked { thread: ThreadId, paths: Vec<std::path::PathBuf> },
-    /// The knowledge file picker closed with these files chosen.
-    KnowledgePicked { project: crate::domain::ProjectId, paths: Vec<std::path::PathBuf> },
-    /// The export dialog closed: write there (`None`: cancelled).
-    ExportTo { what: super::ExportWhat, path: Option<std::path::PathBuf> },
-    /// The import dialog closed: read that file (`None`: cancelled).
-    ImportFrom { path: Option<std::path::PathBuf> },
-    /// The save dialog closed: save the attachment there (`None`: cancelled).
-    SaveTo { thread: ThreadId, id: crate::domain::AttachmentId, path: Option<std::path::PathBuf> },
 }
 
 /// Reports the end of a stream task even if it dies (a panic inside the
@@ -75,7 +58,7 @@ impl Drop for EndGuard {
         let result = self.result.take().unwrap_or_else(|| {
             Some(Err(ProviderError::new(crate::providers::ErrorKind::Network, "the reply stopped unexpectedly")))
         });
-        to_actor(&self.tx, Internal::Ended { thread: self.thread, position: self.position, result });
+        to_actor(&self.tx, ReplyReport::Ended { thread: self.thread, position: self.position, result });
     }
 }
 
@@ -99,9 +82,6 @@ struct Active {
 /// The actor's reply state.
 pub(super) struct Replies {
     active: HashMap<ThreadId, Active>,
-    pub(super) tx: mpsc::UnboundedSender<Internal>,
-    /// Stream tasks report here; the actor's loop listens.
-    pub rx: mpsc::UnboundedReceiver<Internal>,
     http: reqwest::Client,
     /// The shipped model catalog (for cheap models).
     catalog: Vec<crate::domain::CatalogModel>,
@@ -112,11 +92,8 @@ pub(super) struct Replies {
 
 impl Replies {
     pub(super) fn new(policy: RetryPolicy) -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
         Self {
             active: HashMap::new(),
-            tx,
-            rx,
             http: reqwest::Client::new(),
             catalog: crate::domain::shipped_catalog().unwrap_or_default(),
             settings: Settings::default(),
@@ -316,7 +293,7 @@ impl Actor {
                 last_persist: web_time::Instant::now(),
             },
         );
-        let tx = self.replies.tx.clone();
+        let tx = self.inbox.clone();
         let http = self.replies.http.clone();
         let policy = self.replies.policy.clone();
         let rt = self.rt.clone();
@@ -324,7 +301,7 @@ impl Actor {
             let mut guard = EndGuard { tx: tx.clone(), thread: thread_id, position, result: None };
             let events = tx;
             let mut on_event = move |event: StreamEvent| {
-                to_actor(&events, Internal::Event { thread: thread_id, position, event });
+                to_actor(&events, ReplyReport::Event { thread: thread_id, position, event });
             };
             let sleep = |d: Duration| {
                 let rt = rt.clone();
@@ -357,14 +334,14 @@ impl Actor {
             return;
         }
         let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url, api_key: key };
-        let (tx, http, rt) = (self.replies.tx.clone(), self.replies.http.clone(), self.rt.clone());
+        let (tx, http, rt) = (self.inbox.clone(), self.replies.http.clone(), self.rt.clone());
         self.rt.spawn(async move {
             let sleep = |d: Duration| {
                 let rt = rt.clone();
                 async move { rt.sleep(d).await }
             };
             let result = check_key(&http, &endpoint, sleep).await;
-            to_actor(&tx, Internal::KeyChecked { provider: provider_id, result });
+            to_actor(&tx, ReplyReport::KeyChecked { provider: provider_id, result });
         });
     }
 
@@ -452,7 +429,7 @@ impl Actor {
             format: options.format,
         };
         let (tx, http, policy, rt) =
-            (self.replies.tx.clone(), self.replies.http.clone(), self.replies.policy.clone(), self.rt.clone());
+            (self.inbox.clone(), self.replies.http.clone(), self.replies.policy.clone(), self.rt.clone());
         self.rt.spawn(async move {
             let sleep = |d: Duration| {
                 let rt = rt.clone();
@@ -462,7 +439,7 @@ impl Actor {
                 r = crate::providers::generate_images(&http, &endpoint, &request, &policy, sleep) => Some(r),
                 _ = cancel_rx => None,
             };
-            to_actor(&tx, Internal::ImagesDone { thread: thread_id, position, result });
+            to_actor(&tx, ReplyReport::ImagesDone { thread: thread_id, position, result });
         });
     }
 
@@ -673,7 +650,7 @@ impl Actor {
     }
 
     /// Ask a cheap model of the thread's provider (else the thread's own)
-    /// for a short title; the answer comes back as [`Internal::Titled`].
+    /// for a short title; the answer comes back as [`ReplyReport::Titled`].
     /// Failures keep the title made from the first message.
     fn request_title(&self, thread: ThreadId, prompt: &str, reply: &str, endpoint: Endpoint, choice: &ModelChoice) {
         let models = self.replies.catalog.iter().chain(&self.replies.settings.custom_models);
@@ -690,7 +667,7 @@ impl Actor {
             )],
             max_tokens: Some(24),
         };
-        let (tx, http, rt) = (self.replies.tx.clone(), self.replies.http.clone(), self.rt.clone());
+        let (tx, http, rt) = (self.inbox.clone(), self.replies.http.clone(), self.rt.clone());
         let policy = RetryPolicy { max_retries: 1, ..self.replies.policy.clone() };
         self.rt.spawn(async move {
             let sleep = |d: Duration| {
@@ -707,7 +684,7 @@ impl Actor {
                 Ok(()) => {
                     let title = clean_title(&text);
                     if !title.is_empty() {
-                        to_actor(&tx, Internal::Titled { thread, title });
+                        to_actor(&tx, ReplyReport::Titled { thread, title });
                     }
                 }
                 Err(e) => tracing::info!(err = %e.kind.advice(), "no model title; keeping the first words"),
@@ -723,22 +700,13 @@ impl Actor {
         }
     }
 
-    /// Apply what a stream task reported.
-    pub(super) async fn on_internal(&mut self, msg: Internal) {
-        match msg {
-            Internal::ImagesDone { thread, position, result } => self.images_done(thread, position, result).await,
-            Internal::SaveTo { thread, id, path } => self.save_to(thread, id, path).await,
-            Internal::ExportTo { what, path } => self.export_to(what, path).await,
-            Internal::ImportFrom { path } => self.import_from(path).await,
-            Internal::KnowledgePicked { project, paths } => {
-                let files = paths.into_iter().map(super::attachments::IncomingFile::Path).collect();
-                self.add_knowledge(project, files).await;
-            }
-            Internal::Picked { thread, paths } => {
-                let files = paths.into_iter().map(super::attachments::IncomingFile::Path).collect();
-                self.attach(thread, files).await;
-            }
-            Internal::Titled { thread, title } => {
+    /// Apply what a task talking to a provider reported.
+    pub(super) async fn on_reply_report(&mut self, report: ReplyReport) {
+        match report {
+            ReplyReport::Event { thread, position, event } => self.on_stream_event(thread, position, event).await,
+            ReplyReport::Ended { thread, position, result } => self.on_stream_ended(thread, position, result).await,
+            ReplyReport::ImagesDone { thread, position, result } => self.images_done(thread, position, result).await,
+            ReplyReport::Titled { thread, title } => {
                 self.edit_thread(thread, "name the thread", move |t| {
                     if t.auto_title {
                         t.title = title;
@@ -747,90 +715,94 @@ impl Actor {
                 })
                 .await;
             }
-            Internal::KeyChecked { provider, result } => {
+            ReplyReport::KeyChecked { provider, result } => {
                 let result = result.map_err(|e| format!("{e}. {}", e.kind.advice()));
                 self.events.send(Event::KeyChecked { provider, result });
             }
-            Internal::Event { thread, position, event } => {
-                let Some(active) = self.replies.active.get_mut(&thread).filter(|a| a.position == position) else {
-                    return;
-                };
-                let (mut text, mut reasoning) = (String::new(), String::new());
-                match event {
-                    StreamEvent::Text(t) => text = t,
-                    StreamEvent::Reasoning(r) => reasoning = r,
-                    StreamEvent::Usage(u) => active.message.usage = Some(u),
-                    StreamEvent::Finish(_) => {}
-                    StreamEvent::Retrying { wait, reason, .. } => {
-                        self.events.send(Event::ReplyRetrying { thread, reason: reason.to_string(), wait });
-                    }
-                }
-                if text.is_empty() && reasoning.is_empty() {
-                    return;
-                }
-                active.message.content.push_str(&text);
-                active.message.reasoning.push_str(&reasoning);
-                let (index, id) = (active.row, active.message.id);
-                let snapshot = (active.last_persist.elapsed() >= PERSIST_EVERY).then(|| {
-                    active.last_persist = web_time::Instant::now();
-                    active.message.clone()
-                });
-                if let Some(snapshot) = snapshot
-                    && let Err(e) = self.with_store(move |s| s.update_message(thread, position, &snapshot)).await
-                {
-                    tracing::error!(err = %e, "could not persist a growing reply");
-                }
-                self.events.send(Event::MessageDelta { thread, index, id, text, reasoning });
-            }
-            Internal::Ended { thread, position, result } => {
-                let Some(active) = self.replies.active.remove(&thread).filter(|a| a.position == position) else {
-                    return;
-                };
-                let mut message = active.message.clone();
-                message.status = match &result {
-                    Some(Ok(())) => MessageStatus::Done,
-                    Some(Err(_)) => MessageStatus::Failed,
-                    None => MessageStatus::Cancelled,
-                };
-                message.stamp = self.clock.now();
-                if let Some(Err(e)) = &result {
-                    let wait = e
-                        .retry_after
-                        .map(|w| format!(" (the provider asks to wait {} s)", w.as_secs()))
-                        .unwrap_or_default();
-                    self.events
-                        .send(Event::Error { message: format!("The reply failed: {e}{wait}. {}", e.kind.advice()) });
-                    if e.kind == crate::providers::ErrorKind::Auth {
-                        self.events.send(Event::KeysNeeded { message: format!("The provider refused the key: {e}") });
-                    }
-                }
-                let saved = message.clone();
-                let now = wall_millis();
-                let stamp = self.clock.now();
-                let stored = self
-                    .with_store(move |s| {
-                        s.update_message(thread, position, &saved)?;
-                        let mut auto_title = false;
-                        if let Some(mut t) = s.thread(thread)? {
-                            t.updated_ms = now;
-                            t.stamp = stamp;
-                            auto_title = t.auto_title;
-                            s.put_thread(&t)?;
-                        }
-                        s.flush()?;
-                        Ok(auto_title)
-                    })
-                    .await;
-                match stored {
-                    Ok(true) if message.status == MessageStatus::Done => {
-                        self.request_title(thread, &active.prompt, &message.content, active.endpoint, &active.choice);
-                    }
-                    Ok(_) => {}
-                    Err(e) => self.events.send(Event::Error { message: format!("The reply could not be saved: {e}") }),
-                }
-                self.events.send(Event::MessageStored { thread, index: active.row, message });
+        }
+    }
+
+    /// A piece of the reply stored at `position` arrived: show it, and
+    /// store the reply so far now and then.
+    async fn on_stream_event(&mut self, thread: ThreadId, position: u64, event: StreamEvent) {
+        let Some(active) = self.replies.active.get_mut(&thread).filter(|a| a.position == position) else {
+            return;
+        };
+        let (mut text, mut reasoning) = (String::new(), String::new());
+        match event {
+            StreamEvent::Text(t) => text = t,
+            StreamEvent::Reasoning(r) => reasoning = r,
+            StreamEvent::Usage(u) => active.message.usage = Some(u),
+            StreamEvent::Finish(_) => {}
+            StreamEvent::Retrying { wait, reason, .. } => {
+                self.events.send(Event::ReplyRetrying { thread, reason: reason.to_string(), wait });
             }
         }
+        if text.is_empty() && reasoning.is_empty() {
+            return;
+        }
+        active.message.content.push_str(&text);
+        active.message.reasoning.push_str(&reasoning);
+        let (index, id) = (active.row, active.message.id);
+        let snapshot = (active.last_persist.elapsed() >= PERSIST_EVERY).then(|| {
+            active.last_persist = web_time::Instant::now();
+            active.message.clone()
+        });
+        if let Some(snapshot) = snapshot
+            && let Err(e) = self.with_store(move |s| s.update_message(thread, position, &snapshot)).await
+        {
+            tracing::error!(err = %e, "could not persist a growing reply");
+        }
+        self.events.send(Event::MessageDelta { thread, index, id, text, reasoning });
+    }
+
+    /// The stream of the reply stored at `position` ended (`None`: it was
+    /// stopped): store the reply as it is, say why it failed, and ask for a
+    /// title when the thread still has the one made from its first words.
+    async fn on_stream_ended(&mut self, thread: ThreadId, position: u64, result: Option<Result<(), ProviderError>>) {
+        let Some(active) = self.replies.active.remove(&thread).filter(|a| a.position == position) else {
+            return;
+        };
+        let mut message = active.message.clone();
+        message.status = match &result {
+            Some(Ok(())) => MessageStatus::Done,
+            Some(Err(_)) => MessageStatus::Failed,
+            None => MessageStatus::Cancelled,
+        };
+        message.stamp = self.clock.now();
+        if let Some(Err(e)) = &result {
+            let wait =
+                e.retry_after.map(|w| format!(" (the provider asks to wait {} s)", w.as_secs())).unwrap_or_default();
+            self.events.send(Event::Error { message: format!("The reply failed: {e}{wait}. {}", e.kind.advice()) });
+            if e.kind == crate::providers::ErrorKind::Auth {
+                self.events.send(Event::KeysNeeded { message: format!("The provider refused the key: {e}") });
+            }
+        }
+        let saved = message.clone();
+        let now = wall_millis();
+        let stamp = self.clock.now();
+        let stored = self
+            .with_store(move |s| {
+                s.update_message(thread, position, &saved)?;
+                let mut auto_title = false;
+                if let Some(mut t) = s.thread(thread)? {
+                    t.updated_ms = now;
+                    t.stamp = stamp;
+                    auto_title = t.auto_title;
+                    s.put_thread(&t)?;
+                }
+                s.flush()?;
+                Ok(auto_title)
+            })
+            .await;
+        match stored {
+            Ok(true) if message.status == MessageStatus::Done => {
+                self.request_title(thread, &active.prompt, &message.content, active.endpoint, &active.choice);
+            }
+            Ok(_) => {}
+            Err(e) => self.events.send(Event::Error { message: format!("The reply could not be saved: {e}") }),
+        }
+        self.events.send(Event::MessageStored { thread, index: active.row, message });
     }
 }
 
