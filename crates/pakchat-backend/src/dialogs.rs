@@ -369,6 +369,32 @@ impl Actor {
             move |path| DialogClosed::SaveTo { thread, id, path },
         );
     }
+
+    /// Write an attachment's original to `path`.
+    pub(super) async fn save_to(&self, thread: ThreadId, id: AttachmentId, path: Option<PathBuf>) {
+        let Some(path) = path else {
+            self.events.send(Event::AttachmentSaved { id, result: Ok(None) });
+            return;
+        };
+        let result = self
+            .with_store(move |s| {
+                let Some(a) = s.attachment(thread, id)? else {
+                    return Ok(Err("the attachment no longer exists".to_owned()));
+                };
+                let Some(bytes) = s.blob(&a.blob)? else { return Ok(Err("its content is missing".to_owned())) };
+                #[cfg(not(target_arch = "wasm32"))]
+                let written = std::fs::write(&path, bytes).map(|()| Some(path.clone())).map_err(|e| e.to_string());
+                #[cfg(target_arch = "wasm32")]
+                let written = {
+                    let _ = (bytes, &path);
+                    Err("saving is not available in the browser yet".to_owned())
+                };
+                Ok(written)
+            })
+            .await;
+        let result = result.unwrap_or_else(|e| Err(e.to_string()));
+        self.events.send(Event::AttachmentSaved { id, result });
+    }
 }
 
 #[cfg(test)]

@@ -2,10 +2,10 @@
 //! knowledge files (text read from files the user chose, sealed in the
 //! project's record), and moving threads in and out.
 
-use super::actor::Actor;
+use super::actor::{Actor, misrouted};
 use super::attachments::IncomingFile;
 use super::dialogs::{DialogClosed, OpenDialog};
-use super::{Event, FilePicker, ThreadSummary};
+use super::{Command, Event, FilePicker, ThreadSummary};
 use crate::domain::{
     FileKind, KnowledgeFile, MAX_KNOWLEDGE_CHARS, MAX_PROJECT_KNOWLEDGE_CHARS, Project, ProjectId, ThreadId,
     wall_millis,
@@ -47,6 +47,37 @@ fn knowledge_text(name: &str, bytes: &[u8]) -> Result<String, String> {
 }
 
 impl Actor {
+    /// The commands of the project window and of moving threads between
+    /// projects.
+    pub(super) async fn handle_projects(&mut self, command: Command) {
+        match command {
+            Command::CreateProject { id, name } => self.create_project(id, name).await,
+            Command::EditProject { id, name, instructions } => {
+                let name = name.trim().to_owned();
+                self.edit_project(id, "save the project", move |p| {
+                    if !name.is_empty() {
+                        p.name = name;
+                    }
+                    p.instructions = instructions;
+                    Ok(())
+                })
+                .await;
+            }
+            Command::PickKnowledge { project } => self.pick_knowledge(project),
+            Command::AddKnowledge { project, files } => self.add_knowledge(project, files).await,
+            Command::RemoveKnowledge { project, file } => {
+                self.edit_project(project, "remove the knowledge file", move |p| {
+                    p.files.retain(|f| f.id != file);
+                    Ok(())
+                })
+                .await;
+            }
+            Command::DeleteProject { id, threads } => self.delete_project(id, threads).await,
+            Command::SetThreadProject { id, project } => self.set_thread_project(id, project).await,
+            _ => misrouted("projects"),
+        }
+    }
+
     /// Send the UI every project (after unlocking, after an import).
     pub(super) async fn send_projects(&mut self) {
         match self.with_store(crate::store::Store::projects).await {

@@ -8,26 +8,23 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
-use zeroize::Zeroizing;
 
 use super::Event;
-use super::actor::{Actor, Internal, to_actor};
-use super::event::{KeyInfo, KeyOrigin};
+use super::actor::{Actor, Internal, misrouted, to_actor};
 use super::history::View;
+use super::messages::ROWS_AFTER_BRANCH;
 use crate::domain::{
     Message, MessageId, MessageStatus, ModelChoice, ProviderConfig, Role, Settings, Thread, ThreadId, wall_millis,
 };
 use crate::providers::{
     ChatRequest, ChatTurn, Endpoint, ProviderError, RetryPolicy, StreamEvent, check_key, stream_chat,
 };
-use crate::store::{MessageSlot, Store, StoreError};
+use crate::store::{MessageSlot, Store};
 
 /// How often a growing reply is written to the store.
 const PERSIST_EVERY: Duration = Duration::from_millis(250);
 /// How many earlier messages go along as context.
 const CONTEXT_MESSAGES: usize = 100;
-/// Rows sent to the UI after the branch it shows changed.
-const ROWS_AFTER_BRANCH: usize = 50;
 
 /// What a task talking to a provider tells the actor (as
 /// [`Internal::Reply`]).
@@ -102,19 +99,6 @@ impl Replies {
     }
 }
 
-fn env_key(provider: &ProviderConfig) -> Option<Zeroizing<String>> {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let var = provider.env_key.as_deref()?;
-        std::env::var(var).ok().filter(|v| !v.trim().is_empty()).map(Zeroizing::new)
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        let _ = provider;
-        None
-    }
-}
-
 /// A model's title answer, tidied: first line, no quotes or trailing dot,
 /// at most 80 characters.
 fn clean_title(text: &str) -> String {
@@ -122,41 +106,18 @@ fn clean_title(text: &str) -> String {
     let line = line.trim_start_matches("Title:").trim();
     let line = line.trim_matches(|c: char| matches!(c, '"' | '\'' | '“' | '”' | '*' | '#')).trim();
     let line = line.strip_suffix('.').unwrap_or(line);
-    if line.is_empty() { String::new() } else { super::actor::title_from(line) }
+    if line.is_empty() { String::new() } else { super::threads::title_from(line) }
 }
 
 impl Actor {
-    /// Tell the UI where each provider's key comes from.
-    pub(super) async fn send_key_status(&self) {
-        let providers = self.replies.settings.providers.clone();
-        let stored = self
-            .with_store(move |s| {
-                providers
-                    .iter()
-                    .map(|p| Ok((p.clone(), s.api_key(&p.id)?.is_some())))
-                    .collect::<Result<Vec<_>, StoreError>>()
-            })
-            .await;
-        match stored {
-            Ok(list) => {
-                let infos = list
-                    .into_iter()
-                    .map(|(p, has_stored)| {
-                        let origin = if has_stored {
-                            KeyOrigin::Stored
-                        } else if let (Some(var), Some(_)) = (&p.env_key, env_key(&p)) {
-                            KeyOrigin::Environment(var.clone())
-                        } else if p.needs_key {
-                            KeyOrigin::Missing
-                        } else {
-                            KeyOrigin::NotNeeded
-                        };
-                        KeyInfo { provider: p.id, origin }
-                    })
-                    .collect();
-                self.events.send(Event::KeyStatus(infos));
-            }
-            Err(e) => self.events.send(Event::Error { message: format!("Could not read your API keys: {e}") }),
+    /// The commands about replies: another one, again, stop, and a key check.
+    pub(super) async fn handle_replies(&mut self, command: super::Command) {
+        match command {
+            super::Command::RegenerateReply { thread, row } => self.regenerate(thread, row).await,
+            super::Command::RetryReply { thread } => self.retry_reply(thread).await,
+            super::Command::StopReply { thread } => self.stop_reply(thread),
+            super::Command::CheckKey { provider } => self.check_key(provider).await,
+            _ => misrouted("replies"),
         }
     }
 
@@ -313,13 +274,6 @@ impl Actor {
             };
             guard.result = Some(result);
         });
-    }
-
-    /// The key of `provider`: stored, else from its environment variable.
-    async fn key_of(&self, provider: &ProviderConfig) -> Option<Zeroizing<String>> {
-        let pid = provider.id.clone();
-        let stored = self.with_store(move |s| s.api_key(&pid)).await.ok().flatten();
-        stored.or_else(|| env_key(provider))
     }
 
     /// Check a provider's key in the background; the answer comes as an event.
@@ -576,76 +530,6 @@ impl Actor {
             Ok(Some((thread, user, position))) => self.start_reply(thread, user, position).await,
             Ok(None) => self.events.send(Event::Error { message: none.to_owned() }),
             Err(e) => self.events.send(Event::Error { message: format!("Could not {what}: {e}") }),
-        }
-    }
-
-    /// The user's message at `row`, edited, as a new sibling; then its reply.
-    pub(super) async fn edit_message(&mut self, thread_id: ThreadId, row: u64, text: String) {
-        if self.busy(thread_id) {
-            return;
-        }
-        if text.trim().is_empty() {
-            self.events.send(Event::Error { message: "An edited message cannot be empty.".to_owned() });
-            return;
-        }
-        let stamp = self.clock.now();
-        let thread_stamp = self.clock.now();
-        let result = self
-            .with_store(move |s| {
-                let Some(mut thread) = s.thread(thread_id)? else { return Ok(None) };
-                let mut view = View::load(s, thread_id)?;
-                let Some(original) = view.message(s, thread_id, row)?.filter(|m| m.role == Role::User) else {
-                    return Ok(None);
-                };
-                let now = wall_millis();
-                let message = Message {
-                    id: MessageId::new(),
-                    content: text,
-                    created_ms: now,
-                    stamp,
-                    status: MessageStatus::Done,
-                    ..original
-                };
-                let (position, _) = view.add_child(s, thread_id, view.parent_of(row), &message)?;
-                thread.updated_ms = now;
-                thread.stamp = thread_stamp;
-                s.put_thread(&thread)?;
-                s.flush()?;
-                Ok(Some((thread, message, position)))
-            })
-            .await;
-        match result {
-            Ok(Some((thread, message, position))) => {
-                self.events.send(Event::ThreadChanged(super::ThreadSummary::Ok(thread.clone())));
-                self.send_rows(thread_id, None, ROWS_AFTER_BRANCH).await;
-                self.start_reply(thread, message, position).await;
-            }
-            Ok(None) => self.events.send(Event::Error {
-                message: "That message cannot be edited: it is not a readable message of yours.".to_owned(),
-            }),
-            Err(e) => self.events.send(Event::Error { message: format!("Could not save the edit: {e}") }),
-        }
-    }
-
-    /// Show the sibling `step` away from the message at `row`.
-    pub(super) async fn switch_branch(&mut self, thread_id: ThreadId, row: u64, step: i64) {
-        if self.busy(thread_id) {
-            return;
-        }
-        let result = self
-            .with_store(move |s| {
-                let mut view = View::load(s, thread_id)?;
-                let moved = view.step_branch(s, thread_id, row, step)?;
-                if moved {
-                    s.flush()?;
-                }
-                Ok(moved)
-            })
-            .await;
-        match result {
-            Ok(true) => self.send_rows(thread_id, Some(row), ROWS_AFTER_BRANCH).await,
-            Ok(false) => {}
-            Err(e) => self.events.send(Event::Error { message: format!("Could not switch branches: {e}") }),
         }
     }
 

@@ -8,9 +8,9 @@
 
 use std::path::PathBuf;
 
-use super::actor::Actor;
+use super::actor::{Actor, misrouted};
 use super::dialogs::{DialogClosed, OpenDialog, SaveDialog};
-use super::{Event, ThreadSummary};
+use super::{Command, Event, ThreadSummary};
 use crate::archive;
 use crate::domain::ThreadId;
 use crate::store::Store as _;
@@ -48,6 +48,15 @@ const NO_IMPORT_DIALOG: &str = "No file dialog can open on this desktop (neither
                                 xdg-desktop-portal or zenity.";
 
 impl Actor {
+    /// [`Command::Export`] and [`Command::Import`].
+    pub(super) async fn handle_transfer(&mut self, command: Command) {
+        match command {
+            Command::Export { what } => self.ask_export_path(what).await,
+            Command::Import => self.ask_import_path(),
+            _ => misrouted("transfer"),
+        }
+    }
+
     /// Ask where to write `what` (the save dialog), then write it there.
     pub(super) async fn ask_export_path(&mut self, what: ExportWhat) {
         let suggested = match what {
