@@ -5,7 +5,7 @@
 
 use super::actor::Actor;
 use super::history::View;
-use super::threads::title_from;
+use super::titles::title_from;
 use super::{Event, ThreadSummary};
 use crate::domain::{Attachment, AttachmentId, Message, MessageId, MessageStatus, Role, Thread, ThreadId, wall_millis};
 use crate::store::{MessageSlot, Store, StoreError};

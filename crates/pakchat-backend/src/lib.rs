@@ -25,6 +25,7 @@ mod command;
 mod dialogs;
 mod event;
 mod history;
+mod images;
 pub mod instance;
 pub mod kiosk;
 mod lockdown;
@@ -36,6 +37,7 @@ mod settings;
 mod streaming;
 mod system_fonts;
 mod threads;
+mod titles;
 mod transfer;
 
 pub use actor::{BackendConfig, BackendHandle, Stopped, StoreLocation, start};
@@ -48,7 +50,7 @@ pub use event::{Event, KeyInfo, KeyOrigin, LoadedFont, RowFork, SearchHit, Threa
 pub use lockdown::Lockdown;
 pub use projects::ProjectThreads;
 pub use runtime::Runtime;
-pub use threads::DEFAULT_TITLE;
+pub use titles::DEFAULT_TITLE;
 pub use transfer::{ExportFormat, ExportWhat, MAX_IMPORT_BYTES};
 
 pub use crate::store::{Argon2Params, KeySource, MessageSlot, ProjectSlot, ProtectionKind, Unreadable};

@@ -6,7 +6,7 @@
 
 use super::actor::{Actor, misrouted};
 use super::history::View;
-use super::threads::{DEFAULT_TITLE, title_from};
+use super::titles::{DEFAULT_TITLE, title_from};
 use super::{Command, Event, ThreadSummary};
 use crate::domain::{Message, MessageId, MessageStatus, Role, ThreadId, wall_millis};
 use crate::store::Store as _;

@@ -2,7 +2,10 @@
 //! assistant message (status `Streaming`), streams the provider's reply into
 //! it on a background task, persists it as it grows, and finalizes it as
 //! `Done`, `Failed` or `Cancelled`. Stop drops the task, which drops the
-//! HTTP request at once.
+//! HTTP request at once. Replying again (retry, regenerate) and checking
+//! a key are here too. What the tasks report arrives as a [`ReplyReport`],
+//! a model's title for the thread included (`titles.rs` asks for it);
+//! images made instead of a reply are `images.rs`'s.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -14,7 +17,8 @@ use super::actor::{Actor, Internal, misrouted, to_actor};
 use super::history::View;
 use super::messages::ROWS_AFTER_BRANCH;
 use crate::domain::{
-    Message, MessageId, MessageStatus, ModelChoice, ProviderConfig, Role, Settings, Thread, ThreadId, wall_millis,
+    FileKind, Message, MessageId, MessageStatus, ModelChoice, ProviderConfig, Role, Settings, Thread, ThreadId,
+    wall_millis,
 };
 use crate::providers::{
     ChatRequest, ChatTurn, Endpoint, ProviderError, RetryPolicy, StreamEvent, check_key, stream_chat,
@@ -59,32 +63,61 @@ impl Drop for EndGuard {
     }
 }
 
-/// A reply being streamed.
-struct Active {
+/// A reply being streamed (or images being made).
+pub(super) struct Active {
     /// Where the reply is stored.
-    position: u64,
+    pub(super) position: u64,
     /// Its row in the branch shown (branches do not change while it streams).
-    row: u64,
-    message: Message,
+    pub(super) row: u64,
+    /// The reply so far.
+    pub(super) message: Message,
     /// The user's message this reply answers (for the title request).
     prompt: String,
     /// Where the reply came from (for the title request).
     endpoint: Endpoint,
     /// The model that replies (the title request uses a cheap sibling).
     choice: ModelChoice,
+    /// Taken (dropped) to stop the task.
     cancel: Option<oneshot::Sender<()>>,
     last_persist: web_time::Instant,
 }
 
+impl Active {
+    /// The reply `message` stored at `position` and shown at `row`,
+    /// answering `prompt`; the receiver ends when the reply is stopped.
+    pub(super) fn new(
+        position: u64,
+        row: u64,
+        message: Message,
+        prompt: String,
+        endpoint: Endpoint,
+        choice: ModelChoice,
+    ) -> (Self, oneshot::Receiver<()>) {
+        let (cancel, stopped) = oneshot::channel();
+        let active = Self {
+            position,
+            row,
+            message,
+            prompt,
+            endpoint,
+            choice,
+            cancel: Some(cancel),
+            last_persist: web_time::Instant::now(),
+        };
+        (active, stopped)
+    }
+}
+
 /// The actor's reply state.
 pub(super) struct Replies {
-    active: HashMap<ThreadId, Active>,
-    http: reqwest::Client,
+    /// The reply streaming into each thread (one at most).
+    pub(super) active: HashMap<ThreadId, Active>,
+    pub(super) http: reqwest::Client,
     /// The shipped model catalog (for cheap models).
-    catalog: Vec<crate::domain::CatalogModel>,
+    pub(super) catalog: Vec<crate::domain::CatalogModel>,
     /// The settings, cached (providers and the default model).
     pub settings: Settings,
-    policy: RetryPolicy,
+    pub(super) policy: RetryPolicy,
 }
 
 impl Replies {
@@ -97,16 +130,6 @@ impl Replies {
             policy,
         }
     }
-}
-
-/// A model's title answer, tidied: first line, no quotes or trailing dot,
-/// at most 80 characters.
-fn clean_title(text: &str) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-    let line = line.trim_start_matches("Title:").trim();
-    let line = line.trim_matches(|c: char| matches!(c, '"' | '\'' | '“' | '”' | '*' | '#')).trim();
-    let line = line.strip_suffix('.').unwrap_or(line);
-    if line.is_empty() { String::new() } else { super::threads::title_from(line) }
 }
 
 impl Actor {
@@ -151,6 +174,8 @@ impl Actor {
         }
     }
 
+    /// The model `thread` replies with (its own, else the default one) and
+    /// its provider.
     fn model_for(&self, thread: &Thread) -> Option<(ModelChoice, ProviderConfig)> {
         let choice = thread.model.clone().or_else(|| self.replies.settings.default_model.clone())?;
         let provider = self.replies.settings.providers.iter().find(|p| p.id == choice.provider)?.clone();
@@ -166,45 +191,93 @@ impl Actor {
             });
             return;
         };
-        let key = self.key_of(&provider).await;
-        if key.is_none() && provider.needs_key {
-            self.events
-                .send(Event::KeysNeeded { message: format!("Add an API key for {} to get a reply.", provider.name) });
-            return;
-        }
-        let thread_id = thread.id;
+        let Some(endpoint) = self.endpoint_for(&provider, "get a reply").await else { return };
         let project = self.project_of(thread.project_id).await;
         let system = crate::domain::system_prompt(&self.replies.settings, project.as_ref(), &thread);
-        let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key };
-        let reply = Message {
+        let reply = self.assistant_message(thread.id, user.id, &choice.model, String::new());
+        let accepts = self.file_check(&choice, provider);
+        let Some((turns, position, row, branched)) =
+            self.store_with_context(thread.id, user_position, reply.clone(), accepts).await
+        else {
+            return;
+        };
+        let request =
+            ChatRequest { model: choice.model.clone(), system, turns, max_tokens: self.config.lockdown.max_tokens };
+        self.show_new_reply(thread.id, row, branched, &reply).await;
+        let (active, cancel) = Active::new(position, row, reply, user.content, endpoint.clone(), choice);
+        self.replies.active.insert(thread.id, active);
+        self.spawn_stream(thread.id, position, endpoint, request, cancel);
+    }
+
+    /// `provider`'s endpoint with its key; `None`, and the user asked for a
+    /// key, when it needs one and has none. `to` says what the key is for.
+    pub(super) async fn endpoint_for(&self, provider: &ProviderConfig, to: &str) -> Option<Endpoint> {
+        let key = self.key_of(provider).await;
+        if key.is_none() && provider.needs_key {
+            self.events.send(Event::KeysNeeded { message: format!("Add an API key for {} to {to}.", provider.name) });
+            return None;
+        }
+        Some(Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key })
+    }
+
+    /// An empty assistant message of `model` answering the user's message
+    /// `parent`, streaming, saying `content` meanwhile.
+    pub(super) fn assistant_message(
+        &mut self,
+        thread_id: ThreadId,
+        parent: MessageId,
+        model: &str,
+        content: String,
+    ) -> Message {
+        Message {
             id: MessageId::new(),
             thread_id,
-            parent_id: Some(user.id),
+            parent_id: Some(parent),
             role: Role::Assistant,
-            content: String::new(),
+            content,
             reasoning: String::new(),
             attachments: Vec::new(),
-            model: Some(choice.model.clone()),
+            model: Some(model.to_owned()),
             status: MessageStatus::Streaming,
             usage: None,
             created_ms: wall_millis(),
             stamp: self.clock.now(),
-        };
-        let saved = reply.clone();
-        let strip = self.replies.settings.strip_photo_metadata;
-        let model_entry =
+        }
+    }
+
+    /// Whether the model `choice` of `provider` takes a kind of file, and if
+    /// not, what the user is told.
+    fn file_check(
+        &self,
+        choice: &ModelChoice,
+        provider: ProviderConfig,
+    ) -> impl Fn(FileKind) -> Result<(), String> + Send + 'static {
+        let entry =
             self.replies.catalog.iter().find(|m| m.provider == choice.provider && m.id == choice.model).cloned();
-        let model_name = model_entry.as_ref().map_or_else(|| choice.model.clone(), |m| m.name.clone());
-        let accepts = move |kind| {
-            if crate::domain::accepts_file(model_entry.as_ref(), &provider, kind) {
+        let name = entry.as_ref().map_or_else(|| choice.model.clone(), |m| m.name.clone());
+        move |kind| {
+            if crate::domain::accepts_file(entry.as_ref(), &provider, kind) {
                 Ok(())
             } else {
-                Err(crate::domain::refusal(&model_name, kind))
+                Err(crate::domain::refusal(&name, kind))
             }
-        };
-        // The branch up to the user's message is the context (the last
-        // CONTEXT_MESSAGES rows of it, with their files); the reply becomes
-        // its newest child, unless the model cannot take those files.
+        }
+    }
+
+    /// Store `reply` as the newest child of the user's message at
+    /// `user_position` and gather what it answers: the branch up to that
+    /// message (its last [`CONTEXT_MESSAGES`] rows, with their files).
+    /// Returns the turns, where the reply is stored and shown, and whether it
+    /// made a new branch; `None`, with the user told why, when the model
+    /// cannot take those files or the store fails.
+    async fn store_with_context(
+        &mut self,
+        thread_id: ThreadId,
+        user_position: u64,
+        reply: Message,
+        accepts: impl Fn(FileKind) -> Result<(), String> + Send + 'static,
+    ) -> Option<(Vec<ChatTurn>, u64, u64, bool)> {
+        let strip = self.replies.settings.strip_photo_metadata;
         let stored = self
             .with_store(move |s| {
                 let mut view = View::load(s, thread_id)?;
@@ -216,53 +289,49 @@ impl Actor {
                     Err(refused) => return Ok(Err(refused)),
                 };
                 let old_len = view.path.len();
-                let (position, row) = view.add_child(s, thread_id, user_position, &saved)?;
+                let (position, row) = view.add_child(s, thread_id, user_position, &reply)?;
                 Ok(Ok((turns, position, row, row != old_len)))
             })
             .await;
-        let (turns, position, row, branched) = match stored {
-            Ok(Ok(found)) => found,
+        match stored {
+            Ok(Ok(found)) => Some(found),
             Ok(Err(refused)) => {
                 self.events.send(Event::Error { message: refused });
-                return;
+                None
             }
             Err(e) => {
                 self.events.send(Event::Error { message: format!("Could not start the reply: {e}") });
-                return;
+                None
             }
-        };
-        let request =
-            ChatRequest { model: choice.model.clone(), system, turns, max_tokens: self.config.lockdown.max_tokens };
-        if branched {
-            // A new sibling: the rows after the fork changed.
-            self.send_rows(thread_id, None, ROWS_AFTER_BRANCH).await;
-        } else {
-            self.events.send(Event::MessageStored { thread: thread_id, index: row, message: reply.clone() });
         }
+    }
 
-        let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
-        self.replies.active.insert(
-            thread_id,
-            Active {
-                position,
-                row,
-                message: reply,
-                prompt: user.content.clone(),
-                endpoint: endpoint.clone(),
-                choice,
-                cancel: Some(cancel_tx),
-                last_persist: web_time::Instant::now(),
-            },
-        );
-        let tx = self.inbox.clone();
-        let http = self.replies.http.clone();
-        let policy = self.replies.policy.clone();
-        let rt = self.rt.clone();
+    /// Show a reply just stored at `row`: one more row, or, when it is a new
+    /// sibling, the rows again (those after the fork changed).
+    pub(super) async fn show_new_reply(&mut self, thread: ThreadId, row: u64, branched: bool, reply: &Message) {
+        if branched {
+            self.send_rows(thread, None, ROWS_AFTER_BRANCH).await;
+        } else {
+            self.events.send(Event::MessageStored { thread, index: row, message: reply.clone() });
+        }
+    }
+
+    /// Stream the reply stored at `position` on a task of its own, which
+    /// reports each piece and its end; `cancel` firing (or dropped) stops it.
+    fn spawn_stream(
+        &self,
+        thread: ThreadId,
+        position: u64,
+        endpoint: Endpoint,
+        request: ChatRequest,
+        cancel: oneshot::Receiver<()>,
+    ) {
+        let (tx, http, policy, rt) =
+            (self.inbox.clone(), self.replies.http.clone(), self.replies.policy.clone(), self.rt.clone());
         self.rt.spawn(async move {
-            let mut guard = EndGuard { tx: tx.clone(), thread: thread_id, position, result: None };
-            let events = tx;
+            let mut guard = EndGuard { tx: tx.clone(), thread, position, result: None };
             let mut on_event = move |event: StreamEvent| {
-                to_actor(&events, ReplyReport::Event { thread: thread_id, position, event });
+                to_actor(&tx, ReplyReport::Event { thread, position, event });
             };
             let sleep = |d: Duration| {
                 let rt = rt.clone();
@@ -270,7 +339,7 @@ impl Actor {
             };
             let result = tokio::select! {
                 r = stream_chat(&http, &endpoint, &request, &policy, sleep, &mut on_event) => Some(r),
-                _ = cancel_rx => None,
+                _ = cancel => None,
             };
             guard.result = Some(result);
         });
@@ -297,184 +366,6 @@ impl Actor {
             let result = check_key(&http, &endpoint, sleep).await;
             to_actor(&tx, ReplyReport::KeyChecked { provider: provider_id, result });
         });
-    }
-
-    /// Make images from the user's message stored at `user_position`; they
-    /// arrive as attachments of an assistant message that says what it is
-    /// making meanwhile. Stop cancels the request like a reply's.
-    pub(super) async fn start_images(
-        &mut self,
-        thread: Thread,
-        user: Message,
-        user_position: u64,
-        options: super::ImageOptions,
-    ) {
-        let Some(provider) = self.replies.settings.providers.iter().find(|p| p.id == options.model.provider).cloned()
-        else {
-            self.events.send(Event::KeysNeeded { message: "Choose an image model first.".to_owned() });
-            return;
-        };
-        let key = self.key_of(&provider).await;
-        if key.is_none() && provider.needs_key {
-            self.events
-                .send(Event::KeysNeeded { message: format!("Add an API key for {} to make images.", provider.name) });
-            return;
-        }
-        let thread_id = thread.id;
-        let count = options.count.clamp(1, 4);
-        let plural = if count == 1 { "image" } else { "images" };
-        let reply = Message {
-            id: MessageId::new(),
-            thread_id,
-            parent_id: Some(user.id),
-            role: Role::Assistant,
-            content: format!("Making {count} {plural} ({}, {} quality)…", options.size, options.quality),
-            reasoning: String::new(),
-            attachments: Vec::new(),
-            model: Some(options.model.model.clone()),
-            status: MessageStatus::Streaming,
-            usage: None,
-            created_ms: wall_millis(),
-            stamp: self.clock.now(),
-        };
-        let saved = reply.clone();
-        let stored = self
-            .with_store(move |s| {
-                let mut view = View::load(s, thread_id)?;
-                let old_len = view.path.len();
-                let (position, row) = view.add_child(s, thread_id, user_position, &saved)?;
-                s.flush()?;
-                Ok((position, row, row != old_len))
-            })
-            .await;
-        let (position, row, branched) = match stored {
-            Ok(found) => found,
-            Err(e) => {
-                self.events.send(Event::Error { message: format!("Could not start making images: {e}") });
-                return;
-            }
-        };
-        if branched {
-            self.send_rows(thread_id, None, ROWS_AFTER_BRANCH).await;
-        } else {
-            self.events.send(Event::MessageStored { thread: thread_id, index: row, message: reply.clone() });
-        }
-        let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key };
-        let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
-        self.replies.active.insert(
-            thread_id,
-            Active {
-                position,
-                row,
-                message: reply,
-                prompt: user.content.clone(),
-                endpoint: endpoint.clone(),
-                choice: options.model.clone(),
-                cancel: Some(cancel_tx),
-                last_persist: web_time::Instant::now(),
-            },
-        );
-        let request = crate::providers::ImageRequest {
-            model: options.model.model,
-            prompt: user.content,
-            size: options.size,
-            quality: options.quality,
-            count,
-            format: options.format,
-        };
-        let (tx, http, policy, rt) =
-            (self.inbox.clone(), self.replies.http.clone(), self.replies.policy.clone(), self.rt.clone());
-        self.rt.spawn(async move {
-            let sleep = |d: Duration| {
-                let rt = rt.clone();
-                async move { rt.sleep(d).await }
-            };
-            let result = tokio::select! {
-                r = crate::providers::generate_images(&http, &endpoint, &request, &policy, sleep) => Some(r),
-                _ = cancel_rx => None,
-            };
-            to_actor(&tx, ReplyReport::ImagesDone { thread: thread_id, position, result });
-        });
-    }
-
-    /// Store the images made (checked like any attached file) and finish the message.
-    async fn images_done(
-        &mut self,
-        thread: ThreadId,
-        position: u64,
-        result: Option<Result<Vec<Vec<u8>>, ProviderError>>,
-    ) {
-        let Some(active) = self.replies.active.remove(&thread).filter(|a| a.position == position) else { return };
-        let mut message = active.message;
-        let max = self.replies.settings.max_attachment_bytes();
-        let stamp = self.clock.now();
-        let (status, images) = match result {
-            None => (MessageStatus::Cancelled, Vec::new()),
-            Some(Err(e)) => {
-                self.events.send(Event::Error { message: format!("No images: {e}. {}", e.kind.advice()) });
-                message.content = format!("No images: {e}");
-                (MessageStatus::Failed, Vec::new())
-            }
-            Some(Ok(images)) => (MessageStatus::Done, images),
-        };
-        let reply_id = message.id;
-        let count = images.len();
-        let made = self
-            .with_store(move |s| {
-                let mut added = Vec::new();
-                let mut refused = Vec::new();
-                // Made here: the attachment limits are for what the user brings.
-                let unlimited = super::Lockdown::default();
-                for (i, bytes) in images.into_iter().enumerate() {
-                    // Named by what the bytes are: a JPEG asked for arrives as image-1.jpg.
-                    let ext = match crate::media::sniff(&bytes) {
-                        crate::media::Sniffed::Kind(kind) => kind.extension(),
-                        crate::media::Sniffed::Other(_) => "bin",
-                    };
-                    let name = format!("image-{}.{ext}", i + 1);
-                    let file = super::attachments::IncomingFile::Bytes { name, bytes };
-                    match super::attachments::intake_for(s, thread, file, max, stamp, Some(reply_id), &unlimited) {
-                        Ok(a) if a.0.kind.is_image() => added.push(a),
-                        Ok((a, _)) => {
-                            s.remove_attachment(thread, a.id)?;
-                            let used = s.blobs_in_use()?;
-                            for blob in a.blobs().iter().filter(|b| !used.contains(b)) {
-                                s.remove_blob(blob)?;
-                            }
-                            refused.push(format!("the provider sent {}, not an image", a.kind.described()));
-                        }
-                        Err(why) => refused.push(why),
-                    }
-                }
-                Ok((added, refused))
-            })
-            .await;
-        let (added, refused) = made.unwrap_or_else(|e| (Vec::new(), vec![e.to_string()]));
-        for why in refused {
-            self.events.send(Event::Error { message: format!("An image that came back was not kept: {why}") });
-        }
-        message.status = status;
-        if status == MessageStatus::Done {
-            message.content = if added.len() == count {
-                String::new()
-            } else {
-                format!("{} of {count} images could be kept.", added.len())
-            };
-        } else if status == MessageStatus::Cancelled {
-            message.content = "Stopped before the images arrived.".to_owned();
-        }
-        message.attachments = added.iter().map(|(a, _)| a.id).collect();
-        message.stamp = self.clock.now();
-        let saved = message.clone();
-        if let Err(e) =
-            self.with_store(move |s| s.update_message(thread, position, &saved).and_then(|()| s.flush())).await
-        {
-            self.events.send(Event::Error { message: format!("The images could not be saved: {e}") });
-        }
-        for (attachment, thumbnail) in added {
-            self.events.send(Event::AttachmentAdded { attachment, thumbnail });
-        }
-        self.events.send(Event::MessageStored { thread, index: active.row, message });
     }
 
     /// Whether a reply streams into `thread` (branches stay put until it ends).
@@ -533,49 +424,6 @@ impl Actor {
         }
     }
 
-    /// Ask a cheap model of the thread's provider (else the thread's own)
-    /// for a short title; the answer comes back as [`ReplyReport::Titled`].
-    /// Failures keep the title made from the first message.
-    fn request_title(&self, thread: ThreadId, prompt: &str, reply: &str, endpoint: Endpoint, choice: &ModelChoice) {
-        let models = self.replies.catalog.iter().chain(&self.replies.settings.custom_models);
-        let model = crate::domain::title_model(choice, models).model;
-        let excerpt = |t: &str| t.chars().take(1000).collect::<String>();
-        let request = ChatRequest {
-            model,
-            system: Some(
-                "You name conversations. Reply with a title of at most six words and nothing else.".to_owned(),
-            ),
-            turns: vec![ChatTurn::text(
-                Role::User,
-                format!("Title this conversation.\n\nUser: {}\n\nAssistant: {}", excerpt(prompt), excerpt(reply)),
-            )],
-            max_tokens: Some(24),
-        };
-        let (tx, http, rt) = (self.inbox.clone(), self.replies.http.clone(), self.rt.clone());
-        let policy = RetryPolicy { max_retries: 1, ..self.replies.policy.clone() };
-        self.rt.spawn(async move {
-            let sleep = |d: Duration| {
-                let rt = rt.clone();
-                async move { rt.sleep(d).await }
-            };
-            let mut text = String::new();
-            let mut collect = |e: StreamEvent| {
-                if let StreamEvent::Text(t) = e {
-                    text.push_str(&t);
-                }
-            };
-            match stream_chat(&http, &endpoint, &request, &policy, sleep, &mut collect).await {
-                Ok(()) => {
-                    let title = clean_title(&text);
-                    if !title.is_empty() {
-                        to_actor(&tx, ReplyReport::Titled { thread, title });
-                    }
-                }
-                Err(e) => tracing::info!(err = %e.kind.advice(), "no model title; keeping the first words"),
-            }
-        });
-    }
-
     /// Stop the reply of `thread`, if one is streaming.
     pub(super) fn stop_reply(&mut self, thread: ThreadId) {
         if let Some(active) = self.replies.active.get_mut(&thread) {
@@ -590,15 +438,7 @@ impl Actor {
             ReplyReport::Event { thread, position, event } => self.on_stream_event(thread, position, event).await,
             ReplyReport::Ended { thread, position, result } => self.on_stream_ended(thread, position, result).await,
             ReplyReport::ImagesDone { thread, position, result } => self.images_done(thread, position, result).await,
-            ReplyReport::Titled { thread, title } => {
-                self.edit_thread(thread, "name the thread", move |t| {
-                    if t.auto_title {
-                        t.title = title;
-                        t.auto_title = false;
-                    }
-                })
-                .await;
-            }
+            ReplyReport::Titled { thread, title } => self.take_title(thread, title).await,
             ReplyReport::KeyChecked { provider, result } => {
                 let result = result.map_err(|e| format!("{e}. {}", e.kind.advice()));
                 self.events.send(Event::KeyChecked { provider, result });
@@ -687,17 +527,5 @@ impl Actor {
             Err(e) => self.events.send(Event::Error { message: format!("The reply could not be saved: {e}") }),
         }
         self.events.send(Event::MessageStored { thread, index: active.row, message });
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::clean_title;
-
-    #[test]
-    fn model_titles_are_tidied() {
-        assert_eq!(clean_title("\"Friendly Greetings\"\n"), "Friendly Greetings");
-        assert_eq!(clean_title("Title: **Trip to Lahore.**"), "Trip to Lahore");
-        assert_eq!(clean_title("   \n  "), "");
     }
 }

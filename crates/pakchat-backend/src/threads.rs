@@ -1,27 +1,13 @@
 //! Threads as the sidebar knows them: creating, renaming, pinning,
 //! deleting (a tombstone the user can undo), purging for good and
-//! restoring, and each thread's model, mode, system prompt and draft. The
-//! title made from a thread's first message is here too.
+//! restoring, and each thread's model, mode, system prompt and draft.
+//! Titles are `titles.rs`'s.
 
 use super::actor::{Actor, misrouted};
+use super::titles::DEFAULT_TITLE;
 use super::{Command, Event, ThreadSummary};
 use crate::domain::{ProjectId, Thread, ThreadId, wall_millis};
 use crate::store::Store as _;
-
-/// Title of a thread the user has not named and not written in yet.
-pub const DEFAULT_TITLE: &str = "New chat";
-/// Length of a title taken from the first message.
-const TITLE_CHARS: usize = 80;
-
-/// A title made from the first message: its first words on one line.
-pub(super) fn title_from(text: &str) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut title: String = line.chars().take(TITLE_CHARS).collect();
-    if line.chars().count() > TITLE_CHARS {
-        title.push('…');
-    }
-    if title.is_empty() { DEFAULT_TITLE.to_owned() } else { title }
-}
 
 impl Actor {
     /// The commands that change a thread's record.
@@ -166,17 +152,5 @@ impl Actor {
             Ok(n) => tracing::info!(threads = n, "deleted threads purged"),
             Err(e) => self.events.send(Event::Error { message: format!("A deleted thread could not be removed: {e}") }),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::title_from;
-
-    #[test]
-    fn title_is_the_first_words_of_the_first_message() {
-        assert_eq!(title_from("  Plan a\n trip to Lahore "), "Plan a trip to Lahore");
-        assert_eq!(title_from(&"x".repeat(100)).chars().count(), 81);
-        assert_eq!(title_from("   "), "New chat");
     }
 }
