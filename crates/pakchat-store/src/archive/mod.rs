@@ -9,7 +9,7 @@
 //!   on screen) through [`thread_markdown`].
 //! * [`chatgpt`] reads the `conversations.json` of a ChatGPT data export into
 //!   an [`Archive`], keeping every branch of its message trees.
-//! * [`import`] writes an archive into a store. [`parse`] checks the whole
+//! * [`import()`] writes an archive into a store. [`parse`] checks the whole
 //!   document first (format, version, every thread's messages and
 //!   attachments belong to it, every file it names is present and decodes),
 //!   so a malformed file is refused before anything is written. Threads the
