@@ -7,8 +7,8 @@
 
 use std::path::PathBuf;
 
-use super::Event;
-use super::actor::Actor;
+use super::actor::{Actor, misrouted};
+use super::{Command, Event};
 use crate::domain::{Attachment, AttachmentId, ThreadId, wall_millis};
 use crate::media::{self, Pixels, Rejection};
 use crate::store::{Store, StoreError};
@@ -253,6 +253,20 @@ pub(super) fn intake_for(
 }
 
 impl Actor {
+    /// The commands of the composer's attachments and the attachment viewer.
+    pub(super) async fn handle_attachments(&mut self, command: Command) {
+        match command {
+            Command::AttachFiles { thread, files } => self.attach(thread, files).await,
+            Command::PickFiles { thread } => self.pick_files(thread),
+            Command::RemoveAttachment { thread, id } => self.remove_attachment(thread, id).await,
+            Command::LoadPreview { thread, id } => self.load_preview(thread, id).await,
+            Command::LoadOriginal { thread, id } => self.load_original(thread, id).await,
+            Command::SaveAttachment { thread, id } => self.save_attachment(thread, id).await,
+            Command::ReadClipboardFiles => self.read_clipboard_files(),
+            _ => misrouted("attachments"),
+        }
+    }
+
     /// Attach `files` to `thread`, one by one, reporting each.
     pub(super) async fn attach(&mut self, thread: ThreadId, files: Vec<IncomingFile>) {
         let max = self.replies.settings.max_attachment_bytes();
@@ -360,32 +374,6 @@ impl Actor {
             Ok(None) => self.events.send(Event::Error { message: "That image could not be opened.".to_owned() }),
             Err(e) => self.events.send(Event::Error { message: format!("That image could not be read: {e}") }),
         }
-    }
-
-    /// Write an attachment's original to `path`.
-    pub(super) async fn save_to(&self, thread: ThreadId, id: AttachmentId, path: Option<PathBuf>) {
-        let Some(path) = path else {
-            self.events.send(Event::AttachmentSaved { id, result: Ok(None) });
-            return;
-        };
-        let result = self
-            .with_store(move |s| {
-                let Some(a) = s.attachment(thread, id)? else {
-                    return Ok(Err("the attachment no longer exists".to_owned()));
-                };
-                let Some(bytes) = s.blob(&a.blob)? else { return Ok(Err("its content is missing".to_owned())) };
-                #[cfg(not(target_arch = "wasm32"))]
-                let written = std::fs::write(&path, bytes).map(|()| Some(path.clone())).map_err(|e| e.to_string());
-                #[cfg(target_arch = "wasm32")]
-                let written = {
-                    let _ = (bytes, &path);
-                    Err("saving is not available in the browser yet".to_owned())
-                };
-                Ok(written)
-            })
-            .await;
-        let result = result.unwrap_or_else(|e| Err(e.to_string()));
-        self.events.send(Event::AttachmentSaved { id, result });
     }
 
     /// Take back an attachment that waits in the composer.

@@ -3,8 +3,9 @@
 //! the files they carry, the thread's model, mode, project and prompt. The
 //! original thread is not touched.
 
-use super::actor::{Actor, title_from};
+use super::actor::Actor;
 use super::history::View;
+use super::titles::title_from;
 use super::{Event, ThreadSummary};
 use crate::domain::{Attachment, AttachmentId, Message, MessageId, MessageStatus, Role, Thread, ThreadId, wall_millis};
 use crate::store::{MessageSlot, Store, StoreError};

@@ -4,15 +4,22 @@
 //! and rfd reports "no file chosen", just as a cancel does; Pak.Chat then
 //! says so instead of doing nothing: opening (attach, import, knowledge)
 //! asks for a drop or a paste, and saving (export, "Save as…") writes to
-//! the Downloads folder under the suggested name and says where. Attaching
-//! and saving attachments through the dialog are here too.
+//! the Downloads folder under the suggested name and says where.
+//!
+//! Every dialog opens through [`Actor::open_dialog`] or
+//! [`Actor::save_dialog`] without the actor waiting for it; what it
+//! answered comes back as a [`DialogClosed`], which
+//! [`Actor::on_dialog_closed`] hands to the area that asked. Attaching and
+//! saving attachments through the dialog are here too.
 
 use std::path::{Path, PathBuf};
 
-use super::Event;
 use super::actor::Actor;
-use super::streaming::Internal;
-use crate::domain::{AttachmentId, ThreadId};
+#[cfg(not(target_arch = "wasm32"))]
+use super::actor::to_actor;
+use super::attachments::IncomingFile;
+use super::{Event, ExportWhat};
+use crate::domain::{AttachmentId, ProjectId, ThreadId};
 use crate::store::Store as _;
 #[cfg(not(target_arch = "wasm32"))]
 use std::time::Duration;
@@ -70,6 +77,52 @@ impl FilePicker {
             other => other,
         }
     }
+}
+
+/// What a file dialog answered, handed to the actor (as
+/// [`super::actor::Internal::Dialog`]) once it closed.
+pub(super) enum DialogClosed {
+    /// Files chosen to attach to `thread`.
+    Picked { thread: ThreadId, paths: Vec<PathBuf> },
+    /// Files chosen as knowledge of `project`.
+    KnowledgePicked { project: ProjectId, paths: Vec<PathBuf> },
+    /// Where to write an export (`None`: cancelled).
+    ExportTo { what: ExportWhat, path: Option<PathBuf> },
+    /// The file to import (`None`: cancelled).
+    ImportFrom { path: Option<PathBuf> },
+    /// Where to save an attachment (`None`: cancelled).
+    SaveTo { thread: ThreadId, id: AttachmentId, path: Option<PathBuf> },
+}
+
+/// A dialog that opens files.
+#[derive(Clone, Copy)]
+#[cfg_attr(target_arch = "wasm32", expect(dead_code, reason = "a browser shows no dialog, only its message"))]
+pub(super) struct OpenDialog {
+    /// Its title.
+    pub title: &'static str,
+    /// The kinds of file offered: a name and its extensions.
+    pub filters: &'static [(&'static str, &'static [&'static str])],
+    /// Whether several files may be chosen.
+    pub many: bool,
+    /// What the user is told when no dialog can appear on this desktop.
+    pub no_dialog: &'static str,
+    /// What the user is told in a browser, which has no such dialog.
+    #[cfg_attr(not(target_arch = "wasm32"), expect(dead_code, reason = "only a browser build says it"))]
+    pub in_browser: &'static str,
+}
+
+/// A dialog that asks where to save.
+#[derive(Clone, Copy)]
+#[cfg_attr(target_arch = "wasm32", expect(dead_code, reason = "a browser shows no dialog, only its message"))]
+pub(super) struct SaveDialog {
+    /// Its title.
+    pub title: &'static str,
+    /// The kind of file offered, if one: a name and its extensions.
+    pub filter: Option<(&'static str, &'static [&'static str])>,
+    /// What the user is told in a browser (`None`: the save is cancelled
+    /// without a word).
+    #[cfg_attr(not(target_arch = "wasm32"), expect(dead_code, reason = "only a browser build says it"))]
+    pub in_browser: Option<&'static str>,
 }
 
 /// Where to save after a save dialog answered `answer`, asked at `asked`:
@@ -163,94 +216,184 @@ pub fn unused_path(dir: &Path, name: &str) -> PathBuf {
 }
 
 impl Actor {
-    /// Open the system's file picker without waiting for it: the chosen
-    /// files come back as [`Internal::Picked`].
-    pub(super) fn pick_files(&self, thread: ThreadId) {
-        if matches!(self.config.picker, FilePicker::Disabled) {
-            self.events.send(Event::AttachmentRejected { thread, message: FilePicker::DISABLED.to_owned() });
-            return;
-        }
+    /// Show `dialog` without waiting for it. The paths chosen (none for a
+    /// cancel) come back through `closed`; where no dialog may open (a
+    /// kiosk) or none can appear on this desktop, `refused` makes the
+    /// event that says so instead.
+    pub(super) fn open_dialog(
+        &self,
+        dialog: OpenDialog,
+        refused: impl Fn(String) -> Event + Send + 'static,
+        closed: impl FnOnce(Vec<PathBuf>) -> DialogClosed + Send + 'static,
+    ) {
         match &self.config.picker {
-            FilePicker::Scripted(paths) => {
-                self.internal(Internal::Picked { thread, paths: paths.clone() });
+            FilePicker::Disabled => {
+                self.events.send(refused(FilePicker::DISABLED.to_owned()));
                 return;
             }
             FilePicker::Missing { .. } => {
-                self.events.send(Event::AttachmentRejected { thread, message: FilePicker::NO_DIALOG.to_owned() });
+                self.events.send(refused(dialog.no_dialog.to_owned()));
                 return;
             }
-            FilePicker::System | FilePicker::Disabled => {}
+            FilePicker::Scripted(paths) => {
+                self.internal(closed(paths.clone()));
+                return;
+            }
+            FilePicker::System => {}
         }
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let (tx, events) = (self.replies.tx.clone(), self.events.clone());
+            let (tx, events) = (self.inbox.clone(), self.events.clone());
             self.rt.spawn(async move {
                 let asked = web_time::Instant::now();
-                let picked = rfd::AsyncFileDialog::new()
-                    .set_title("Attach files")
-                    .add_filter(
-                        "Images, PDFs and text",
-                        &["png", "jpg", "jpeg", "webp", "gif", "pdf", "txt", "md", "csv", "json", "xml", "yaml"],
-                    )
-                    .add_filter("All files", &["*"])
-                    .pick_files()
-                    .await;
+                let mut shown = rfd::AsyncFileDialog::new().set_title(dialog.title);
+                for (name, extensions) in dialog.filters {
+                    shown = shown.add_filter(*name, extensions);
+                }
+                let picked: Option<Vec<PathBuf>> = if dialog.many {
+                    shown.pick_files().await.map(|files| files.iter().map(|f| f.path().to_path_buf()).collect())
+                } else {
+                    shown.pick_file().await.map(|f| vec![f.path().to_path_buf()])
+                };
                 if picked.is_none() && never_appeared(asked) {
-                    events.send(Event::AttachmentRejected { thread, message: FilePicker::NO_DIALOG.to_owned() });
+                    events.send(refused(dialog.no_dialog.to_owned()));
                     return;
                 }
-                let paths = picked.unwrap_or_default().into_iter().map(|f| f.path().to_path_buf()).collect();
-                if tx.send(Internal::Picked { thread, paths }).is_err() {
-                    tracing::debug!("the app closed while the file dialog was open");
-                }
+                to_actor(&tx, closed(picked.unwrap_or_default()));
             });
         }
         #[cfg(target_arch = "wasm32")]
         {
-            let _ = thread;
-            self.events.send(Event::Error { message: "Drop files onto the page to attach them.".to_owned() });
+            drop((refused, closed));
+            self.events.send(Event::Error { message: dialog.in_browser.to_owned() });
         }
+    }
+
+    /// Ask where to save, suggesting the name `suggested`, without waiting
+    /// for the answer, which comes back through `closed`: the path chosen,
+    /// `None` for a cancel, a free name in the fallback folder where no
+    /// dialog can appear. Where no dialog may open (a kiosk), `refused`
+    /// makes the event that says so instead.
+    pub(super) fn save_dialog(
+        &self,
+        dialog: SaveDialog,
+        suggested: &str,
+        refused: impl FnOnce(String) -> Event,
+        closed: impl FnOnce(Option<PathBuf>) -> DialogClosed + Send + 'static,
+    ) {
+        match &self.config.picker {
+            FilePicker::Disabled => {
+                self.events.send(refused(FilePicker::DISABLED.to_owned()));
+                return;
+            }
+            FilePicker::Scripted(paths) => {
+                self.internal(closed(paths.first().cloned()));
+                return;
+            }
+            FilePicker::Missing { save_dir } => {
+                self.internal(closed(Some(unused_path(save_dir, suggested))));
+                return;
+            }
+            FilePicker::System => {}
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let (tx, suggested) = (self.inbox.clone(), suggested.to_owned());
+            self.rt.spawn(async move {
+                let asked = web_time::Instant::now();
+                let mut shown = rfd::AsyncFileDialog::new().set_title(dialog.title).set_file_name(&suggested);
+                if let Some((name, extensions)) = dialog.filter {
+                    shown = shown.add_filter(name, extensions);
+                }
+                let picked = shown.save_file().await;
+                to_actor(&tx, closed(save_path(picked.map(|f| f.path().to_path_buf()), asked, &suggested)));
+            });
+        }
+        #[cfg(target_arch = "wasm32")]
+        match dialog.in_browser {
+            Some(message) => self.events.send(Event::Error { message: message.to_owned() }),
+            None => self.internal(closed(None)),
+        }
+    }
+
+    /// Hand what a dialog answered to the area that asked.
+    pub(super) async fn on_dialog_closed(&mut self, closed: DialogClosed) {
+        let files = |paths: Vec<PathBuf>| paths.into_iter().map(IncomingFile::Path).collect();
+        match closed {
+            DialogClosed::Picked { thread, paths } => self.attach(thread, files(paths)).await,
+            DialogClosed::KnowledgePicked { project, paths } => self.add_knowledge(project, files(paths)).await,
+            DialogClosed::ExportTo { what, path } => self.export_to(what, path).await,
+            DialogClosed::ImportFrom { path } => self.import_from(path).await,
+            DialogClosed::SaveTo { thread, id, path } => self.save_to(thread, id, path).await,
+        }
+    }
+
+    /// Open the system's file picker without waiting for it: the chosen
+    /// files come back as [`DialogClosed::Picked`].
+    pub(super) fn pick_files(&self, thread: ThreadId) {
+        let dialog = OpenDialog {
+            title: "Attach files",
+            filters: &[
+                (
+                    "Images, PDFs and text",
+                    &["png", "jpg", "jpeg", "webp", "gif", "pdf", "txt", "md", "csv", "json", "xml", "yaml"],
+                ),
+                ("All files", &["*"]),
+            ],
+            many: true,
+            no_dialog: FilePicker::NO_DIALOG,
+            in_browser: "Drop files onto the page to attach them.",
+        };
+        self.open_dialog(
+            dialog,
+            move |message| Event::AttachmentRejected { thread, message },
+            move |paths| DialogClosed::Picked { thread, paths },
+        );
     }
 
     /// Ask where to save an attachment, without waiting for the dialog.
     pub(super) async fn save_attachment(&self, thread: ThreadId, id: AttachmentId) {
-        if matches!(self.config.picker, FilePicker::Disabled) {
+        if !self.config.picker.reaches_disk() {
+            // Refused before the store is asked for the name.
             self.events.send(Event::AttachmentSaved { id, result: Err(FilePicker::DISABLED.to_owned()) });
             return;
         }
         // The dialog suggests, and a save without one uses, the file's own name.
         let record = self.with_store(move |s| s.attachment(thread, id)).await;
-        let name = record.ok().flatten().map_or_else(|| "attachment".to_owned(), |a| a.name);
-        match &self.config.picker {
-            FilePicker::Scripted(paths) => {
-                self.internal(Internal::SaveTo { thread, id, path: paths.first().cloned() });
-                return;
-            }
-            FilePicker::Missing { save_dir } => {
-                let path = Some(unused_path(save_dir, &name));
-                self.internal(Internal::SaveTo { thread, id, path });
-                return;
-            }
-            FilePicker::System | FilePicker::Disabled => {}
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let tx = self.replies.tx.clone();
-            self.rt.spawn(async move {
-                let asked = web_time::Instant::now();
-                let picked =
-                    rfd::AsyncFileDialog::new().set_title("Save attachment").set_file_name(&name).save_file().await;
-                let path = save_path(picked.map(|f| f.path().to_path_buf()), asked, &name);
-                if tx.send(Internal::SaveTo { thread, id, path }).is_err() {
-                    tracing::debug!("the app closed while the save dialog was open");
-                }
-            });
-        }
-        #[cfg(target_arch = "wasm32")]
-        {
-            drop(name);
-            self.internal(Internal::SaveTo { thread, id, path: None });
-        }
+        let suggested = record.ok().flatten().map_or_else(|| "attachment".to_owned(), |a| a.name);
+        let dialog = SaveDialog { title: "Save attachment", filter: None, in_browser: None };
+        self.save_dialog(
+            dialog,
+            &suggested,
+            |message| Event::AttachmentSaved { id, result: Err(message) },
+            move |path| DialogClosed::SaveTo { thread, id, path },
+        );
+    }
+
+    /// Write an attachment's original to `path`.
+    pub(super) async fn save_to(&self, thread: ThreadId, id: AttachmentId, path: Option<PathBuf>) {
+        let Some(path) = path else {
+            self.events.send(Event::AttachmentSaved { id, result: Ok(None) });
+            return;
+        };
+        let result = self
+            .with_store(move |s| {
+                let Some(a) = s.attachment(thread, id)? else {
+                    return Ok(Err("the attachment no longer exists".to_owned()));
+                };
+                let Some(bytes) = s.blob(&a.blob)? else { return Ok(Err("its content is missing".to_owned())) };
+                #[cfg(not(target_arch = "wasm32"))]
+                let written = std::fs::write(&path, bytes).map(|()| Some(path.clone())).map_err(|e| e.to_string());
+                #[cfg(target_arch = "wasm32")]
+                let written = {
+                    let _ = (bytes, &path);
+                    Err("saving is not available in the browser yet".to_owned())
+                };
+                Ok(written)
+            })
+            .await;
+        let result = result.unwrap_or_else(|e| Err(e.to_string()));
+        self.events.send(Event::AttachmentSaved { id, result });
     }
 }
 

@@ -25,16 +25,22 @@ mod command;
 mod dialogs;
 mod event;
 mod history;
+mod images;
 pub mod instance;
 pub mod kiosk;
 mod lockdown;
+mod messages;
+mod profile;
 mod projects;
 pub mod runtime;
+mod settings;
 mod streaming;
 mod system_fonts;
+mod threads;
+mod titles;
 mod transfer;
 
-pub use actor::{BackendConfig, BackendHandle, DEFAULT_TITLE, Stopped, StoreLocation, start};
+pub use actor::{BackendConfig, BackendHandle, Stopped, StoreLocation, start};
 #[cfg(target_arch = "wasm32")]
 pub use attachments::BrowserFile;
 pub use attachments::{CHIP_THUMB, Image, IncomingFile, PastedImage, ROW_IMAGE, Rgba};
@@ -44,6 +50,7 @@ pub use event::{Event, KeyInfo, KeyOrigin, LoadedFont, RowFork, SearchHit, Threa
 pub use lockdown::Lockdown;
 pub use projects::ProjectThreads;
 pub use runtime::Runtime;
+pub use titles::DEFAULT_TITLE;
 pub use transfer::{ExportFormat, ExportWhat, MAX_IMPORT_BYTES};
 
 pub use crate::store::{Argon2Params, KeySource, MessageSlot, ProjectSlot, ProtectionKind, Unreadable};

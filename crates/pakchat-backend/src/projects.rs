@@ -2,10 +2,10 @@
 //! knowledge files (text read from files the user chose, sealed in the
 //! project's record), and moving threads in and out.
 
-use super::actor::Actor;
+use super::actor::{Actor, misrouted};
 use super::attachments::IncomingFile;
-use super::streaming::Internal;
-use super::{Event, FilePicker, ThreadSummary};
+use super::dialogs::{DialogClosed, OpenDialog};
+use super::{Command, Event, FilePicker, ThreadSummary};
 use crate::domain::{
     FileKind, KnowledgeFile, MAX_KNOWLEDGE_CHARS, MAX_PROJECT_KNOWLEDGE_CHARS, Project, ProjectId, ThreadId,
     wall_millis,
@@ -47,6 +47,37 @@ fn knowledge_text(name: &str, bytes: &[u8]) -> Result<String, String> {
 }
 
 impl Actor {
+    /// The commands of the project window and of moving threads between
+    /// projects.
+    pub(super) async fn handle_projects(&mut self, command: Command) {
+        match command {
+            Command::CreateProject { id, name } => self.create_project(id, name).await,
+            Command::EditProject { id, name, instructions } => {
+                let name = name.trim().to_owned();
+                self.edit_project(id, "save the project", move |p| {
+                    if !name.is_empty() {
+                        p.name = name;
+                    }
+                    p.instructions = instructions;
+                    Ok(())
+                })
+                .await;
+            }
+            Command::PickKnowledge { project } => self.pick_knowledge(project),
+            Command::AddKnowledge { project, files } => self.add_knowledge(project, files).await,
+            Command::RemoveKnowledge { project, file } => {
+                self.edit_project(project, "remove the knowledge file", move |p| {
+                    p.files.retain(|f| f.id != file);
+                    Ok(())
+                })
+                .await;
+            }
+            Command::DeleteProject { id, threads } => self.delete_project(id, threads).await,
+            Command::SetThreadProject { id, project } => self.set_thread_project(id, project).await,
+            _ => misrouted("projects"),
+        }
+    }
+
     /// Send the UI every project (after unlocking, after an import).
     pub(super) async fn send_projects(&mut self) {
         match self.with_store(crate::store::Store::projects).await {
@@ -143,48 +174,27 @@ impl Actor {
         }
     }
 
-    /// Open the file picker for a project's knowledge files.
+    /// Open the file picker for a project's knowledge files; they come
+    /// back as [`DialogClosed::KnowledgePicked`].
     pub(super) fn pick_knowledge(&self, project: ProjectId) {
-        match &self.config.picker {
-            FilePicker::Scripted(paths) => {
-                self.internal(Internal::KnowledgePicked { project, paths: paths.clone() });
-                return;
-            }
-            FilePicker::Missing { .. } => {
-                self.events.send(Event::Error { message: FilePicker::NO_DIALOG.to_owned() });
-                return;
-            }
-            FilePicker::System | FilePicker::Disabled => {}
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let (tx, events) = (self.replies.tx.clone(), self.events.clone());
-            self.rt.spawn(async move {
-                let asked = web_time::Instant::now();
-                let picked = rfd::AsyncFileDialog::new()
-                    .set_title("Add knowledge files")
-                    .add_filter(
-                        "Text and PDFs",
-                        &["txt", "md", "csv", "json", "xml", "yaml", "yml", "toml", "html", "pdf", "rs", "py", "js"],
-                    )
-                    .add_filter("All files", &["*"])
-                    .pick_files()
-                    .await;
-                if picked.is_none() && super::dialogs::never_appeared(asked) {
-                    events.send(Event::Error { message: FilePicker::NO_DIALOG.to_owned() });
-                    return;
-                }
-                let paths = picked.unwrap_or_default().into_iter().map(|f| f.path().to_path_buf()).collect();
-                if tx.send(Internal::KnowledgePicked { project, paths }).is_err() {
-                    tracing::debug!("the app closed while the file dialog was open");
-                }
-            });
-        }
-        #[cfg(target_arch = "wasm32")]
-        {
-            tracing::debug!(%project, "no file dialog in the browser");
-            self.events.send(Event::Error { message: "Drop files onto the project window to add them.".to_owned() });
-        }
+        let dialog = OpenDialog {
+            title: "Add knowledge files",
+            filters: &[
+                (
+                    "Text and PDFs",
+                    &["txt", "md", "csv", "json", "xml", "yaml", "yml", "toml", "html", "pdf", "rs", "py", "js"],
+                ),
+                ("All files", &["*"]),
+            ],
+            many: true,
+            no_dialog: FilePicker::NO_DIALOG,
+            in_browser: "Drop files onto the project window to add them.",
+        };
+        self.open_dialog(
+            dialog,
+            |message| Event::Error { message },
+            move |paths| DialogClosed::KnowledgePicked { project, paths },
+        );
     }
 
     /// Delete project `id` (a tombstone) and keep or delete its threads.

@@ -2,43 +2,37 @@
 //! assistant message (status `Streaming`), streams the provider's reply into
 //! it on a background task, persists it as it grows, and finalizes it as
 //! `Done`, `Failed` or `Cancelled`. Stop drops the task, which drops the
-//! HTTP request at once.
+//! HTTP request at once. Replying again (retry, regenerate) and checking
+//! a key are here too. What the tasks report arrives as a [`ReplyReport`],
+//! a model's title for the thread included (`titles.rs` asks for it);
+//! images made instead of a reply are `images.rs`'s.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
-use zeroize::Zeroizing;
 
 use super::Event;
-use super::actor::Actor;
-use super::event::{KeyInfo, KeyOrigin};
+use super::actor::{Actor, Internal, misrouted, to_actor};
 use super::history::View;
+use super::messages::ROWS_AFTER_BRANCH;
 use crate::domain::{
-    Message, MessageId, MessageStatus, ModelChoice, ProviderConfig, Role, Settings, Thread, ThreadId, wall_millis,
+    FileKind, Message, MessageId, MessageStatus, ModelChoice, ProviderConfig, Role, Settings, Thread, ThreadId,
+    wall_millis,
 };
 use crate::providers::{
     ChatRequest, ChatTurn, Endpoint, ProviderError, RetryPolicy, StreamEvent, check_key, stream_chat,
 };
-use crate::store::{MessageSlot, Store, StoreError};
+use crate::store::{MessageSlot, Store};
 
 /// How often a growing reply is written to the store.
 const PERSIST_EVERY: Duration = Duration::from_millis(250);
 /// How many earlier messages go along as context.
 const CONTEXT_MESSAGES: usize = 100;
-/// Rows sent to the UI after the branch it shows changed.
-const ROWS_AFTER_BRANCH: usize = 50;
 
-/// Hand a task's report to the actor. It is gone only while the app
-/// closes, when the report no longer matters: a debug line, not an error.
-fn to_actor(tx: &mpsc::UnboundedSender<Internal>, message: Internal) {
-    if tx.send(message).is_err() {
-        tracing::debug!("the actor has stopped; a task's report was dropped");
-    }
-}
-
-/// What a stream task tells the actor.
-pub(super) enum Internal {
+/// What a task talking to a provider tells the actor (as
+/// [`Internal::Reply`]).
+pub(super) enum ReplyReport {
     /// Something arrived for the reply stored at `position`.
     Event { thread: ThreadId, position: u64, event: StreamEvent },
     /// The task ended: `None` when it was stopped.
@@ -49,16 +43,6 @@ pub(super) enum Internal {
     Titled { thread: ThreadId, title: String },
     /// An image request ended: the images, or why not (`None`: stopped).
     ImagesDone { thread: ThreadId, position: u64, result: Option<Result<Vec<Vec<u8>>, ProviderError>> },
-    /// The file picker closed with these files chosen.
-    Picked { thread: ThreadId, paths: Vec<std::path::PathBuf> },
-    /// The knowledge file picker closed with these files chosen.
-    KnowledgePicked { project: crate::domain::ProjectId, paths: Vec<std::path::PathBuf> },
-    /// The export dialog closed: write there (`None`: cancelled).
-    ExportTo { what: super::ExportWhat, path: Option<std::path::PathBuf> },
-    /// The import dialog closed: read that file (`None`: cancelled).
-    ImportFrom { path: Option<std::path::PathBuf> },
-    /// The save dialog closed: save the attachment there (`None`: cancelled).
-    SaveTo { thread: ThreadId, id: crate::domain::AttachmentId, path: Option<std::path::PathBuf> },
 }
 
 /// Reports the end of a stream task even if it dies (a panic inside the
@@ -75,48 +59,71 @@ impl Drop for EndGuard {
         let result = self.result.take().unwrap_or_else(|| {
             Some(Err(ProviderError::new(crate::providers::ErrorKind::Network, "the reply stopped unexpectedly")))
         });
-        to_actor(&self.tx, Internal::Ended { thread: self.thread, position: self.position, result });
+        to_actor(&self.tx, ReplyReport::Ended { thread: self.thread, position: self.position, result });
     }
 }
 
-/// A reply being streamed.
-struct Active {
+/// A reply being streamed (or images being made).
+pub(super) struct Active {
     /// Where the reply is stored.
-    position: u64,
+    pub(super) position: u64,
     /// Its row in the branch shown (branches do not change while it streams).
-    row: u64,
-    message: Message,
+    pub(super) row: u64,
+    /// The reply so far.
+    pub(super) message: Message,
     /// The user's message this reply answers (for the title request).
     prompt: String,
     /// Where the reply came from (for the title request).
     endpoint: Endpoint,
     /// The model that replies (the title request uses a cheap sibling).
     choice: ModelChoice,
+    /// Taken (dropped) to stop the task.
     cancel: Option<oneshot::Sender<()>>,
     last_persist: web_time::Instant,
 }
 
+impl Active {
+    /// The reply `message` stored at `position` and shown at `row`,
+    /// answering `prompt`; the receiver ends when the reply is stopped.
+    pub(super) fn new(
+        position: u64,
+        row: u64,
+        message: Message,
+        prompt: String,
+        endpoint: Endpoint,
+        choice: ModelChoice,
+    ) -> (Self, oneshot::Receiver<()>) {
+        let (cancel, stopped) = oneshot::channel();
+        let active = Self {
+            position,
+            row,
+            message,
+            prompt,
+            endpoint,
+            choice,
+            cancel: Some(cancel),
+            last_persist: web_time::Instant::now(),
+        };
+        (active, stopped)
+    }
+}
+
 /// The actor's reply state.
 pub(super) struct Replies {
-    active: HashMap<ThreadId, Active>,
-    pub(super) tx: mpsc::UnboundedSender<Internal>,
-    /// Stream tasks report here; the actor's loop listens.
-    pub rx: mpsc::UnboundedReceiver<Internal>,
-    http: reqwest::Client,
+    /// The reply streaming into each thread (one at most).
+    pub(super) active: HashMap<ThreadId, Active>,
+    pub(super) http: reqwest::Client,
     /// The shipped model catalog (for cheap models).
-    catalog: Vec<crate::domain::CatalogModel>,
+    pub(super) catalog: Vec<crate::domain::CatalogModel>,
     /// The settings, cached (providers and the default model).
     pub settings: Settings,
-    policy: RetryPolicy,
+    pub(super) policy: RetryPolicy,
 }
 
 impl Replies {
     pub(super) fn new(policy: RetryPolicy) -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
         Self {
             active: HashMap::new(),
-            tx,
-            rx,
             http: reqwest::Client::new(),
             catalog: crate::domain::shipped_catalog().unwrap_or_default(),
             settings: Settings::default(),
@@ -125,61 +132,15 @@ impl Replies {
     }
 }
 
-fn env_key(provider: &ProviderConfig) -> Option<Zeroizing<String>> {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let var = provider.env_key.as_deref()?;
-        std::env::var(var).ok().filter(|v| !v.trim().is_empty()).map(Zeroizing::new)
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        let _ = provider;
-        None
-    }
-}
-
-/// A model's title answer, tidied: first line, no quotes or trailing dot,
-/// at most 80 characters.
-fn clean_title(text: &str) -> String {
-    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-    let line = line.trim_start_matches("Title:").trim();
-    let line = line.trim_matches(|c: char| matches!(c, '"' | '\'' | '“' | '”' | '*' | '#')).trim();
-    let line = line.strip_suffix('.').unwrap_or(line);
-    if line.is_empty() { String::new() } else { super::actor::title_from(line) }
-}
-
 impl Actor {
-    /// Tell the UI where each provider's key comes from.
-    pub(super) async fn send_key_status(&self) {
-        let providers = self.replies.settings.providers.clone();
-        let stored = self
-            .with_store(move |s| {
-                providers
-                    .iter()
-                    .map(|p| Ok((p.clone(), s.api_key(&p.id)?.is_some())))
-                    .collect::<Result<Vec<_>, StoreError>>()
-            })
-            .await;
-        match stored {
-            Ok(list) => {
-                let infos = list
-                    .into_iter()
-                    .map(|(p, has_stored)| {
-                        let origin = if has_stored {
-                            KeyOrigin::Stored
-                        } else if let (Some(var), Some(_)) = (&p.env_key, env_key(&p)) {
-                            KeyOrigin::Environment(var.clone())
-                        } else if p.needs_key {
-                            KeyOrigin::Missing
-                        } else {
-                            KeyOrigin::NotNeeded
-                        };
-                        KeyInfo { provider: p.id, origin }
-                    })
-                    .collect();
-                self.events.send(Event::KeyStatus(infos));
-            }
-            Err(e) => self.events.send(Event::Error { message: format!("Could not read your API keys: {e}") }),
+    /// The commands about replies: another one, again, stop, and a key check.
+    pub(super) async fn handle_replies(&mut self, command: super::Command) {
+        match command {
+            super::Command::RegenerateReply { thread, row } => self.regenerate(thread, row).await,
+            super::Command::RetryReply { thread } => self.retry_reply(thread).await,
+            super::Command::StopReply { thread } => self.stop_reply(thread),
+            super::Command::CheckKey { provider } => self.check_key(provider).await,
+            _ => misrouted("replies"),
         }
     }
 
@@ -213,6 +174,8 @@ impl Actor {
         }
     }
 
+    /// The model `thread` replies with (its own, else the default one) and
+    /// its provider.
     fn model_for(&self, thread: &Thread) -> Option<(ModelChoice, ProviderConfig)> {
         let choice = thread.model.clone().or_else(|| self.replies.settings.default_model.clone())?;
         let provider = self.replies.settings.providers.iter().find(|p| p.id == choice.provider)?.clone();
@@ -228,45 +191,93 @@ impl Actor {
             });
             return;
         };
-        let key = self.key_of(&provider).await;
-        if key.is_none() && provider.needs_key {
-            self.events
-                .send(Event::KeysNeeded { message: format!("Add an API key for {} to get a reply.", provider.name) });
-            return;
-        }
-        let thread_id = thread.id;
+        let Some(endpoint) = self.endpoint_for(&provider, "get a reply").await else { return };
         let project = self.project_of(thread.project_id).await;
         let system = crate::domain::system_prompt(&self.replies.settings, project.as_ref(), &thread);
-        let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key };
-        let reply = Message {
+        let reply = self.assistant_message(thread.id, user.id, &choice.model, String::new());
+        let accepts = self.file_check(&choice, provider);
+        let Some((turns, position, row, branched)) =
+            self.store_with_context(thread.id, user_position, reply.clone(), accepts).await
+        else {
+            return;
+        };
+        let request =
+            ChatRequest { model: choice.model.clone(), system, turns, max_tokens: self.config.lockdown.max_tokens };
+        self.show_new_reply(thread.id, row, branched, &reply).await;
+        let (active, cancel) = Active::new(position, row, reply, user.content, endpoint.clone(), choice);
+        self.replies.active.insert(thread.id, active);
+        self.spawn_stream(thread.id, position, endpoint, request, cancel);
+    }
+
+    /// `provider`'s endpoint with its key; `None`, and the user asked for a
+    /// key, when it needs one and has none. `to` says what the key is for.
+    pub(super) async fn endpoint_for(&self, provider: &ProviderConfig, to: &str) -> Option<Endpoint> {
+        let key = self.key_of(provider).await;
+        if key.is_none() && provider.needs_key {
+            self.events.send(Event::KeysNeeded { message: format!("Add an API key for {} to {to}.", provider.name) });
+            return None;
+        }
+        Some(Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key })
+    }
+
+    /// An empty assistant message of `model` answering the user's message
+    /// `parent`, streaming, saying `content` meanwhile.
+    pub(super) fn assistant_message(
+        &mut self,
+        thread_id: ThreadId,
+        parent: MessageId,
+        model: &str,
+        content: String,
+    ) -> Message {
+        Message {
             id: MessageId::new(),
             thread_id,
-            parent_id: Some(user.id),
+            parent_id: Some(parent),
             role: Role::Assistant,
-            content: String::new(),
+            content,
             reasoning: String::new(),
             attachments: Vec::new(),
-            model: Some(choice.model.clone()),
+            model: Some(model.to_owned()),
             status: MessageStatus::Streaming,
             usage: None,
             created_ms: wall_millis(),
             stamp: self.clock.now(),
-        };
-        let saved = reply.clone();
-        let strip = self.replies.settings.strip_photo_metadata;
-        let model_entry =
+        }
+    }
+
+    /// Whether the model `choice` of `provider` takes a kind of file, and if
+    /// not, what the user is told.
+    fn file_check(
+        &self,
+        choice: &ModelChoice,
+        provider: ProviderConfig,
+    ) -> impl Fn(FileKind) -> Result<(), String> + Send + 'static {
+        let entry =
             self.replies.catalog.iter().find(|m| m.provider == choice.provider && m.id == choice.model).cloned();
-        let model_name = model_entry.as_ref().map_or_else(|| choice.model.clone(), |m| m.name.clone());
-        let accepts = move |kind| {
-            if crate::domain::accepts_file(model_entry.as_ref(), &provider, kind) {
+        let name = entry.as_ref().map_or_else(|| choice.model.clone(), |m| m.name.clone());
+        move |kind| {
+            if crate::domain::accepts_file(entry.as_ref(), &provider, kind) {
                 Ok(())
             } else {
-                Err(crate::domain::refusal(&model_name, kind))
+                Err(crate::domain::refusal(&name, kind))
             }
-        };
-        // The branch up to the user's message is the context (the last
-        // CONTEXT_MESSAGES rows of it, with their files); the reply becomes
-        // its newest child, unless the model cannot take those files.
+        }
+    }
+
+    /// Store `reply` as the newest child of the user's message at
+    /// `user_position` and gather what it answers: the branch up to that
+    /// message (its last [`CONTEXT_MESSAGES`] rows, with their files).
+    /// Returns the turns, where the reply is stored and shown, and whether it
+    /// made a new branch; `None`, with the user told why, when the model
+    /// cannot take those files or the store fails.
+    async fn store_with_context(
+        &mut self,
+        thread_id: ThreadId,
+        user_position: u64,
+        reply: Message,
+        accepts: impl Fn(FileKind) -> Result<(), String> + Send + 'static,
+    ) -> Option<(Vec<ChatTurn>, u64, u64, bool)> {
+        let strip = self.replies.settings.strip_photo_metadata;
         let stored = self
             .with_store(move |s| {
                 let mut view = View::load(s, thread_id)?;
@@ -278,53 +289,49 @@ impl Actor {
                     Err(refused) => return Ok(Err(refused)),
                 };
                 let old_len = view.path.len();
-                let (position, row) = view.add_child(s, thread_id, user_position, &saved)?;
+                let (position, row) = view.add_child(s, thread_id, user_position, &reply)?;
                 Ok(Ok((turns, position, row, row != old_len)))
             })
             .await;
-        let (turns, position, row, branched) = match stored {
-            Ok(Ok(found)) => found,
+        match stored {
+            Ok(Ok(found)) => Some(found),
             Ok(Err(refused)) => {
                 self.events.send(Event::Error { message: refused });
-                return;
+                None
             }
             Err(e) => {
                 self.events.send(Event::Error { message: format!("Could not start the reply: {e}") });
-                return;
+                None
             }
-        };
-        let request =
-            ChatRequest { model: choice.model.clone(), system, turns, max_tokens: self.config.lockdown.max_tokens };
-        if branched {
-            // A new sibling: the rows after the fork changed.
-            self.send_rows(thread_id, None, ROWS_AFTER_BRANCH).await;
-        } else {
-            self.events.send(Event::MessageStored { thread: thread_id, index: row, message: reply.clone() });
         }
+    }
 
-        let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
-        self.replies.active.insert(
-            thread_id,
-            Active {
-                position,
-                row,
-                message: reply,
-                prompt: user.content.clone(),
-                endpoint: endpoint.clone(),
-                choice,
-                cancel: Some(cancel_tx),
-                last_persist: web_time::Instant::now(),
-            },
-        );
-        let tx = self.replies.tx.clone();
-        let http = self.replies.http.clone();
-        let policy = self.replies.policy.clone();
-        let rt = self.rt.clone();
+    /// Show a reply just stored at `row`: one more row, or, when it is a new
+    /// sibling, the rows again (those after the fork changed).
+    pub(super) async fn show_new_reply(&mut self, thread: ThreadId, row: u64, branched: bool, reply: &Message) {
+        if branched {
+            self.send_rows(thread, None, ROWS_AFTER_BRANCH).await;
+        } else {
+            self.events.send(Event::MessageStored { thread, index: row, message: reply.clone() });
+        }
+    }
+
+    /// Stream the reply stored at `position` on a task of its own, which
+    /// reports each piece and its end; `cancel` firing (or dropped) stops it.
+    fn spawn_stream(
+        &self,
+        thread: ThreadId,
+        position: u64,
+        endpoint: Endpoint,
+        request: ChatRequest,
+        cancel: oneshot::Receiver<()>,
+    ) {
+        let (tx, http, policy, rt) =
+            (self.inbox.clone(), self.replies.http.clone(), self.replies.policy.clone(), self.rt.clone());
         self.rt.spawn(async move {
-            let mut guard = EndGuard { tx: tx.clone(), thread: thread_id, position, result: None };
-            let events = tx;
+            let mut guard = EndGuard { tx: tx.clone(), thread, position, result: None };
             let mut on_event = move |event: StreamEvent| {
-                to_actor(&events, Internal::Event { thread: thread_id, position, event });
+                to_actor(&tx, ReplyReport::Event { thread, position, event });
             };
             let sleep = |d: Duration| {
                 let rt = rt.clone();
@@ -332,17 +339,10 @@ impl Actor {
             };
             let result = tokio::select! {
                 r = stream_chat(&http, &endpoint, &request, &policy, sleep, &mut on_event) => Some(r),
-                _ = cancel_rx => None,
+                _ = cancel => None,
             };
             guard.result = Some(result);
         });
-    }
-
-    /// The key of `provider`: stored, else from its environment variable.
-    async fn key_of(&self, provider: &ProviderConfig) -> Option<Zeroizing<String>> {
-        let pid = provider.id.clone();
-        let stored = self.with_store(move |s| s.api_key(&pid)).await.ok().flatten();
-        stored.or_else(|| env_key(provider))
     }
 
     /// Check a provider's key in the background; the answer comes as an event.
@@ -357,193 +357,15 @@ impl Actor {
             return;
         }
         let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url, api_key: key };
-        let (tx, http, rt) = (self.replies.tx.clone(), self.replies.http.clone(), self.rt.clone());
+        let (tx, http, rt) = (self.inbox.clone(), self.replies.http.clone(), self.rt.clone());
         self.rt.spawn(async move {
             let sleep = |d: Duration| {
                 let rt = rt.clone();
                 async move { rt.sleep(d).await }
             };
             let result = check_key(&http, &endpoint, sleep).await;
-            to_actor(&tx, Internal::KeyChecked { provider: provider_id, result });
+            to_actor(&tx, ReplyReport::KeyChecked { provider: provider_id, result });
         });
-    }
-
-    /// Make images from the user's message stored at `user_position`; they
-    /// arrive as attachments of an assistant message that says what it is
-    /// making meanwhile. Stop cancels the request like a reply's.
-    pub(super) async fn start_images(
-        &mut self,
-        thread: Thread,
-        user: Message,
-        user_position: u64,
-        options: super::ImageOptions,
-    ) {
-        let Some(provider) = self.replies.settings.providers.iter().find(|p| p.id == options.model.provider).cloned()
-        else {
-            self.events.send(Event::KeysNeeded { message: "Choose an image model first.".to_owned() });
-            return;
-        };
-        let key = self.key_of(&provider).await;
-        if key.is_none() && provider.needs_key {
-            self.events
-                .send(Event::KeysNeeded { message: format!("Add an API key for {} to make images.", provider.name) });
-            return;
-        }
-        let thread_id = thread.id;
-        let count = options.count.clamp(1, 4);
-        let plural = if count == 1 { "image" } else { "images" };
-        let reply = Message {
-            id: MessageId::new(),
-            thread_id,
-            parent_id: Some(user.id),
-            role: Role::Assistant,
-            content: format!("Making {count} {plural} ({}, {} quality)…", options.size, options.quality),
-            reasoning: String::new(),
-            attachments: Vec::new(),
-            model: Some(options.model.model.clone()),
-            status: MessageStatus::Streaming,
-            usage: None,
-            created_ms: wall_millis(),
-            stamp: self.clock.now(),
-        };
-        let saved = reply.clone();
-        let stored = self
-            .with_store(move |s| {
-                let mut view = View::load(s, thread_id)?;
-                let old_len = view.path.len();
-                let (position, row) = view.add_child(s, thread_id, user_position, &saved)?;
-                s.flush()?;
-                Ok((position, row, row != old_len))
-            })
-            .await;
-        let (position, row, branched) = match stored {
-            Ok(found) => found,
-            Err(e) => {
-                self.events.send(Event::Error { message: format!("Could not start making images: {e}") });
-                return;
-            }
-        };
-        if branched {
-            self.send_rows(thread_id, None, ROWS_AFTER_BRANCH).await;
-        } else {
-            self.events.send(Event::MessageStored { thread: thread_id, index: row, message: reply.clone() });
-        }
-        let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key };
-        let (cancel_tx, cancel_rx) = oneshot::channel::<()>();
-        self.replies.active.insert(
-            thread_id,
-            Active {
-                position,
-                row,
-                message: reply,
-                prompt: user.content.clone(),
-                endpoint: endpoint.clone(),
-                choice: options.model.clone(),
-                cancel: Some(cancel_tx),
-                last_persist: web_time::Instant::now(),
-            },
-        );
-        let request = crate::providers::ImageRequest {
-            model: options.model.model,
-            prompt: user.content,
-            size: options.size,
-            quality: options.quality,
-            count,
-            format: options.format,
-        };
-        let (tx, http, policy, rt) =
-            (self.replies.tx.clone(), self.replies.http.clone(), self.replies.policy.clone(), self.rt.clone());
-        self.rt.spawn(async move {
-            let sleep = |d: Duration| {
-                let rt = rt.clone();
-                async move { rt.sleep(d).await }
-            };
-            let result = tokio::select! {
-                r = crate::providers::generate_images(&http, &endpoint, &request, &policy, sleep) => Some(r),
-                _ = cancel_rx => None,
-            };
-            to_actor(&tx, Internal::ImagesDone { thread: thread_id, position, result });
-        });
-    }
-
-    /// Store the images made (checked like any attached file) and finish the message.
-    async fn images_done(
-        &mut self,
-        thread: ThreadId,
-        position: u64,
-        result: Option<Result<Vec<Vec<u8>>, ProviderError>>,
-    ) {
-        let Some(active) = self.replies.active.remove(&thread).filter(|a| a.position == position) else { return };
-        let mut message = active.message;
-        let max = self.replies.settings.max_attachment_bytes();
-        let stamp = self.clock.now();
-        let (status, images) = match result {
-            None => (MessageStatus::Cancelled, Vec::new()),
-            Some(Err(e)) => {
-                self.events.send(Event::Error { message: format!("No images: {e}. {}", e.kind.advice()) });
-                message.content = format!("No images: {e}");
-                (MessageStatus::Failed, Vec::new())
-            }
-            Some(Ok(images)) => (MessageStatus::Done, images),
-        };
-        let reply_id = message.id;
-        let count = images.len();
-        let made = self
-            .with_store(move |s| {
-                let mut added = Vec::new();
-                let mut refused = Vec::new();
-                // Made here: the attachment limits are for what the user brings.
-                let unlimited = super::Lockdown::default();
-                for (i, bytes) in images.into_iter().enumerate() {
-                    // Named by what the bytes are: a JPEG asked for arrives as image-1.jpg.
-                    let ext = match crate::media::sniff(&bytes) {
-                        crate::media::Sniffed::Kind(kind) => kind.extension(),
-                        crate::media::Sniffed::Other(_) => "bin",
-                    };
-                    let name = format!("image-{}.{ext}", i + 1);
-                    let file = super::attachments::IncomingFile::Bytes { name, bytes };
-                    match super::attachments::intake_for(s, thread, file, max, stamp, Some(reply_id), &unlimited) {
-                        Ok(a) if a.0.kind.is_image() => added.push(a),
-                        Ok((a, _)) => {
-                            s.remove_attachment(thread, a.id)?;
-                            let used = s.blobs_in_use()?;
-                            for blob in a.blobs().iter().filter(|b| !used.contains(b)) {
-                                s.remove_blob(blob)?;
-                            }
-                            refused.push(format!("the provider sent {}, not an image", a.kind.described()));
-                        }
-                        Err(why) => refused.push(why),
-                    }
-                }
-                Ok((added, refused))
-            })
-            .await;
-        let (added, refused) = made.unwrap_or_else(|e| (Vec::new(), vec![e.to_string()]));
-        for why in refused {
-            self.events.send(Event::Error { message: format!("An image that came back was not kept: {why}") });
-        }
-        message.status = status;
-        if status == MessageStatus::Done {
-            message.content = if added.len() == count {
-                String::new()
-            } else {
-                format!("{} of {count} images could be kept.", added.len())
-            };
-        } else if status == MessageStatus::Cancelled {
-            message.content = "Stopped before the images arrived.".to_owned();
-        }
-        message.attachments = added.iter().map(|(a, _)| a.id).collect();
-        message.stamp = self.clock.now();
-        let saved = message.clone();
-        if let Err(e) =
-            self.with_store(move |s| s.update_message(thread, position, &saved).and_then(|()| s.flush())).await
-        {
-            self.events.send(Event::Error { message: format!("The images could not be saved: {e}") });
-        }
-        for (attachment, thumbnail) in added {
-            self.events.send(Event::AttachmentAdded { attachment, thumbnail });
-        }
-        self.events.send(Event::MessageStored { thread, index: active.row, message });
     }
 
     /// Whether a reply streams into `thread` (branches stay put until it ends).
@@ -602,119 +424,6 @@ impl Actor {
         }
     }
 
-    /// The user's message at `row`, edited, as a new sibling; then its reply.
-    pub(super) async fn edit_message(&mut self, thread_id: ThreadId, row: u64, text: String) {
-        if self.busy(thread_id) {
-            return;
-        }
-        if text.trim().is_empty() {
-            self.events.send(Event::Error { message: "An edited message cannot be empty.".to_owned() });
-            return;
-        }
-        let stamp = self.clock.now();
-        let thread_stamp = self.clock.now();
-        let result = self
-            .with_store(move |s| {
-                let Some(mut thread) = s.thread(thread_id)? else { return Ok(None) };
-                let mut view = View::load(s, thread_id)?;
-                let Some(original) = view.message(s, thread_id, row)?.filter(|m| m.role == Role::User) else {
-                    return Ok(None);
-                };
-                let now = wall_millis();
-                let message = Message {
-                    id: MessageId::new(),
-                    content: text,
-                    created_ms: now,
-                    stamp,
-                    status: MessageStatus::Done,
-                    ..original
-                };
-                let (position, _) = view.add_child(s, thread_id, view.parent_of(row), &message)?;
-                thread.updated_ms = now;
-                thread.stamp = thread_stamp;
-                s.put_thread(&thread)?;
-                s.flush()?;
-                Ok(Some((thread, message, position)))
-            })
-            .await;
-        match result {
-            Ok(Some((thread, message, position))) => {
-                self.events.send(Event::ThreadChanged(super::ThreadSummary::Ok(thread.clone())));
-                self.send_rows(thread_id, None, ROWS_AFTER_BRANCH).await;
-                self.start_reply(thread, message, position).await;
-            }
-            Ok(None) => self.events.send(Event::Error {
-                message: "That message cannot be edited: it is not a readable message of yours.".to_owned(),
-            }),
-            Err(e) => self.events.send(Event::Error { message: format!("Could not save the edit: {e}") }),
-        }
-    }
-
-    /// Show the sibling `step` away from the message at `row`.
-    pub(super) async fn switch_branch(&mut self, thread_id: ThreadId, row: u64, step: i64) {
-        if self.busy(thread_id) {
-            return;
-        }
-        let result = self
-            .with_store(move |s| {
-                let mut view = View::load(s, thread_id)?;
-                let moved = view.step_branch(s, thread_id, row, step)?;
-                if moved {
-                    s.flush()?;
-                }
-                Ok(moved)
-            })
-            .await;
-        match result {
-            Ok(true) => self.send_rows(thread_id, Some(row), ROWS_AFTER_BRANCH).await,
-            Ok(false) => {}
-            Err(e) => self.events.send(Event::Error { message: format!("Could not switch branches: {e}") }),
-        }
-    }
-
-    /// Ask a cheap model of the thread's provider (else the thread's own)
-    /// for a short title; the answer comes back as [`Internal::Titled`].
-    /// Failures keep the title made from the first message.
-    fn request_title(&self, thread: ThreadId, prompt: &str, reply: &str, endpoint: Endpoint, choice: &ModelChoice) {
-        let models = self.replies.catalog.iter().chain(&self.replies.settings.custom_models);
-        let model = crate::domain::title_model(choice, models).model;
-        let excerpt = |t: &str| t.chars().take(1000).collect::<String>();
-        let request = ChatRequest {
-            model,
-            system: Some(
-                "You name conversations. Reply with a title of at most six words and nothing else.".to_owned(),
-            ),
-            turns: vec![ChatTurn::text(
-                Role::User,
-                format!("Title this conversation.\n\nUser: {}\n\nAssistant: {}", excerpt(prompt), excerpt(reply)),
-            )],
-            max_tokens: Some(24),
-        };
-        let (tx, http, rt) = (self.replies.tx.clone(), self.replies.http.clone(), self.rt.clone());
-        let policy = RetryPolicy { max_retries: 1, ..self.replies.policy.clone() };
-        self.rt.spawn(async move {
-            let sleep = |d: Duration| {
-                let rt = rt.clone();
-                async move { rt.sleep(d).await }
-            };
-            let mut text = String::new();
-            let mut collect = |e: StreamEvent| {
-                if let StreamEvent::Text(t) = e {
-                    text.push_str(&t);
-                }
-            };
-            match stream_chat(&http, &endpoint, &request, &policy, sleep, &mut collect).await {
-                Ok(()) => {
-                    let title = clean_title(&text);
-                    if !title.is_empty() {
-                        to_actor(&tx, Internal::Titled { thread, title });
-                    }
-                }
-                Err(e) => tracing::info!(err = %e.kind.advice(), "no model title; keeping the first words"),
-            }
-        });
-    }
-
     /// Stop the reply of `thread`, if one is streaming.
     pub(super) fn stop_reply(&mut self, thread: ThreadId) {
         if let Some(active) = self.replies.active.get_mut(&thread) {
@@ -723,125 +432,100 @@ impl Actor {
         }
     }
 
-    /// Apply what a stream task reported.
-    pub(super) async fn on_internal(&mut self, msg: Internal) {
-        match msg {
-            Internal::ImagesDone { thread, position, result } => self.images_done(thread, position, result).await,
-            Internal::SaveTo { thread, id, path } => self.save_to(thread, id, path).await,
-            Internal::ExportTo { what, path } => self.export_to(what, path).await,
-            Internal::ImportFrom { path } => self.import_from(path).await,
-            Internal::KnowledgePicked { project, paths } => {
-                let files = paths.into_iter().map(super::attachments::IncomingFile::Path).collect();
-                self.add_knowledge(project, files).await;
-            }
-            Internal::Picked { thread, paths } => {
-                let files = paths.into_iter().map(super::attachments::IncomingFile::Path).collect();
-                self.attach(thread, files).await;
-            }
-            Internal::Titled { thread, title } => {
-                self.edit_thread(thread, "name the thread", move |t| {
-                    if t.auto_title {
-                        t.title = title;
-                        t.auto_title = false;
-                    }
-                })
-                .await;
-            }
-            Internal::KeyChecked { provider, result } => {
+    /// Apply what a task talking to a provider reported.
+    pub(super) async fn on_reply_report(&mut self, report: ReplyReport) {
+        match report {
+            ReplyReport::Event { thread, position, event } => self.on_stream_event(thread, position, event).await,
+            ReplyReport::Ended { thread, position, result } => self.on_stream_ended(thread, position, result).await,
+            ReplyReport::ImagesDone { thread, position, result } => self.images_done(thread, position, result).await,
+            ReplyReport::Titled { thread, title } => self.take_title(thread, title).await,
+            ReplyReport::KeyChecked { provider, result } => {
                 let result = result.map_err(|e| format!("{e}. {}", e.kind.advice()));
                 self.events.send(Event::KeyChecked { provider, result });
             }
-            Internal::Event { thread, position, event } => {
-                let Some(active) = self.replies.active.get_mut(&thread).filter(|a| a.position == position) else {
-                    return;
-                };
-                let (mut text, mut reasoning) = (String::new(), String::new());
-                match event {
-                    StreamEvent::Text(t) => text = t,
-                    StreamEvent::Reasoning(r) => reasoning = r,
-                    StreamEvent::Usage(u) => active.message.usage = Some(u),
-                    StreamEvent::Finish(_) => {}
-                    StreamEvent::Retrying { wait, reason, .. } => {
-                        self.events.send(Event::ReplyRetrying { thread, reason: reason.to_string(), wait });
-                    }
-                }
-                if text.is_empty() && reasoning.is_empty() {
-                    return;
-                }
-                active.message.content.push_str(&text);
-                active.message.reasoning.push_str(&reasoning);
-                let (index, id) = (active.row, active.message.id);
-                let snapshot = (active.last_persist.elapsed() >= PERSIST_EVERY).then(|| {
-                    active.last_persist = web_time::Instant::now();
-                    active.message.clone()
-                });
-                if let Some(snapshot) = snapshot
-                    && let Err(e) = self.with_store(move |s| s.update_message(thread, position, &snapshot)).await
-                {
-                    tracing::error!(err = %e, "could not persist a growing reply");
-                }
-                self.events.send(Event::MessageDelta { thread, index, id, text, reasoning });
-            }
-            Internal::Ended { thread, position, result } => {
-                let Some(active) = self.replies.active.remove(&thread).filter(|a| a.position == position) else {
-                    return;
-                };
-                let mut message = active.message.clone();
-                message.status = match &result {
-                    Some(Ok(())) => MessageStatus::Done,
-                    Some(Err(_)) => MessageStatus::Failed,
-                    None => MessageStatus::Cancelled,
-                };
-                message.stamp = self.clock.now();
-                if let Some(Err(e)) = &result {
-                    let wait = e
-                        .retry_after
-                        .map(|w| format!(" (the provider asks to wait {} s)", w.as_secs()))
-                        .unwrap_or_default();
-                    self.events
-                        .send(Event::Error { message: format!("The reply failed: {e}{wait}. {}", e.kind.advice()) });
-                    if e.kind == crate::providers::ErrorKind::Auth {
-                        self.events.send(Event::KeysNeeded { message: format!("The provider refused the key: {e}") });
-                    }
-                }
-                let saved = message.clone();
-                let now = wall_millis();
-                let stamp = self.clock.now();
-                let stored = self
-                    .with_store(move |s| {
-                        s.update_message(thread, position, &saved)?;
-                        let mut auto_title = false;
-                        if let Some(mut t) = s.thread(thread)? {
-                            t.updated_ms = now;
-                            t.stamp = stamp;
-                            auto_title = t.auto_title;
-                            s.put_thread(&t)?;
-                        }
-                        s.flush()?;
-                        Ok(auto_title)
-                    })
-                    .await;
-                match stored {
-                    Ok(true) if message.status == MessageStatus::Done => {
-                        self.request_title(thread, &active.prompt, &message.content, active.endpoint, &active.choice);
-                    }
-                    Ok(_) => {}
-                    Err(e) => self.events.send(Event::Error { message: format!("The reply could not be saved: {e}") }),
-                }
-                self.events.send(Event::MessageStored { thread, index: active.row, message });
-            }
         }
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::clean_title;
+    /// A piece of the reply stored at `position` arrived: show it, and
+    /// store the reply so far now and then.
+    async fn on_stream_event(&mut self, thread: ThreadId, position: u64, event: StreamEvent) {
+        let Some(active) = self.replies.active.get_mut(&thread).filter(|a| a.position == position) else {
+            return;
+        };
+        let (mut text, mut reasoning) = (String::new(), String::new());
+        match event {
+            StreamEvent::Text(t) => text = t,
+            StreamEvent::Reasoning(r) => reasoning = r,
+            StreamEvent::Usage(u) => active.message.usage = Some(u),
+            StreamEvent::Finish(_) => {}
+            StreamEvent::Retrying { wait, reason, .. } => {
+                self.events.send(Event::ReplyRetrying { thread, reason: reason.to_string(), wait });
+            }
+        }
+        if text.is_empty() && reasoning.is_empty() {
+            return;
+        }
+        active.message.content.push_str(&text);
+        active.message.reasoning.push_str(&reasoning);
+        let (index, id) = (active.row, active.message.id);
+        let snapshot = (active.last_persist.elapsed() >= PERSIST_EVERY).then(|| {
+            active.last_persist = web_time::Instant::now();
+            active.message.clone()
+        });
+        if let Some(snapshot) = snapshot
+            && let Err(e) = self.with_store(move |s| s.update_message(thread, position, &snapshot)).await
+        {
+            tracing::error!(err = %e, "could not persist a growing reply");
+        }
+        self.events.send(Event::MessageDelta { thread, index, id, text, reasoning });
+    }
 
-    #[test]
-    fn model_titles_are_tidied() {
-        assert_eq!(clean_title("\"Friendly Greetings\"\n"), "Friendly Greetings");
-        assert_eq!(clean_title("Title: **Trip to Lahore.**"), "Trip to Lahore");
-        assert_eq!(clean_title("   \n  "), "");
+    /// The stream of the reply stored at `position` ended (`None`: it was
+    /// stopped): store the reply as it is, say why it failed, and ask for a
+    /// title when the thread still has the one made from its first words.
+    async fn on_stream_ended(&mut self, thread: ThreadId, position: u64, result: Option<Result<(), ProviderError>>) {
+        let Some(active) = self.replies.active.remove(&thread).filter(|a| a.position == position) else {
+            return;
+        };
+        let mut message = active.message.clone();
+        message.status = match &result {
+            Some(Ok(())) => MessageStatus::Done,
+            Some(Err(_)) => MessageStatus::Failed,
+            None => MessageStatus::Cancelled,
+        };
+        message.stamp = self.clock.now();
+        if let Some(Err(e)) = &result {
+            let wait =
+                e.retry_after.map(|w| format!(" (the provider asks to wait {} s)", w.as_secs())).unwrap_or_default();
+            self.events.send(Event::Error { message: format!("The reply failed: {e}{wait}. {}", e.kind.advice()) });
+            if e.kind == crate::providers::ErrorKind::Auth {
+                self.events.send(Event::KeysNeeded { message: format!("The provider refused the key: {e}") });
+            }
+        }
+        let saved = message.clone();
+        let now = wall_millis();
+        let stamp = self.clock.now();
+        let stored = self
+            .with_store(move |s| {
+                s.update_message(thread, position, &saved)?;
+                let mut auto_title = false;
+                if let Some(mut t) = s.thread(thread)? {
+                    t.updated_ms = now;
+                    t.stamp = stamp;
+                    auto_title = t.auto_title;
+                    s.put_thread(&t)?;
+                }
+                s.flush()?;
+                Ok(auto_title)
+            })
+            .await;
+        match stored {
+            Ok(true) if message.status == MessageStatus::Done => {
+                self.request_title(thread, &active.prompt, &message.content, active.endpoint, &active.choice);
+            }
+            Ok(_) => {}
+            Err(e) => self.events.send(Event::Error { message: format!("The reply could not be saved: {e}") }),
+        }
+        self.events.send(Event::MessageStored { thread, index: active.row, message });
     }
 }

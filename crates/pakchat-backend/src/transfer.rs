@@ -8,9 +8,9 @@
 
 use std::path::PathBuf;
 
-use super::actor::Actor;
-use super::streaming::Internal;
-use super::{Event, FilePicker, ThreadSummary};
+use super::actor::{Actor, misrouted};
+use super::dialogs::{DialogClosed, OpenDialog, SaveDialog};
+use super::{Command, Event, ThreadSummary};
 use crate::archive;
 use crate::domain::ThreadId;
 use crate::store::Store as _;
@@ -48,6 +48,15 @@ const NO_IMPORT_DIALOG: &str = "No file dialog can open on this desktop (neither
                                 xdg-desktop-portal or zenity.";
 
 impl Actor {
+    /// [`Command::Export`] and [`Command::Import`].
+    pub(super) async fn handle_transfer(&mut self, command: Command) {
+        match command {
+            Command::Export { what } => self.ask_export_path(what).await,
+            Command::Import => self.ask_import_path(),
+            _ => misrouted("transfer"),
+        }
+    }
+
     /// Ask where to write `what` (the save dialog), then write it there.
     pub(super) async fn ask_export_path(&mut self, what: ExportWhat) {
         let suggested = match what {
@@ -62,45 +71,24 @@ impl Actor {
                 archive::file_name(&title, if format == ExportFormat::Markdown { "md" } else { "json" })
             }
         };
-        let tx = self.replies.tx.clone();
-        match &self.config.picker {
-            FilePicker::Scripted(paths) => {
-                self.internal(Internal::ExportTo { what, path: paths.first().cloned() });
-                return;
+        let (title, filter): (&str, (&str, &[&str])) = match what {
+            ExportWhat::Thread { format: ExportFormat::Markdown, .. } => {
+                ("Export chat as Markdown", ("Markdown", &["md"]))
             }
-            FilePicker::Missing { save_dir } => {
-                let path = Some(super::dialogs::unused_path(save_dir, &suggested));
-                self.internal(Internal::ExportTo { what, path });
-                return;
-            }
-            FilePicker::System | FilePicker::Disabled => {}
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        self.rt.spawn(async move {
-            let asked = web_time::Instant::now();
-            let (title, filter, ext): (&str, &str, &[&str]) = match what {
-                ExportWhat::Thread { format: ExportFormat::Markdown, .. } => {
-                    ("Export chat as Markdown", "Markdown", &["md"])
-                }
-                ExportWhat::Thread { .. } => ("Export chat", "Pak.Chat archive", &["json"]),
-                ExportWhat::All => ("Export all data", "Pak.Chat archive", &["json"]),
-            };
-            let picked = rfd::AsyncFileDialog::new()
-                .set_title(title)
-                .set_file_name(&suggested)
-                .add_filter(filter, ext)
-                .save_file()
-                .await;
-            let path = super::dialogs::save_path(picked.map(|f| f.path().to_path_buf()), asked, &suggested);
-            if tx.send(Internal::ExportTo { what, path }).is_err() {
-                tracing::debug!("the app closed while the save dialog was open");
-            }
-        });
-        #[cfg(target_arch = "wasm32")]
-        {
-            drop((tx, suggested));
-            self.events.send(Event::Error { message: "Exporting is not available in the browser yet.".to_owned() });
-        }
+            ExportWhat::Thread { .. } => ("Export chat", ("Pak.Chat archive", &["json"])),
+            ExportWhat::All => ("Export all data", ("Pak.Chat archive", &["json"])),
+        };
+        let dialog = SaveDialog {
+            title,
+            filter: Some(filter),
+            in_browser: Some("Exporting is not available in the browser yet."),
+        };
+        self.save_dialog(
+            dialog,
+            &suggested,
+            |message| Event::Error { message },
+            move |path| DialogClosed::ExportTo { what, path },
+        );
     }
 
     /// Write `what` to `path` (`None`: the user cancelled the dialog).
@@ -153,40 +141,18 @@ impl Actor {
 
     /// Ask which file to import (the open dialog), then import it.
     pub(super) fn ask_import_path(&mut self) {
-        match &self.config.picker {
-            FilePicker::Scripted(paths) => {
-                self.internal(Internal::ImportFrom { path: paths.first().cloned() });
-                return;
-            }
-            FilePicker::Missing { .. } => {
-                self.events.send(Event::Error { message: NO_IMPORT_DIALOG.to_owned() });
-                return;
-            }
-            FilePicker::System | FilePicker::Disabled => {}
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let (tx, events) = (self.replies.tx.clone(), self.events.clone());
-            self.rt.spawn(async move {
-                let asked = web_time::Instant::now();
-                let picked = rfd::AsyncFileDialog::new()
-                    .set_title("Import chats")
-                    .add_filter("Pak.Chat archive or ChatGPT conversations.json", &["json"])
-                    .add_filter("All files", &["*"])
-                    .pick_file()
-                    .await;
-                if picked.is_none() && super::dialogs::never_appeared(asked) {
-                    events.send(Event::Error { message: NO_IMPORT_DIALOG.to_owned() });
-                    return;
-                }
-                let path = picked.map(|f| f.path().to_path_buf());
-                if tx.send(Internal::ImportFrom { path }).is_err() {
-                    tracing::debug!("the app closed while the open dialog was open");
-                }
-            });
-        }
-        #[cfg(target_arch = "wasm32")]
-        self.events.send(Event::Error { message: "Importing is not available in the browser yet.".to_owned() });
+        let dialog = OpenDialog {
+            title: "Import chats",
+            filters: &[("Pak.Chat archive or ChatGPT conversations.json", &["json"]), ("All files", &["*"])],
+            many: false,
+            no_dialog: NO_IMPORT_DIALOG,
+            in_browser: "Importing is not available in the browser yet.",
+        };
+        self.open_dialog(
+            dialog,
+            |message| Event::Error { message },
+            |paths| DialogClosed::ImportFrom { path: paths.into_iter().next() },
+        );
     }
 
     /// Import the file at `path` (`None`: the user cancelled the dialog).

@@ -230,11 +230,7 @@ pub trait Files {
 /// # Errors
 /// The first problem found, with its line.
 pub fn parse(text: &str, file: &str, files: &dyn Files) -> Result<KioskConfig, ConfigError> {
-    let at = |span: Range<usize>, message: String| ConfigError {
-        file: file.to_owned(),
-        line: Some(line_of(text, span.start)),
-        message,
-    };
+    let here = Locate { text, file };
     let raw: File = toml::from_str(text).map_err(|e| ConfigError {
         file: file.to_owned(),
         line: e.span().map(|s| line_of(text, s.start)),
@@ -242,124 +238,17 @@ pub fn parse(text: &str, file: &str, files: &dyn Files) -> Result<KioskConfig, C
     })?;
     let kiosk_span = raw.kiosk.span();
     let k = raw.kiosk.into_inner();
-
-    let hash = k.admin_pin_hash.get_ref();
-    let parsed = argon2::PasswordHash::new(hash).map_err(|e| {
-        at(
-            k.admin_pin_hash.span(),
-            format!("admin_pin_hash is not an Argon2 hash ({e}); make one with `pakchat --hash-pin`"),
-        )
-    })?;
-    if parsed.algorithm.as_str() != "argon2id" {
-        return Err(at(k.admin_pin_hash.span(), format!("admin_pin_hash uses {}, not argon2id", parsed.algorithm)));
-    }
-
-    let idle = k.idle_timeout_seconds.as_ref().map_or(180, |s| *s.get_ref());
-    if idle < MIN_IDLE_SECONDS {
-        let span = k.idle_timeout_seconds.as_ref().map_or(kiosk_span.clone(), Spanned::span);
-        return Err(at(span, format!("idle_timeout_seconds must be at least {MIN_IDLE_SECONDS}")));
-    }
-    let warning = k.idle_warning_seconds.as_ref().map_or(30.min(idle / 2), |s| *s.get_ref());
-    if warning == 0 || warning >= idle {
-        let span = k.idle_warning_seconds.as_ref().map_or(kiosk_span.clone(), Spanned::span);
-        return Err(at(span, "idle_warning_seconds must be above 0 and below idle_timeout_seconds".to_owned()));
-    }
+    check_pin_hash(&here, &k.admin_pin_hash)?;
+    let (idle, warning) = idle_times(&here, &k, &kiosk_span)?;
     let text_scale = k.text_scale.as_ref().map_or(1.4, |s| *s.get_ref());
     if !(0.75..=3.0).contains(&text_scale) {
-        let span = k.text_scale.as_ref().map_or(kiosk_span.clone(), Spanned::span);
-        return Err(at(span, "text_scale must be between 0.75 and 3.0".to_owned()));
+        let span = k.text_scale.as_ref().map_or(kiosk_span, Spanned::span);
+        return Err(here.at(span, "text_scale must be between 0.75 and 3.0".to_owned()));
     }
-    let logo = match &k.logo {
-        Some(path) => {
-            let bytes = files
-                .read(path.get_ref())
-                .map_err(|e| at(path.span(), format!("logo {}: {e}", path.get_ref().display())))?;
-            let format = image::guess_format(&bytes)
-                .ok()
-                .filter(|f| matches!(f, image::ImageFormat::Png | image::ImageFormat::Jpeg));
-            if format.is_none() || image::load_from_memory(&bytes).is_err() {
-                return Err(at(path.span(), format!("logo {} is not a PNG or JPEG image", path.get_ref().display())));
-            }
-            Some(bytes)
-        }
-        None => None,
-    };
-
+    let logo = k.logo.as_ref().map(|path| read_logo(&here, files, path)).transpose()?;
     let l = raw.limits;
-    let mut attachments = Vec::new();
-    for kind in &l.attachments {
-        let kinds: &[FileKind] = match kind.get_ref().as_str() {
-            "image" => &[FileKind::Png, FileKind::Jpeg, FileKind::WebP, FileKind::Gif],
-            "pdf" => &[FileKind::Pdf],
-            "text" => &[FileKind::Text],
-            other => {
-                return Err(at(
-                    kind.span(),
-                    format!("attachments: unknown kind \"{other}\" (use \"image\", \"pdf\", \"text\")"),
-                ));
-            }
-        };
-        attachments.extend_from_slice(kinds);
-    }
-    if let Some(m) = l.messages_per_session.as_ref().filter(|m| *m.get_ref() == 0) {
-        return Err(at(m.span(), "messages_per_session must be at least 1 (leave it out for no limit)".to_owned()));
-    }
-    if let Some(m) = l.max_tokens.as_ref().filter(|m| *m.get_ref() == 0) {
-        return Err(at(m.span(), "max_tokens must be at least 1 (leave it out for no limit)".to_owned()));
-    }
-
-    if raw.provider.is_empty() {
-        return Err(ConfigError {
-            file: file.to_owned(),
-            line: None,
-            message: "no [[provider]] is offered; a kiosk needs at least one provider with its models".to_owned(),
-        });
-    }
-    let presets = crate::domain::ProviderConfig::presets();
-    let mut providers: Vec<KioskProvider> = Vec::new();
-    for p in raw.provider {
-        let span = p.span();
-        let p = p.into_inner();
-        let id = p.id.get_ref().clone();
-        let Some(preset) = presets.iter().find(|preset| preset.id == id) else {
-            let known: Vec<&str> = presets.iter().map(|p| p.id.as_str()).collect();
-            return Err(at(p.id.span(), format!("unknown provider \"{id}\" (one of: {})", known.join(", "))));
-        };
-        if providers.iter().any(|q| q.id == id) {
-            return Err(at(p.id.span(), format!("provider \"{id}\" is listed twice")));
-        }
-        if p.models.get_ref().is_empty() || p.models.get_ref().iter().any(|m| m.trim().is_empty()) {
-            return Err(at(p.models.span(), format!("provider \"{id}\" needs a list of model ids")));
-        }
-        let api_key = match (p.api_key, &p.api_key_file) {
-            (Some(_), Some(file)) => {
-                return Err(at(file.span(), format!("provider \"{id}\": give api_key or api_key_file, not both")));
-            }
-            (Some(key), None) => Some(Zeroizing::new(key.trim().to_owned())),
-            (None, Some(file)) => {
-                let bytes = files
-                    .secret(file.get_ref())
-                    .map_err(|e| at(file.span(), format!("api_key_file {}: {e}", file.get_ref().display())))?;
-                let key = String::from_utf8(bytes)
-                    .map_err(|_| at(file.span(), format!("api_key_file {} is not text", file.get_ref().display())))?;
-                Some(Zeroizing::new(key.trim().to_owned()))
-            }
-            (None, None) => None,
-        };
-        let api_key = api_key.filter(|k| !k.is_empty());
-        if preset.needs_key && api_key.is_none() {
-            return Err(at(span, format!("provider \"{id}\" needs api_key or api_key_file")));
-        }
-        let base_url = match p.base_url {
-            Some(url) if !(url.get_ref().starts_with("https://") || url.get_ref().starts_with("http://")) => {
-                return Err(at(url.span(), format!("base_url \"{}\" is not an http(s) address", url.get_ref())));
-            }
-            Some(url) => Some(url.into_inner().trim_end_matches('/').to_owned()),
-            None => None,
-        };
-        providers.push(KioskProvider { id, api_key, base_url, models: p.models.into_inner() });
-    }
-
+    let attachments = check_limits(&here, &l)?;
+    let providers = check_providers(&here, files, raw.provider)?;
     Ok(KioskConfig {
         admin_pin_hash: k.admin_pin_hash.into_inner(),
         idle_timeout: std::time::Duration::from_secs(idle),
@@ -379,6 +268,162 @@ pub fn parse(text: &str, file: &str, files: &dyn Files) -> Result<KioskConfig, C
         image_generation: l.image_generation,
         providers,
     })
+}
+
+/// Where a problem is: turns a place in the configuration into an error
+/// naming its file and line.
+struct Locate<'a> {
+    text: &'a str,
+    file: &'a str,
+}
+
+impl Locate<'_> {
+    /// A problem at `span`.
+    fn at(&self, span: Range<usize>, message: String) -> ConfigError {
+        ConfigError { file: self.file.to_owned(), line: Some(line_of(self.text, span.start)), message }
+    }
+
+    /// A problem with the file as a whole (something missing).
+    fn whole(&self, message: String) -> ConfigError {
+        ConfigError { file: self.file.to_owned(), line: None, message }
+    }
+}
+
+/// The admin PIN's hash must be an Argon2id PHC string.
+fn check_pin_hash(here: &Locate<'_>, hash: &Spanned<String>) -> Result<(), ConfigError> {
+    let parsed = argon2::PasswordHash::new(hash.get_ref()).map_err(|e| {
+        here.at(hash.span(), format!("admin_pin_hash is not an Argon2 hash ({e}); make one with `pakchat --hash-pin`"))
+    })?;
+    if parsed.algorithm.as_str() != "argon2id" {
+        return Err(here.at(hash.span(), format!("admin_pin_hash uses {}, not argon2id", parsed.algorithm)));
+    }
+    Ok(())
+}
+
+/// The idle timeout and its warning, in seconds: the timeout at least
+/// [`MIN_IDLE_SECONDS`], the warning shorter than it.
+fn idle_times(here: &Locate<'_>, k: &KioskSection, kiosk_span: &Range<usize>) -> Result<(u64, u64), ConfigError> {
+    let idle = k.idle_timeout_seconds.as_ref().map_or(180, |s| *s.get_ref());
+    if idle < MIN_IDLE_SECONDS {
+        let span = k.idle_timeout_seconds.as_ref().map_or(kiosk_span.clone(), Spanned::span);
+        return Err(here.at(span, format!("idle_timeout_seconds must be at least {MIN_IDLE_SECONDS}")));
+    }
+    let warning = k.idle_warning_seconds.as_ref().map_or(30.min(idle / 2), |s| *s.get_ref());
+    if warning == 0 || warning >= idle {
+        let span = k.idle_warning_seconds.as_ref().map_or(kiosk_span.clone(), Spanned::span);
+        return Err(here.at(span, "idle_warning_seconds must be above 0 and below idle_timeout_seconds".to_owned()));
+    }
+    Ok((idle, warning))
+}
+
+/// The logo's bytes, checked to be a PNG or JPEG that decodes.
+fn read_logo(here: &Locate<'_>, files: &dyn Files, path: &Spanned<PathBuf>) -> Result<Vec<u8>, ConfigError> {
+    let shown = path.get_ref().display();
+    let bytes = files.read(path.get_ref()).map_err(|e| here.at(path.span(), format!("logo {shown}: {e}")))?;
+    let format =
+        image::guess_format(&bytes).ok().filter(|f| matches!(f, image::ImageFormat::Png | image::ImageFormat::Jpeg));
+    if format.is_none() || image::load_from_memory(&bytes).is_err() {
+        return Err(here.at(path.span(), format!("logo {shown} is not a PNG or JPEG image")));
+    }
+    Ok(bytes)
+}
+
+/// The `[limits]` section: the file kinds a visitor may attach, and no
+/// limit of zero.
+fn check_limits(here: &Locate<'_>, l: &LimitsSection) -> Result<Vec<FileKind>, ConfigError> {
+    let mut attachments = Vec::new();
+    for kind in &l.attachments {
+        let kinds: &[FileKind] = match kind.get_ref().as_str() {
+            "image" => &[FileKind::Png, FileKind::Jpeg, FileKind::WebP, FileKind::Gif],
+            "pdf" => &[FileKind::Pdf],
+            "text" => &[FileKind::Text],
+            other => {
+                return Err(here.at(
+                    kind.span(),
+                    format!("attachments: unknown kind \"{other}\" (use \"image\", \"pdf\", \"text\")"),
+                ));
+            }
+        };
+        attachments.extend_from_slice(kinds);
+    }
+    if let Some(m) = l.messages_per_session.as_ref().filter(|m| *m.get_ref() == 0) {
+        return Err(here.at(m.span(), "messages_per_session must be at least 1 (leave it out for no limit)".to_owned()));
+    }
+    if let Some(m) = l.max_tokens.as_ref().filter(|m| *m.get_ref() == 0) {
+        return Err(here.at(m.span(), "max_tokens must be at least 1 (leave it out for no limit)".to_owned()));
+    }
+    Ok(attachments)
+}
+
+/// The `[[provider]]` sections, in order: at least one, each a known
+/// preset listed once.
+fn check_providers(
+    here: &Locate<'_>,
+    files: &dyn Files,
+    sections: Vec<Spanned<ProviderSection>>,
+) -> Result<Vec<KioskProvider>, ConfigError> {
+    if sections.is_empty() {
+        return Err(
+            here.whole("no [[provider]] is offered; a kiosk needs at least one provider with its models".to_owned())
+        );
+    }
+    let presets = crate::domain::ProviderConfig::presets();
+    let mut providers: Vec<KioskProvider> = Vec::new();
+    for p in sections {
+        let span = p.span();
+        let p = p.into_inner();
+        let id = p.id.get_ref().clone();
+        let Some(preset) = presets.iter().find(|preset| preset.id == id) else {
+            let known: Vec<&str> = presets.iter().map(|p| p.id.as_str()).collect();
+            return Err(here.at(p.id.span(), format!("unknown provider \"{id}\" (one of: {})", known.join(", "))));
+        };
+        if providers.iter().any(|q| q.id == id) {
+            return Err(here.at(p.id.span(), format!("provider \"{id}\" is listed twice")));
+        }
+        if p.models.get_ref().is_empty() || p.models.get_ref().iter().any(|m| m.trim().is_empty()) {
+            return Err(here.at(p.models.span(), format!("provider \"{id}\" needs a list of model ids")));
+        }
+        let api_key = provider_key(here, files, &id, p.api_key, p.api_key_file.as_ref())?;
+        if preset.needs_key && api_key.is_none() {
+            return Err(here.at(span, format!("provider \"{id}\" needs api_key or api_key_file")));
+        }
+        let base_url = match p.base_url {
+            Some(url) if !(url.get_ref().starts_with("https://") || url.get_ref().starts_with("http://")) => {
+                return Err(here.at(url.span(), format!("base_url \"{}\" is not an http(s) address", url.get_ref())));
+            }
+            Some(url) => Some(url.into_inner().trim_end_matches('/').to_owned()),
+            None => None,
+        };
+        providers.push(KioskProvider { id, api_key, base_url, models: p.models.into_inner() });
+    }
+    Ok(providers)
+}
+
+/// Provider `id`'s key: given in the file or read from `api_key_file`
+/// (not both); `None` when neither gives one.
+fn provider_key(
+    here: &Locate<'_>,
+    files: &dyn Files,
+    id: &str,
+    key: Option<String>,
+    key_file: Option<&Spanned<PathBuf>>,
+) -> Result<Option<Zeroizing<String>>, ConfigError> {
+    let key = match (key, key_file) {
+        (Some(_), Some(file)) => {
+            return Err(here.at(file.span(), format!("provider \"{id}\": give api_key or api_key_file, not both")));
+        }
+        (Some(key), None) => Zeroizing::new(key.trim().to_owned()),
+        (None, Some(file)) => {
+            let shown = file.get_ref().display();
+            let bytes =
+                files.secret(file.get_ref()).map_err(|e| here.at(file.span(), format!("api_key_file {shown}: {e}")))?;
+            let key = String::from_utf8(bytes)
+                .map_err(|_| here.at(file.span(), format!("api_key_file {shown} is not text")))?;
+            Zeroizing::new(key.trim().to_owned())
+        }
+        (None, None) => return Ok(None),
+    };
+    Ok(Some(key).filter(|k| !k.is_empty()))
 }
 
 /// The file system, for [`parse`]: relative paths are taken from the

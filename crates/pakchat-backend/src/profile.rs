@@ -1,0 +1,202 @@
+//! The profile: opening its store (sled on disk, or memory), answering
+//! second launches, first set-up and unlocking ([`Command::SetUp`],
+//! [`Command::Unlock`]), and what the UI is sent once it is open (threads,
+//! projects, settings), with what the last run left undone (replies cut
+//! off, deletions whose undo window closed).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+#[cfg(not(target_arch = "wasm32"))]
+use std::time::Duration;
+
+use super::actor::{Actor, StoreLocation, misrouted};
+use super::{Command, Event, ThreadSummary};
+use crate::domain::{HlcClock, ThreadId};
+use crate::store::{KeySource, Kv, KvError, MemoryKv, Protection, SealedStore, Store, StoreError, ThreadSlot};
+
+/// How long to wait for a closing instance to let go of the profile.
+#[cfg(not(target_arch = "wasm32"))]
+const LOCK_WAIT: Duration = Duration::from_secs(3);
+
+fn data_dir(location: &StoreLocation) -> Option<PathBuf> {
+    match location {
+        StoreLocation::Directory(dir) => Some(dir.clone()),
+        StoreLocation::Memory => None,
+    }
+}
+
+impl Actor {
+    /// [`Command::SetUp`] and [`Command::Unlock`].
+    pub(super) async fn handle_profile(&mut self, command: Command) {
+        match command {
+            Command::SetUp(source) => {
+                if self.store.is_some() {
+                    self.events.send(Event::UnlockFailed { message: "The profile is already set up.".to_owned() });
+                } else {
+                    self.set_up(source).await;
+                }
+            }
+            Command::Unlock(source) => {
+                if self.store.is_none()
+                    && let Err(e) = self.try_unlock(source).await
+                {
+                    self.events.send(Event::UnlockFailed { message: e.to_string() });
+                }
+            }
+            _ => misrouted("profile"),
+        }
+    }
+
+    /// Open the profile's key-value store and, on disk, start answering
+    /// second launches. False (and the UI told) when it cannot be opened.
+    pub(super) async fn open_kv(&mut self) -> bool {
+        let kv: Result<Arc<dyn Kv>, KvError> = match &self.config.location {
+            StoreLocation::Memory => Ok(Arc::new(MemoryKv::new())),
+            #[cfg(not(target_arch = "wasm32"))]
+            StoreLocation::Directory(dir) => {
+                let dir = dir.clone();
+                // A previous instance may still be closing (a quick restart):
+                // give it a moment before calling the profile busy.
+                self.rt
+                    .blocking(move || crate::store::SledKv::open_patiently(&dir, LOCK_WAIT))
+                    .await
+                    .map(|kv| Arc::new(kv) as Arc<dyn Kv>)
+            }
+            #[cfg(target_arch = "wasm32")]
+            StoreLocation::Directory(_) => Ok(Arc::new(MemoryKv::new())),
+        };
+        match kv {
+            Ok(kv) => {
+                self.kv = Some(kv);
+                if let StoreLocation::Directory(dir) = &self.config.location
+                    && !self.config.lockdown.guest
+                {
+                    // We hold the profile's lock: a second launch now hands over to us.
+                    let events = self.events.clone();
+                    match super::instance::listen(dir, move || events.send(Event::WindowRequested)) {
+                        Ok(listener) => self.instance = Some(listener),
+                        Err(e) => tracing::warn!(err = %e, "a second launch will not be able to hand over"),
+                    }
+                }
+                true
+            }
+            Err(e) => {
+                tracing::error!(err = %e, "cannot open the store");
+                self.events.send(Event::StoreFailed { message: e.to_string() });
+                false
+            }
+        }
+    }
+
+    /// Whether the OS keychain answers (asked at most 5 s).
+    async fn keychain_available(&self) -> bool {
+        if !self.config.use_keychain {
+            return false;
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let probe = self.rt.blocking(crate::store::keychain::available);
+            tokio::time::timeout(Duration::from_secs(5), probe).await.unwrap_or(false)
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            false
+        }
+    }
+
+    /// Unlock without asking where the profile allows it (keychain, key
+    /// file, a guest's throwaway key); otherwise ask the UI for set-up or
+    /// unlocking.
+    pub(super) async fn start_unlock(&mut self) {
+        let Some(kv) = self.kv.clone() else { return };
+        let header = match self.rt.blocking(move || SealedStore::read_header(kv.as_ref())).await {
+            Ok(h) => h,
+            Err(e) => {
+                self.events.send(Event::StoreFailed { message: e.to_string() });
+                return;
+            }
+        };
+        let Some(header) = header else {
+            if self.config.lockdown.guest {
+                self.set_up(KeySource::Throwaway).await;
+            } else if let Some(path) = self.config.key_file.clone() {
+                self.set_up(KeySource::KeyFile(path)).await;
+            } else {
+                let keychain_available = self.keychain_available().await;
+                self.events.send(Event::NeedsSetup { data_dir: data_dir(&self.config.location), keychain_available });
+            }
+            return;
+        };
+        let kind = header.protection.kind();
+        let source = match header.protection {
+            Protection::Keychain if self.config.use_keychain => Some(KeySource::Keychain),
+            Protection::KeyFile { path } => Some(KeySource::KeyFile(self.config.key_file.clone().unwrap_or(path))),
+            Protection::Keychain | Protection::Passphrase { .. } | Protection::Throwaway => None,
+        };
+        let problem = match source {
+            Some(source) => match self.try_unlock(source).await {
+                Ok(()) => return,
+                Err(e) => Some(e.to_string()),
+            },
+            None => None,
+        };
+        self.events.send(Event::NeedsUnlock { protection: kind, problem });
+    }
+
+    /// Unlock the profile with `source`.
+    async fn try_unlock(&mut self, source: KeySource) -> Result<(), StoreError> {
+        let Some(kv) = self.kv.clone() else { return Err(StoreError::NotOpen) };
+        let store = self.rt.blocking(move || SealedStore::unlock(kv, &source)).await?;
+        self.opened(store).await;
+        Ok(())
+    }
+
+    /// Create the profile, its data key protected by `source`.
+    async fn set_up(&mut self, source: KeySource) {
+        let Some(kv) = self.kv.clone() else { return };
+        let params = self.config.argon2;
+        match self.rt.blocking(move || SealedStore::create(kv, &source, params)).await {
+            Ok(store) => self.opened(store).await,
+            Err(e) => self.events.send(Event::UnlockFailed { message: e.to_string() }),
+        }
+    }
+
+    /// The profile is open: send the UI its threads, projects and
+    /// settings, and finish what the last run left undone.
+    async fn opened(&mut self, store: SealedStore) {
+        let store = Arc::new(store);
+        self.clock = HlcClock::new(store.device_id());
+        self.store = Some(store.clone());
+        tracing::info!(protection = ?store.protection(), "profile unlocked");
+        self.events.send(Event::Unlocked { protection: store.protection(), data_dir: data_dir(&self.config.location) });
+        match self.with_store(Store::threads).await {
+            Ok(slots) => {
+                let ids: Vec<ThreadId> = slots
+                    .iter()
+                    .filter_map(|s| match s {
+                        ThreadSlot::Ok(t) => Some(t.id),
+                        ThreadSlot::Unreadable { .. } => None,
+                    })
+                    .collect();
+                // Deletions whose undo window closed with the app: finish them.
+                let deleted: Vec<ThreadId> = slots
+                    .iter()
+                    .filter_map(|s| match s {
+                        ThreadSlot::Ok(t) if t.deleted && !t.title.is_empty() => Some(t.id),
+                        _ => None,
+                    })
+                    .collect();
+                let summaries = slots.into_iter().map(ThreadSummary::from).collect();
+                self.events.send(Event::ThreadsLoaded(summaries));
+                self.send_projects().await;
+                // After the sidebar has its list: no command (opening a thread
+                // included) is handled before this finishes, so nobody sees a
+                // stale "writing…".
+                self.mark_interrupted(ids).await;
+                self.purge_threads(deleted).await;
+            }
+            Err(e) => self.events.send(Event::Error { message: format!("Could not list your threads: {e}") }),
+        }
+        self.reload_settings().await;
+    }
+}

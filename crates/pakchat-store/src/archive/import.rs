@@ -1,0 +1,211 @@
+//! The import side of [`super::Archive`]: reading a file the user chose
+//! ([`parse`]: a Pak.Chat archive or a ChatGPT export, checked whole before
+//! anything is written) and writing what it holds into a store ([`import`]).
+
+use std::collections::{BTreeMap, HashSet};
+
+use serde::Deserialize;
+
+use super::{Archive, ArchiveError, FORMAT, ImportReport, UNREADABLE_PLACEHOLDER, VERSION, chatgpt};
+use crate::{Store, StoreError};
+use pakchat_core::{BlobId, Message, MessageStatus, Role, Thread};
+
+/// Read a file the user chose to import: a Pak.Chat archive or a ChatGPT
+/// `conversations.json` (told apart by their shape). Checks everything
+/// before anything is written; `stamp` versions the records of a ChatGPT
+/// import (a Pak.Chat archive keeps its own).
+///
+/// # Errors
+/// The file is not one of those formats, or contradicts itself.
+pub fn parse(bytes: &[u8], stamp: &mut dyn FnMut() -> pakchat_core::Stamp) -> Result<Archive, ArchiveError> {
+    let start = bytes.iter().find(|b| !b.is_ascii_whitespace() && **b != 0xEF && **b != 0xBB && **b != 0xBF);
+    match start {
+        Some(b'[') => chatgpt::parse(bytes, stamp),
+        Some(b'{') => {
+            let archive = parse_pakchat(bytes)?;
+            check(&archive)?;
+            Ok(archive)
+        }
+        _ => Err(ArchiveError::Malformed(
+            "expected a Pak.Chat archive or a ChatGPT conversations.json (a JSON document)".to_owned(),
+        )),
+    }
+}
+
+fn parse_pakchat(bytes: &[u8]) -> Result<Archive, ArchiveError> {
+    #[derive(Deserialize)]
+    struct Head {
+        format: Option<String>,
+        version: Option<u32>,
+    }
+    let head: Head = serde_json::from_slice(bytes).map_err(|e| ArchiveError::Malformed(e.to_string()))?;
+    if head.format.as_deref() != Some(FORMAT) {
+        return Err(ArchiveError::Malformed("it is JSON, but not a Pak.Chat archive".to_owned()));
+    }
+    let version = head.version.unwrap_or(0);
+    if version > VERSION {
+        return Err(ArchiveError::NewerVersion(version));
+    }
+    let mut archive: Archive = serde_json::from_slice(bytes).map_err(|e| ArchiveError::Malformed(e.to_string()))?;
+    for t in &mut archive.threads {
+        t.branches = std::mem::take(&mut t.branches).restored();
+    }
+    Ok(archive)
+}
+
+/// The checks [`parse`] makes: ids unique, every record in its own thread,
+/// every file present.
+fn check(archive: &Archive) -> Result<(), ArchiveError> {
+    let mut ids = HashSet::new();
+    for t in &archive.threads {
+        let id = t.thread.id;
+        if !ids.insert(id) {
+            return Err(ArchiveError::Inconsistent(format!("the chat {} appears twice", id.0)));
+        }
+        let title = &t.thread.title;
+        if let Some(m) = t.messages.iter().flatten().find(|m| m.thread_id != id) {
+            return Err(ArchiveError::Inconsistent(format!(
+                "a message of \"{title}\" names another chat ({})",
+                m.id.0
+            )));
+        }
+        for a in &t.attachments {
+            if a.record.thread_id != id {
+                return Err(ArchiveError::Inconsistent(format!("the file \"{}\" names another chat", a.record.name)));
+            }
+            if a.record.blobs().iter().any(|b| !a.blobs.contains_key(b)) {
+                return Err(ArchiveError::Inconsistent(format!("the content of \"{}\" is missing", a.record.name)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Write `archive` into `store` (see the module docs). With
+/// `restore_settings`, the archive's settings replace the profile's.
+///
+/// # Errors
+/// The store failed; threads imported before the failure stay.
+pub fn import(store: &dyn Store, archive: Archive, restore_settings: bool) -> Result<ImportReport, StoreError> {
+    let mut report = ImportReport::default();
+    // Projects first, so no imported thread names a project that is missing.
+    for project in archive.projects {
+        match store.project(project.id) {
+            Ok(None) => {
+                store.put_project(&project)?;
+                report.projects += 1;
+            }
+            Ok(Some(existing)) if existing.deleted => {
+                store.put_project(&project)?;
+                report.projects += 1;
+            }
+            Ok(Some(_)) | Err(StoreError::Unreadable(_)) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    for t in archive.threads {
+        let id = t.thread.id;
+        match store.thread(id) {
+            Ok(Some(existing)) if existing.deleted => {
+                // A tombstone: its content was deleted; the import brings it back.
+                store.purge_thread_content(id)?;
+            }
+            Ok(None) => {
+                if store.message_count(id)? > 0 {
+                    // Left over from an import cut short: start the thread again.
+                    store.purge_thread_content(id)?;
+                }
+            }
+            Ok(Some(_)) | Err(StoreError::Unreadable(_)) => {
+                report.skipped += 1;
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+        for a in t.attachments {
+            let mut record = a.record;
+            let mut moved = BTreeMap::new();
+            for (old, bytes) in &a.blobs {
+                moved.insert(*old, store.put_blob(bytes)?);
+            }
+            let to_new = |b: BlobId| moved.get(&b).copied().unwrap_or(b);
+            record.blob = to_new(record.blob);
+            record.preview = record.preview.map(to_new);
+            record.text = record.text.map(to_new);
+            record.sent_copy = record.sent_copy.map(|(b, k)| (to_new(b), k));
+            store.put_attachment(&record)?;
+            report.attachments += 1;
+        }
+        let mut last = None;
+        for (position, slot) in t.messages.into_iter().enumerate() {
+            let message = match slot {
+                Some(mut m) => {
+                    m.status = match m.status {
+                        MessageStatus::Sending => MessageStatus::Failed,
+                        MessageStatus::Streaming => MessageStatus::Interrupted,
+                        other => other,
+                    };
+                    report.messages += 1;
+                    m
+                }
+                None => placeholder(&t.thread, last.as_ref(), position),
+            };
+            store.append_message(&message)?;
+            last = Some(message);
+        }
+        if !t.branches.is_straight() {
+            store.put_branches(id, &t.branches)?;
+        }
+        let mut thread = t.thread;
+        // A chat exported alone names a project this profile may not have.
+        if let Some(p) = thread.project_id
+            && !matches!(store.project(p), Ok(Some(project)) if !project.deleted)
+        {
+            thread.project_id = None;
+        }
+        store.put_thread(&thread)?;
+        report.threads += 1;
+    }
+    if restore_settings && let Some(settings) = archive.settings {
+        store.put_settings(&settings)?;
+        report.settings = true;
+    }
+    store.flush()?;
+    Ok(report)
+}
+
+/// A stand-in keeping the positions of a thread whose message could not be
+/// read at export time.
+fn placeholder(thread: &Thread, previous: Option<&Message>, position: usize) -> Message {
+    Message {
+        id: pakchat_core::MessageId::new(),
+        thread_id: thread.id,
+        parent_id: previous.map(|m| m.id),
+        role: Role::System,
+        content: UNREADABLE_PLACEHOLDER.to_owned(),
+        reasoning: String::new(),
+        attachments: Vec::new(),
+        model: None,
+        status: MessageStatus::Failed,
+        usage: None,
+        created_ms: previous.map_or(thread.created_ms, |m| m.created_ms) + u64::from(position == 0),
+        stamp: thread.stamp,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_json_document_that_is_not_an_archive_is_refused() {
+        let mut clock = pakchat_core::HlcClock::new(pakchat_core::DeviceId::from_bytes([1; 16]));
+        let mut stamp = || clock.now();
+        let e = parse(br#"{"hello": 1}"#, &mut stamp).unwrap_err();
+        assert!(e.to_string().contains("not a Pak.Chat archive"), "{e}");
+        let e = parse(b"PK\x03\x04zip", &mut stamp).unwrap_err();
+        assert!(e.to_string().contains("conversations.json"), "{e}");
+        let e = parse(br#"{"format": "pakchat-archive", "version": 9, "threads": []}"#, &mut stamp).unwrap_err();
+        assert!(matches!(e, ArchiveError::NewerVersion(9)), "{e}");
+    }
+}
