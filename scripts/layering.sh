@@ -54,4 +54,13 @@ if [[ -n "$hits" ]]; then
 else
     echo "layering: no \`let _ =\` outside tests"
 fi
+# A file that outgrows one reading is split by what its parts do.
+long="$(find src crates tests benches examples -name '*.rs' -print0 | xargs -0 wc -l | awk '$2 != "total" && $1 > 600')"
+if [[ -n "$long" ]]; then
+    echo "layering: source files over 600 lines:" >&2
+    echo "$long" >&2
+    failed=1
+else
+    echo "layering: no source file over 600 lines"
+fi
 exit "$failed"

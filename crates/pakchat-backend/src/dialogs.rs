@@ -386,7 +386,7 @@ impl Actor {
                 let written = std::fs::write(&path, bytes).map(|()| Some(path.clone())).map_err(|e| e.to_string());
                 #[cfg(target_arch = "wasm32")]
                 let written = {
-                    let _ = (bytes, &path);
+                    drop((bytes, path));
                     Err("saving is not available in the browser yet".to_owned())
                 };
                 Ok(written)

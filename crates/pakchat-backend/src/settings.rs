@@ -13,6 +13,7 @@ use crate::store::{Store, StoreError};
 
 /// A provider's key from its environment variable, if it names one that
 /// is set (never in a browser).
+#[cfg_attr(target_arch = "wasm32", expect(unused_variables, reason = "a browser has no environment"))]
 fn env_key(provider: &ProviderConfig) -> Option<Zeroizing<String>> {
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -20,10 +21,7 @@ fn env_key(provider: &ProviderConfig) -> Option<Zeroizing<String>> {
         std::env::var(var).ok().filter(|v| !v.trim().is_empty()).map(Zeroizing::new)
     }
     #[cfg(target_arch = "wasm32")]
-    {
-        let _ = provider;
-        None
-    }
+    None
 }
 
 impl Actor {
