@@ -214,3 +214,23 @@ fn main_window_snapshot() {
     assert!(app.harness.try_run().is_ok(), "the idle app keeps asking for repaints");
     app.close();
 }
+
+#[test]
+fn text_typed_on_the_start_screen_is_kept_whole_when_its_draft_is_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.type_in_composer("a");
+    // Past the draft delay: the draft is saved, which makes its chat.
+    std::thread::sleep(pakchat::ui::DRAFT_DELAY + Duration::from_millis(100));
+    app.wait_for("the chat made for the draft", |h| h.state().view_model().open.is_some());
+    app.type_in_composer("bc");
+    assert_eq!(app.harness.state().composer_text(), "abc", "the first letter stayed");
+    std::thread::sleep(pakchat::ui::DRAFT_DELAY + Duration::from_millis(100));
+    app.wait_for("the whole draft saved", |h| h.state().view_model().threads.values().any(|t| t.draft == "abc"));
+    app.close();
+
+    let mut app = reopen_thread(dir.path(), "New chat");
+    app.wait_for("the draft after a restart", |h| h.state().composer_text() == "abc");
+    app.close();
+}

@@ -87,8 +87,14 @@ impl PakApp {
         let thread = match self.vm.open.as_ref() {
             Some(open) => open.id,
             None if text.trim().is_empty() => return,
-            // Text typed before any thread exists gets a thread, so it is kept.
-            None => self.create_thread(),
+            // Text typed before any thread exists gets a thread, so it is
+            // kept; the composer goes on holding it (opening the new thread
+            // must not empty it under the user's fingers).
+            None => {
+                let id = self.create_thread();
+                self.composer.text.clone_from(&text);
+                id
+            }
         };
         if let Some(row) = self.vm.threads.get_mut(&thread) {
             row.draft.clone_from(&text);
