@@ -32,7 +32,7 @@ pub mod thread_window;
 pub mod tracked;
 pub mod view_model;
 
-pub use app::{Action, DRAFT_DELAY, PakApp};
+pub use app::{Action, CURSOR_BLINK_TIMEOUT, DRAFT_DELAY, PakApp};
 pub use attachments::MAX_TEXTURES;
 pub use commands::{Scope, UiCommand, shortcut_text};
 pub use composer::COMPOSER_LABEL;

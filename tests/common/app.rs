@@ -53,15 +53,28 @@ pub fn config_picking(dir: &Path, key_file: bool, files: Vec<std::path::PathBuf>
     }
 }
 
-/// The one harness factory: an app over `config`, sized like a small window.
+/// The one harness factory: an app over `config`, sized like a small window,
+/// its cursor steady (snapshots do not depend on the time).
 pub fn new_app(config: BackendConfig) -> App {
+    build_app(config)
+}
+
+/// An app whose text cursor blinks, as it does for a user (the harness
+/// turns blinking off after any setup of ours: turned on again here).
+pub fn new_app_blinking(config: BackendConfig) -> App {
+    let app = build_app(config);
+    app.harness.ctx.all_styles_mut(|s| s.visuals.text_cursor.blink = true);
+    app
+}
+
+fn build_app(config: BackendConfig) -> App {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let runtime = Runtime::new(rt.handle().clone());
     let stopped = Rc::new(RefCell::new(None));
     let slot = stopped.clone();
     let harness = Harness::builder()
         .with_size(egui::vec2(900.0, 600.0))
-        .with_context_setup(|ctx| ctx.global_style_mut(|s| s.visuals.text_cursor.blink = false))
+        .with_context_setup(|ctx| ctx.all_styles_mut(|s| s.visuals.text_cursor.blink = false))
         .wgpu()
         .build_eframe(move |cc| {
             let ctx = cc.egui_ctx.clone();

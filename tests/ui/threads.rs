@@ -234,3 +234,28 @@ fn text_typed_on_the_start_screen_is_kept_whole_when_its_draft_is_saved() {
     app.wait_for("the draft after a restart", |h| h.state().composer_text() == "abc");
     app.close();
 }
+
+#[test]
+fn a_focused_composer_left_alone_stops_asking_for_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app_blinking(config(dir.path(), true));
+    app.wait_ready();
+    app.type_in_composer("x");
+    for _ in 0..3 {
+        app.harness.step();
+    }
+    assert!(app.harness.ctx.has_requested_repaint(), "the cursor blinks while the user is at work");
+    std::thread::sleep(pakchat::ui::CURSOR_BLINK_TIMEOUT + Duration::from_millis(200));
+    // The frame that sees the timeout, then the one that draws the cursor steady.
+    for _ in 0..3 {
+        app.harness.step();
+    }
+    let causes = app.harness.ctx.repaint_causes();
+    assert!(!app.harness.ctx.has_requested_repaint(), "idle and focused, yet a frame is asked for: {causes:?}");
+    // A key gives the cursor its blinking back.
+    app.type_in_composer("y");
+    app.harness.step();
+    assert!(app.harness.ctx.has_requested_repaint(), "the cursor blinks again after input");
+    assert_eq!(app.harness.state().composer_text(), "xy");
+    app.close();
+}

@@ -124,6 +124,23 @@ impl PakApp {
         }
     }
 
+    /// Hold the text cursor still after [`CURSOR_BLINK_TIMEOUT`] without
+    /// input; the first input gives it back its own blinking.
+    fn tick_cursor_blink(&mut self, ctx: &egui::Context) {
+        let now = web_time::Instant::now();
+        if ctx.input(|i| !i.events.is_empty() || i.pointer.is_moving()) {
+            self.last_input = now;
+            if let Some(blink) = self.blink_held.take() {
+                ctx.all_styles_mut(|s| s.visuals.text_cursor.blink = blink);
+            }
+        } else if self.blink_held.is_none() && now.duration_since(self.last_input) >= CURSOR_BLINK_TIMEOUT {
+            self.blink_held = Some(ctx.global_style().visuals.text_cursor.blink);
+            ctx.all_styles_mut(|s| s.visuals.text_cursor.blink = false);
+            // One more frame draws the cursor steady.
+            ctx.request_repaint();
+        }
+    }
+
     /// Everything `eframe::App::logic` does; callable from tests and benches.
     pub fn logic_step(&mut self, ctx: &egui::Context) {
         self.drain_events();
@@ -136,6 +153,7 @@ impl PakApp {
             ctx.request_repaint();
         }
         self.tick_drafts(ctx);
+        self.tick_cursor_blink(ctx);
         self.tick_window_drafts(ctx);
         self.answer_window_requests(ctx);
     }

@@ -35,6 +35,10 @@ use super::view_model::{OpenThread, PAGE, Phase, ViewModel};
 
 /// Quiet time after the last keystroke before a draft is saved.
 pub const DRAFT_DELAY: Duration = Duration::from_millis(400);
+/// The text cursor stops blinking after this long without input (as
+/// GNOME's `cursor-blink-timeout`): a focused window left alone then draws
+/// nothing at all, instead of the whole window twice a second.
+pub const CURSOR_BLINK_TIMEOUT: Duration = Duration::from_secs(10);
 /// How much larger text is while presenting on a shared screen.
 const PRESENT_SCALE: f32 = 1.4;
 /// Frames in which message layouts are redone after a style change.
@@ -108,6 +112,10 @@ pub struct PakApp {
     /// Frames left in which cached message layouts are dropped, after a
     /// change of fonts, theme or text size.
     relayout_frames: u8,
+    /// The last frame with input, and the cursor's own blink setting while
+    /// it is held still after [`CURSOR_BLINK_TIMEOUT`].
+    last_input: web_time::Instant,
+    blink_held: Option<bool>,
     /// What this app offers (everything, unless on a shared computer).
     policy: super::policy::Policy,
     /// Shared-screen presentation: larger text, personal information
@@ -158,6 +166,8 @@ impl PakApp {
             next_window: 1,
             focus_window: None,
             relayout_frames: 0,
+            last_input: web_time::Instant::now(),
+            blink_held: None,
             policy: super::policy::Policy::default(),
             present: false,
             high_contrast: false,
