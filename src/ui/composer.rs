@@ -69,6 +69,9 @@ pub enum ComposerOutput {
     EditLast,
 }
 
+/// The share of the window's height the composer may take.
+const MAX_HEIGHT_SHARE: f32 = 0.3;
+
 /// Draw the composer at the bottom of the chat.
 /// `has_attachments`: files wait to be sent, so an empty text may be sent.
 pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_attachments: bool) -> ComposerOutput {
@@ -123,7 +126,11 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_at
             .desired_rows(2)
             .desired_width(ui.available_width() - send_width - 8.0)
             .lock_focus(true);
-        let response = ui.add(edit).labelled_by(label.id);
+        // At most a third of the window (a long paste scrolls inside the
+        // box), so the controls around it stay on screen.
+        let max_height = (ui.ctx().content_rect().height() * MAX_HEIGHT_SHARE).clamp(60.0, 360.0);
+        let scroll = egui::ScrollArea::vertical().id_salt("composer scroll").max_height(max_height);
+        let response = scroll.show(ui, |ui| ui.add(edit)).inner.labelled_by(label.id);
         // An edit is not the draft: the draft waits aside, unchanged.
         if response.changed() && composer.editing.is_none() {
             composer.dirty_since = Some(web_time::Instant::now());

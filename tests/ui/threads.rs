@@ -259,3 +259,25 @@ fn a_focused_composer_left_alone_stops_asking_for_frames() {
     assert_eq!(app.harness.state().composer_text(), "xy");
     app.close();
 }
+
+#[test]
+fn a_huge_paste_scrolls_inside_the_composer_and_every_control_stays_on_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    let line = "A long line of pasted text, the kind a log file or a whole article brings along.\n";
+    let pasted = line.repeat(200 * 1024 / line.len());
+    app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL).focus();
+    app.harness.step();
+    app.harness.event(egui::Event::Paste(pasted.clone()));
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    assert_eq!(app.harness.state().composer_text().len(), pasted.len(), "all of it was pasted");
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(900.0, 600.0));
+    for control in ["Send", "Attach files…", "Make images", "Model"] {
+        let rect = app.harness.get_by_label(control).rect();
+        assert!(screen.contains_rect(rect), "{control:?} at {rect:?} is off the {screen:?} window");
+    }
+    app.close();
+}
