@@ -129,7 +129,12 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_at
         // At most a third of the window (a long paste scrolls inside the
         // box), so the controls around it stay on screen.
         let max_height = (ui.ctx().content_rect().height() * MAX_HEIGHT_SHARE).clamp(60.0, 360.0);
-        let scroll = egui::ScrollArea::vertical().id_salt("composer scroll").max_height(max_height);
+        // At least its two rows, as the box alone was.
+        let two_rows = 2.0 * ui.text_style_height(&egui::TextStyle::Body) + 2.0 * ui.spacing().button_padding.y + 4.0;
+        let scroll = egui::ScrollArea::vertical()
+            .id_salt("composer scroll")
+            .max_height(max_height)
+            .min_scrolled_height(two_rows);
         let response = scroll.show(ui, |ui| ui.add(edit)).inner.labelled_by(label.id);
         // An edit is not the draft: the draft waits aside, unchanged.
         if response.changed() && composer.editing.is_none() {

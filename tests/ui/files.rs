@@ -415,3 +415,34 @@ fn a_pdf_goes_as_its_text_to_a_model_that_cannot_read_pdfs() {
     assert!(sent.contains("Hello from a PDF") && sent.contains("The river is the Indus"), "{sent}");
     app.close();
 }
+
+#[test]
+fn a_file_picker_cancelled_on_the_start_screen_leaves_no_empty_chat() {
+    let dir = tempfile::tempdir().unwrap();
+    // The scripted picker picks nothing: a cancel.
+    let mut app = new_app(config_picking(dir.path(), true, Vec::new()));
+    app.wait_ready();
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click("Attach files…");
+    for _ in 0..20 {
+        app.harness.step();
+    }
+    assert!(app.harness.state().view_model().threads.is_empty(), "a chat was made for nothing");
+    assert!(app.has_label("No threads yet."), "an empty chat is listed");
+    app.close();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread list", |h| present(h, "No threads yet."));
+    // What is typed then makes its chat, and is kept.
+    app.type_in_composer("after all, a question");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the message stored", |h| {
+        present(h, "after all, a question") && h.state().view_model().pending_ids().is_empty()
+    });
+    app.close();
+    let mut app = reopen_thread(dir.path(), "after all, a question");
+    app.wait_for("the message after a restart", |h| h.query_all_by_label("after all, a question").count() >= 2);
+    app.close();
+}

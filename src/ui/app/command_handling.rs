@@ -17,6 +17,25 @@ impl PakApp {
         id
     }
 
+    /// Open a chat that exists only on screen until something is put in it
+    /// (a file, a draft, a message; see [`Self::ensure_thread`]): a file
+    /// picker cancelled on the start screen leaves no empty chat behind.
+    /// The composer keeps what it holds.
+    pub(super) fn open_unsaved_thread(&mut self) -> ThreadId {
+        let id = ThreadId::new();
+        let text = std::mem::take(&mut self.composer.text);
+        self.open_thread_with(id, text, true);
+        id
+    }
+
+    /// Make thread `id` for real if it is only on screen so far.
+    pub(super) fn ensure_thread(&mut self, id: ThreadId) {
+        if !self.vm.threads.contains_key(&id) {
+            self.send(Command::CreateThread { id, project: None });
+            self.vm.threads.insert(id, new_thread_row(id, None));
+        }
+    }
+
     pub(super) fn open_thread(&mut self, id: ThreadId) {
         if self.vm.open.as_ref().is_some_and(|o| o.id == id) {
             return;
@@ -72,6 +91,7 @@ impl PakApp {
         attachments: Vec<AttachmentId>,
         images: Option<crate::backend::ImageOptions>,
     ) {
+        self.ensure_thread(thread);
         let id = MessageId::new();
         // Shown at once as "sending"; the backend's MessageStored replaces it.
         let pending = Message {
@@ -252,7 +272,7 @@ impl PakApp {
             UiCommand::Attach if self.policy.picker() => {
                 let thread = match open {
                     Some((id, _)) => id,
-                    None => self.create_thread(),
+                    None => self.open_unsaved_thread(),
                 };
                 self.send(Command::PickFiles { thread });
             }

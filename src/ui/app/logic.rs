@@ -9,6 +9,11 @@ impl PakApp {
         while let Some(event) = self.backend.try_recv() {
             let unlocked = matches!(event, Event::Unlocked { .. });
             self.vm.apply(event);
+            // A file came into a chat that was only on screen: it is kept.
+            if let Some(open) = self.vm.open.as_ref().filter(|o| !o.attachments.is_empty()) {
+                let id = open.id;
+                self.ensure_thread(id);
+            }
             if unlocked {
                 self.composer.wants_focus = true;
             }
@@ -85,6 +90,7 @@ impl PakApp {
         }
         let text = self.composer.text.clone();
         let thread = match self.vm.open.as_ref() {
+            Some(open) if text.trim().is_empty() && !self.vm.threads.contains_key(&open.id) => return,
             Some(open) => open.id,
             None if text.trim().is_empty() => return,
             // Text typed before any thread exists gets a thread, so it is
@@ -96,6 +102,7 @@ impl PakApp {
                 id
             }
         };
+        self.ensure_thread(thread);
         if let Some(row) = self.vm.threads.get_mut(&thread) {
             row.draft.clone_from(&text);
         }
