@@ -440,7 +440,7 @@ impl Actor {
             ReplyReport::ImagesDone { thread, position, result } => self.images_done(thread, position, result).await,
             ReplyReport::Titled { thread, title } => self.take_title(thread, title).await,
             ReplyReport::KeyChecked { provider, result } => {
-                let result = result.map_err(|e| format!("{e}. {}", e.kind.advice()));
+                let result = result.map_err(|e| format!("{} {}", crate::domain::sentence(&e.to_string()), e.kind.advice()));
                 self.events.send(Event::KeyChecked { provider, result });
             }
         }
@@ -497,7 +497,8 @@ impl Actor {
         if let Some(Err(e)) = &result {
             let wait =
                 e.retry_after.map(|w| format!(" (the provider asks to wait {} s)", w.as_secs())).unwrap_or_default();
-            self.events.send(Event::Error { message: format!("The reply failed: {e}{wait}. {}", e.kind.advice()) });
+            let reason = crate::domain::sentence(&format!("The reply failed: {e}{wait}"));
+            self.events.send(Event::Error { message: format!("{reason} {}", e.kind.advice()) });
             if e.kind == crate::providers::ErrorKind::Auth {
                 self.events.send(Event::KeysNeeded { message: format!("The provider refused the key: {e}") });
             }

@@ -13,7 +13,7 @@ use crate::providers::{ChatRequest, ChatTurn, Endpoint, RetryPolicy, StreamEvent
 /// Title of a thread the user has not named and not written in yet.
 pub const DEFAULT_TITLE: &str = "New chat";
 /// Length of a title taken from the first message.
-const TITLE_CHARS: usize = 80;
+const TITLE_CHARS: usize = 60;
 
 /// A title made from the first message: its first words on one line.
 pub(super) fn title_from(text: &str) -> String {
@@ -30,9 +30,13 @@ pub(super) fn title_from(text: &str) -> String {
 fn clean_title(text: &str) -> String {
     let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
     let line = line.trim_start_matches("Title:").trim();
-    let line = line.trim_matches(|c: char| matches!(c, '"' | '\'' | '“' | '”' | '*' | '#')).trim();
+    // No markdown: emphasis, headings, code and list marks go.
+    let line: String = line.chars().filter(|c| !matches!(c, '*' | '`' | '_' | '#')).collect();
+    let line = line.trim_start_matches(['-', '>', ' ']);
+    let line = line.trim_matches(|c: char| matches!(c, '"' | '\'' | '“' | '”' | '«' | '»')).trim();
     let line = line.strip_suffix('.').unwrap_or(line);
-    if line.is_empty() { String::new() } else { title_from(line) }
+    // A model that answered instead of naming the chat: its words are no title.
+    if line.is_empty() || line.split_whitespace().count() > 12 { String::new() } else { title_from(line) }
 }
 
 impl Actor {
@@ -106,7 +110,7 @@ mod tests {
     #[test]
     fn title_is_the_first_words_of_the_first_message() {
         assert_eq!(title_from("  Plan a\n trip to Lahore "), "Plan a trip to Lahore");
-        assert_eq!(title_from(&"x".repeat(100)).chars().count(), 81);
+        assert_eq!(title_from(&"x".repeat(100)).chars().count(), 61);
         assert_eq!(title_from("   "), "New chat");
     }
 
@@ -115,5 +119,10 @@ mod tests {
         assert_eq!(clean_title("\"Friendly Greetings\"\n"), "Friendly Greetings");
         assert_eq!(clean_title("Title: **Trip to Lahore.**"), "Trip to Lahore");
         assert_eq!(clean_title("   \n  "), "");
+        assert_eq!(clean_title("## `Rust` _borrowing_ basics"), "Rust borrowing basics");
+        let reply = "Sure! Here is a detailed explanation of how the borrow checker works in Rust and why it matters.";
+        assert_eq!(clean_title(reply), "", "a whole reply is not taken as a title");
+        let long = clean_title("Planning a three-week rail journey across Pakistan and Central Asia");
+        assert!(long.chars().count() <= 61 && long.ends_with('…'), "{long}");
     }
 }

@@ -18,6 +18,7 @@ mod provider;
 pub mod search;
 mod settings;
 mod system_prompt;
+mod text;
 mod thread;
 
 pub use attachment::{Attachment, BlobId, ExifSummary, FileKind, human_size};
@@ -33,4 +34,5 @@ pub use provider::{
 };
 pub use settings::{CodeFont, CustomInstructions, CustomMode, InterfaceFont, Personal, Settings, ThemePreference};
 pub use system_prompt::{compose as compose_system_prompt, system_prompt};
+pub use text::sentence;
 pub use thread::Thread;

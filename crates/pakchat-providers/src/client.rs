@@ -71,8 +71,44 @@ pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
 
 pub(super) fn network(e: reqwest::Error) -> ProviderError {
     let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Network };
-    // Without the URL: it is ours, and the user knows where they sent it.
-    ProviderError::new(kind, format!("network error: {}", e.without_url()))
+    // The host and port, never the path or query (which may hold a key).
+    let place = e.url().and_then(|u| {
+        let host = u.host_str()?;
+        Some(u.port_or_known_default().map_or_else(|| host.to_owned(), |port| format!("{host}:{port}")))
+    });
+    let cause = root_cause(&e);
+    let message = match place {
+        Some(place) if e.is_connect() || e.is_timeout() => format!("Could not reach {place} — {cause}"),
+        Some(place) => format!("The connection to {place} failed — {cause}"),
+        None => format!("network error: {cause}"),
+    };
+    ProviderError::new(kind, message)
+}
+
+/// What lies under a request error, in a user's words where it is known
+/// ("connection refused" rather than "error sending request").
+fn root_cause(e: &reqwest::Error) -> String {
+    let mut deepest: &dyn std::error::Error = e;
+    let mut io = None;
+    while let Some(next) = deepest.source() {
+        if let Some(found) = next.downcast_ref::<std::io::Error>() {
+            io = Some(found.kind());
+        }
+        deepest = next;
+    }
+    match io {
+        Some(std::io::ErrorKind::ConnectionRefused) => "connection refused".to_owned(),
+        Some(std::io::ErrorKind::ConnectionReset) => "the connection was reset".to_owned(),
+        Some(std::io::ErrorKind::ConnectionAborted) => "the connection was closed".to_owned(),
+        Some(std::io::ErrorKind::TimedOut) => "no answer in time".to_owned(),
+        _ if e.is_timeout() => "no answer in time".to_owned(),
+        // The innermost message, never a URL (reqwest's own says "error
+        // sending request for url (...)").
+        _ => {
+            let text = deepest.to_string();
+            text.split(" for url (").next().unwrap_or(&text).to_owned()
+        }
+    }
 }
 
 /// One attempt: send, check the status, read and parse the stream.
@@ -206,6 +242,13 @@ where
     if (200..300).contains(&status) {
         return Ok(());
     }
+    if status == 404 {
+        // Many OpenAI-compatible servers answer chats but list no models.
+        return Err(ProviderError::new(
+            ErrorKind::NotFound,
+            "this server does not list models, so the key could not be checked (replies may still work)",
+        ));
+    }
     let wait = retry_after(response.headers());
     let body = response.text().await.unwrap_or_default();
     Err(ProviderError::from_status(status, &body, wait))
@@ -229,6 +272,53 @@ mod tests {
             assert!(b3 >= Duration::from_millis(200) && b3 <= Duration::from_millis(400), "{b3:?}");
             assert!(p.backoff(10) <= Duration::from_millis(700));
         }
+    }
+
+    /// An HTTP server on a free local port that answers every request with
+    /// `status` and no body; its address.
+    fn answering(status: &'static str) -> String {
+        use std::io::{Read as _, Write as _};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten().take(4) {
+                let mut stream = stream;
+                let mut buf = [0u8; 4096];
+                let read = stream.read(&mut buf).unwrap_or(0);
+                assert!(read > 0);
+                let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+                stream.write_all(answer.as_bytes()).unwrap();
+            }
+        });
+        format!("http://{address}")
+    }
+
+    fn check(base: &str) -> Result<(), ProviderError> {
+        let endpoint = Endpoint {
+            kind: super::super::ProviderKind::OpenAiCompatible,
+            base_url: base.to_owned(),
+            api_key: Some(zeroize::Zeroizing::new("sk-test".to_owned())),
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(check_key(&reqwest::Client::new(), &endpoint, tokio::time::sleep))
+    }
+
+    #[test]
+    fn an_unreachable_server_is_named_with_the_reason() {
+        // A port just given back by the system: nothing listens there.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let err = check(&format!("http://127.0.0.1:{port}/v1")).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Network);
+        assert_eq!(err.message, format!("Could not reach 127.0.0.1:{port} — connection refused"));
+    }
+
+    #[test]
+    fn a_server_that_lists_no_models_is_not_called_a_failure_of_the_key() {
+        let err = check(&format!("{}/v1", answering("404 Not Found"))).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::NotFound);
+        assert!(err.message.contains("does not list models"), "{}", err.message);
+        let err = check(&format!("{}/v1", answering("401 Unauthorized"))).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Auth, "a refused key is still said so");
     }
 
     #[test]
