@@ -93,7 +93,9 @@ impl Actor {
         let (status, images) = match result {
             None => (MessageStatus::Cancelled, Vec::new()),
             Some(Err(e)) => {
-                self.events.send(Event::Error { message: format!("{} {}", crate::domain::sentence(&format!("No images: {e}")), e.kind.advice()) });
+                self.events.send(Event::Error {
+                    message: format!("{} {}", crate::domain::sentence(&format!("No images: {e}")), e.kind.advice()),
+                });
                 message.content = format!("No images: {e}");
                 (MessageStatus::Failed, Vec::new())
             }

@@ -440,7 +440,8 @@ impl Actor {
             ReplyReport::ImagesDone { thread, position, result } => self.images_done(thread, position, result).await,
             ReplyReport::Titled { thread, title } => self.take_title(thread, title).await,
             ReplyReport::KeyChecked { provider, result } => {
-                let result = result.map_err(|e| format!("{} {}", crate::domain::sentence(&e.to_string()), e.kind.advice()));
+                let result =
+                    result.map_err(|e| format!("{} {}", crate::domain::sentence(&e.to_string()), e.kind.advice()));
                 self.events.send(Event::KeyChecked { provider, result });
             }
         }
