@@ -160,6 +160,26 @@ impl App {
         self.harness.step();
     }
 
+    /// Open the chat titled `title` from the sidebar, unless it is open
+    /// already (a restart reopens the chat last written in; the header
+    /// then shows its title too).
+    pub fn open_chat(&mut self, title: &str) {
+        self.wait_for("the chat in the sidebar", |h| present(h, title));
+        // Let the panels settle before clicking in the sidebar.
+        for _ in 0..4 {
+            self.harness.step();
+        }
+        if self.open_title().as_deref() != Some(title) {
+            self.click(title);
+        }
+    }
+
+    /// The title of the open chat, if one is open.
+    pub fn open_title(&self) -> Option<String> {
+        let vm = self.harness.state().view_model();
+        vm.open.as_ref().and_then(|o| vm.threads.get(&o.id)).map(|t| t.title.clone())
+    }
+
     /// Start a new chat (Ctrl+N).
     pub fn apply_new_thread(&mut self) {
         self.harness.key_press_modifiers(Modifiers::COMMAND, Key::N);
@@ -250,12 +270,7 @@ pub fn last_message(app: &App) -> Option<Message> {
 pub fn reopen_thread(dir: &Path, title: &str) -> App {
     let mut app = new_app(config(dir, true));
     app.wait_ready();
-    app.wait_for("the thread", |h| present(h, title));
-    // Let the panels settle before clicking in the sidebar.
-    for _ in 0..4 {
-        app.harness.step();
-    }
-    app.click(title);
+    app.open_chat(title);
     app
 }
 

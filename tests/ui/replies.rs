@@ -183,7 +183,7 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     let mut app = new_app(config(dir.path(), true));
     app.wait_ready();
     app.wait_for("the thread", |h| present(h, "Friendly Greetings"));
-    app.click("Friendly Greetings");
+    app.open_chat("Friendly Greetings");
     app.wait_for("the thread's messages", |h| present(h, "Done."));
     app.harness.key_press_modifiers(Modifiers::ALT, Key::Home);
     app.wait_for("the branch chosen before the restart", |h| present(h, whole) && present(h, "2/2"));
@@ -331,7 +331,7 @@ fn a_reply_cut_off_by_a_crash_is_kept_and_marked_interrupted() {
     let mut app = new_app(config(dir.path(), true));
     app.wait_ready();
     app.wait_for("the thread", |h| present(h, "Crashed mid-reply"));
-    app.click("Crashed mid-reply");
+    app.open_chat("Crashed mid-reply");
     app.wait_for("the kept partial reply", |h| present(h, "Once upon a time, in a valley"));
     assert!(app.has_label("gpt-4o-mini · interrupted"));
     assert_eq!(last_message(&app).unwrap().status, MessageStatus::Interrupted);

@@ -73,7 +73,7 @@ fn the_draft_survives_dropping_and_recreating_the_app() {
     let mut app = new_app(config(dir.path(), true));
     app.wait_ready();
     app.wait_for("the thread", |h| present(h, "New chat"));
-    app.click("New chat");
+    app.open_chat("New chat");
     app.wait_for("the restored draft", |h| h.state().composer_text() == "half-written thought");
     let composer = app.harness.get_by_role_and_label(Role::MultilineTextInput, COMPOSER_LABEL);
     assert_eq!(composer.value().as_deref(), Some("half-written thought"));
@@ -126,7 +126,7 @@ fn an_unreadable_thread_is_shown_as_such_and_the_rest_works() {
     app.wait_ready();
     app.wait_for("both threads", |h| present(h, "Unreadable thread") && present(h, "Readable thread"));
     assert!(!app.has_label("Damaged thread"));
-    app.click("Readable thread");
+    app.open_chat("Readable thread");
     app.type_in_composer("still works");
     app.harness.key_press(Key::Enter);
     app.wait_for("the message", |h| present(h, "still works") && h.state().view_model().pending_ids().is_empty());
@@ -170,7 +170,7 @@ fn a_thread_of_100k_messages_opens_at_its_end_and_scrolls_to_its_start() {
     let mut app = new_app(config(dir.path(), true));
     app.wait_ready();
     app.wait_for("the thread", |h| present(h, "Huge thread"));
-    app.click("Huge thread");
+    app.open_chat("Huge thread");
     app.wait_for("the last message", |h| present(h, &format!("message number {}", N - 1)));
     let rows = |app: &App| app.harness.state().view_model().open.as_ref().unwrap().rows.len();
     assert!(rows(&app) <= 200, "only the tail is loaded ({} rows)", rows(&app));
@@ -279,5 +279,31 @@ fn a_huge_paste_scrolls_inside_the_composer_and_every_control_stays_on_screen() 
         let rect = app.harness.get_by_label(control).rect();
         assert!(screen.contains_rect(rect), "{control:?} at {rect:?} is off the {screen:?} window");
     }
+    app.close();
+}
+
+#[test]
+fn a_restart_opens_the_chat_last_written_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    for text in ["first chat", "second chat"] {
+        app.apply_new_thread();
+        app.type_in_composer(text);
+        app.harness.key_press(Key::Enter);
+        app.wait_for(text, |h| present(h, text) && h.state().view_model().pending_ids().is_empty());
+    }
+    // Back to the first and written in again: it is the last one written in.
+    app.click_accesskit("first chat");
+    app.wait_for("the first chat", |h| h.state().view_model().open.as_ref().is_some_and(|o| o.count == 1));
+    app.type_in_composer("and a follow-up");
+    app.harness.key_press(Key::Enter);
+    app.wait_for("the follow-up", |h| present(h, "and a follow-up") && h.state().view_model().pending_ids().is_empty());
+    app.close();
+
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the last chat open again", |h| present(h, "and a follow-up"));
+    assert!(!app.has_label("Start a new chat: type below and press Enter."));
     app.close();
 }

@@ -8,7 +8,11 @@ impl PakApp {
     pub fn drain_events(&mut self) {
         while let Some(event) = self.backend.try_recv() {
             let unlocked = matches!(event, Event::Unlocked { .. });
+            let listed = matches!(event, Event::ThreadsLoaded(_));
             self.vm.apply(event);
+            if listed {
+                self.reopen_last_chat();
+            }
             // A file came into a chat that was only on screen: it is kept.
             if let Some(open) = self.vm.open.as_ref().filter(|o| !o.attachments.is_empty()) {
                 let id = open.id;
@@ -33,6 +37,20 @@ impl PakApp {
                     self.send(Command::SaveDraft { thread, text: draft });
                 }
             }
+        }
+    }
+
+    /// At start, the chat last written in is open again (as it was left),
+    /// unless something else was opened or typed meanwhile.
+    fn reopen_last_chat(&mut self) {
+        if self.reopened || self.vm.open.is_some() || !self.composer.text.is_empty() || self.policy.locked {
+            return;
+        }
+        self.reopened = true;
+        let last =
+            self.vm.threads.values().filter(|t| !t.deleted && t.unreadable.is_none()).max_by_key(|t| t.updated_ms);
+        if let Some(id) = last.map(|t| t.id) {
+            self.open_thread(id);
         }
     }
 

@@ -116,6 +116,8 @@ pub struct PakApp {
     /// it is held still after [`CURSOR_BLINK_TIMEOUT`].
     last_input: web_time::Instant,
     blink_held: Option<bool>,
+    /// The last chat was reopened at start (once).
+    reopened: bool,
     /// What this app offers (everything, unless on a shared computer).
     policy: super::policy::Policy,
     /// Shared-screen presentation: larger text, personal information
@@ -168,6 +170,7 @@ impl PakApp {
             relayout_frames: 0,
             last_input: web_time::Instant::now(),
             blink_held: None,
+            reopened: false,
             policy: super::policy::Policy::default(),
             present: false,
             high_contrast: false,
