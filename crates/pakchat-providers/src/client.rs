@@ -69,6 +69,8 @@ pub(super) fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Durati
     header_secs(headers, "retry-after").map(Duration::from_secs_f64)
 }
 
+/// Takes the error by value so it can be passed straight to `map_err`.
+#[expect(clippy::needless_pass_by_value, reason = "used as `map_err(network)`")]
 pub(super) fn network(e: reqwest::Error) -> ProviderError {
     let kind = if e.is_timeout() { ErrorKind::Timeout } else { ErrorKind::Network };
     // The host and port, never the path or query (which may hold a key).
