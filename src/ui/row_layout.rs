@@ -324,4 +324,44 @@ mod tests {
         let block = Block { start: 0, body: Body::Table(t.clone()) };
         assert_eq!(block.height(), t.rows[3]);
     }
+
+    /// Heights and block starts of `text` as a reply, laid out in one go
+    /// or, with `cache`, continuing from what was laid out before.
+    fn lay(ctx: &egui::Context, text: &str, cache: &mut Option<RowCache>) -> (f32, Vec<usize>) {
+        use crate::domain::{DeviceId, Hlc, Message, MessageId, MessageStatus, Stamp, ThreadId};
+        let content = RowContent::Message(Message {
+            id: MessageId::new(),
+            thread_id: ThreadId::new(),
+            parent_id: None,
+            role: Role::Assistant,
+            content: text.to_owned(),
+            reasoning: String::new(),
+            attachments: Vec::new(),
+            model: None,
+            status: MessageStatus::Streaming,
+            usage: None,
+            created_ms: 0,
+            stamp: Stamp { hlc: Hlc::default(), device: DeviceId::from_bytes([0; 16]) },
+        });
+        let mut out = (0.0, Vec::new());
+        ctx.run_ui(egui::RawInput::default(), |ui| {
+            let c = layout_row(ui, &content, 500.0, false, cache);
+            out = (c.height, c.blocks.iter().map(|b| b.start).collect());
+        })
+        .textures_delta
+        .clear();
+        out
+    }
+
+    #[test]
+    fn a_reply_streamed_in_is_laid_out_as_if_whole_with_its_tables_and_quotes() {
+        let text = "Intro\n| a | b |\n|---|--:|\n| 1 | 2 |\n| wide cell here | 3 |\n\n> quote\n\n- x\n  - y\n- [x] z\n\n$$\nx^2\n$$\nEnd";
+        let ctx = egui::Context::default();
+        let mut streamed = None;
+        for cut in (1..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let grown = lay(&ctx, &text[..cut], &mut streamed);
+            let whole = lay(&ctx, &text[..cut], &mut None);
+            assert_eq!(grown, whole, "at {cut}: {:?}", &text[..cut]);
+        }
+    }
 }
