@@ -310,8 +310,11 @@ fn code_block(c: &mut Criterion) {
     let lay_out = |text: &str| {
         let mut rows = 0;
         let _ = ctx.run_ui(egui::RawInput::default(), |ui| {
-            let (job, _, _) = pakchat::ui::markdown::block_job(ui, text, 800.0, egui::Color32::WHITE);
-            rows = ui.painter().layout_job(job).rows.len();
+            for part in pakchat::ui::markdown::block_parts(ui, text, 800.0, egui::Color32::WHITE) {
+                if let pakchat::ui::markdown::Part::Code(rich, _) = part {
+                    rows = ui.painter().layout_job(rich.job).rows.len();
+                }
+            }
         });
         rows
     };

@@ -12,7 +12,8 @@ use egui::{FontSelection, Rect, Sense, TextStyle, Ui, pos2, vec2};
 
 use super::attachments::{release_textures, strip_height, strip_ui};
 use super::commands::{PAGE_DOWN, PAGE_UP, UiCommand};
-use super::row_layout::{BLOCK_GAP, GAP, HEADER_GAP, PAD, RowCache, layout_row};
+use super::markdown::{MATH_PAD, QUOTE_INDENT, math_bg};
+use super::row_layout::{BLOCK_GAP, Body, GAP, HEADER_GAP, PAD, RowCache, TableLayout, Text, layout_row};
 use super::view_model::{LoadedRow, OpenThread, PAGE, RowContent};
 use crate::backend::Command;
 use crate::domain::{Fork, Role};
@@ -271,31 +272,87 @@ fn row_action(
 /// are put (and reach the accessibility tree); code gets its panel and,
 /// when `copy`, a Copy code button.
 fn draw_blocks(ui: &Ui, row_ui: &mut Ui, clip: Rect, rect: Rect, mut pos: egui::Pos2, layout: &RowCache, copy: bool) {
+    let right = rect.right() - PAD.x;
+    let painter = ui.painter().with_clip_rect(clip);
     for block in &layout.blocks {
-        let size = block.galley.size();
+        let height = block.height();
         // Blocks wholly outside the viewport are not put (nor in the a11y tree).
-        if pos.y <= clip.bottom() && pos.y + size.y >= clip.top() {
-            let block_rect = Rect::from_min_size(pos, size);
-            if block.code.is_some() {
-                // The code panel spans the row, not just the longest line.
-                let panel = Rect::from_min_max(pos, pos2(rect.right() - PAD.x, pos.y + size.y)).expand(4.0);
-                ui.painter().with_clip_rect(clip).rect_filled(panel, 4.0, ui.visuals().code_bg_color);
-            }
-            let response = row_ui.put(block_rect, egui::Label::new(block.galley.clone()).selectable(true));
-            if !block.links.is_empty() {
-                link_ui(ui, &response, block_rect, block);
-            }
-            if let Some(code) = block.code.as_ref().filter(|_| copy) {
-                let r = Rect::from_min_max(
-                    pos2(rect.right() - PAD.x - 84.0, pos.y),
-                    pos2(rect.right() - PAD.x, pos.y + 18.0),
-                );
-                if row_ui.put(r, egui::Button::new(egui::RichText::new("Copy code").small())).clicked() {
-                    ui.ctx().copy_text(code.clone());
+        if pos.y <= clip.bottom() && pos.y + height >= clip.top() {
+            // Code and math panels span the row, not just the longest line.
+            let panel = Rect::from_min_max(pos, pos2(right, pos.y + height)).expand(4.0);
+            match &block.body {
+                Body::Text(text) => text_ui(row_ui, pos, text),
+                Body::Code(text, code) => {
+                    painter.rect_filled(panel, 4.0, ui.visuals().code_bg_color);
+                    text_ui(row_ui, pos, text);
+                    let r = Rect::from_min_max(pos2(right - 84.0, pos.y), pos2(right, pos.y + 18.0));
+                    if copy && row_ui.put(r, egui::Button::new(egui::RichText::new("Copy code").small())).clicked() {
+                        ui.ctx().copy_text(code.clone());
+                    }
                 }
+                Body::Quote(text) => {
+                    let x = pos.x + 3.0;
+                    painter.vline(x, pos.y..=pos.y + height, (3.0, ui.visuals().weak_text_color().gamma_multiply(0.5)));
+                    text_ui(row_ui, pos + vec2(QUOTE_INDENT, 0.0), text);
+                }
+                Body::Math(text) => {
+                    painter.rect_filled(panel, 4.0, math_bg(ui.visuals()));
+                    let x = ((right - pos.x - text.galley.size().x) / 2.0).max(MATH_PAD);
+                    text_ui(row_ui, pos + vec2(x, 0.0), text);
+                }
+                Body::Table(table) => table_ui(ui, row_ui, clip, pos, table),
             }
         }
-        pos.y += size.y + if layout.markdown { BLOCK_GAP } else { 0.0 };
+        pos.y += height + if layout.markdown { BLOCK_GAP } else { 0.0 };
+    }
+}
+
+/// A text of a block as a selectable label (one node for a screen reader),
+/// with its links and task boxes.
+fn text_ui(row_ui: &mut Ui, pos: egui::Pos2, text: &Text) {
+    let rect = Rect::from_min_size(pos, text.galley.size());
+    let response = row_ui.put(rect, egui::Label::new(text.galley.clone()).selectable(true));
+    if !text.links.is_empty() {
+        link_ui(row_ui, &response, rect, text);
+    }
+    let icon = row_ui.spacing().icon_width;
+    let space = icon + row_ui.spacing().icon_spacing + 2.0;
+    for task in &text.tasks {
+        // The box sits in the room left before the item's text.
+        let at = text.galley.pos_from_cursor(egui::text::CCursor::new(task.char));
+        let r = Rect::from_min_size(pos2(pos.x + at.left() - space, pos.y + at.top()), vec2(icon, at.height()));
+        let mut done = task.done;
+        row_ui.add_enabled_ui(false, |ui| ui.put(r, egui::Checkbox::without_text(&mut done)));
+    }
+}
+
+/// A table: a tinted header, thin grid lines, each cell its own label. Rows
+/// outside the viewport are not put.
+fn table_ui(ui: &Ui, row_ui: &mut Ui, clip: Rect, origin: egui::Pos2, table: &TableLayout) {
+    let (Some(&width), Some(&height)) = (table.columns.last(), table.rows.last()) else { return };
+    let painter = ui.painter().with_clip_rect(clip);
+    let visuals = ui.visuals();
+    let stroke = visuals.widgets.noninteractive.bg_stroke;
+    if let Some(&head) = table.rows.get(1) {
+        painter.rect_filled(
+            Rect::from_min_size(origin, vec2(width, head)),
+            0.0,
+            visuals.code_bg_color.gamma_multiply(0.6),
+        );
+    }
+    for &y in &table.rows {
+        painter.hline(origin.x..=origin.x + width, origin.y + y, stroke);
+    }
+    for &x in &table.columns {
+        painter.vline(origin.x + x, origin.y..=origin.y + height, stroke);
+    }
+    for (cells, edges) in table.cells.iter().zip(table.rows.windows(2)) {
+        if origin.y + edges[0] > clip.bottom() || origin.y + edges[1] < clip.top() {
+            continue;
+        }
+        for cell in cells {
+            text_ui(row_ui, origin + cell.pos, &cell.text);
+        }
     }
 }
 
@@ -434,7 +491,7 @@ fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowCache, row: &RowDra
 /// Links in a block: the hand pointer and the address while hovered; a
 /// click opens web and mail addresses in the browser (other schemes are
 /// named, never opened).
-fn link_ui(ui: &Ui, response: &egui::Response, rect: Rect, block: &super::row_layout::Block) {
+fn link_ui(ui: &Ui, response: &egui::Response, rect: Rect, block: &Text) {
     let Some(pointer) = response.hover_pos() else { return };
     let at = block.galley.cursor_from_pos(pointer - rect.min).index.0;
     let Some(link) = block.links.iter().find(|l| l.chars.contains(&at)) else { return };

@@ -6,10 +6,11 @@
 use std::sync::Arc;
 
 use egui::text::LayoutJob;
-use egui::{FontSelection, Galley, TextStyle, Ui, Vec2, vec2};
+use egui::{Align, FontSelection, Galley, TextStyle, Ui, Vec2, vec2};
 
 use crate::domain::{Message, MessageStatus, Role};
 
+use super::markdown::{Link, Part, Rich, Table, Task, column_widths};
 use super::view_model::RowContent;
 
 /// Padding inside a row.
@@ -21,17 +22,137 @@ pub const HEADER_GAP: f32 = 2.0;
 /// Space between markdown blocks (their blank lines are not laid out).
 pub const BLOCK_GAP: f32 = 8.0;
 
+/// Padding inside a table cell.
+pub const CELL_PAD: Vec2 = vec2(8.0, 4.0);
+
+/// Laid-out text with its links and task boxes.
+#[derive(Clone, Debug)]
+pub struct Text {
+    /// The galley.
+    pub galley: Arc<Galley>,
+    /// Links in the text (clickable).
+    pub links: Vec<Link>,
+    /// Task boxes, drawn left of where their item's text starts.
+    pub tasks: Vec<Task>,
+}
+
+impl Text {
+    fn new(ui: &Ui, rich: Rich) -> Self {
+        Self { galley: ui.painter().layout_job(rich.job), links: rich.links, tasks: rich.tasks }
+    }
+}
+
+/// A table cell's text and where it sits in the table.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    /// The text, wrapped to its column.
+    pub text: Text,
+    /// Where the text's top left is, from the table's top left.
+    pub pos: Vec2,
+}
+
+/// A laid-out table: its grid lines and cells.
+#[derive(Clone, Debug)]
+pub struct TableLayout {
+    /// The x of each column's left edge, and of the right edge last.
+    pub columns: Vec<f32>,
+    /// The y of each row's top edge, and of the bottom edge last.
+    pub rows: Vec<f32>,
+    /// The cells, row by row; the first row is the header.
+    pub cells: Vec<Vec<Cell>>,
+}
+
+/// What a block is and how it is drawn.
+#[derive(Clone, Debug)]
+pub enum Body {
+    /// Plain text, prose, headings, lists.
+    Text(Text),
+    /// Code on a panel, with the raw code for "Copy code".
+    Code(Text, String),
+    /// A quote, indented by [`super::markdown::QUOTE_INDENT`] behind a bar.
+    Quote(Text),
+    /// Displayed math, centred on a panel.
+    Math(Text),
+    /// A grid.
+    Table(TableLayout),
+}
+
 /// One laid-out block of the body.
 #[derive(Clone, Debug)]
 pub struct Block {
-    /// Where the block starts in the text.
+    /// Where the block's markdown starts in the text (the parts of one
+    /// markdown block share it).
     pub start: usize,
-    /// The galley.
-    pub galley: Arc<Galley>,
-    /// The raw code of a code block, for "Copy code".
-    pub code: Option<String>,
-    /// Links in the block (clickable).
-    pub links: Vec<super::markdown::Link>,
+    /// What it is.
+    pub body: Body,
+}
+
+impl Block {
+    /// Its height on screen.
+    #[must_use]
+    pub fn height(&self) -> f32 {
+        match &self.body {
+            Body::Text(t) | Body::Code(t, _) | Body::Quote(t) | Body::Math(t) => t.galley.size().y,
+            Body::Table(table) => table.rows.last().copied().unwrap_or(0.0),
+        }
+    }
+}
+
+/// Lay out a table within `wrap`: columns as wide as their widest cell when
+/// the table fits, else the wide columns share what is left and wrap.
+fn table_layout(ui: &Ui, table: Table, wrap: f32) -> TableLayout {
+    let columns = table.rows.iter().map(Vec::len).max().unwrap_or(0);
+    let lay = |rich: &Rich, width: f32| {
+        let mut job = rich.job.clone();
+        job.wrap.max_width = width;
+        ui.painter().layout_job(job)
+    };
+    let natural: Vec<f32> = (0..columns)
+        .map(|c| {
+            table.rows.iter().filter_map(|r| r.get(c)).map(|cell| lay(cell, f32::INFINITY).size().x).fold(0.0, f32::max)
+        })
+        .collect();
+    #[expect(clippy::cast_precision_loss, reason = "a table has a few columns")]
+    let room = wrap - columns as f32 * 2.0 * CELL_PAD.x;
+    let widths = column_widths(&natural, room.max(0.0));
+    let mut edges = vec![0.0];
+    for w in &widths {
+        edges.push(edges.last().copied().unwrap_or(0.0) + w + 2.0 * CELL_PAD.x);
+    }
+    let mut rows = vec![0.0];
+    let mut cells = Vec::new();
+    for row in table.rows {
+        let top = rows.last().copied().unwrap_or(0.0);
+        let mut line = Vec::new();
+        for (c, rich) in row.into_iter().enumerate() {
+            let width = widths.get(c).copied().unwrap_or(0.0);
+            let galley = lay(&rich, width.max(1.0));
+            let slack = (width - galley.size().x).max(0.0);
+            let x = match table.align.get(c) {
+                Some(Align::Center) => slack / 2.0,
+                Some(Align::Max) => slack,
+                _ => 0.0,
+            };
+            let pos = vec2(edges[c] + CELL_PAD.x + x, top + CELL_PAD.y);
+            line.push(Cell { text: Text { galley, links: rich.links, tasks: rich.tasks }, pos });
+        }
+        let height = line.iter().map(|c| c.text.galley.size().y).fold(0.0, f32::max);
+        rows.push(top + height + 2.0 * CELL_PAD.y);
+        cells.push(line);
+    }
+    TableLayout { columns: edges, rows, cells }
+}
+
+/// A part of a markdown block, laid out.
+fn block(ui: &Ui, start: usize, part: Part, wrap: f32) -> Block {
+    let body = match part {
+        Part::Text(rich) => Body::Text(Text::new(ui, rich)),
+        Part::Code(rich, code) => Body::Code(Text::new(ui, rich), code),
+        Part::Quote(rich) => Body::Quote(Text::new(ui, rich)),
+        Part::Math(rich) => Body::Math(Text::new(ui, rich)),
+        Part::Table(table) => Body::Table(table_layout(ui, table, wrap)),
+    };
+    Block { start, body }
 }
 
 /// A row's layout at one width.
@@ -139,33 +260,108 @@ pub fn layout_row<'a>(
     }
     if c.blocks.is_empty() || body.len() != c.laid_len {
         // Re-lay only from the start of the last block: earlier ones are final.
-        let from = c.blocks.pop().map_or(0, |b| b.start);
+        let from = c.blocks.last().map_or(0, |b| b.start);
+        while c.blocks.last().is_some_and(|b| b.start == from) {
+            c.blocks.pop();
+        }
         let starts = super::markdown::block_starts(body, from);
         for (k, &start) in starts.iter().enumerate() {
             let end = starts.get(k + 1).copied().unwrap_or(body.len());
             let text = body.get(start..end).unwrap_or("");
-            let block = if markdown {
-                let (job, kind, links) = super::markdown::block_job(ui, text, wrap, color);
-                let code = match kind {
-                    super::markdown::BlockKind::Code(code) => Some(code),
-                    super::markdown::BlockKind::Text => None,
-                };
-                Block { start, galley: ui.painter().layout_job(job), code, links }
-            } else {
-                Block {
-                    start,
-                    galley: galley(ui, text, TextStyle::Body, color, false, wrap),
-                    code: None,
-                    links: Vec::new(),
+            if markdown {
+                for part in super::markdown::block_parts(ui, text, wrap, color) {
+                    c.blocks.push(block(ui, start, part, wrap));
                 }
-            };
-            c.blocks.push(block);
+            } else {
+                let galley = galley(ui, text, TextStyle::Body, color, false, wrap);
+                c.blocks.push(Block { start, body: Body::Text(Text { galley, links: Vec::new(), tasks: Vec::new() }) });
+            }
         }
         c.laid_len = body.len();
     }
     let reasoning_h = c.reasoning.as_ref().map_or(0.0, |g| g.size().y + HEADER_GAP * 4.0);
-    let body_h: f32 = c.blocks.iter().map(|b| b.galley.size().y).sum::<f32>()
+    let body_h: f32 = c.blocks.iter().map(Block::height).sum::<f32>()
         + if markdown { BLOCK_GAP * c.blocks.len().saturating_sub(1) as f32 } else { 0.0 };
     c.height = PAD.y * 2.0 + c.header.size().y + HEADER_GAP + reasoning_h + body_h + GAP;
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table laid out `wrap` wide.
+    fn table(source: &str, wrap: f32) -> TableLayout {
+        let ctx = egui::Context::default();
+        let mut out = None;
+        ctx.run_ui(egui::RawInput::default(), |ui| {
+            let mut parts = super::super::markdown::block_parts(ui, source, wrap, egui::Color32::GRAY);
+            if let Some(Part::Table(t)) = parts.pop() {
+                out = Some(table_layout(ui, t, wrap));
+            }
+        })
+        .textures_delta
+        .clear();
+        out.expect("a table")
+    }
+
+    #[test]
+    fn a_table_wider_than_the_row_wraps_its_wide_cells_and_rows_grow_to_fit() {
+        let long = "words ".repeat(30);
+        let t = table(&format!("| n | text |\n|---|---|\n| 1 | {long} |\n| 2 | short |"), 300.0);
+        assert!(t.columns.last().copied().unwrap_or(0.0) <= 300.0, "the grid fits the row: {:?}", t.columns);
+        let wrapped = &t.cells[1][1].text.galley;
+        assert!(wrapped.rows.len() > 2, "the long cell wraps");
+        // Each row is as tall as its tallest cell and its padding; the
+        // table's height is the sum (the row cache relies on it).
+        for (r, cells) in t.cells.iter().enumerate() {
+            let tallest = cells.iter().map(|c| c.text.galley.size().y).fold(0.0, f32::max);
+            assert!((t.rows[r + 1] - t.rows[r] - tallest - 2.0 * CELL_PAD.y).abs() < 0.01);
+            for c in cells {
+                assert!(c.pos.y >= t.rows[r] && c.pos.y + c.text.galley.size().y <= t.rows[r + 1]);
+            }
+        }
+        let block = Block { start: 0, body: Body::Table(t.clone()) };
+        assert_eq!(block.height(), t.rows[3]);
+    }
+
+    /// Heights and block starts of `text` as a reply, laid out in one go
+    /// or, with `cache`, continuing from what was laid out before.
+    fn lay(ctx: &egui::Context, text: &str, cache: &mut Option<RowCache>) -> (f32, Vec<usize>) {
+        use crate::domain::{DeviceId, Hlc, Message, MessageId, MessageStatus, Stamp, ThreadId};
+        let content = RowContent::Message(Message {
+            id: MessageId::new(),
+            thread_id: ThreadId::new(),
+            parent_id: None,
+            role: Role::Assistant,
+            content: text.to_owned(),
+            reasoning: String::new(),
+            attachments: Vec::new(),
+            model: None,
+            status: MessageStatus::Streaming,
+            usage: None,
+            created_ms: 0,
+            stamp: Stamp { hlc: Hlc::default(), device: DeviceId::from_bytes([0; 16]) },
+        });
+        let mut out = (0.0, Vec::new());
+        ctx.run_ui(egui::RawInput::default(), |ui| {
+            let c = layout_row(ui, &content, 500.0, false, cache);
+            out = (c.height, c.blocks.iter().map(|b| b.start).collect());
+        })
+        .textures_delta
+        .clear();
+        out
+    }
+
+    #[test]
+    fn a_reply_streamed_in_is_laid_out_as_if_whole_with_its_tables_and_quotes() {
+        let text = "Intro\n| a | b |\n|---|--:|\n| 1 | 2 |\n| wide cell here | 3 |\n\n> quote\n\n- x\n  - y\n- [x] z\n\n$$\nx^2\n$$\nEnd";
+        let ctx = egui::Context::default();
+        let mut streamed = None;
+        for cut in (1..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let grown = lay(&ctx, &text[..cut], &mut streamed);
+            let whole = lay(&ctx, &text[..cut], &mut None);
+            assert_eq!(grown, whole, "at {cut}: {:?}", &text[..cut]);
+        }
+    }
 }

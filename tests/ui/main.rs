@@ -8,6 +8,7 @@ mod files;
 #[path = "../common/app.rs"]
 mod harness;
 mod keys;
+mod markdown;
 mod replies;
 mod settings;
 mod threads;
