@@ -80,11 +80,23 @@ pub(super) fn network(e: reqwest::Error) -> ProviderError {
     });
     let cause = root_cause(&e);
     let message = match place {
-        Some(place) if e.is_connect() || e.is_timeout() => format!("Could not reach {place} — {cause}"),
+        Some(place) if connect_failed(&e) || e.is_timeout() => format!("Could not reach {place} — {cause}"),
         Some(place) => format!("The connection to {place} failed — {cause}"),
         None => format!("network error: {cause}"),
     };
     ProviderError::new(kind, message)
+}
+
+/// Whether the connection could not be made (the browser's fetch does not
+/// tell: there every failure before a response reads as "could not reach").
+#[cfg(not(target_arch = "wasm32"))]
+fn connect_failed(e: &reqwest::Error) -> bool {
+    e.is_connect()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn connect_failed(e: &reqwest::Error) -> bool {
+    e.is_request()
 }
 
 /// What lies under a request error, in a user's words where it is known
