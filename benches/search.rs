@@ -58,6 +58,7 @@ fn message(thread: ThreadId, role: Role, content: String) -> Message {
         attachments: Vec::new(),
         model: None,
         status: MessageStatus::Done,
+        failure: None,
         usage: None,
         created_ms: 0,
         stamp: Stamp { hlc: Hlc::default(), device: DeviceId::from_bytes([1; 16]) },

@@ -20,6 +20,7 @@ fn message(thread: ThreadId) -> Message {
         attachments: Vec::new(),
         model: None,
         status: MessageStatus::Done,
+        failure: None,
         usage: None,
         created_ms: 0,
         stamp: Stamp { hlc: Hlc::default(), device: DeviceId::from_bytes([1; 16]) },

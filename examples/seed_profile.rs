@@ -40,6 +40,7 @@ fn main() -> anyhow::Result<()> {
             attachments: Vec::new(),
             model: None,
             status: MessageStatus::Done,
+            failure: None,
             usage: None,
             created_ms: now,
             stamp: Stamp { hlc: Hlc { millis: now, counter: 0 }, device: DeviceId::from_bytes([0; 16]) },

@@ -34,6 +34,7 @@ fn message(clock: &mut HlcClock, thread: ThreadId, parent: Option<&Message>, rol
         attachments: Vec::new(),
         model: (role == Role::Assistant).then(|| "gpt-test".to_owned()),
         status: MessageStatus::Done,
+        failure: None,
         usage: None,
         created_ms: 1_700_000_000_000,
         stamp: clock.now(),

@@ -54,6 +54,7 @@ fn crash_child_writer() {
             attachments: Vec::new(),
             model: None,
             status: MessageStatus::Done,
+            failure: None,
             usage: None,
             created_ms: 0,
             stamp: stamp(),

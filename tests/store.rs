@@ -55,6 +55,7 @@ fn message(thread: ThreadId, text: &str) -> Message {
         attachments: Vec::new(),
         model: Some("gpt-test".to_owned()),
         status: MessageStatus::Done,
+        failure: None,
         usage: Some(Usage { input_tokens: 3, output_tokens: 5 }),
         created_ms: 1_700_000_000_001,
         stamp: stamp(2),

@@ -41,6 +41,7 @@ pub fn seed(dir: &Path, threads: &[(ThreadId, u64)], extra_threads: usize) {
                 attachments: Vec::new(),
                 model: None,
                 status: MessageStatus::Done,
+                failure: None,
                 usage: None,
                 created_ms: now,
                 stamp: stamp(),

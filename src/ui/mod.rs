@@ -7,6 +7,7 @@
 mod app;
 mod attachments;
 pub mod chat_list;
+mod chat_row;
 pub mod chat_state;
 mod chat_view;
 mod commands;

@@ -165,6 +165,9 @@ pub struct RowCache {
     pub header: Arc<Galley>,
     /// Reasoning, when shown.
     pub reasoning: Option<Arc<Galley>>,
+    /// Why a failed reply failed, below the body.
+    pub failure: Option<Arc<Galley>>,
+    failure_text: String,
     reasoning_len: usize,
     /// The body, block by block.
     pub blocks: Vec<Block>,
@@ -227,6 +230,10 @@ pub fn layout_row<'a>(
             ("Unreadable message".to_owned(), reason.as_str(), "", visuals.warn_fg_color, false)
         }
     };
+    let failure = match content {
+        RowContent::Message(m) => m.failure.as_deref().unwrap_or(""),
+        RowContent::Unreadable(_) => "",
+    };
     // Replies are markdown; what people type is shown as they typed it.
     let markdown = matches!(content, RowContent::Message(m) if m.role == Role::Assistant);
     let reusable =
@@ -241,6 +248,8 @@ pub fn layout_row<'a>(
         header: galley(ui, "", TextStyle::Small, visuals.weak_text_color(), false, wrap),
         reasoning: None,
         reasoning_len: 0,
+        failure: None,
+        failure_text: String::new(),
         blocks: Vec::new(),
         laid_len: 0,
         is_user,
@@ -250,6 +259,11 @@ pub fn layout_row<'a>(
     if c.header_text != header_text {
         c.header = galley(ui, &header_text, TextStyle::Small, visuals.weak_text_color(), false, wrap);
         c.header_text = header_text;
+    }
+    if c.failure_text != failure {
+        c.failure =
+            (!failure.is_empty()).then(|| galley(ui, failure, TextStyle::Body, visuals.error_fg_color, false, wrap));
+        failure.clone_into(&mut c.failure_text);
     }
     let show_reasoning = expanded && !reasoning.is_empty();
     if show_reasoning && (c.reasoning.is_none() || c.reasoning_len != reasoning.len()) {
@@ -282,7 +296,8 @@ pub fn layout_row<'a>(
     let reasoning_h = c.reasoning.as_ref().map_or(0.0, |g| g.size().y + HEADER_GAP * 4.0);
     let body_h: f32 = c.blocks.iter().map(Block::height).sum::<f32>()
         + if markdown { BLOCK_GAP * c.blocks.len().saturating_sub(1) as f32 } else { 0.0 };
-    c.height = PAD.y * 2.0 + c.header.size().y + HEADER_GAP + reasoning_h + body_h + GAP;
+    let failure_h = c.failure.as_ref().map_or(0.0, |g| g.size().y + if c.blocks.is_empty() { 0.0 } else { BLOCK_GAP });
+    c.height = PAD.y * 2.0 + c.header.size().y + HEADER_GAP + reasoning_h + body_h + failure_h + GAP;
     c
 }
 
@@ -339,6 +354,7 @@ mod tests {
             attachments: Vec::new(),
             model: None,
             status: MessageStatus::Streaming,
+            failure: None,
             usage: None,
             created_ms: 0,
             stamp: Stamp { hlc: Hlc::default(), device: DeviceId::from_bytes([0; 16]) },

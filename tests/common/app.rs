@@ -187,6 +187,14 @@ impl App {
         self.harness.step();
     }
 
+    /// A look at the window for a person: with `PAKCHAT_SHOTS=DIR` set,
+    /// saved as `DIR/name.png` (nothing is compared).
+    pub fn shot(&mut self, name: &str) {
+        if let Ok(dir) = std::env::var("PAKCHAT_SHOTS") {
+            self.harness.render().unwrap().save(format!("{dir}/{name}.png")).unwrap();
+        }
+    }
+
     /// Drop the app and wait until its backend has flushed and stopped.
     pub fn close(self) {
         let App { harness, stopped, _rt } = self;
@@ -211,6 +219,7 @@ pub fn message(thread: ThreadId, text: String) -> Message {
         attachments: Vec::new(),
         model: None,
         status: MessageStatus::Done,
+        failure: None,
         usage: None,
         created_ms: 0,
         stamp: stamp(),

@@ -9,6 +9,7 @@ mod files;
 mod harness;
 mod keys;
 mod markdown;
+mod notices;
 mod replies;
 mod settings;
 mod threads;

@@ -237,7 +237,7 @@ impl Actor {
             Command::PickKnowledge { .. } | Command::Export { .. } | Command::Import
                 if !self.config.picker.reaches_disk() =>
             {
-                self.events.send(Event::Error { message: FilePicker::DISABLED.to_owned() });
+                self.events.send(Event::Error { thread: None, message: FilePicker::DISABLED.to_owned() });
             }
             c @ (Command::SetUp(_) | Command::Unlock(_)) => self.handle_profile(c).await,
             c @ (Command::CreateThread { .. }

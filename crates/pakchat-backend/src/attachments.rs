@@ -337,7 +337,10 @@ impl Actor {
                     .collect();
                 self.events.send(Event::AttachmentsLoaded { thread, attachments });
             }
-            Err(e) => self.events.send(Event::Error { message: format!("Could not list the attachments: {e}") }),
+            Err(e) => {
+                self.events
+                    .send(Event::Error { thread: None, message: format!("Could not list the attachments: {e}") });
+            }
         }
     }
 
@@ -371,8 +374,12 @@ impl Actor {
             .await;
         match result {
             Ok(Some(image)) => self.events.send(Event::AttachmentImage { id, image }),
-            Ok(None) => self.events.send(Event::Error { message: "That image could not be opened.".to_owned() }),
-            Err(e) => self.events.send(Event::Error { message: format!("That image could not be read: {e}") }),
+            Ok(None) => {
+                self.events.send(Event::Error { thread: None, message: "That image could not be opened.".to_owned() });
+            }
+            Err(e) => {
+                self.events.send(Event::Error { thread: None, message: format!("That image could not be read: {e}") });
+            }
         }
     }
 
@@ -396,7 +403,7 @@ impl Actor {
             })
             .await;
         if let Err(e) = result {
-            self.events.send(Event::Error { message: format!("Could not remove the attachment: {e}") });
+            self.events.send(Event::Error { thread: None, message: format!("Could not remove the attachment: {e}") });
         }
     }
 }
@@ -572,6 +579,7 @@ mod tests {
                 attachments: vec![a.id],
                 model: None,
                 status: MessageStatus::Done,
+                failure: None,
                 usage: None,
                 created_ms: 0,
                 stamp,

@@ -34,9 +34,12 @@ impl Actor {
                 self.events.send(Event::ThreadChanged(ThreadSummary::Ok(new_thread)));
             }
             Ok((None, _)) => self.events.send(Event::Error {
+                thread: None,
                 message: "Could not branch the chat: that message is no longer there.".to_owned(),
             }),
-            Err(e) => self.events.send(Event::Error { message: format!("Could not branch the chat: {e}") }),
+            Err(e) => {
+                self.events.send(Event::Error { thread: None, message: format!("Could not branch the chat: {e}") });
+            }
         }
     }
 }
@@ -102,6 +105,7 @@ fn copy_branch(
                     attachments: Vec::new(),
                     model: None,
                     status: MessageStatus::Failed,
+                    failure: None,
                     usage: None,
                     created_ms: now,
                     stamp: stamp(),

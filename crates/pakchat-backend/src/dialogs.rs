@@ -265,7 +265,7 @@ impl Actor {
         #[cfg(target_arch = "wasm32")]
         {
             drop((refused, closed));
-            self.events.send(Event::Error { message: dialog.in_browser.to_owned() });
+            self.events.send(Event::Error { thread: None, message: dialog.in_browser.to_owned() });
         }
     }
 
@@ -311,7 +311,7 @@ impl Actor {
         }
         #[cfg(target_arch = "wasm32")]
         match dialog.in_browser {
-            Some(message) => self.events.send(Event::Error { message: message.to_owned() }),
+            Some(message) => self.events.send(Event::Error { thread: None, message: message.to_owned() }),
             None => self.internal(closed(None)),
         }
     }

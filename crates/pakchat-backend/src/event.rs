@@ -295,8 +295,11 @@ pub enum Event {
         /// Their paths.
         paths: Vec<std::path::PathBuf>,
     },
-    /// A command failed; shown as a dismissable error.
+    /// A command failed; shown as a dismissable error, with the chat it
+    /// belongs to (shown only while that chat is open) or over every chat.
     Error {
+        /// The chat the error is about, if any.
+        thread: Option<ThreadId>,
         /// What went wrong, for the user.
         message: String,
     },

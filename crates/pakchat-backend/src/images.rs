@@ -48,7 +48,10 @@ impl Actor {
         let (position, row, branched) = match stored {
             Ok(found) => found,
             Err(e) => {
-                self.events.send(Event::Error { message: format!("Could not start making images: {e}") });
+                self.events.send(Event::Error {
+                    thread: Some(thread_id),
+                    message: format!("Could not start making images: {e}"),
+                });
                 return;
             }
         };
@@ -93,10 +96,10 @@ impl Actor {
         let (status, images) = match result {
             None => (MessageStatus::Cancelled, Vec::new()),
             Some(Err(e)) => {
-                self.events.send(Event::Error {
-                    message: format!("{} {}", crate::domain::sentence(&format!("No images: {e}")), e.kind.advice()),
-                });
-                message.content = format!("No images: {e}");
+                // The reason is the row's, not a banner's.
+                message.failure =
+                    Some(format!("{} {}", crate::domain::sentence(&format!("No images: {e}")), e.kind.advice()));
+                message.content.clear();
                 (MessageStatus::Failed, Vec::new())
             }
             Some(Ok(images)) => (MessageStatus::Done, images),
@@ -135,7 +138,10 @@ impl Actor {
             .await;
         let (added, refused) = made.unwrap_or_else(|e| (Vec::new(), vec![e.to_string()]));
         for why in refused {
-            self.events.send(Event::Error { message: format!("An image that came back was not kept: {why}") });
+            self.events.send(Event::Error {
+                thread: Some(thread),
+                message: format!("An image that came back was not kept: {why}"),
+            });
         }
         message.status = status;
         if status == MessageStatus::Done {
@@ -153,7 +159,8 @@ impl Actor {
         if let Err(e) =
             self.with_store(move |s| s.update_message(thread, position, &saved).and_then(|()| s.flush())).await
         {
-            self.events.send(Event::Error { message: format!("The images could not be saved: {e}") });
+            self.events
+                .send(Event::Error { thread: Some(thread), message: format!("The images could not be saved: {e}") });
         }
         for (attachment, thumbnail) in added {
             self.events.send(Event::AttachmentAdded { attachment, thumbnail });

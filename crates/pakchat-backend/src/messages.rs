@@ -53,7 +53,9 @@ impl Actor {
             .await;
         match result {
             Ok((messages, forks)) => self.events.send(Event::MessagesLoaded { thread, start, messages, forks }),
-            Err(e) => self.events.send(Event::Error { message: format!("Could not load messages: {e}") }),
+            Err(e) => self
+                .events
+                .send(Event::Error { thread: Some(thread), message: format!("Could not load messages: {e}") }),
         }
     }
 
@@ -68,7 +70,10 @@ impl Actor {
         match result {
             Ok((count, user_rows)) => self.events.send(Event::Outline { thread, from, count, user_rows }),
             Err(e) => {
-                self.events.send(Event::Error { message: format!("Could not read the thread's outline: {e}") });
+                self.events.send(Event::Error {
+                    thread: Some(thread),
+                    message: format!("Could not read the thread's outline: {e}"),
+                });
             }
         }
     }
@@ -118,7 +123,7 @@ impl Actor {
             .await;
         match result {
             Ok(hits) => self.events.send(Event::SearchResults { serial, hits }),
-            Err(e) => self.events.send(Event::Error { message: format!("Search failed: {e}") }),
+            Err(e) => self.events.send(Event::Error { thread: None, message: format!("Search failed: {e}") }),
         }
     }
 
@@ -149,7 +154,9 @@ impl Actor {
                 self.events.send(Event::ThreadOpened { id, count, start, messages, forks, reveal });
                 self.send_attachments(id).await;
             }
-            Err(e) => self.events.send(Event::Error { message: format!("Could not open the thread: {e}") }),
+            Err(e) => {
+                self.events.send(Event::Error { thread: None, message: format!("Could not open the thread: {e}") });
+            }
         }
     }
 
@@ -172,7 +179,9 @@ impl Actor {
             Ok((count, start, messages, forks)) => {
                 self.events.send(Event::ThreadOpened { id, count, start, messages, forks, reveal: None });
             }
-            Err(e) => self.events.send(Event::Error { message: format!("Could not open the thread: {e}") }),
+            Err(e) => {
+                self.events.send(Event::Error { thread: None, message: format!("Could not open the thread: {e}") });
+            }
         }
     }
 
@@ -212,6 +221,7 @@ impl Actor {
                     attachments: Vec::new(),
                     model: None,
                     status: MessageStatus::Done,
+                    failure: None,
                     usage: None,
                     created_ms: now,
                     stamp,
@@ -264,7 +274,10 @@ impl Actor {
             return;
         }
         if text.trim().is_empty() {
-            self.events.send(Event::Error { message: "An edited message cannot be empty.".to_owned() });
+            self.events.send(Event::Error {
+                thread: Some(thread_id),
+                message: "An edited message cannot be empty.".to_owned(),
+            });
             return;
         }
         let stamp = self.clock.now();
@@ -283,6 +296,7 @@ impl Actor {
                     created_ms: now,
                     stamp,
                     status: MessageStatus::Done,
+                    failure: None,
                     ..original
                 };
                 let (position, _) = view.add_child(s, thread_id, view.parent_of(row), &message)?;
@@ -300,9 +314,12 @@ impl Actor {
                 self.start_reply(thread, message, position).await;
             }
             Ok(None) => self.events.send(Event::Error {
+                thread: Some(thread_id),
                 message: "That message cannot be edited: it is not a readable message of yours.".to_owned(),
             }),
-            Err(e) => self.events.send(Event::Error { message: format!("Could not save the edit: {e}") }),
+            Err(e) => self
+                .events
+                .send(Event::Error { thread: Some(thread_id), message: format!("Could not save the edit: {e}") }),
         }
     }
 
@@ -324,7 +341,9 @@ impl Actor {
         match result {
             Ok(true) => self.send_rows(thread_id, Some(row), ROWS_AFTER_BRANCH).await,
             Ok(false) => {}
-            Err(e) => self.events.send(Event::Error { message: format!("Could not switch branches: {e}") }),
+            Err(e) => self
+                .events
+                .send(Event::Error { thread: Some(thread_id), message: format!("Could not switch branches: {e}") }),
         }
     }
 }

@@ -195,7 +195,9 @@ impl Actor {
                 self.mark_interrupted(ids).await;
                 self.purge_threads(deleted).await;
             }
-            Err(e) => self.events.send(Event::Error { message: format!("Could not list your threads: {e}") }),
+            Err(e) => {
+                self.events.send(Event::Error { thread: None, message: format!("Could not list your threads: {e}") });
+            }
         }
         self.reload_settings().await;
     }

@@ -82,7 +82,9 @@ impl Actor {
     pub(super) async fn send_projects(&mut self) {
         match self.with_store(crate::store::Store::projects).await {
             Ok(projects) => self.events.send(Event::ProjectsLoaded(projects)),
-            Err(e) => self.events.send(Event::Error { message: format!("Could not list your projects: {e}") }),
+            Err(e) => {
+                self.events.send(Event::Error { thread: None, message: format!("Could not list your projects: {e}") });
+            }
         }
     }
 
@@ -94,7 +96,9 @@ impl Actor {
         let saved = project.clone();
         match self.with_store(move |s| s.put_project(&saved).and_then(|()| s.flush())).await {
             Ok(()) => self.events.send(Event::ProjectChanged(ProjectSlot::Ok(project))),
-            Err(e) => self.events.send(Event::Error { message: format!("Could not create the project: {e}") }),
+            Err(e) => {
+                self.events.send(Event::Error { thread: None, message: format!("Could not create the project: {e}") });
+            }
         }
     }
 
@@ -123,8 +127,10 @@ impl Actor {
             .await;
         match result {
             Ok(Ok(project)) => self.events.send(Event::ProjectChanged(ProjectSlot::Ok(project))),
-            Ok(Err(why)) => self.events.send(Event::Error { message: format!("Could not {what}: {why}") }),
-            Err(e) => self.events.send(Event::Error { message: format!("Could not {what}: {e}") }),
+            Ok(Err(why)) => {
+                self.events.send(Event::Error { thread: None, message: format!("Could not {what}: {why}") });
+            }
+            Err(e) => self.events.send(Event::Error { thread: None, message: format!("Could not {what}: {e}") }),
         }
     }
 
@@ -133,14 +139,14 @@ impl Actor {
         let (files, paths): (Vec<_>, Vec<_>) =
             files.into_iter().partition(|f| self.config.picker.reaches_disk() || !f.is_path());
         if !paths.is_empty() {
-            self.events.send(Event::Error { message: FilePicker::NO_PATHS.to_owned() });
+            self.events.send(Event::Error { thread: None, message: FilePicker::NO_PATHS.to_owned() });
         }
         for file in files {
             #[cfg(target_arch = "wasm32")]
             let file = match file.into_readable().await {
                 Ok(file) => file,
                 Err(message) => {
-                    self.events.send(Event::Error { message });
+                    self.events.send(Event::Error { thread: None, message });
                     continue;
                 }
             };
@@ -155,7 +161,7 @@ impl Actor {
             let (name, text) = match read {
                 Ok(named) => named,
                 Err(message) => {
-                    self.events.send(Event::Error { message });
+                    self.events.send(Event::Error { thread: None, message });
                     continue;
                 }
             };
@@ -192,7 +198,7 @@ impl Actor {
         };
         self.open_dialog(
             dialog,
-            |message| Event::Error { message },
+            |message| Event::Error { thread: None, message },
             move |paths| DialogClosed::KnowledgePicked { project, paths },
         );
     }
@@ -238,7 +244,9 @@ impl Actor {
                 self.purge_threads(deleted).await;
             }
             Ok(None) => {}
-            Err(e) => self.events.send(Event::Error { message: format!("Could not delete the project: {e}") }),
+            Err(e) => {
+                self.events.send(Event::Error { thread: None, message: format!("Could not delete the project: {e}") });
+            }
         }
     }
 
@@ -249,11 +257,12 @@ impl Actor {
             match exists {
                 Ok(true) => {}
                 Ok(false) => {
-                    self.events.send(Event::Error { message: "That project no longer exists.".to_owned() });
+                    self.events
+                        .send(Event::Error { thread: None, message: "That project no longer exists.".to_owned() });
                     return;
                 }
                 Err(e) => {
-                    self.events.send(Event::Error { message: format!("Could not move the chat: {e}") });
+                    self.events.send(Event::Error { thread: None, message: format!("Could not move the chat: {e}") });
                     return;
                 }
             }

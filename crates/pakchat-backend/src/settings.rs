@@ -59,7 +59,7 @@ impl Actor {
                 }
             }
             Err(e) => {
-                self.events.send(Event::Error { message: format!("Settings could not be saved: {e}") });
+                self.events.send(Event::Error { thread: None, message: format!("Settings could not be saved: {e}") });
                 // The UI showed the change already: take it back.
                 let settings = self.replies.settings.clone();
                 self.events.send(Event::SettingsLoaded { settings, revision });
@@ -78,7 +78,10 @@ impl Actor {
             .await;
         match result {
             Ok(()) => self.send_key_status().await,
-            Err(e) => self.events.send(Event::Error { message: format!("The API key could not be saved: {e}") }),
+            Err(e) => {
+                self.events
+                    .send(Event::Error { thread: None, message: format!("The API key could not be saved: {e}") });
+            }
         }
     }
 
@@ -91,9 +94,10 @@ impl Actor {
                 self.events.send(Event::SettingsLoaded { settings, revision: 0 });
                 self.send_key_status().await;
             }
-            Err(e) => self
-                .events
-                .send(Event::Error { message: format!("Your settings could not be read ({e}); using defaults.") }),
+            Err(e) => self.events.send(Event::Error {
+                thread: None,
+                message: format!("Your settings could not be read ({e}); using defaults."),
+            }),
         }
     }
 
@@ -127,7 +131,9 @@ impl Actor {
                     .collect();
                 self.events.send(Event::KeyStatus(infos));
             }
-            Err(e) => self.events.send(Event::Error { message: format!("Could not read your API keys: {e}") }),
+            Err(e) => {
+                self.events.send(Event::Error { thread: None, message: format!("Could not read your API keys: {e}") });
+            }
         }
     }
 

@@ -25,6 +25,10 @@ use crate::providers::{
 };
 use crate::store::{MessageSlot, Store};
 
+/// The keys banner after a provider refused a key (the reply's row says
+/// what the provider answered).
+const KEY_REFUSED: &str = "The provider refused the API key.";
+
 /// How often a growing reply is written to the store.
 const PERSIST_EVERY: Duration = Duration::from_millis(250);
 /// How many earlier messages go along as context.
@@ -239,6 +243,7 @@ impl Actor {
             attachments: Vec::new(),
             model: Some(model.to_owned()),
             status: MessageStatus::Streaming,
+            failure: None,
             usage: None,
             created_ms: wall_millis(),
             stamp: self.clock.now(),
@@ -296,11 +301,12 @@ impl Actor {
         match stored {
             Ok(Ok(found)) => Some(found),
             Ok(Err(refused)) => {
-                self.events.send(Event::Error { message: refused });
+                self.events.send(Event::Error { thread: Some(thread_id), message: refused });
                 None
             }
             Err(e) => {
-                self.events.send(Event::Error { message: format!("Could not start the reply: {e}") });
+                self.events
+                    .send(Event::Error { thread: Some(thread_id), message: format!("Could not start the reply: {e}") });
                 None
             }
         }
@@ -373,6 +379,7 @@ impl Actor {
         let busy = self.replies.active.contains_key(&thread);
         if busy {
             self.events.send(Event::Error {
+                thread: Some(thread),
                 message: "A reply is still arriving in this chat: stop it (Esc) or let it finish first.".to_owned(),
             });
         }
@@ -419,8 +426,10 @@ impl Actor {
         };
         match found {
             Ok(Some((thread, user, position))) => self.start_reply(thread, user, position).await,
-            Ok(None) => self.events.send(Event::Error { message: none.to_owned() }),
-            Err(e) => self.events.send(Event::Error { message: format!("Could not {what}: {e}") }),
+            Ok(None) => self.events.send(Event::Error { thread: Some(thread_id), message: none.to_owned() }),
+            Err(e) => {
+                self.events.send(Event::Error { thread: Some(thread_id), message: format!("Could not {what}: {e}") });
+            }
         }
     }
 
@@ -495,13 +504,15 @@ impl Actor {
             None => MessageStatus::Cancelled,
         };
         message.stamp = self.clock.now();
+        // Why it failed goes with the reply (its row shows it, after a
+        // restart too); only a refused key also asks, once, for the keys.
         if let Some(Err(e)) = &result {
             let wait =
                 e.retry_after.map(|w| format!(" (the provider asks to wait {} s)", w.as_secs())).unwrap_or_default();
             let reason = crate::domain::sentence(&format!("The reply failed: {e}{wait}"));
-            self.events.send(Event::Error { message: format!("{reason} {}", e.kind.advice()) });
+            message.failure = Some(format!("{reason} {}", e.kind.advice()));
             if e.kind == crate::providers::ErrorKind::Auth {
-                self.events.send(Event::KeysNeeded { message: format!("The provider refused the key: {e}") });
+                self.events.send(Event::KeysNeeded { message: KEY_REFUSED.to_owned() });
             }
         }
         let saved = message.clone();
@@ -526,7 +537,9 @@ impl Actor {
                 self.request_title(thread, &active.prompt, &message.content, active.endpoint, &active.choice);
             }
             Ok(_) => {}
-            Err(e) => self.events.send(Event::Error { message: format!("The reply could not be saved: {e}") }),
+            Err(e) => self
+                .events
+                .send(Event::Error { thread: Some(thread), message: format!("The reply could not be saved: {e}") }),
         }
         self.events.send(Event::MessageStored { thread, index: active.row, message });
     }

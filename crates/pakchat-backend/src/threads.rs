@@ -44,7 +44,9 @@ impl Actor {
         let saved = thread.clone();
         match self.with_store(move |s| s.put_thread(&saved).and_then(|()| s.flush())).await {
             Ok(()) => self.events.send(Event::ThreadChanged(ThreadSummary::Ok(thread))),
-            Err(e) => self.events.send(Event::Error { message: format!("Could not create the thread: {e}") }),
+            Err(e) => {
+                self.events.send(Event::Error { thread: None, message: format!("Could not create the thread: {e}") });
+            }
         }
     }
 
@@ -52,7 +54,7 @@ impl Actor {
     async fn rename_thread(&mut self, id: ThreadId, title: &str) {
         let title = title.trim().to_owned();
         if title.is_empty() {
-            self.events.send(Event::Error { message: "A thread needs a title.".to_owned() });
+            self.events.send(Event::Error { thread: None, message: "A thread needs a title.".to_owned() });
         } else {
             self.edit_thread(id, "rename the thread", move |t| {
                 t.title = title;
@@ -80,7 +82,8 @@ impl Actor {
             })
             .await;
         if let Err(e) = result {
-            self.events.send(Event::Error { message: format!("Your draft could not be saved: {e}") });
+            self.events
+                .send(Event::Error { thread: Some(thread), message: format!("Your draft could not be saved: {e}") });
         }
     }
 
@@ -107,9 +110,12 @@ impl Actor {
         match result {
             Ok(Some(thread)) => self.events.send(Event::ThreadChanged(ThreadSummary::Ok(thread))),
             Ok(None) => {
-                self.events.send(Event::Error { message: format!("Could not {what}: the thread no longer exists.") });
+                self.events.send(Event::Error {
+                    thread: None,
+                    message: format!("Could not {what}: the thread no longer exists."),
+                });
             }
-            Err(e) => self.events.send(Event::Error { message: format!("Could not {what}: {e}") }),
+            Err(e) => self.events.send(Event::Error { thread: None, message: format!("Could not {what}: {e}") }),
         }
     }
 
@@ -150,7 +156,9 @@ impl Actor {
         match result {
             Ok(0) => {}
             Ok(n) => tracing::info!(threads = n, "deleted threads purged"),
-            Err(e) => self.events.send(Event::Error { message: format!("A deleted thread could not be removed: {e}") }),
+            Err(e) => self
+                .events
+                .send(Event::Error { thread: None, message: format!("A deleted thread could not be removed: {e}") }),
         }
     }
 }

@@ -86,7 +86,7 @@ impl Actor {
         self.save_dialog(
             dialog,
             &suggested,
-            |message| Event::Error { message },
+            |message| Event::Error { thread: None, message },
             move |path| DialogClosed::ExportTo { what, path },
         );
     }
@@ -120,19 +120,21 @@ impl Actor {
                     Ok(()) => Some(format!("{} Saved to {}.", report.summary(), path.display())),
                     Err(e) => {
                         self.events.send(Event::Status { message: None });
-                        self.events.send(Event::Error { message: format!("The export was not saved: {e}") });
+                        self.events
+                            .send(Event::Error { thread: None, message: format!("The export was not saved: {e}") });
                         return;
                     }
                 }
             }
             Ok(Err(e)) => {
                 self.events.send(Event::Status { message: None });
-                self.events.send(Event::Error { message: format!("The export could not be written: {e}") });
+                self.events
+                    .send(Event::Error { thread: None, message: format!("The export could not be written: {e}") });
                 return;
             }
             Err(e) => {
                 self.events.send(Event::Status { message: None });
-                self.events.send(Event::Error { message: format!("The export failed: {e}") });
+                self.events.send(Event::Error { thread: None, message: format!("The export failed: {e}") });
                 return;
             }
         };
@@ -150,7 +152,7 @@ impl Actor {
         };
         self.open_dialog(
             dialog,
-            |message| Event::Error { message },
+            |message| Event::Error { thread: None, message },
             |paths| DialogClosed::ImportFrom { path: paths.into_iter().next() },
         );
     }
@@ -167,7 +169,7 @@ impl Actor {
             Ok(b) => b,
             Err(e) => {
                 self.events.send(Event::Status { message: None });
-                self.events.send(Event::Error { message: format!("{shown} was not imported: {e}") });
+                self.events.send(Event::Error { thread: None, message: format!("{shown} was not imported: {e}") });
                 return;
             }
         };
@@ -186,7 +188,7 @@ impl Actor {
             Ok(a) => a,
             Err(e) => {
                 self.events.send(Event::Status { message: None });
-                self.events.send(Event::Error { message: format!("Nothing was imported: {e}") });
+                self.events.send(Event::Error { thread: None, message: format!("Nothing was imported: {e}") });
                 return;
             }
         };
@@ -210,6 +212,7 @@ impl Actor {
             Err(e) => {
                 self.events.send(Event::Status { message: None });
                 self.events.send(Event::Error {
+                    thread: None,
                     message: format!("The import stopped: {e}. Chats imported before the problem were kept."),
                 });
             }

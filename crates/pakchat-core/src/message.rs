@@ -65,6 +65,10 @@ pub struct Message {
     pub model: Option<String>,
     /// Life-cycle state.
     pub status: MessageStatus,
+    /// Why a failed reply failed and what to do, in the user's words
+    /// (shown in its row).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure: Option<String>,
     /// Token counts, when known.
     pub usage: Option<Usage>,
     /// Creation time, Unix milliseconds.

@@ -104,6 +104,7 @@ impl PakApp {
             attachments: attachments.clone(),
             model: None,
             status: MessageStatus::Sending,
+            failure: None,
             usage: None,
             created_ms: wall_millis(),
             stamp: Stamp { hlc: crate::domain::Hlc::default(), device: crate::domain::DeviceId::from_bytes([0; 16]) },

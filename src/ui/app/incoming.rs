@@ -98,7 +98,7 @@ impl PakApp {
     pub(super) fn note_refusal(&mut self, message: String) {
         match self.vm.open.as_mut() {
             Some(open) => open.attach_notes.push(message),
-            None => self.vm.errors.push(message),
+            None => self.vm.errors.push(None, message),
         }
     }
 }

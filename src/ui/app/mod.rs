@@ -265,7 +265,7 @@ impl PakApp {
             self.vm.unlock_error = None;
         }
         if !self.backend.send(command) {
-            self.vm.errors.push("The background worker stopped; please restart Pak.Chat.".to_owned());
+            self.vm.errors.push(None, "The background worker stopped; please restart Pak.Chat.".to_owned());
         }
     }
 }

@@ -5,58 +5,48 @@
 use super::*;
 
 impl PakApp {
+    /// The chats shown now: the main window's and those in windows of
+    /// their own (their errors are shown; other chats' wait).
+    fn shown_chats(&self) -> Vec<ThreadId> {
+        self.vm.open.iter().map(|o| o.id).chain(self.vm.windows.iter().map(|w| w.open.id)).collect()
+    }
+
+    /// Errors, the export status, undo and the keys prompt, one banner each:
+    /// the text wraps left of its buttons, which stay on screen.
     pub(super) fn notices_ui(&mut self, ui: &mut Ui) {
-        let mut dismiss = None;
         let hidden = self.personal_hidden();
-        for (i, error) in self.vm.errors.iter().enumerate() {
-            ui.horizontal(|ui| {
-                ui.colored_label(ui.visuals().error_fg_color, crate::ui::policy::without_home(error, hidden));
-                if ui.small_button("Dismiss").clicked() {
-                    dismiss = Some(i);
-                }
-            });
+        let shown = self.shown_chats();
+        let error = ui.visuals().error_fg_color;
+        let mut dismiss = None;
+        for (place, notice) in self.vm.errors.shown(&shown) {
+            if banner(ui, error, &crate::ui::policy::without_home(&notice.text, hidden), &["Dismiss"]).is_some() {
+                dismiss = Some(place);
+            }
         }
-        if let Some(i) = dismiss {
-            self.vm.errors.remove(i);
+        if let Some(place) = dismiss {
+            self.vm.errors.dismiss(place);
         }
-        let mut clear_status = false;
-        if let Some(status) = &self.vm.status {
-            ui.horizontal(|ui| {
-                ui.label(crate::ui::policy::without_home(status, hidden));
-                clear_status = ui.small_button("Dismiss").clicked();
-            });
-        }
-        if clear_status {
+        let text = ui.visuals().text_color();
+        if let Some(status) = &self.vm.status
+            && banner(ui, text, &crate::ui::policy::without_home(status, hidden), &["Dismiss"]).is_some()
+        {
             self.vm.status = None;
         }
-        let mut restore = None;
-        if let Some((id, title, _)) = &self.undo {
-            ui.horizontal(|ui| {
-                ui.label(format!("Deleted “{title}”."));
-                if ui.button("Undo").clicked() {
-                    restore = Some(*id);
-                }
-            });
-        }
-        let mut open_keys = false;
-        let mut dismiss_keys = false;
-        if let Some(why) = &self.vm.keys_needed {
-            ui.horizontal(|ui| {
-                ui.colored_label(ui.visuals().warn_fg_color, why);
-                open_keys = !self.policy.locked && ui.button("Open API keys").clicked();
-                dismiss_keys = ui.small_button("Dismiss").clicked();
-            });
-        }
-        if dismiss_keys {
-            self.vm.keys_needed = None;
-        }
-        if open_keys {
-            self.vm.keys_needed = None;
-            self.settings_form.open_at(SettingsTab::ApiKeys);
-        }
-        if let Some(id) = restore {
+        if let Some((id, title, _)) = &self.undo
+            && banner(ui, text, &format!("Deleted “{title}”."), &["Undo"]).is_some()
+        {
+            let id = *id;
             self.undo = None;
             self.send(Command::RestoreThread { id });
+        }
+        if let Some(why) = &self.vm.keys_needed {
+            let buttons: &[&str] = if self.policy.locked { &["Dismiss"] } else { &["Open API keys", "Dismiss"] };
+            if let Some(i) = banner(ui, ui.visuals().warn_fg_color, why, buttons) {
+                self.vm.keys_needed = None;
+                if buttons[i] == "Open API keys" {
+                    self.settings_form.open_at(SettingsTab::ApiKeys);
+                }
+            }
         }
     }
 
@@ -88,7 +78,7 @@ impl PakApp {
         if pick {
             self.run(UiCommand::Attach);
         }
-        if !self.vm.errors.is_empty()
+        if !self.vm.errors.shown(&self.shown_chats()).is_empty()
             || self.undo.is_some()
             || self.vm.keys_needed.is_some()
             || self.vm.status.is_some()
@@ -179,7 +169,6 @@ impl PakApp {
         let mut pick = false;
         let open_id = self.vm.open.as_ref().map(|o| o.id);
         let streaming = self.vm.open.as_ref().is_some_and(OpenThread::is_streaming);
-        let retryable = self.vm.open.as_ref().is_some_and(OpenThread::retryable_reply);
         let hovering_files = self.policy.attachments && ui.input(|i| !i.raw.hovered_files.is_empty());
         let has_attachments = self.vm.open.as_ref().is_some_and(|o| !o.waiting_attachments().is_empty());
         let mut commands = Vec::new();
@@ -206,13 +195,8 @@ impl PakApp {
                     self.composer.wants_focus = true;
                 }
                 model_picker_ui(ui, &mut self.vm, open_id, &mut |c| commands.push(c));
-                if let Some(thread) = open_id.filter(|_| retryable && !streaming)
-                    && ui.button("Retry reply").clicked()
-                {
-                    commands.push(Command::RetryReply { thread });
-                }
-                self.retry_countdown_ui(ui, open_id);
             });
+            self.retry_countdown_ui(ui, open_id);
             if self.image_mode {
                 if !streaming
                     && self.composer.editing.is_none()
@@ -236,10 +220,9 @@ impl PakApp {
     fn retry_countdown_ui(&self, ui: &mut Ui, open_id: Option<ThreadId>) {
         if let Some((_, reason, at)) = self.vm.retry_note.as_ref().filter(|(t, ..)| Some(*t) == open_id) {
             let left = at.saturating_duration_since(web_time::Instant::now());
-            ui.colored_label(
-                ui.visuals().warn_fg_color,
-                format!("{reason} — trying again in {} s", left.as_secs() + u64::from(left.subsec_nanos() > 0)),
-            );
+            // Its own line, wrapped: a long reason never pushes Stop away.
+            let text = format!("{reason} — trying again in {} s", left.as_secs() + u64::from(left.subsec_nanos() > 0));
+            ui.add(egui::Label::new(egui::RichText::new(text).color(ui.visuals().warn_fg_color)).wrap());
             if !left.is_zero() {
                 ui.ctx().request_repaint_after(left.min(Duration::from_secs(1)));
             }
@@ -404,4 +387,23 @@ fn protection_text(protection: ProtectionKind) -> &'static str {
         ProtectionKind::KeyFile => "Encrypted · key file (weaker)",
         ProtectionKind::Throwaway => "Guest session · wiped when it ends",
     }
+}
+
+/// One notice: `text` in `color`, wrapping in the width left of `buttons`
+/// (right-aligned, in order). Which button was clicked.
+fn banner(ui: &mut Ui, color: egui::Color32, text: &str, buttons: &[&str]) -> Option<usize> {
+    let mut clicked = None;
+    ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
+        for (i, label) in buttons.iter().enumerate().rev() {
+            if ui.small_button(*label).clicked() {
+                clicked = Some(i);
+            }
+        }
+        // Only as tall as the text: the panel is sized from what it held.
+        let text_layout = egui::Layout::left_to_right(egui::Align::Min).with_main_wrap(true);
+        ui.allocate_ui_with_layout(egui::vec2(ui.available_width(), 0.0), text_layout, |ui| {
+            ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
+        });
+    });
+    clicked
 }

@@ -80,7 +80,7 @@ impl ViewModel {
             Event::Status { message } => self.status = message,
             Event::WindowRequested => self.window_requests += 1,
             Event::ClipboardFiles { paths } => self.clipboard_files = Some(paths),
-            Event::Error { message } => self.errors.push(message),
+            Event::Error { thread, message } => self.errors.push(thread, message),
             other => misrouted(&other),
         }
     }
@@ -90,6 +90,7 @@ impl ViewModel {
         match event {
             Event::ThreadsLoaded(list) => {
                 *self.threads = list.into_iter().map(|s| (s.id(), ThreadRow::from(s))).collect();
+                self.errors.keep_chats(|t| self.threads.contains_key(&t));
             }
             Event::ProjectsLoaded(list) => {
                 self.projects.clear();
@@ -186,7 +187,10 @@ impl ViewModel {
                         a.message_id = None;
                     }
                 }
-                self.errors.push(format!("Your message was not saved: {reason}. Its text is back in the composer."));
+                self.errors.push(
+                    Some(thread),
+                    format!("Your message was not saved: {reason}. Its text is back in the composer."),
+                );
                 self.returned_text = Some((thread, text));
             }
             Event::MessageDelta { thread, index, id, text, reasoning } => {
@@ -225,7 +229,7 @@ impl ViewModel {
             }
             Event::AttachmentRejected { thread, message } => match self.open.as_mut().filter(|o| o.id == thread) {
                 Some(open) => open.attach_notes.push(message),
-                None => self.errors.push(message),
+                None => self.errors.push(None, message),
             },
             Event::AttachmentsLoaded { thread, attachments } => {
                 for open in self.opens_mut(thread) {

@@ -3,8 +3,10 @@
 //! I/O.
 
 mod events;
+mod notices;
 mod sidebar_items;
 
+pub use notices::{Notice, Notices};
 pub use sidebar_items::SidebarItem;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -147,6 +149,7 @@ impl ProjectRow {
 
 /// A row of the chat view.
 #[derive(Clone, Debug, PartialEq)]
+#[allow(clippy::large_enum_variant, reason = "nearly every row is a message: boxing would only add an allocation")]
 pub enum RowContent {
     /// A message.
     Message(Message),
@@ -327,8 +330,8 @@ pub struct ViewModel {
     pub windows: Vec<crate::ui::thread_window::ThreadWindow>,
     /// User settings, with this UI's edits applied at once.
     pub settings: LocalSettings,
-    /// Errors to show until dismissed.
-    pub errors: Vec<String>,
+    /// Errors to show until dismissed, each with its chat.
+    pub errors: Notices,
     /// How the last export or import is going or how it ended.
     pub status: Option<String>,
     /// Second launches of the app not answered yet with a window.
@@ -379,7 +382,7 @@ impl Default for ViewModel {
             open: None,
             windows: Vec::new(),
             settings: LocalSettings::default(),
-            errors: Vec::new(),
+            errors: Notices::default(),
             status: None,
             window_requests: 0,
             unlock_error: None,

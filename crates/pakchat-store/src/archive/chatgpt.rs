@@ -211,6 +211,7 @@ fn convert(c: &Conversation, stamp: &mut dyn FnMut() -> Stamp) -> ThreadArchive 
                 attachments: Vec::new(),
                 model,
                 status: MessageStatus::Done,
+                failure: None,
                 usage: None,
                 created_ms: msg_created,
                 stamp: stamp(),

@@ -187,6 +187,7 @@ fn placeholder(thread: &Thread, previous: Option<&Message>, position: usize) -> 
         attachments: Vec::new(),
         model: None,
         status: MessageStatus::Failed,
+        failure: None,
         usage: None,
         created_ms: previous.map_or(thread.created_ms, |m| m.created_ms) + u64::from(position == 0),
         stamp: thread.stamp,
