@@ -89,15 +89,15 @@ pub fn keys_ui(ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, send: &mut 
                     vm.key_checks.remove(&p.id);
                     send(Command::CheckKey { provider: p.id.clone() });
                 }
-                match vm.key_checks.get(&p.id) {
+                // Wrapped in the width left: a long answer never widens the window.
+                let (text, color) = match vm.key_checks.get(&p.id) {
                     Some(Ok(())) => {
-                        ui.colored_label(egui::Color32::from_rgb(80, 170, 90), format!("{} accepted the key.", p.name));
+                        (format!("{} accepted the key.", p.name), super::theme::current(ui.visuals()).success)
                     }
-                    Some(Err(e)) => {
-                        ui.colored_label(ui.visuals().error_fg_color, e);
-                    }
-                    None => {}
-                }
+                    Some(Err(e)) => (e.clone(), ui.visuals().error_fg_color),
+                    None => return,
+                };
+                ui.add(egui::Label::new(RichText::new(text).color(color)).wrap());
             });
             ui.horizontal(|ui| {
                 let label = ui.label(format!("{} base URL", p.name));

@@ -28,6 +28,7 @@ mod project_window;
 pub mod row_layout;
 mod settings_window;
 mod sidebar;
+pub mod theme;
 pub mod thread_groups;
 pub mod thread_window;
 pub mod tracked;

@@ -291,6 +291,16 @@ pub fn aimock_journal(app: &App, base: &str) -> serde_json::Value {
     })
 }
 
+/// Make llmock's next answer, whatever is asked, `behaviour` (its JSON
+/// form, e.g. `{"type":"fail","status":401,"message":"…"}`).
+pub fn llmock_next(app: &App, base: &str, behaviour: &str) {
+    app._rt.block_on(async {
+        let body = format!(r#"{{"behaviors":[{behaviour}]}}"#);
+        let r = reqwest::Client::new().post(format!("{base}/_llmock/scenario")).body(body).send().await.unwrap();
+        assert!(r.status().is_success(), "llmock took the scenario");
+    });
+}
+
 /// The message shown at `row` of the open thread.
 pub fn row_message(h: &Harness<'static, PakApp>, row: u64) -> Option<Message> {
     match &h.state().view_model().open.as_ref()?.rows.get(&row)?.content {

@@ -7,16 +7,6 @@ use super::*;
 /// The window of a small laptop with the sidebar open.
 const NARROW: egui::Vec2 = egui::vec2(820.0, 640.0);
 
-/// Make the mock's next answer `behaviour` (llmock's JSON form).
-fn next_answer(base: &str, behaviour: &str) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let body = format!(r#"{{"behaviors":[{behaviour}]}}"#);
-        let r = reqwest::Client::new().post(format!("{base}/_llmock/scenario")).body(body).send().await.unwrap();
-        assert!(r.status().is_success());
-    });
-}
-
 /// The node named `label` lies wholly inside the window.
 fn on_screen(app: &App, label: &str) -> bool {
     let window = egui::Rect::from_min_size(egui::Pos2::ZERO, NARROW);
@@ -33,7 +23,7 @@ fn a_failed_reply_says_why_in_its_row_and_its_error_stays_with_its_chat() {
     connect_to_mock(&mut app, &server.base);
     let why = "Incorrect API key provided. You can find your API key at the provider's dashboard; \
                keys are revoked after ninety days without use, and a revoked key cannot be restored.";
-    next_answer(&server.base, &format!(r#"{{"type":"fail","status":401,"message":"{why}"}}"#));
+    llmock_next(&app, &server.base, &format!(r#"{{"type":"fail","status":401,"message":"{why}"}}"#));
     app.type_in_composer("first chat");
     app.harness.key_press(Key::Enter);
     app.wait_for("the failed reply", |h| {
@@ -109,7 +99,7 @@ fn long_errors_wrap_and_a_retry_countdown_leaves_stop_on_screen() {
     connect_to_mock(&mut app, &server.base);
     let slow = "Rate limit reached for gpt-4o-mini in organization org-123 on requests per min (RPM): \
                 Limit 3, Used 3, Requested 1. Please try again in 2s. Visit the usage page to learn more.";
-    next_answer(&server.base, &format!(r#"{{"type":"fail","status":429,"retry_after":2.5,"message":"{slow}"}}"#));
+    llmock_next(&app, &server.base, &format!(r#"{{"type":"fail","status":429,"retry_after":2.5,"message":"{slow}"}}"#));
     app.type_in_composer("count down please");
     app.harness.key_press(Key::Enter);
     app.wait_for("the countdown", |h| h.query_all_by_label_contains("— trying again in").next().is_some());

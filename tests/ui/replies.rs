@@ -346,13 +346,7 @@ fn a_rate_limited_reply_counts_down_then_arrives() {
     let mut app = new_app(config(dir.path(), true));
     app.wait_ready();
     connect_to_mock(&mut app, &server.base);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let http = reqwest::Client::new();
-        let body = r#"{"behaviors":[{"type":"fail","status":429,"retry_after":2.5,"message":"Slow down"}]}"#;
-        let r = http.post(format!("{}/_llmock/scenario", server.base)).body(body).send().await.unwrap();
-        assert!(r.status().is_success());
-    });
+    llmock_next(&app, &server.base, r#"{"type":"fail","status":429,"retry_after":2.5,"message":"Slow down"}"#);
     app.type_in_composer("count down please");
     app.harness.key_press(Key::Enter);
     app.wait_for("the countdown", |h| {

@@ -231,3 +231,31 @@ fn the_palette_finds_actions_chats_and_messages_and_opens_a_hit_where_it_is() {
     assert!(!app.has_label("Ctrl+Shift+S"), "Esc closed the sheet");
     app.close();
 }
+
+#[test]
+fn a_failed_key_check_wraps_inside_the_keys_window() {
+    let server = common::peers::llmock();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    connect_to_mock(&mut app, &server.base);
+    app.click("Manage API keys");
+    app.wait_for("the keys window", |h| present(h, "OpenAI API key"));
+    for _ in 0..3 {
+        app.harness.step();
+    }
+    let before = app.harness.get_by_label("Done").rect();
+    let why = "Incorrect API key provided: sk-local-test. You can find your API key at the provider's dashboard; \
+               keys are revoked after ninety days without use.";
+    llmock_next(&app, &server.base, &format!(r#"{{"type":"fail","status":401,"message":"{why}"}}"#));
+    app.click("Check OpenAI");
+    app.wait_for("the refused check", |h| h.query_all_by_label_contains("Incorrect API key provided").next().is_some());
+    for _ in 0..3 {
+        app.harness.step();
+    }
+    let after = app.harness.get_by_label("Done").rect();
+    assert!((after.right() - before.right()).abs() < 1.0, "the window keeps its width: {before:?} -> {after:?}");
+    let error = app.harness.query_all_by_label_contains("Incorrect API key provided").next().unwrap().rect();
+    assert!(error.right() <= after.right() + 1.0, "the error wraps inside the window: {error:?}, Done at {after:?}");
+    app.close();
+}
