@@ -287,12 +287,9 @@ pub fn attachment_bar_ui(
 ) {
     let mut dismiss = None;
     for (i, note) in open.attach_notes.iter().enumerate() {
-        ui.horizontal(|ui| {
-            ui.colored_label(ui.visuals().warn_fg_color, note);
-            if ui.small_button("Dismiss").clicked() {
-                dismiss = Some(i);
-            }
-        });
+        if super::banner::banner(ui, ui.visuals().warn_fg_color, note, &["Dismiss"]).is_some() {
+            dismiss = Some(i);
+        }
     }
     if let Some(i) = dismiss {
         open.attach_notes.remove(i);

@@ -68,7 +68,10 @@ fn text_ui(row_ui: &mut Ui, pos: egui::Pos2, text: &Text) {
         let at = text.galley.pos_from_cursor(egui::text::CCursor::new(task.char));
         let r = Rect::from_min_size(pos2(pos.x + at.left() - space, pos.y + at.top()), vec2(icon, at.height()));
         let mut done = task.done;
-        row_ui.add_enabled_ui(false, |ui| ui.put(r, egui::Checkbox::without_text(&mut done)));
+        // Named by its item, so a screen reader says what is (not) done.
+        let name: String = text.galley.text().chars().skip(task.char).take_while(|c| *c != '\n').collect();
+        let response = row_ui.add_enabled_ui(false, |ui| ui.put(r, egui::Checkbox::without_text(&mut done))).inner;
+        response.widget_info(|| egui::WidgetInfo::selected(egui::Role::CheckBox, false, done, name.trim()));
     }
 }
 
@@ -138,15 +141,9 @@ pub(super) fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowCache, r
     let painter = ui.painter().with_clip_rect(clip);
     let inner = rect.shrink2(vec2(4.0, 0.0));
     let bubble = Rect::from_min_max(inner.min, pos2(inner.max.x, inner.max.y - GAP));
+    // Your messages in a bubble; replies are text on the page.
     if layout.is_user {
-        painter.rect_filled(bubble, 8.0, ui.visuals().faint_bg_color);
-    } else {
-        painter.rect_stroke(
-            bubble,
-            8.0,
-            (1.0, ui.visuals().widgets.noninteractive.bg_stroke.color),
-            egui::StrokeKind::Inside,
-        );
+        painter.rect_filled(bubble, f32::from(super::theme::radius::M), ui.visuals().faint_bg_color);
     }
     let mut row_ui = ui.new_child(
         egui::UiBuilder::new()

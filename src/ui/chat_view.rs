@@ -89,7 +89,10 @@ pub fn chat_view_ui(
     let retryable = open.retryable_reply();
     let mut chat_action = None;
     let mut drawn_textures = Vec::new();
-    let width = viewport.width() - SCROLLBAR_WIDTH;
+    // A centred reading column; the scrollbar stays at the window's edge.
+    let room = viewport.width() - SCROLLBAR_WIDTH;
+    let width = super::theme::column_width(room);
+    let left = viewport.left() + (room - width) / 2.0;
     let viewport_h = viewport.height();
 
     let mut list = open.view.list.clone();
@@ -136,7 +139,7 @@ pub fn chat_view_ui(
                 };
                 let text_height = layout.height;
                 let height = text_height + strip;
-                let rect = Rect::from_min_size(pos2(viewport.left(), y), vec2(width, height));
+                let rect = Rect::from_min_size(pos2(left, y), vec2(width, height));
                 if let Some((_, left)) = flash.filter(|(row, _)| *row == i) {
                     paint_flash(ui, clip, rect, left);
                 }
@@ -156,11 +159,7 @@ pub fn chat_view_ui(
                 height
             }
             None => {
-                paint_loading(
-                    ui,
-                    clip,
-                    Rect::from_min_size(pos2(viewport.left(), y), vec2(width, ESTIMATED_ROW_HEIGHT)),
-                );
+                paint_loading(ui, clip, Rect::from_min_size(pos2(left, y), vec2(width, ESTIMATED_ROW_HEIGHT)));
                 ESTIMATED_ROW_HEIGHT
             }
         };

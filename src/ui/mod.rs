@@ -6,13 +6,13 @@
 
 mod app;
 mod attachments;
+mod banner;
 pub mod chat_list;
 mod chat_row;
 pub mod chat_state;
 mod chat_view;
 mod commands;
 mod composer;
-mod contrast;
 pub mod fonts;
 mod image_mode;
 mod keys_window;

@@ -88,9 +88,16 @@ pub fn settings_window_ui(
     }
     let mut open = true;
     let mut done = false;
-    egui::Window::new("Settings").open(&mut open).default_width(600.0).default_height(520.0).resizable(true).show(
-        ui.ctx(),
-        |ui| {
+    // Centred over the app the first time it opens.
+    let centre = ui.ctx().content_rect().center();
+    egui::Window::new("Settings")
+        .open(&mut open)
+        .default_width(600.0)
+        .default_height(520.0)
+        .pivot(egui::Align2::CENTER_CENTER)
+        .default_pos(centre)
+        .resizable(true)
+        .show(ui.ctx(), |ui| {
             ui.horizontal(|ui| {
                 for tab in SettingsTab::ALL {
                     ui.selectable_value(&mut form.tab, tab, tab.title());
@@ -111,8 +118,7 @@ pub fn settings_window_ui(
             if changed {
                 send(vm.settings.save());
             }
-        },
-    );
+        });
     // Esc closes the window unless a field or popup inside it wants it.
     let escape = ui.ctx().memory(|m| m.focused().is_none())
         && !egui::Popup::is_any_open(ui.ctx())

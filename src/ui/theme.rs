@@ -31,6 +31,9 @@ pub mod size {
     pub const HEADING: f32 = 19.0;
 }
 
+// Body text and buttons are at least 14 points (checked when compiling).
+const _: () = assert!(size::BODY >= 14.0 && size::BUTTON >= 14.0);
+
 /// Spacing steps, in points.
 pub mod space {
     /// Between a label and its field, inside tight groups.
@@ -58,6 +61,33 @@ pub mod radius {
 /// The widest the chat's text runs (about 80 characters of body text);
 /// wider windows centre the column.
 pub const READING_WIDTH: f32 = 780.0;
+
+/// The width of the reading column in `room`: all of it on a narrow
+/// window (less a margin), at most [`READING_WIDTH`] on a wide one.
+#[must_use]
+pub fn column_width(room: f32) -> f32 {
+    (room - 2.0 * space::S).clamp(room.min(200.0), READING_WIDTH)
+}
+
+/// Run `add` in a column of [`column_width`] centred in what is left of `ui`.
+pub fn column<R>(ui: &mut egui::Ui, add: impl FnOnce(&mut egui::Ui) -> R) -> R {
+    let room = ui.available_rect_before_wrap();
+    let width = column_width(room.width());
+    let left = room.left() + (room.width() - width) / 2.0;
+    let rect = egui::Rect::from_min_size(egui::pos2(left, room.top()), egui::vec2(width, room.height()));
+    ui.scope_builder(egui::UiBuilder::new().max_rect(rect).layout(egui::Layout::top_down(egui::Align::Min)), add).inner
+}
+
+/// A card: the surface colour, a thin edge, large corners, roomy inside
+/// (the composer).
+pub fn card(ui: &egui::Ui) -> egui::Frame {
+    let p = current(ui.visuals());
+    egui::Frame::new()
+        .fill(p.surface)
+        .stroke(Stroke::new(1.0, p.border))
+        .corner_radius(CornerRadius::same(radius::L))
+        .inner_margin(egui::Margin::same(10))
+}
 
 /// The colours of one theme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -329,8 +359,14 @@ mod tests {
     }
 
     #[test]
+    fn the_column_fills_a_narrow_window_and_is_capped_on_a_wide_one() {
+        assert_eq!(column_width(500.0), 500.0 - 2.0 * space::S);
+        assert_eq!(column_width(2000.0), READING_WIDTH);
+        assert_eq!(column_width(100.0), 100.0, "never wider than the room, never negative");
+    }
+
+    #[test]
     fn body_text_is_at_least_14_points() {
-        assert!(size::BODY >= 14.0 && size::BUTTON >= 14.0);
         assert_eq!(text_styles()[&TextStyle::Body].size, size::BODY);
     }
 

@@ -108,7 +108,7 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     app.harness.input_mut().dropped_files.push(Arc::new(Dropped(notes)));
     app.harness.step();
     app.wait_for("the dropped file", |h| present(h, "notes.txt · 12 bytes"));
-    app.click("Remove notes.txt");
+    app.click_accesskit("Remove notes.txt");
     app.wait_for("it removed", |h| !present(h, "notes.txt · 12 bytes"));
     // A pasted image (a screenshot on the clipboard) becomes a PNG attachment.
     let shot = egui::ColorImage::new([40, 30], vec![egui::Color32::from_rgb(10, 200, 90); 40 * 30]);
@@ -124,7 +124,7 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
         })
     });
     let pasted = app.harness.state().view_model().open.as_ref().unwrap().waiting_attachments()[1].name.clone();
-    app.click(&format!("Remove {pasted}"));
+    app.click_accesskit(&format!("Remove {pasted}"));
     app.wait_for("it removed", |h| !present(h, &format!("Remove {pasted}")));
     // A file copied in a file manager pastes as its address: it is attached, not typed.
     let copied = dir.path().join("copied notes.txt");
@@ -137,7 +137,7 @@ fn files_come_in_by_picker_and_drop_wait_in_the_bar_and_show_in_the_message() {
     app.harness.step();
     app.wait_for("the copied file", |h| present(h, "copied notes.txt · 24 bytes"));
     assert!(app.harness.state().composer_text().is_empty(), "the address was not typed");
-    app.click("Remove copied notes.txt");
+    app.click_accesskit("Remove copied notes.txt");
     app.wait_for("it removed", |h| !present(h, "copied notes.txt · 24 bytes"));
     ctrl_v_reads_the_clipboard_only_when_egui_pasted_nothing(&mut app);
     app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);

@@ -8,6 +8,7 @@ mod files;
 #[path = "../common/app.rs"]
 mod harness;
 mod keys;
+mod look;
 mod markdown;
 mod notices;
 mod replies;

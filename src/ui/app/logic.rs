@@ -72,18 +72,9 @@ impl PakApp {
             self.applied_theme = Some(key);
             self.relayout_frames = RELAYOUT_FRAMES;
         }
-        if self.applied_contrast != self.high_contrast {
-            for theme in [egui::Theme::Dark, egui::Theme::Light] {
-                let cursor = ctx.style_of(theme).visuals.text_cursor.clone();
-                let mut visuals = if self.high_contrast {
-                    crate::ui::contrast::high_contrast(theme)
-                } else {
-                    theme.default_visuals()
-                };
-                visuals.text_cursor = cursor;
-                ctx.set_visuals_of(theme, visuals);
-            }
-            self.applied_contrast = self.high_contrast;
+        if self.applied_contrast != Some(self.high_contrast) {
+            crate::ui::theme::apply(ctx, self.high_contrast);
+            self.applied_contrast = Some(self.high_contrast);
             self.relayout_frames = RELAYOUT_FRAMES;
         }
         let s = &self.vm.settings;

@@ -128,7 +128,7 @@ pub struct PakApp {
     /// Whether the sidebar was folded before presenting (it comes back).
     sidebar_before_present: bool,
     /// Whether egui was given the high-contrast visuals.
-    applied_contrast: bool,
+    applied_contrast: Option<bool>,
     /// What was seen of the keyboard since V was last let go.
     paste: PasteKeys,
 }
@@ -175,7 +175,7 @@ impl PakApp {
             present: false,
             high_contrast: false,
             sidebar_before_present: false,
-            applied_contrast: false,
+            applied_contrast: None,
             paste: PasteKeys::default(),
         }
     }

@@ -19,7 +19,14 @@ impl PakApp {
         let error = ui.visuals().error_fg_color;
         let mut dismiss = None;
         for (place, notice) in self.vm.errors.shown(&shown) {
-            if banner(ui, error, &crate::ui::policy::without_home(&notice.text, hidden), &["Dismiss"]).is_some() {
+            if crate::ui::banner::banner(
+                ui,
+                error,
+                &crate::ui::policy::without_home(&notice.text, hidden),
+                &["Dismiss"],
+            )
+            .is_some()
+            {
                 dismiss = Some(place);
             }
         }
@@ -28,12 +35,13 @@ impl PakApp {
         }
         let text = ui.visuals().text_color();
         if let Some(status) = &self.vm.status
-            && banner(ui, text, &crate::ui::policy::without_home(status, hidden), &["Dismiss"]).is_some()
+            && crate::ui::banner::banner(ui, text, &crate::ui::policy::without_home(status, hidden), &["Dismiss"])
+                .is_some()
         {
             self.vm.status = None;
         }
         if let Some((id, title, _)) = &self.undo
-            && banner(ui, text, &format!("Deleted “{title}”."), &["Undo"]).is_some()
+            && crate::ui::banner::banner(ui, text, &format!("Deleted “{title}”."), &["Undo"]).is_some()
         {
             let id = *id;
             self.undo = None;
@@ -41,7 +49,7 @@ impl PakApp {
         }
         if let Some(why) = &self.vm.keys_needed {
             let buttons: &[&str] = if self.policy.locked { &["Dismiss"] } else { &["Open API keys", "Dismiss"] };
-            if let Some(i) = banner(ui, ui.visuals().warn_fg_color, why, buttons) {
+            if let Some(i) = crate::ui::banner::banner(ui, ui.visuals().warn_fg_color, why, buttons) {
                 self.vm.keys_needed = None;
                 if buttons[i] == "Open API keys" {
                     self.settings_form.open_at(SettingsTab::ApiKeys);
@@ -120,11 +128,15 @@ impl PakApp {
         let locked = self.policy.locked;
         let mut view_menu = None;
         let mut expanded = !self.sidebar_hidden;
-        egui::Panel::left("sidebar").resizable(true).default_size(260.0).min_size(180.0).show_collapsible(
-            ui,
-            &mut expanded,
-            |ui| {
-                egui::Panel::bottom("protection").show(ui, |ui| {
+        let fill = crate::ui::theme::current(ui.visuals()).sidebar;
+        egui::Panel::left("sidebar")
+            .resizable(true)
+            .default_size(260.0)
+            .min_size(180.0)
+            .frame(egui::Frame::side_top_panel(ui.style()).fill(fill))
+            .show_collapsible(ui, &mut expanded, |ui| {
+                let frame = egui::Frame::side_top_panel(ui.style()).fill(fill);
+                egui::Panel::bottom("protection").frame(frame).show(ui, |ui| {
                     if let Some(p) = personal.filter(|p| !p.name.trim().is_empty() || !p.email.trim().is_empty()) {
                         ui.add_space(4.0);
                         if !p.name.trim().is_empty() {
@@ -147,8 +159,7 @@ impl PakApp {
                     }
                 });
                 sidebar_ui(ui, &mut self.vm, locked, actions);
-            },
-        );
+            });
         self.sidebar_hidden = !expanded;
         if let Some(command) = view_menu {
             self.run(command);
@@ -172,44 +183,51 @@ impl PakApp {
         let hovering_files = self.policy.attachments && ui.input(|i| !i.raw.hovered_files.is_empty());
         let has_attachments = self.vm.open.as_ref().is_some_and(|o| !o.waiting_attachments().is_empty());
         let mut commands = Vec::new();
-        egui::Panel::bottom("composer").show(ui, |ui| {
-            ui.add_space(6.0);
-            if let Some(open) = self.vm.open.as_mut() {
-                attachment_bar_ui(ui, open, &mut self.vm.settings, &mut |c| commands.push(c));
-            }
-            if let Some(why) = refusal {
-                ui.colored_label(ui.visuals().warn_fg_color, why);
-            }
-            if hovering_files {
-                ui.colored_label(ui.visuals().hyperlink_color, "Drop the files to attach them to this chat.");
-            }
-            ui.horizontal(|ui| {
-                if self.policy.picker() {
-                    let hint = format!("Images, PDFs, text ({})", UiCommand::Attach.hint(ui.ctx()));
-                    pick |= ui.button("Attach files…").on_hover_text(hint).clicked();
+        egui::Panel::bottom("composer").show_separator_line(false).show(ui, |ui| {
+            crate::ui::theme::column(ui, |ui| {
+                ui.add_space(6.0);
+                if let Some(open) = self.vm.open.as_mut() {
+                    attachment_bar_ui(ui, open, &mut self.vm.settings, &mut |c| commands.push(c));
                 }
-                let toggle = egui::Button::new("Make images").selected(self.image_mode);
-                if self.policy.image_generation && ui.add(toggle).on_hover_text("Image mode (Esc leaves it)").clicked()
-                {
-                    self.image_mode = !self.image_mode;
-                    self.composer.wants_focus = true;
+                if let Some(why) = refusal {
+                    ui.add(egui::Label::new(RichText::new(why).color(ui.visuals().warn_fg_color)).wrap());
                 }
-                model_picker_ui(ui, &mut self.vm, open_id, &mut |c| commands.push(c));
+                if hovering_files {
+                    ui.colored_label(ui.visuals().hyperlink_color, "Drop the files to attach them to this chat.");
+                }
+                self.retry_countdown_ui(ui, open_id);
+                if self.image_mode {
+                    if !streaming
+                        && self.composer.editing.is_none()
+                        && self.vm.viewer.is_none()
+                        && ui.input_mut(|i| UiCommand::Escape.consume(i))
+                    {
+                        self.image_mode = false;
+                    } else {
+                        crate::ui::image_mode::image_mode_ui(ui, &self.vm, &mut self.image_form);
+                    }
+                }
+                // One card: the text with Send, and under it what goes with
+                // the message (files, image mode, the model).
+                crate::ui::theme::card(ui).show(ui, |ui| {
+                    output = composer_ui(ui, &mut self.composer, streaming, has_attachments);
+                    ui.horizontal_wrapped(|ui| {
+                        if self.policy.picker() {
+                            let hint = format!("Images, PDFs, text ({})", UiCommand::Attach.hint(ui.ctx()));
+                            pick |= ui.button("Attach files…").on_hover_text(hint).clicked();
+                        }
+                        let toggle = egui::Button::new("Make images").selected(self.image_mode);
+                        if self.policy.image_generation
+                            && ui.add(toggle).on_hover_text("Image mode (Esc leaves it)").clicked()
+                        {
+                            self.image_mode = !self.image_mode;
+                            self.composer.wants_focus = true;
+                        }
+                        model_picker_ui(ui, &mut self.vm, open_id, &mut |c| commands.push(c));
+                    });
+                });
+                ui.add_space(8.0);
             });
-            self.retry_countdown_ui(ui, open_id);
-            if self.image_mode {
-                if !streaming
-                    && self.composer.editing.is_none()
-                    && self.vm.viewer.is_none()
-                    && ui.input_mut(|i| UiCommand::Escape.consume(i))
-                {
-                    self.image_mode = false;
-                } else {
-                    crate::ui::image_mode::image_mode_ui(ui, &self.vm, &mut self.image_form);
-                }
-            }
-            output = composer_ui(ui, &mut self.composer, streaming, has_attachments);
-            ui.add_space(6.0);
         });
         self.send_all(commands);
         (output, pick)
@@ -387,23 +405,4 @@ fn protection_text(protection: ProtectionKind) -> &'static str {
         ProtectionKind::KeyFile => "Encrypted · key file (weaker)",
         ProtectionKind::Throwaway => "Guest session · wiped when it ends",
     }
-}
-
-/// One notice: `text` in `color`, wrapping in the width left of `buttons`
-/// (right-aligned, in order). Which button was clicked.
-fn banner(ui: &mut Ui, color: egui::Color32, text: &str, buttons: &[&str]) -> Option<usize> {
-    let mut clicked = None;
-    ui.with_layout(egui::Layout::right_to_left(egui::Align::Min), |ui| {
-        for (i, label) in buttons.iter().enumerate().rev() {
-            if ui.small_button(*label).clicked() {
-                clicked = Some(i);
-            }
-        }
-        // Only as tall as the text: the panel is sized from what it held.
-        let text_layout = egui::Layout::left_to_right(egui::Align::Min).with_main_wrap(true);
-        ui.allocate_ui_with_layout(egui::vec2(ui.available_width(), 0.0), text_layout, |ui| {
-            ui.add(egui::Label::new(egui::RichText::new(text).color(color)).wrap());
-        });
-    });
-    clicked
 }

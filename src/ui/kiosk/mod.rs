@@ -254,13 +254,7 @@ impl KioskApp {
             crate::domain::CodeFont::JetBrainsMono,
             &super::fonts::SystemFonts::default(),
         ));
-        if self.config.high_contrast {
-            for theme in [egui::Theme::Dark, egui::Theme::Light] {
-                let mut visuals = super::contrast::high_contrast(theme);
-                visuals.text_cursor = ctx.style_of(theme).visuals.text_cursor.clone();
-                ctx.set_visuals_of(theme, visuals);
-            }
-        }
+        super::theme::apply(ctx, self.config.high_contrast);
         self.styled = true;
     }
 

@@ -1,0 +1,101 @@
+//! The look, as pictures: wgpu snapshots at 1280×800, light and dark, of the
+//! start screen, a conversation (markdown, then a reply that failed) and the
+//! keys window. A changed picture fails the test; look at the new one before
+//! accepting it (`UPDATE_SNAPSHOTS=1`).
+
+use super::*;
+use pakchat::domain::ThemePreference;
+
+const SIZE: egui::Vec2 = egui::vec2(1280.0, 800.0);
+
+const REPLY: &str = "Here is the plan.\n\n\
+| Step | Owner | Days |\n\
+|:--|:--|--:|\n\
+| Draft | Ayesha | 2 |\n\
+| Review | Bilal | 1 |\n\
+\n\
+- Before the meeting\n  - book the room\n- [x] agenda sent\n- [ ] slides\n\
+\n\
+> Measure twice, cut once.\n\
+\n\
+```rust\nfn days(steps: &[u32]) -> u32 { steps.iter().sum() }\n```\n\
+\n\
+The total is $\\sum_i d_i$:\n\
+\n\
+$$\nT = 2 + 1 = 3\n$$\n";
+
+/// Draw `app` in `theme` for a few frames (the theme is applied on the next
+/// frame, and panels take their size from the one before).
+fn in_theme(app: &mut App, theme: ThemePreference) {
+    app.harness.state_mut().view_model_mut().settings.theme = theme;
+    for _ in 0..6 {
+        app.harness.step();
+    }
+}
+
+fn both_themes(app: &mut App, name: &str) {
+    for (theme, suffix) in [(ThemePreference::Light, "light"), (ThemePreference::Dark, "dark")] {
+        in_theme(app, theme);
+        app.harness.snapshot(format!("look_{name}_{suffix}"));
+    }
+}
+
+#[test]
+fn the_start_screen_in_light_and_dark() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.harness.set_size(SIZE);
+    app.wait_ready();
+    both_themes(&mut app, "start");
+    app.close();
+}
+
+#[test]
+fn a_conversation_with_markdown_and_a_failed_reply_in_light_and_dark() {
+    let dir = tempfile::tempdir().unwrap();
+    let thread = Thread::new(ThreadId::new(), "Team plan".to_owned(), pakchat::domain::wall_millis(), stamp());
+    seeded_store(dir.path(), |store, _| {
+        store.put_thread(&thread).unwrap();
+        store.append_message(&message(thread.id, "Plan the review for next week.".to_owned())).unwrap();
+        let reply = Message {
+            role: MsgRole::Assistant,
+            model: Some("gpt-4o-mini".to_owned()),
+            usage: Some(pakchat::domain::Usage { input_tokens: 14, output_tokens: 96 }),
+            ..message(thread.id, REPLY.to_owned())
+        };
+        store.append_message(&reply).unwrap();
+        store.append_message(&message(thread.id, "And a shorter version?".to_owned())).unwrap();
+        let failed = Message {
+            role: MsgRole::Assistant,
+            model: Some("gpt-4o-mini".to_owned()),
+            status: MessageStatus::Failed,
+            failure: Some(
+                "The reply failed: HTTP 429: Rate limit reached for requests (the provider asks to wait 20 s). \
+                 The provider asks you to wait before trying again."
+                    .to_owned(),
+            ),
+            ..message(thread.id, String::new())
+        };
+        store.append_message(&failed).unwrap();
+    });
+    let mut app = reopen_thread(dir.path(), "Team plan");
+    app.harness.set_size(SIZE);
+    app.wait_for("the failed reply", |h| h.query_all_by_label_contains("Rate limit reached").next().is_some());
+    both_themes(&mut app, "conversation");
+    app.close();
+}
+
+#[test]
+fn the_keys_window_in_light_and_dark() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.harness.set_size(SIZE);
+    app.wait_ready();
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    app.click("Manage API keys");
+    app.wait_for("the keys window", |h| present(h, "OpenAI API key"));
+    both_themes(&mut app, "keys");
+    app.close();
+}
