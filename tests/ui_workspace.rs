@@ -62,7 +62,7 @@ fn a_project_gives_its_chats_its_instructions_and_knowledge_and_can_go_keeping_t
     assert_eq!(app.harness.state().view_model().project_of(thread), Some(project), "the new chat is in the project");
 
     // What the user sees as the final prompt is what the model gets.
-    app.click("Final prompt");
+    app.chat_menu("Final prompt");
     let shown = "This chat belongs to the project \"Thesis\".\n\nCite every source.\n\nThe project's knowledge files \
                  follow.\n\n<file name=\"outline.md\">\n# Outline\nThe Indus flows south to the Arabian Sea.\n</file>";
     app.wait_for("the final prompt with the project", |h| present(h, shown));
@@ -301,8 +301,7 @@ fn a_chat_in_a_second_window_shows_every_message_in_the_same_frame_as_the_first(
     let hi = "Hi there, friend! This reply comes in several chunks of text.";
     app.wait_for("the first reply", |h| present(h, hi));
     let pickers = app.label_count("Model");
-    app.click("More");
-    app.click("Open in new window");
+    app.chat_menu("Open in new window");
     app.wait_for("the second window with the chat", |h| {
         h.query_all_by_label(hi).count() == 2 && h.state().view_model().windows.len() == 1
     });

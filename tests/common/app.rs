@@ -151,6 +151,13 @@ impl App {
         self.harness.step();
     }
 
+    /// Choose `item` from the open chat's overflow menu ("More").
+    pub fn chat_menu(&mut self, item: &str) {
+        self.click("More");
+        self.wait_for("the chat's menu", |h| present(h, item));
+        self.click(item);
+    }
+
     /// Click `label` as a screen reader does (an AccessKit action), for
     /// widgets scrolled out of view: egui reports their AccessKit bounds
     /// without the scroll offset, so a pointer click would miss them.
@@ -310,8 +317,10 @@ pub fn row_message(h: &Harness<'static, PakApp>, row: u64) -> Option<Message> {
 }
 
 /// Point at a row's text so its hover actions (Copy, Regenerate, Edit) show.
+/// (The chat's title may read the same as its first message: the row is
+/// the last node so named.)
 pub fn hover_row(app: &mut App, text: &str) {
-    app.harness.get_by_label(text).hover();
+    app.harness.query_all_by_label(text).last().expect("the row").hover();
     app.harness.step();
     app.harness.step();
 }

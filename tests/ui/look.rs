@@ -24,13 +24,27 @@ The total is $\\sum_i d_i$:\n\
 \n\
 $$\nT = 2 + 1 = 3\n$$\n";
 
-/// Draw `app` in `theme` for a few frames (the theme is applied on the next
-/// frame, and panels take their size from the one before).
+/// Draw `app` in `theme`: set again should the stored settings arrive
+/// after it, until it has held for a few frames (panels take their size
+/// from the frame before).
 fn in_theme(app: &mut App, theme: ThemePreference) {
-    app.harness.state_mut().view_model_mut().settings.theme = theme;
-    for _ in 0..6 {
+    let dark = theme == ThemePreference::Dark;
+    let mut held = 0;
+    for _ in 0..200 {
+        let vm = app.harness.state_mut().view_model_mut();
+        if vm.settings.theme == theme {
+            held += 1;
+        } else {
+            vm.settings.theme = theme;
+            held = 0;
+        }
         app.harness.step();
+        if held >= 6 && app.harness.ctx.global_style().visuals.dark_mode == dark {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
     }
+    panic!("the {theme:?} theme did not take");
 }
 
 fn both_themes(app: &mut App, name: &str) {
@@ -46,6 +60,7 @@ fn the_start_screen_in_light_and_dark() {
     let mut app = new_app(config(dir.path(), true));
     app.harness.set_size(SIZE);
     app.wait_ready();
+    app.wait_for("the keys status", |h| present(h, "Add an API key"));
     both_themes(&mut app, "start");
     app.close();
 }

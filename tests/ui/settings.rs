@@ -52,7 +52,7 @@ fn settings_apply_at_once_survive_a_restart_and_hide_personal_information() {
     });
     app.click("Mode");
     app.click("✨ Tutor");
-    app.click("Final prompt");
+    app.chat_menu("Final prompt");
     app.wait_for("the final prompt", |h| present(h, "Call the user: Captain\n\nExplain step by step."));
     app.wait_for("the mode stored", |h| h.state().view_model().threads.values().any(|t| t.mode.is_some()));
     app.close();

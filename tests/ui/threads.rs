@@ -20,8 +20,8 @@ fn create_type_send_rename_pin_and_delete_a_thread() {
     assert!(app.label_count("Hello from kittest") >= 3);
     assert_eq!(app.harness.state().composer_text(), "", "the composer is cleared after sending");
 
-    // Rename through the header button and the title field.
-    app.click("Rename");
+    // Rename through the chat's menu and the title field.
+    app.chat_menu("Rename");
     app.harness.get_by_role_and_label(Role::TextInput, "Title").focus();
     app.harness.step();
     app.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
@@ -33,20 +33,20 @@ fn create_type_send_rename_pin_and_delete_a_thread() {
 
     // Pin: the thread moves under "Pinned".
     assert!(!app.has_label("Pinned"));
-    app.click("Pin");
-    app.wait_for("the Pinned group", |h| present(h, "Pinned") && present(h, "Unpin"));
-    app.click("Unpin");
+    app.chat_menu("Pin");
+    app.wait_for("the Pinned group", |h| present(h, "Pinned"));
+    app.chat_menu("Unpin");
     app.wait_for("the thread back under Today", |h| !present(h, "Pinned") && present(h, "Today"));
 
     // Delete with undo.
-    app.click("Delete");
+    app.chat_menu("Delete");
     app.wait_for("the thread to go", |h| !present(h, "Renamed thread") && present(h, "Undo"));
     assert!(app.has_label("Deleted “Renamed thread”."));
     app.click("Undo");
     app.wait_for("the thread to come back", |h| present(h, "Renamed thread"));
     app.harness.get_by_label("Renamed thread").click();
     app.wait_for("the restored thread's message", |h| present(h, "Hello from kittest"));
-    app.click("Delete");
+    app.chat_menu("Delete");
     app.wait_for("the thread to go again", |h| !present(h, "Renamed thread"));
     app.close();
 

@@ -14,7 +14,6 @@ fn settings_keys_export_and_windows_are_not_there_for_a_visitor() {
         "Settings",
         "Customization",
         "Manage API keys",
-        "More",
         "+  New project",
         "Export all data…",
         "Import chats…",
@@ -26,6 +25,16 @@ fn settings_keys_export_and_windows_are_not_there_for_a_visitor() {
         assert!(!present(&kiosk.harness, label), "{label:?} is offered in kiosk mode");
     }
     assert!(present(&kiosk.harness, "End session") && present(&kiosk.harness, "Admin"));
+    // The chat's menu keeps what a visitor may do with their own chat.
+    kiosk.harness.get_by_label("More").click();
+    kiosk.harness.step();
+    kiosk.harness.step();
+    assert!(present(&kiosk.harness, "Rename") && present(&kiosk.harness, "Delete"), "the chat's menu opened");
+    for label in ["Export as Markdown…", "Export as JSON…", "Open in new window", "Move to project"] {
+        assert!(!present(&kiosk.harness, label), "{label:?} is offered in kiosk mode");
+    }
+    kiosk.harness.key_press(Key::Escape);
+    kiosk.harness.step();
     // Ctrl+, opens nothing; the palette lists no way to settings or export.
     kiosk.harness.key_press_modifiers(Modifiers::COMMAND, Key::Comma);
     kiosk.harness.step();

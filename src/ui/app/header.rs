@@ -34,26 +34,13 @@ impl PakApp {
             } else {
                 // Buttons from the right; the title takes what is left, cut short if long.
                 ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    if !self.policy.locked {
-                        ui.menu_button("More", |ui| self.thread_menu_ui(ui, id, current_project, actions));
-                    }
-                    if ui.button("Delete").on_hover_text("Delete this thread (you can undo)").clicked() {
-                        actions.push(Action::Delete(id));
-                    }
-                    if ui.button(if pinned { "Unpin" } else { "Pin" }).clicked() {
-                        actions.push(Action::SetPinned(id, !pinned));
-                    }
-                    if ui.button("Rename").on_hover_text(UiCommand::Rename.hint(ui.ctx())).clicked() {
-                        actions.push(Action::StartRename(id));
-                    }
+                    // A title, one primary action, the rest in an overflow menu.
+                    ui.menu_button("More", |ui| self.thread_menu_ui(ui, id, pinned, current_project, actions))
+                        .response
+                        .on_hover_text("Rename, pin, delete, the final prompt, export…");
                     let label = if current_prompt.is_empty() { "System prompt" } else { "System prompt •" };
                     if ui.button(label).on_hover_text("Instructions sent before this chat").clicked() {
                         self.system_prompt = Some((id, current_prompt.clone()));
-                    }
-                    let showing = self.final_prompt == Some(id);
-                    let button = egui::Button::new("Final prompt").selected(showing);
-                    if ui.add(button).on_hover_text("Everything the model is told before this chat").clicked() {
-                        self.final_prompt = if showing { None } else { Some(id) };
                     }
                     if let Some(mode) = mode_picker_ui(ui, &self.vm.settings.modes, current_mode.as_deref()) {
                         if let Some(row) = self.vm.threads.get_mut(&id) {
@@ -74,8 +61,34 @@ impl PakApp {
         ui.separator();
     }
 
-    /// The thread's "More" menu: export, its own window, its project.
-    fn thread_menu_ui(&mut self, ui: &mut Ui, id: ThreadId, project: Option<ProjectId>, actions: &mut Vec<Action>) {
+    /// The thread's "More" menu: rename, pin, the final prompt, delete; and
+    /// (not on a kiosk) export, its own window, its project.
+    fn thread_menu_ui(
+        &mut self,
+        ui: &mut Ui,
+        id: ThreadId,
+        pinned: bool,
+        project: Option<ProjectId>,
+        actions: &mut Vec<Action>,
+    ) {
+        if ui.button("Rename").on_hover_text(UiCommand::Rename.hint(ui.ctx())).clicked() {
+            actions.push(Action::StartRename(id));
+        }
+        if ui.button(if pinned { "Unpin" } else { "Pin" }).clicked() {
+            actions.push(Action::SetPinned(id, !pinned));
+        }
+        let showing = self.final_prompt == Some(id);
+        let button = egui::Button::new("Final prompt").selected(showing);
+        if ui.add(button).on_hover_text("Everything the model is told before this chat").clicked() {
+            self.final_prompt = if showing { None } else { Some(id) };
+        }
+        if ui.button("Delete").on_hover_text("Delete this thread (you can undo)").clicked() {
+            actions.push(Action::Delete(id));
+        }
+        if self.policy.locked {
+            return;
+        }
+        ui.separator();
         if ui.button("Export as Markdown…").clicked() {
             let what = ExportWhat::Thread { id, format: ExportFormat::Markdown };
             self.send(Command::Export { what });
