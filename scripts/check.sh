@@ -67,7 +67,12 @@ step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --release --workspace --no-deps --locked
 
 step "real window (release binary under Xvfb)"
-scripts/smoke.sh "$CARGO_TARGET_DIR/release/pakchat"
+# Its screenshots are kept for a person to look at (CI keeps artifacts/).
+shots="${PAKCHAT_ARTIFACTS:-$PWD/artifacts}/smoke"
+mkdir -p "$shots"
+SMOKE_SCREENSHOT="$shots/main.png" SMOKE_RESTART_SCREENSHOT="$shots/restart.png" \
+    SMOKE_KIOSK_SCREENSHOT="$shots/kiosk.png" SMOKE_PASTE_SCREENSHOT="$shots/kiosk-paste.png" \
+    scripts/smoke.sh "$CARGO_TARGET_DIR/release/pakchat"
 
 step "all checks passed"
 echo "tests: ${passed} passed, ${failed} failed"

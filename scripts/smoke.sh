@@ -93,6 +93,22 @@ kill -0 "$app_pid" 2>/dev/null || { echo "smoke: the app exited early; log:" >&2
 # The message must have been stored: the profile exists on disk.
 [[ -f "$work/data/profiles/default/db" ]] || { echo "smoke: no profile was written" >&2; exit 1; }
 
+# A restart on the same profile: the chat written in last opens again with
+# the message typed above (its one row goes to the window).
+kill "$app_pid" 2>/dev/null || true
+wait "$app_pid" 2>/dev/null || true
+PAKCHAT_LOG=info "$bin" --data-dir "$work/data" --key-file "$work/key" >"$work/restart.log" 2>&1 &
+app_pid=$!
+window="$(main_window)"
+[[ -n "$window" ]] || { echo "smoke: no window after a restart; log:" >&2; cat "$work/restart.log" >&2; exit 1; }
+for _ in $(seq 100); do grep -q "a chat's rows went to the window rows=1" "$work/restart.log" && break; sleep 0.1; done
+grep -q "a chat's rows went to the window rows=1" "$work/restart.log" || {
+    echo "smoke: after a restart the chat with the message was not shown; log:" >&2; cat "$work/restart.log" >&2; exit 1; }
+sleep 1
+restart_shot="${SMOKE_RESTART_SCREENSHOT:-$work/restart.png}"
+import -window root "$restart_shot"
+echo "smoke: after a restart the chat written in last is open with its message ($restart_shot)"
+
 # Kiosk mode: the window fills the screen and Alt+F4 does not close it. Its
 # provider is aimock (a recording mock server), so what a visitor sends can
 # be read back from its journal.

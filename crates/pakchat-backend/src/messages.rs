@@ -151,6 +151,8 @@ impl Actor {
             .await;
         match result {
             Ok((count, start, messages, forks, reveal)) => {
+                // How many, never what: the smoke test reads this after a restart.
+                tracing::info!(rows = count, "a chat's rows went to the window");
                 self.events.send(Event::ThreadOpened { id, count, start, messages, forks, reveal });
                 self.send_attachments(id).await;
             }
@@ -177,6 +179,7 @@ impl Actor {
             .await;
         match result {
             Ok((count, start, messages, forks)) => {
+                tracing::info!(rows = count, "a chat's rows went to the window");
                 self.events.send(Event::ThreadOpened { id, count, start, messages, forks, reveal: None });
             }
             Err(e) => {

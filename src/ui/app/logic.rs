@@ -47,8 +47,17 @@ impl PakApp {
             return;
         }
         self.reopened = true;
-        let last =
-            self.vm.threads.values().filter(|t| !t.deleted && t.unreadable.is_none()).max_by_key(|t| t.updated_ms);
+        // A chat never written in (still "New chat", no draft: one a second
+        // launch opened, say) is passed over for one that was.
+        let written = |t: &&crate::ui::view_model::ThreadRow| {
+            t.title != crate::backend::DEFAULT_TITLE || !t.draft.trim().is_empty()
+        };
+        let last = self
+            .vm
+            .threads
+            .values()
+            .filter(|t| !t.deleted && t.unreadable.is_none())
+            .max_by_key(|t| (written(t), t.updated_ms));
         if let Some(id) = last.map(|t| t.id) {
             self.open_thread(id);
         }
