@@ -149,7 +149,7 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_at
                 .add_sized([send_width, 36.0], egui::Button::new("Stop"))
                 .on_hover_text(UiCommand::Escape.hint(ui.ctx()))
                 .clicked();
-        } else if ui.add_sized([send_width, 36.0], send_button(ui)).clicked() {
+        } else if ui.add_sized([send_width, 36.0], super::theme::primary_button(ui, "Send")).clicked() {
             send = true;
         }
     });
@@ -165,10 +165,4 @@ pub fn composer_ui(ui: &mut Ui, composer: &mut Composer, streaming: bool, has_at
         return ComposerOutput::Send(text);
     }
     ComposerOutput::None
-}
-
-/// Send: the one button in the accent colour.
-fn send_button(ui: &Ui) -> egui::Button<'static> {
-    let p = super::theme::current(ui.visuals());
-    egui::Button::new(egui::RichText::new("Send").color(p.on_accent)).fill(p.accent)
 }

@@ -89,6 +89,12 @@ pub fn card(ui: &egui::Ui) -> egui::Frame {
         .inner_margin(egui::Margin::same(10))
 }
 
+/// A screen's one primary action (Send, Start): the accent colour.
+pub fn primary_button(ui: &egui::Ui, text: impl Into<egui::RichText>) -> egui::Button<'static> {
+    let p = current(ui.visuals());
+    egui::Button::new(text.into().color(p.on_accent)).fill(p.accent)
+}
+
 /// The colours of one theme.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Palette {

@@ -65,11 +65,10 @@ fn the_start_screen_in_light_and_dark() {
     app.close();
 }
 
-#[test]
-fn a_conversation_with_markdown_and_a_failed_reply_in_light_and_dark() {
-    let dir = tempfile::tempdir().unwrap();
+/// A profile with the chat "Team plan": markdown, then a failed reply.
+fn seed_conversation(dir: &std::path::Path) {
     let thread = Thread::new(ThreadId::new(), "Team plan".to_owned(), pakchat::domain::wall_millis(), stamp());
-    seeded_store(dir.path(), |store, _| {
+    seeded_store(dir, |store, _| {
         store.put_thread(&thread).unwrap();
         store.append_message(&message(thread.id, "Plan the review for next week.".to_owned())).unwrap();
         let reply = Message {
@@ -93,10 +92,39 @@ fn a_conversation_with_markdown_and_a_failed_reply_in_light_and_dark() {
         };
         store.append_message(&failed).unwrap();
     });
+}
+
+#[test]
+fn a_conversation_with_markdown_and_a_failed_reply_in_light_and_dark() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_conversation(dir.path());
     let mut app = reopen_thread(dir.path(), "Team plan");
     app.harness.set_size(SIZE);
     app.wait_for("the failed reply", |h| h.query_all_by_label_contains("Rate limit reached").next().is_some());
     both_themes(&mut app, "conversation");
+    app.close();
+}
+
+#[test]
+fn at_800_points_wide_the_sidebar_column_and_controls_all_fit() {
+    let dir = tempfile::tempdir().unwrap();
+    seed_conversation(dir.path());
+    let mut app = reopen_thread(dir.path(), "Team plan");
+    let size = egui::vec2(800.0, 600.0);
+    app.harness.set_size(size);
+    app.wait_for("the failed reply", |h| h.query_all_by_label_contains("Rate limit reached").next().is_some());
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, size);
+    for label in ["More", "System prompt", "Send", "Attach files…", "Retry reply", "+  New chat", "Team plan"] {
+        let rect = app.harness.query_all_by_label(label).last().unwrap_or_else(|| panic!("{label}")).rect();
+        assert!(window.contains_rect(rect), "{label} at {rect:?} is inside the 800 pt window");
+    }
+    let reason = app.harness.query_all_by_label_contains("Rate limit reached").next().unwrap().rect();
+    assert!(reason.right() <= size.x, "the failed reply's reason wraps in the column: {reason:?}");
+    let sidebar = app.harness.query_all_by_label("Team plan").next().unwrap().rect();
+    assert!(sidebar.left() < 50.0, "the sidebar is still shown: {sidebar:?}");
     app.close();
 }
 

@@ -305,3 +305,19 @@ fn a_wiped_session_leaves_none_of_the_visitors_words_in_memory() {
     };
     assert!(left.is_empty(), "{} copies of the visitor's words are left in memory: {left:?}", left.len());
 }
+
+#[test]
+fn the_welcome_screen_in_light_and_dark() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = "welcome_text = \"Welcome to the city library\"";
+    let mut kiosk = new_kiosk(kiosk_config(dir.path(), "http://127.0.0.1:9", extra, ""));
+    kiosk.harness.set_size(egui::vec2(1280.0, 800.0));
+    kiosk.wait_for("the welcome screen", |h| present(h, "Start") && present(h, "Welcome to the city library"));
+    for (theme, name) in [(egui::ThemePreference::Light, "light"), (egui::ThemePreference::Dark, "dark")] {
+        kiosk.harness.ctx.set_theme(theme);
+        for _ in 0..4 {
+            kiosk.harness.step();
+        }
+        kiosk.harness.snapshot(format!("look_kiosk_welcome_{name}"));
+    }
+}

@@ -278,7 +278,10 @@ impl KioskApp {
                 ui.label(w.privacy);
                 ui.add_space(24.0);
                 start = ui
-                    .add(egui::Button::new(RichText::new(w.start).heading()).min_size(egui::vec2(200.0, 48.0)))
+                    .add(
+                        super::theme::primary_button(ui, RichText::new(w.start).heading())
+                            .min_size(egui::vec2(200.0, 48.0)),
+                    )
                     .clicked();
             });
         });
