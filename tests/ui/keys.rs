@@ -38,6 +38,10 @@ fn clear_composer(app: &mut App) {
 fn back_to_the_long_chat(app: &mut App) {
     // The sidebar's entry (the header shows the title too, as a label); at
     // start the chat is open already, as the last one written in.
+    // The chat list may still be on its way (a slow start under load).
+    app.wait_for("the long chat in the sidebar", |h| {
+        h.query_all_by_role_and_label(Role::Button, "Long chat").next().is_some()
+    });
     if app.open_title().as_deref() != Some("Long chat") {
         app.harness.get_by_role_and_label(Role::Button, "Long chat").click_accesskit();
         app.harness.step();
