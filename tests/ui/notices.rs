@@ -74,6 +74,7 @@ fn a_failed_reply_says_why_in_its_row_and_its_error_stays_with_its_chat() {
     // Retry in the row asks again: this time the mock answers.
     app.click("Retry reply");
     app.wait_for("the reply", |h| present(h, "Hello! You said: first chat"));
+    app.wait_for("the reply to finish", |h| !present(h, "Stop"));
     assert!(!app.has_label("Retry reply"), "a reply that arrived offers no Retry");
     app.close();
 
@@ -112,6 +113,7 @@ fn long_errors_wrap_and_a_retry_countdown_leaves_stop_on_screen() {
     app.shot("retry_countdown");
     assert!(on_screen(&app, "Stop"), "Stop stays on screen while the reply waits to try again");
     app.wait_for("the reply after the wait", |h| present(h, "Hello! You said: count down please"));
+    app.wait_for("the reply to finish", |h| !present(h, "Stop"));
 
     // An error of the whole app, as long as a file path can make it: it
     // wraps and its Dismiss stays reachable.
