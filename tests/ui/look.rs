@@ -142,3 +142,16 @@ fn the_keys_window_in_light_and_dark() {
     both_themes(&mut app, "keys");
     app.close();
 }
+
+#[test]
+fn the_settings_window_in_light_and_dark() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = new_app(config(dir.path(), true));
+    app.harness.set_size(SIZE);
+    app.wait_ready();
+    app.wait_for("the keys status", |h| present(h, "Add an API key"));
+    app.harness.key_press_modifiers(Modifiers::COMMAND, Key::Comma);
+    app.wait_for("the settings window", |h| present(h, "Customization") && present(h, "Interface font"));
+    both_themes(&mut app, "settings");
+    app.close();
+}
