@@ -79,15 +79,14 @@ pub fn image_mode_ui(ui: &mut Ui, vm: &ViewModel, form: &mut ImageForm) {
     }
     ui.horizontal_wrapped(|ui| {
         let current = form.model.as_ref().and_then(|m| models.iter().find(|(c, _)| c == m)).map(|(_, l)| l.clone());
-        egui::ComboBox::from_label("Image model")
-            .selected_text(current.unwrap_or_else(|| "No image model".to_owned()))
-            .show_ui(ui, |ui| {
-                for (choice, label) in &models {
-                    ui.selectable_value(&mut form.model, Some(choice.clone()), label);
-                }
-            });
+        let current = current.unwrap_or_else(|| "No image model".to_owned());
+        super::form::combo(ui, "Image model", current, None, |ui| {
+            for (choice, label) in &models {
+                ui.selectable_value(&mut form.model, Some(choice.clone()), label);
+            }
+        });
         let combo = |ui: &mut Ui, label: &str, value: &mut String, options: &[&str]| {
-            egui::ComboBox::from_label(label).selected_text(value.clone()).show_ui(ui, |ui| {
+            super::form::combo(ui, label, value.clone(), None, |ui| {
                 for o in options {
                     ui.selectable_value(value, (*o).to_owned(), *o);
                 }

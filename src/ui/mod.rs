@@ -14,6 +14,7 @@ mod chat_view;
 mod commands;
 mod composer;
 pub mod fonts;
+mod form;
 mod image_mode;
 mod keys_window;
 pub mod kiosk;

@@ -51,7 +51,7 @@ pub fn model_picker_ui(ui: &mut Ui, vm: &mut ViewModel, thread: Option<ThreadId>
     let selected = current.as_ref().map_or_else(|| "Choose a model".to_owned(), |c| vm.model_name(c));
     let mut pick = None;
     let stars = vm.model_filter.is_none();
-    egui::ComboBox::from_label("Model").selected_text(selected).width(240.0).height(400.0).show_ui(ui, |ui| {
+    super::form::combo(ui, "Model", selected, Some(240.0), |ui| {
         let has_key = |provider: &str| {
             // "(no key)" only once the backend said so (a new endpoint is not known yet).
             !vm.key_status.iter().any(|k| k.provider == provider && matches!(k.origin, KeyOrigin::Missing))

@@ -177,7 +177,7 @@ fn customization_ui(ui: &mut Ui, vm: &mut ViewModel, form: &mut SettingsForm, ch
     let system = vm.system_fonts.clone();
     ui.horizontal(|ui| {
         let current = interface_font_name(vm.settings.interface_font, &system);
-        egui::ComboBox::from_label("Interface font").selected_text(current).width(300.0).show_ui(ui, |ui| {
+        super::form::combo(ui, "Interface font", current, Some(300.0), |ui| {
             for choice in [InterfaceFont::Inter, InterfaceFont::System, InterfaceFont::BuiltIn] {
                 let name = interface_font_name(choice, &system);
                 *changed |= ui.selectable_value(&mut vm.settings.interface_font, choice, name).changed();
@@ -186,7 +186,7 @@ fn customization_ui(ui: &mut Ui, vm: &mut ViewModel, form: &mut SettingsForm, ch
     });
     ui.horizontal(|ui| {
         let current = code_font_name(vm.settings.code_font, &system);
-        egui::ComboBox::from_label("Code font").selected_text(current).width(300.0).show_ui(ui, |ui| {
+        super::form::combo(ui, "Code font", current, Some(300.0), |ui| {
             for choice in [CodeFont::JetBrainsMono, CodeFont::System, CodeFont::BuiltIn] {
                 let name = code_font_name(choice, &system);
                 *changed |= ui.selectable_value(&mut vm.settings.code_font, choice, name).changed();
@@ -302,17 +302,14 @@ fn models_ui(ui: &mut Ui, vm: &mut ViewModel, changed: &mut bool) {
         .map(|m| (ModelChoice { provider: m.provider.clone(), model: m.id.clone() }, m.name.clone()))
         .collect();
     let mut chosen = None;
-    egui::ComboBox::from_label("Model for new chats").selected_text(current).width(300.0).height(360.0).show_ui(
-        ui,
-        |ui| {
-            for (choice, name) in &offered {
-                let selected = vm.settings.default_model.as_ref() == Some(choice);
-                if ui.selectable_label(selected, name).clicked() {
-                    chosen = Some(choice.clone());
-                }
+    super::form::combo(ui, "Model for new chats", current, Some(300.0), |ui| {
+        for (choice, name) in &offered {
+            let selected = vm.settings.default_model.as_ref() == Some(choice);
+            if ui.selectable_label(selected, name).clicked() {
+                chosen = Some(choice.clone());
             }
-        },
-    );
+        }
+    });
     if let Some(choice) = chosen {
         vm.settings.default_model = Some(choice);
         *changed = true;

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable as _;
+use egui_kittest::kittest::{NodeT as _, Queryable as _};
 use pakchat::backend::{Argon2Params, BackendConfig, Runtime, Stopped, StoreLocation, start};
 use pakchat::domain::{DeviceId, Hlc, Message, MessageId, MessageStatus, Role as MsgRole, Stamp, ThreadId};
 use pakchat::store::{KeySource, Kv, SealedStore, SledKv, Store};
@@ -146,9 +146,20 @@ impl App {
 
     /// Click, then run the frame that reacts and the one that shows it.
     pub fn click(&mut self, label: &str) {
-        self.harness.get_by_label(label).click();
+        self.control(label).click();
         self.harness.step();
         self.harness.step();
+    }
+
+    /// The node named `label`; where a label before a control names it
+    /// (a combo box, a field), the control.
+    fn control<'a>(&'a self, label: &'a str) -> egui_kittest::Node<'a> {
+        let mut nodes: Vec<_> = self.harness.query_all_by_label(label).collect();
+        if nodes.len() > 1 {
+            nodes.retain(|n| n.accesskit_node().role() != Role::Label);
+        }
+        assert_eq!(nodes.len(), 1, "one node named {label:?}");
+        nodes.remove(0)
     }
 
     /// Choose `item` from the open chat's overflow menu ("More").
@@ -162,7 +173,7 @@ impl App {
     /// widgets scrolled out of view: egui reports their AccessKit bounds
     /// without the scroll offset, so a pointer click would miss them.
     pub fn click_accesskit(&mut self, label: &str) {
-        self.harness.get_by_label(label).click_accesskit();
+        self.control(label).click_accesskit();
         self.harness.step();
         self.harness.step();
     }

@@ -174,7 +174,7 @@ fn mode_picker_ui(ui: &mut Ui, modes: &[CustomMode], current: Option<&str>) -> O
         (None, None) => "No mode".to_owned(),
     };
     let mut picked = None;
-    egui::ComboBox::from_label("Mode").selected_text(text).show_ui(ui, |ui| {
+    crate::ui::form::combo(ui, "Mode", text, None, |ui| {
         if ui.selectable_label(current.is_none(), "No mode").clicked() && current.is_some() {
             picked = Some(None);
         }
