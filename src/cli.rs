@@ -14,6 +14,8 @@ pub enum Cli {
     /// Read a PIN on standard input and print its Argon2id hash (for a
     /// kiosk configuration's `admin_pin_hash`).
     HashPin,
+    /// A shell command on the profile (`stats`, `import FILE`, `export FILE`).
+    Shell(RunOptions, crate::shell::ShellCommand),
 }
 
 /// Options for running the app.
@@ -65,6 +67,15 @@ pub const USAGE: &str = "\
 Pak.Chat — a fast, private AI chat client
 
 Usage: pakchat [OPTIONS]
+       pakchat [OPTIONS] stats | import FILE | export FILE
+
+Commands (on the same profile as the app, without a window):
+  stats                 Count the chats, messages and attachments, and the
+                        bytes the profile takes on disk
+  import FILE           Import a Pak.Chat archive or a ChatGPT
+                        conversations.json
+  export FILE           Export every chat as a Pak.Chat archive
+  A passphrase-protected profile reads its passphrase from PAKCHAT_PASSPHRASE.
 
 Options:
       --data-dir PATH   Folder for profiles (default: your data folder/pakchat)
@@ -91,6 +102,7 @@ fn valid_profile(name: &str) -> bool {
 /// A message naming the bad argument.
 pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, String> {
     let mut options = RunOptions { profile: "default".to_owned(), ..RunOptions::default() };
+    let mut command = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let arg = arg.into_string().map_err(|a| format!("argument {a:?} is not valid text"))?;
@@ -119,10 +131,23 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
                 }
                 options.profile = name;
             }
+            "stats" | "import" | "export" if command.is_none() => {
+                let mut file = || -> Result<PathBuf, String> {
+                    args.next().map(PathBuf::from).ok_or_else(|| format!("{flag} needs a FILE"))
+                };
+                command = Some(match flag.as_str() {
+                    "stats" => crate::shell::ShellCommand::Stats,
+                    "import" => crate::shell::ShellCommand::Import(file()?),
+                    _ => crate::shell::ShellCommand::Export(file()?),
+                });
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Cli::Run(options))
+    Ok(match command {
+        Some(command) => Cli::Shell(options, command),
+        None => Cli::Run(options),
+    })
 }
 
 #[cfg(test)]
@@ -149,6 +174,20 @@ mod tests {
         let Ok(Cli::Run(o)) = p(&[]) else { panic!() };
         assert_eq!(o.kiosk_config(false), None);
         assert_eq!(o.kiosk_config(true), Some(PathBuf::from("/etc/pakchat/kiosk.toml")), "the system file alone");
+    }
+
+    #[test]
+    fn shell_commands_take_the_profile_options_before_or_after() {
+        use crate::shell::ShellCommand;
+        let Ok(Cli::Shell(o, ShellCommand::Import(f))) = p(&["--data-dir", "/d", "import", "c.json", "--key-file=/k"])
+        else {
+            panic!()
+        };
+        assert_eq!((o.data_dir, o.key_file, f), (Some("/d".into()), Some("/k".into()), PathBuf::from("c.json")));
+        assert!(matches!(p(&["stats"]), Ok(Cli::Shell(_, ShellCommand::Stats))));
+        assert!(matches!(p(&["export", "out.json"]), Ok(Cli::Shell(_, ShellCommand::Export(_)))));
+        assert_eq!(p(&["import"]), Err("import needs a FILE".to_owned()));
+        assert_eq!(p(&["stats", "stats"]), Err("unknown argument \"stats\"".to_owned()), "one command");
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub use pakchat_core as domain;
 pub use pakchat_media as media;
 pub use pakchat_providers as providers;
 pub use pakchat_store as store;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod shell;
 pub mod ui;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

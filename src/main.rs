@@ -52,6 +52,22 @@ fn hash_pin() -> ExitCode {
     }
 }
 
+/// `pakchat stats | import FILE | export FILE`: the result on standard
+/// output, or why not on standard error with exit status 2.
+fn shell(options: &pakchat::cli::RunOptions, command: &pakchat::shell::ShellCommand) -> ExitCode {
+    init_logging();
+    match pakchat::shell::run(options, command) {
+        Ok(out) => {
+            #[expect(clippy::print_stdout, reason = "the command's result is its output")]
+            {
+                println!("{out}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
 fn background_runtime() -> Result<tokio::runtime::Runtime, String> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -119,6 +135,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
         Ok(Cli::HashPin) => return hash_pin(),
+        Ok(Cli::Shell(options, command)) => return shell(&options, &command),
         Err(e) => return fail(&format!("{e}\n\n{USAGE}")),
     };
     init_logging();

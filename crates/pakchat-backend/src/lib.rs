@@ -52,5 +52,7 @@ pub use projects::ProjectThreads;
 pub use runtime::Runtime;
 pub use titles::DEFAULT_TITLE;
 pub use transfer::{ExportFormat, ExportWhat, MAX_IMPORT_BYTES};
+#[cfg(not(target_arch = "wasm32"))]
+pub use transfer::{read_capped, write_whole};
 
 pub use crate::store::{Argon2Params, KeySource, MessageSlot, ProjectSlot, ProtectionKind, Unreadable};

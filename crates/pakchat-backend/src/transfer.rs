@@ -222,8 +222,13 @@ impl Actor {
 
 /// Write `bytes` to `path` through a temporary file beside it, renamed into
 /// place once complete.
+/// Write `bytes` to `path` whole or not at all (a partial file, synced,
+/// then renamed over it).
+///
+/// # Errors
+/// The path and what went wrong.
 #[cfg(not(target_arch = "wasm32"))]
-fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
     use std::io::Write as _;
     let mut partial = path.as_os_str().to_owned();
     partial.push(format!(".partial-{}", uuid::Uuid::now_v7().simple()));
@@ -247,8 +252,11 @@ fn write_whole(_path: &std::path::Path, _bytes: &[u8]) -> Result<(), String> {
 }
 
 /// The whole file, refused when larger than [`MAX_IMPORT_BYTES`].
+///
+/// # Errors
+/// The file cannot be read, or it is too large (in words for the user).
 #[cfg(not(target_arch = "wasm32"))]
-fn read_capped(path: &std::path::Path) -> Result<Vec<u8>, String> {
+pub fn read_capped(path: &std::path::Path) -> Result<Vec<u8>, String> {
     let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
     if size > MAX_IMPORT_BYTES {
         return Err(format!("it is {} MB, more than the {} MB an import reads", size >> 20, MAX_IMPORT_BYTES >> 20));

@@ -79,25 +79,37 @@ struct Author {
 /// # Errors
 /// Not JSON, not an array of conversations, or nothing to import.
 pub fn parse(bytes: &[u8], stamp: &mut dyn FnMut() -> Stamp) -> Result<Archive, ArchiveError> {
-    let conversations: Vec<Conversation> = serde_json::from_slice(bytes)
+    let conversations: Vec<Value> = serde_json::from_slice(bytes)
         .map_err(|e| ArchiveError::Malformed(format!("not a ChatGPT conversations.json: {e}")))?;
     if conversations.is_empty() {
         return Err(ArchiveError::Malformed("this ChatGPT export holds no conversations".to_owned()));
     }
     let mut threads = Vec::with_capacity(conversations.len());
+    let mut unreadable = Vec::new();
     let mut seen = HashSet::new();
-    for c in conversations {
+    for (i, value) in conversations.into_iter().enumerate() {
+        // One damaged conversation does not cost the others: it is named.
+        let name = value.get("title").and_then(Value::as_str).map(str::to_owned);
+        let c: Conversation = match serde_json::from_value(value) {
+            Ok(c) => c,
+            Err(e) => {
+                let name = name.map_or_else(|| format!("conversation {}", i + 1), |t| format!("“{t}”"));
+                unreadable.push(format!("{name} ({e})"));
+                continue;
+            }
+        };
         let t = convert(&c, stamp);
         if !t.messages.is_empty() && seen.insert(t.thread.id) {
             threads.push(t);
         }
     }
     if threads.is_empty() {
-        return Err(ArchiveError::Malformed(
-            "no conversation in this ChatGPT export has a message to import".to_owned(),
-        ));
+        let why = unreadable.first().map(|u| format!(": {u}")).unwrap_or_default();
+        return Err(ArchiveError::Malformed(format!(
+            "no conversation in this ChatGPT export has a message to import{why}"
+        )));
     }
-    Ok(super::new_archive(None, threads))
+    Ok(Archive { unreadable, ..super::new_archive(None, threads) })
 }
 
 fn millis(seconds: Option<f64>) -> Option<u64> {

@@ -87,7 +87,7 @@ fn check(archive: &Archive) -> Result<(), ArchiveError> {
 /// # Errors
 /// The store failed; threads imported before the failure stay.
 pub fn import(store: &dyn Store, archive: Archive, restore_settings: bool) -> Result<ImportReport, StoreError> {
-    let mut report = ImportReport::default();
+    let mut report = ImportReport { unreadable: archive.unreadable, ..ImportReport::default() };
     // Projects first, so no imported thread names a project that is missing.
     for project in archive.projects {
         match store.project(project.id) {

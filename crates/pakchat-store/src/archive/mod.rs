@@ -61,6 +61,10 @@ pub struct Archive {
     pub projects: Vec<Project>,
     /// The threads, each complete.
     pub threads: Vec<ThreadArchive>,
+    /// Conversations of a foreign export that could not be read, named as
+    /// the export names them (never written into an archive).
+    #[serde(skip)]
+    pub unreadable: Vec<String>,
 }
 
 /// One thread with everything it holds.
@@ -103,7 +107,7 @@ pub struct ExportReport {
 }
 
 /// What an import added.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportReport {
     /// Threads added.
     pub threads: usize,
@@ -117,6 +121,8 @@ pub struct ImportReport {
     pub attachments: usize,
     /// Whether the archive's settings replaced the profile's.
     pub settings: bool,
+    /// Conversations that could not be read (the rest were imported).
+    pub unreadable: Vec<String>,
 }
 
 impl ImportReport {
@@ -144,6 +150,11 @@ impl ImportReport {
                 plural(self.skipped, "chat was", "chats were"),
                 plural(self.skipped, "it was", "they were")
             ));
+        }
+        if let Some(first) = self.unreadable.first() {
+            let others = self.unreadable.len() - 1;
+            let more = if others > 0 { format!(" and {others} more") } else { String::new() };
+            s.push_str(&format!(" Not imported (unreadable): {first}{more}."));
         }
         s
     }
@@ -257,6 +268,7 @@ fn new_archive(settings: Option<Settings>, threads: Vec<ThreadArchive>) -> Archi
         settings,
         projects: Vec::new(),
         threads,
+        unreadable: Vec::new(),
     }
 }
 

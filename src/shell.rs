@@ -1,0 +1,140 @@
+//! The shell interface, on the same profile and key options as the app, for
+//! scripts and headless machines: `pakchat stats`, `pakchat import FILE`
+//! (a Pak.Chat archive or a ChatGPT `conversations.json`) and
+//! `pakchat export FILE` (a Pak.Chat archive of every chat). Results go to
+//! standard output, progress to standard error; a bad input is one line on
+//! standard error and exit status 2, with nothing written. A profile the app
+//! holds open is refused with the message the app itself shows.
+//!
+//! The profile unlocks as the app's does: the keychain, its key file (or
+//! `--key-file`), or a passphrase from `PAKCHAT_PASSPHRASE` (there is no
+//! prompt: scripts have no terminal). `import` makes the profile when there
+//! is none yet and `--key-file` says how to protect it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::archive;
+use crate::cli::RunOptions;
+use crate::domain::HlcClock;
+use crate::store::{Argon2Params, KeySource, Protection, SealedStore, SledKv, Store, ThreadSlot};
+
+/// A command of the shell interface.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShellCommand {
+    /// Count what the profile holds.
+    Stats,
+    /// Import a Pak.Chat archive or a ChatGPT export.
+    Import(PathBuf),
+    /// Export every chat as a Pak.Chat archive.
+    Export(PathBuf),
+}
+
+/// Run `command` on the profile `options` name: what to print on success,
+/// or the one-line reason it failed.
+///
+/// # Errors
+/// The profile cannot be opened or unlocked, or the file is not what the
+/// command needs.
+pub fn run(options: &RunOptions, command: &ShellCommand) -> Result<String, String> {
+    let dir = options.profile_dir()?;
+    match command {
+        ShellCommand::Stats => stats(&open(options, &dir, false)?, &dir),
+        ShellCommand::Import(file) => {
+            // Read and understand the file before the profile is touched.
+            let bytes = crate::backend::read_capped(file).map_err(|e| format!("{}: {e}", file.display()))?;
+            let refused = |e: archive::ArchiveError| format!("{}: nothing was imported: {e}", file.display());
+            progress(&format!("reading {}…", file.display()));
+            if !dir.join("db").exists() {
+                // A profile is made only for a file that can be imported
+                // (read once more below, stamped by the new profile).
+                let mut scratch = HlcClock::new(crate::domain::DeviceId::from_bytes([0; 16]));
+                archive::parse(&bytes, &mut || scratch.now()).map_err(refused)?;
+            }
+            let store = open(options, &dir, true)?;
+            let mut clock = HlcClock::new(store.device_id());
+            let parsed = archive::parse(&bytes, &mut || clock.now()).map_err(refused)?;
+            progress(&format!("importing {} chats…", parsed.threads.len()));
+            let fresh = store.settings().map_err(|e| e.to_string())?.stamp.is_none();
+            let report = archive::import(&store, parsed, fresh).map_err(|e| e.to_string())?;
+            store.flush().map_err(|e| e.to_string())?;
+            Ok(report.summary())
+        }
+        ShellCommand::Export(file) => {
+            let store = open(options, &dir, false)?;
+            progress("exporting…");
+            let (archive, report) = archive::export_all(&store).map_err(|e| e.to_string())?;
+            let json = archive::to_json(&archive)?;
+            crate::backend::write_whole(file, &json)?;
+            Ok(format!("{} → {}", report.summary(), file.display()))
+        }
+    }
+}
+
+#[expect(clippy::print_stderr, reason = "progress of long work goes to standard error")]
+fn progress(what: &str) {
+    eprintln!("pakchat: {what}");
+}
+
+/// Open and unlock the profile in `dir`; with `create`, make it when there
+/// is none and `--key-file` says how to protect it.
+fn open(options: &RunOptions, dir: &Path, create: bool) -> Result<SealedStore, String> {
+    let shown = dir.display();
+    let may_make = create && options.key_file.is_some();
+    if !(dir.join("db").exists() || may_make) {
+        return Err(format!("there is no profile at {shown} (start the app once, or import with --key-file PATH)"));
+    }
+    let kv = Arc::new(SledKv::open(dir).map_err(|e| e.to_string())?);
+    let header = SealedStore::read_header(kv.as_ref()).map_err(|e| e.to_string())?;
+    let Some(header) = header else {
+        let Some(key_file) = options.key_file.clone().filter(|_| create) else {
+            return Err(format!("the profile at {shown} was never set up: start the app once"));
+        };
+        return SealedStore::create(kv, &KeySource::KeyFile(key_file), Argon2Params::default())
+            .map_err(|e| e.to_string());
+    };
+    let source = match header.protection {
+        Protection::Keychain => KeySource::Keychain,
+        Protection::KeyFile { path } => KeySource::KeyFile(options.key_file.clone().unwrap_or(path)),
+        Protection::Passphrase { .. } => match std::env::var("PAKCHAT_PASSPHRASE") {
+            Ok(p) => KeySource::Passphrase(zeroize::Zeroizing::new(p)),
+            Err(_) => return Err("this profile is protected by a passphrase: set PAKCHAT_PASSPHRASE".to_owned()),
+        },
+        Protection::Throwaway => return Err(format!("the profile at {shown} cannot be opened again")),
+    };
+    SealedStore::unlock(kv, &source).map_err(|e| e.to_string())
+}
+
+/// Chats, messages, attachments and the bytes the profile takes on disk.
+fn stats(store: &SealedStore, dir: &Path) -> Result<String, String> {
+    let e = |e: crate::store::StoreError| e.to_string();
+    let (mut chats, mut deleted, mut unreadable, mut messages, mut attachments) = (0, 0, 0, 0, 0);
+    for slot in store.threads().map_err(e)? {
+        match slot {
+            ThreadSlot::Ok(t) if t.deleted => deleted += 1,
+            ThreadSlot::Ok(t) => {
+                chats += 1;
+                messages += store.message_count(t.id).map_err(e)?;
+                attachments += store.attachments(t.id).map_err(e)?.len();
+            }
+            ThreadSlot::Unreadable { .. } => unreadable += 1,
+        }
+    }
+    let projects = store.projects().map_err(e)?.len();
+    let bytes = disk_bytes(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(format!(
+        "chats: {chats}\ndeleted chats: {deleted}\nunreadable chats: {unreadable}\nmessages: {messages}\n\
+         attachments: {attachments}\nprojects: {projects}\nbytes on disk: {bytes}"
+    ))
+}
+
+/// The bytes of every file under `dir`.
+fn disk_bytes(dir: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        total += if kind.is_dir() { disk_bytes(&entry.path())? } else { entry.metadata()?.len() };
+    }
+    Ok(total)
+}
