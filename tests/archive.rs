@@ -360,3 +360,19 @@ fn a_malformed_chatgpt_export_is_refused_and_imports_nothing() {
     }
     assert!(fresh.threads().unwrap().is_empty());
 }
+
+#[test]
+fn the_streamed_export_reads_back_as_the_whole_export() {
+    let f = fixture();
+    let (whole, whole_report) = archive::export_all(&f.store).unwrap();
+    let mut streamed = Vec::new();
+    let report = archive::write_all(&f.store, &mut streamed).unwrap();
+    assert_eq!(
+        (report.threads, report.messages, report.attachments),
+        (whole_report.threads, whole_report.messages, whole_report.attachments)
+    );
+    let mut c = clock();
+    let mut read = archive::parse(&streamed, &mut || c.now()).unwrap();
+    read.exported_ms = whole.exported_ms;
+    assert_eq!(read, whole, "the same archive, written a thread at a time");
+}

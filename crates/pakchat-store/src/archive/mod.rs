@@ -222,6 +222,53 @@ pub fn export_all(store: &dyn Store) -> Result<(Archive, ExportReport), StoreErr
         }
     }
     threads.sort_by_key(|t| t.thread.created_ms);
+    let (mut archive, rest) = export_all_but_threads(store)?;
+    report.unreadable += rest.unreadable;
+    archive.threads = threads;
+    Ok((archive, report))
+}
+
+/// [`export_all`] written to `out` as it is read, one thread at a time, so
+/// memory holds at most one thread (with its files) whatever the profile's
+/// size. The JSON is compact; [`parse`] reads it like any archive.
+///
+/// # Errors
+/// Engine failure, or `out` failed (its message).
+pub fn write_all(store: &dyn Store, out: &mut dyn std::io::Write) -> Result<ExportReport, String> {
+    let mut report = ExportReport::default();
+    let mut threads = Vec::new();
+    for slot in store.threads().map_err(|e| e.to_string())? {
+        match slot {
+            ThreadSlot::Ok(t) if !t.deleted => threads.push(t),
+            ThreadSlot::Ok(_) => {}
+            ThreadSlot::Unreadable { .. } => report.unreadable += 1,
+        }
+    }
+    threads.sort_by_key(|t| t.created_ms);
+    // Settings and projects are small: the archive without its threads
+    // gives the head, and the threads follow one by one.
+    let (mut head, small) = export_all_but_threads(store).map_err(|e| e.to_string())?;
+    report.unreadable += small.unreadable;
+    head.threads = Vec::new();
+    let head = serde_json::to_string(&head).map_err(|e| e.to_string())?;
+    let open = head.strip_suffix("[]}").ok_or("the archive's head has an unexpected shape")?;
+    let io = |e: std::io::Error| e.to_string();
+    out.write_all(open.as_bytes()).map_err(io)?;
+    out.write_all(b"[").map_err(io)?;
+    for (i, thread) in threads.into_iter().enumerate() {
+        let one = export_one(store, thread, &mut report).map_err(|e| e.to_string())?;
+        if i > 0 {
+            out.write_all(b",").map_err(io)?;
+        }
+        serde_json::to_writer(&mut *out, &one).map_err(|e| e.to_string())?;
+    }
+    out.write_all(b"]}").map_err(io)?;
+    Ok(report)
+}
+
+/// The settings and projects of [`export_all`], with no threads.
+fn export_all_but_threads(store: &dyn Store) -> Result<(Archive, ExportReport), StoreError> {
+    let mut report = ExportReport::default();
     let settings = match store.settings() {
         Ok(s) => Some(s),
         Err(StoreError::Unreadable(_)) => {
@@ -239,7 +286,7 @@ pub fn export_all(store: &dyn Store) -> Result<(Archive, ExportReport), StoreErr
         }
     }
     projects.sort_by_key(|p| p.created_ms);
-    let mut archive = new_archive(settings, threads);
+    let mut archive = new_archive(settings, Vec::new());
     archive.projects = projects;
     Ok((archive, report))
 }
