@@ -63,7 +63,7 @@ pub fn run(options: &RunOptions, command: &ShellCommand) -> Result<String, Strin
         ShellCommand::Export(file) => {
             let store = open(options, &dir, false)?;
             progress("exporting…");
-            let report = write_streamed(file, |out| archive::write_all(&store, out))?;
+            let report = write_streamed(file, |out| archive::write_all(&store, out).map_err(|e| e.to_string()))?;
             Ok(format!("{} → {}", report.summary(), file.display()))
         }
     }

@@ -233,11 +233,11 @@ pub fn export_all(store: &dyn Store) -> Result<(Archive, ExportReport), StoreErr
 /// size. The JSON is compact; [`parse`] reads it like any archive.
 ///
 /// # Errors
-/// Engine failure, or `out` failed (its message).
-pub fn write_all(store: &dyn Store, out: &mut dyn std::io::Write) -> Result<ExportReport, String> {
+/// Engine failure, or `out` failed.
+pub fn write_all(store: &dyn Store, out: &mut dyn std::io::Write) -> Result<ExportReport, WriteError> {
     let mut report = ExportReport::default();
     let mut threads = Vec::new();
-    for slot in store.threads().map_err(|e| e.to_string())? {
+    for slot in store.threads()? {
         match slot {
             ThreadSlot::Ok(t) if !t.deleted => threads.push(t),
             ThreadSlot::Ok(_) => {}
@@ -247,22 +247,19 @@ pub fn write_all(store: &dyn Store, out: &mut dyn std::io::Write) -> Result<Expo
     threads.sort_by_key(|t| t.created_ms);
     // Settings and projects are small: the archive without its threads
     // gives the head, and the threads follow one by one.
-    let (mut head, small) = export_all_but_threads(store).map_err(|e| e.to_string())?;
+    let (head, small) = export_all_but_threads(store)?;
     report.unreadable += small.unreadable;
-    head.threads = Vec::new();
-    let head = serde_json::to_string(&head).map_err(|e| e.to_string())?;
-    let open = head.strip_suffix("[]}").ok_or("the archive's head has an unexpected shape")?;
-    let io = |e: std::io::Error| e.to_string();
-    out.write_all(open.as_bytes()).map_err(io)?;
-    out.write_all(b"[").map_err(io)?;
-    for (i, thread) in threads.into_iter().enumerate() {
-        let one = export_one(store, thread, &mut report).map_err(|e| e.to_string())?;
+    let head = serde_json::to_string(&head)?;
+    let open = head.strip_suffix("[]}").ok_or_else(|| WriteError::Output("unexpected archive head".to_owned()))?;
+    out.write_all(open.as_bytes())?;
+    out.write_all(b"[")?;
+    for (i, thread) in threads.iter().enumerate() {
         if i > 0 {
-            out.write_all(b",").map_err(io)?;
+            out.write_all(b",")?;
         }
-        serde_json::to_writer(&mut *out, &one).map_err(|e| e.to_string())?;
+        write_one(store, thread, &mut report, out)?;
     }
-    out.write_all(b"]}").map_err(io)?;
+    out.write_all(b"]}")?;
     Ok(report)
 }
 
@@ -320,11 +317,89 @@ fn new_archive(settings: Option<Settings>, threads: Vec<ThreadArchive>) -> Archi
 }
 
 fn export_one(store: &dyn Store, thread: Thread, report: &mut ExportReport) -> Result<ThreadArchive, StoreError> {
-    let count = store.message_count(thread.id)?;
-    let mut messages = Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+    let mut messages = Vec::new();
+    for_each_message(store, thread.id, report, &mut |m| -> Result<(), StoreError> {
+        messages.push(m);
+        Ok(())
+    })?;
+    let branches = branches_of(store, thread.id, report)?;
+    let mut attachments = Vec::new();
+    for_each_attachment(store, thread.id, report, &mut |a| -> Result<(), StoreError> {
+        attachments.push(a);
+        Ok(())
+    })?;
+    report.threads += 1;
+    Ok(ThreadArchive { thread, messages, branches, attachments })
+}
+
+/// Why a streamed export stopped: the store, or the output.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// Reading the profile failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Writing the file failed.
+    #[error("{0}")]
+    Output(String),
+}
+
+impl From<std::io::Error> for WriteError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Output(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for WriteError {
+    fn from(e: serde_json::Error) -> Self {
+        Self::Output(e.to_string())
+    }
+}
+
+/// One thread as [`ThreadArchive`] JSON, its messages a page at a time and
+/// its attachments one at a time: memory holds a page or one file.
+fn write_one(
+    store: &dyn Store,
+    thread: &Thread,
+    report: &mut ExportReport,
+    out: &mut dyn std::io::Write,
+) -> Result<(), WriteError> {
+    out.write_all(b"{\"thread\":")?;
+    serde_json::to_writer(&mut *out, thread)?;
+    out.write_all(b",\"messages\":[")?;
+    let mut first = true;
+    for_each_message(store, thread.id, report, &mut |m| -> Result<(), WriteError> {
+        if !std::mem::take(&mut first) {
+            out.write_all(b",")?;
+        }
+        Ok(serde_json::to_writer(&mut *out, &m)?)
+    })?;
+    out.write_all(b"],\"branches\":")?;
+    serde_json::to_writer(&mut *out, &branches_of(store, thread.id, report)?)?;
+    out.write_all(b",\"attachments\":[")?;
+    let mut first = true;
+    for_each_attachment(store, thread.id, report, &mut |a| -> Result<(), WriteError> {
+        if !std::mem::take(&mut first) {
+            out.write_all(b",")?;
+        }
+        Ok(serde_json::to_writer(&mut *out, &a)?)
+    })?;
+    out.write_all(b"]}")?;
+    report.threads += 1;
+    Ok(())
+}
+
+/// Each message of `thread` by stored position (`None` where its record
+/// cannot be read), read a page at a time.
+fn for_each_message<E: From<StoreError>>(
+    store: &dyn Store,
+    thread: ThreadId,
+    report: &mut ExportReport,
+    each: &mut dyn FnMut(Option<Message>) -> Result<(), E>,
+) -> Result<(), E> {
+    let count = store.message_count(thread)?;
     let mut start = 0;
     while start < count {
-        let page = store.messages(thread.id, start, 1024)?;
+        let page = store.messages(thread, start, 1024)?;
         if page.is_empty() {
             break;
         }
@@ -333,25 +408,39 @@ fn export_one(store: &dyn Store, thread: Thread, report: &mut ExportReport) -> R
             match slot {
                 MessageSlot::Ok(m) => {
                     report.messages += 1;
-                    messages.push(Some(m));
+                    each(Some(m))?;
                 }
                 MessageSlot::Unreadable(_) => {
                     report.unreadable += 1;
-                    messages.push(None);
+                    each(None)?;
                 }
             }
         }
     }
-    let branches = match store.branches(thread.id) {
-        Ok(b) => b,
+    Ok(())
+}
+
+/// The thread's branches; none (counted unreadable) where they cannot be read.
+fn branches_of(store: &dyn Store, thread: ThreadId, report: &mut ExportReport) -> Result<Branches, StoreError> {
+    match store.branches(thread) {
+        Ok(b) => Ok(b),
         Err(StoreError::Unreadable(_)) => {
             report.unreadable += 1;
-            Branches::default()
+            Ok(Branches::default())
         }
-        Err(e) => return Err(e),
-    };
-    let mut attachments = Vec::new();
-    for a in store.attachments(thread.id)? {
+        Err(e) => Err(e),
+    }
+}
+
+/// Each attachment of `thread` whose record and files can all be read,
+/// with its files; the others are counted unreadable.
+fn for_each_attachment<E: From<StoreError>>(
+    store: &dyn Store,
+    thread: ThreadId,
+    report: &mut ExportReport,
+    each: &mut dyn FnMut(AttachmentArchive) -> Result<(), E>,
+) -> Result<(), E> {
+    for a in store.attachments(thread)? {
         let Ok(record) = a else {
             report.unreadable += 1;
             continue;
@@ -364,18 +453,17 @@ fn export_one(store: &dyn Store, thread: Thread, report: &mut ExportReport) -> R
                     blobs.insert(id, bytes);
                 }
                 Ok(None) | Err(StoreError::Unreadable(_)) => complete = false,
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             }
         }
         if complete {
             report.attachments += 1;
-            attachments.push(AttachmentArchive { record, blobs });
+            each(AttachmentArchive { record, blobs })?;
         } else {
             report.unreadable += 1;
         }
     }
-    report.threads += 1;
-    Ok(ThreadArchive { thread, messages, branches, attachments })
+    Ok(())
 }
 
 /// The conversation on screen (the chosen branch) as Markdown: a title, then
