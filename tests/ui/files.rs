@@ -264,8 +264,9 @@ fn a_photo_goes_to_the_model_upright_without_its_location_and_stays_whole_on_dis
             && h.query_all_by_label_contains("600 × 1200 pixels").next().is_some()
             && h.query_all_by_label_contains("PakCam One").next().is_some()
     });
-    app.click("100 %");
-    app.click("Save as…");
+    // AccessKit clicks: the viewer may still be fading in and moving.
+    app.click_accesskit("100 %");
+    app.click_accesskit("Save as…");
     app.wait_for("the save", |h| h.query_all_by_label_contains("Saved to ").next().is_some());
     assert_eq!(std::fs::read(dir.path().join("photo.jpg")).unwrap(), original, "the original, metadata and all");
     app.harness.key_press(Key::Escape);
