@@ -63,37 +63,11 @@ pub fn run(options: &RunOptions, command: &ShellCommand) -> Result<String, Strin
         ShellCommand::Export(file) => {
             let store = open(options, &dir, false)?;
             progress("exporting…");
-            let report = write_streamed(file, |out| archive::write_all(&store, out).map_err(|e| e.to_string()))?;
+            let report =
+                crate::backend::write_streamed(file, |out| archive::write_all(&store, out).map_err(|e| e.to_string()))?;
             Ok(format!("{} → {}", report.summary(), file.display()))
         }
     }
-}
-
-/// Write `path` whole or not at all: `write` fills a partial file next to
-/// it (one thread at a time), which is synced and renamed over `path`.
-fn write_streamed<T>(
-    path: &Path,
-    write: impl FnOnce(&mut dyn std::io::Write) -> Result<T, String>,
-) -> Result<T, String> {
-    let mut partial = path.as_os_str().to_owned();
-    partial.push(".partial");
-    let partial = PathBuf::from(partial);
-    let result = std::fs::File::create(&partial).map_err(|e| e.to_string()).and_then(|file| {
-        let mut out = std::io::BufWriter::new(file);
-        let done = write(&mut out)?;
-        let file = out.into_inner().map_err(|e| e.error().to_string())?;
-        file.sync_all().map_err(|e| e.to_string())?;
-        std::fs::rename(&partial, path).map_err(|e| e.to_string())?;
-        Ok(done)
-    });
-    result.map_err(|e| {
-        if let Err(cleanup) = std::fs::remove_file(&partial)
-            && cleanup.kind() != std::io::ErrorKind::NotFound
-        {
-            tracing::warn!(err = %cleanup, "a partial export could not be removed");
-        }
-        format!("{}: {e}", path.display())
-    })
 }
 
 #[expect(clippy::print_stderr, reason = "progress of long work goes to standard error")]

@@ -60,6 +60,14 @@ fn a_profile_is_filled_counted_and_exported_from_a_shell() {
     let out = pakchat(dir.path(), &["export", exported.to_str().unwrap()]);
     assert!(out.status.success(), "{}", last_error_line(&out));
     assert!(stdout(&out).starts_with("Exported 2 chats with 11 messages and 2 files"), "{}", stdout(&out));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&exported).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the chats in plain text are readable by their owner only");
+    }
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).collect();
+    assert!(left.iter().all(|e| !e.file_name().to_string_lossy().contains(".partial")), "no partial file left");
     let other = tempfile::tempdir().unwrap();
     let out = pakchat(other.path(), &["import", exported.to_str().unwrap()]);
     assert_eq!(stdout(&out).trim(), "Imported 2 chats with 11 messages and 2 files in 1 project.");

@@ -53,6 +53,6 @@ pub use runtime::Runtime;
 pub use titles::DEFAULT_TITLE;
 pub use transfer::{ExportFormat, ExportWhat, MAX_IMPORT_BYTES};
 #[cfg(not(target_arch = "wasm32"))]
-pub use transfer::{read_capped, write_whole};
+pub use transfer::{read_capped, write_streamed, write_whole};
 
 pub use crate::store::{Argon2Params, KeySource, MessageSlot, ProjectSlot, ProtectionKind, Unreadable};

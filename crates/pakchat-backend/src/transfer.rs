@@ -95,6 +95,10 @@ impl Actor {
     pub(super) async fn export_to(&mut self, what: ExportWhat, path: Option<PathBuf>) {
         let Some(path) = path else { return };
         self.events.send(Event::Status { message: Some("Exporting…".to_owned()) });
+        #[cfg(not(target_arch = "wasm32"))]
+        if what == ExportWhat::All {
+            return self.export_all_streamed(path).await;
+        }
         let result = self
             .with_store(move |s| {
                 let (archive, report) = match what {
@@ -130,6 +134,32 @@ impl Actor {
                 self.events.send(Event::Status { message: None });
                 self.events
                     .send(Event::Error { thread: None, message: format!("The export could not be written: {e}") });
+                return;
+            }
+            Err(e) => {
+                self.events.send(Event::Status { message: None });
+                self.events.send(Event::Error { thread: None, message: format!("The export failed: {e}") });
+                return;
+            }
+        };
+        self.events.send(Event::Status { message });
+    }
+
+    /// Every chat, written to `path` a thread at a time (memory holds one
+    /// thread's page of messages or one file, whatever the profile's size).
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn export_all_streamed(&mut self, path: PathBuf) {
+        let target = path.clone();
+        let result = self
+            .with_store(move |s| {
+                Ok(write_streamed(&target, |out| archive::write_all(s, out).map_err(|e| e.to_string())))
+            })
+            .await;
+        let message = match result {
+            Ok(Ok(report)) => Some(format!("{} Saved to {}.", report.summary(), path.display())),
+            Ok(Err(e)) => {
+                self.events.send(Event::Status { message: None });
+                self.events.send(Event::Error { thread: None, message: format!("The export was not saved: {e}") });
                 return;
             }
             Err(e) => {
@@ -222,20 +252,42 @@ impl Actor {
 
 /// Write `bytes` to `path` through a temporary file beside it, renamed into
 /// place once complete.
-/// Write `bytes` to `path` whole or not at all (a partial file, synced,
-/// then renamed over it).
+/// Write `bytes` to `path` whole or not at all (see [`write_streamed`]).
 ///
 /// # Errors
 /// The path and what went wrong.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
-    use std::io::Write as _;
+    write_streamed(path, |out| out.write_all(bytes).map_err(|e| e.to_string()))
+}
+
+/// Write `path` whole or not at all: `write` fills a partial file next to
+/// it, readable by its owner only (an export holds the user's chats in
+/// plain text), which is synced and renamed over `path`. A failure removes
+/// the partial file.
+///
+/// # Errors
+/// The path and what went wrong.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn write_streamed<T>(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> Result<T, String>,
+) -> Result<T, String> {
     let mut partial = path.as_os_str().to_owned();
     partial.push(format!(".partial-{}", uuid::Uuid::now_v7().simple()));
     let partial = PathBuf::from(partial);
-    let written = std::fs::File::create(&partial)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&partial, path));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let written = options.open(&partial).map_err(|e| e.to_string()).and_then(|file| {
+        let mut out = std::io::BufWriter::new(file);
+        let done = write(&mut out)?;
+        let file = out.into_inner().map_err(|e| e.error().to_string())?;
+        file.sync_all().map_err(|e| e.to_string())?;
+        std::fs::rename(&partial, path).map_err(|e| e.to_string())?;
+        Ok(done)
+    });
     written.map_err(|e| {
         if let Err(cleanup) = std::fs::remove_file(&partial)
             && cleanup.kind() != std::io::ErrorKind::NotFound
