@@ -137,7 +137,7 @@ fn a_reply_streams_in_can_be_stopped_and_failures_say_why() {
     app.harness.key_press(Key::Enter);
     app.wait_for("the reasoning toggle", |h| present(h, "Show reasoning") && present(h, "The answer is 4."));
     assert!(app.harness.query_all_by_label_contains("2+2 equals 4.").next().is_none());
-    app.click("Show reasoning");
+    app.click_accesskit("Show reasoning");
     app.wait_for("the reasoning", |h| h.query_all_by_label_contains("2+2 equals 4.").next().is_some());
     assert_eq!(last_message(&app).unwrap().reasoning, "2+2 equals 4.");
 
