@@ -357,6 +357,19 @@ fn a_second_launch_on_the_profile_opens_a_new_chat_window_in_the_running_app() {
     let profile = dir.path().join("profile");
     assert!(pakchat::backend::instance::hand_over(&profile), "the running app answers");
     app.wait_for("the new window", |h| h.state().view_model().windows.len() == 1 && present(h, "New chat — Pak.Chat"));
+    // Closed untouched, it leaves no empty chat behind.
+    assert!(app.harness.state().view_model().threads.is_empty(), "nothing stored for an untouched window");
+    app.click("Close window");
+    app.wait_for("the window closed", |h| h.state().view_model().windows.is_empty());
+    for _ in 0..4 {
+        app.harness.step();
+    }
+    assert!(app.harness.state().view_model().threads.is_empty(), "no empty chat after closing it");
+    assert!(pakchat::backend::instance::hand_over(&profile), "the running app answers again");
+    app.wait_for("another new window with its composer", |h| {
+        h.state().view_model().windows.len() == 1
+            && h.query_all_by_role_and_label(Role::MultilineTextInput, pakchat::ui::COMPOSER_LABEL).count() == 2
+    });
     // Typing there makes the chat.
     send_in_composer(&mut app, 1, "from the second launch");
     app.wait_for("the message stored", |h| {

@@ -120,6 +120,11 @@ impl App {
 
     pub fn wait_ready(&mut self) {
         self.wait_for("the profile to open", |h| h.state().view_model().phase == Phase::Ready);
+        // Panels take their size from the frame before: let the first
+        // frames after the lock screen settle before anything is clicked.
+        for _ in 0..3 {
+            self.harness.step();
+        }
     }
 
     pub fn has_label(&self, label: &str) -> bool {

@@ -25,11 +25,11 @@ impl PakApp {
         self.send(Command::OpenThread { id: thread, tail: usize::try_from(PAGE * 2).unwrap_or(100) });
     }
 
-    /// A new chat in a new window (what a second launch of the app asks for).
+    /// A new chat in a new window (what a second launch of the app asks
+    /// for). Like a new chat in the main window, it is stored only once
+    /// something is put in it: a window closed untouched leaves no empty chat.
     pub(super) fn open_new_chat_window(&mut self) {
         let id = ThreadId::new();
-        self.send(Command::CreateThread { id, project: None });
-        self.vm.threads.insert(id, super::new_thread_row(id, None));
         let serial = self.next_window;
         self.next_window += 1;
         let mut window = ThreadWindow::new(serial, id, String::new());
@@ -58,12 +58,17 @@ impl PakApp {
         let mut commands = Vec::new();
         let mut outputs = Vec::new();
         let focus = self.focus_window.take();
+        let mut acted = Vec::new();
         // Out of the view model while drawn, so each window's model picker
         // can change the view model's settings.
         let mut windows = std::mem::take(&mut self.vm.windows);
         for window in &mut windows {
             let thread = window.open.id;
-            let title = self.vm.threads.get(&thread).map_or_else(|| "Chat".to_owned(), |t| t.title.clone());
+            let title = self
+                .vm
+                .threads
+                .get(&thread)
+                .map_or_else(|| crate::backend::DEFAULT_TITLE.to_owned(), |t| t.title.clone());
             let builder = egui::ViewportBuilder::default()
                 .with_title(format!("{title} — Pak.Chat"))
                 .with_inner_size([720.0, 640.0])
@@ -72,6 +77,7 @@ impl PakApp {
             if focus == Some(id) {
                 ctx.send_viewport_cmd_to(id, egui::ViewportCommand::Focus);
             }
+            let before = commands.len();
             let vm = &mut self.vm;
             let output = ctx.show_viewport_immediate(id, builder, |ui, class| {
                 let mut send = |c| commands.push(c);
@@ -82,9 +88,17 @@ impl PakApp {
                     panel.show(ui, |ui| thread_window_ui(ui, window, &title, vm, &mut send)).inner
                 }
             });
+            if commands.len() > before && !self.vm.threads.contains_key(&thread) {
+                acted.push(thread);
+            }
             outputs.push((window.serial, thread, output));
         }
         self.vm.windows = windows;
+        // Something was done in a window whose chat is only on screen (a
+        // model chosen, say): the chat is made for real first.
+        for id in acted {
+            self.ensure_thread(id);
+        }
         for command in commands {
             self.send(command);
         }
@@ -112,6 +126,13 @@ impl PakApp {
     }
 
     fn save_thread_draft(&mut self, (thread, text): (ThreadId, String)) {
+        if !self.vm.threads.contains_key(&thread) {
+            // A chat only on screen is made by its first words, not by none.
+            if text.trim().is_empty() {
+                return;
+            }
+            self.ensure_thread(thread);
+        }
         if let Some(row) = self.vm.threads.get_mut(&thread) {
             row.draft.clone_from(&text);
         }
