@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use pakchat::store::keys::FORMAT_VERSION;
-use pakchat::store::{KeySource, SealedStore, SledKv, Store};
+use pakchat::store::{KeySource, Kv as _, SealedStore, SledKv, Store};
 
 fn fixture() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format2"))
@@ -52,8 +52,10 @@ fn a_format_2_profile_opens_and_holds_everything_it_held() {
     let dir = tempfile::tempdir().unwrap();
     copy_of_fixture(dir.path());
     let kv = Arc::new(SledKv::open(&dir.path().join("profile")).unwrap());
-    let store = SealedStore::unlock(kv, &KeySource::KeyFile(dir.path().join("key"))).unwrap();
+    let store = SealedStore::unlock(kv.clone(), &KeySource::KeyFile(dir.path().join("key"))).unwrap();
     assert_eq!(store.header().format_version, FORMAT_VERSION, "migrated to today's format");
+    // Format 3: the one draft left its thread's record for a record of its own.
+    assert_eq!(kv.scan_prefix(pakchat::store::Table::Drafts, &[]).unwrap().len(), 1, "the draft as its own record");
 
     let mut then: serde_json::Value =
         serde_json::from_slice(&std::fs::read(fixture().join("expected.json")).unwrap()).unwrap();

@@ -44,6 +44,12 @@ fn thread(title: &str) -> Thread {
     t
 }
 
+/// Store a thread and its draft (a record of its own since format 3).
+fn keep(store: &dyn Store, t: &Thread) {
+    store.put_thread(t).unwrap();
+    store.put_draft(t.id, &t.draft).unwrap();
+}
+
 fn message(thread: ThreadId, text: &str) -> Message {
     Message {
         id: MessageId::new(),
@@ -82,7 +88,7 @@ fn every_record_type_round_trips_through_a_reopen() {
     {
         let store = SealedStore::create(open_kv(dir.path()), &pass("correct horse"), FAST).unwrap();
         store.put_project(&project).unwrap();
-        store.put_thread(&t).unwrap();
+        keep(&store, &t);
         assert_eq!(store.append_message(&m1).unwrap(), 0);
         assert_eq!(store.append_message(&m2).unwrap(), 1);
         store.put_settings(&settings).unwrap();
@@ -111,7 +117,7 @@ fn a_canary_written_everywhere_is_absent_from_every_file_on_disk() {
         for i in 0..50 {
             let mut t = thread(&format!("{canary} title {i}"));
             t.draft = format!("{canary} draft {i}");
-            store.put_thread(&t).unwrap();
+            keep(&store, &t);
             for j in 0..20 {
                 store.append_message(&message(t.id, &format!("{canary} message {i}/{j}"))).unwrap();
             }
@@ -221,7 +227,7 @@ fn a_wrong_passphrase_is_rejected_without_touching_data() {
     let t = thread("secret plans");
     {
         let store = SealedStore::create(open_kv(dir.path()), &pass("right"), FAST).unwrap();
-        store.put_thread(&t).unwrap();
+        keep(&store, &t);
         store.flush().unwrap();
     }
     let kv = open_kv(dir.path());
@@ -242,8 +248,8 @@ fn a_flipped_byte_and_a_moved_value_are_unreadable_not_misread() {
     let kv = open_kv(dir.path());
     let (a, b) = (thread("alpha"), thread("beta"));
     let store = SealedStore::create(kv.clone(), &pass("p"), FAST).unwrap();
-    store.put_thread(&a).unwrap();
-    store.put_thread(&b).unwrap();
+    keep(&store, &a);
+    keep(&store, &b);
     store.append_message(&message(a.id, "hello")).unwrap();
     store.append_message(&message(a.id, "world")).unwrap();
 
@@ -313,7 +319,7 @@ fn key_files_are_private_and_checked() {
         let store =
             SealedStore::create(open_kv(&dir.path().join("p")), &KeySource::KeyFile(key.clone()), FAST).unwrap();
         assert_eq!(store.protection(), ProtectionKind::KeyFile);
-        store.put_thread(&t).unwrap();
+        keep(&store, &t);
         store.flush().unwrap();
     }
     assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
@@ -565,8 +571,35 @@ fn opening_a_format_1_profile_indexes_its_messages() {
     header.format_version = 1;
     kv.insert(Table::Meta, b"header", &serde_json::to_vec(&header).unwrap()).unwrap();
     let store = SealedStore::unlock(kv.clone(), &pass("p")).unwrap();
-    assert_eq!(store.header().format_version, 2);
+    assert_eq!(store.header().format_version, pakchat::store::keys::FORMAT_VERSION);
     assert_eq!(store.search("llamas", usize::MAX).unwrap().len(), 3000);
     let hit = store.search("number2999", usize::MAX).unwrap();
     assert_eq!(hit.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [2999]);
+}
+
+#[test]
+fn a_draft_is_a_record_of_its_own_and_leaves_the_thread_and_its_stamp_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let kv = open_kv(dir.path());
+    let store = SealedStore::create(kv.clone(), &KeySource::KeyFile(dir.path().join("key")), FAST).unwrap();
+    let t = Thread { draft: String::new(), ..thread("drafty") };
+    store.put_thread(&t).unwrap();
+    let record = kv.get(Table::Threads, t.id.as_bytes()).unwrap();
+
+    store.put_draft(t.id, "half a thought").unwrap();
+    assert_eq!(kv.get(Table::Threads, t.id.as_bytes()).unwrap(), record, "the thread record is not rewritten");
+    let read = store.thread(t.id).unwrap().unwrap();
+    assert_eq!((read.draft.as_str(), read.stamp), ("half a thought", t.stamp), "the draft, the stamp unmoved");
+    let key: Vec<u8> = [t.id.as_bytes().as_slice(), store.device_id().as_bytes().as_slice()].concat();
+    assert!(kv.get(Table::Drafts, &key).unwrap().is_some(), "kept as this device's draft");
+
+    // A change to the thread made from an older copy keeps the draft.
+    let renamed = Thread { title: "renamed".to_owned(), draft: String::new(), ..t.clone() };
+    store.put_thread(&renamed).unwrap();
+    assert_eq!(store.thread(t.id).unwrap().unwrap().draft, "half a thought");
+    assert!(matches!(&store.threads().unwrap()[..], [ThreadSlot::Ok(x)] if x.draft == "half a thought"));
+
+    store.put_draft(t.id, "").unwrap();
+    assert_eq!(store.thread(t.id).unwrap().unwrap().draft, "");
+    assert!(kv.scan_prefix(Table::Drafts, &[]).unwrap().is_empty(), "an empty draft is no record");
 }

@@ -248,6 +248,7 @@ impl Actor {
                 thread.draft.clear();
                 thread.stamp = thread_stamp;
                 s.put_thread(&thread)?;
+                s.put_draft(thread.id, "")?;
                 s.flush()?;
                 Ok(Some((position, row, message, thread)))
             })

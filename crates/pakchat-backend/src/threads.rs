@@ -65,17 +65,14 @@ impl Actor {
     }
 
     /// Save the unsent composer text of a thread (written only when it
-    /// changed; the UI is not told, it has the text).
+    /// changed; the UI is not told, it has the text). A draft is this
+    /// device's record of its own: the thread's stamp does not move, so a
+    /// draft never wins over another device's rename.
     async fn save_draft(&mut self, thread: ThreadId, text: String) {
-        let stamp = self.clock.now();
         let result = self
             .with_store(move |s| {
-                if let Some(mut t) = s.thread(thread)?
-                    && t.draft != text
-                {
-                    t.draft = text;
-                    t.stamp = stamp;
-                    s.put_thread(&t)?;
+                if s.thread(thread)?.is_some_and(|t| t.draft != text) {
+                    s.put_draft(thread, &text)?;
                     s.flush()?;
                 }
                 Ok(())

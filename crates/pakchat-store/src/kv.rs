@@ -33,11 +33,15 @@ pub enum Table {
     SearchDocs,
     /// Sealed [`pakchat_core::Project`] records, keyed by project id.
     Projects,
+    /// Sealed unsent text, one record per thread and device, keyed by
+    /// thread id ‖ device id (apart from the thread record, so typing never
+    /// changes the thread's stamp).
+    Drafts,
 }
 
 impl Table {
     /// Every table, for iteration.
-    pub const ALL: [Self; 11] = [
+    pub const ALL: [Self; 12] = [
         Self::Meta,
         Self::Threads,
         Self::Messages,
@@ -49,6 +53,7 @@ impl Table {
         Self::SearchPostings,
         Self::SearchDocs,
         Self::Projects,
+        Self::Drafts,
     ];
 
     /// The on-disk name, also bound into every sealed value's associated data.
@@ -66,6 +71,7 @@ impl Table {
             Self::SearchPostings => "search-postings",
             Self::SearchDocs => "search-docs",
             Self::Projects => "projects",
+            Self::Drafts => "drafts",
         }
     }
 }

@@ -147,6 +147,15 @@ pub trait Store: Send + Sync {
     /// Engine or randomness failure.
     fn put_project(&self, project: &Project) -> Result<(), StoreError>;
 
+    /// Save this device's draft of `thread` (empty: none), a record of its
+    /// own: the thread record and its stamp are not touched. [`Self::thread`]
+    /// and [`Self::threads`] give it back in `Thread::draft`;
+    /// [`Self::put_thread`] does not store that field.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn put_draft(&self, thread: ThreadId, text: &str) -> Result<(), StoreError>;
+
     /// One project by id (`Ok(None)` if absent).
     ///
     /// # Errors

@@ -41,7 +41,8 @@ type Migration = fn(&SealedStore) -> Result<(), StoreError>;
 
 /// Steps from each old format to the next. Format 1 is the first; a step is
 /// added here (never edited) when the layout changes.
-const MIGRATIONS: &[(u32, Migration)] = &[(1, SealedStore::index_every_message)];
+const MIGRATIONS: &[(u32, Migration)] =
+    &[(1, SealedStore::index_every_message), (2, SealedStore::move_drafts_out_of_threads)];
 
 /// Bytes per sealed blob chunk.
 pub const BLOB_CHUNK: usize = 256 * 1024;
@@ -59,6 +60,13 @@ fn attachment_key(thread: ThreadId, id: AttachmentId) -> [u8; 32] {
     let mut key = [0u8; 32];
     key[..16].copy_from_slice(thread.as_bytes());
     key[16..].copy_from_slice(id.as_bytes());
+    key
+}
+
+fn draft_key(thread: ThreadId, device: DeviceId) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(thread.as_bytes());
+    key[16..].copy_from_slice(device.as_bytes());
     key
 }
 
@@ -136,6 +144,30 @@ impl SealedStore {
             tracing::info!(from, to = from + 1, "store migrated");
         }
         Ok(())
+    }
+
+    /// Format 2 → 3: a thread's draft moves from its record to a record of
+    /// its own for this device. Each thread is rewritten after its draft is
+    /// stored, so a step cut short is taken again from where it stopped.
+    fn move_drafts_out_of_threads(&self) -> Result<(), StoreError> {
+        for (key, value) in self.kv.scan_prefix(Table::Threads, &[])? {
+            // An unreadable record stays as it is (it is shown as such).
+            let Ok(thread) = self.open::<Thread>(Table::Threads, &key, &value) else { continue };
+            if !thread.draft.is_empty() {
+                self.put_draft(thread.id, &thread.draft)?;
+                self.put_thread(&thread)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// This device's draft of `thread` ("" when none).
+    fn draft_of(&self, thread: ThreadId) -> Result<String, StoreError> {
+        let key = draft_key(thread, self.header.device_id);
+        match self.kv.get(Table::Drafts, &key)? {
+            Some(bytes) => Ok(self.open(Table::Drafts, &key, &bytes)?),
+            None => Ok(String::new()),
+        }
     }
 
     /// Format 1 → 2: build the search index of every stored message.
@@ -238,14 +270,26 @@ impl Store for SealedStore {
     }
 
     fn put_thread(&self, thread: &Thread) -> Result<(), StoreError> {
-        self.put(Table::Threads, thread.id.as_bytes(), thread)
+        // The draft is not part of the record (see [`Store::put_draft`]).
+        let record = Thread { draft: String::new(), ..thread.clone() };
+        self.put(Table::Threads, thread.id.as_bytes(), &record)
     }
 
     fn thread(&self, id: ThreadId) -> Result<Option<Thread>, StoreError> {
         let Some(bytes) = self.kv.get(Table::Threads, id.as_bytes())? else {
             return Ok(None);
         };
-        Ok(Some(self.open(Table::Threads, id.as_bytes(), &bytes)?))
+        let mut thread: Thread = self.open(Table::Threads, id.as_bytes(), &bytes)?;
+        thread.draft = self.draft_of(id)?;
+        Ok(Some(thread))
+    }
+
+    fn put_draft(&self, thread: ThreadId, text: &str) -> Result<(), StoreError> {
+        let key = draft_key(thread, self.header.device_id);
+        if text.is_empty() {
+            return Ok(self.kv.remove(Table::Drafts, &key)?);
+        }
+        self.put(Table::Drafts, &key, &text)
     }
 
     fn threads(&self) -> Result<Vec<ThreadSlot>, StoreError> {
@@ -255,8 +299,18 @@ impl Store for SealedStore {
             .map(|(key, value)| {
                 let id = <[u8; 16]>::try_from(key.as_slice())
                     .map_or_else(|_| ThreadId::from_bytes([0; 16]), ThreadId::from_bytes);
-                match self.open(Table::Threads, &key, &value) {
-                    Ok(thread) => ThreadSlot::Ok(thread),
+                match self.open::<Thread>(Table::Threads, &key, &value) {
+                    Ok(mut thread) => match self.draft_of(thread.id) {
+                        Ok(draft) => {
+                            thread.draft = draft;
+                            ThreadSlot::Ok(thread)
+                        }
+                        // An unreadable draft costs the draft, not the chat.
+                        Err(e) => {
+                            tracing::warn!(err = %e, "a draft could not be read");
+                            ThreadSlot::Ok(thread)
+                        }
+                    },
                     Err(reason) => ThreadSlot::Unreadable { id, reason },
                 }
             })
@@ -422,6 +476,9 @@ impl Store for SealedStore {
             self.kv.remove(Table::Messages, &key)?;
         }
         self.kv.remove(Table::Branches, thread.as_bytes())?;
+        for (key, _) in self.kv.scan_prefix(Table::Drafts, thread.as_bytes())? {
+            self.kv.remove(Table::Drafts, &key)?;
+        }
         Ok(blobs)
     }
 

@@ -164,6 +164,8 @@ pub fn import(store: &dyn Store, archive: Archive, restore_settings: bool) -> Re
             thread.project_id = None;
         }
         store.put_thread(&thread)?;
+        // The draft comes in as this device's (the record does not hold it).
+        store.put_draft(thread.id, &thread.draft)?;
         report.threads += 1;
     }
     if restore_settings && let Some(settings) = archive.settings {
