@@ -576,30 +576,3 @@ fn opening_a_format_1_profile_indexes_its_messages() {
     let hit = store.search("number2999", usize::MAX).unwrap();
     assert_eq!(hit.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [2999]);
 }
-
-#[test]
-fn a_draft_is_a_record_of_its_own_and_leaves_the_thread_and_its_stamp_alone() {
-    let dir = tempfile::tempdir().unwrap();
-    let kv = open_kv(dir.path());
-    let store = SealedStore::create(kv.clone(), &KeySource::KeyFile(dir.path().join("key")), FAST).unwrap();
-    let t = Thread { draft: String::new(), ..thread("drafty") };
-    store.put_thread(&t).unwrap();
-    let record = kv.get(Table::Threads, t.id.as_bytes()).unwrap();
-
-    store.put_draft(t.id, "half a thought").unwrap();
-    assert_eq!(kv.get(Table::Threads, t.id.as_bytes()).unwrap(), record, "the thread record is not rewritten");
-    let read = store.thread(t.id).unwrap().unwrap();
-    assert_eq!((read.draft.as_str(), read.stamp), ("half a thought", t.stamp), "the draft, the stamp unmoved");
-    let key: Vec<u8> = [t.id.as_bytes().as_slice(), store.device_id().as_bytes().as_slice()].concat();
-    assert!(kv.get(Table::Drafts, &key).unwrap().is_some(), "kept as this device's draft");
-
-    // A change to the thread made from an older copy keeps the draft.
-    let renamed = Thread { title: "renamed".to_owned(), draft: String::new(), ..t.clone() };
-    store.put_thread(&renamed).unwrap();
-    assert_eq!(store.thread(t.id).unwrap().unwrap().draft, "half a thought");
-    assert!(matches!(&store.threads().unwrap()[..], [ThreadSlot::Ok(x)] if x.draft == "half a thought"));
-
-    store.put_draft(t.id, "").unwrap();
-    assert_eq!(store.thread(t.id).unwrap().unwrap().draft, "");
-    assert!(kv.scan_prefix(Table::Drafts, &[]).unwrap().is_empty(), "an empty draft is no record");
-}
