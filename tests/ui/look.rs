@@ -47,9 +47,22 @@ fn in_theme(app: &mut App, theme: ThemePreference) {
     panic!("the {theme:?} theme did not take");
 }
 
-fn both_themes(app: &mut App, name: &str) {
-    for (theme, suffix) in [(ThemePreference::Light, "light"), (ThemePreference::Dark, "dark")] {
+/// In light, then dark: the theme's own ground and text colours are in use,
+/// every label of `shows` is inside the window, and the picture matches.
+fn both_themes(app: &mut App, name: &str, shows: &[&str]) {
+    let window = egui::Rect::from_min_size(egui::Pos2::ZERO, SIZE);
+    for (theme, egui_theme, suffix) in
+        [(ThemePreference::Light, egui::Theme::Light, "light"), (ThemePreference::Dark, egui::Theme::Dark, "dark")]
+    {
         in_theme(app, theme);
+        let visuals = app.harness.ctx.global_style().visuals.clone();
+        let palette = pakchat::ui::theme::palette(egui_theme, false);
+        assert_eq!((visuals.panel_fill, visuals.text_color()), (palette.canvas, palette.text), "{suffix}");
+        for label in shows {
+            let rect =
+                app.harness.query_all_by_label_contains(label).next().unwrap_or_else(|| panic!("{label}")).rect();
+            assert!(window.contains_rect(rect), "{label:?} at {rect:?} is inside the window ({suffix})");
+        }
         app.harness.snapshot(format!("look_{name}_{suffix}"));
     }
 }
@@ -61,7 +74,7 @@ fn the_start_screen_in_light_and_dark() {
     app.harness.set_size(SIZE);
     app.wait_ready();
     app.wait_for("the keys status", |h| present(h, "Add an API key"));
-    both_themes(&mut app, "start");
+    both_themes(&mut app, "start", &["Start a new chat", "Add an API key", "Send", "Attach files…"]);
     app.close();
 }
 
@@ -101,7 +114,20 @@ fn a_conversation_with_markdown_and_a_failed_reply_in_light_and_dark() {
     let mut app = reopen_thread(dir.path(), "Team plan");
     app.harness.set_size(SIZE);
     app.wait_for("the failed reply", |h| h.query_all_by_label_contains("Rate limit reached").next().is_some());
-    both_themes(&mut app, "conversation");
+    both_themes(
+        &mut app,
+        "conversation",
+        &[
+            "Team plan",
+            "Owner",
+            "book the room",
+            "Measure twice",
+            "Copy code",
+            "T = 2 + 1 = 3",
+            "Rate limit reached",
+            "Retry reply",
+        ],
+    );
     app.close();
 }
 
@@ -139,7 +165,7 @@ fn the_keys_window_in_light_and_dark() {
     }
     app.click("Manage API keys");
     app.wait_for("the keys window", |h| present(h, "OpenAI API key"));
-    both_themes(&mut app, "keys");
+    both_themes(&mut app, "keys", &["OpenAI API key", "Check OpenAI", "Done"]);
     app.close();
 }
 
@@ -152,6 +178,6 @@ fn the_settings_window_in_light_and_dark() {
     app.wait_for("the keys status", |h| present(h, "Add an API key"));
     app.harness.key_press_modifiers(Modifiers::COMMAND, Key::Comma);
     app.wait_for("the settings window", |h| present(h, "Customization") && present(h, "Interface font"));
-    both_themes(&mut app, "settings");
+    both_themes(&mut app, "settings", &["Interface font", "Code font", "Text size", "Done"]);
     app.close();
 }

@@ -13,14 +13,20 @@ fn on_screen(app: &App, label: &str) -> bool {
     app.harness.query_all_by_label(label).any(|n| window.contains_rect(n.rect()))
 }
 
+/// An app in the [`NARROW`] window, its OpenAI provider the mock at `base`.
+fn narrow_app(dir: &std::path::Path, base: &str) -> App {
+    let mut app = new_app(config(dir, true));
+    app.harness.set_size(NARROW);
+    app.wait_ready();
+    connect_to_mock(&mut app, base);
+    app
+}
+
 #[test]
 fn a_failed_reply_says_why_in_its_row_and_its_error_stays_with_its_chat() {
     let server = common::peers::llmock();
     let dir = tempfile::tempdir().unwrap();
-    let mut app = new_app(config(dir.path(), true));
-    app.harness.set_size(NARROW);
-    app.wait_ready();
-    connect_to_mock(&mut app, &server.base);
+    let mut app = narrow_app(dir.path(), &server.base);
     let why = "Incorrect API key provided. You can find your API key at the provider's dashboard; \
                keys are revoked after ninety days without use, and a revoked key cannot be restored.";
     llmock_next(&app, &server.base, &format!(r#"{{"type":"fail","status":401,"message":"{why}"}}"#));
@@ -94,10 +100,7 @@ fn a_failed_reply_says_why_in_its_row_and_its_error_stays_with_its_chat() {
 fn long_errors_wrap_and_a_retry_countdown_leaves_stop_on_screen() {
     let server = common::peers::llmock();
     let dir = tempfile::tempdir().unwrap();
-    let mut app = new_app(config(dir.path(), true));
-    app.harness.set_size(NARROW);
-    app.wait_ready();
-    connect_to_mock(&mut app, &server.base);
+    let mut app = narrow_app(dir.path(), &server.base);
     let slow = "Rate limit reached for gpt-4o-mini in organization org-123 on requests per min (RPM): \
                 Limit 3, Used 3, Requested 1. Please try again in 2s. Visit the usage page to learn more.";
     llmock_next(&app, &server.base, &format!(r#"{{"type":"fail","status":429,"retry_after":2.5,"message":"{slow}"}}"#));
