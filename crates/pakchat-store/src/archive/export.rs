@@ -14,18 +14,11 @@ use pakchat_core::{Branches, Message, Thread, ThreadId};
 /// Engine failure (damaged records are counted and left out, not fatal).
 pub fn export_all(store: &dyn Store) -> Result<(Archive, ExportReport), StoreError> {
     let mut report = ExportReport::default();
-    let mut threads = Vec::new();
-    for slot in store.threads()? {
-        match slot {
-            ThreadSlot::Ok(t) if !t.deleted => threads.push(export_one(store, t, &mut report)?),
-            ThreadSlot::Ok(_) => {}
-            ThreadSlot::Unreadable { .. } => report.unreadable += 1,
-        }
+    let threads = live_threads(store, &mut report)?;
+    let mut archive = head(store, &mut report)?;
+    for thread in threads {
+        archive.threads.push(export_one(store, thread, &mut report)?);
     }
-    threads.sort_by_key(|t| t.thread.created_ms);
-    let (mut archive, rest) = export_all_but_threads(store)?;
-    report.unreadable += rest.unreadable;
-    archive.threads = threads;
     Ok((archive, report))
 }
 
@@ -37,20 +30,10 @@ pub fn export_all(store: &dyn Store) -> Result<(Archive, ExportReport), StoreErr
 /// Engine failure, or `out` failed.
 pub fn write_all(store: &dyn Store, out: &mut dyn std::io::Write) -> Result<ExportReport, WriteError> {
     let mut report = ExportReport::default();
-    let mut threads = Vec::new();
-    for slot in store.threads()? {
-        match slot {
-            ThreadSlot::Ok(t) if !t.deleted => threads.push(t),
-            ThreadSlot::Ok(_) => {}
-            ThreadSlot::Unreadable { .. } => report.unreadable += 1,
-        }
-    }
-    threads.sort_by_key(|t| t.created_ms);
+    let threads = live_threads(store, &mut report)?;
     // Settings and projects are small: the archive without its threads
     // gives the head, and the threads follow one by one.
-    let (head, small) = export_all_but_threads(store)?;
-    report.unreadable += small.unreadable;
-    let head = serde_json::to_string(&head)?;
+    let head = serde_json::to_string(&head(store, &mut report)?)?;
     let open = head.strip_suffix("[]}").ok_or_else(|| WriteError::Output("unexpected archive head".to_owned()))?;
     out.write_all(open.as_bytes())?;
     out.write_all(b"[")?;
@@ -64,9 +47,24 @@ pub fn write_all(store: &dyn Store, out: &mut dyn std::io::Write) -> Result<Expo
     Ok(report)
 }
 
-/// The settings and projects of [`export_all`], with no threads.
-fn export_all_but_threads(store: &dyn Store) -> Result<(Archive, ExportReport), StoreError> {
-    let mut report = ExportReport::default();
+/// The threads an export holds (tombstones left out, unreadable ones
+/// counted), oldest first.
+fn live_threads(store: &dyn Store, report: &mut ExportReport) -> Result<Vec<Thread>, StoreError> {
+    let mut threads = Vec::new();
+    for slot in store.threads()? {
+        match slot {
+            ThreadSlot::Ok(t) if !t.deleted => threads.push(t),
+            ThreadSlot::Ok(_) => {}
+            ThreadSlot::Unreadable { .. } => report.unreadable += 1,
+        }
+    }
+    threads.sort_by_key(|t| t.created_ms);
+    Ok(threads)
+}
+
+/// The archive with the settings and projects of [`export_all`] and no
+/// threads yet.
+fn head(store: &dyn Store, report: &mut ExportReport) -> Result<Archive, StoreError> {
     let settings = match store.settings() {
         Ok(s) => Some(s),
         Err(StoreError::Unreadable(_)) => {
@@ -86,7 +84,7 @@ fn export_all_but_threads(store: &dyn Store) -> Result<(Archive, ExportReport), 
     projects.sort_by_key(|p| p.created_ms);
     let mut archive = new_archive(settings, Vec::new());
     archive.projects = projects;
-    Ok((archive, report))
+    Ok(archive)
 }
 
 /// One thread as an archive of its own (no settings).
