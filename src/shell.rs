@@ -93,13 +93,13 @@ fn open(options: &RunOptions, dir: &Path, create: bool) -> Result<SealedStore, S
             .map_err(|e| e.to_string());
     };
     let source = match header.protection {
-        Protection::Keychain => KeySource::Keychain,
-        Protection::KeyFile { path } => KeySource::KeyFile(options.key_file.clone().unwrap_or(path)),
         Protection::Passphrase { .. } => match std::env::var("PAKCHAT_PASSPHRASE") {
             Ok(p) => KeySource::Passphrase(zeroize::Zeroizing::new(p)),
             Err(_) => return Err("this profile is protected by a passphrase: set PAKCHAT_PASSPHRASE".to_owned()),
         },
-        Protection::Throwaway => return Err(format!("the profile at {shown} cannot be opened again")),
+        other => other
+            .unattended_source(true, options.key_file.clone())
+            .ok_or_else(|| format!("the profile at {shown} cannot be opened again"))?,
     };
     SealedStore::unlock(kv, &source).map_err(|e| e.to_string())
 }

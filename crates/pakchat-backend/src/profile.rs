@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::actor::{Actor, StoreLocation, misrouted};
 use super::{Command, Event, ThreadSummary};
 use crate::domain::{HlcClock, ThreadId};
-use crate::store::{KeySource, Kv, KvError, MemoryKv, Protection, SealedStore, Store, StoreError, ThreadSlot};
+use crate::store::{KeySource, Kv, KvError, MemoryKv, SealedStore, Store, StoreError, ThreadSlot};
 
 /// How long to wait for a closing instance to let go of the profile.
 #[cfg(not(target_arch = "wasm32"))]
@@ -128,11 +128,7 @@ impl Actor {
             return;
         };
         let kind = header.protection.kind();
-        let source = match header.protection {
-            Protection::Keychain if self.config.use_keychain => Some(KeySource::Keychain),
-            Protection::KeyFile { path } => Some(KeySource::KeyFile(self.config.key_file.clone().unwrap_or(path))),
-            Protection::Keychain | Protection::Passphrase { .. } | Protection::Throwaway => None,
-        };
+        let source = header.protection.unattended_source(self.config.use_keychain, self.config.key_file.clone());
         let problem = match source {
             Some(source) => match self.try_unlock(source).await {
                 Ok(()) => return,

@@ -96,6 +96,19 @@ impl Protection {
             Self::Throwaway => ProtectionKind::Throwaway,
         }
     }
+
+    /// Where the key comes from without asking anyone: the keychain (when
+    /// `keychain` may be used) or the key file (`key_file` when given, else
+    /// where it was at creation). `None`: someone must type a passphrase, or
+    /// the key is gone (a throwaway profile).
+    #[must_use]
+    pub fn unattended_source(self, keychain: bool, key_file: Option<std::path::PathBuf>) -> Option<KeySource> {
+        match self {
+            Self::Keychain if keychain => Some(KeySource::Keychain),
+            Self::KeyFile { path } => Some(KeySource::KeyFile(key_file.unwrap_or(path))),
+            Self::Keychain | Self::Passphrase { .. } | Self::Throwaway => None,
+        }
+    }
 }
 
 /// Where the KEK comes from when creating or unlocking a profile.
