@@ -107,10 +107,12 @@ fn search(c: &mut Criterion) {
             store.append_message(&message(thread, role, text.join(" "))).unwrap();
         }
         store.flush().unwrap();
-        let index = bytes_of(kv.as_ref(), Table::SearchPostings) + bytes_of(kv.as_ref(), Table::SearchDocs);
-        let postings = kv.scan_prefix(Table::SearchPostings, &[]).unwrap().len() as u64;
+        let index = bytes_of(kv.as_ref(), Table::SearchBlocks)
+            + bytes_of(kv.as_ref(), Table::SearchPlaces)
+            + bytes_of(kv.as_ref(), Table::SearchRefs);
+        let postings = kv.scan_prefix(Table::SearchBlocks, &[]).unwrap().len() as u64;
         eprintln!(
-            "{n} messages ({:.0} words each on average) written in {:.1} s; index: {postings} postings, {} B \
+            "{n} messages ({:.0} words each on average) written in {:.1} s; index: {postings} blocks, {} B \
              of keys and values = {} B per message; profile on disk {:.1} MiB",
             words_written as f64 / n as f64,
             started.elapsed().as_secs_f64(),

@@ -7,6 +7,8 @@
 //! Run once, before the index changed (it refuses on another format):
 //! `cargo run --release --example search_fixture -- tests/fixtures/search_results.json`
 
+#![allow(clippy::print_stdout)]
+
 use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
@@ -25,8 +27,12 @@ fn main() -> anyhow::Result<()> {
     let fast = Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 };
     let store = SealedStore::create(Arc::new(MemoryKv::new()), &KeySource::KeyFile(dir.path().join("key")), fast)?;
     let recorded = search_profile::record(&store);
-    let hits: usize = recorded["all"].as_object().map_or(0, |all| all.values().filter_map(|h| h.as_array()).map(Vec::len).sum());
+    let hits: usize =
+        recorded["all"].as_object().map_or(0, |all| all.values().filter_map(|h| h.as_array()).map(Vec::len).sum());
     std::fs::write(&out, serde_json::to_string(&recorded)? + "\n")?;
-    println!("{} queries, {hits} hits in phase 1, written to {out}", recorded["all"].as_object().map_or(0, serde_json::Map::len));
+    println!(
+        "{} queries, {hits} hits in phase 1, written to {out}",
+        recorded["all"].as_object().map_or(0, serde_json::Map::len)
+    );
     Ok(())
 }

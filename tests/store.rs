@@ -544,10 +544,18 @@ fn search_over_100k_messages_finds_exactly_what_a_full_scan_finds() {
         store.search(&word(0), usize::MAX).unwrap().into_iter().map(|(p, m)| (m.thread_id, p)).collect();
     let want: Vec<(ThreadId, u64)> = before.into_iter().filter(|(t, _)| *t != gone).collect();
     assert_eq!(after, want);
-    let left = kv.scan_prefix(Table::SearchPostings, &[]).unwrap();
-    assert!(!left.is_empty());
-    assert!(!left.iter().any(|(k, _)| k[8..24] == *gone.as_bytes()), "postings of the purged thread remain");
-    assert!(kv.scan_prefix(Table::SearchDocs, gone.as_bytes()).unwrap().is_empty());
+    assert!(kv.scan_prefix(Table::SearchRefs, gone.as_bytes()).unwrap().is_empty(), "refs of the purged thread remain");
+    let places = kv.scan_prefix(Table::SearchPlaces, &[]).unwrap().len();
+    assert_eq!(
+        places,
+        kv.scan_prefix(Table::SearchRefs, &[]).unwrap().len(),
+        "a place without its ref, or the reverse"
+    );
+    assert_eq!(places as u64, THREADS * PER_THREAD - PER_THREAD, "one document per message left");
+    // Blocks, not a key per posting: far fewer keys than postings.
+    let blocks = kv.scan_prefix(Table::SearchBlocks, &[]).unwrap().len();
+    let postings: usize = brute.iter().map(std::collections::HashSet::len).sum();
+    assert!(blocks > 0 && blocks * 4 < postings, "{blocks} blocks for {postings} postings");
 }
 
 #[test]
@@ -562,11 +570,10 @@ fn opening_a_format_1_profile_indexes_its_messages() {
         }
     }
     // Make it look like a profile from before the index.
-    for table in [Table::SearchPostings, Table::SearchDocs] {
-        for (k, _) in kv.scan_prefix(table, &[]).unwrap() {
-            kv.remove(table, &k).unwrap();
-        }
+    for table in [Table::SearchBlocks, Table::SearchPlaces, Table::SearchRefs] {
+        kv.clear(table).unwrap();
     }
+    kv.remove(Table::Meta, b"search-written-below").unwrap();
     let mut header = SealedStore::read_header(kv.as_ref()).unwrap().unwrap();
     header.format_version = 1;
     kv.insert(Table::Meta, b"header", &serde_json::to_vec(&header).unwrap()).unwrap();

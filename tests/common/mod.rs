@@ -5,3 +5,4 @@ pub mod canary;
 #[cfg(target_os = "linux")]
 pub mod memory;
 pub mod peers;
+pub mod search_profile;

@@ -17,23 +17,39 @@ pub const PER_THREAD: u64 = 250;
 /// Words of the vocabulary (ranked, Zipf-like use).
 const VOCABULARY: u64 = 5_000;
 
-struct Rng(u64);
+/// A small deterministic generator (xorshift).
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    /// The next number.
+    pub fn next(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
 
-    fn word_rank(&mut self) -> u64 {
+    /// A word rank in `vocabulary`, roughly Zipf-shaped: rank r is drawn
+    /// about 1/r as often.
+    pub fn rank_in(&mut self, vocabulary: u64) -> u64 {
         let u = (self.next() % 1_000_000) as f64 / 1_000_000.0;
-        ((VOCABULARY as f64).powf(u) as u64).saturating_sub(1)
+        ((vocabulary as f64).powf(u) as u64).saturating_sub(1)
+    }
+
+    fn word_rank(&mut self) -> u64 {
+        self.rank_in(VOCABULARY)
     }
 
     fn text(&mut self, words: u64) -> String {
         (0..words).map(|_| word(self.word_rank())).collect::<Vec<_>>().join(" ")
+    }
+
+    /// The `i`th message of a chat: users write a line, replies run to a
+    /// few paragraphs (about 440 bytes on average with a 50,000 vocabulary).
+    pub fn chat_message(&mut self, i: u64, vocabulary: u64) -> (Role, String) {
+        let (role, len) =
+            if i.is_multiple_of(2) { (Role::User, 8 + self.next() % 18) } else { (Role::Assistant, 40 + self.next() % 160) };
+        (role, (0..len).map(|_| word(self.rank_in(vocabulary))).collect::<Vec<_>>().join(" "))
     }
 }
 
@@ -60,7 +76,9 @@ pub fn thread_id(n: u64) -> ThreadId {
     ThreadId::from_bytes(bytes)
 }
 
-fn message(thread: ThreadId, role: Role, content: String, status: MessageStatus) -> Message {
+/// A complete or streaming message of `thread`.
+#[must_use]
+pub fn message(thread: ThreadId, role: Role, content: String, status: MessageStatus) -> Message {
     Message {
         id: MessageId::new(),
         thread_id: thread,
@@ -111,7 +129,7 @@ pub fn write_history(store: &dyn Store) {
         let thread = thread_id(t);
         for i in 0..PER_THREAD {
             let (role, len) =
-                if i % 2 == 0 { (Role::User, 8 + rng.next() % 18) } else { (Role::Assistant, 40 + rng.next() % 160) };
+                if i.is_multiple_of(2) { (Role::User, 8 + rng.next() % 18) } else { (Role::Assistant, 40 + rng.next() % 160) };
             store.append_message(&message(thread, role, rng.text(len), MessageStatus::Done)).unwrap();
         }
     }

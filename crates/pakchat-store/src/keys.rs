@@ -13,8 +13,9 @@ use super::crypto::{KeyBytes, Sealer, from_hex, random_bytes, random_key, to_hex
 use pakchat_core::DeviceId;
 
 /// The store layout version this build writes (2: the search index; 3:
-/// drafts as records of their own, per device).
-pub const FORMAT_VERSION: u32 = 3;
+/// drafts as records of their own, per device; 4: the search index in
+/// sealed blocks).
+pub const FORMAT_VERSION: u32 = 4;
 
 /// The plain header of a profile: enough to find and unwrap the data key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -25,23 +25,32 @@ pub enum Table {
     /// Sealed [`pakchat_core::Attachment`] records, keyed by thread id ‖
     /// attachment id.
     Attachments,
-    /// The blind search index's postings: keyed term token ‖ thread id ‖
-    /// position, empty values (see [`super::search`]).
-    SearchPostings,
-    /// Sealed list of the term tokens each indexed message has, keyed by
-    /// thread id ‖ position (to update and remove its postings).
-    SearchDocs,
+    /// Store format 3's search postings (one key per posting); emptied by
+    /// the migration to format 4, unused after it.
+    LegacyPostings,
+    /// Store format 3's sealed token lists per message; emptied by the
+    /// migration to format 4, unused after it.
+    LegacyDocs,
     /// Sealed [`pakchat_core::Project`] records, keyed by project id.
     Projects,
     /// Sealed unsent text, one record per thread and device, keyed by
     /// thread id ‖ device id (apart from the thread record, so typing never
     /// changes the thread's stamp).
     Drafts,
+    /// The blind search index's sealed posting blocks, keyed term token ‖
+    /// first document (see [`super::search`]).
+    SearchBlocks,
+    /// Sealed thread id ‖ position of each indexed document, keyed by the
+    /// document number.
+    SearchPlaces,
+    /// Sealed document number of each indexed message, keyed by thread id
+    /// ‖ position.
+    SearchRefs,
 }
 
 impl Table {
     /// Every table, for iteration.
-    pub const ALL: [Self; 12] = [
+    pub const ALL: [Self; 15] = [
         Self::Meta,
         Self::Threads,
         Self::Messages,
@@ -50,10 +59,13 @@ impl Table {
         Self::Branches,
         Self::Blobs,
         Self::Attachments,
-        Self::SearchPostings,
-        Self::SearchDocs,
+        Self::LegacyPostings,
+        Self::LegacyDocs,
         Self::Projects,
         Self::Drafts,
+        Self::SearchBlocks,
+        Self::SearchPlaces,
+        Self::SearchRefs,
     ];
 
     /// The on-disk name, also bound into every sealed value's associated data.
@@ -68,10 +80,13 @@ impl Table {
             Self::Branches => "branches",
             Self::Blobs => "blobs",
             Self::Attachments => "attachments",
-            Self::SearchPostings => "search-postings",
-            Self::SearchDocs => "search-docs",
+            Self::LegacyPostings => "search-postings",
+            Self::LegacyDocs => "search-docs",
             Self::Projects => "projects",
             Self::Drafts => "drafts",
+            Self::SearchBlocks => "search-blocks",
+            Self::SearchPlaces => "search-places",
+            Self::SearchRefs => "search-refs",
         }
     }
 }
@@ -147,6 +162,23 @@ pub trait Kv: Send + Sync {
     /// # Errors
     /// Engine failure.
     fn flush(&self) -> Result<(), KvError>;
+
+    /// Remove every entry of `table` (engines free the space at once where
+    /// they can; this default removes entry by entry).
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn clear(&self, table: Table) -> Result<(), KvError> {
+        loop {
+            let page = self.range(table, &[], &[0xFF; 64], 4096)?;
+            if page.is_empty() {
+                return Ok(());
+            }
+            for (key, _) in page {
+                self.remove(table, &key)?;
+            }
+        }
+    }
 }
 
 /// An in-memory engine: the web build's store until the browser backend

@@ -8,13 +8,15 @@ use serde::de::DeserializeOwned;
 use super::crypto::{KeyBytes, Sealer, derive_subkey, record_aad};
 use super::keys::{self, Argon2Params, FORMAT_VERSION, Header, KeySource, ProtectionKind};
 use super::kv::{Kv, Table};
-use super::search::{self, TOKEN_LEN, Token};
+use super::search::{self, Token};
+
+mod migrate;
 use super::{MessageSlot, ProjectSlot, Store, StoreError, ThreadSlot, Unreadable};
 use pakchat_core::{
     Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Project, ProjectId, Settings, Thread, ThreadId,
 };
 
-const HEADER_KEY: &[u8] = b"header";
+pub(crate) const HEADER_KEY: &[u8] = b"header";
 const SETTINGS_KEY: &[u8] = b"settings";
 
 /// A profile whose records are all sealed with a sub-key of its data key.
@@ -36,16 +38,10 @@ impl std::fmt::Debug for SealedStore {
     }
 }
 
-/// One step of the migration hook: brings a store from `from` to `from + 1`.
-type Migration = fn(&SealedStore) -> Result<(), StoreError>;
-
-/// Steps from each old format to the next. Format 1 is the first; a step is
-/// added here (never edited) when the layout changes.
-const MIGRATIONS: &[(u32, Migration)] =
-    &[(1, SealedStore::index_every_message), (2, SealedStore::move_drafts_out_of_threads)];
-
 /// Bytes per sealed blob chunk.
 pub const BLOB_CHUNK: usize = 256 * 1024;
+/// Messages read or removed at once when a chat is purged.
+const PURGE_PAGE: usize = 4096;
 /// Chunk index under which a blob's length record lives.
 const BLOB_META: u32 = u32::MAX;
 
@@ -70,7 +66,7 @@ fn draft_key(thread: ThreadId, device: DeviceId) -> [u8; 32] {
     key
 }
 
-fn message_key(thread: ThreadId, index: u64) -> [u8; 24] {
+pub(crate) fn message_key(thread: ThreadId, index: u64) -> [u8; 24] {
     let mut key = [0u8; 24];
     key[..16].copy_from_slice(thread.as_bytes());
     key[16..].copy_from_slice(&index.to_be_bytes());
@@ -103,7 +99,8 @@ impl SealedStore {
         kv.flush()?;
         let records = Sealer::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/records/v1"));
         let blob_ids = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/blob-ids/v1");
-        let search = search::Index::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/search/v1"));
+        let search_key = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/search/v1");
+        let search = search::Index::open(kv.as_ref(), &search_key, records.clone())?;
         Ok(Self { kv, header, records, blob_ids, search, append: Mutex::new(()) })
     }
 
@@ -122,43 +119,12 @@ impl SealedStore {
         let dek = keys::unwrap_dek(&header, source)?;
         let records = Sealer::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/records/v1"));
         let blob_ids = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/blob-ids/v1");
-        let search = search::Index::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/search/v1"));
+        let search_key = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/search/v1");
+        let search = search::Index::open(kv.as_ref(), &search_key, records.clone())?;
         let mut store = Self { kv, header, records, blob_ids, search, append: Mutex::new(()) };
         store.migrate()?;
+        store.recover_index()?;
         Ok(store)
-    }
-
-    /// The migration hook: run every step from the stored format up to
-    /// [`FORMAT_VERSION`], recording progress in the header after each.
-    fn migrate(&mut self) -> Result<(), StoreError> {
-        while self.header.format_version < FORMAT_VERSION {
-            let from = self.header.format_version;
-            let Some((_, step)) = MIGRATIONS.iter().find(|(v, _)| *v == from) else {
-                return Err(StoreError::CorruptHeader(format!("no migration from format {from}")));
-            };
-            step(self)?;
-            self.header.format_version = from + 1;
-            let bytes = serde_json::to_vec(&self.header).map_err(|e| StoreError::CorruptHeader(e.to_string()))?;
-            self.kv.insert(Table::Meta, HEADER_KEY, &bytes)?;
-            self.kv.flush()?;
-            tracing::info!(from, to = from + 1, "store migrated");
-        }
-        Ok(())
-    }
-
-    /// Format 2 → 3: a thread's draft moves from its record to a record of
-    /// its own for this device. Each thread is rewritten after its draft is
-    /// stored, so a step cut short is taken again from where it stopped.
-    fn move_drafts_out_of_threads(&self) -> Result<(), StoreError> {
-        for (key, value) in self.kv.scan_prefix(Table::Threads, &[])? {
-            // An unreadable record stays as it is (it is shown as such).
-            let Ok(thread) = self.open::<Thread>(Table::Threads, &key, &value) else { continue };
-            if !thread.draft.is_empty() {
-                self.put_draft(thread.id, &thread.draft)?;
-                self.put_thread(&thread)?;
-            }
-        }
-        Ok(())
     }
 
     /// This device's draft of `thread` ("" when none).
@@ -170,58 +136,84 @@ impl SealedStore {
         }
     }
 
-    /// Format 1 → 2: build the search index of every stored message.
-    fn index_every_message(&self) -> Result<(), StoreError> {
-        const PAGE: usize = 1024;
-        let mut from = Vec::new();
+    /// The tokens of the text indexed for the message at `place` (its
+    /// stored text; none when it is absent, unreadable or still streaming).
+    fn indexed_tokens(&self, place: search::DocRef) -> Result<Vec<Token>, StoreError> {
+        use pakchat_core::MessageStatus;
+        let key = message_key(place.0, place.1);
+        let Some(sealed) = self.kv.get(Table::Messages, &key)? else { return Ok(Vec::new()) };
+        Ok(match self.open::<Message>(Table::Messages, &key, &sealed) {
+            Ok(m) if !matches!(m.status, MessageStatus::Sending | MessageStatus::Streaming) => {
+                self.search.tokens(&m.content)
+            }
+            _ => Vec::new(),
+        })
+    }
+
+    /// Bring the search index in line with `message` becoming the record at
+    /// `thread`/`index` (`None`: it is gone). Called before the record is
+    /// written, so the text being replaced still tells which postings to
+    /// remove. A reply still streaming is not indexed until it is complete.
+    fn reindex(&self, thread: ThreadId, index: u64, message: Option<&Message>) -> Result<(), StoreError> {
+        use pakchat_core::MessageStatus;
+        let place = (thread, index);
+        let streaming = message.is_some_and(|m| matches!(m.status, MessageStatus::Sending | MessageStatus::Streaming));
+        let new = match message {
+            Some(m) if !streaming => self.search.tokens(&m.content),
+            _ => Vec::new(),
+        };
+        if let Some(doc) = self.search.doc_of(self.kv.as_ref(), place)? {
+            let old = self.indexed_tokens(place)?;
+            if old == new && !streaming {
+                return Ok(());
+            }
+            self.search.remove(self.kv.as_ref(), &[(doc, place, old)])?;
+        }
+        if !new.is_empty() {
+            self.search.add(self.kv.as_ref(), place, &new)?;
+        }
+        Ok(())
+    }
+
+    /// Remove every indexed message of `thread` from the search index, a
+    /// page at a time (each block rewritten once per page).
+    fn unindex_thread(&self, thread: ThreadId) -> Result<(), StoreError> {
+        let (start, end) = (message_key(thread, 0), message_key(thread, u64::MAX));
         loop {
-            let page = self.kv.range(Table::Messages, &from, &[0xFF; 25], PAGE)?;
-            for (key, value) in &page {
-                let Ok(message) = self.open::<Message>(Table::Messages, key, value) else { continue };
-                let Some(position) = key.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()) else { continue };
-                self.reindex(message.thread_id, u64::from_be_bytes(position), Some(&message))?;
+            let refs = self.kv.range(Table::SearchRefs, &start, &end, PURGE_PAGE)?;
+            if refs.is_empty() {
+                return Ok(());
             }
-            match page.last() {
-                Some((key, _)) if page.len() == PAGE => {
-                    from.clone_from(key);
-                    from.push(0);
+            let mut gone = Vec::with_capacity(refs.len());
+            for (key, _) in refs {
+                let position = key.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes);
+                match position.map(|p| ((thread, p), self.search.doc_of(self.kv.as_ref(), (thread, p)))) {
+                    Some((place, Ok(Some(doc)))) => gone.push((doc, place, self.indexed_tokens(place)?)),
+                    // A damaged ref names no postings it could remove.
+                    _ => self.kv.remove(Table::SearchRefs, &key)?,
                 }
-                _ => return Ok(()),
             }
+            self.search.remove(self.kv.as_ref(), &gone)?;
         }
     }
 
-    /// Bring the search postings of the message at `thread`/`index` in line
-    /// with `message` (`None`: it is gone). A reply still streaming keeps
-    /// what it had until it is complete.
-    fn reindex(&self, thread: ThreadId, index: u64, message: Option<&Message>) -> Result<(), StoreError> {
-        use pakchat_core::MessageStatus;
-        if message.is_some_and(|m| matches!(m.status, MessageStatus::Sending | MessageStatus::Streaming)) {
+    /// Index again the documents whose postings were only in memory when
+    /// the profile last closed (a crash).
+    fn recover_index(&self) -> Result<(), StoreError> {
+        let unwritten = self.search.unwritten();
+        if unwritten.is_empty() {
             return Ok(());
         }
-        let key = message_key(thread, index);
-        let aad = record_aad(Table::SearchDocs.name(), &key);
-        // A damaged list reads as empty: its stale postings are harmless,
-        // since every hit is checked against the message itself.
-        let old: Vec<Token> = match self.kv.get(Table::SearchDocs, &key)? {
-            Some(sealed) => self.records.open(&aad, &sealed).map_or_else(
-                |_| Vec::new(),
-                |plain| plain.chunks_exact(TOKEN_LEN).filter_map(|c| Token::try_from(c).ok()).collect(),
-            ),
-            None => Vec::new(),
-        };
-        let new = message.map(|m| self.search.tokens(&m.content)).unwrap_or_default();
-        if old == new {
-            return Ok(());
+        let count = unwritten.end - unwritten.start;
+        for doc in unwritten {
+            // A damaged or stale place is skipped: hits are verified anyway.
+            let Ok(Some(place)) = self.search.place_of(self.kv.as_ref(), doc) else { continue };
+            if matches!(self.search.doc_of(self.kv.as_ref(), place), Ok(Some(d)) if d == doc) {
+                self.search.readd(doc, &self.indexed_tokens(place)?);
+            }
         }
-        search::Index::update(self.kv.as_ref(), (thread, index), &old, &new)?;
-        if new.is_empty() {
-            self.kv.remove(Table::SearchDocs, &key)?;
-        } else {
-            let plain = zeroize::Zeroizing::new(new.concat());
-            let sealed = self.records.seal(&aad, &plain).map_err(StoreError::Random)?;
-            self.kv.insert(Table::SearchDocs, &key, &sealed)?;
-        }
+        self.search.write_pending(self.kv.as_ref())?;
+        tracing::info!(count, "search postings a crash lost were written again");
         Ok(())
     }
 
@@ -257,6 +249,17 @@ impl SealedStore {
         let unreadable = |reason: String| Unreadable { table: table.name(), reason };
         let plain = self.records.open(&record_aad(table.name(), key), sealed).map_err(|e| unreadable(e.to_string()))?;
         serde_json::from_slice(&plain).map_err(|e| unreadable(format!("opened but not a valid record: {e}")))
+    }
+}
+
+impl Drop for SealedStore {
+    /// Postings still in memory are written (a crash instead leaves them to
+    /// the next start's recovery).
+    fn drop(&mut self) {
+        let written = self.search.write_pending(self.kv.as_ref()).and_then(|()| Ok(self.kv.flush()?));
+        if let Err(e) = written {
+            tracing::warn!(err = %e, "search postings could not be written at close; the next start writes them");
+        }
     }
 }
 
@@ -346,14 +349,14 @@ impl Store for SealedStore {
     fn append_message(&self, message: &Message) -> Result<u64, StoreError> {
         let _guard = self.append.lock().unwrap_or_else(PoisonError::into_inner);
         let index = self.message_count(message.thread_id)?;
-        self.put(Table::Messages, &message_key(message.thread_id, index), message)?;
         self.reindex(message.thread_id, index, Some(message))?;
+        self.put(Table::Messages, &message_key(message.thread_id, index), message)?;
         Ok(index)
     }
 
     fn update_message(&self, thread: ThreadId, index: u64, message: &Message) -> Result<(), StoreError> {
-        self.put(Table::Messages, &message_key(thread, index), message)?;
-        self.reindex(thread, index, Some(message))
+        self.reindex(thread, index, Some(message))?;
+        self.put(Table::Messages, &message_key(thread, index), message)
     }
 
     fn message_count(&self, thread: ThreadId) -> Result<u64, StoreError> {
@@ -467,13 +470,16 @@ impl Store for SealedStore {
             }
             self.kv.remove(Table::Attachments, &key)?;
         }
-        for (key, _) in self.kv.scan_prefix(Table::SearchDocs, thread.as_bytes())? {
-            if let Some(position) = key.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()) {
-                self.reindex(thread, u64::from_be_bytes(position), None)?;
+        self.unindex_thread(thread)?;
+        let (start, end) = (message_key(thread, 0), message_key(thread, u64::MAX));
+        loop {
+            let page = self.kv.range(Table::Messages, &start, &end, PURGE_PAGE)?;
+            if page.is_empty() {
+                break;
             }
-        }
-        for (key, _) in self.kv.scan_prefix(Table::Messages, thread.as_bytes())? {
-            self.kv.remove(Table::Messages, &key)?;
+            for (key, _) in page {
+                self.kv.remove(Table::Messages, &key)?;
+            }
         }
         self.kv.remove(Table::Branches, thread.as_bytes())?;
         for (key, _) in self.kv.scan_prefix(Table::Drafts, thread.as_bytes())? {

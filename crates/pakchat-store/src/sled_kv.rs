@@ -1,6 +1,7 @@
 //! The native storage engine: sled 0.34 with a bounded page cache.
 
 use std::path::Path;
+use std::sync::{PoisonError, RwLock};
 
 use super::kv::{Entry, Kv, KvError, Table};
 
@@ -11,7 +12,8 @@ pub const CACHE_CAPACITY_BYTES: u64 = 64 * 1024 * 1024;
 /// A sled database with one tree per [`Table`].
 pub struct SledKv {
     db: sled::Db,
-    trees: Vec<sled::Tree>,
+    /// One tree per table, in `Table::ALL` order (replaced when cleared).
+    trees: RwLock<Vec<sled::Tree>>,
 }
 
 impl std::fmt::Debug for SledKv {
@@ -57,7 +59,7 @@ impl SledKv {
         if changed > 0 {
             tracing::info!(changed, "made the profile folder readable by its owner only");
         }
-        Ok(Self { db, trees })
+        Ok(Self { db, trees: RwLock::new(trees) })
     }
 
     /// [`SledKv::open`], waiting up to `wait` while another handle still
@@ -80,10 +82,10 @@ impl SledKv {
         }
     }
 
-    fn tree(&self, table: Table) -> &sled::Tree {
+    fn tree(&self, table: Table) -> sled::Tree {
         // `trees` was built from `Table::ALL`, which lists the tables in
-        // declaration order.
-        &self.trees[table as usize]
+        // declaration order. A tree handle is a cheap shared reference.
+        self.trees.read().unwrap_or_else(PoisonError::into_inner)[table as usize].clone()
     }
 }
 
@@ -126,5 +128,14 @@ impl Kv for SledKv {
 
     fn flush(&self) -> Result<(), KvError> {
         self.db.flush().map(|_| ()).map_err(|e| io(&e))
+    }
+
+    /// Drops the table's tree, which frees its pages at once (removing
+    /// entry by entry would log every removal), and opens it again empty.
+    fn clear(&self, table: Table) -> Result<(), KvError> {
+        let mut trees = self.trees.write().unwrap_or_else(PoisonError::into_inner);
+        self.db.drop_tree(table.name()).map_err(|e| io(&e))?;
+        trees[table as usize] = self.db.open_tree(table.name()).map_err(|e| io(&e))?;
+        Ok(())
     }
 }
