@@ -47,8 +47,11 @@ impl Rng {
     /// The `i`th message of a chat: users write a line, replies run to a
     /// few paragraphs (about 440 bytes on average with a 50,000 vocabulary).
     pub fn chat_message(&mut self, i: u64, vocabulary: u64) -> (Role, String) {
-        let (role, len) =
-            if i.is_multiple_of(2) { (Role::User, 8 + self.next() % 18) } else { (Role::Assistant, 40 + self.next() % 160) };
+        let (role, len) = if i.is_multiple_of(2) {
+            (Role::User, 8 + self.next() % 18)
+        } else {
+            (Role::Assistant, 40 + self.next() % 160)
+        };
         (role, (0..len).map(|_| word(self.rank_in(vocabulary))).collect::<Vec<_>>().join(" "))
     }
 }
@@ -128,8 +131,11 @@ pub fn write_history(store: &dyn Store) {
     for t in 0..THREADS {
         let thread = thread_id(t);
         for i in 0..PER_THREAD {
-            let (role, len) =
-                if i.is_multiple_of(2) { (Role::User, 8 + rng.next() % 18) } else { (Role::Assistant, 40 + rng.next() % 160) };
+            let (role, len) = if i.is_multiple_of(2) {
+                (Role::User, 8 + rng.next() % 18)
+            } else {
+                (Role::Assistant, 40 + rng.next() % 160)
+            };
             store.append_message(&message(thread, role, rng.text(len), MessageStatus::Done)).unwrap();
         }
     }
