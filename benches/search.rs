@@ -35,17 +35,9 @@ impl Rng {
     }
 }
 
-fn word(i: u64) -> String {
-    const SYL: [&str; 16] =
-        ["ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "zu", "an", "el", "or", "ix", "um", "ye"];
-    let mut out = String::new();
-    let mut n = i + 16;
-    while n > 0 {
-        out.push_str(SYL[(n % 16) as usize]);
-        n /= 16;
-    }
-    out
-}
+#[path = "../tests/common/search_profile.rs"]
+mod search_profile;
+use search_profile::word;
 
 fn message(thread: ThreadId, role: Role, content: String) -> Message {
     Message {

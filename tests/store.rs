@@ -433,18 +433,7 @@ impl Rng {
     }
 }
 
-/// A made-up word for `i`: pronounceable, distinct per `i`.
-fn word(i: u64) -> String {
-    const SYL: [&str; 16] =
-        ["ka", "lo", "mi", "ne", "su", "ta", "ri", "po", "ve", "zu", "an", "el", "or", "ix", "um", "ye"];
-    let mut out = String::new();
-    let mut n = i + 16;
-    while n > 0 {
-        out.push_str(SYL[(n % 16) as usize]);
-        n /= 16;
-    }
-    out
-}
+use common::search_profile::word;
 
 /// The words a person would say the text has, found independently of the
 /// store's own tokenizer: split at whitespace, strip punctuation, lower case.
