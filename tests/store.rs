@@ -128,6 +128,11 @@ fn a_canary_written_everywhere_is_absent_from_every_file_on_disk() {
         let t = thread("with an attachment");
         let blob = store.put_blob(content.as_bytes()).unwrap();
         store.put_attachment(&attachment(t.id, &format!("{canary}.txt"), blob)).unwrap();
+        // A reply cut off while it streamed: its appended chunks carry it.
+        let mut growing = message(t.id, "");
+        growing.status = MessageStatus::Streaming;
+        let at = store.append_message(&growing).unwrap();
+        store.append_to_reply(t.id, at, &format!("{canary} streamed"), &format!("{canary} thought")).unwrap();
         // A project whose name, instructions and knowledge carry it too.
         let mut project = Project::new(ProjectId::new(), format!("{canary} project"), 0, stamp(4));
         project.instructions = format!("{canary} instructions");

@@ -1,11 +1,15 @@
 //! Replies: after the user's message is stored, the actor appends an
 //! assistant message (status `Streaming`), streams the provider's reply into
-//! it on a background task, persists it as it grows, and finalizes it as
-//! `Done`, `Failed` or `Cancelled`. Stop drops the task, which drops the
-//! HTTP request at once. Replying again (retry, regenerate) and checking
-//! a key are here too. What the tasks report arrives as a [`ReplyReport`],
-//! a model's title for the thread included (`titles.rs` asks for it);
-//! images made instead of a reply are `images.rs`'s.
+//! it on a background task, and finalizes it as `Done`, `Failed` or
+//! `Cancelled`. While it grows, what arrived since the last write is
+//! appended every `PERSIST_EVERY` (250 ms) as a small sealed chunk (the text
+//! so far is never re-sealed whole), so a crash keeps the partial reply; the
+//! end writes the message as one record and drops its chunks. Stop drops
+//! the task, which drops the HTTP request at once. Replying again (retry,
+//! regenerate) and checking a key are here too. What the tasks report
+//! arrives as a [`ReplyReport`], a model's title for the thread included
+//! (`titles.rs` asks for it); images made instead of a reply are
+//! `images.rs`'s.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -84,6 +88,8 @@ pub(super) struct Active {
     /// Taken (dropped) to stop the task.
     cancel: Option<oneshot::Sender<()>>,
     last_persist: web_time::Instant,
+    /// Text and reasoning that arrived since the last persist.
+    unsaved: (String, String),
 }
 
 impl Active {
@@ -107,6 +113,7 @@ impl Active {
             choice,
             cancel: Some(cancel),
             last_persist: web_time::Instant::now(),
+            unsaved: (String::new(), String::new()),
         };
         (active, stopped)
     }
@@ -477,13 +484,17 @@ impl Actor {
         }
         active.message.content.push_str(&text);
         active.message.reasoning.push_str(&reasoning);
+        active.unsaved.0.push_str(&text);
+        active.unsaved.1.push_str(&reasoning);
         let (index, id) = (active.row, active.message.id);
-        let snapshot = (active.last_persist.elapsed() >= PERSIST_EVERY).then(|| {
+        // What arrived since the last persist is appended, not the whole
+        // reply sealed again.
+        let chunk = (active.last_persist.elapsed() >= PERSIST_EVERY).then(|| {
             active.last_persist = web_time::Instant::now();
-            active.message.clone()
+            std::mem::take(&mut active.unsaved)
         });
-        if let Some(snapshot) = snapshot
-            && let Err(e) = self.with_store(move |s| s.update_message(thread, position, &snapshot)).await
+        if let Some((more, more_reasoning)) = chunk
+            && let Err(e) = self.with_store(move |s| s.append_to_reply(thread, position, &more, &more_reasoning)).await
         {
             tracing::error!(err = %e, "could not persist a growing reply");
         }

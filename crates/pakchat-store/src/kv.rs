@@ -46,11 +46,15 @@ pub enum Table {
     /// Sealed document number of each indexed message, keyed by thread id
     /// ‖ position.
     SearchRefs,
+    /// Sealed pieces of a reply still streaming, keyed by thread id ‖
+    /// position ‖ sequence number (see `sealed/reply.rs`); folded into the
+    /// message record when the reply ends.
+    ReplyChunks,
 }
 
 impl Table {
     /// Every table, for iteration.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::Meta,
         Self::Threads,
         Self::Messages,
@@ -66,6 +70,7 @@ impl Table {
         Self::SearchBlocks,
         Self::SearchPlaces,
         Self::SearchRefs,
+        Self::ReplyChunks,
     ];
 
     /// The on-disk name, also bound into every sealed value's associated data.
@@ -87,6 +92,7 @@ impl Table {
             Self::SearchBlocks => "search-blocks",
             Self::SearchPlaces => "search-places",
             Self::SearchRefs => "search-refs",
+            Self::ReplyChunks => "reply-chunks",
         }
     }
 }

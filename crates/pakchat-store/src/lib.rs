@@ -174,11 +174,22 @@ pub trait Store: Send + Sync {
     /// Engine or randomness failure.
     fn append_message(&self, message: &Message) -> Result<u64, StoreError>;
 
-    /// Replace the message at `index` of `thread` (a growing reply, a status).
+    /// Replace the message at `index` of `thread` whole (a status, an
+    /// edit, a reply's end); the chunks [`Store::append_to_reply`] added
+    /// to it go.
     ///
     /// # Errors
     /// Engine or randomness failure.
     fn update_message(&self, thread: ThreadId, index: u64, message: &Message) -> Result<(), StoreError>;
+
+    /// Add `text` and `reasoning` to the end of the reply still streaming
+    /// at `index` of `thread`, without writing its record again: reading
+    /// the message shows them, and the next [`Store::update_message`] of
+    /// that message (which must carry the whole text) takes their place.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn append_to_reply(&self, thread: ThreadId, index: u64, text: &str, reasoning: &str) -> Result<(), StoreError>;
 
     /// How many messages `thread` holds.
     ///

@@ -11,6 +11,7 @@ use super::kv::{Kv, Table};
 use super::search::{self, Token};
 
 mod migrate;
+mod reply;
 use super::{MessageSlot, ProjectSlot, Store, StoreError, ThreadSlot, Unreadable};
 use pakchat_core::{
     Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Project, ProjectId, Settings, Thread, ThreadId,
@@ -356,7 +357,12 @@ impl Store for SealedStore {
 
     fn update_message(&self, thread: ThreadId, index: u64, message: &Message) -> Result<(), StoreError> {
         self.reindex(thread, index, Some(message))?;
-        self.put(Table::Messages, &message_key(thread, index), message)
+        self.put(Table::Messages, &message_key(thread, index), message)?;
+        self.drop_chunks(thread, Some(index))
+    }
+
+    fn append_to_reply(&self, thread: ThreadId, index: u64, text: &str, reasoning: &str) -> Result<(), StoreError> {
+        self.append_chunk(thread, index, text, reasoning)
     }
 
     fn message_count(&self, thread: ThreadId) -> Result<u64, StoreError> {
@@ -371,9 +377,12 @@ impl Store for SealedStore {
         let entries = self.kv.range(Table::Messages, &message_key(thread, start), &message_key(thread, end), len)?;
         Ok(entries
             .into_iter()
-            .map(|(key, value)| match self.open(Table::Messages, &key, &value) {
-                Ok(message) => MessageSlot::Ok(message),
-                Err(reason) => MessageSlot::Unreadable(reason),
+            .map(|(key, value)| {
+                let index = key.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_be_bytes);
+                match self.open(Table::Messages, &key, &value).and_then(|m| self.with_chunks(thread, index, m)) {
+                    Ok(message) => MessageSlot::Ok(message),
+                    Err(reason) => MessageSlot::Unreadable(reason),
+                }
             })
             .collect())
     }
@@ -481,6 +490,7 @@ impl Store for SealedStore {
                 self.kv.remove(Table::Messages, &key)?;
             }
         }
+        self.drop_chunks(thread, None)?;
         self.kv.remove(Table::Branches, thread.as_bytes())?;
         for (key, _) in self.kv.scan_prefix(Table::Drafts, thread.as_bytes())? {
             self.kv.remove(Table::Drafts, &key)?;
