@@ -30,6 +30,25 @@ fn stamp() -> Stamp {
     Stamp { hlc: Hlc::default(), device: DeviceId::from_bytes([9; 16]) }
 }
 
+/// A finished message of the user's with `text`.
+fn done_message(thread_id: ThreadId, content: String) -> Message {
+    Message {
+        id: MessageId::new(),
+        thread_id,
+        parent_id: None,
+        role: Role::User,
+        content,
+        reasoning: String::new(),
+        attachments: Vec::new(),
+        model: None,
+        status: MessageStatus::Done,
+        failure: None,
+        usage: None,
+        created_ms: 0,
+        stamp: stamp(),
+    }
+}
+
 /// The writer, not a test of its own: the parent test starts this binary
 /// with `--ignored` and [`CHILD_ENV`] set, then kills it.
 #[test]
@@ -44,22 +63,7 @@ fn crash_child_writer() {
     let mut out = std::io::stdout().lock();
     for n in 0.. {
         let text = format!("r{round}-m{n}-{}", "x".repeat(200));
-        let message = Message {
-            id: MessageId::new(),
-            thread_id: THREAD,
-            parent_id: None,
-            role: Role::User,
-            content: text.clone(),
-            reasoning: String::new(),
-            attachments: Vec::new(),
-            model: None,
-            status: MessageStatus::Done,
-            failure: None,
-            usage: None,
-            created_ms: 0,
-            stamp: stamp(),
-        };
-        let position = store.append_message(&message).unwrap();
+        let position = store.append_message(&done_message(THREAD, text.clone())).unwrap();
         assert_eq!(store.message_count(THREAD).unwrap(), position + 1, "the message went to the end");
         // Every few messages also rewrite the thread, like a draft save does.
         if n % 3 == 0 {
@@ -146,4 +150,225 @@ fn acknowledged_messages_survive_sigkill_at_random_moments() {
     }
     assert!(acked.len() > usize::try_from(ROUNDS).unwrap(), "the writer made progress ({} acks)", acked.len());
     assert!(killed_mid_stream > ROUNDS / 2, "most kills landed while writing");
+}
+
+const MIGRATION_ENV: &str = "PAKCHAT_MIGRATION_CHILD_DIR";
+/// Enough messages that rebuilding their search index takes a while.
+const MIGRATION_MESSAGES: usize = 20_000;
+const MIGRATION_THREADS: usize = 8;
+const MIGRATION_ROUNDS: u32 = 7;
+
+fn migration_thread(n: usize) -> ThreadId {
+    ThreadId(uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0001_0000 + n as u128))
+}
+
+/// The text of message `n`: a word of its own, and "heron" in every seventh.
+fn migration_text(n: usize) -> String {
+    let bird = if n.is_multiple_of(7) { "heron" } else { "swift" };
+    format!("note zq{n} about the {bird} we saw near the river, with some more words to index")
+}
+
+/// Make `dir`'s profile look like one written by format 3: the header says
+/// so, and the old index's table holds entries (its content does not
+/// matter, the step drops it).
+fn set_format_3(dir: &Path) {
+    use pakchat::store::{Kv as _, Table};
+    let kv = SledKv::open_patiently(&dir.join("profile"), Duration::from_secs(5)).unwrap();
+    let mut header = SealedStore::read_header(&kv).unwrap().unwrap();
+    header.format_version = 3;
+    kv.insert(Table::Meta, b"header", &serde_json::to_vec(&header).unwrap()).unwrap();
+    for i in 0..2000u32 {
+        kv.insert(Table::LegacyPostings, &i.to_be_bytes(), &[7u8; 40]).unwrap();
+    }
+    kv.flush().unwrap();
+}
+
+/// Opens the profile, which migrates it, and says when that is done: not a
+/// test of its own, the parent kills it while it migrates.
+#[test]
+#[ignore = "started by a_migration_killed_midway_is_finished_at_the_next_start"]
+fn crash_child_migrator() {
+    let Ok(dir) = std::env::var(MIGRATION_ENV) else { return };
+    // libtest's "test crash_child_migrator ... " has no newline of its own.
+    println!("\nopening");
+    let store = open(Path::new(&dir));
+    println!("migrated to {}", store.header().format_version);
+}
+
+/// Start the migrator; kill it `kill_after` past its "opening" line (never
+/// when `None`). Returns how long it took to migrate, if it got there.
+fn run_migrator(exe: &Path, dir: &Path, kill_after: Option<Duration>) -> Option<Duration> {
+    let mut child = Command::new(exe)
+        .args(["crash_child_migrator", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(MIGRATION_ENV, dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if line == "opening" || line.starts_with("migrated") {
+                tx.send((line, Instant::now())).unwrap();
+            }
+        }
+    });
+    let (first, opened_at) = rx.recv_timeout(Duration::from_secs(60)).expect("the migrator started");
+    assert_eq!(first, "opening");
+    let migrated = match kill_after {
+        Some(delay) => {
+            std::thread::sleep(delay.saturating_sub(opened_at.elapsed()));
+            child.kill().unwrap(); // SIGKILL on Unix.
+            child.wait().unwrap();
+            reader.join().unwrap();
+            rx.try_recv().ok()
+        }
+        None => {
+            let done = rx.recv_timeout(Duration::from_secs(300)).ok();
+            assert!(child.wait().unwrap().success(), "the migrator failed");
+            reader.join().unwrap();
+            done
+        }
+    };
+    migrated.map(|(line, at)| {
+        assert_eq!(line, format!("migrated to {}", pakchat::store::keys::FORMAT_VERSION));
+        at - opened_at
+    })
+}
+
+#[test]
+fn a_migration_killed_midway_is_finished_at_the_next_start() {
+    use pakchat::store::{Kv as _, Table};
+    let dir = tempfile::tempdir().unwrap();
+    let exe: PathBuf = std::env::current_exe().unwrap();
+    {
+        let store = open(dir.path());
+        for t in 0..MIGRATION_THREADS {
+            store.put_thread(&Thread::new(migration_thread(t), format!("t{t}"), 0, stamp())).unwrap();
+        }
+        for n in 0..MIGRATION_MESSAGES {
+            store.append_message(&done_message(migration_thread(n % MIGRATION_THREADS), migration_text(n))).unwrap();
+        }
+        store.flush().unwrap();
+    }
+    // One migration left alone tells how long the step takes here.
+    set_format_3(dir.path());
+    let whole = run_migrator(&exe, dir.path(), None).expect("an undisturbed migration finishes");
+    let mut rng = Lcg(0xfeed_u64 ^ u64::from(std::process::id()));
+    let mut killed_midway = 0;
+    for _ in 0..MIGRATION_ROUNDS {
+        set_format_3(dir.path());
+        // Anywhere from the first tenth to the last of the step.
+        let tenth = whole / 10;
+        let delay = tenth + tenth * u32::try_from(rng.next(9)).unwrap();
+        if run_migrator(&exe, dir.path(), Some(delay)).is_none() {
+            killed_midway += 1;
+            // A kill mid-way may be followed by another before it finishes.
+            if rng.next(2) == 0 {
+                let again = tenth * u32::try_from(1 + rng.next(4)).unwrap();
+                run_migrator(&exe, dir.path(), Some(again));
+            }
+        }
+    }
+    assert!(killed_midway > MIGRATION_ROUNDS / 2, "most kills landed during the migration ({killed_midway})");
+
+    // The next start finishes the step, and nothing is lost.
+    let store = open(dir.path());
+    assert_eq!(store.header().format_version, pakchat::store::keys::FORMAT_VERSION);
+    let mut seen = 0;
+    for t in 0..MIGRATION_THREADS {
+        let id = migration_thread(t);
+        let count = store.message_count(id).unwrap();
+        let slots = store.messages(id, 0, usize::try_from(count).unwrap()).unwrap();
+        for (i, slot) in slots.into_iter().enumerate() {
+            let MessageSlot::Ok(m) = slot else { panic!("a message became unreadable") };
+            assert_eq!(m.content, migration_text(i * MIGRATION_THREADS + t), "thread {t} position {i}");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, MIGRATION_MESSAGES, "every message is there");
+    // The index is whole: every heron, and each message by its own word.
+    let herons = store.search("heron", MIGRATION_MESSAGES).unwrap();
+    assert_eq!(herons.len(), MIGRATION_MESSAGES.div_ceil(7), "every heron is found once");
+    for n in [0, 1, 777, MIGRATION_MESSAGES / 2, MIGRATION_MESSAGES - 1] {
+        let hits = store.search(&format!("zq{n}"), 10).unwrap();
+        let texts: Vec<_> = hits.into_iter().map(|(_, m)| m.content).collect();
+        assert_eq!(texts, [migration_text(n)], "message {n} by its own word");
+    }
+    drop(store);
+    let kv = SledKv::open_patiently(&dir.path().join("profile"), Duration::from_secs(5)).unwrap();
+    assert!(kv.range(Table::LegacyPostings, &[], &[0xFF; 8], 1).unwrap().is_empty(), "the old index is gone");
+}
+
+const REPLY_ENV: &str = "PAKCHAT_REPLY_CHILD_DIR";
+
+/// Streams a reply into the store in small appended pieces, acknowledging
+/// each once flushed: not a test of its own, the parent kills it.
+#[test]
+#[ignore = "started by a_growing_reply_keeps_every_acknowledged_piece_through_sigkill"]
+fn crash_child_streamer() {
+    let Ok(dir) = std::env::var(REPLY_ENV) else { return };
+    let store = open(Path::new(&dir));
+    if store.thread(THREAD).unwrap().is_none() {
+        store.put_thread(&Thread::new(THREAD, "crash".to_owned(), 0, stamp())).unwrap();
+    }
+    let mut reply = done_message(THREAD, String::new());
+    reply.role = Role::Assistant;
+    reply.status = MessageStatus::Streaming;
+    let at = store.append_message(&reply).unwrap();
+    store.flush().unwrap();
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "at {at}").unwrap();
+    for n in 0.. {
+        let piece = format!("p{n} ");
+        store.append_to_reply(THREAD, at, &piece, "").unwrap();
+        store.flush().unwrap();
+        writeln!(out, "ack {piece}").unwrap();
+        out.flush().unwrap();
+    }
+}
+
+#[test]
+fn a_growing_reply_keeps_every_acknowledged_piece_through_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe: PathBuf = std::env::current_exe().unwrap();
+    let mut rng = Lcg(0xcafe_u64 ^ u64::from(std::process::id()));
+    for round in 0..8 {
+        let mut child = Command::new(&exe)
+            .args(["crash_child_streamer", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+            .env(REPLY_ENV, dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let reader = std::thread::spawn(move || {
+            let (mut at, mut text) = (None, String::new());
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(piece) = line.strip_prefix("ack ") {
+                    text.push_str(piece);
+                } else if let Some(n) = line.strip_prefix("at ") {
+                    at = n.parse::<u64>().ok();
+                }
+            }
+            (at, text)
+        });
+        std::thread::sleep(Duration::from_millis(100 + rng.next(300)));
+        child.kill().unwrap(); // SIGKILL on Unix.
+        child.wait().unwrap();
+        let (at, acked) = reader.join().unwrap();
+        let Some(at) = at else { continue };
+        let store = open(dir.path());
+        let Some(MessageSlot::Ok(reply)) = store.messages(THREAD, at, 1).unwrap().pop() else {
+            panic!("round {round}: the growing reply is missing or unreadable")
+        };
+        assert_eq!(reply.status, MessageStatus::Streaming);
+        assert!(acked.len() > 3, "round {round}: the streamer made progress");
+        // Every acknowledged piece is there, in order (one more may be).
+        assert!(reply.content.starts_with(&acked), "round {round}: {} not in {}", acked, reply.content);
+        assert!(reply.content.len() <= acked.len() + 12, "round {round}: nothing but the pieces");
+    }
 }
