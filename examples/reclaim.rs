@@ -1,7 +1,8 @@
 //! How much disk a large delete gives back (issue 14, item 5): purge every
 //! chat of a profile as deleting it in the app does (the record stays as a
 //! tombstone), then print the profile's size before, right after, and after
-//! the store was closed and opened again.
+//! the store was closed and opened again (the open gives the freed space
+//! back: `pakchat-store/src/sled_kv/compact.rs`), with how long that open took.
 //!
 //! `cargo run --release --example reclaim -- DATA_DIR` on a profile made by
 //! `seed_profile` or `pakchat import` (unlocked by `DATA_DIR/key`; it is
@@ -46,7 +47,9 @@ fn main() -> anyhow::Result<()> {
     store.flush()?;
     let after = size(&profile)?;
     drop(store);
+    let started = std::time::Instant::now();
     let reopened = open(&profile, &key)?;
+    let took = started.elapsed();
     reopened.flush()?;
     drop(reopened);
     let later = size(&profile)?;
@@ -56,10 +59,12 @@ fn main() -> anyhow::Result<()> {
     #[expect(clippy::print_stderr, reason = "the figures are what this example is for")]
     {
         eprintln!(
-            "deleted {messages} messages: {:.1} MiB before, {:.1} MiB after the purge, {:.1} MiB after reopening",
+            "deleted {messages} messages: {:.1} MiB before, {:.1} MiB after the purge, {:.1} MiB after reopening \
+             (which took {} ms)",
             mib(before),
             mib(after),
-            mib(later)
+            mib(later),
+            took.as_millis()
         );
     }
     Ok(())

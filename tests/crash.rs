@@ -152,7 +152,7 @@ fn acknowledged_messages_survive_sigkill_at_random_moments() {
     assert!(killed_mid_stream > ROUNDS / 2, "most kills landed while writing");
 }
 
-const MIGRATION_ENV: &str = "PAKCHAT_MIGRATION_CHILD_DIR";
+const OPENER_ENV: &str = "PAKCHAT_OPENER_CHILD_DIR";
 /// Enough messages that rebuilding their search index takes a while.
 const MIGRATION_MESSAGES: usize = 20_000;
 const MIGRATION_THREADS: usize = 8;
@@ -183,24 +183,24 @@ fn set_format_3(dir: &Path) {
     kv.flush().unwrap();
 }
 
-/// Opens the profile, which migrates it, and says when that is done: not a
-/// test of its own, the parent kills it while it migrates.
+/// Opens the profile, which migrates or compacts it, and says when that is
+/// done: not a test of its own, the parent kills it on the way.
 #[test]
-#[ignore = "started by a_migration_killed_midway_is_finished_at_the_next_start"]
-fn crash_child_migrator() {
-    let Ok(dir) = std::env::var(MIGRATION_ENV) else { return };
-    // libtest's "test crash_child_migrator ... " has no newline of its own.
+#[ignore = "started by the migration and compaction crash tests"]
+fn crash_child_opener() {
+    let Ok(dir) = std::env::var(OPENER_ENV) else { return };
+    // libtest's "test crash_child_opener ... " has no newline of its own.
     println!("\nopening");
     let store = open(Path::new(&dir));
     println!("migrated to {}", store.header().format_version);
 }
 
-/// Start the migrator; kill it `kill_after` past its "opening" line (never
-/// when `None`). Returns how long it took to migrate, if it got there.
-fn run_migrator(exe: &Path, dir: &Path, kill_after: Option<Duration>) -> Option<Duration> {
+/// Start the opener; kill it `kill_after` past its "opening" line (never
+/// when `None`). Returns how long it took to open, if it got there.
+fn run_opener(exe: &Path, dir: &Path, kill_after: Option<Duration>) -> Option<Duration> {
     let mut child = Command::new(exe)
-        .args(["crash_child_migrator", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
-        .env(MIGRATION_ENV, dir)
+        .args(["crash_child_opener", "--exact", "--ignored", "--nocapture", "--test-threads=1"])
+        .env(OPENER_ENV, dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -215,7 +215,7 @@ fn run_migrator(exe: &Path, dir: &Path, kill_after: Option<Duration>) -> Option<
             }
         }
     });
-    let (first, opened_at) = rx.recv_timeout(Duration::from_secs(60)).expect("the migrator started");
+    let (first, opened_at) = rx.recv_timeout(Duration::from_secs(60)).expect("the opener started");
     assert_eq!(first, "opening");
     let migrated = match kill_after {
         Some(delay) => {
@@ -227,7 +227,7 @@ fn run_migrator(exe: &Path, dir: &Path, kill_after: Option<Duration>) -> Option<
         }
         None => {
             let done = rx.recv_timeout(Duration::from_secs(300)).ok();
-            assert!(child.wait().unwrap().success(), "the migrator failed");
+            assert!(child.wait().unwrap().success(), "the opener failed");
             reader.join().unwrap();
             done
         }
@@ -255,7 +255,7 @@ fn a_migration_killed_midway_is_finished_at_the_next_start() {
     }
     // One migration left alone tells how long the step takes here.
     set_format_3(dir.path());
-    let whole = run_migrator(&exe, dir.path(), None).expect("an undisturbed migration finishes");
+    let whole = run_opener(&exe, dir.path(), None).expect("an undisturbed migration finishes");
     let mut rng = Lcg(0xfeed_u64 ^ u64::from(std::process::id()));
     let mut killed_midway = 0;
     for _ in 0..MIGRATION_ROUNDS {
@@ -263,12 +263,12 @@ fn a_migration_killed_midway_is_finished_at_the_next_start() {
         // Anywhere from the first tenth to the last of the step.
         let tenth = whole / 10;
         let delay = tenth + tenth * u32::try_from(rng.next(9)).unwrap();
-        if run_migrator(&exe, dir.path(), Some(delay)).is_none() {
+        if run_opener(&exe, dir.path(), Some(delay)).is_none() {
             killed_midway += 1;
             // A kill mid-way may be followed by another before it finishes.
             if rng.next(2) == 0 {
                 let again = tenth * u32::try_from(1 + rng.next(4)).unwrap();
-                run_migrator(&exe, dir.path(), Some(again));
+                run_opener(&exe, dir.path(), Some(again));
             }
         }
     }
@@ -300,6 +300,100 @@ fn a_migration_killed_midway_is_finished_at_the_next_start() {
     drop(store);
     let kv = SledKv::open_patiently(&dir.path().join("profile"), Duration::from_secs(5)).unwrap();
     assert!(kv.range(Table::LegacyPostings, &[], &[0xFF; 8], 1).unwrap().is_empty(), "the old index is gone");
+}
+
+/// Attachments kept through every compaction.
+const KEPT_BLOBS: u32 = 3;
+
+/// `len` bytes that do not compress, different for each `seed`.
+fn noise(seed: u64, len: usize) -> Vec<u8> {
+    let mut rng = Lcg(seed);
+    (0..len).map(|_| u8::try_from(rng.next(256)).unwrap()).collect()
+}
+
+/// Add and delete 30 MiB of attachments, so the next open gives it back.
+fn make_room_to_reclaim(dir: &Path, round: u64) {
+    let store = open(dir);
+    let ids: Vec<_> = (0..120).map(|i| store.put_blob(&noise(round * 1000 + i, 256 * 1024)).unwrap()).collect();
+    store.flush().unwrap();
+    for id in &ids {
+        store.remove_blob(id).unwrap();
+    }
+    store.flush().unwrap();
+}
+
+/// Everything the compaction test keeps is there and readable.
+fn assert_kept(dir: &Path, blobs: &[pakchat::domain::BlobId]) {
+    let store = open(dir);
+    for (n, id) in blobs.iter().enumerate() {
+        let want = noise(u64::MAX - n as u64, 300 * 1024);
+        assert_eq!(store.blob(id).unwrap().as_deref(), Some(&want[..]), "attachment {n}");
+    }
+    let slots = store.messages(THREAD, 0, 5000).unwrap();
+    assert_eq!(slots.len(), 2000, "every message");
+    for (i, slot) in slots.into_iter().enumerate() {
+        let MessageSlot::Ok(m) = slot else { panic!("message {i} became unreadable") };
+        assert_eq!(m.content, migration_text(i));
+    }
+    assert_eq!(store.search("heron", 5000).unwrap().len(), 2000usize.div_ceil(7));
+}
+
+#[test]
+fn a_compaction_killed_midway_loses_nothing_and_is_finished_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe: PathBuf = std::env::current_exe().unwrap();
+    let blobs: Vec<_> = {
+        let store = open(dir.path());
+        store.put_thread(&Thread::new(THREAD, "kept".to_owned(), 0, stamp())).unwrap();
+        for n in 0..2000 {
+            store.append_message(&done_message(THREAD, migration_text(n))).unwrap();
+        }
+        let blobs = (0..KEPT_BLOBS).map(|n| store.put_blob(&noise(u64::MAX - u64::from(n), 300 * 1024)).unwrap());
+        let blobs = blobs.collect();
+        store.flush().unwrap();
+        blobs
+    };
+    let profile = dir.path().join("profile");
+    let size = |p: &Path| -> u64 {
+        let walk = walkdir(p);
+        walk.iter().map(|f| f.metadata().map_or(0, |m| m.len())).sum()
+    };
+    make_room_to_reclaim(dir.path(), 0);
+    let dirty = size(&profile);
+    let whole = run_opener(&exe, dir.path(), None).expect("an undisturbed compaction finishes");
+    let compacted = size(&profile);
+    assert!(compacted * 2 < dirty, "the profile shrank from {dirty} to {compacted} bytes");
+    assert_kept(dir.path(), &blobs);
+
+    let mut rng = Lcg(0xc0de_u64 ^ u64::from(std::process::id()));
+    let mut killed_midway = 0;
+    for round in 1..=MIGRATION_ROUNDS {
+        make_room_to_reclaim(dir.path(), u64::from(round));
+        let tenth = whole / 10;
+        let delay = tenth + tenth * u32::try_from(rng.next(9)).unwrap();
+        if run_opener(&exe, dir.path(), Some(delay)).is_none() {
+            killed_midway += 1;
+        }
+        // The next open finishes or undoes it, and nothing is lost.
+        assert_kept(dir.path(), &blobs);
+    }
+    assert!(killed_midway > MIGRATION_ROUNDS / 2, "most kills landed while opening ({killed_midway})");
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    for name in &names {
+        let name = name.to_string_lossy();
+        assert!(!name.ends_with(".compacting") && !name.ends_with(".compacted") && !name.ends_with(".old"), "{name}");
+    }
+    assert!(size(&profile) * 2 < dirty, "still small: {} bytes", size(&profile));
+}
+
+/// Every file under `dir`.
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { files.extend(walkdir(&path)) } else { files.push(path) }
+    }
+    files
 }
 
 const REPLY_ENV: &str = "PAKCHAT_REPLY_CHILD_DIR";

@@ -23,7 +23,7 @@ pub use keys::{Argon2Params, Header, KeySource, Protection, ProtectionKind};
 pub use kv::{Kv, KvError, MemoryKv, Table};
 pub use sealed::SealedStore;
 #[cfg(not(target_arch = "wasm32"))]
-pub use sled_kv::{CACHE_CAPACITY_BYTES, SledKv};
+pub use sled_kv::{CACHE_CAPACITY_BYTES, MIN_RECLAIM_BYTES, SledKv};
 
 use pakchat_core::{
     Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Project, ProjectId, Settings, Thread, ThreadId,

@@ -1,9 +1,15 @@
-//! The native storage engine: sled 0.34 with a bounded page cache.
+//! The native storage engine: sled 0.34 with a bounded page cache. sled
+//! never shrinks its files, so opening a profile after large deletes copies
+//! what is live into a fresh database first (`sled_kv/compact.rs`).
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock};
 
 use super::kv::{Entry, Kv, KvError, Table};
+
+mod compact;
+pub use compact::MIN_RECLAIM_BYTES;
 
 /// Page-cache budget. sled counts on-disk bytes; this keeps a large history
 /// from growing the process.
@@ -14,6 +20,10 @@ pub struct SledKv {
     db: sled::Db,
     /// One tree per table, in `Table::ALL` order (replaced when cleared).
     trees: RwLock<Vec<sled::Tree>>,
+    /// Bytes removed since the last flush (see `compact.rs`).
+    removed: AtomicU64,
+    /// Where the removed-bytes count is kept.
+    counter: sled::Tree,
 }
 
 impl std::fmt::Debug for SledKv {
@@ -35,31 +45,35 @@ impl SledKv {
     /// for anything else.
     pub fn open(dir: &Path) -> Result<Self, KvError> {
         let private = |e: std::io::Error| KvError::Io(format!("{}: {e}", dir.display()));
+        // Held while opening, so that two processes never both finish an
+        // interrupted compaction; sled's own lock takes over once open.
+        let Some(_opening) = compact::lock(dir).map_err(private)? else { return Err(KvError::Locked) };
+        compact::recover(dir).map_err(private)?;
         super::private_dir::create_private_dir_all(dir).map_err(private)?;
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(CACHE_CAPACITY_BYTES)
-            .mode(sled::Mode::LowSpace)
-            .open()
-            .map_err(|e| match &e {
-            // sled takes an exclusive file lock; a second process gets WouldBlock.
-            sled::Error::Io(io_err)
-                if io_err.kind() == std::io::ErrorKind::WouldBlock
-                    || io_err.to_string().contains("could not acquire lock") =>
-            {
-                KvError::Locked
-            }
-            _ => io(&e),
-        })?;
+        let mut db = open_db(dir)?;
+        if compact::worth_it(&db).map_err(|e| io(&e))? {
+            db = compact::compact(dir, db, open_db)?;
+        }
         let tree = |t: Table| db.open_tree(t.name()).map_err(|e| io(&e));
         let trees = Table::ALL.iter().map(|&t| tree(t)).collect::<Result<Vec<_>, _>>()?;
+        let counter = db.open_tree(compact::COUNTER_TREE).map_err(|e| io(&e))?;
         // sled made its files with the umask; a profile from before this
         // rule may be open to everyone.
         let changed = super::private_dir::tighten(dir).map_err(private)?;
         if changed > 0 {
             tracing::info!(changed, "made the profile folder readable by its owner only");
         }
-        Ok(Self { db, trees: RwLock::new(trees) })
+        Ok(Self { db, trees: RwLock::new(trees), removed: AtomicU64::new(0), counter })
+    }
+
+    /// The bytes removed since the profile was last compacted (counted
+    /// as of the last flush), and the size of its files: what the next
+    /// open weighs to decide on giving space back.
+    ///
+    /// # Errors
+    /// The engine's error.
+    pub fn reclaimable(&self) -> Result<(u64, u64), KvError> {
+        Ok((compact::removed_bytes(&self.db).map_err(|e| io(&e))?, self.db.size_on_disk().map_err(|e| io(&e))?))
     }
 
     /// [`SledKv::open`], waiting up to `wait` while another handle still
@@ -89,6 +103,22 @@ impl SledKv {
     }
 }
 
+/// Open sled in `dir` with the profile's settings.
+fn open_db(dir: &Path) -> Result<sled::Db, KvError> {
+    sled::Config::new().path(dir).cache_capacity(CACHE_CAPACITY_BYTES).mode(sled::Mode::LowSpace).open().map_err(|e| {
+        match &e {
+            // sled takes an exclusive file lock; a second process gets WouldBlock.
+            sled::Error::Io(io_err)
+                if io_err.kind() == std::io::ErrorKind::WouldBlock
+                    || io_err.to_string().contains("could not acquire lock") =>
+            {
+                KvError::Locked
+            }
+            _ => io(&e),
+        }
+    })
+}
+
 fn entry(r: sled::Result<(sled::IVec, sled::IVec)>) -> Result<Entry, KvError> {
     r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(|e| io(&e))
 }
@@ -103,7 +133,11 @@ impl Kv for SledKv {
     }
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<(), KvError> {
-        self.tree(table).remove(key).map(|_| ()).map_err(|e| io(&e))
+        let old = self.tree(table).remove(key).map_err(|e| io(&e))?;
+        if let Some(old) = old {
+            self.removed.fetch_add((key.len() + old.len()) as u64, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     fn range(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError> {
@@ -127,6 +161,14 @@ impl Kv for SledKv {
     }
 
     fn flush(&self) -> Result<(), KvError> {
+        let removed = self.removed.swap(0, Ordering::Relaxed);
+        if removed > 0 {
+            let add = |old: Option<&[u8]>| {
+                let old = old.and_then(|v| <[u8; 8]>::try_from(v).ok()).map_or(0, u64::from_be_bytes);
+                Some(old.saturating_add(removed).to_be_bytes().to_vec())
+            };
+            self.counter.update_and_fetch(compact::COUNTER_KEY, add).map_err(|e| io(&e))?;
+        }
         self.db.flush().map(|_| ()).map_err(|e| io(&e))
     }
 
@@ -134,6 +176,13 @@ impl Kv for SledKv {
     /// entry by entry would log every removal), and opens it again empty.
     fn clear(&self, table: Table) -> Result<(), KvError> {
         let mut trees = self.trees.write().unwrap_or_else(PoisonError::into_inner);
+        // What the table held counts as removed (a format's old index).
+        let mut held = 0;
+        for entry in trees[table as usize].iter() {
+            let (key, value) = entry.map_err(|e| io(&e))?;
+            held += (key.len() + value.len()) as u64;
+        }
+        self.removed.fetch_add(held, Ordering::Relaxed);
         self.db.drop_tree(table.name()).map_err(|e| io(&e))?;
         trees[table as usize] = self.db.open_tree(table.name()).map_err(|e| io(&e))?;
         Ok(())

@@ -1,0 +1,301 @@
+//! Giving disk back after large deletes. sled reuses freed space but never
+//! shrinks its file, so a profile that once held a large history keeps its
+//! size after the history is deleted. [`super::SledKv`] counts the bytes it
+//! removes (in its own tree, [`COUNTER_TREE`]: a number, nothing of the
+//! content); when a profile is opened and that count is a good part of the
+//! file, the live entries are copied into a fresh database beside it, which
+//! then takes the profile's place.
+//!
+//! The swap survives a crash at any point. Folder names beside the profile
+//! `P` say how far it got: `P.compacting` is an unfinished copy (removed),
+//! `P.compacted` a finished one (it takes `P`'s place: `P` becomes `P.old`,
+//! `P.compacted` becomes `P`), `P.old` a replaced original (removed). The copy
+//! is made at open before anything is written, so a finished copy and `P`
+//! hold the same entries. All of it runs under `P.lock`, a file lock held
+//! only while a profile is being opened, so two processes opening the same
+//! profile never both move folders.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The tree holding the removed-bytes count (not a [`crate::Table`]: it is
+/// the engine's bookkeeping, not a record, and is not copied).
+pub(super) const COUNTER_TREE: &str = "pakchat-reclaimable";
+/// The count's key in [`COUNTER_TREE`].
+pub(super) const COUNTER_KEY: &[u8] = b"removed-bytes";
+/// Below this, a copy at start-up is not worth its time.
+pub const MIN_RECLAIM_BYTES: u64 = 16 * 1024 * 1024;
+/// Entries per write while copying.
+const COPY_BATCH: usize = 4096;
+
+/// `dir` with `.suffix` added to its last component.
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(".");
+    name.push(suffix);
+    dir.with_file_name(name)
+}
+
+/// Make a rename in `dir`'s parent durable.
+fn sync_parent(dir: &Path) -> io::Result<()> {
+    // Only Unix can open a folder to sync it.
+    if cfg!(unix)
+        && let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty())
+    {
+        File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// The open-time lock beside `dir`; `Ok(None)` when another process holds it.
+pub(super) fn lock(dir: &Path) -> io::Result<Option<File>> {
+    let path = sibling(dir, "lock");
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        crate::private_dir::create_private_dir_all(parent)?;
+    }
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(&path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(file)),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => Err(e),
+    }
+}
+
+/// Finish or undo a compaction a crash interrupted (see the module doc).
+pub(super) fn recover(dir: &Path) -> io::Result<()> {
+    let (building, built, old) = (sibling(dir, "compacting"), sibling(dir, "compacted"), sibling(dir, "old"));
+    if building.exists() {
+        tracing::info!("removing an unfinished compaction of the profile");
+        std::fs::remove_dir_all(&building)?;
+    }
+    if built.exists() {
+        tracing::info!("finishing a compaction of the profile");
+        swap_in(dir)
+    } else if old.exists() {
+        std::fs::remove_dir_all(&old)
+    } else {
+        Ok(())
+    }
+}
+
+/// Put the finished copy in `dir`'s place and remove the original.
+fn swap_in(dir: &Path) -> io::Result<()> {
+    let (built, old) = (sibling(dir, "compacted"), sibling(dir, "old"));
+    if dir.exists() {
+        if old.exists() {
+            std::fs::remove_dir_all(&old)?;
+        }
+        std::fs::rename(dir, &old)?;
+    }
+    std::fs::rename(&built, dir)?;
+    sync_parent(dir)?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    Ok(())
+}
+
+/// The removed-bytes count of `db`.
+pub(super) fn removed_bytes(db: &sled::Db) -> sled::Result<u64> {
+    let value = db.open_tree(COUNTER_TREE)?.get(COUNTER_KEY)?;
+    Ok(value.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok()).map_or(0, u64::from_be_bytes))
+}
+
+/// Whether `db` holds enough freed space to copy it at start-up: at least
+/// [`MIN_RECLAIM_BYTES`] removed, and at least a quarter of its files
+/// (sled keeps values over a few KiB, such as attachment chunks, in files of
+/// their own, and removing them can grow the folder for a while).
+pub(super) fn worth_it(db: &sled::Db) -> sled::Result<bool> {
+    let removed = removed_bytes(db)?;
+    Ok(removed >= MIN_RECLAIM_BYTES && removed.saturating_mul(4) >= db.size_on_disk()?)
+}
+
+/// Copy `db`'s live entries into a fresh database and swap it in for
+/// `dir`; `open` opens the result.
+pub(super) fn compact(
+    dir: &Path,
+    db: sled::Db,
+    open: impl Fn(&Path) -> Result<sled::Db, crate::KvError>,
+) -> Result<sled::Db, crate::KvError> {
+    let failed = |e: &dyn std::fmt::Display| crate::KvError::Io(format!("compacting {}: {e}", dir.display()));
+    let started = Instant::now();
+    let before = db.size_on_disk().map_err(|e| failed(&e))?;
+    let (building, built) = (sibling(dir, "compacting"), sibling(dir, "compacted"));
+    if building.exists() {
+        std::fs::remove_dir_all(&building).map_err(|e| failed(&e))?;
+    }
+    crate::private_dir::create_private_dir_all(&building).map_err(|e| failed(&e))?;
+    let copy = open(&building)?;
+    for name in db.tree_names() {
+        if name == COUNTER_TREE.as_bytes() {
+            continue;
+        }
+        let (from, to) = (db.open_tree(&name).map_err(|e| failed(&e))?, copy.open_tree(&name).map_err(|e| failed(&e))?);
+        let mut batch = sled::Batch::default();
+        let mut in_batch = 0;
+        for entry in &from {
+            let (key, value) = entry.map_err(|e| failed(&e))?;
+            batch.insert(key, value);
+            in_batch += 1;
+            if in_batch == COPY_BATCH {
+                to.apply_batch(std::mem::take(&mut batch)).map_err(|e| failed(&e))?;
+                in_batch = 0;
+            }
+        }
+        to.apply_batch(batch).map_err(|e| failed(&e))?;
+    }
+    copy.flush().map_err(|e| failed(&e))?;
+    drop((copy, db));
+    std::fs::rename(&building, &built).map_err(|e| failed(&e))?;
+    sync_parent(dir).map_err(|e| failed(&e))?;
+    swap_in(dir).map_err(|e| failed(&e))?;
+    // The copy's engine threads may hold its lock for a moment after the
+    // last handle went.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let db = loop {
+        match open(dir) {
+            Err(crate::KvError::Locked) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            other => break other?,
+        }
+    };
+    let after = db.size_on_disk().unwrap_or(0);
+    tracing::info!(before, after, ms = started.elapsed().as_millis(), "gave freed space back to the disk");
+    Ok(db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Kv as _, SledKv, Table};
+
+    fn noise(seed: u64, len: usize) -> Vec<u8> {
+        // Not compressible, like sealed records.
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..len)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x.to_le_bytes()[0]
+            })
+            .collect()
+    }
+
+    fn size(dir: &Path) -> u64 {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_dir() { size(&e.path()) } else { e.metadata().unwrap().len() }
+            })
+            .sum()
+    }
+
+    fn reopen(dir: &Path) -> SledKv {
+        SledKv::open_patiently(dir, Duration::from_secs(5)).unwrap()
+    }
+
+    #[test]
+    fn a_large_delete_is_given_back_at_the_next_open_and_what_stays_is_whole() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("profile");
+        let kv = reopen(&dir);
+        for i in 0..20_000u32 {
+            kv.insert(Table::Messages, &i.to_be_bytes(), &noise(u64::from(i), 2048)).unwrap();
+        }
+        // Attachments are kept in 256 KiB chunks, which sled stores apart.
+        for i in 0..100u32 {
+            kv.insert(Table::Blobs, &i.to_be_bytes(), &noise(u64::from(i), 256 * 1024)).unwrap();
+        }
+        kv.insert(Table::Meta, b"header", b"kept").unwrap();
+        kv.flush().unwrap();
+        drop(kv);
+        let full = size(&dir);
+        let kv = reopen(&dir);
+        for i in 20..20_000u32 {
+            kv.remove(Table::Messages, &i.to_be_bytes()).unwrap();
+        }
+        for i in 5..100u32 {
+            kv.remove(Table::Blobs, &i.to_be_bytes()).unwrap();
+        }
+        kv.flush().unwrap();
+        drop(kv);
+        assert!(size(&dir) * 10 > full * 9, "sled alone keeps its file ({} of {full})", size(&dir));
+
+        let kv = reopen(&dir);
+        let small = size(&dir);
+        assert!(small * 4 < full, "{small} bytes after compacting, {full} before");
+        for i in 0..20u32 {
+            assert_eq!(kv.get(Table::Messages, &i.to_be_bytes()).unwrap(), Some(noise(u64::from(i), 2048)));
+        }
+        assert!(kv.get(Table::Messages, &20u32.to_be_bytes()).unwrap().is_none());
+        for i in 0..5u32 {
+            assert_eq!(kv.get(Table::Blobs, &i.to_be_bytes()).unwrap(), Some(noise(u64::from(i), 256 * 1024)));
+        }
+        assert!(kv.get(Table::Blobs, &5u32.to_be_bytes()).unwrap().is_none());
+        assert_eq!(kv.get(Table::Meta, b"header").unwrap().as_deref(), Some(&b"kept"[..]));
+        for suffix in ["compacting", "compacted", "old"] {
+            assert!(!sibling(&dir, suffix).exists(), "{suffix} left behind");
+        }
+        // The count started again: the next open does not copy again.
+        let db = kv.db.clone();
+        assert_eq!(removed_bytes(&db).unwrap(), 0);
+    }
+
+    /// A profile at `dir` holding `value` under one key.
+    fn profile_with(dir: &Path, value: &[u8]) {
+        let kv = reopen(dir);
+        kv.insert(Table::Meta, b"k", value).unwrap();
+        kv.flush().unwrap();
+    }
+
+    fn value_at(dir: &Path) -> Vec<u8> {
+        reopen(dir).get(Table::Meta, b"k").unwrap().unwrap()
+    }
+
+    #[test]
+    fn an_interrupted_compaction_is_finished_or_undone_at_the_next_open() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("p");
+        let gone = |d: &Path| ["compacting", "compacted", "old"].iter().all(|s| !sibling(d, s).exists());
+
+        // Killed while copying: the copy goes, the profile stays.
+        profile_with(&dir, b"original");
+        profile_with(&sibling(&dir, "compacting"), b"half a copy");
+        assert_eq!(value_at(&dir), b"original");
+        assert!(gone(&dir));
+
+        // Killed after the copy was finished: it takes the profile's place.
+        profile_with(&sibling(&dir, "compacted"), b"copy");
+        assert_eq!(value_at(&dir), b"copy");
+        assert!(gone(&dir));
+
+        // Killed between the two renames: the copy is put in place.
+        std::fs::rename(&dir, sibling(&dir, "old")).unwrap();
+        profile_with(&sibling(&dir, "compacted"), b"copy 2");
+        assert_eq!(value_at(&dir), b"copy 2");
+        assert!(gone(&dir));
+
+        // Killed while removing the original: the rest of it goes.
+        profile_with(&sibling(&dir, "old"), b"stale");
+        assert_eq!(value_at(&dir), b"copy 2");
+        assert!(gone(&dir));
+    }
+
+    #[test]
+    fn a_profile_being_opened_elsewhere_is_reported_locked() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("p");
+        let held = lock(&dir).unwrap();
+        assert!(held.is_some());
+        assert!(matches!(SledKv::open(&dir), Err(crate::KvError::Locked)));
+        drop(held);
+        assert!(SledKv::open(&dir).is_ok());
+    }
+}
