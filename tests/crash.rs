@@ -285,6 +285,7 @@ fn a_migration_killed_midway_is_finished_at_the_next_start() {
         for (i, slot) in slots.into_iter().enumerate() {
             let MessageSlot::Ok(m) = slot else { panic!("a message became unreadable") };
             assert_eq!(m.content, migration_text(i * MIGRATION_THREADS + t), "thread {t} position {i}");
+            assert_eq!(store.position_of(id, m.id).unwrap(), Some(i as u64), "found by id");
             seen += 1;
         }
     }

@@ -78,6 +78,20 @@ fn a_format_2_profile_opens_and_holds_everything_it_held() {
     assert_eq!(tombstones, 1);
     let key = store.api_key("openai").unwrap();
     assert_eq!(key.as_deref().map(String::as_str), Some("sk-format2-fixture-not-a-real-key"));
+    // Format 5: every message is found by its id, at its position.
+    let mut found = 0;
+    for slot in store.threads().unwrap() {
+        let pakchat::store::ThreadSlot::Ok(thread) = slot else { continue };
+        let count = store.message_count(thread.id).unwrap();
+        let slots = store.messages(thread.id, 0, 1000).unwrap();
+        assert_eq!(slots.len() as u64, count);
+        for (at, slot) in slots.into_iter().enumerate() {
+            let pakchat::store::MessageSlot::Ok(m) = slot else { panic!("message {at} unreadable") };
+            assert_eq!(store.position_of(thread.id, m.id).unwrap(), Some(at as u64), "{:?}", m.id);
+            found += 1;
+        }
+    }
+    assert!(found >= 6, "the fixture's messages ({found})");
     let hits = store.search("passu", 10).unwrap();
     let texts: Vec<&str> = hits.iter().map(|(_, m)| m.content.as_str()).collect();
     assert_eq!(texts.len(), 2, "both messages naming Passu: {texts:?}");

@@ -109,6 +109,27 @@ impl Branches {
         }
     }
 
+    /// Record that a message that came from elsewhere (another device, an
+    /// archive) was stored at `position` (the end) as a child of `parent`,
+    /// `at` among its siblings (the store orders them by stamp). What was
+    /// shown stays shown: a merged message may continue the conversation on
+    /// screen, it never switches a fork. `count` is the number of messages
+    /// stored before it.
+    pub fn merge_child(&mut self, parent: u64, position: u64, count: u64, at: usize) {
+        let shown = self.chosen_child(parent, count);
+        let existing = self.children_of(parent, count);
+        let natural = if parent == ROOT { 0 } else { parent + 1 };
+        if existing.is_empty() && position == natural && !self.children.contains_key(&parent) {
+            return;
+        }
+        let kids = self.children.entry(parent).or_insert(existing);
+        kids.insert(at.min(kids.len()), position);
+        self.listed.extend(kids.iter().copied());
+        if let Some(shown) = shown {
+            self.chosen.insert(parent, shown);
+        }
+    }
+
     /// Show `child` at the fork under `parent`. False if it is not a child.
     pub fn choose(&mut self, parent: u64, child: u64, count: u64) -> bool {
         if !self.children_of(parent, count).contains(&child) {
@@ -263,12 +284,20 @@ mod tests {
     #[derive(Default)]
     struct Model {
         parents: Vec<u64>,
+        /// Each parent's children in sibling order.
+        order: BTreeMap<u64, Vec<u64>>,
         chosen: BTreeMap<u64, u64>,
     }
 
     impl Model {
         fn kids(&self, parent: u64) -> Vec<u64> {
-            (0..self.parents.len() as u64).filter(|&p| self.parents[p as usize] == parent).collect()
+            self.order.get(&parent).cloned().unwrap_or_default()
+        }
+        fn add(&mut self, parent: u64, at: Option<usize>) {
+            let position = self.parents.len() as u64;
+            self.parents.push(parent);
+            let kids = self.order.entry(parent).or_default();
+            kids.insert(at.unwrap_or(kids.len()).min(kids.len()), position);
         }
         fn path(&self) -> Vec<u64> {
             let mut out = Vec::new();
@@ -291,6 +320,10 @@ mod tests {
         Branch(f64),
         /// Switch the fork above the row at this fraction to another child.
         Switch(f64, usize),
+        /// A message from another device under the stored message at this
+        /// fraction of all (the root when past the end), at this place
+        /// among its siblings.
+        Merge(f64, usize),
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -298,6 +331,7 @@ mod tests {
             4 => Just(Op::Append),
             2 => (0.0..1.0f64).prop_map(Op::Branch),
             2 => (0.0..1.0f64, 0..4usize).prop_map(|(f, k)| Op::Switch(f, k)),
+            2 => (0.0..1.1f64, 0..4usize).prop_map(|(f, k)| Op::Merge(f, k)),
         ]
     }
 
@@ -318,14 +352,14 @@ mod tests {
                     Op::Append => {
                         let leaf = path.leaf();
                         branches.add_child(leaf, count, count);
-                        model.parents.push(leaf);
+                        model.add(leaf, None);
                         model.chosen.insert(leaf, count);
                     }
                     Op::Branch(f) if !expected.is_empty() => {
                         let row = row_at(expected.len(), f) as u64;
                         let parent = path.parent_of(row);
                         branches.add_child(parent, count, count);
-                        model.parents.push(parent);
+                        model.add(parent, None);
                         model.chosen.insert(parent, count);
                     }
                     Op::Switch(f, k) if !expected.is_empty() => {
@@ -336,6 +370,18 @@ mod tests {
                         let target = kids[k % kids.len()];
                         prop_assert!(branches.choose(parent, target, count));
                         model.chosen.insert(parent, target);
+                    }
+                    Op::Merge(f, k) => {
+                        let parent = if f >= 1.0 || count == 0 { ROOT } else { row_at(count as usize, f) as u64 };
+                        let siblings = model.kids(parent);
+                        let at = k % (siblings.len() + 1);
+                        // What the model showed under the parent stays shown.
+                        let shown = model.chosen.get(&parent).copied().filter(|c| siblings.contains(c)).or(siblings.last().copied());
+                        branches.merge_child(parent, count, count, at);
+                        model.add(parent, Some(at));
+                        if let Some(shown) = shown {
+                            model.chosen.insert(parent, shown);
+                        }
                     }
                     Op::Branch(_) | Op::Switch(..) => {}
                 }

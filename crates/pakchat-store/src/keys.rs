@@ -14,8 +14,8 @@ use pakchat_core::DeviceId;
 
 /// The store layout version this build writes (2: the search index; 3:
 /// drafts as records of their own, per device; 4: the search index in
-/// sealed blocks).
-pub const FORMAT_VERSION: u32 = 4;
+/// sealed blocks; 5: messages found by id).
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The plain header of a profile: enough to find and unwrap the data key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

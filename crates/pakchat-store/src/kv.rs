@@ -50,11 +50,14 @@ pub enum Table {
     /// position ‖ sequence number (see `sealed/reply.rs`); folded into the
     /// message record when the reply ends.
     ReplyChunks,
+    /// The position of each message, keyed by thread id ‖ a keyed hash of
+    /// the message id (see `sealed/ids.rs`).
+    MessageIds,
 }
 
 impl Table {
     /// Every table, for iteration.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::Meta,
         Self::Threads,
         Self::Messages,
@@ -71,6 +74,7 @@ impl Table {
         Self::SearchPlaces,
         Self::SearchRefs,
         Self::ReplyChunks,
+        Self::MessageIds,
     ];
 
     /// The on-disk name, also bound into every sealed value's associated data.
@@ -93,6 +97,7 @@ impl Table {
             Self::SearchPlaces => "search-places",
             Self::SearchRefs => "search-refs",
             Self::ReplyChunks => "reply-chunks",
+            Self::MessageIds => "message-ids",
         }
     }
 }

@@ -21,12 +21,13 @@ mod sled_kv;
 
 pub use keys::{Argon2Params, Header, KeySource, Protection, ProtectionKind};
 pub use kv::{Kv, KvError, MemoryKv, Table};
-pub use sealed::SealedStore;
+pub use sealed::{Merged, SealedStore};
 #[cfg(not(target_arch = "wasm32"))]
-pub use sled_kv::{CACHE_CAPACITY_BYTES, MIN_RECLAIM_BYTES, SledKv};
+pub use sled_kv::{CACHE_CAPACITY_BYTES, MIN_RECLAIM_BYTES, Reclaimable, SledKv};
 
 use pakchat_core::{
-    Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Project, ProjectId, Settings, Thread, ThreadId,
+    Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, MessageId, Project, ProjectId, Settings, Thread,
+    ThreadId,
 };
 
 /// A failure of the store as a whole (as opposed to one unreadable record).
@@ -190,6 +191,22 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// Engine or randomness failure.
     fn append_to_reply(&self, thread: ThreadId, index: u64, text: &str, reasoning: &str) -> Result<(), StoreError>;
+
+    /// Where message `id` of `thread` is stored (`Ok(None)` if it is not).
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn position_of(&self, thread: ThreadId, id: MessageId) -> Result<Option<u64>, StoreError>;
+
+    /// Take in a message made elsewhere (another device, through sync):
+    /// one not here yet is stored at the end, as a child of its parent
+    /// among its siblings in stamp order, without switching what is shown;
+    /// one already here is replaced when this copy's stamp is newer (last
+    /// writer wins) and kept otherwise.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn merge_message(&self, message: &Message) -> Result<Merged, StoreError>;
 
     /// How many messages `thread` holds.
     ///

@@ -10,11 +10,14 @@ use super::keys::{self, Argon2Params, FORMAT_VERSION, Header, KeySource, Protect
 use super::kv::{Kv, Table};
 use super::search::{self, Token};
 
+mod ids;
 mod migrate;
 mod reply;
 use super::{MessageSlot, ProjectSlot, Store, StoreError, ThreadSlot, Unreadable};
+pub use ids::Merged;
 use pakchat_core::{
-    Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, Project, ProjectId, Settings, Thread, ThreadId,
+    Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, MessageId, Project, ProjectId, Settings, Thread,
+    ThreadId,
 };
 
 pub(crate) const HEADER_KEY: &[u8] = b"header";
@@ -27,6 +30,8 @@ pub struct SealedStore {
     records: Sealer,
     /// Key of the keyed hash that names blobs.
     blob_ids: KeyBytes,
+    /// Key of the keyed hash that names message ids in `message-ids`.
+    message_ids: KeyBytes,
     /// The blind search index's key.
     search: search::Index,
     /// Serialises position allocation in [`Store::append_message`].
@@ -100,9 +105,10 @@ impl SealedStore {
         kv.flush()?;
         let records = Sealer::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/records/v1"));
         let blob_ids = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/blob-ids/v1");
+        let message_ids = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/message-ids/v1");
         let search_key = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/search/v1");
         let search = search::Index::open(kv.as_ref(), &search_key, records.clone())?;
-        Ok(Self { kv, header, records, blob_ids, search, append: Mutex::new(()) })
+        Ok(Self { kv, header, records, blob_ids, message_ids, search, append: Mutex::new(()) })
     }
 
     /// Open an existing profile with the key from `source`. A wrong key is
@@ -120,9 +126,10 @@ impl SealedStore {
         let dek = keys::unwrap_dek(&header, source)?;
         let records = Sealer::new(&derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/records/v1"));
         let blob_ids = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/blob-ids/v1");
+        let message_ids = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/message-ids/v1");
         let search_key = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/search/v1");
         let search = search::Index::open(kv.as_ref(), &search_key, records.clone())?;
-        let mut store = Self { kv, header, records, blob_ids, search, append: Mutex::new(()) };
+        let mut store = Self { kv, header, records, blob_ids, message_ids, search, append: Mutex::new(()) };
         store.migrate()?;
         store.recover_index()?;
         Ok(store)
@@ -216,6 +223,16 @@ impl SealedStore {
         self.search.write_pending(self.kv.as_ref())?;
         tracing::info!(count, "search postings a crash lost were written again");
         Ok(())
+    }
+
+    /// [`Store::append_message`] with the append lock already held.
+    fn append_unlocked(&self, message: &Message) -> Result<u64, StoreError> {
+        let index = self.message_count(message.thread_id)?;
+        // The id first: an entry without its message is never believed.
+        self.note_id(message.thread_id, message.id, index)?;
+        self.reindex(message.thread_id, index, Some(message))?;
+        self.put(Table::Messages, &message_key(message.thread_id, index), message)?;
+        Ok(index)
     }
 
     /// The profile header (plain data only).
@@ -349,16 +366,22 @@ impl Store for SealedStore {
 
     fn append_message(&self, message: &Message) -> Result<u64, StoreError> {
         let _guard = self.append.lock().unwrap_or_else(PoisonError::into_inner);
-        let index = self.message_count(message.thread_id)?;
-        self.reindex(message.thread_id, index, Some(message))?;
-        self.put(Table::Messages, &message_key(message.thread_id, index), message)?;
-        Ok(index)
+        self.append_unlocked(message)
     }
 
     fn update_message(&self, thread: ThreadId, index: u64, message: &Message) -> Result<(), StoreError> {
+        self.note_id(thread, message.id, index)?;
         self.reindex(thread, index, Some(message))?;
         self.put(Table::Messages, &message_key(thread, index), message)?;
         self.drop_chunks(thread, Some(index))
+    }
+
+    fn position_of(&self, thread: ThreadId, id: MessageId) -> Result<Option<u64>, StoreError> {
+        self.find_message(thread, id)
+    }
+
+    fn merge_message(&self, message: &Message) -> Result<Merged, StoreError> {
+        self.merge(message)
     }
 
     fn append_to_reply(&self, thread: ThreadId, index: u64, text: &str, reasoning: &str) -> Result<(), StoreError> {
@@ -491,6 +514,7 @@ impl Store for SealedStore {
             }
         }
         self.drop_chunks(thread, None)?;
+        self.drop_ids(thread)?;
         self.kv.remove(Table::Branches, thread.as_bytes())?;
         for (key, _) in self.kv.scan_prefix(Table::Drafts, thread.as_bytes())? {
             self.kv.remove(Table::Drafts, &key)?;

@@ -9,7 +9,7 @@ use std::sync::{PoisonError, RwLock};
 use super::kv::{Entry, Kv, KvError, Table};
 
 mod compact;
-pub use compact::MIN_RECLAIM_BYTES;
+pub use compact::{MIN_RECLAIM_BYTES, Reclaimable};
 
 /// Page-cache budget. sled counts on-disk bytes; this keeps a large history
 /// from growing the process.
@@ -20,9 +20,11 @@ pub struct SledKv {
     db: sled::Db,
     /// One tree per table, in `Table::ALL` order (replaced when cleared).
     trees: RwLock<Vec<sled::Tree>>,
-    /// Bytes removed since the last flush (see `compact.rs`).
+    /// Bytes removed or written over since the last flush (see `compact.rs`).
     removed: AtomicU64,
-    /// Where the removed-bytes count is kept.
+    /// Bytes written since the last flush.
+    written: AtomicU64,
+    /// Where the counts are kept.
     counter: sled::Tree,
 }
 
@@ -63,17 +65,17 @@ impl SledKv {
         if changed > 0 {
             tracing::info!(changed, "made the profile folder readable by its owner only");
         }
-        Ok(Self { db, trees: RwLock::new(trees), removed: AtomicU64::new(0), counter })
+        Ok(Self { db, trees: RwLock::new(trees), removed: AtomicU64::new(0), written: AtomicU64::new(0), counter })
     }
 
-    /// The bytes removed since the profile was last compacted (counted
-    /// as of the last flush), and the size of its files: what the next
-    /// open weighs to decide on giving space back.
+    /// What the engine counted of freed and live bytes (as of the last
+    /// flush), and the size of its files: what the next open weighs to
+    /// decide on giving space back.
     ///
     /// # Errors
     /// The engine's error.
-    pub fn reclaimable(&self) -> Result<(u64, u64), KvError> {
-        Ok((compact::removed_bytes(&self.db).map_err(|e| io(&e))?, self.db.size_on_disk().map_err(|e| io(&e))?))
+    pub fn reclaimable(&self) -> Result<Reclaimable, KvError> {
+        compact::reclaimable(&self.db).map_err(|e| io(&e))
     }
 
     /// [`SledKv::open`], waiting up to `wait` while another handle still
@@ -129,7 +131,13 @@ impl Kv for SledKv {
     }
 
     fn insert(&self, table: Table, key: &[u8], value: &[u8]) -> Result<(), KvError> {
-        self.tree(table).insert(key, value).map(|_| ()).map_err(|e| io(&e))
+        // A value written over is as much garbage as a removed one.
+        let old = self.tree(table).insert(key, value).map_err(|e| io(&e))?;
+        self.written.fetch_add((key.len() + value.len()) as u64, Ordering::Relaxed);
+        if let Some(old) = old {
+            self.removed.fetch_add((key.len() + old.len()) as u64, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<(), KvError> {
@@ -161,13 +169,11 @@ impl Kv for SledKv {
     }
 
     fn flush(&self) -> Result<(), KvError> {
-        let removed = self.removed.swap(0, Ordering::Relaxed);
-        if removed > 0 {
-            let add = |old: Option<&[u8]>| {
-                let old = old.and_then(|v| <[u8; 8]>::try_from(v).ok()).map_or(0, u64::from_be_bytes);
-                Some(old.saturating_add(removed).to_be_bytes().to_vec())
-            };
-            self.counter.update_and_fetch(compact::COUNTER_KEY, add).map_err(|e| io(&e))?;
+        let (removed, written) = (self.removed.swap(0, Ordering::Relaxed), self.written.swap(0, Ordering::Relaxed));
+        for (key, more) in [(compact::FREED_KEY, removed), (compact::WRITTEN_KEY, written)] {
+            if more > 0 {
+                compact::add(&self.counter, key, more).map_err(|e| io(&e))?;
+            }
         }
         self.db.flush().map(|_| ()).map_err(|e| io(&e))
     }

@@ -20,10 +20,11 @@ const MIGRATIONS: &[(u32, Migration)] = &[
     (1, |_| Ok(())),
     (2, SealedStore::move_drafts_out_of_threads),
     (3, SealedStore::rebuild_search_index),
+    (4, SealedStore::index_message_ids),
 ];
 
 /// Messages read at once while indexing.
-const PAGE: usize = 1024;
+pub(super) const PAGE: usize = 1024;
 
 impl SealedStore {
     /// Run every step from the stored format up to [`FORMAT_VERSION`],

@@ -1,10 +1,16 @@
 //! Giving disk back after large deletes. sled reuses freed space but never
 //! shrinks its file, so a profile that once held a large history keeps its
-//! size after the history is deleted. [`super::SledKv`] counts the bytes it
-//! removes (in its own tree, [`COUNTER_TREE`]: a number, nothing of the
-//! content); when a profile is opened and that count is a good part of the
-//! file, the live entries are copied into a fresh database beside it, which
-//! then takes the profile's place.
+//! size after the history is deleted; values written over (a search block
+//! rewritten, a reply's chunks folded) leave garbage too, which sled's own
+//! segment cleaning lets pile up when writes land all over the key space.
+//! [`super::SledKv`] counts the bytes it writes and the bytes it removes or
+//! writes over (two numbers in its own tree, [`COUNTER_TREE`], nothing of
+//! the content); what was written and not freed is what is live. When a
+//! profile is opened, its files are at least twice what is live, and the
+//! freed bytes are at least [`MIN_RECLAIM_BYTES`] and half of what is live,
+//! the live entries are copied into a fresh database beside it, which then
+//! takes the profile's place. (A profile from before the counts has none
+//! written: its first large delete is enough.)
 //!
 //! The swap survives a crash at any point. Folder names beside the profile
 //! `P` say how far it got: `P.compacting` is an unfinished copy (removed),
@@ -20,11 +26,13 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// The tree holding the removed-bytes count (not a [`crate::Table`]: it is
-/// the engine's bookkeeping, not a record, and is not copied).
+/// The tree holding the counts (not a [`crate::Table`]: it is the engine's
+/// bookkeeping, not a record, and is not copied).
 pub(super) const COUNTER_TREE: &str = "pakchat-reclaimable";
-/// The count's key in [`COUNTER_TREE`].
-pub(super) const COUNTER_KEY: &[u8] = b"removed-bytes";
+/// The freed-bytes count's key in [`COUNTER_TREE`].
+pub(super) const FREED_KEY: &[u8] = b"removed-bytes";
+/// The written-bytes count's key in [`COUNTER_TREE`].
+pub(super) const WRITTEN_KEY: &[u8] = b"written-bytes";
 /// Below this, a copy at start-up is not worth its time.
 pub const MIN_RECLAIM_BYTES: u64 = 16 * 1024 * 1024;
 /// Entries per write while copying.
@@ -101,19 +109,41 @@ fn swap_in(dir: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// The removed-bytes count of `db`.
-pub(super) fn removed_bytes(db: &sled::Db) -> sled::Result<u64> {
-    let value = db.open_tree(COUNTER_TREE)?.get(COUNTER_KEY)?;
-    Ok(value.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok()).map_or(0, u64::from_be_bytes))
+/// What the counts say of a profile, and the size of its files.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reclaimable {
+    /// Bytes removed or written over since the profile was last compacted.
+    pub freed: u64,
+    /// Bytes written and not freed (keys and values).
+    pub live: u64,
+    /// The size of the engine's files.
+    pub on_disk: u64,
 }
 
-/// Whether `db` holds enough freed space to copy it at start-up: at least
-/// [`MIN_RECLAIM_BYTES`] removed, and at least a quarter of its files
-/// (sled keeps values over a few KiB, such as attachment chunks, in files of
-/// their own, and removing them can grow the folder for a while).
+fn count(tree: &sled::Tree, key: &[u8]) -> sled::Result<u64> {
+    Ok(tree.get(key)?.and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok()).map_or(0, u64::from_be_bytes))
+}
+
+/// Add to a count in `tree`.
+pub(super) fn add(tree: &sled::Tree, key: &[u8], more: u64) -> sled::Result<()> {
+    tree.update_and_fetch(key, |old: Option<&[u8]>| {
+        let old = old.and_then(|v| <[u8; 8]>::try_from(v).ok()).map_or(0, u64::from_be_bytes);
+        Some(old.saturating_add(more).to_be_bytes().to_vec())
+    })?;
+    Ok(())
+}
+
+/// The counts of `db`.
+pub(super) fn reclaimable(db: &sled::Db) -> sled::Result<Reclaimable> {
+    let tree = db.open_tree(COUNTER_TREE)?;
+    let (freed, written) = (count(&tree, FREED_KEY)?, count(&tree, WRITTEN_KEY)?);
+    Ok(Reclaimable { freed, live: written.saturating_sub(freed), on_disk: db.size_on_disk()? })
+}
+
+/// Whether `db` is worth copying at start-up (see the module doc).
 pub(super) fn worth_it(db: &sled::Db) -> sled::Result<bool> {
-    let removed = removed_bytes(db)?;
-    Ok(removed >= MIN_RECLAIM_BYTES && removed.saturating_mul(4) >= db.size_on_disk()?)
+    let r = reclaimable(db)?;
+    Ok(r.freed >= MIN_RECLAIM_BYTES && r.freed.saturating_mul(2) >= r.live && r.on_disk >= r.live.saturating_mul(2))
 }
 
 /// Copy `db`'s live entries into a fresh database and swap it in for
@@ -132,6 +162,7 @@ pub(super) fn compact(
     }
     crate::private_dir::create_private_dir_all(&building).map_err(|e| failed(&e))?;
     let copy = open(&building)?;
+    let mut copied = 0u64;
     for name in db.tree_names() {
         if name == COUNTER_TREE.as_bytes() {
             continue;
@@ -141,6 +172,7 @@ pub(super) fn compact(
         let mut in_batch = 0;
         for entry in &from {
             let (key, value) = entry.map_err(|e| failed(&e))?;
+            copied += (key.len() + value.len()) as u64;
             batch.insert(key, value);
             in_batch += 1;
             if in_batch == COPY_BATCH {
@@ -150,8 +182,10 @@ pub(super) fn compact(
         }
         to.apply_batch(batch).map_err(|e| failed(&e))?;
     }
+    let counts = copy.open_tree(COUNTER_TREE).map_err(|e| failed(&e))?;
+    add(&counts, WRITTEN_KEY, copied).map_err(|e| failed(&e))?;
     copy.flush().map_err(|e| failed(&e))?;
-    drop((copy, db));
+    drop((counts, copy, db));
     std::fs::rename(&building, &built).map_err(|e| failed(&e))?;
     sync_parent(dir).map_err(|e| failed(&e))?;
     swap_in(dir).map_err(|e| failed(&e))?;
@@ -243,9 +277,10 @@ mod tests {
         for suffix in ["compacting", "compacted", "old"] {
             assert!(!sibling(&dir, suffix).exists(), "{suffix} left behind");
         }
-        // The count started again: the next open does not copy again.
-        let db = kv.db.clone();
-        assert_eq!(removed_bytes(&db).unwrap(), 0);
+        // The counts started again: the next open does not copy again.
+        let r = reclaimable(&kv.db).unwrap();
+        assert_eq!(r.freed, 0);
+        assert_eq!(r.live, 20 * (4 + 2048) + 5 * (4 + 256 * 1024) + 6 + 4, "what was copied is live");
     }
 
     /// A profile at `dir` holding `value` under one key.
