@@ -10,6 +10,7 @@ use super::keys::{self, Argon2Params, FORMAT_VERSION, Header, KeySource, Protect
 use super::kv::{Kv, Table};
 use super::search::{self, Token};
 
+mod codec;
 mod ids;
 mod migrate;
 mod reply;
@@ -150,7 +151,7 @@ impl SealedStore {
         use pakchat_core::MessageStatus;
         let key = message_key(place.0, place.1);
         let Some(sealed) = self.kv.get(Table::Messages, &key)? else { return Ok(Vec::new()) };
-        Ok(match self.open::<Message>(Table::Messages, &key, &sealed) {
+        Ok(match self.open_message(&key, &sealed) {
             Ok(m) if !matches!(m.status, MessageStatus::Sending | MessageStatus::Streaming) => {
                 self.search.tokens(&m.content)
             }
@@ -231,7 +232,7 @@ impl SealedStore {
         // The id first: an entry without its message is never believed.
         self.note_id(message.thread_id, message.id, index)?;
         self.reindex(message.thread_id, index, Some(message))?;
-        self.put(Table::Messages, &message_key(message.thread_id, index), message)?;
+        self.put_message(&message_key(message.thread_id, index), message)?;
         Ok(index)
     }
 
@@ -372,7 +373,7 @@ impl Store for SealedStore {
     fn update_message(&self, thread: ThreadId, index: u64, message: &Message) -> Result<(), StoreError> {
         self.note_id(thread, message.id, index)?;
         self.reindex(thread, index, Some(message))?;
-        self.put(Table::Messages, &message_key(thread, index), message)?;
+        self.put_message(&message_key(thread, index), message)?;
         self.drop_chunks(thread, Some(index))
     }
 
@@ -402,7 +403,7 @@ impl Store for SealedStore {
             .into_iter()
             .map(|(key, value)| {
                 let index = key.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()).map_or(0, u64::from_be_bytes);
-                match self.open(Table::Messages, &key, &value).and_then(|m| self.with_chunks(thread, index, m)) {
+                match self.open_message(&key, &value).and_then(|m| self.with_chunks(thread, index, m)) {
                     Ok(message) => MessageSlot::Ok(message),
                     Err(reason) => MessageSlot::Unreadable(reason),
                 }

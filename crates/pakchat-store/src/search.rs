@@ -143,19 +143,23 @@ fn encode(first: Doc, docs: &[Doc]) -> Vec<u8> {
     let mut out = Vec::with_capacity(docs.len() * 2);
     let mut prev = first;
     for &doc in docs {
-        let mut delta = doc - prev;
+        put_varint(&mut out, doc - prev);
         prev = doc;
-        loop {
-            let byte = (delta & 0x7F) as u8;
-            delta >>= 7;
-            if delta == 0 {
-                out.push(byte);
-                break;
-            }
-            out.push(byte | 0x80);
-        }
     }
     out
+}
+
+/// Append `n` to `out` as a LEB128 varint (seven bits a byte, low first).
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut n: u64) {
+    loop {
+        let byte = (n & 0x7F) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
 }
 
 fn decode(first: Doc, bytes: &[u8]) -> Option<Vec<Doc>> {

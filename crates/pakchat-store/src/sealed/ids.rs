@@ -78,7 +78,7 @@ impl SealedStore {
             for (key, value) in &page {
                 let Some(position) = key.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()) else { continue };
                 // An unreadable record has no id to note; it stays as it is.
-                let Ok(message) = self.open::<Message>(Table::Messages, key, value) else { continue };
+                let Ok(message) = self.open_message(key, value) else { continue };
                 self.note_id(message.thread_id, message.id, u64::from_be_bytes(position))?;
                 noted += 1;
             }

@@ -72,7 +72,7 @@ impl SealedStore {
             let page = self.kv.range(Table::Messages, &from, &[0xFF; 25], PAGE)?;
             for (key, value) in &page {
                 let Some(position) = key.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()) else { continue };
-                let opened: Result<Message, Unreadable> = self.open(Table::Messages, key, value);
+                let opened: Result<Message, Unreadable> = self.open_message(key, value);
                 let Ok(message) = opened else { continue };
                 self.reindex(message.thread_id, u64::from_be_bytes(position), Some(&message))?;
                 indexed += 1;

@@ -6,8 +6,9 @@
 //! [`super::SledKv`] counts the bytes it writes and the bytes it removes or
 //! writes over (two numbers in its own tree, [`COUNTER_TREE`], nothing of
 //! the content); what was written and not freed is what is live. When a
-//! profile is opened, its files are at least twice what is live, and the
-//! freed bytes are at least [`MIN_RECLAIM_BYTES`] and half of what is live,
+//! profile is opened, its files are at least three times what is live (a
+//! fresh copy takes about twice), and the freed bytes are at least
+//! [`MIN_RECLAIM_BYTES`] and half of what is live,
 //! the live entries are copied into a fresh database beside it, which then
 //! takes the profile's place. (A profile from before the counts has none
 //! written: its first large delete is enough.)
@@ -143,7 +144,7 @@ pub(super) fn reclaimable(db: &sled::Db) -> sled::Result<Reclaimable> {
 /// Whether `db` is worth copying at start-up (see the module doc).
 pub(super) fn worth_it(db: &sled::Db) -> sled::Result<bool> {
     let r = reclaimable(db)?;
-    Ok(r.freed >= MIN_RECLAIM_BYTES && r.freed.saturating_mul(2) >= r.live && r.on_disk >= r.live.saturating_mul(2))
+    Ok(r.freed >= MIN_RECLAIM_BYTES && r.freed.saturating_mul(2) >= r.live && r.on_disk >= r.live.saturating_mul(3))
 }
 
 /// Copy `db`'s live entries into a fresh database and swap it in for
