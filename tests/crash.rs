@@ -192,6 +192,7 @@ fn crash_child_opener() {
     // libtest's "test crash_child_opener ... " has no newline of its own.
     println!("\nopening");
     let store = open(Path::new(&dir));
+    assert_eq!(store.header().format_version, pakchat::store::keys::FORMAT_VERSION, "opening migrates to the end");
     println!("migrated to {}", store.header().format_version);
 }
 
@@ -414,6 +415,8 @@ fn crash_child_streamer() {
     reply.status = MessageStatus::Streaming;
     let at = store.append_message(&reply).unwrap();
     store.flush().unwrap();
+    let stored = store.messages(THREAD, at, 1).unwrap();
+    assert!(matches!(&stored[..], [MessageSlot::Ok(m)] if m.id == reply.id), "the reply is stored before it grows");
     let mut out = std::io::stdout().lock();
     writeln!(out, "at {at}").unwrap();
     for n in 0.. {
