@@ -41,22 +41,25 @@ pub fn run(options: &RunOptions, command: &ShellCommand) -> Result<String, Strin
     match command {
         ShellCommand::Stats => stats(&open(options, &dir, false)?, &dir),
         ShellCommand::Import(file) => {
-            // Read and understand the file before the profile is touched.
+            // Read and check the file before the profile is touched (or made).
             let bytes = crate::backend::read_capped(file).map_err(|e| format!("{}: {e}", file.display()))?;
-            let refused = |e: archive::ArchiveError| format!("{}: nothing was imported: {e}", file.display());
             progress(&format!("reading {}…", file.display()));
-            if !dir.join("db").exists() {
-                // A profile is made only for a file that can be imported
-                // (read once more below, stamped by the new profile).
-                let mut scratch = HlcClock::new(crate::domain::DeviceId::from_bytes([0; 16]));
-                archive::parse(&bytes, &mut || scratch.now()).map_err(refused)?;
-            }
+            let pending =
+                archive::open(&bytes).map_err(|e| format!("{}: nothing was imported: {e}", file.display()))?;
             let store = open(options, &dir, true)?;
             let mut clock = HlcClock::new(store.device_id());
-            let parsed = archive::parse(&bytes, &mut || clock.now()).map_err(refused)?;
-            progress(&format!("importing {} chats…", parsed.threads.len()));
+            let total = pending.chats();
+            progress(&format!("importing {total} chats…"));
             let fresh = store.settings().map_err(|e| e.to_string())?.stamp.is_none();
-            let report = archive::import(&store, parsed, fresh).map_err(|e| e.to_string())?;
+            let mut shown = std::time::Instant::now();
+            let report = pending
+                .import(&store, fresh, &mut || clock.now(), &mut |done, total| {
+                    if shown.elapsed() >= std::time::Duration::from_secs(2) {
+                        shown = std::time::Instant::now();
+                        progress(&format!("imported {done} of {total} chats…"));
+                    }
+                })
+                .map_err(|e| format!("the import stopped: {e} (chats imported before it were kept)"))?;
             store.flush().map_err(|e| e.to_string())?;
             Ok(report.summary())
         }

@@ -172,8 +172,10 @@ fn export_then_import_into_a_fresh_profile_gives_back_every_record() {
 
     // "Wipe": a new profile with another key, so every blob id differs.
     let fresh = store("second profile");
-    let parsed = archive::parse(&json, &mut stamper()).unwrap();
-    let imported = archive::import(&fresh, parsed, true).unwrap();
+    let pending = archive::open(&json).unwrap();
+    let mut heard = Vec::new();
+    let imported = pending.import(&fresh, true, &mut stamper(), &mut |done, total| heard.push((done, total))).unwrap();
+    assert_eq!(heard, [(1, 2), (2, 2)], "progress after each chat");
     assert_eq!((imported.threads, imported.skipped, imported.messages, imported.attachments), (2, 0, 9, 1));
     assert!(imported.settings);
 
@@ -273,8 +275,12 @@ fn texts_on_screen(store: &dyn Store, thread: ThreadId) -> Vec<String> {
 #[test]
 fn a_chatgpt_export_imports_with_its_branches_intact() {
     let fresh = store("chatgpt profile");
-    let parsed = archive::parse(CHATGPT, &mut stamper()).unwrap();
-    let report = archive::import(&fresh, parsed, false).unwrap();
+    // As the app and `pakchat import` do it: a conversation at a time, with progress.
+    let pending = archive::open(CHATGPT).unwrap();
+    assert_eq!(pending.chats(), 2, "the empty conversation is not counted");
+    let mut heard = Vec::new();
+    let report = pending.import(&fresh, false, &mut stamper(), &mut |done, total| heard.push((done, total))).unwrap();
+    assert_eq!(heard, [(1, 2), (2, 2)]);
     assert_eq!((report.threads, report.messages, report.settings), (2, 9, false), "{report:?}");
     assert_eq!(report.summary(), "Imported 2 chats with 9 messages.");
 
@@ -334,7 +340,7 @@ fn a_chatgpt_export_imports_with_its_branches_intact() {
         [format!("{}\n\nWhat bird is this?", chatgpt::IMAGE_NOTE), "That is a greater flamingo.".to_owned()]
     );
 
-    // Importing the same export again adds nothing.
+    // Importing the same export again adds nothing (read whole this time).
     let again = archive::import(&fresh, archive::parse(CHATGPT, &mut stamper()).unwrap(), false).unwrap();
     assert_eq!((again.threads, again.skipped), (0, 2));
 }
@@ -357,6 +363,8 @@ fn a_malformed_chatgpt_export_is_refused_and_imports_nothing() {
         let e = archive::parse(bytes, &mut stamper()).expect_err(what);
         assert!(matches!(e, ArchiveError::Malformed(_)), "{what}: {e:?}");
         assert!(e.to_string().contains(reason), "{what}: {e}");
+        let Err(e) = archive::open(bytes) else { panic!("{what}: opened") };
+        assert!(e.to_string().contains(reason), "{what}, opened: {e}");
     }
     assert!(fresh.threads().unwrap().is_empty());
 }

@@ -204,31 +204,39 @@ impl Actor {
             }
         };
         // The actor handles nothing else meanwhile: the clock goes to the
-        // parser and comes back advanced.
+        // import and comes back advanced.
         let mut clock = self.clock.clone();
-        let (parsed, clock) = self
-            .rt
-            .blocking(move || {
-                let parsed = archive::parse(&bytes, &mut || clock.now());
-                (parsed, clock)
+        let events = self.events.clone();
+        let result = self
+            .with_store(move |s| {
+                let pending = match archive::open(&bytes) {
+                    Ok(p) => p,
+                    Err(e) => return Ok((Err(e), clock)),
+                };
+                let fresh = s.settings()?.stamp.is_none();
+                let mut shown = web_time::Instant::now();
+                let report = pending.import(s, fresh, &mut || clock.now(), &mut |done, total| {
+                    if shown.elapsed() >= std::time::Duration::from_millis(250) {
+                        shown = web_time::Instant::now();
+                        events.send(Event::Status { message: Some(format!("Importing… {done} of {total} chats")) });
+                    }
+                })?;
+                Ok((Ok((report, s.threads()?)), clock))
             })
             .await;
-        self.clock = clock;
-        let parsed = match parsed {
-            Ok(a) => a,
-            Err(e) => {
+        let result = match result {
+            Ok((Err(e), clock)) => {
+                self.clock = clock;
                 self.events.send(Event::Status { message: None });
                 self.events.send(Event::Error { thread: None, message: format!("Nothing was imported: {e}") });
                 return;
             }
+            Ok((Ok(done), clock)) => {
+                self.clock = clock;
+                Ok(done)
+            }
+            Err(e) => Err(e),
         };
-        let result = self
-            .with_store(move |s| {
-                let fresh = s.settings()?.stamp.is_none();
-                let report = archive::import(s, parsed, fresh)?;
-                Ok((report, s.threads()?))
-            })
-            .await;
         match result {
             Ok((report, slots)) => {
                 let summaries = slots.into_iter().map(ThreadSummary::from).collect();

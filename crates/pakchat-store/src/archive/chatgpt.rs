@@ -18,6 +18,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::{Archive, ArchiveError, ThreadArchive};
 use pakchat_core::{Branches, Message, MessageId, MessageStatus, ROOT, Role, Stamp, Thread, ThreadId};
@@ -79,37 +80,78 @@ struct Author {
 /// # Errors
 /// Not JSON, not an array of conversations, or nothing to import.
 pub fn parse(bytes: &[u8], stamp: &mut dyn FnMut() -> Stamp) -> Result<Archive, ArchiveError> {
-    let conversations: Vec<Value> = serde_json::from_slice(bytes)
+    let mut threads = Vec::new();
+    let mut seen = HashSet::new();
+    let Ok(unreadable) = each(bytes, stamp, &mut |t| {
+        if seen.insert(t.thread.id) {
+            threads.push(t);
+        }
+        Ok::<_, std::convert::Infallible>(())
+    })?;
+    Ok(Archive { unreadable, ..super::new_archive(None, threads) })
+}
+
+/// The conversations of `conversations.json`, each still as its JSON text
+/// (a view into `bytes`: the whole export is never held as a tree).
+///
+/// # Errors
+/// Not JSON, not an array, or an empty one.
+pub(super) fn conversations(bytes: &[u8]) -> Result<Vec<&RawValue>, ArchiveError> {
+    let conversations: Vec<&RawValue> = serde_json::from_slice(bytes)
         .map_err(|e| ArchiveError::Malformed(format!("not a ChatGPT conversations.json: {e}")))?;
     if conversations.is_empty() {
         return Err(ArchiveError::Malformed("this ChatGPT export holds no conversations".to_owned()));
     }
-    let mut threads = Vec::with_capacity(conversations.len());
+    Ok(conversations)
+}
+
+/// Convert the conversations of `bytes` one at a time and hand each thread
+/// that has a message to `sink` (stopping at its first error, which is
+/// returned inside). Memory holds one conversation at a time beside the
+/// file. Returns the conversations that could not be read, by name.
+///
+/// # Errors
+/// See [`conversations`]; also when no conversation has a message to import.
+pub(super) fn each<E>(
+    bytes: &[u8],
+    stamp: &mut dyn FnMut() -> Stamp,
+    sink: &mut dyn FnMut(ThreadArchive) -> Result<(), E>,
+) -> Result<Result<Vec<String>, E>, ArchiveError> {
+    let conversations = conversations(bytes)?;
     let mut unreadable = Vec::new();
-    let mut seen = HashSet::new();
-    for (i, value) in conversations.into_iter().enumerate() {
-        // One damaged conversation does not cost the others: it is named.
-        let name = value.get("title").and_then(Value::as_str).map(str::to_owned);
-        let c: Conversation = match serde_json::from_value(value) {
-            Ok(c) => c,
-            Err(e) => {
-                let name = name.map_or_else(|| format!("conversation {}", i + 1), |t| format!("“{t}”"));
-                unreadable.push(format!("{name} ({e})"));
-                continue;
+    let mut any = false;
+    for (i, raw) in conversations.into_iter().enumerate() {
+        match conversation(i, raw, stamp) {
+            Ok(t) if t.messages.is_empty() => {}
+            Ok(t) => {
+                any = true;
+                if let Err(e) = sink(t) {
+                    return Ok(Err(e));
+                }
             }
-        };
-        let t = convert(&c, stamp);
-        if !t.messages.is_empty() && seen.insert(t.thread.id) {
-            threads.push(t);
+            Err(name) => unreadable.push(name),
         }
     }
-    if threads.is_empty() {
+    if !any {
         let why = unreadable.first().map(|u| format!(": {u}")).unwrap_or_default();
         return Err(ArchiveError::Malformed(format!(
             "no conversation in this ChatGPT export has a message to import{why}"
         )));
     }
-    Ok(Archive { unreadable, ..super::new_archive(None, threads) })
+    Ok(Ok(unreadable))
+}
+
+/// The `i`th conversation as a thread, or its name and what is wrong with it
+/// (one damaged conversation does not cost the others).
+fn conversation(i: usize, raw: &RawValue, stamp: &mut dyn FnMut() -> Stamp) -> Result<ThreadArchive, String> {
+    let named = |title: Option<&str>, e: &dyn std::fmt::Display| {
+        let name = title.map_or_else(|| format!("conversation {}", i + 1), |t| format!("“{t}”"));
+        format!("{name} ({e})")
+    };
+    let value: Value = serde_json::from_str(raw.get()).map_err(|e| named(None, &e))?;
+    let title = value.get("title").and_then(Value::as_str).map(str::to_owned);
+    let c: Conversation = serde_json::from_value(value).map_err(|e| named(title.as_deref(), &e))?;
+    Ok(convert(&c, stamp))
 }
 
 fn millis(seconds: Option<f64>) -> Option<u64> {

@@ -29,7 +29,7 @@ mod export;
 mod import;
 
 pub use export::{WriteError, export_all, export_thread, write_all};
-pub use import::{import, parse};
+pub use import::{Pending, import, open, parse};
 
 use std::collections::BTreeMap;
 
