@@ -14,7 +14,7 @@ mkdir -p "$CARGO_TARGET_DIR"
 export CARGO_TERM_COLOR=never
 
 step "System packages"
-packages=(mesa-vulkan-drivers xvfb imagemagick xdotool x11-utils xclip)
+packages=(mesa-vulkan-drivers xvfb imagemagick xdotool x11-utils xclip postgresql)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -41,9 +41,38 @@ if [[ -z "${XDG_RUNTIME_DIR:-}" || ! -d "${XDG_RUNTIME_DIR}" ]]; then
 fi
 chmod 700 "$XDG_RUNTIME_DIR"
 
-step "Test peers (aimock, llmock)"
+step "Test peers (aimock, llmock, oauth2-mock-server)"
 export PAKCHAT_PEERS_DIR="${PAKCHAT_PEERS_DIR:-$HOME/.cache/pakchat/peers}"
 scripts/peers.sh
+
+step "PostgreSQL (a throwaway cluster for the server tests)"
+# Our own cluster in a temp folder on a free port, whatever Debian's
+# postgresql-common set up. PostgreSQL refuses to run as root: as root, run
+# it as the postgres user; otherwise as whoever runs this script.
+pg_bin="$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
+[[ -x "$pg_bin/pg_ctl" ]] || { echo "no PostgreSQL under /usr/lib/postgresql (apt-get install postgresql)" >&2; exit 1; }
+pg_dir="$(mktemp -d)"
+as_pg=()
+if [[ $(id -u) -eq 0 ]]; then
+    chown postgres: "$pg_dir"
+    as_pg=(runuser -u postgres --)
+fi
+stop_postgres() {
+    "${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast stop >/dev/null 2>&1 || true
+    rm -rf "$pg_dir"
+}
+trap stop_postgres EXIT
+trap 'exit 130' INT # So that the EXIT trap runs on ^C and kill too.
+trap 'exit 143' TERM
+pg_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+# No fsync: the data is thrown away at the end anyway.
+"${as_pg[@]}" "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U postgres -E UTF8 --no-locale --no-sync >"$pg_dir/initdb.log" 2>&1 ||
+    { cat "$pg_dir/initdb.log" >&2; exit 1; }
+"${as_pg[@]}" "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w \
+    -o "-h 127.0.0.1 -p $pg_port -k $pg_dir -F" start >/dev/null ||
+    { cat "$pg_dir/server.log" >&2; exit 1; }
+export PAKCHAT_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+echo "postgres: $("$pg_bin/postgres" --version | sed 's/^postgres (PostgreSQL) //') on 127.0.0.1:$pg_port"
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -54,8 +83,8 @@ scripts/layering.sh
 step "clippy (native, all targets)"
 cargo clippy --release --workspace --all-targets --locked -- -D warnings
 
-step "clippy (wasm32-unknown-unknown, lib)"
-cargo clippy --release --workspace --lib --target wasm32-unknown-unknown --locked -- -D warnings
+step "clippy (wasm32-unknown-unknown, lib; all but the server)"
+cargo clippy --release --workspace --exclude pakchat-server --lib --target wasm32-unknown-unknown --locked -- -D warnings
 
 step "tests"
 test_log="$(mktemp)"

@@ -15,6 +15,7 @@ declare -A forbidden=(
     [pakchat-providers]="$gui|sled|rfd|keyring|image"
     [pakchat-store]="$gui|reqwest|rfd|image"
     [pakchat-backend]="$gui"
+    [pakchat-server]="$gui|sled|rfd|keyring|image"
 )
 
 failed=0

@@ -2,6 +2,8 @@
 # Install the third-party servers the provider tests talk to (idempotent):
 #   @copilotkit/aimock (npm)  — OpenAI, Anthropic, Gemini and Ollama streams
 #   llmock (PyPI)             — scripted faults and a verdict on the client
+#   oauth2-mock-server (npm)  — OpenID Connect sign-in, wrapped by
+#                               tests/peers/oidc-mock.mjs (8.x: 9.x needs Node 22)
 # into $PAKCHAT_PEERS_DIR (default ~/.cache/pakchat/peers). The tests start
 # and stop their own instances on free ports.
 set -euo pipefail
@@ -20,6 +22,10 @@ if [[ ! -f "$dir/node_modules/@copilotkit/aimock/package.json" ]]; then
     [[ -f "$dir/package.json" ]] || echo '{"name":"pakchat-peers","private":true}' >"$dir/package.json"
     npm install --prefix "$dir" --no-audit --no-fund --loglevel=error @copilotkit/aimock@1.43.0
 fi
+if [[ ! -f "$dir/node_modules/oauth2-mock-server/package.json" ]]; then
+    [[ -f "$dir/package.json" ]] || echo '{"name":"pakchat-peers","private":true}' >"$dir/package.json"
+    npm install --prefix "$dir" --no-audit --no-fund --loglevel=error oauth2-mock-server@8.2.3
+fi
 
 if [[ ! -x "$dir/venv/bin/llmock" ]]; then
     python3 -m venv "$dir/venv" 2>/dev/null || {
@@ -33,4 +39,6 @@ if [[ ! -x "$dir/venv/bin/llmock" ]]; then
     }
     "$dir/venv/bin/pip" install --quiet --disable-pip-version-check llmock==0.2.2
 fi
-echo "peers: aimock $(node -p "require('$dir/node_modules/@copilotkit/aimock/package.json').version"), llmock $("$dir/venv/bin/pip" show llmock | sed -n 's/^Version: //p') in $dir"
+version() { node -p "require('$dir/node_modules/$1/package.json').version"; }
+echo "peers: aimock $(version @copilotkit/aimock), oauth2-mock-server $(version oauth2-mock-server)," \
+    "llmock $("$dir/venv/bin/pip" show llmock | sed -n 's/^Version: //p') in $dir"

@@ -2,7 +2,7 @@
 //! free loopback ports; each `Server` stops its process when dropped.
 
 use std::io::{BufRead as _, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -10,7 +10,7 @@ use std::time::Duration;
 /// A running server.
 pub struct Server {
     child: Child,
-    /// `http://127.0.0.1:PORT`
+    /// `http://127.0.0.1:PORT` (the OIDC mock: `http://localhost:PORT`)
     pub base: String,
 }
 
@@ -85,4 +85,27 @@ pub fn llmock() -> Server {
     let mut c = Command::new(peers_dir().join("venv/bin/llmock"));
     c.args(["serve", "--host", "127.0.0.1", "--port", "0", "--response-style", "echo", "--log-level", "info"]);
     start(c, true, "running on ")
+}
+
+/// `tests/peers/oidc-mock.mjs`: oauth2-mock-server as an OpenID Connect
+/// provider with control endpoints; `base` is its issuer,
+/// `http://localhost:PORT`.
+pub fn oidc_mock() -> Server {
+    // This file is also compiled into other crates' tests, so look for the
+    // script in each folder up from the crate being tested.
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("tests/peers/oidc-mock.mjs"))
+        .find(|script| script.is_file())
+        .expect("tests/peers/oidc-mock.mjs in a folder above the crate");
+    let mut c = Command::new("node");
+    c.env("PAKCHAT_PEERS_DIR", peers_dir()).arg(script).args(["--port", "0"]);
+    start(c, false, "oidc-mock listening on ")
+}
+
+/// A `postgres://` URL of a server the tests may create databases in (the
+/// throwaway cluster that `scripts/check.sh` starts).
+pub fn postgres_url() -> String {
+    std::env::var("PAKCHAT_TEST_DATABASE_URL")
+        .expect("PAKCHAT_TEST_DATABASE_URL: run the tests through scripts/check.sh, which starts PostgreSQL")
 }

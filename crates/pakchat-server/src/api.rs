@@ -1,0 +1,216 @@
+//! The HTTP API. JSON in and out; every endpoint but `/healthz` and
+//! `POST /v1/session` needs `Authorization: Bearer <session token>`.
+//!
+//! * `GET /healthz`: 200 `ok` when the database answers, 503 otherwise.
+//! * `POST /v1/session` `{"id_token": "…", "nonce": "…"?}`: sign in with an
+//!   ID token of the configured issuer → 200 `{"token", "expires_ms",
+//!   "user": {"name", "email", "picture"}}`; 401 `{"error": "invalid_token",
+//!   "reason"}` when the token is refused (nothing is written then).
+//! * `POST /v1/session/rotate`: a fresh token for the same user, the old one
+//!   ends → 200 `{"token", "expires_ms"}`.
+//! * `DELETE /v1/session`: sign out (this session only) → 204.
+//! * `GET /v1/me`: the signed-in user → 200 `{"name", "email", "picture",
+//!   "created_ms"}`.
+//!
+//! A session token is 256 random bits (base64url); the database keeps only
+//! its SHA-256. No endpoint takes a user id: a session reaches only its own
+//! user, and nothing says whether another user exists.
+
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::db::{Db, DbError, Upserted, now_ms};
+use crate::oidc::Verifier;
+
+/// What the handlers share.
+pub struct AppState {
+    /// Users and sessions.
+    pub db: Db,
+    /// Checks ID tokens.
+    pub verifier: Verifier,
+    /// How long a session lasts, in milliseconds.
+    pub session_ms: i64,
+}
+
+/// The API's routes over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/session", post(sign_in).delete(sign_out))
+        .route("/v1/session/rotate", post(rotate))
+        .route("/v1/me", get(me))
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .with_state(state)
+}
+
+/// An error answer: a status and a JSON body `{"error", "reason"?}`.
+pub struct ApiError {
+    status: StatusCode,
+    error: &'static str,
+    reason: Option<String>,
+}
+
+impl ApiError {
+    fn unauthorized() -> Self {
+        Self { status: StatusCode::UNAUTHORIZED, error: "unauthorized", reason: None }
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        tracing::error!(err = %e, "storage failed");
+        Self { status: StatusCode::SERVICE_UNAVAILABLE, error: "unavailable", reason: None }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = match self.reason {
+            Some(reason) => json!({ "error": self.error, "reason": reason }),
+            None => json!({ "error": self.error }),
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok").into_response(),
+        Err(e) => {
+            tracing::error!(err = %e, "health check: the database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct SignIn {
+    id_token: String,
+    #[serde(default)]
+    nonce: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Profile {
+    name: String,
+    email: String,
+    picture: String,
+}
+
+async fn sign_in(State(state): State<Arc<AppState>>, Json(request): Json<SignIn>) -> Result<Response, ApiError> {
+    let identity = match state.verifier.verify(&request.id_token, request.nonce.as_deref()).await {
+        Ok(identity) => identity,
+        Err(crate::oidc::Rejected::KeysUnavailable(why)) => {
+            tracing::error!(reason = %why, "sign-in failed: the identity provider's keys are unavailable");
+            return Err(ApiError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                error: "provider_unavailable",
+                reason: Some("the identity provider could not be reached".to_owned()),
+            });
+        }
+        Err(rejected) => {
+            tracing::warn!(reason = %rejected, "sign-in refused");
+            return Err(ApiError {
+                status: StatusCode::UNAUTHORIZED,
+                error: "invalid_token",
+                reason: Some(rejected.to_string()),
+            });
+        }
+    };
+    let now = now_ms();
+    let (user_id, what) = state.db.upsert_user(&identity, now).await?;
+    match what {
+        Upserted::Created => tracing::info!(user = %user_id, "new user"),
+        Upserted::Updated => tracing::info!(user = %user_id, "user record updated"),
+        Upserted::Unchanged => {}
+    }
+    let (token, hash) = new_token()?;
+    let expires_ms = now + state.session_ms;
+    state.db.create_session(&hash, &user_id, now, expires_ms).await?;
+    tracing::info!(user = %user_id, "signed in");
+    let user = Profile { name: identity.name, email: identity.email, picture: identity.picture };
+    Ok(Json(json!({ "token": token, "expires_ms": expires_ms, "user": user })).into_response())
+}
+
+async fn sign_out(State(state): State<Arc<AppState>>, session: Authenticated) -> Result<StatusCode, ApiError> {
+    state.db.delete_session(&session.token_hash).await?;
+    tracing::info!(user = %session.user_id, "signed out");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn rotate(State(state): State<Arc<AppState>>, session: Authenticated) -> Result<Response, ApiError> {
+    let (token, hash) = new_token()?;
+    let now = now_ms();
+    let expires_ms = now + state.session_ms;
+    if !state.db.rotate_session(&session.token_hash, &hash, now, expires_ms).await? {
+        // Signed out or rotated by another request meanwhile.
+        return Err(ApiError::unauthorized());
+    }
+    tracing::info!(user = %session.user_id, "session rotated");
+    Ok(Json(json!({ "token": token, "expires_ms": expires_ms })).into_response())
+}
+
+async fn me(State(state): State<Arc<AppState>>, session: Authenticated) -> Result<Response, ApiError> {
+    let Some(user) = state.db.user(&session.user_id).await? else { return Err(ApiError::unauthorized()) };
+    let i = user.identity;
+    Ok(Json(json!({ "name": i.name, "email": i.email, "picture": i.picture, "created_ms": user.created_ms }))
+        .into_response())
+}
+
+/// A request with a valid session.
+pub struct Authenticated {
+    /// Whose session it is.
+    pub user_id: String,
+    /// The hash it is stored under.
+    pub token_hash: String,
+}
+
+impl FromRequestParts<Arc<AppState>> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(ApiError::unauthorized)?;
+        let token_hash = hash_token(token);
+        let session = state.db.session(&token_hash, now_ms()).await?.ok_or_else(ApiError::unauthorized)?;
+        Ok(Self { user_id: session.user_id, token_hash })
+    }
+}
+
+/// A fresh session token and its hash.
+fn new_token() -> Result<(String, String), ApiError> {
+    use base64::Engine as _;
+    let mut bytes = [0u8; 32];
+    getrandom::getrandom(&mut bytes).map_err(|e| {
+        tracing::error!(err = %e, "no randomness from the operating system");
+        ApiError { status: StatusCode::SERVICE_UNAVAILABLE, error: "unavailable", reason: None }
+    })?;
+    let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let hash = hash_token(&token);
+    Ok((token, hash))
+}
+
+/// How a session token is stored: the hex SHA-256 of its text.
+#[must_use]
+pub fn hash_token(token: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,309 @@
+//! The server's configuration: flags, then `PAKCHAT_SERVER_*` environment
+//! variables, then defaults. Every value is checked at start; a bad one is
+//! one line naming the flag and what is wrong (the binary exits 2).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Google's issuer, the default identity provider.
+pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
+/// The default listening address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8710";
+/// How long a session lasts unless rotated, by default.
+pub const DEFAULT_SESSION_DAYS: u32 = 30;
+
+/// The `--help` text.
+pub const USAGE: &str = "\
+pakchat-server — accounts and sync for Pak.Chat
+
+Usage: pakchat-server [OPTIONS]
+
+Options (each also from the environment variable shown):
+  --data-dir DIR        Where the embedded SQLite database lives
+                        [PAKCHAT_SERVER_DATA_DIR; default: your data folder/pakchat-server]
+  --listen ADDR         Address and port to listen on
+                        [PAKCHAT_SERVER_LISTEN; default: 127.0.0.1:8710]
+  --database-url URL    postgres://… to share one PostgreSQL between several
+                        server processes, or sqlite://FILE
+                        [PAKCHAT_SERVER_DATABASE_URL; default: SQLite in --data-dir]
+  --issuer URL          The OpenID Connect issuer users sign in with
+                        [PAKCHAT_SERVER_ISSUER; default: https://accounts.google.com]
+  --client-id ID        An OAuth client id whose ID tokens are accepted; repeat
+                        for several apps [PAKCHAT_SERVER_CLIENT_IDS, comma-separated]
+  --session-days N      Days a session lasts unless rotated (1 to 365)
+                        [PAKCHAT_SERVER_SESSION_DAYS; default: 30]
+  --behind-proxy        Allow a non-loopback --listen address: TLS is
+                        terminated by a reverse proxy in front of this server
+                        [PAKCHAT_SERVER_BEHIND_PROXY=1]
+  --log LEVEL           error, warn, info or debug [PAKCHAT_SERVER_LOG; default: info]
+  -h, --help            Print this help
+  -V, --version         Print the version
+";
+
+/// A checked configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Where the embedded database lives (made private if missing).
+    pub data_dir: PathBuf,
+    /// The listening address.
+    pub listen: SocketAddr,
+    /// The database: `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// The OpenID Connect issuer.
+    pub issuer: String,
+    /// The client ids whose ID tokens are accepted (`aud`).
+    pub client_ids: Vec<String>,
+    /// Days a session lasts.
+    pub session_days: u32,
+    /// Whether a reverse proxy terminates TLS in front of this server.
+    pub behind_proxy: bool,
+    /// The log level.
+    pub log: tracing::Level,
+}
+
+/// What the command line asked for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Invocation {
+    /// Run the server.
+    Run(Box<Config>),
+    /// Print [`USAGE`].
+    Help,
+    /// Print the version.
+    Version,
+}
+
+/// Read the command line `args` (without the program name) and the
+/// environment `env` (a lookup, so tests need not touch the process's).
+///
+/// # Errors
+/// One line: the flag or variable and what is wrong with its value.
+pub fn parse(
+    args: impl IntoIterator<Item = String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Invocation, String> {
+    let mut flags = Flags::default();
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        let (name, inline) = match arg.split_once('=') {
+            Some((n, v)) if n.starts_with("--") => (n.to_owned(), Some(v.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let mut value = || inline.clone().or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value"));
+        match name.as_str() {
+            "-h" | "--help" => return Ok(Invocation::Help),
+            "-V" | "--version" => return Ok(Invocation::Version),
+            "--data-dir" => flags.data_dir = Some(value()?),
+            "--listen" => flags.listen = Some(value()?),
+            "--database-url" => flags.database_url = Some(value()?),
+            "--issuer" => flags.issuer = Some(value()?),
+            "--client-id" => flags.client_ids.push(value()?),
+            "--session-days" => flags.session_days = Some(value()?),
+            "--log" => flags.log = Some(value()?),
+            "--behind-proxy" if inline.is_none() => flags.behind_proxy = true,
+            _ => return Err(format!("unknown option {arg} (see --help)")),
+        }
+    }
+    flags.check(env).map(|c| Invocation::Run(Box::new(c)))
+}
+
+#[derive(Default)]
+struct Flags {
+    data_dir: Option<String>,
+    listen: Option<String>,
+    database_url: Option<String>,
+    issuer: Option<String>,
+    client_ids: Vec<String>,
+    session_days: Option<String>,
+    log: Option<String>,
+    behind_proxy: bool,
+}
+
+impl Flags {
+    fn check(self, env: &dyn Fn(&str) -> Option<String>) -> Result<Config, String> {
+        let var = |name: &str| env(&format!("PAKCHAT_SERVER_{name}")).filter(|v| !v.is_empty());
+        // Where a value came from, for the error line.
+        let from = |flag: &str, name: &str, given: Option<String>| match given {
+            Some(v) => Some((flag.to_owned(), v)),
+            None => var(name).map(|v| (format!("PAKCHAT_SERVER_{name}"), v)),
+        };
+
+        let data_dir = match from("--data-dir", "DATA_DIR", self.data_dir) {
+            Some((_, d)) => PathBuf::from(d),
+            None => dirs::data_dir()
+                .map(|d| d.join("pakchat-server"))
+                .ok_or("this system has no data folder: pass --data-dir DIR")?,
+        };
+
+        let (listen_from, listen) = from("--listen", "LISTEN", self.listen)
+            .unwrap_or_else(|| ("--listen".to_owned(), DEFAULT_LISTEN.to_owned()));
+        let listen: SocketAddr = listen
+            .parse()
+            .map_err(|_| format!("{listen_from}: {listen:?} is not an address and port such as 127.0.0.1:8710"))?;
+        let behind_proxy = self.behind_proxy || var("BEHIND_PROXY").is_some_and(|v| yes(&v));
+        if !listen.ip().is_loopback() && !behind_proxy {
+            return Err(format!(
+                "{listen_from}: {listen} is reachable from other machines; this server speaks plain HTTP, so put a \
+                 TLS-terminating reverse proxy in front of it and pass --behind-proxy"
+            ));
+        }
+
+        let database_url = match from("--database-url", "DATABASE_URL", self.database_url) {
+            Some((flag, url)) => {
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:")) {
+                    return Err(format!("{flag}: expected postgres://… or sqlite://…, not {}", redact(&url)));
+                }
+                url
+            }
+            None => format!("sqlite://{}?mode=rwc", data_dir.join("pakchat-server.sqlite3").display()),
+        };
+
+        let (issuer_from, issuer) = from("--issuer", "ISSUER", self.issuer)
+            .unwrap_or_else(|| ("--issuer".to_owned(), GOOGLE_ISSUER.to_owned()));
+        let issuer = issuer.trim_end_matches('/').to_owned();
+        check_issuer(&issuer).map_err(|why| format!("{issuer_from}: {why}"))?;
+
+        let mut client_ids = self.client_ids;
+        if client_ids.is_empty() {
+            client_ids =
+                var("CLIENT_IDS").map(|v| v.split(',').map(|s| s.trim().to_owned()).collect()).unwrap_or_default();
+        }
+        client_ids.retain(|c| !c.is_empty());
+        if client_ids.is_empty() {
+            return Err("no client id: pass --client-id ID (the OAuth client id the app signs in with; \
+                        README: \"Sign-in\")"
+                .to_owned());
+        }
+
+        let session_days = match from("--session-days", "SESSION_DAYS", self.session_days) {
+            Some((flag, v)) => match v.parse::<u32>() {
+                Ok(d) if (1..=365).contains(&d) => d,
+                _ => return Err(format!("{flag}: {v:?} is not a number of days from 1 to 365")),
+            },
+            None => DEFAULT_SESSION_DAYS,
+        };
+
+        let log = match from("--log", "LOG", self.log) {
+            Some((flag, v)) => match v.to_ascii_lowercase().as_str() {
+                "error" => tracing::Level::ERROR,
+                "warn" => tracing::Level::WARN,
+                "info" => tracing::Level::INFO,
+                "debug" => tracing::Level::DEBUG,
+                _ => return Err(format!("{flag}: {v:?} is not one of error, warn, info, debug")),
+            },
+            None => tracing::Level::INFO,
+        };
+
+        Ok(Config { data_dir, listen, database_url, issuer, client_ids, session_days, behind_proxy, log })
+    }
+}
+
+fn yes(v: &str) -> bool {
+    matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
+}
+
+/// An issuer must be https, or http on this machine (a local provider in
+/// tests and development): its keys decide who may sign in.
+fn check_issuer(issuer: &str) -> Result<(), String> {
+    let rest = issuer
+        .strip_prefix("https://")
+        .or_else(|| issuer.strip_prefix("http://").filter(|r| is_local_host(r)))
+        .ok_or_else(|| format!("{issuer:?} must be an https:// URL (http:// only for localhost)"))?;
+    if rest.is_empty() || rest.contains(['?', '#', ' ']) {
+        return Err(format!("{issuer:?} is not an issuer URL"));
+    }
+    Ok(())
+}
+
+fn is_local_host(rest: &str) -> bool {
+    let host = rest.split(['/', ':']).next().unwrap_or_default();
+    host == "localhost" || host == "127.0.0.1" || rest.starts_with("[::1]")
+}
+
+/// A database URL without its password, for messages.
+#[must_use]
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let user_info = &url[scheme + 3..at];
+            let user = user_info.split(':').next().unwrap_or_default();
+            format!("{}{user}:***{}", &url[..scheme + 3], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
+        let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let lookup = move |k: &str| env.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone());
+        match parse(args.iter().map(|a| (*a).to_owned()), &lookup)? {
+            Invocation::Run(c) => Ok(*c),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn two_flags_and_a_client_id_are_all_it_needs() {
+        let c = run(&["--data-dir", "/srv/p", "--listen", "127.0.0.1:9000", "--client-id", "app"], &[]).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:9000".parse().unwrap());
+        assert_eq!(c.database_url, "sqlite:///srv/p/pakchat-server.sqlite3?mode=rwc");
+        assert_eq!((c.issuer.as_str(), c.session_days, c.behind_proxy), (GOOGLE_ISSUER, 30, false));
+        assert_eq!(c.client_ids, ["app"]);
+    }
+
+    #[test]
+    fn the_environment_fills_what_flags_leave_and_flags_win() {
+        let env = [
+            ("PAKCHAT_SERVER_LISTEN", "127.0.0.1:1"),
+            ("PAKCHAT_SERVER_CLIENT_IDS", "a, b,"),
+            ("PAKCHAT_SERVER_ISSUER", "http://localhost:18080/"),
+            ("PAKCHAT_SERVER_DATABASE_URL", "postgres://u:secret@db/pakchat"),
+            ("PAKCHAT_SERVER_SESSION_DAYS", "7"),
+        ];
+        let c = run(&["--data-dir=/d", "--listen=127.0.0.1:2"], &env).unwrap();
+        assert_eq!(c.listen.port(), 2);
+        assert_eq!(c.client_ids, ["a", "b"]);
+        assert_eq!(c.issuer, "http://localhost:18080");
+        assert_eq!(c.database_url, "postgres://u:secret@db/pakchat");
+        assert_eq!(c.session_days, 7);
+    }
+
+    #[test]
+    fn each_bad_value_is_one_line_naming_it() {
+        let base = ["--data-dir", "/d", "--client-id", "app"];
+        // Flags, environment, what the error says.
+        type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+        let cases: [Case; 10] = [
+            (&["--listen", "8710"], &[], "--listen: \"8710\" is not an address"),
+            (&["--listen", "0.0.0.0:8710"], &[], "pass --behind-proxy"),
+            (&[], &[("PAKCHAT_SERVER_LISTEN", "10.0.0.1:80")], "PAKCHAT_SERVER_LISTEN: 10.0.0.1:80 is reachable"),
+            (&["--database-url", "mysql://u:pw@h/db"], &[], "--database-url: expected postgres"),
+            (&["--issuer", "http://accounts.example.com"], &[], "--issuer: \"http://accounts.example.com\" must be"),
+            (&["--session-days", "0"], &[], "--session-days: \"0\" is not a number of days"),
+            (&["--session-days", "many"], &[], "--session-days: \"many\""),
+            (&["--log", "loud"], &[], "--log: \"loud\""),
+            (&["--frobnicate"], &[], "unknown option --frobnicate"),
+            (&["--listen"], &[], "--listen needs a value"),
+        ];
+        for (args, env, expected) in cases {
+            let all: Vec<&str> = base.iter().chain(args).copied().collect();
+            let e = run(&all, env).expect_err(expected);
+            assert!(e.contains(expected), "{args:?}: {e}");
+            assert!(!e.contains('\n'), "one line: {e}");
+            assert!(!e.contains("pw@"), "no password in messages: {e}");
+        }
+        let e = run(&["--data-dir", "/d"], &[]).unwrap_err();
+        assert!(e.starts_with("no client id"), "{e}");
+        let open = run(&["--data-dir", "/d", "--client-id", "a", "--listen", "0.0.0.0:8710", "--behind-proxy"], &[]);
+        assert!(open.unwrap().behind_proxy);
+    }
+
+    #[test]
+    fn passwords_are_not_shown() {
+        assert_eq!(redact("postgres://me:hunter2@db:5432/x"), "postgres://me:***@db:5432/x");
+        assert_eq!(redact("sqlite:///srv/db"), "sqlite:///srv/db");
+    }
+}

@@ -1,0 +1,374 @@
+//! The server's storage: users and sessions, in SQLite (embedded, the
+//! default) or PostgreSQL (several server processes sharing one database).
+//!
+//! Both run the same SQL through sqlx's `Any` driver with runtime queries
+//! (nothing needs a database to build): the schema uses only types both
+//! understand (`TEXT`, `BIGINT`), times are Unix milliseconds, ids are
+//! random UUIDs in text. The migrations below are the one list both
+//! backends apply, in order, each in a transaction, recorded in
+//! `schema_migrations`; on PostgreSQL an advisory lock makes processes that
+//! start together take turns.
+//!
+//! What is stored about a person is what their identity provider said
+//! (subject, name, e-mail, picture URL); a session is stored only as the
+//! SHA-256 of its token.
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row as _};
+
+/// The schema, oldest first. Never edit one that has shipped: add another.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE users (
+        id TEXT PRIMARY KEY,
+        issuer TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        picture TEXT NOT NULL,
+        created_ms BIGINT NOT NULL,
+        updated_ms BIGINT NOT NULL,
+        UNIQUE (issuer, subject)
+    );
+    CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        created_ms BIGINT NOT NULL,
+        expires_ms BIGINT NOT NULL
+    );
+    CREATE INDEX sessions_by_user ON sessions (user_id);",
+)];
+
+/// Which database a [`Db`] talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, in the data folder.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A storage failure (the database is unreachable, full, or refused).
+#[derive(Debug, thiserror::Error)]
+#[error("database: {0}")]
+pub struct DbError(String);
+
+impl From<sqlx::Error> for DbError {
+    fn from(e: sqlx::Error) -> Self {
+        Self(e.to_string())
+    }
+}
+
+/// A user as the identity provider described them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    /// The issuer that vouched for them.
+    pub issuer: String,
+    /// Their stable id at that issuer (`sub`).
+    pub subject: String,
+    /// Their name (may be empty).
+    pub name: String,
+    /// Their verified e-mail address.
+    pub email: String,
+    /// Their picture's URL (may be empty).
+    pub picture: String,
+}
+
+/// A stored user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    /// Our id for them.
+    pub id: String,
+    /// What their provider said at their last sign-in.
+    pub identity: Identity,
+    /// When they first signed in.
+    pub created_ms: i64,
+    /// When their record last changed.
+    pub updated_ms: i64,
+}
+
+/// What [`Db::upsert_user`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Upserted {
+    /// A new user.
+    Created,
+    /// Their name, e-mail or picture changed.
+    Updated,
+    /// Nothing changed; nothing was written.
+    Unchanged,
+}
+
+/// A valid session: whose it is and until when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// The user's id.
+    pub user_id: String,
+    /// When it was made.
+    pub created_ms: i64,
+    /// When it stops working.
+    pub expires_ms: i64,
+}
+
+/// The users and sessions store.
+#[derive(Clone, Debug)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connect to `url` (`sqlite://…` or `postgres://…`) and bring the
+    /// schema up to date.
+    ///
+    /// # Errors
+    /// Unreachable, refused, or a migration failed.
+    pub async fn open(url: &str) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        // A request waits at most 10 s for a connection; so does start-up
+        // for a database that is not there.
+        let options = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .acquire_timeout(std::time::Duration::from_secs(10));
+        let pool = options.connect(url).await?;
+        let db = Self { pool, backend };
+        if backend == Backend::Sqlite {
+            // Readers do not wait for the writer; the default FULL sync keeps
+            // every acknowledged write through a crash.
+            sqlx::raw_sql("PRAGMA journal_mode = WAL").execute(&db.pool).await?;
+        }
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Which database this is.
+    #[must_use]
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Apply the migrations this database has not seen.
+    async fn migrate(&self) -> Result<(), DbError> {
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_ms BIGINT NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
+        for (version, sql) in MIGRATIONS {
+            let mut tx = self.pool.begin().await?;
+            if self.backend == Backend::Postgres {
+                // Server processes starting together take turns here.
+                sqlx::query("SELECT pg_advisory_xact_lock(8710)").execute(&mut *tx).await?;
+            }
+            let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if done.is_none() {
+                sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)")
+                    .bind(*version)
+                    .bind(now_ms())
+                    .execute(&mut *tx)
+                    .await?;
+                tracing::info!(version, "database schema migrated");
+            }
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    ///
+    /// # Errors
+    /// It does not.
+    pub async fn ping(&self) -> Result<(), DbError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Create the user `who` describes, or bring their record up to date
+    /// (written only when something changed). Returns their id.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn upsert_user(&self, who: &Identity, now_ms: i64) -> Result<(String, Upserted), DbError> {
+        let new_id = uuid::Uuid::new_v4().to_string();
+        let row = sqlx::query(
+            "INSERT INTO users (id, issuer, subject, name, email, picture, created_ms, updated_ms)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (issuer, subject) DO UPDATE
+                SET name = excluded.name, email = excluded.email, picture = excluded.picture,
+                    updated_ms = excluded.updated_ms
+                WHERE users.name <> excluded.name OR users.email <> excluded.email
+                    OR users.picture <> excluded.picture
+             RETURNING id",
+        )
+        .bind(&new_id)
+        .bind(&who.issuer)
+        .bind(&who.subject)
+        .bind(&who.name)
+        .bind(&who.email)
+        .bind(&who.picture)
+        .bind(now_ms)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some(row) = row {
+            let id: String = row.try_get("id")?;
+            let what = if id == new_id { Upserted::Created } else { Upserted::Updated };
+            return Ok((id, what));
+        }
+        let id: String = sqlx::query("SELECT id FROM users WHERE issuer = $1 AND subject = $2")
+            .bind(&who.issuer)
+            .bind(&who.subject)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("id")?;
+        Ok((id, Upserted::Unchanged))
+    }
+
+    /// The user with our id `id`.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn user(&self, id: &str) -> Result<Option<User>, DbError> {
+        let row = sqlx::query(
+            "SELECT id, issuer, subject, name, email, picture, created_ms, updated_ms FROM users WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| user_of(&r)).transpose()
+    }
+
+    /// How many users there are (for tests and operators).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn user_count(&self) -> Result<i64, DbError> {
+        Ok(sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.pool).await?.try_get("n")?)
+    }
+
+    /// Store a session for `user_id` under the hash of its token; sessions
+    /// of this user that have expired go at the same time.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<(), DbError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_ms <= $2")
+            .bind(user_id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now_ms)
+            .bind(expires_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The session stored under `token_hash`, if it exists and has not
+    /// expired at `now_ms`.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<Session>, DbError> {
+        let row = sqlx::query(
+            "SELECT user_id, created_ms, expires_ms FROM sessions WHERE token_hash = $1 AND expires_ms > $2",
+        )
+        .bind(token_hash)
+        .bind(now_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| -> Result<Session, DbError> {
+            Ok(Session {
+                user_id: r.try_get("user_id")?,
+                created_ms: r.try_get("created_ms")?,
+                expires_ms: r.try_get("expires_ms")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// End the session stored under `token_hash`; whether there was one.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn delete_session(&self, token_hash: &str) -> Result<bool, DbError> {
+        let done =
+            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Replace the session under `old_hash` by one under `new_hash` lasting
+    /// until `expires_ms`, in one transaction; false (nothing changed) when
+    /// the old one is gone or expired.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn rotate_session(
+        &self,
+        old_hash: &str,
+        new_hash: &str,
+        now_ms: i64,
+        expires_ms: i64,
+    ) -> Result<bool, DbError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query("DELETE FROM sessions WHERE token_hash = $1 AND expires_ms > $2 RETURNING user_id")
+            .bind(old_hash)
+            .bind(now_ms)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else { return Ok(false) };
+        let user_id: String = row.try_get("user_id")?;
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
+            .bind(new_hash)
+            .bind(&user_id)
+            .bind(now_ms)
+            .bind(expires_ms)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Close every connection (tests that restart a server on one file).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn user_of(r: &AnyRow) -> Result<User, DbError> {
+    Ok(User {
+        id: r.try_get("id")?,
+        identity: Identity {
+            issuer: r.try_get("issuer")?,
+            subject: r.try_get("subject")?,
+            name: r.try_get("name")?,
+            email: r.try_get("email")?,
+            picture: r.try_get("picture")?,
+        },
+        created_ms: r.try_get("created_ms")?,
+        updated_ms: r.try_get("updated_ms")?,
+    })
+}
+
+/// The wall clock in Unix milliseconds.
+#[must_use]
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

@@ -1,0 +1,55 @@
+//! Pak.Chat's server: accounts and sessions today, the blind record log of
+//! end-to-end encrypted sync next (ARCHITECTURE.md, "Accounts and sync").
+//!
+//! * [`config`]: flags and `PAKCHAT_SERVER_*` variables, checked at start.
+//! * [`db`]: users and sessions in SQLite (embedded default) or PostgreSQL
+//!   (several processes on one database), one schema and one set of queries.
+//! * [`oidc`]: verifying OpenID Connect ID tokens against the issuer's keys.
+//! * [`api`]: the HTTP endpoints.
+//!
+//! It speaks plain HTTP: TLS is a reverse proxy's job, and it refuses a
+//! non-loopback address unless told it is behind one. Logs name users by
+//! our id only: no tokens, no e-mail addresses.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod oidc;
+
+use std::sync::Arc;
+
+/// Everything a running server needs, made from a [`config::Config`].
+///
+/// # Errors
+/// The data folder or the database could not be opened.
+pub async fn state(config: &config::Config) -> Result<Arc<api::AppState>, String> {
+    if config.database_url.starts_with("sqlite:") {
+        make_private_dir(&config.data_dir)
+            .map_err(|e| format!("the data folder {}: {e}", config.data_dir.display()))?;
+    }
+    let db = db::Db::open(&config.database_url)
+        .await
+        .map_err(|e| format!("{} ({})", e, config::redact(&config.database_url)))?;
+    let verifier = oidc::Verifier::new(&config.issuer, config.client_ids.clone())?;
+    Ok(Arc::new(api::AppState { db, verifier, session_ms: i64::from(config.session_days) * 86_400_000 }))
+}
+
+/// Serve `state` on `listener` until `shutdown` resolves.
+///
+/// # Errors
+/// The listener failed.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: Arc<api::AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, api::router(state)).with_graceful_shutdown(shutdown).await
+}
+
+fn make_private_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}

@@ -1,0 +1,170 @@
+//! The `pakchat-server` binary as an operator runs it: start-up checks,
+//! what its log says and does not say, and a SIGKILL that loses nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const CLIENT: &str = "pakchat-test-client";
+
+/// A running server process and everything it has logged so far.
+struct Process {
+    child: Child,
+    base: String,
+    log: Arc<Mutex<String>>,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+}
+
+fn start(args: &[&str]) -> Process {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pakchat-server"))
+        .args(args)
+        .env_remove("PAKCHAT_SERVER_CLIENT_IDS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start pakchat-server");
+    let stderr = child.stderr.take().expect("stderr");
+    let log = Arc::new(Mutex::new(String::new()));
+    let (tx, rx) = std::sync::mpsc::channel();
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("pakchat-server ready")
+                && let Some(at) = line.find("listen=")
+            {
+                let addr: String = line[at + 7..].chars().take_while(|c| !c.is_whitespace()).collect();
+                tx.send(addr).ok();
+            }
+            kept.lock().expect("log").push_str(&(line + "\n"));
+        }
+    });
+    let addr = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("the server did not start: {}", log.lock().expect("log")));
+    Process { child, base: format!("http://{addr}"), log }
+}
+
+fn server_args<'a>(database: &'a str, issuer: &'a str) -> Vec<&'a str> {
+    vec!["--listen", "127.0.0.1:0", "--database-url", database, "--issuer", issuer, "--client-id", CLIENT]
+}
+
+#[test]
+fn bad_configuration_is_one_line_and_exit_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (&["--data-dir", data, "--client-id", "x", "--listen", "0.0.0.0:8710"], "--behind-proxy"),
+        (&["--data-dir", data, "--client-id", "x", "--listen", "here"], "--listen: \"here\" is not an address"),
+        (&["--data-dir", data], "no client id"),
+        (&["--data-dir", data, "--client-id", "x", "--database-url", "postgres://u:pw@127.0.0.1:1/x"], "database"),
+    ];
+    for (args, says) in cases {
+        let out = Command::new(env!("CARGO_BIN_EXE_pakchat-server"))
+            .args(args)
+            .env_remove("PAKCHAT_SERVER_CLIENT_IDS")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("pakchat-server:")).collect();
+        assert_eq!(lines.len(), 1, "{args:?}: one line: {stderr}");
+        assert!(lines[0].contains(says), "{args:?}: {stderr}");
+        assert!(!stderr.contains("pw@"), "no password: {stderr}");
+    }
+}
+
+#[test]
+fn the_log_names_users_by_id_only_and_says_why_a_token_was_refused() {
+    let idp = common::peers::oidc_mock();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("s.sqlite3").display());
+    let server = start(&server_args(&db, &idp.base));
+    let http = reqwest::blocking::Client::new();
+    let mint = |variant: &str| -> String {
+        let r: Value = http
+            .post(format!("{}/_control/mint", idp.base))
+            .json(&json!({ "variant": variant, "aud": CLIENT }))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        r["id_token"].as_str().unwrap().to_owned()
+    };
+    let good = mint("good");
+    let answer: Value = http
+        .post(format!("{}/v1/session", server.base))
+        .json(&json!({ "id_token": good }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let token = answer["token"].as_str().unwrap().to_owned();
+    let expired = mint("expired");
+    let refused =
+        http.post(format!("{}/v1/session", server.base)).json(&json!({ "id_token": expired })).send().unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    std::thread::sleep(Duration::from_millis(200));
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.contains("signed in"), "{log}");
+    assert!(log.contains("sign-in refused") && log.contains("ExpiredSignature"), "the reason is logged: {log}");
+    for secret in [token.as_str(), good.as_str(), expired.as_str(), "ada@example.com", "Ada Lovelace"] {
+        assert!(!log.contains(secret), "{secret:?} must not be logged: {log}");
+    }
+}
+
+#[test]
+fn a_server_killed_with_sigkill_keeps_every_user_and_session() {
+    let idp = common::peers::oidc_mock();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("s.sqlite3").display());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let postgres = runtime.block_on(common::fresh_postgres());
+    let http = reqwest::blocking::Client::new();
+    for (backend, db) in [("sqlite", sqlite), ("postgres", postgres)] {
+        let args = server_args(&db, &idp.base);
+        let mut server = start(&args);
+        let mut tokens = Vec::new();
+        for i in 0..5 {
+            let claims = json!({ "sub": format!("user-{i}"), "email": format!("u{i}@example.com") });
+            let r: Value = http
+                .post(format!("{}/_control/mint", idp.base))
+                .json(&json!({ "variant": "good", "aud": CLIENT, "claims": claims }))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            let answer: Value = http
+                .post(format!("{}/v1/session", server.base))
+                .json(&json!({ "id_token": r["id_token"] }))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            tokens.push((i, answer["token"].as_str().unwrap_or_else(|| panic!("{answer}")).to_owned()));
+        }
+        // SIGKILL: no shutdown, no flush.
+        server.child.kill().unwrap();
+        server.child.wait().unwrap();
+        drop(server);
+        let again = start(&args);
+        for (i, token) in &tokens {
+            let me = http.get(format!("{}/v1/me", again.base)).bearer_auth(token).send().unwrap();
+            assert_eq!(me.status().as_u16(), 200, "{backend}: user {i}'s session survived");
+            let me: Value = me.json().unwrap();
+            assert_eq!(me["email"], format!("u{i}@example.com"), "{backend}");
+        }
+    }
+}
