@@ -68,6 +68,7 @@ Pak.Chat — a fast, private AI chat client
 
 Usage: pakchat [OPTIONS]
        pakchat [OPTIONS] stats | import FILE | export FILE
+       pakchat [OPTIONS] account sign-in --server URL | status | sign-out
 
 Commands (on the same profile as the app, without a window):
   stats                 Count the chats, messages and attachments, and the
@@ -75,6 +76,11 @@ Commands (on the same profile as the app, without a window):
   import FILE           Import a Pak.Chat archive or a ChatGPT
                         conversations.json
   export FILE           Export every chat as a Pak.Chat archive
+  account sign-in --server URL [--client-id ID]
+                        Sign in to a Pak.Chat server through your browser
+                        ($BROWSER first; the address is also printed)
+  account status        Who is signed in, checked with the server
+  account sign-out      Sign out here and at the server
   A passphrase-protected profile reads its passphrase from PAKCHAT_PASSPHRASE.
 
 Options:
@@ -101,8 +107,10 @@ fn valid_profile(name: &str) -> bool {
 /// # Errors
 /// A message naming the bad argument.
 pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, String> {
+    use crate::shell::{AccountCommand, ShellCommand};
     let mut options = RunOptions { profile: "default".to_owned(), ..RunOptions::default() };
     let mut command = None;
+    let (mut server, mut client_id) = (None, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let arg = arg.into_string().map_err(|a| format!("argument {a:?} is not valid text"))?;
@@ -141,13 +149,39 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
                     _ => crate::shell::ShellCommand::Export(file()?),
                 });
             }
+            "account" if command.is_none() => {
+                command = Some(crate::shell::ShellCommand::Account(account_command(args.next())?));
+            }
+            "--server" => server = Some(value("--server")?.into_string().map_err(|_| "--server must be text")?),
+            "--client-id" => {
+                client_id = Some(value("--client-id")?.into_string().map_err(|_| "--client-id must be text")?);
+            }
             other => return Err(format!("unknown argument {other:?}")),
         }
+    }
+    if let Some(ShellCommand::Account(AccountCommand::SignIn { server: s, client_id: c })) = &mut command {
+        *s = server.take().ok_or("account sign-in needs --server URL")?;
+        *c = client_id.take();
+    }
+    if server.is_some() || client_id.is_some() {
+        return Err("--server and --client-id go with account sign-in".to_owned());
     }
     Ok(match command {
         Some(command) => Cli::Shell(options, command),
         None => Cli::Run(options),
     })
+}
+
+/// The word after `account`; sign-in's `--server` and `--client-id` are
+/// filled in by [`parse`].
+fn account_command(word: Option<std::ffi::OsString>) -> Result<crate::shell::AccountCommand, String> {
+    use crate::shell::AccountCommand;
+    match word.and_then(|w| w.into_string().ok()).as_deref() {
+        Some("status") => Ok(AccountCommand::Status),
+        Some("sign-out") => Ok(AccountCommand::SignOut),
+        Some("sign-in") => Ok(AccountCommand::SignIn { server: String::new(), client_id: None }),
+        _ => Err("account needs one of: sign-in --server URL, status, sign-out".to_owned()),
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +222,18 @@ mod tests {
         assert!(matches!(p(&["export", "out.json"]), Ok(Cli::Shell(_, ShellCommand::Export(_)))));
         assert_eq!(p(&["import"]), Err("import needs a FILE".to_owned()));
         assert_eq!(p(&["stats", "stats"]), Err("unknown argument \"stats\"".to_owned()), "one command");
+        let Ok(Cli::Shell(o, ShellCommand::Account(a))) =
+            p(&["account", "sign-in", "--server", "http://s", "--data-dir=/d", "--client-id=c"])
+        else {
+            panic!()
+        };
+        let expected =
+            crate::shell::AccountCommand::SignIn { server: "http://s".to_owned(), client_id: Some("c".to_owned()) };
+        assert_eq!((a, o.data_dir), (expected, Some("/d".into())));
+        assert!(matches!(p(&["account", "status"]), Ok(Cli::Shell(_, ShellCommand::Account(_)))));
+        assert_eq!(p(&["account", "sign-in"]), Err("account sign-in needs --server URL".to_owned()));
+        assert!(p(&["account", "dance"]).unwrap_err().starts_with("account needs one of"));
+        assert!(p(&["stats", "--server", "x"]).unwrap_err().contains("go with account sign-in"));
     }
 
     #[test]

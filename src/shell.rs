@@ -11,6 +11,10 @@
 //! prompt: scripts have no terminal). `import` makes the profile when there
 //! is none yet and `--key-file` says how to protect it.
 
+mod account;
+
+pub use account::AccountCommand;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -28,6 +32,8 @@ pub enum ShellCommand {
     Import(PathBuf),
     /// Export every chat as a Pak.Chat archive.
     Export(PathBuf),
+    /// Sign in, say who is signed in, or sign out.
+    Account(AccountCommand),
 }
 
 /// Run `command` on the profile `options` name: what to print on success,
@@ -63,6 +69,7 @@ pub fn run(options: &RunOptions, command: &ShellCommand) -> Result<String, Strin
             store.flush().map_err(|e| e.to_string())?;
             Ok(report.summary())
         }
+        ShellCommand::Account(command) => account::run(&open(options, &dir, false)?, command),
         ShellCommand::Export(file) => {
             let store = open(options, &dir, false)?;
             progress("exporting…");

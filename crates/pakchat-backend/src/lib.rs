@@ -18,6 +18,7 @@ use pakchat_providers as providers;
 use pakchat_store as store;
 use pakchat_store::archive;
 
+pub mod account;
 mod actor;
 mod attachments;
 mod branch_off;

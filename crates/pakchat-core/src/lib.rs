@@ -7,6 +7,7 @@
 //! may depend on serde (and uuid, web-time) only. The app reaches it as
 //! `pakchat::domain`.
 
+mod account;
 mod attachment;
 mod branches;
 mod hlc;
@@ -21,6 +22,7 @@ mod system_prompt;
 mod text;
 mod thread;
 
+pub use account::{Account, AccountUser, GOOGLE_ISSUER};
 pub use attachment::{Attachment, BlobId, ExifSummary, FileKind, human_size};
 pub use branches::{Branches, Fork, Path, ROOT};
 pub use hlc::{Hlc, HlcClock, Stamp, lww_merge, wall_millis};

@@ -2,6 +2,8 @@
 //! `POST /v1/session` needs `Authorization: Bearer <session token>`.
 //!
 //! * `GET /healthz`: 200 `ok` when the database answers, 503 otherwise.
+//! * `GET /v1/sign-in`: how to sign in here → `{"issuer", "client_id"}` (the
+//!   first configured client id), so an app needs only the server's address.
 //! * `POST /v1/session` `{"id_token": "…", "nonce": "…"?}`: sign in with an
 //!   ID token of the configured issuer → 200 `{"token", "expires_ms",
 //!   "user": {"name", "email", "picture"}}`; 401 `{"error": "invalid_token",
@@ -44,6 +46,7 @@ pub struct AppState {
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/v1/sign-in", get(sign_in_config))
         .route("/v1/session", post(sign_in).delete(sign_out))
         .route("/v1/session/rotate", post(rotate))
         .route("/v1/me", get(me))
@@ -93,6 +96,11 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }
+}
+
+async fn sign_in_config(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let client_id = state.verifier.client_ids().first().cloned().unwrap_or_default();
+    Json(json!({ "issuer": state.verifier.issuer(), "client_id": client_id }))
 }
 
 #[derive(Deserialize)]

@@ -120,6 +120,18 @@ impl Verifier {
         self
     }
 
+    /// The issuer whose tokens are accepted.
+    #[must_use]
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The client ids whose tokens are accepted.
+    #[must_use]
+    pub fn client_ids(&self) -> &[String] {
+        &self.client_ids
+    }
+
     /// The identity `token` vouches for.
     ///
     /// # Errors

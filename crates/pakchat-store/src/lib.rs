@@ -313,6 +313,19 @@ pub trait Store: Send + Sync {
     /// Engine or randomness failure.
     fn put_api_key(&self, provider: &str, key: Option<&str>) -> Result<(), StoreError>;
 
+    /// The account this profile is signed in to (sealed: its session token
+    /// is a secret).
+    ///
+    /// # Errors
+    /// Engine failure or an unreadable record.
+    fn account(&self) -> Result<Option<pakchat_core::Account>, StoreError>;
+
+    /// Store the account, or with `None` forget it (signing out).
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_account(&self, account: Option<&pakchat_core::Account>) -> Result<(), StoreError>;
+
     /// Up to `limit` messages holding every word of `query` (see
     /// [`search`]), newest thread first, each with its stored position.
     /// Every hit was opened and checked; deleted threads are the caller's to

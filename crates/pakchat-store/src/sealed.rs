@@ -10,6 +10,7 @@ use super::keys::{self, Argon2Params, FORMAT_VERSION, Header, KeySource, Protect
 use super::kv::{Kv, Table};
 use super::search::{self, Token};
 
+mod account;
 mod codec;
 mod ids;
 mod migrate;
@@ -387,6 +388,14 @@ impl Store for SealedStore {
 
     fn append_to_reply(&self, thread: ThreadId, index: u64, text: &str, reasoning: &str) -> Result<(), StoreError> {
         self.append_chunk(thread, index, text, reasoning)
+    }
+
+    fn account(&self) -> Result<Option<pakchat_core::Account>, StoreError> {
+        self.read_account()
+    }
+
+    fn put_account(&self, account: Option<&pakchat_core::Account>) -> Result<(), StoreError> {
+        self.write_account(account)
     }
 
     fn message_count(&self, thread: ThreadId) -> Result<u64, StoreError> {

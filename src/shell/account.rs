@@ -1,0 +1,116 @@
+//! `pakchat account sign-in --server URL | status | sign-out`: the app's
+//! account on a headless machine (and in the tests). Sign-in opens the
+//! browser as the app does (`$BROWSER` first) and prints the address on
+//! standard error in case none opens; it waits up to five minutes.
+
+use std::time::Duration;
+
+use crate::backend::account::{self, AccountError, SignInOptions};
+use crate::store::{SealedStore, Store as _};
+
+/// A command of `pakchat account`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountCommand {
+    /// Sign in to this server (`--server URL`, optionally `--client-id ID`).
+    SignIn {
+        /// The server's address.
+        server: String,
+        /// An OAuth client id other than the one the server names.
+        client_id: Option<String>,
+    },
+    /// Say who is signed in, asking the server whether the session holds.
+    Status,
+    /// Sign out here and at the server.
+    SignOut,
+}
+
+/// Run `command` on the open profile `store`.
+pub(super) fn run(store: &SealedStore, command: &AccountCommand) -> Result<String, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+    match command {
+        AccountCommand::SignIn { server, client_id } => runtime.block_on(sign_in(store, server, client_id.clone())),
+        AccountCommand::Status => runtime.block_on(status(store)),
+        AccountCommand::SignOut => runtime.block_on(sign_out(store)),
+    }
+}
+
+async fn sign_in(store: &SealedStore, server: &str, client_id: Option<String>) -> Result<String, String> {
+    let options = SignInOptions {
+        server: server.to_owned(),
+        client_id: client_id.or_else(|| std::env::var("PAKCHAT_OIDC_CLIENT_ID").ok()),
+        client_secret: std::env::var("PAKCHAT_OIDC_CLIENT_SECRET").ok(),
+        wait: Duration::from_secs(300),
+    };
+    let show = |url: &str| super::progress(&format!("signing in through your browser; if none opens, go to:\n{url}"));
+    let mut signed_in =
+        account::sign_in(&options, &account::open_in_browser, &show).await.map_err(|e| e.to_string())?;
+    let http = account::http_client().map_err(|e| e.to_string())?;
+    if let Some(bytes) = account::fetch_avatar(&http, &signed_in.user.picture).await {
+        signed_in.avatar = Some(store.put_blob(&bytes).map_err(|e| e.to_string())?);
+    }
+    store.put_account(Some(&signed_in)).map_err(|e| e.to_string())?;
+    store.flush().map_err(|e| e.to_string())?;
+    Ok(format!("signed in to {} as {}", signed_in.server, who(&signed_in.user)))
+}
+
+async fn status(store: &SealedStore) -> Result<String, String> {
+    let Some(mut known) = store.account().map_err(|e| e.to_string())? else {
+        return Ok("not signed in".to_owned());
+    };
+    if known.expired {
+        return Ok(format!("signed out by {} (session expired or revoked): sign in again", known.server));
+    }
+    let http = account::http_client().map_err(|e| e.to_string())?;
+    match account::check(&http, &known.server, &known.token).await {
+        Ok(user) => {
+            if user != known.user {
+                known.user = user;
+                store.put_account(Some(&known)).map_err(|e| e.to_string())?;
+                store.flush().map_err(|e| e.to_string())?;
+            }
+            Ok(format!(
+                "signed in to {} as {}\nsession until {}",
+                known.server,
+                who(&known.user),
+                date(known.expires_ms)
+            ))
+        }
+        Err(AccountError::SignedOut) => {
+            known.expired = true;
+            store.put_account(Some(&known)).map_err(|e| e.to_string())?;
+            store.flush().map_err(|e| e.to_string())?;
+            Ok(format!("signed out by {} (session expired or revoked): sign in again", known.server))
+        }
+        Err(e) => Ok(format!("signed in to {} as {} (not checked: {e})", known.server, who(&known.user))),
+    }
+}
+
+async fn sign_out(store: &SealedStore) -> Result<String, String> {
+    let Some(known) = store.account().map_err(|e| e.to_string())? else {
+        return Ok("not signed in".to_owned());
+    };
+    let http = account::http_client().map_err(|e| e.to_string())?;
+    let told = account::end_session(&http, &known.server, &known.token).await;
+    store.put_account(None).map_err(|e| e.to_string())?;
+    store.flush().map_err(|e| e.to_string())?;
+    Ok(match told {
+        Ok(()) => format!("signed out of {}", known.server),
+        Err(e) => format!("signed out here; {e}, so the session ends there on its own on {}", date(known.expires_ms)),
+    })
+}
+
+fn who(user: &crate::domain::AccountUser) -> String {
+    match (user.name.is_empty(), user.email.is_empty()) {
+        (false, false) => format!("{} <{}>", user.name, user.email),
+        (true, false) => user.email.clone(),
+        _ => user.name.clone(),
+    }
+}
+
+fn date(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map_or_else(|| ms.to_string(), |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+}

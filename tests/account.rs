@@ -1,0 +1,236 @@
+//! Signing in end to end, as a headless user does it: `pakchat account
+//! sign-in` opens "the browser" (`$BROWSER`: a script that follows the
+//! redirects like a browser would), oauth2-mock-server authenticates with
+//! PKCE, the loopback takes the code, the server verifies the ID token and
+//! keeps the user; then status, a renamed user, sign-out, a session revoked
+//! by the server, a replayed `state` and a wrong PKCE verifier.
+#![cfg(target_os = "linux")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use pakchat::store::{KeySource, SealedStore, SledKv, Store as _};
+use pakchat_server::api::AppState;
+use serde_json::json;
+
+const CLIENT: &str = "pakchat-desktop-test";
+
+/// The browser: follows the address (and the provider's redirect to the
+/// loopback) as a browser would. `OPENER_MODE=replay` first calls the
+/// loopback with a stale `state`; `OPENER_MODE=tamper` changes the PKCE
+/// challenge on the way, as an attacker in the middle would.
+const OPENER: &str = r#"#!/usr/bin/env python3
+import os, re, sys, urllib.error, urllib.parse, urllib.request
+url = sys.argv[1]
+mode = os.environ.get("OPENER_MODE", "follow")
+log = open(os.environ["OPENER_LOG"], "a")
+query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
+if mode == "replay":
+    stale = query["redirect_uri"][0] + "?code=old-code&state=an-old-state"
+    try:
+        urllib.request.urlopen(stale)
+        log.write("replay accepted\n")
+    except urllib.error.HTTPError as e:
+        log.write("replay refused %d\n" % e.code)
+if mode == "tamper":
+    url = re.sub(r"code_challenge=[^&]+", "code_challenge=" + "A" * 43, url)
+try:
+    page = urllib.request.urlopen(url).read().decode()
+    log.write("followed: " + page + "\n")
+except Exception as e:
+    log.write("failed: %s\n" % e)
+"#;
+
+struct Rig {
+    dir: tempfile::TempDir,
+    server: String,
+    state: Arc<AppState>,
+    idp: common::peers::Server,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl Rig {
+    fn new() -> Self {
+        let idp = common::peers::oidc_mock();
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("server.sqlite3").display());
+        let issuer = idp.base.clone();
+        let (server, state) = runtime.block_on(async move {
+            let db = pakchat_server::db::Db::open(&db_url).await.unwrap();
+            let verifier = pakchat_server::oidc::Verifier::new(&issuer, vec![CLIENT.to_owned()]).unwrap();
+            let state = Arc::new(AppState { db, verifier, session_ms: 3_600_000 });
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let serving = state.clone();
+            tokio::spawn(async move { pakchat_server::serve(listener, serving, std::future::pending()).await });
+            (base, state)
+        });
+        let opener = dir.path().join("browser.py");
+        std::fs::write(&opener, OPENER).unwrap();
+        let mut perms = std::fs::metadata(&opener).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(&opener, perms).unwrap();
+        // A profile to sign in from.
+        let profile = dir.path().join("data/profiles/default");
+        let kv = Arc::new(SledKv::open(&profile).unwrap());
+        drop(SealedStore::create(kv, &KeySource::KeyFile(dir.path().join("key")), Default::default()).unwrap());
+        Self { dir, server, state, idp, _runtime: runtime }
+    }
+
+    fn pakchat(&self, args: &[&str], mode: &str) -> Output {
+        let data = self.dir.path().join("data");
+        let key = self.dir.path().join("key");
+        let mut all = vec!["--data-dir", data.to_str().unwrap(), "--key-file", key.to_str().unwrap()];
+        all.extend_from_slice(args);
+        Command::new(env!("CARGO_BIN_EXE_pakchat"))
+            .args(&all)
+            .env("BROWSER", self.dir.path().join("browser.py"))
+            .env("OPENER_MODE", mode)
+            .env("OPENER_LOG", self.dir.path().join("browser.log"))
+            .env("PAKCHAT_OIDC_CLIENT_ID", CLIENT)
+            .env("PAKCHAT_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+
+    fn sign_in(&self, mode: &str) -> Output {
+        self.pakchat(&["account", "sign-in", "--server", &self.server], mode)
+    }
+
+    fn browser_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("browser.log")).unwrap_or_default()
+    }
+
+    fn stored_account(&self) -> Option<pakchat::domain::Account> {
+        let kv = Arc::new(SledKv::open(&self.dir.path().join("data/profiles/default")).unwrap());
+        let store = SealedStore::unlock(kv, &KeySource::KeyFile(self.dir.path().join("key"))).unwrap();
+        store.account().unwrap()
+    }
+
+    fn users(&self) -> i64 {
+        self._runtime.block_on(self.state.db.user_count()).unwrap()
+    }
+
+    fn claims(&self, claims: &serde_json::Value) {
+        let r = reqwest::blocking::Client::new().post(format!("{}/_control/claims", self.idp.base)).json(claims).send();
+        assert_eq!(r.unwrap().status().as_u16(), 204);
+    }
+
+    fn me(&self, token: &str) -> u16 {
+        let r = reqwest::blocking::Client::new().get(format!("{}/v1/me", self.server)).bearer_auth(token).send();
+        r.unwrap().status().as_u16()
+    }
+}
+
+fn text(out: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn signing_in_from_a_shell_keeps_the_user_and_a_sealed_session() {
+    let rig = Rig::new();
+    let out = rig.sign_in("follow");
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(stdout(&out), format!("signed in to {} as Ada Lovelace <ada@example.com>", rig.server));
+    assert!(rig.browser_log().contains("Pak.Chat has your sign-in"), "{}", rig.browser_log());
+    assert!(text(&out).contains("/authorize?"), "the address is shown in case no browser opens");
+    assert_eq!(rig.users(), 1);
+
+    let account = rig.stored_account().expect("an account");
+    assert_eq!(account.user.name, "Ada Lovelace");
+    assert!(account.avatar.is_some(), "the picture was fetched and kept");
+    assert_eq!(rig.me(&account.token), 200);
+    // The session token is sealed: in no file of the profile, in no encoding.
+    for (path, bytes) in common::canary::files_under(&rig.dir.path().join("data")) {
+        for form in common::canary::forms(&account.token) {
+            assert!(!bytes.windows(form.len()).any(|w| w == form), "the token is readable in {}", path.display());
+        }
+    }
+    let out = rig.pakchat(&["account", "status"], "follow");
+    assert!(stdout(&out).starts_with(&format!("signed in to {} as Ada Lovelace", rig.server)), "{}", text(&out));
+
+    // Signing in again with a new name updates the one user record.
+    rig.claims(&json!({ "name": "Ada King" }));
+    let out = rig.sign_in("follow");
+    assert!(stdout(&out).ends_with("as Ada King <ada@example.com>"), "{}", text(&out));
+    assert_eq!(rig.users(), 1, "the same person");
+    let renewed = rig.stored_account().unwrap();
+    assert_eq!(rig.me(&renewed.token), 200);
+
+    // Sign out: here and at the server.
+    let out = rig.pakchat(&["account", "sign-out"], "follow");
+    assert_eq!(stdout(&out), format!("signed out of {}", rig.server), "{}", text(&out));
+    assert_eq!(rig.me(&renewed.token), 401, "the server ended the session");
+    assert!(rig.stored_account().is_none());
+    assert_eq!(stdout(&rig.pakchat(&["account", "status"], "follow")), "not signed in");
+}
+
+#[test]
+fn a_session_the_server_ends_shows_as_signed_out_and_nothing_local_is_lost() {
+    let rig = Rig::new();
+    let archive = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/format2/expected.json"));
+    let out = rig.pakchat(&["import", archive.to_str().unwrap()], "follow");
+    assert!(out.status.success(), "{}", text(&out));
+    let before = stdout(&rig.pakchat(&["stats"], "follow"));
+    assert!(rig.sign_in("follow").status.success());
+    let token = rig.stored_account().unwrap().token;
+    // Revoked elsewhere (another device signed this session out).
+    let r = reqwest::blocking::Client::new().delete(format!("{}/v1/session", rig.server)).bearer_auth(&token).send();
+    assert_eq!(r.unwrap().status().as_u16(), 204);
+
+    let out = rig.pakchat(&["account", "status"], "follow");
+    assert_eq!(
+        stdout(&out),
+        format!("signed out by {} (session expired or revoked): sign in again", rig.server),
+        "{}",
+        text(&out)
+    );
+    let kept = rig.stored_account().unwrap();
+    assert!(kept.expired, "remembered, so the app can say so without asking again");
+    let after = stdout(&rig.pakchat(&["stats"], "follow"));
+    let without_size = |s: &str| s.lines().filter(|l| !l.starts_with("bytes on disk")).collect::<Vec<_>>().join("\n");
+    assert_eq!(without_size(&after), without_size(&before), "every chat is still there");
+    // Signing in again works from that state.
+    assert!(rig.sign_in("follow").status.success());
+    assert!(!rig.stored_account().unwrap().expired);
+}
+
+#[test]
+fn a_replayed_state_is_refused_and_the_real_sign_in_goes_on() {
+    let rig = Rig::new();
+    let out = rig.sign_in("replay");
+    assert!(rig.browser_log().contains("replay refused 400"), "{}", rig.browser_log());
+    assert!(out.status.success(), "the genuine answer still signs in: {}", text(&out));
+    assert_eq!(rig.users(), 1);
+}
+
+#[test]
+fn a_wrong_pkce_verifier_fails_the_sign_in_and_stores_nothing() {
+    let rig = Rig::new();
+    let out = rig.sign_in("tamper");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let last = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default().to_owned();
+    assert!(last.contains("the identity provider refused the sign-in"), "{last}");
+    assert!(rig.stored_account().is_none());
+    assert_eq!(rig.users(), 0, "the server never saw a token");
+}
+
+#[test]
+fn a_server_that_is_not_there_is_one_clear_line() {
+    let rig = Rig::new();
+    let out = rig.pakchat(&["account", "sign-in", "--server", "http://127.0.0.1:9"], "follow");
+    assert_eq!(out.status.code(), Some(2));
+    let last = String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default().to_owned();
+    assert!(last.contains("http://127.0.0.1:9 could not be reached"), "{last}");
+    let out = rig.pakchat(&["account", "sign-in", "--server", "ftp://x"], "follow");
+    assert!(text(&out).contains("is not a server address"), "{}", text(&out));
+}
