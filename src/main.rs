@@ -175,6 +175,7 @@ fn main() -> ExitCode {
         retry: pakchat::providers::RetryPolicy::default(),
         picker: pakchat::backend::FilePicker::System,
         lockdown: pakchat::backend::Lockdown::default(),
+        browser: None,
     };
     let native_options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()

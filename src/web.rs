@@ -29,6 +29,7 @@ pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), J
                     retry: crate::providers::RetryPolicy::default(),
                     picker: crate::backend::FilePicker::System,
                     lockdown: crate::backend::Lockdown::default(),
+                    browser: None,
                 };
                 let (backend, _stopped) = start(&Runtime::browser(), config, move || ctx.request_repaint());
                 Ok(Box::new(PakApp::new(backend)))

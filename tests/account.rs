@@ -14,72 +14,32 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use pakchat::store::{KeySource, SealedStore, SledKv, Store as _};
-use pakchat_server::api::AppState;
 use serde_json::json;
 
 const CLIENT: &str = "pakchat-desktop-test";
 
-/// The browser: follows the address (and the provider's redirect to the
-/// loopback) as a browser would. `OPENER_MODE=replay` first calls the
-/// loopback with a stale `state`; `OPENER_MODE=tamper` changes the PKCE
-/// challenge on the way, as an attacker in the middle would.
-const OPENER: &str = r#"#!/usr/bin/env python3
-import os, re, sys, urllib.error, urllib.parse, urllib.request
-url = sys.argv[1]
-mode = os.environ.get("OPENER_MODE", "follow")
-log = open(os.environ["OPENER_LOG"], "a")
-query = urllib.parse.parse_qs(urllib.parse.urlparse(url).query)
-if mode == "replay":
-    stale = query["redirect_uri"][0] + "?code=old-code&state=an-old-state"
-    try:
-        urllib.request.urlopen(stale)
-        log.write("replay accepted\n")
-    except urllib.error.HTTPError as e:
-        log.write("replay refused %d\n" % e.code)
-if mode == "tamper":
-    url = re.sub(r"code_challenge=[^&]+", "code_challenge=" + "A" * 43, url)
-try:
-    page = urllib.request.urlopen(url).read().decode()
-    log.write("followed: " + page + "\n")
-except Exception as e:
-    log.write("failed: %s\n" % e)
-"#;
+/// "The browser": `tests/peers/browser.py`.
+fn browser() -> std::path::PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peers/browser.py")).to_owned()
+}
 
 struct Rig {
     dir: tempfile::TempDir,
     server: String,
-    state: Arc<AppState>,
+    local: common::server::LocalServer,
     idp: common::peers::Server,
-    _runtime: tokio::runtime::Runtime,
 }
 
 impl Rig {
     fn new() -> Self {
         let idp = common::peers::oidc_mock();
+        let local = common::server::LocalServer::start(&idp.base, CLIENT);
         let dir = tempfile::tempdir().unwrap();
-        let runtime = tokio::runtime::Runtime::new().unwrap();
-        let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("server.sqlite3").display());
-        let issuer = idp.base.clone();
-        let (server, state) = runtime.block_on(async move {
-            let db = pakchat_server::db::Db::open(&db_url).await.unwrap();
-            let verifier = pakchat_server::oidc::Verifier::new(&issuer, vec![CLIENT.to_owned()]).unwrap();
-            let state = Arc::new(AppState { db, verifier, session_ms: 3_600_000 });
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let base = format!("http://{}", listener.local_addr().unwrap());
-            let serving = state.clone();
-            tokio::spawn(async move { pakchat_server::serve(listener, serving, std::future::pending()).await });
-            (base, state)
-        });
-        let opener = dir.path().join("browser.py");
-        std::fs::write(&opener, OPENER).unwrap();
-        let mut perms = std::fs::metadata(&opener).unwrap().permissions();
-        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
-        std::fs::set_permissions(&opener, perms).unwrap();
         // A profile to sign in from.
         let profile = dir.path().join("data/profiles/default");
         let kv = Arc::new(SledKv::open(&profile).unwrap());
         drop(SealedStore::create(kv, &KeySource::KeyFile(dir.path().join("key")), Default::default()).unwrap());
-        Self { dir, server, state, idp, _runtime: runtime }
+        Self { dir, server: local.base.clone(), local, idp }
     }
 
     fn pakchat(&self, args: &[&str], mode: &str) -> Output {
@@ -89,7 +49,7 @@ impl Rig {
         all.extend_from_slice(args);
         Command::new(env!("CARGO_BIN_EXE_pakchat"))
             .args(&all)
-            .env("BROWSER", self.dir.path().join("browser.py"))
+            .env("BROWSER", browser())
             .env("OPENER_MODE", mode)
             .env("OPENER_LOG", self.dir.path().join("browser.log"))
             .env("PAKCHAT_OIDC_CLIENT_ID", CLIENT)
@@ -113,7 +73,7 @@ impl Rig {
     }
 
     fn users(&self) -> i64 {
-        self._runtime.block_on(self.state.db.user_count()).unwrap()
+        self.local.users()
     }
 
     fn claims(&self, claims: &serde_json::Value) {

@@ -38,6 +38,7 @@ fn without_a_file_dialog_saves_go_to_the_downloads_folder_and_opening_says_why()
         retry: pakchat::providers::RetryPolicy::default(),
         picker: FilePicker::Missing { save_dir: downloads.clone() },
         lockdown: pakchat::backend::Lockdown::default(),
+        browser: None,
     };
     let (backend, stopped) = start(&Runtime::new(rt.handle().clone()), config, || {});
     next(&backend, "the profile", |e| matches!(e, Event::Unlocked { .. }));

@@ -48,6 +48,7 @@ fn a_canary_api_key_appears_in_no_log_line_and_no_file() {
         retry: pakchat::providers::RetryPolicy::default(),
         picker: pakchat::backend::FilePicker::System,
         lockdown: pakchat::backend::Lockdown::default(),
+        browser: None,
     };
     let (backend, stopped) = start(&Runtime::new(rt.handle().clone()), config, || {});
     let next = |what: &str, pred: &dyn Fn(&Event) -> bool| -> Event {

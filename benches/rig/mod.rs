@@ -76,6 +76,7 @@ impl Rig {
             retry: pakchat::providers::RetryPolicy::default(),
             picker: pakchat::backend::FilePicker::System,
             lockdown: pakchat::backend::Lockdown::default(),
+            browser: None,
         };
         let (backend, _stopped) = start(&Runtime::new(rt.handle().clone()), config, move || repaint.request_repaint());
         Self { ctx, app: PakApp::new(backend), _rt: rt }

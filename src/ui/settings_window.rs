@@ -1,5 +1,5 @@
 //! The settings window (Ctrl+,): tabs Customization, Models, API keys,
-//! Profile and Data. Every change applies at once — it edits the view
+//! Profile, Account and Data. Every change applies at once — it edits the view
 //! model's [`super::local_settings::LocalSettings`] and sends the whole
 //! value to be stored sealed, so nothing waits for a "Save" button and a
 //! crash loses at most the keystroke in flight.
@@ -25,12 +25,14 @@ pub enum SettingsTab {
     ApiKeys,
     /// Name and e-mail.
     Profile,
+    /// The Pak.Chat server: sign in and out.
+    Account,
     /// Where the data is and how it is protected; attachment limits.
     Data,
 }
 
 impl SettingsTab {
-    const ALL: [Self; 5] = [Self::Customization, Self::Models, Self::ApiKeys, Self::Profile, Self::Data];
+    const ALL: [Self; 6] = [Self::Customization, Self::Models, Self::ApiKeys, Self::Profile, Self::Account, Self::Data];
 
     fn title(self) -> &'static str {
         match self {
@@ -38,6 +40,7 @@ impl SettingsTab {
             Self::Models => "Models",
             Self::ApiKeys => "API keys",
             Self::Profile => "Profile",
+            Self::Account => "Account",
             Self::Data => "Data",
         }
     }
@@ -113,6 +116,7 @@ pub fn settings_window_ui(
                 SettingsTab::Models => models_ui(ui, vm, &mut changed),
                 SettingsTab::ApiKeys => keys_ui(ui, vm, &mut form.keys, send),
                 SettingsTab::Profile => profile_ui(ui, vm, personal_hidden, &mut changed),
+                SettingsTab::Account => super::account::settings_ui(ui, vm, personal_hidden, &mut changed, send),
                 SettingsTab::Data => data_ui(ui, vm, personal_hidden, &mut changed, send),
             });
             if changed {
@@ -130,13 +134,13 @@ pub fn settings_window_ui(
     }
 }
 
-fn section(ui: &mut Ui, title: &str) {
+pub(super) fn section(ui: &mut Ui, title: &str) {
     ui.add_space(8.0);
     ui.label(RichText::new(title).strong());
 }
 
 /// A labelled single-line field; `true` when its text changed.
-fn field(ui: &mut Ui, label: &str, text: &mut String, hint: &str) -> bool {
+pub(super) fn field(ui: &mut Ui, label: &str, text: &mut String, hint: &str) -> bool {
     ui.horizontal(|ui| {
         let label = ui.label(label);
         ui.add(egui::TextEdit::singleline(text).hint_text(hint).desired_width(320.0)).labelled_by(label.id).changed()

@@ -50,6 +50,7 @@ pub fn config_picking(dir: &Path, key_file: bool, files: Vec<std::path::PathBuf>
         retry: pakchat::providers::RetryPolicy::default(),
         picker: pakchat::backend::FilePicker::Scripted(files),
         lockdown: pakchat::backend::Lockdown::default(),
+        browser: None,
     }
 }
 

@@ -6,3 +6,4 @@ pub mod canary;
 pub mod memory;
 pub mod peers;
 pub mod search_profile;
+pub mod server;

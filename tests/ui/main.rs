@@ -2,6 +2,7 @@
 //! over a real sled store in a temporary folder.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod account;
 #[path = "../common/mod.rs"]
 mod common;
 mod files;
@@ -22,6 +23,7 @@ use egui::accesskit::Role;
 use egui::{Key, Modifiers};
 use egui_kittest::kittest::Queryable as _;
 use harness::*;
+use pakchat::backend::BackendConfig;
 use pakchat::domain::{Message, MessageStatus, Role as MsgRole, Thread, ThreadId};
 use pakchat::store::{KeySource, Kv, SealedStore, SledKv, Store, Table};
 use pakchat::ui::COMPOSER_LABEL;

@@ -45,6 +45,9 @@ pub struct BackendConfig {
     pub picker: FilePicker,
     /// What this session may not do (kiosk mode); the default: nothing.
     pub lockdown: super::Lockdown,
+    /// A command that opens addresses (sign-in) instead of `$BROWSER` and
+    /// the system's opener; the address is its last argument. Tests set it.
+    pub browser: Option<String>,
 }
 
 /// The UI's end of the backend: send commands, drain events.
@@ -122,6 +125,7 @@ pub fn start(
         store: None,
         clock: HlcClock::new(crate::domain::DeviceId::from_bytes([0; 16])),
         instance: None,
+        sign_in: None,
         sent_messages: 0,
         _done: done_tx,
     };
@@ -146,6 +150,8 @@ pub(super) struct Actor {
     pub(super) sent_messages: u32,
     /// Answers second launches on this profile while the actor runs.
     pub(super) instance: Option<super::instance::Listener>,
+    /// Stops the sign-in waiting for the browser, while one is.
+    pub(super) sign_in: Option<tokio::sync::oneshot::Sender<()>>,
     /// Dropped when the actor ends, which is what [`Stopped`] waits for.
     _done: std_mpsc::Sender<()>,
 }
@@ -157,6 +163,14 @@ pub(super) enum Internal {
     Reply(super::streaming::ReplyReport),
     /// A file dialog closed.
     Dialog(super::dialogs::DialogClosed),
+    /// A sign-in or a session check ended.
+    Account(super::account::AccountReport),
+}
+
+impl From<super::account::AccountReport> for Internal {
+    fn from(report: super::account::AccountReport) -> Self {
+        Self::Account(report)
+    }
 }
 
 impl From<super::streaming::ReplyReport> for Internal {
@@ -281,6 +295,7 @@ impl Actor {
             | Command::SaveAttachment { .. }
             | Command::ReadClipboardFiles) => self.handle_attachments(c).await,
             c @ (Command::Export { .. } | Command::Import) => self.handle_transfer(c).await,
+            c @ (Command::SignIn { .. } | Command::CancelSignIn | Command::SignOut) => self.handle_account(c).await,
             // `run` stops before handing it here.
             Command::Shutdown => {}
         }
@@ -296,6 +311,7 @@ impl Actor {
         match internal {
             Internal::Reply(report) => self.on_reply_report(report).await,
             Internal::Dialog(closed) => self.on_dialog_closed(closed).await,
+            Internal::Account(report) => self.on_account_report(report).await,
         }
     }
 

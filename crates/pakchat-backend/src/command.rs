@@ -319,6 +319,15 @@ pub enum Command {
     /// Ask for a Pak.Chat archive or a ChatGPT `conversations.json` and
     /// import it; a malformed file is refused before anything is written.
     Import,
+    /// Sign in to the Pak.Chat server at `server` through the browser.
+    SignIn {
+        /// The server's address.
+        server: String,
+    },
+    /// Stop waiting for the browser.
+    CancelSignIn,
+    /// Sign out here and at the server (chats stay).
+    SignOut,
     /// The app is closing: finish what came before, flush, and stop.
     Shutdown,
 }

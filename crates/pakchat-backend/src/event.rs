@@ -303,6 +303,40 @@ pub enum Event {
         /// What went wrong, for the user.
         message: String,
     },
+    /// Where the account stands (after unlocking, signing in or out, or
+    /// when the server ended the session).
+    Account(AccountView),
+}
+
+/// The account as the UI shows it.
+#[derive(Clone, Debug, Default)]
+pub enum AccountView {
+    /// Not signed in.
+    #[default]
+    SignedOut,
+    /// Waiting for the browser to come back.
+    SigningIn {
+        /// The server being signed in to.
+        server: String,
+        /// The address the browser was sent to (to copy if none opened).
+        url: Option<String>,
+    },
+    /// Signed in.
+    SignedIn {
+        /// The server.
+        server: String,
+        /// Who.
+        user: crate::domain::AccountUser,
+        /// Their picture, small.
+        avatar: Option<crate::Image>,
+    },
+    /// The server ended the session (expired or revoked): sign in again.
+    Expired {
+        /// The server.
+        server: String,
+        /// Who was signed in.
+        user: crate::domain::AccountUser,
+    },
 }
 
 /// A font file read from the system.

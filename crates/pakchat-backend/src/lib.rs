@@ -47,7 +47,7 @@ pub use attachments::BrowserFile;
 pub use attachments::{CHIP_THUMB, Image, IncomingFile, PastedImage, ROW_IMAGE, Rgba};
 pub use command::{Command, ImageOptions};
 pub use dialogs::FilePicker;
-pub use event::{Event, KeyInfo, KeyOrigin, LoadedFont, RowFork, SearchHit, ThreadSummary};
+pub use event::{AccountView, Event, KeyInfo, KeyOrigin, LoadedFont, RowFork, SearchHit, ThreadSummary};
 pub use lockdown::Lockdown;
 pub use projects::ProjectThreads;
 pub use runtime::Runtime;

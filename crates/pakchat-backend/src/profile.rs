@@ -196,5 +196,6 @@ impl Actor {
             }
         }
         self.reload_settings().await;
+        self.announce_account().await;
     }
 }

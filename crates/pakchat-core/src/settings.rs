@@ -121,6 +121,8 @@ pub struct Settings {
     pub instructions: CustomInstructions,
     /// Named system prompts to choose per thread.
     pub modes: Vec<CustomMode>,
+    /// The Pak.Chat server this device signs in to (empty: none yet).
+    pub account_server: String,
     /// Last-writer-wins version stamp (`None` until first saved).
     pub stamp: Option<Stamp>,
 }
@@ -157,6 +159,7 @@ impl Default for Settings {
             show_nav_bar: false,
             instructions: CustomInstructions::default(),
             modes: Vec::new(),
+            account_server: String::new(),
             stamp: None,
         }
     }

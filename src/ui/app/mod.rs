@@ -84,6 +84,8 @@ pub struct PakApp {
     settings_form: SettingsForm,
     /// Ctrl+Shift+S folds the sidebar away.
     sidebar_hidden: bool,
+    /// The signed-in user's picture, as a texture.
+    avatar: crate::ui::account::AvatarCache,
     /// The thread whose final system prompt is shown.
     final_prompt: Option<ThreadId>,
     rename: Option<(ThreadId, String)>,
@@ -153,6 +155,7 @@ impl PakApp {
             lock_form: LockForm::default(),
             settings_form: SettingsForm::default(),
             sidebar_hidden: false,
+            avatar: crate::ui::account::AvatarCache::default(),
             final_prompt: None,
             rename: None,
             system_prompt: None,

@@ -124,8 +124,11 @@ impl PakApp {
         let protection = self.vm.protection;
         let mut open_keys = false;
         let mut open_settings = false;
-        let personal = (!self.personal_hidden()).then(|| self.vm.settings.personal.clone());
+        let hidden = self.personal_hidden();
+        let personal = (!hidden).then(|| self.vm.settings.personal.clone());
         let locked = self.policy.locked;
+        let mut account_commands = Vec::new();
+        let mut open_account = false;
         let mut view_menu = None;
         let mut expanded = !self.sidebar_hidden;
         let fill = crate::ui::theme::current(ui.visuals()).sidebar;
@@ -137,6 +140,15 @@ impl PakApp {
             .show_collapsible(ui, &mut expanded, |ui| {
                 let frame = egui::Frame::side_top_panel(ui.style()).fill(fill);
                 egui::Panel::bottom("protection").frame(frame).show(ui, |ui| {
+                    let signed_in = matches!(self.vm.account, crate::backend::AccountView::SignedIn { .. });
+                    if !locked {
+                        open_account =
+                            crate::ui::account::footer_ui(ui, &self.vm, &mut self.avatar, hidden, &mut |c| {
+                                account_commands.push(c);
+                            });
+                    }
+                    // The name typed in Settings → Profile, unless the account names the user.
+                    let personal = personal.filter(|_| !signed_in);
                     if let Some(p) = personal.filter(|p| !p.name.trim().is_empty() || !p.email.trim().is_empty()) {
                         ui.add_space(4.0);
                         if !p.name.trim().is_empty() {
@@ -161,6 +173,10 @@ impl PakApp {
                 sidebar_ui(ui, &mut self.vm, locked, actions);
             });
         self.sidebar_hidden = !expanded;
+        self.send_all(account_commands);
+        if open_account {
+            self.settings_form.open_at(crate::ui::settings_window::SettingsTab::Account);
+        }
         if let Some(command) = view_menu {
             self.run(command);
         }

@@ -21,7 +21,8 @@ impl ViewModel {
             | Event::Status { .. }
             | Event::WindowRequested
             | Event::ClipboardFiles { .. }
-            | Event::Error { .. }) => self.apply_app(e),
+            | Event::Error { .. }
+            | Event::Account(_)) => self.apply_app(e),
             e @ (Event::ThreadsLoaded { .. }
             | Event::ProjectsLoaded { .. }
             | Event::ProjectChanged { .. }
@@ -81,6 +82,7 @@ impl ViewModel {
             Event::WindowRequested => self.window_requests += 1,
             Event::ClipboardFiles { paths } => self.clipboard_files = Some(paths),
             Event::Error { thread, message } => self.errors.push(thread, message),
+            Event::Account(view) => self.account = view,
             other => misrouted(&other),
         }
     }

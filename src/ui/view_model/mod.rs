@@ -334,6 +334,8 @@ pub struct ViewModel {
     pub errors: Notices,
     /// How the last export or import is going or how it ended.
     pub status: Option<String>,
+    /// Where the account stands.
+    pub account: crate::backend::AccountView,
     /// Second launches of the app not answered yet with a window.
     pub window_requests: u32,
     /// The last setup/unlock failure.
@@ -384,6 +386,7 @@ impl Default for ViewModel {
             settings: LocalSettings::default(),
             errors: Notices::default(),
             status: None,
+            account: crate::backend::AccountView::default(),
             window_requests: 0,
             unlock_error: None,
             unlocking: false,

@@ -217,8 +217,15 @@ async fn reply(stream: &mut tokio::net::TcpStream, status: &str, text: &str) {
 /// # Errors
 /// No opener could be started.
 pub fn open_in_browser(url: &str) -> Result<(), String> {
-    let mut commands: Vec<Vec<String>> = std::env::var("BROWSER")
-        .ok()
+    open_with(std::env::var("BROWSER").ok().as_deref(), url)
+}
+
+/// [`open_in_browser`] with `browser` in place of `$BROWSER`.
+///
+/// # Errors
+/// No opener could be started.
+pub fn open_with(browser: Option<&str>, url: &str) -> Result<(), String> {
+    let mut commands: Vec<Vec<String>> = browser
         .map(|b| {
             b.split(':')
                 .filter(|c| !c.trim().is_empty())

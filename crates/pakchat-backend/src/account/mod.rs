@@ -17,9 +17,12 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 mod loopback;
+mod session;
+
+pub(crate) use session::AccountReport;
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use loopback::{SignInOptions, open_in_browser, sign_in};
+pub use loopback::{SignInOptions, open_in_browser, open_with, sign_in};
 
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) use http_client as http;

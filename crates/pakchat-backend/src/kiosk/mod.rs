@@ -79,6 +79,7 @@ pub fn backend_config(config: &KioskConfig) -> crate::BackendConfig {
         retry: crate::providers::RetryPolicy::default(),
         picker: if config.allow_file_dialogs { FilePicker::System } else { FilePicker::Disabled },
         lockdown: lockdown(config),
+        browser: None,
     }
 }
 

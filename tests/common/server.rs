@@ -1,0 +1,42 @@
+//! A Pak.Chat server (the real one, `pakchat-server`'s library) running in
+//! the test process on a free port, over SQLite in a temporary folder, and
+//! trusting the identity provider at `issuer` for `client`.
+
+use std::sync::Arc;
+
+use pakchat_server::api::AppState;
+
+/// A running server; it stops with its runtime when dropped.
+pub struct LocalServer {
+    /// `http://127.0.0.1:PORT`
+    pub base: String,
+    /// Its users and sessions, to look at.
+    pub state: Arc<AppState>,
+    _dir: tempfile::TempDir,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl LocalServer {
+    pub fn start(issuer: &str, client: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("server.sqlite3").display());
+        let (issuer, client) = (issuer.to_owned(), client.to_owned());
+        let (base, state) = runtime.block_on(async move {
+            let db = pakchat_server::db::Db::open(&db_url).await.expect("database");
+            let verifier = pakchat_server::oidc::Verifier::new(&issuer, vec![client]).expect("verifier");
+            let state = Arc::new(AppState { db, verifier, session_ms: 3_600_000 });
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let base = format!("http://{}", listener.local_addr().expect("address"));
+            let serving = state.clone();
+            tokio::spawn(async move { pakchat_server::serve(listener, serving, std::future::pending()).await });
+            (base, state)
+        });
+        Self { base, state, _dir: dir, runtime }
+    }
+
+    /// How many users the server knows.
+    pub fn users(&self) -> i64 {
+        self.runtime.block_on(self.state.db.user_count()).expect("user count")
+    }
+}
