@@ -117,6 +117,11 @@ fn signing_in_from_a_shell_keeps_the_user_and_a_sealed_session() {
     }
     let out = rig.pakchat(&["account", "status"], "follow");
     assert!(stdout(&out).starts_with(&format!("signed in to {} as Ada Lovelace", rig.server)), "{}", text(&out));
+    // This server's sessions last an hour, well within the week before
+    // their end: status swapped it for a fresh one and the old one ended.
+    let rotated = rig.stored_account().unwrap();
+    assert_ne!(rotated.token, account.token, "rotated near its end");
+    assert_eq!((rig.me(&account.token), rig.me(&rotated.token)), (401, 200));
 
     // Signing in again with a new name updates the one user record.
     rig.claims(&json!({ "name": "Ada King" }));

@@ -40,8 +40,8 @@ pub(super) fn run(store: &SealedStore, command: &AccountCommand) -> Result<Strin
 async fn sign_in(store: &SealedStore, server: &str, client_id: Option<String>) -> Result<String, String> {
     let options = SignInOptions {
         server: server.to_owned(),
-        client_id: client_id.or_else(|| std::env::var("PAKCHAT_OIDC_CLIENT_ID").ok()),
-        client_secret: std::env::var("PAKCHAT_OIDC_CLIENT_SECRET").ok(),
+        client_id: client_id.or_else(account::client_id_override),
+        client_secret: account::client_secret(),
         wait: Duration::from_secs(300),
     };
     let show = |url: &str| super::progress(&format!("signing in through your browser; if none opens, go to:\n{url}"));
@@ -66,8 +66,13 @@ async fn status(store: &SealedStore) -> Result<String, String> {
     let http = account::http_client().map_err(|e| e.to_string())?;
     match account::check(&http, &known.server, &known.token).await {
         Ok(user) => {
-            if user != known.user {
+            let near_end = account::near_end(known.expires_ms);
+            let rotated = if near_end { account::rotate(&http, &known.server, &known.token).await.ok() } else { None };
+            if user != known.user || rotated.is_some() {
                 known.user = user;
+                if let Some((token, expires_ms)) = rotated {
+                    (known.token, known.expires_ms) = (token, expires_ms);
+                }
                 store.put_account(Some(&known)).map_err(|e| e.to_string())?;
                 store.flush().map_err(|e| e.to_string())?;
             }

@@ -78,9 +78,9 @@ async fn main() {
         };
         let started = Instant::now();
         let mut tasks = Vec::new();
-        for i in 0..clients {
+        for (i, id_token) in tokens.iter().enumerate() {
             let (http, server, done, failed) = (http.clone(), server.clone(), done.clone(), failed.clone());
-            let id_token = tokens[i].clone();
+            let id_token = id_token.clone();
             let session = sessions.get(i).cloned();
             tasks.push(tokio::spawn(async move {
                 while Instant::now() < end {

@@ -170,7 +170,7 @@ impl Flags {
         client_ids.retain(|c| !c.is_empty());
         if client_ids.is_empty() {
             return Err("no client id: pass --client-id ID (the OAuth client id the app signs in with; \
-                        README: \"Sign-in\")"
+                        README, \"Server\")"
                 .to_owned());
         }
 

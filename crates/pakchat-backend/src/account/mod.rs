@@ -30,6 +30,37 @@ pub(crate) use http_client as http;
 use pakchat_core::AccountUser;
 use serde::Deserialize;
 
+/// Rotate a session this close to its end (at unlock or `account status`).
+pub const ROTATE_WITHIN_MS: i64 = 7 * 86_400_000;
+
+/// Whether a session ending at `expires_ms` is near enough its end to rotate.
+#[must_use]
+pub fn near_end(expires_ms: i64) -> bool {
+    let now = i64::try_from(pakchat_core::wall_millis()).unwrap_or(i64::MAX);
+    expires_ms.saturating_sub(now) < ROTATE_WITHIN_MS
+}
+
+/// The OAuth client id to use instead of the one the server names: the
+/// environment's `PAKCHAT_OIDC_CLIENT_ID`, else the one this build was
+/// made with (the same variable at build time), else none.
+#[must_use]
+pub fn client_id_override() -> Option<String> {
+    std::env::var("PAKCHAT_OIDC_CLIENT_ID")
+        .ok()
+        .or_else(|| option_env!("PAKCHAT_OIDC_CLIENT_ID").map(str::to_owned))
+        .filter(|c| !c.is_empty())
+}
+
+/// The client's non-confidential secret (Google wants one from desktop
+/// apps): `PAKCHAT_OIDC_CLIENT_SECRET` at run time, else at build time.
+#[must_use]
+pub fn client_secret() -> Option<String> {
+    std::env::var("PAKCHAT_OIDC_CLIENT_SECRET")
+        .ok()
+        .or_else(|| option_env!("PAKCHAT_OIDC_CLIENT_SECRET").map(str::to_owned))
+        .filter(|c| !c.is_empty())
+}
+
 /// The largest avatar fetched.
 pub const MAX_AVATAR_BYTES: usize = 1024 * 1024;
 
@@ -158,6 +189,33 @@ pub async fn check(http: &reqwest::Client, server: &str, token: &str) -> Result<
         .map_err(|e| AccountError::Unreachable(server.to_owned(), plain(e)))?;
     match response.status().as_u16() {
         200 => response.json().await.map_err(|e| AccountError::Refused(format!("unexpected answer: {e}"))),
+        401 => Err(AccountError::SignedOut),
+        _ => Err(AccountError::Unreachable(server.to_owned(), response.status().to_string())),
+    }
+}
+
+/// A fresh session for the one `token` names, which ends: `(token, expires_ms)`.
+///
+/// # Errors
+/// [`AccountError::SignedOut`] when the server refused it; unreachable otherwise.
+pub async fn rotate(http: &reqwest::Client, server: &str, token: &str) -> Result<(String, i64), AccountError> {
+    #[derive(Deserialize)]
+    struct Rotated {
+        token: String,
+        expires_ms: i64,
+    }
+    let response = http
+        .post(format!("{server}/v1/session/rotate"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| AccountError::Unreachable(server.to_owned(), plain(e)))?;
+    match response.status().as_u16() {
+        200 => {
+            let r: Rotated =
+                response.json().await.map_err(|e| AccountError::Refused(format!("unexpected answer: {e}")))?;
+            Ok((r.token, r.expires_ms))
+        }
         401 => Err(AccountError::SignedOut),
         _ => Err(AccountError::Unreachable(server.to_owned(), response.status().to_string())),
     }

@@ -24,6 +24,8 @@ pub(crate) enum AccountReport {
         token: String,
         /// Who the server says it is, or why not.
         result: Result<AccountUser, AccountError>,
+        /// The session that replaced it, when it was near its end.
+        rotated: Option<(String, i64)>,
     },
 }
 
@@ -71,8 +73,8 @@ impl Actor {
             };
             let options = super::SignInOptions {
                 server,
-                client_id: std::env::var("PAKCHAT_OIDC_CLIENT_ID").ok(),
-                client_secret: std::env::var("PAKCHAT_OIDC_CLIENT_SECRET").ok(),
+                client_id: super::client_id_override(),
+                client_secret: super::client_secret(),
                 wait: std::time::Duration::from_secs(300),
             };
             let browser = self.config.browser.clone().or_else(|| std::env::var("BROWSER").ok());
@@ -127,13 +129,16 @@ impl Actor {
                     Err(e) => self.account_error(format!("Sign-in failed: {e}")).await,
                 }
             }
-            AccountReport::Checked { token, result } => {
+            AccountReport::Checked { token, result, rotated } => {
                 let current = self.with_store(crate::store::Store::account).await.ok().flatten();
                 let Some(mut account) = current.filter(|a| a.token == token) else { return };
                 match result {
-                    Ok(user) if user == account.user => {}
+                    Ok(user) if user == account.user && rotated.is_none() => {}
                     Ok(user) => {
                         account.user = user;
+                        if let Some((token, expires_ms)) = rotated {
+                            (account.token, account.expires_ms) = (token, expires_ms);
+                        }
                         self.save_and_show(account).await;
                     }
                     Err(AccountError::SignedOut) => {
@@ -173,12 +178,21 @@ impl Actor {
         };
         if let Some(a) = account.as_ref().filter(|a| !a.expired) {
             let (inbox, server, token) = (self.inbox.clone(), a.server.clone(), a.token.clone());
+            let near_end = super::near_end(a.expires_ms);
             self.rt.spawn(async move {
-                let result = match super::http_client() {
-                    Ok(http) => super::check(&http, &server, &token).await,
-                    Err(e) => Err(e),
+                let (result, rotated) = match super::http_client() {
+                    Ok(http) => {
+                        let result = super::check(&http, &server, &token).await;
+                        // Near its end, the session is swapped for a fresh one.
+                        let rotated = match &result {
+                            Ok(_) if near_end => super::rotate(&http, &server, &token).await.ok(),
+                            _ => None,
+                        };
+                        (result, rotated)
+                    }
+                    Err(e) => (Err(e), None),
                 };
-                to_actor(&inbox, AccountReport::Checked { token, result });
+                to_actor(&inbox, AccountReport::Checked { token, result, rotated });
             });
         }
         self.show_account(account).await;
