@@ -43,6 +43,10 @@ impl Rig {
     }
 
     fn pakchat(&self, args: &[&str], mode: &str) -> Output {
+        self.pakchat_logging(args, mode, "warn")
+    }
+
+    fn pakchat_logging(&self, args: &[&str], mode: &str, log: &str) -> Output {
         let data = self.dir.path().join("data");
         let key = self.dir.path().join("key");
         let mut all = vec!["--data-dir", data.to_str().unwrap(), "--key-file", key.to_str().unwrap()];
@@ -53,7 +57,7 @@ impl Rig {
             .env("OPENER_MODE", mode)
             .env("OPENER_LOG", self.dir.path().join("browser.log"))
             .env("PAKCHAT_OIDC_CLIENT_ID", CLIENT)
-            .env("PAKCHAT_LOG", "warn")
+            .env("PAKCHAT_LOG", log)
             .output()
             .unwrap()
     }
@@ -198,4 +202,58 @@ fn a_server_that_is_not_there_is_one_clear_line() {
     assert!(last.contains("http://127.0.0.1:9 could not be reached"), "{last}");
     let out = rig.pakchat(&["account", "sign-in", "--server", "ftp://x"], "follow");
     assert!(text(&out).contains("is not a server address"), "{}", text(&out));
+}
+
+#[test]
+fn no_log_line_holds_the_session_token_even_at_trace() {
+    let rig = Rig::new();
+    let out = rig.pakchat_logging(&["account", "sign-in", "--server", &rig.server], "follow", "trace");
+    assert!(out.status.success(), "{}", text(&out));
+    let token = rig.stored_account().unwrap().token;
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.lines().count() > 5, "trace logging was on: {log}");
+    for form in common::canary::forms(&token) {
+        let form = String::from_utf8_lossy(&form).into_owned();
+        assert!(!log.contains(&form), "the session token is in the log");
+    }
+    let out = rig.pakchat_logging(&["account", "status"], "follow", "trace");
+    let rotated = rig.stored_account().unwrap().token;
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!log.contains(&token) && !log.contains(&rotated), "no token in the log of status");
+}
+
+#[test]
+fn a_kiosk_guest_cannot_sign_in() {
+    use pakchat::backend::{AccountView, BackendConfig, Command, Event, Runtime, StoreLocation, start};
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let config = BackendConfig {
+        location: StoreLocation::Memory,
+        key_file: None,
+        argon2: pakchat::backend::Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 },
+        use_keychain: false,
+        retry: pakchat::providers::RetryPolicy::default(),
+        picker: pakchat::backend::FilePicker::Scripted(Vec::new()),
+        lockdown: pakchat::backend::Lockdown { guest: true, ..Default::default() },
+        browser: Some(dir.path().join("no-browser").display().to_string()),
+    };
+    let (backend, _stopped) = start(&Runtime::new(rt.handle().clone()), config, || {});
+    assert!(backend.send(Command::SignIn { server: "http://127.0.0.1:9".to_owned() }));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match backend.try_recv() {
+            Some(Event::Error { message, .. }) => {
+                assert_eq!(message, "Signing in is not available here.");
+                break;
+            }
+            Some(Event::Account(view @ (AccountView::SigningIn { .. } | AccountView::SignedIn { .. }))) => {
+                panic!("a guest started signing in: {view:?}")
+            }
+            Some(_) => {}
+            None => {
+                assert!(std::time::Instant::now() < deadline, "no answer");
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
+    }
 }

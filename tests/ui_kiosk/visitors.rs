@@ -3,7 +3,7 @@
 use super::*;
 
 #[test]
-fn settings_keys_export_and_windows_are_not_there_for_a_visitor() {
+fn settings_keys_export_sign_in_and_windows_are_not_there_for_a_visitor() {
     let server = common::peers::aimock();
     let dir = tempfile::tempdir().unwrap();
     let mut kiosk = new_kiosk(kiosk_config(dir.path(), &server.base, "", ""));
@@ -21,6 +21,7 @@ fn settings_keys_export_and_windows_are_not_there_for_a_visitor() {
         "Make images",
         "View",
         "Copy",
+        "Sign in with Google",
     ] {
         assert!(!present(&kiosk.harness, label), "{label:?} is offered in kiosk mode");
     }
