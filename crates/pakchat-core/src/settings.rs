@@ -121,7 +121,9 @@ pub struct Settings {
     pub instructions: CustomInstructions,
     /// Named system prompts to choose per thread.
     pub modes: Vec<CustomMode>,
-    /// The Pak.Chat server this device signs in to (empty: none yet).
+    /// The Pak.Chat server this device signs in to (empty: none yet; left
+    /// out of records and archives then, which keeps older ones equal).
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub account_server: String,
     /// Last-writer-wins version stamp (`None` until first saved).
     pub stamp: Option<Stamp>,

@@ -241,7 +241,14 @@ async fn a_session_reaches_only_its_own_user() {
 
         // Without a valid session, every endpoint but sign-in and health says 401 alike.
         for token in [None, Some(""), Some("made-up"), Some(ada.as_str())] {
-            for (method, path) in [("GET", "/v1/me"), ("POST", "/v1/session/rotate"), ("DELETE", "/v1/session")] {
+            let endpoints = [
+                ("GET", "/v1/me"),
+                ("POST", "/v1/session/rotate"),
+                ("DELETE", "/v1/session"),
+                ("POST", "/v1/records"),
+                ("GET", "/v1/records"),
+            ];
+            for (method, path) in endpoints {
                 let mut r = http.request(method.parse().unwrap(), format!("{}{path}", s.base));
                 if let Some(t) = token {
                     r = r.bearer_auth(t);
@@ -254,6 +261,92 @@ async fn a_session_reaches_only_its_own_user() {
         }
         let health = http.get(format!("{}/healthz", s.base)).send().await.unwrap();
         assert_eq!((health.status().as_u16(), health.text().await.unwrap()), (200, "ok".to_owned()));
+        s.stop().await;
+    }
+}
+
+fn wire_envelope(id: &str, millis: u64, text: &str) -> Value {
+    use base64::Engine as _;
+    json!({
+        "id": id,
+        "kind": "thread",
+        "stamp": { "hlc": { "millis": millis, "counter": 0 }, "device": "01a2454c-0c90-748a-bfb9-fb80d4da7ea2" },
+        "deleted": false,
+        "key_id": 1,
+        "nonce": base64::engine::general_purpose::STANDARD.encode([7u8; 12]),
+        "ciphertext": base64::engine::general_purpose::STANDARD.encode(text),
+    })
+}
+
+#[tokio::test]
+async fn records_are_pushed_and_pulled_per_user_over_http() {
+    let idp = common::peers::oidc_mock();
+    let dbs = common::databases().await;
+    let http = reqwest::Client::new();
+    for (backend, url) in &dbs.urls {
+        let s = server(url, &idp.base).await;
+        let ada = token_of(&sign_in(&http, &s.base, &mint(&http, &idp.base, "good", json!({})).await, None).await.1);
+        let grace_token = mint(&http, &idp.base, "good", json!({ "sub": "user-2", "email": "g@example.com" })).await;
+        let grace = token_of(&sign_in(&http, &s.base, &grace_token, None).await.1);
+        let push = |token: &str, body: Value| {
+            http.post(format!("{}/v1/records", s.base))
+                .bearer_auth(token)
+                .header("pakchat-protocol", "1")
+                .json(&body)
+                .send()
+        };
+        let pull = |token: &str, after: u64| {
+            http.get(format!("{}/v1/records?after={after}&limit=10", s.base)).bearer_auth(token).send()
+        };
+
+        let r = push(
+            &ada,
+            json!({ "envelopes": [wire_envelope("t1", 5, "sealed-1"), wire_envelope("t2", 5, "sealed-2")] }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status().as_u16(), 200, "{backend}");
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer["seq"], 2, "{backend}: {answer}");
+        assert_eq!(answer["results"][1], json!({ "id": "t2", "outcome": "stored", "seq": 2 }));
+        let pulled: Value = pull(&ada, 0).await.unwrap().json().await.unwrap();
+        assert_eq!(pulled["envelopes"][0]["envelope"], wire_envelope("t1", 5, "sealed-1"), "{backend}: as pushed");
+        assert_eq!((pulled["next"].as_u64(), pulled["more"].as_bool()), (Some(2), Some(false)));
+
+        // Grace sees none of it, and her "t1" is hers.
+        let theirs: Value = pull(&grace, 0).await.unwrap().json().await.unwrap();
+        assert_eq!(theirs["envelopes"], json!([]), "{backend}");
+        let r: Value = push(&grace, json!({ "envelopes": [wire_envelope("t1", 1, "grace")] }))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(r["results"][0]["outcome"], "stored", "{backend}: not stale against Ada's newer t1");
+        let mine: Value = pull(&ada, 2).await.unwrap().json().await.unwrap();
+        assert_eq!(mine["envelopes"], json!([]), "{backend}: Ada's log did not move");
+
+        // What is refused, with an ErrorBody.
+        let cases = [
+            (json!({ "envelopes": [wire_envelope("../x", 1, "a")] }), 400, "bad_request"),
+            (json!({ "envelopes": [wire_envelope("big", 1, &"x".repeat(9 << 20))] }), 413, "too_large"),
+            (json!({ "envelopes": vec![wire_envelope("n", 1, ""); 1001] }), 413, "too_large"),
+        ];
+        for (body, status, error) in cases {
+            let r = push(&ada, body).await.unwrap();
+            assert_eq!(r.status().as_u16(), status, "{backend} {error}");
+            assert_eq!(r.json::<Value>().await.unwrap()["error"], error, "{backend}");
+        }
+        let r = http
+            .post(format!("{}/v1/records", s.base))
+            .bearer_auth(&ada)
+            .header("pakchat-protocol", "2")
+            .json(&json!({ "envelopes": [] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400, "{backend}: another protocol version");
+        assert_eq!(s.state.db.log_seq("no-such-user").await.unwrap(), 0);
         s.stop().await;
     }
 }

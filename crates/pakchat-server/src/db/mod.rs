@@ -9,17 +9,24 @@
 //! `schema_migrations`; on PostgreSQL an advisory lock makes processes that
 //! start together take turns.
 //!
+//! The blind record log of sync lives in `records.rs`.
+//!
 //! What is stored about a person is what their identity provider said
 //! (subject, name, e-mail, picture URL); a session is stored only as the
 //! SHA-256 of its token.
+
+mod records;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row as _};
 
 /// The schema, oldest first. Never edit one that has shipped: add another.
-const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE users (
+/// `{bytes}` is the binary column type: `BLOB` in SQLite, `BYTEA` in
+/// PostgreSQL (the one difference between the two).
+const MIGRATIONS: &[(i64, &str)] = &[
+    (
+        1,
+        "CREATE TABLE users (
         id TEXT PRIMARY KEY,
         issuer TEXT NOT NULL,
         subject TEXT NOT NULL,
@@ -37,7 +44,31 @@ const MIGRATIONS: &[(i64, &str)] = &[(
         expires_ms BIGINT NOT NULL
     );
     CREATE INDEX sessions_by_user ON sessions (user_id);",
-)];
+    ),
+    (
+        2,
+        "CREATE TABLE user_log (
+            user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+            seq BIGINT NOT NULL
+        );
+        CREATE TABLE records (
+            user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            hlc_millis BIGINT NOT NULL,
+            hlc_counter BIGINT NOT NULL,
+            device TEXT NOT NULL,
+            deleted BIGINT NOT NULL,
+            key_id BIGINT NOT NULL,
+            nonce {bytes} NOT NULL,
+            ciphertext {bytes} NOT NULL,
+            size BIGINT NOT NULL,
+            seq BIGINT NOT NULL,
+            PRIMARY KEY (user_id, id)
+        );
+        CREATE INDEX records_by_seq ON records (user_id, seq);",
+    ),
+];
 
 /// Which database a [`Db`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -165,7 +196,9 @@ impl Db {
                 .fetch_optional(&mut *tx)
                 .await?;
             if done.is_none() {
-                sqlx::raw_sql(*sql).execute(&mut *tx).await?;
+                let bytes = if self.backend == Backend::Sqlite { "BLOB" } else { "BYTEA" };
+                let sql = sql.replace("{bytes}", bytes);
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut *tx).await?;
                 sqlx::query("INSERT INTO schema_migrations (version, applied_ms) VALUES ($1, $2)")
                     .bind(*version)
                     .bind(now_ms())

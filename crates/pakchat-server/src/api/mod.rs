@@ -11,6 +11,8 @@
 //! * `POST /v1/session/rotate`: a fresh token for the same user, the old one
 //!   ends → 200 `{"token", "expires_ms"}`.
 //! * `DELETE /v1/session`: sign out (this session only) → 204.
+//! * `POST /v1/records`, `GET /v1/records?after=&limit=`: the blind record
+//!   log (push and pull; `records.rs`, format in `pakchat_protocol`).
 //! * `GET /v1/me`: the signed-in user → 200 `{"name", "email", "picture",
 //!   "created_ms"}`.
 //!
@@ -28,6 +30,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+mod records;
 
 use crate::db::{Db, DbError, Upserted, now_ms};
 use crate::oidc::Verifier;
@@ -50,6 +54,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/session", post(sign_in).delete(sign_out))
         .route("/v1/session/rotate", post(rotate))
         .route("/v1/me", get(me))
+        .route(
+            "/v1/records",
+            post(records::push).get(records::pull).layer(DefaultBodyLimit::max(records::MAX_PUSH_BYTES)),
+        )
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
 }
@@ -64,6 +72,14 @@ pub struct ApiError {
 impl ApiError {
     fn unauthorized() -> Self {
         Self { status: StatusCode::UNAUTHORIZED, error: "unauthorized", reason: None }
+    }
+
+    fn bad_request(reason: String) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, error: "bad_request", reason: Some(reason) }
+    }
+
+    fn too_large(reason: String) -> Self {
+        Self { status: StatusCode::PAYLOAD_TOO_LARGE, error: "too_large", reason: Some(reason) }
     }
 }
 

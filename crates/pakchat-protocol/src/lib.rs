@@ -1,0 +1,64 @@
+//! The sync wire format (version [`VERSION`]): what devices and the server
+//! say to each other about records, as JSON over HTTP (and pokes over the
+//! live channel). Shared by the app, the server and the web build (it
+//! builds for wasm32 and does no I/O).
+//!
+//! # Records are envelopes
+//!
+//! Every synced record (a thread, a message, the settings, …) travels as an
+//! [`Envelope`]: its id, its kind, its version stamp (hybrid logical clock
+//! and device), whether it is a tombstone, the id of the account key that
+//! sealed it, the nonce and the ciphertext. The server stores and serves
+//! envelopes without opening them: it sees ids, kinds, stamps and sizes,
+//! never what a user typed. The client seals each record with AES-256-GCM
+//! under the account key, with associated data binding the user, the id,
+//! the kind, the stamp, the tombstone flag and the key id ([`aad`]), so a
+//! server that moves, swaps, re-stamps or resurrects an envelope is caught
+//! when it is opened. (Serving an *older* genuine envelope again is caught
+//! by last-writer-wins: its stamp loses to what the device holds.)
+//!
+//! # Endpoints (all need `Authorization: Bearer <session>`)
+//!
+//! * `POST /v1/records` with a [`PushRequest`] → [`PushResponse`]: each
+//!   envelope is kept unless the server holds a newer one of that id (by
+//!   `(hlc, device)`); pushing the same envelope twice changes nothing.
+//!   Every kept envelope gets the user's next sequence number.
+//! * `GET /v1/records?after=SEQ&limit=N` → [`PullResponse`]: the envelopes
+//!   stored after `SEQ`, oldest first, at most `N` (default and cap
+//!   [`MAX_PULL`]); `more` says whether to ask again from `next`.
+//!
+//! Requests carry the header [`VERSION_HEADER`]; a server that does not
+//! speak that version answers 400 with an [`ErrorBody`]. Errors are always
+//! an [`ErrorBody`]; 413 and 429 come with `Retry-After` (seconds), also
+//! given as `retry_after_s`.
+//!
+//! # Live channel
+//!
+//! The server pushes [`LiveMessage`]s (pokes: "something changed up to seq
+//! N", and heartbeats); a device pulls on a poke, on reconnecting and on
+//! window focus, so a lost poke costs nothing.
+
+mod envelope;
+mod messages;
+
+pub use envelope::{Envelope, KeyId, Kind, RecordId, aad};
+pub use messages::{
+    ErrorBody, LiveMessage, MAX_PULL, PullResponse, PushOutcome, PushRequest, PushResponse, PushResult, Stored,
+};
+
+/// The protocol version this build speaks.
+pub const VERSION: u32 = 1;
+
+/// The request header that names the protocol version.
+pub const VERSION_HEADER: &str = "pakchat-protocol";
+
+/// Why a value is not valid on the wire.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WireError {
+    /// A record id that is empty, too long or has characters outside `[A-Za-z0-9_-]`.
+    #[error("record id: {0}")]
+    RecordId(String),
+    /// A kind that is not lowercase letters, digits and `-`, or too long.
+    #[error("record kind: {0}")]
+    Kind(String),
+}

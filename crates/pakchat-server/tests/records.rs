@@ -1,0 +1,171 @@
+//! The blind record log, on SQLite and on PostgreSQL alike: pushes keep the
+//! newest version of each record and are idempotent, tombstones are kept,
+//! pulls page after a cursor, and one user's log is never another's.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use pakchat_core::{DeviceId, Hlc, Stamp};
+use pakchat_protocol::{Envelope, Kind, PushOutcome, RecordId};
+use pakchat_server::db::{Db, Identity};
+
+fn stamp(millis: u64, device: u8) -> Stamp {
+    Stamp { hlc: Hlc { millis, counter: 0 }, device: DeviceId::from_bytes([device; 16]) }
+}
+
+fn envelope(id: &str, millis: u64, text: &[u8]) -> Envelope {
+    Envelope {
+        id: RecordId::new(id).unwrap(),
+        kind: Kind::new("thread").unwrap(),
+        stamp: stamp(millis, 1),
+        deleted: false,
+        key_id: 1,
+        nonce: [millis.to_le_bytes()[0]; 12],
+        ciphertext: text.to_vec(),
+    }
+}
+
+async fn user(db: &Db, subject: &str) -> String {
+    let who = Identity {
+        issuer: "http://localhost:1".to_owned(),
+        subject: subject.to_owned(),
+        name: String::new(),
+        email: format!("{subject}@example.com"),
+        picture: String::new(),
+    };
+    db.upsert_user(&who, 0).await.unwrap().0
+}
+
+fn seqs(outcomes: &[pakchat_protocol::PushResult]) -> Vec<Option<u64>> {
+    outcomes
+        .iter()
+        .map(|r| match r.outcome {
+            PushOutcome::Stored { seq } => Some(seq),
+            PushOutcome::Stale { .. } => None,
+        })
+        .collect()
+}
+
+/// Run `suite` on a fresh database of each backend.
+async fn on_both<F, Fut>(suite: F)
+where
+    F: Fn(&'static str, Db) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dbs = common::databases().await;
+    for (backend, url) in &dbs.urls {
+        let db = Db::open(url).await.unwrap_or_else(|e| panic!("{backend}: {e}"));
+        suite(backend, db.clone()).await;
+        db.close().await;
+    }
+}
+
+#[tokio::test]
+async fn the_newest_version_of_each_record_is_kept_and_pushes_are_idempotent() {
+    on_both(|backend, db| async move {
+        let ada = user(&db, "ada").await;
+        let (r, seq) = db.push(&ada, &[envelope("a", 10, b"a1"), envelope("b", 10, b"b1")]).await.unwrap();
+        assert_eq!((seqs(&r), seq), (vec![Some(1), Some(2)], 2), "{backend}");
+
+        // The same push again (a retry after a lost answer): nothing new.
+        let (r, seq) = db.push(&ada, &[envelope("a", 10, b"a1"), envelope("b", 10, b"b1")]).await.unwrap();
+        assert_eq!((seqs(&r), seq), (vec![Some(1), Some(2)], 2), "{backend}: idempotent");
+
+        // An older version loses and says what is kept; a newer one wins.
+        let (r, seq) = db.push(&ada, &[envelope("a", 5, b"old"), envelope("a", 20, b"a2")]).await.unwrap();
+        assert_eq!(r[0].outcome, PushOutcome::Stale { current: stamp(10, 1) }, "{backend}");
+        assert_eq!((seqs(&r)[1], seq), (Some(3), 3), "{backend}");
+        // Same time, another device: the device breaks the tie, the same way everywhere.
+        let tie = Envelope { stamp: stamp(20, 0), ..envelope("a", 20, b"loser") };
+        let (r, _) = db.push(&ada, &[tie]).await.unwrap();
+        assert_eq!(r[0].outcome, PushOutcome::Stale { current: stamp(20, 1) }, "{backend}");
+
+        let (all, more) = db.pull(&ada, 0, 100).await.unwrap();
+        assert!(!more);
+        let got: Vec<(u64, &str, &[u8])> =
+            all.iter().map(|s| (s.seq, s.envelope.id.as_str(), s.envelope.ciphertext.as_slice())).collect();
+        assert_eq!(got, [(2, "b", &b"b1"[..]), (3, "a", &b"a2"[..])], "{backend}: each record once, newest");
+        assert_eq!(all[1].envelope, envelope("a", 20, b"a2"), "{backend}: every field as pushed");
+        assert_eq!(db.log_seq(&ada).await.unwrap(), 3);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tombstones_are_kept_and_served() {
+    on_both(|backend, db| async move {
+        let ada = user(&db, "ada").await;
+        db.push(&ada, &[envelope("t", 1, b"title")]).await.unwrap();
+        let tombstone = Envelope { deleted: true, ciphertext: Vec::new(), ..envelope("t", 2, b"") };
+        db.push(&ada, std::slice::from_ref(&tombstone)).await.unwrap();
+        let (all, _) = db.pull(&ada, 0, 10).await.unwrap();
+        assert_eq!(all.len(), 1, "{backend}");
+        assert_eq!(all[0].envelope, tombstone, "{backend}");
+        // A late edit from a device that had not heard of the delete loses.
+        let (r, _) = db.push(&ada, &[envelope("t", 1, b"late")]).await.unwrap();
+        assert!(matches!(r[0].outcome, PushOutcome::Stale { .. }), "{backend}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn pulls_page_after_a_cursor() {
+    on_both(|backend, db| async move {
+        let ada = user(&db, "ada").await;
+        let many: Vec<Envelope> = (0..7).map(|i| envelope(&format!("r{i}"), 1, b"x")).collect();
+        db.push(&ada, &many).await.unwrap();
+        let (mut cursor, mut seen, mut pages) = (0, Vec::new(), 0);
+        loop {
+            let (page, more) = db.pull(&ada, cursor, 3).await.unwrap();
+            pages += 1;
+            seen.extend(page.iter().map(|s| s.envelope.id.as_str().to_owned()));
+            cursor = page.last().map_or(cursor, |s| s.seq);
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(pages, 3, "{backend}: 3 + 3 + 1");
+        assert_eq!(seen, (0..7).map(|i| format!("r{i}")).collect::<Vec<_>>(), "{backend}");
+        assert!(db.pull(&ada, cursor, 3).await.unwrap().0.is_empty(), "{backend}: nothing after the end");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn one_users_log_is_never_anothers() {
+    on_both(|backend, db| async move {
+        let (ada, grace) = (user(&db, "ada").await, user(&db, "grace").await);
+        db.push(&ada, &[envelope("same-id", 5, b"ada's")]).await.unwrap();
+        // The same record id under another user is another record, with its own numbering.
+        let (r, seq) = db.push(&grace, &[envelope("same-id", 1, b"grace's")]).await.unwrap();
+        assert_eq!((seqs(&r), seq), (vec![Some(1)], 1), "{backend}: not stale against Ada's");
+        let (mine, _) = db.pull(&grace, 0, 10).await.unwrap();
+        assert_eq!(mine.len(), 1);
+        assert_eq!(mine[0].envelope.ciphertext, b"grace's", "{backend}");
+        let (hers, _) = db.pull(&ada, 0, 10).await.unwrap();
+        assert_eq!(hers[0].envelope.ciphertext, b"ada's", "{backend}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_pushes_of_one_user_get_distinct_sequence_numbers() {
+    on_both(|backend, db| async move {
+        let ada = user(&db, "ada").await;
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let (db, ada) = (db.clone(), ada.clone());
+                tokio::spawn(async move { db.push(&ada, &[envelope(&format!("c{i}"), 1, b"x")]).await })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for t in tasks {
+            let (r, _) = t.await.unwrap().unwrap_or_else(|e| panic!("{backend}: {e}"));
+            all.extend(seqs(&r).into_iter().flatten());
+        }
+        all.sort_unstable();
+        assert_eq!(all, (1..=8).collect::<Vec<u64>>(), "{backend}");
+        assert_eq!(db.log_seq(&ada).await.unwrap(), 8);
+    })
+    .await;
+}
