@@ -16,6 +16,7 @@ declare -A forbidden=(
     [pakchat-store]="$gui|reqwest|rfd|image"
     [pakchat-backend]="$gui"
     [pakchat-server]="$gui|sled|rfd|keyring|image"
+    [pakchat-sync]="$gui|rfd|keyring|image"
     [pakchat-protocol]="$gui|sled|reqwest|tokio|rfd|keyring|image|aes-gcm|sqlx"
 )
 

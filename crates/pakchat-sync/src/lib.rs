@@ -1,0 +1,20 @@
+//! The client half of end-to-end encrypted sync (ARCHITECTURE.md,
+//! "Accounts and sync"). So far:
+//!
+//! * [`AccountKey`]: the random 256-bit key every synced record is sealed
+//!   with, made by a person's first device; [`RecoveryCode`] and
+//!   [`WrappedKey`]: the key wrapped by a recovery code through Argon2id,
+//!   the only form of it a server ever holds, with check values that tell a
+//!   wrong code from a damaged blob.
+//! * [`seal`] and [`open`]: a record as an [`pakchat_protocol::Envelope`]
+//!   (AES-256-GCM, associated data [`pakchat_protocol::aad`]), and back;
+//!   an envelope a server moved, swapped, re-stamped or resurrected does
+//!   not open.
+//!
+//! Google sign-in proves who someone is; it never derives a key.
+
+mod envelope;
+mod key;
+
+pub use envelope::{OpenError, Record, open, seal};
+pub use key::{AccountKey, KdfParams, KeyError, RecoveryCode, WrappedKey};
