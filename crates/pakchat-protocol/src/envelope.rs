@@ -108,7 +108,7 @@ pub struct Envelope {
     /// The account key that sealed it.
     pub key_id: KeyId,
     /// The AES-GCM nonce (12 bytes, base64 on the wire).
-    #[serde(with = "b64_nonce")]
+    #[serde(with = "b64_array")]
     pub nonce: [u8; 12],
     /// The sealed record (base64 on the wire).
     #[serde(with = "b64")]
@@ -144,7 +144,7 @@ pub fn aad(user: &str, envelope: &Envelope) -> Vec<u8> {
     out
 }
 
-mod b64 {
+pub(crate) mod b64 {
     use base64::Engine as _;
     use serde::{Deserialize as _, Deserializer, Serializer};
 
@@ -158,15 +158,16 @@ mod b64 {
     }
 }
 
-mod b64_nonce {
+/// A fixed-size byte array as base64.
+pub(crate) mod b64_array {
     use serde::{Deserializer, Serializer};
 
-    pub fn serialize<S: Serializer>(bytes: &[u8; 12], s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer, const N: usize>(bytes: &[u8; N], s: S) -> Result<S::Ok, S::Error> {
         super::b64::serialize(bytes, s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<[u8; 12], D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
         let bytes = super::b64::deserialize(d)?;
-        <[u8; 12]>::try_from(bytes.as_slice()).map_err(|_| serde::de::Error::custom("a nonce is 12 bytes"))
+        <[u8; N]>::try_from(bytes.as_slice()).map_err(|_| serde::de::Error::custom(format!("expected {N} bytes")))
     }
 }

@@ -23,6 +23,9 @@
 //!   envelope is kept unless the server holds a newer one of that id (by
 //!   `(hlc, device)`); pushing the same envelope twice changes nothing.
 //!   Every kept envelope gets the user's next sequence number.
+//! * `PUT /v1/keys` / `GET /v1/keys` with a [`KeyBundle`]: the account key,
+//!   wrapped by the recovery code; put once by the first device (409 after
+//!   that), fetched by every device that joins (404 before it exists).
 //! * `GET /v1/records?after=SEQ&limit=N` → [`PullResponse`]: the envelopes
 //!   stored after `SEQ`, oldest first, at most `N` (default and cap
 //!   [`MAX_PULL`]); `more` says whether to ask again from `next`.
@@ -39,9 +42,11 @@
 //! window focus, so a lost poke costs nothing.
 
 mod envelope;
+mod keys;
 mod messages;
 
-pub use envelope::{Envelope, KeyId, Kind, RecordId, aad};
+pub use envelope::{Envelope, KeyId, Kind, MAX_ID_LEN, MAX_KIND_LEN, RecordId, aad};
+pub use keys::{KdfParams, KeyBundle, WrappedKey};
 pub use messages::{
     ErrorBody, LiveMessage, MAX_PULL, PullResponse, PushOutcome, PushRequest, PushResponse, PushResult, Stored,
 };

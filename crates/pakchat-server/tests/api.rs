@@ -247,6 +247,8 @@ async fn a_session_reaches_only_its_own_user() {
                 ("DELETE", "/v1/session"),
                 ("POST", "/v1/records"),
                 ("GET", "/v1/records"),
+                ("PUT", "/v1/keys"),
+                ("GET", "/v1/keys"),
             ];
             for (method, path) in endpoints {
                 let mut r = http.request(method.parse().unwrap(), format!("{}{path}", s.base));

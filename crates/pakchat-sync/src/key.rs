@@ -2,7 +2,7 @@
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
-use serde::{Deserialize, Serialize};
+use pakchat_protocol::{KdfParams, WrappedKey};
 use sha2::Digest as _;
 use zeroize::Zeroizing;
 
@@ -135,41 +135,6 @@ impl RecoveryCode {
     }
 }
 
-/// Argon2id's cost, kept with a wrapped key so it can be unwrapped later.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct KdfParams {
-    /// Memory in KiB.
-    pub m_cost_kib: u32,
-    /// Passes.
-    pub t_cost: u32,
-    /// Lanes.
-    pub p_cost: u32,
-}
-
-impl Default for KdfParams {
-    /// 64 MiB, 3 passes, 1 lane (the profile passphrase's cost).
-    fn default() -> Self {
-        Self { m_cost_kib: 64 * 1024, t_cost: 3, p_cost: 1 }
-    }
-}
-
-/// The account key wrapped by a recovery code: what the server keeps.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WrappedKey {
-    /// Argon2id's cost.
-    pub kdf: KdfParams,
-    /// Argon2id's salt.
-    pub salt: [u8; 16],
-    /// AES-GCM's nonce.
-    pub nonce: [u8; 12],
-    /// The account key sealed with the code's key.
-    pub ciphertext: Vec<u8>,
-    /// Names the code's key: a wrong code is told apart from a damaged blob.
-    pub code_check: [u8; 8],
-    /// Names the account key ([`AccountKey::check_value`]).
-    pub key_check: [u8; 8],
-}
-
 const WRAP_AAD: &[u8] = b"pakchat-recovery-wrap-v1";
 
 fn code_key(code: &RecoveryCode, salt: &[u8; 16], kdf: KdfParams) -> Result<Zeroizing<[u8; 32]>, KeyError> {
@@ -181,54 +146,53 @@ fn code_key(code: &RecoveryCode, salt: &[u8; 16], kdf: KdfParams) -> Result<Zero
     Ok(out)
 }
 
-impl WrappedKey {
-    /// Wrap `key` with `code` at cost `kdf`.
-    ///
-    /// # Errors
-    /// No randomness, or Argon2 refused the parameters.
-    pub fn wrap(key: &AccountKey, code: &RecoveryCode, kdf: KdfParams) -> Result<Self, KeyError> {
-        let mut salt = [0u8; 16];
-        let mut nonce = [0u8; 12];
-        getrandom::getrandom(&mut salt).map_err(|e| KeyError::Local(e.to_string()))?;
-        getrandom::getrandom(&mut nonce).map_err(|e| KeyError::Local(e.to_string()))?;
-        let kek = code_key(code, &salt, kdf)?;
-        let cipher = Aes256Gcm::new(kek.as_ref().into());
-        let ciphertext = cipher
-            .encrypt(Nonce::from_slice(&nonce), Payload { msg: key.as_bytes(), aad: WRAP_AAD })
-            .map_err(|_| KeyError::Local("the key could not be wrapped".to_owned()))?;
-        Ok(Self {
-            kdf,
-            salt,
-            nonce,
-            ciphertext,
-            code_check: check(b"pakchat-recovery-code-check-v1", &kek),
-            key_check: key.check_value(),
-        })
-    }
+/// Wrap `key` with `code` at cost `kdf` (what the server keeps).
+///
+/// # Errors
+/// No randomness, or Argon2 refused the parameters.
+pub fn wrap_key(key: &AccountKey, code: &RecoveryCode, kdf: KdfParams) -> Result<WrappedKey, KeyError> {
+    let mut salt = [0u8; 16];
+    let mut nonce = [0u8; 12];
+    getrandom::getrandom(&mut salt).map_err(|e| KeyError::Local(e.to_string()))?;
+    getrandom::getrandom(&mut nonce).map_err(|e| KeyError::Local(e.to_string()))?;
+    let kek = code_key(code, &salt, kdf)?;
+    let cipher = Aes256Gcm::new(kek.as_ref().into());
+    let ciphertext = cipher
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: key.as_bytes(), aad: WRAP_AAD })
+        .map_err(|_| KeyError::Local("the key could not be wrapped".to_owned()))?;
+    Ok(WrappedKey {
+        kdf,
+        salt,
+        nonce,
+        ciphertext,
+        code_check: check(b"pakchat-recovery-code-check-v1", &kek),
+        key_check: key.check_value(),
+    })
+}
 
-    /// The account key, given the code it was wrapped with.
-    ///
-    /// # Errors
-    /// [`KeyError::WrongCode`] for another code, [`KeyError::Corrupt`] when
-    /// the code is right but the blob was changed.
-    pub fn unwrap(&self, code: &RecoveryCode) -> Result<AccountKey, KeyError> {
-        let kek = code_key(code, &self.salt, self.kdf)?;
-        if check(b"pakchat-recovery-code-check-v1", &kek) != self.code_check {
-            return Err(KeyError::WrongCode);
-        }
-        let cipher = Aes256Gcm::new(kek.as_ref().into());
-        let plain = Zeroizing::new(
-            cipher
-                .decrypt(Nonce::from_slice(&self.nonce), Payload { msg: &self.ciphertext, aad: WRAP_AAD })
-                .map_err(|_| KeyError::Corrupt)?,
-        );
-        let bytes: [u8; 32] = plain.as_slice().try_into().map_err(|_| KeyError::Corrupt)?;
-        let key = AccountKey::from_bytes(bytes);
-        if key.check_value() != self.key_check {
-            return Err(KeyError::Corrupt);
-        }
-        Ok(key)
+/// The account key in `wrapped`, given the code it was wrapped with.
+///
+/// # Errors
+/// [`KeyError::WrongCode`] for another code, [`KeyError::Corrupt`] when
+/// the code is right but the blob was changed.
+pub fn unwrap_key(wrapped: &WrappedKey, code: &RecoveryCode) -> Result<AccountKey, KeyError> {
+    let this = wrapped;
+    let kek = code_key(code, &this.salt, this.kdf)?;
+    if check(b"pakchat-recovery-code-check-v1", &kek) != this.code_check {
+        return Err(KeyError::WrongCode);
     }
+    let cipher = Aes256Gcm::new(kek.as_ref().into());
+    let plain = Zeroizing::new(
+        cipher
+            .decrypt(Nonce::from_slice(&this.nonce), Payload { msg: &this.ciphertext, aad: WRAP_AAD })
+            .map_err(|_| KeyError::Corrupt)?,
+    );
+    let bytes: [u8; 32] = plain.as_slice().try_into().map_err(|_| KeyError::Corrupt)?;
+    let key = AccountKey::from_bytes(bytes);
+    if key.check_value() != this.key_check {
+        return Err(KeyError::Corrupt);
+    }
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -241,14 +205,14 @@ mod tests {
     fn a_key_wrapped_by_a_code_comes_back_with_that_code_only() {
         let key = AccountKey::generate().unwrap();
         let code = RecoveryCode::generate().unwrap();
-        let wrapped = WrappedKey::wrap(&key, &code, CHEAP).unwrap();
-        assert_eq!(wrapped.unwrap(&code).unwrap().as_bytes(), key.as_bytes());
+        let wrapped = wrap_key(&key, &code, CHEAP).unwrap();
+        assert_eq!(unwrap_key(&wrapped, &code).unwrap().as_bytes(), key.as_bytes());
         let other = RecoveryCode::generate().unwrap();
-        assert_eq!(wrapped.unwrap(&other).unwrap_err(), KeyError::WrongCode);
+        assert_eq!(unwrap_key(&wrapped, &other).unwrap_err(), KeyError::WrongCode);
         // The blob survives a trip through JSON (what the server keeps).
         let json = serde_json::to_string(&wrapped).unwrap();
         let back: WrappedKey = serde_json::from_str(&json).unwrap();
-        assert_eq!(back.unwrap(&code).unwrap().check_value(), key.check_value());
+        assert_eq!(unwrap_key(&back, &code).unwrap().check_value(), key.check_value());
         assert!(!json.contains(&format!("{:?}", key.as_bytes())), "the key is not in the blob");
     }
 
@@ -256,16 +220,16 @@ mod tests {
     fn a_damaged_blob_is_told_apart_from_a_wrong_code() {
         let key = AccountKey::generate().unwrap();
         let code = RecoveryCode::generate().unwrap();
-        let wrapped = WrappedKey::wrap(&key, &code, CHEAP).unwrap();
+        let wrapped = wrap_key(&key, &code, CHEAP).unwrap();
         let mut bad = wrapped.clone();
         bad.ciphertext[3] ^= 1;
-        assert_eq!(bad.unwrap(&code).unwrap_err(), KeyError::Corrupt);
+        assert_eq!(unwrap_key(&bad, &code).unwrap_err(), KeyError::Corrupt);
         let mut bad = wrapped.clone();
         bad.key_check[0] ^= 1;
-        assert_eq!(bad.unwrap(&code).unwrap_err(), KeyError::Corrupt);
+        assert_eq!(unwrap_key(&bad, &code).unwrap_err(), KeyError::Corrupt);
         let mut bad = wrapped;
         bad.salt[0] ^= 1;
-        assert_eq!(bad.unwrap(&code).unwrap_err(), KeyError::WrongCode, "another salt is another code key");
+        assert_eq!(unwrap_key(&bad, &code).unwrap_err(), KeyError::WrongCode, "another salt is another code key");
     }
 
     #[test]

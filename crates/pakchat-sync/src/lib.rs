@@ -11,10 +11,17 @@
 //!   an envelope a server moved, swapped, re-stamped or resurrected does
 //!   not open.
 //!
+//! * [`Server`]: push, pull and the wrapped key over HTTP;
+//!   [`create_account_key`] (the first device) and [`join`] (every later
+//!   one, with the recovery code); a failure changes nothing.
+//!
 //! Google sign-in proves who someone is; it never derives a key.
 
+mod client;
 mod envelope;
 mod key;
 
+pub use client::{JoinError, Server, SyncError, create_account_key, join};
 pub use envelope::{OpenError, Record, open, seal};
-pub use key::{AccountKey, KdfParams, KeyError, RecoveryCode, WrappedKey};
+pub use key::{AccountKey, KeyError, RecoveryCode, unwrap_key, wrap_key};
+pub use pakchat_protocol::{KdfParams, WrappedKey};

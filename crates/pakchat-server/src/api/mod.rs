@@ -13,6 +13,8 @@
 //! * `DELETE /v1/session`: sign out (this session only) → 204.
 //! * `POST /v1/records`, `GET /v1/records?after=&limit=`: the blind record
 //!   log (push and pull; `records.rs`, format in `pakchat_protocol`).
+//! * `PUT /v1/keys`, `GET /v1/keys`: the account key, wrapped by the
+//!   recovery code (`keys.rs`; 409 when it exists, 404 before).
 //! * `GET /v1/me`: the signed-in user → 200 `{"name", "email", "picture",
 //!   "created_ms"}`.
 //!
@@ -31,6 +33,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+mod keys;
 mod records;
 
 use crate::db::{Db, DbError, Upserted, now_ms};
@@ -54,6 +57,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/session", post(sign_in).delete(sign_out))
         .route("/v1/session/rotate", post(rotate))
         .route("/v1/me", get(me))
+        .route("/v1/keys", get(keys::get).put(keys::put))
         .route(
             "/v1/records",
             post(records::push).get(records::pull).layer(DefaultBodyLimit::max(records::MAX_PUSH_BYTES)),

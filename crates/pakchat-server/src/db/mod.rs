@@ -15,6 +15,7 @@
 //! (subject, name, e-mail, picture URL); a session is stored only as the
 //! SHA-256 of its token.
 
+mod keys;
 mod records;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -67,6 +68,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
             PRIMARY KEY (user_id, id)
         );
         CREATE INDEX records_by_seq ON records (user_id, seq);",
+    ),
+    (
+        3,
+        "CREATE TABLE key_bundles (
+            user_id TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+            bundle TEXT NOT NULL,
+            created_ms BIGINT NOT NULL
+        );",
     ),
 ];
 
