@@ -25,7 +25,7 @@ impl LocalServer {
         let (base, state) = runtime.block_on(async move {
             let db = pakchat_server::db::Db::open(&db_url).await.expect("database");
             let verifier = pakchat_server::oidc::Verifier::new(&issuer, vec![client]).expect("verifier");
-            let state = Arc::new(AppState { db, verifier, session_ms: 3_600_000 });
+            let state = Arc::new(AppState::new(db, verifier, 3_600_000, &db_url));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let base = format!("http://{}", listener.local_addr().expect("address"));
             let serving = state.clone();

@@ -6,6 +6,8 @@
 //!   (several processes on one database), one schema and one set of queries.
 //! * [`oidc`]: verifying OpenID Connect ID tokens against the issuer's keys.
 //! * [`api`]: the HTTP endpoints.
+//! * [`live`]: pokes to signed-in devices (server-sent events), across
+//!   processes through PostgreSQL's `LISTEN`/`NOTIFY`.
 //!
 //! It speaks plain HTTP: TLS is a reverse proxy's job, and it refuses a
 //! non-loopback address unless told it is behind one. Logs name users by
@@ -14,6 +16,7 @@
 pub mod api;
 pub mod config;
 pub mod db;
+pub mod live;
 pub mod oidc;
 
 use std::sync::Arc;
@@ -31,7 +34,8 @@ pub async fn state(config: &config::Config) -> Result<Arc<api::AppState>, String
         .await
         .map_err(|e| format!("{} ({})", e, config::redact(&config.database_url)))?;
     let verifier = oidc::Verifier::new(&config.issuer, config.client_ids.clone())?;
-    Ok(Arc::new(api::AppState { db, verifier, session_ms: i64::from(config.session_days) * 86_400_000 }))
+    let session_ms = i64::from(config.session_days) * 86_400_000;
+    Ok(Arc::new(api::AppState::new(db, verifier, session_ms, &config.database_url)))
 }
 
 /// Serve `state` on `listener` until `shutdown` resolves.

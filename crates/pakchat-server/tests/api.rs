@@ -38,7 +38,7 @@ async fn server(db_url: &str, issuer: &str) -> Running {
     let verifier = Verifier::new(issuer, vec![CLIENT.to_owned(), "another-app".to_owned()])
         .expect("verifier")
         .with_refetch_gap(Duration::ZERO);
-    let state = Arc::new(AppState { db, verifier, session_ms: 3_600_000 });
+    let state = Arc::new(AppState::new(db, verifier, 3_600_000, db_url));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

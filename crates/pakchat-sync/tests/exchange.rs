@@ -37,7 +37,7 @@ async fn rig() -> Rig {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.sqlite3").display());
     let db = pakchat_server::db::Db::open(&url).await.unwrap();
     let verifier = pakchat_server::oidc::Verifier::new(&idp.base, vec![CLIENT.to_owned()]).unwrap();
-    let state = Arc::new(AppState { db, verifier, session_ms: 3_600_000 });
+    let state = Arc::new(AppState::new(db, verifier, 3_600_000, &url));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let serving = state.clone();

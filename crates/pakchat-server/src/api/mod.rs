@@ -15,6 +15,8 @@
 //!   log (push and pull; `records.rs`, format in `pakchat_protocol`).
 //! * `PUT /v1/keys`, `GET /v1/keys`: the account key, wrapped by the
 //!   recovery code (`keys.rs`; 409 when it exists, 404 before).
+//! * `GET /v1/live`: server-sent events, pokes and heartbeats only
+//!   (`crate::live`).
 //! * `GET /v1/me`: the signed-in user → 200 `{"name", "email", "picture",
 //!   "created_ms"}`.
 //!
@@ -47,6 +49,17 @@ pub struct AppState {
     pub verifier: Verifier,
     /// How long a session lasts, in milliseconds.
     pub session_ms: i64,
+    /// Pokes to signed-in devices.
+    pub live: crate::live::Live,
+}
+
+impl AppState {
+    /// The state of a server on `database_url` (on PostgreSQL this starts
+    /// listening for other processes' pokes: call it inside the runtime).
+    #[must_use]
+    pub fn new(db: Db, verifier: Verifier, session_ms: i64, database_url: &str) -> Self {
+        Self { db, verifier, session_ms, live: crate::live::Live::start(database_url) }
+    }
 }
 
 /// The API's routes over `state`.
@@ -58,6 +71,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/session/rotate", post(rotate))
         .route("/v1/me", get(me))
         .route("/v1/keys", get(keys::get).put(keys::put))
+        .route("/v1/live", get(crate::live::stream))
         .route(
             "/v1/records",
             post(records::push).get(records::pull).layer(DefaultBodyLimit::max(records::MAX_PUSH_BYTES)),

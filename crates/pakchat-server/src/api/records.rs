@@ -46,6 +46,9 @@ pub(super) async fn push(
         return Err(ApiError::too_large(format!("a push carries at most {MAX_PUSH} envelopes")));
     }
     let (results, seq) = state.db.push(&session.user_id, &request.envelopes).await?;
+    if results.iter().any(|r| matches!(r.outcome, pakchat_protocol::PushOutcome::Stored { .. })) {
+        state.live.poke(&state.db, &session.user_id, seq).await;
+    }
     tracing::debug!(user = %session.user_id, envelopes = request.envelopes.len(), seq, "push");
     Ok(Json(PushResponse { results, seq }))
 }

@@ -182,6 +182,15 @@ impl Db {
         Ok((stored, more))
     }
 
+    /// `NOTIFY channel, payload` (PostgreSQL only).
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), DbError> {
+        sqlx::query("SELECT pg_notify($1, $2)").bind(channel).bind(payload).execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// The user's latest sequence number (0 before their first push).
     ///
     /// # Errors

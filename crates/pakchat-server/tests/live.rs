@@ -1,0 +1,130 @@
+//! The live channel: a device listening on `GET /v1/live` is poked when its
+//! user's log moves (not when another user's does), on SQLite within one
+//! process and on PostgreSQL across two server processes sharing the
+//! database.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt as _;
+use pakchat_server::api::AppState;
+use pakchat_server::db::Db;
+use pakchat_server::oidc::Verifier;
+use serde_json::{Value, json};
+
+const CLIENT: &str = "pakchat-live-test";
+
+async fn server(db_url: &str, issuer: &str) -> String {
+    let db = Db::open(db_url).await.unwrap();
+    let verifier = Verifier::new(issuer, vec![CLIENT.to_owned()]).unwrap();
+    let state = Arc::new(AppState::new(db, verifier, 3_600_000, db_url));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { pakchat_server::serve(listener, state, std::future::pending()).await });
+    base
+}
+
+async fn session(http: &reqwest::Client, base: &str, issuer: &str, sub: &str) -> String {
+    let body =
+        json!({ "variant": "good", "aud": CLIENT, "claims": { "sub": sub, "email": format!("{sub}@example.com") } });
+    let minted: Value =
+        http.post(format!("{issuer}/_control/mint")).json(&body).send().await.unwrap().json().await.unwrap();
+    let answer: Value = http
+        .post(format!("{base}/v1/session"))
+        .json(&json!({ "id_token": minted["id_token"] }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["token"].as_str().unwrap().to_owned()
+}
+
+async fn push(http: &reqwest::Client, base: &str, token: &str, id: &str) {
+    use base64::Engine as _;
+    let envelope = json!({
+        "id": id,
+        "kind": "thread",
+        "stamp": { "hlc": { "millis": 1, "counter": 0 }, "device": "01a2454c-0c90-748a-bfb9-fb80d4da7ea2" },
+        "deleted": false,
+        "key_id": 1,
+        "nonce": base64::engine::general_purpose::STANDARD.encode([1u8; 12]),
+        "ciphertext": "AAAA",
+    });
+    let r = http.post(format!("{base}/v1/records")).bearer_auth(token).json(&json!({ "envelopes": [envelope] })).send();
+    assert_eq!(r.await.unwrap().status().as_u16(), 200);
+}
+
+/// The events of a live stream, one JSON value each.
+struct Listening {
+    body: std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buffer: String,
+}
+
+impl Listening {
+    async fn open(http: &reqwest::Client, base: &str, token: &str) -> Self {
+        let r = http.get(format!("{base}/v1/live")).bearer_auth(token).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        assert_eq!(r.headers()["content-type"], "text/event-stream");
+        Self { body: Box::pin(r.bytes_stream()), buffer: String::new() }
+    }
+
+    /// The next event (heartbeats included), within five seconds.
+    async fn next(&mut self) -> Value {
+        tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if let Some(end) = self.buffer.find("\n\n") {
+                    let event: String = self.buffer.drain(..end + 2).collect();
+                    let data: String = event.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).collect();
+                    if !data.is_empty() {
+                        return serde_json::from_str(&data).unwrap();
+                    }
+                    continue;
+                }
+                let chunk = self.body.next().await.expect("the stream ended").unwrap();
+                self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        })
+        .await
+        .expect("an event within 5 s")
+    }
+}
+
+#[tokio::test]
+async fn a_push_pokes_the_users_devices_and_only_theirs() {
+    let idp = common::peers::oidc_mock();
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.sqlite3").display());
+    let base = server(&url, &idp.base).await;
+    let http = reqwest::Client::new();
+    let (ada, grace) = (session(&http, &base, &idp.base, "ada").await, session(&http, &base, &idp.base, "grace").await);
+    let mut live = Listening::open(&http, &base, &ada).await;
+    assert_eq!(live.next().await, json!({ "type": "poke", "seq": 0 }), "where the log is at first");
+    push(&http, &base, &grace, "g1").await;
+    push(&http, &base, &ada, "a1").await;
+    assert_eq!(live.next().await, json!({ "type": "poke", "seq": 1 }), "Ada's push, not Grace's");
+    push(&http, &base, &ada, "a2").await;
+    assert_eq!(live.next().await, json!({ "type": "poke", "seq": 2 }));
+    let r = http.get(format!("{base}/v1/live")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401, "no session, no stream");
+}
+
+#[tokio::test]
+async fn a_push_to_one_process_pokes_a_device_listening_on_another() {
+    let idp = common::peers::oidc_mock();
+    let url = common::fresh_postgres().await;
+    let (one, two) = (server(&url, &idp.base).await, server(&url, &idp.base).await);
+    let http = reqwest::Client::new();
+    let on_one = session(&http, &one, &idp.base, "ada").await;
+    let on_two = session(&http, &two, &idp.base, "ada").await;
+    let mut live = Listening::open(&http, &one, &on_one).await;
+    assert_eq!(live.next().await, json!({ "type": "poke", "seq": 0 }));
+    // Give the listener of process one its LISTEN before the NOTIFY.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    push(&http, &two, &on_two, "from-two").await;
+    assert_eq!(live.next().await, json!({ "type": "poke", "seq": 1 }), "across processes");
+}
