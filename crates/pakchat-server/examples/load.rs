@@ -10,7 +10,10 @@
 //! ```
 //!
 //! (defaults: 100 clients, 10 seconds each phase). Each client signs in
-//! with its own user's ID token, minted by the mock.
+//! with its own user's ID token, minted by the mock. Phases: sign-ins,
+//! authenticated no-ops, pushes of one small envelope each; then, with
+//! `LOAD_IDLE=N`, N idle live connections and the server memory they cost
+//! (raise `ulimit -n` first).
 #![allow(clippy::print_stdout, clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
@@ -46,10 +49,10 @@ async fn main() {
         tokens.push(r["id_token"].as_str().unwrap().to_owned());
     }
 
-    for phase in ["POST /v1/session", "GET /v1/me"] {
-        // One session per client for the no-op phase.
+    for phase in ["POST /v1/session", "GET /v1/me", "POST /v1/records"] {
+        // One session per client for the phases after sign-in.
         let mut sessions = Vec::new();
-        if phase == "GET /v1/me" {
+        if phase != "POST /v1/session" {
             for t in &tokens {
                 let r: Value = http
                     .post(format!("{server}/v1/session"))
@@ -82,9 +85,16 @@ async fn main() {
             let (http, server, done, failed) = (http.clone(), server.clone(), done.clone(), failed.clone());
             let id_token = id_token.clone();
             let session = sessions.get(i).cloned();
+            let pushing = phase == "POST /v1/records";
             tasks.push(tokio::spawn(async move {
+                let mut n = 0u64;
                 while Instant::now() < end {
+                    n += 1;
                     let request = match &session {
+                        Some(s) if pushing => http
+                            .post(format!("{server}/v1/records"))
+                            .bearer_auth(s)
+                            .json(&json!({ "envelopes": [envelope(&format!("c{i}-{n}"), n)] })),
                         Some(s) => http.get(format!("{server}/v1/me")).bearer_auth(s),
                         None => http.post(format!("{server}/v1/session")).json(&json!({ "id_token": id_token })),
                     };
@@ -115,4 +125,47 @@ async fn main() {
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
     println!("server RSS after: {} KiB", rss_kib(pid));
+
+    // Idle live connections: many devices listening, nothing happening.
+    let idle: usize = std::env::var("LOAD_IDLE").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    if idle > 0 {
+        let r: Value = http
+            .post(format!("{server}/v1/session"))
+            .json(&json!({ "id_token": tokens[0] }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = r["token"].as_str().unwrap().to_owned();
+        let before = rss_kib(pid);
+        let mut held = Vec::with_capacity(idle);
+        for _ in 0..idle {
+            // A client per connection: each listens on its own socket.
+            let client = reqwest::Client::new();
+            let response = client.get(format!("{server}/v1/live")).bearer_auth(&token).send().await.unwrap();
+            assert!(response.status().is_success());
+            held.push((client, response));
+        }
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let after = rss_kib(pid);
+        println!(
+            "{idle} idle live connections: server RSS {before} -> {after} KiB ({:.1} KiB per connection)",
+            (after.saturating_sub(before)) as f64 / idle as f64
+        );
+        drop(held);
+    }
+}
+
+fn envelope(id: &str, millis: u64) -> Value {
+    json!({
+        "id": id,
+        "kind": "message",
+        "stamp": { "hlc": { "millis": millis, "counter": 0 }, "device": "01a2454c-0c90-748a-bfb9-fb80d4da7ea2" },
+        "deleted": false,
+        "key_id": 1,
+        "nonce": "AAAAAAAAAAAAAAAA",
+        "ciphertext": "c2VhbGVkIGJ5dGVzIG9mIGEgbWVzc2FnZSBvZiB0eXBpY2FsIGxlbmd0aCwgYWJvdXQgYSBmZXcgaHVuZHJlZCBieXRlcw==",
+    })
 }

@@ -110,47 +110,50 @@ fn event(message: &LiveMessage) -> Event {
 }
 
 /// `GET /v1/live`: pokes for this session's user, starting with where the
-/// log is now.
+/// log is now. No task per connection: the stream itself waits on the
+/// broadcast (an idle device costs its socket and a receiver).
 pub(crate) async fn stream(
     State(state): State<Arc<AppState>>,
     session: Authenticated,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let mut pokes = state.live.subscribe();
+    let pokes = state.live.subscribe();
     let now = state.db.log_seq(&session.user_id).await?;
-    let user: Arc<str> = session.user_id.into();
-    let db = state.db.clone();
-    let stream = async_stream_of(move |tx| async move {
-        if tx.send(event(&LiveMessage::Poke { seq: now })).await.is_err() {
-            return;
-        }
-        loop {
-            let seq = match pokes.recv().await {
-                Ok(p) if p.user_id == user => p.seq,
-                Ok(_) => continue,
-                // Fell behind: say where the log is now instead.
-                Err(broadcast::error::RecvError::Lagged(_)) => match db.log_seq(&user).await {
-                    Ok(seq) => seq,
-                    Err(_) => continue,
-                },
-                Err(broadcast::error::RecvError::Closed) => return,
-            };
-            if tx.send(event(&LiveMessage::Poke { seq })).await.is_err() {
-                return;
-            }
-        }
+    let listening = Listening { first: Some(now), pokes, user: session.user_id.into(), db: state.db.clone() };
+    let stream = futures_util::stream::unfold(listening, |mut l| async move {
+        let seq = l.next_seq().await?;
+        Some((Ok(event(&LiveMessage::Poke { seq })), l))
     });
     let heartbeat = serde_json::to_string(&LiveMessage::Heartbeat).unwrap_or_default();
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(HEARTBEAT).event(Event::default().data(heartbeat))))
 }
 
-/// A stream fed by a task through a small channel; the task ends when the
-/// device goes away (its sends fail).
-fn async_stream_of<F, Fut>(task: F) -> impl Stream<Item = Result<Event, Infallible>>
-where
-    F: FnOnce(tokio::sync::mpsc::Sender<Event>) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
-    let (tx, rx) = tokio::sync::mpsc::channel(16);
-    tokio::spawn(task(tx));
-    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) })
+/// One device's place on the channel.
+struct Listening {
+    first: Option<u64>,
+    pokes: broadcast::Receiver<Poke>,
+    user: Arc<str>,
+    db: crate::db::Db,
+}
+
+impl Listening {
+    /// The next sequence number to tell this device, or `None` when the
+    /// channel closed (the server is stopping).
+    async fn next_seq(&mut self) -> Option<u64> {
+        if let Some(seq) = self.first.take() {
+            return Some(seq);
+        }
+        loop {
+            match self.pokes.recv().await {
+                Ok(p) if p.user_id == self.user => return Some(p.seq),
+                Ok(_) => {}
+                // Fell behind: say where the log is now instead.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    if let Ok(seq) = self.db.log_seq(&self.user).await {
+                        return Some(seq);
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
 }
