@@ -129,33 +129,38 @@ async fn main() {
     // Idle live connections: many devices listening, nothing happening.
     let idle: usize = std::env::var("LOAD_IDLE").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
     if idle > 0 {
-        let r: Value = http
-            .post(format!("{server}/v1/session"))
-            .json(&json!({ "id_token": tokens[0] }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = r["token"].as_str().unwrap().to_owned();
-        let before = rss_kib(pid);
-        let mut held = Vec::with_capacity(idle);
-        for _ in 0..idle {
-            // A client per connection: each listens on its own socket.
-            let client = reqwest::Client::new();
-            let response = client.get(format!("{server}/v1/live")).bearer_auth(&token).send().await.unwrap();
-            assert!(response.status().is_success());
-            held.push((client, response));
-        }
-        tokio::time::sleep(Duration::from_secs(3)).await;
-        let after = rss_kib(pid);
-        println!(
-            "{idle} idle live connections: server RSS {before} -> {after} KiB ({:.1} KiB per connection)",
-            (after.saturating_sub(before)) as f64 / idle as f64
-        );
-        drop(held);
+        hold_idle(&http, server, &tokens[0], pid, idle).await;
     }
+}
+
+/// Hold `idle` live connections of one session and print what they cost the server.
+async fn hold_idle(http: &reqwest::Client, server: &str, id_token: &str, pid: &str, idle: usize) {
+    let r: Value = http
+        .post(format!("{server}/v1/session"))
+        .json(&json!({ "id_token": id_token }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let token = r["token"].as_str().unwrap().to_owned();
+    let before = rss_kib(pid);
+    let mut held = Vec::with_capacity(idle);
+    for _ in 0..idle {
+        // A client per connection: each listens on its own socket.
+        let client = reqwest::Client::new();
+        let response = client.get(format!("{server}/v1/live")).bearer_auth(&token).send().await.unwrap();
+        assert!(response.status().is_success());
+        held.push((client, response));
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = rss_kib(pid);
+    println!(
+        "{idle} idle live connections: server RSS {before} -> {after} KiB ({:.1} KiB per connection)",
+        (after.saturating_sub(before)) as f64 / idle as f64
+    );
+    drop(held);
 }
 
 fn envelope(id: &str, millis: u64) -> Value {
