@@ -46,23 +46,9 @@ fn seqs(outcomes: &[pakchat_protocol::PushResult]) -> Vec<Option<u64>> {
         .collect()
 }
 
-/// Run `suite` on a fresh database of each backend.
-async fn on_both<F, Fut>(suite: F)
-where
-    F: Fn(&'static str, Db) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let dbs = common::databases().await;
-    for (backend, url) in &dbs.urls {
-        let db = Db::open(url).await.unwrap_or_else(|e| panic!("{backend}: {e}"));
-        suite(backend, db.clone()).await;
-        db.close().await;
-    }
-}
-
 #[tokio::test]
 async fn the_newest_version_of_each_record_is_kept_and_pushes_are_idempotent() {
-    on_both(|backend, db| async move {
+    common::on_both(|backend, db| async move {
         let ada = user(&db, "ada").await;
         let (r, seq) = db.push(&ada, &[envelope("a", 10, b"a1"), envelope("b", 10, b"b1")]).await.unwrap();
         assert_eq!((seqs(&r), seq), (vec![Some(1), Some(2)], 2), "{backend}");
@@ -93,7 +79,7 @@ async fn the_newest_version_of_each_record_is_kept_and_pushes_are_idempotent() {
 
 #[tokio::test]
 async fn tombstones_are_kept_and_served() {
-    on_both(|backend, db| async move {
+    common::on_both(|backend, db| async move {
         let ada = user(&db, "ada").await;
         db.push(&ada, &[envelope("t", 1, b"title")]).await.unwrap();
         let tombstone = Envelope { deleted: true, ciphertext: Vec::new(), ..envelope("t", 2, b"") };
@@ -110,7 +96,7 @@ async fn tombstones_are_kept_and_served() {
 
 #[tokio::test]
 async fn pulls_page_after_a_cursor() {
-    on_both(|backend, db| async move {
+    common::on_both(|backend, db| async move {
         let ada = user(&db, "ada").await;
         let many: Vec<Envelope> = (0..7).map(|i| envelope(&format!("r{i}"), 1, b"x")).collect();
         db.push(&ada, &many).await.unwrap();
@@ -133,7 +119,7 @@ async fn pulls_page_after_a_cursor() {
 
 #[tokio::test]
 async fn one_users_log_is_never_anothers() {
-    on_both(|backend, db| async move {
+    common::on_both(|backend, db| async move {
         let (ada, grace) = (user(&db, "ada").await, user(&db, "grace").await);
         db.push(&ada, &[envelope("same-id", 5, b"ada's")]).await.unwrap();
         // The same record id under another user is another record, with its own numbering.
@@ -150,7 +136,7 @@ async fn one_users_log_is_never_anothers() {
 
 #[tokio::test]
 async fn concurrent_pushes_of_one_user_get_distinct_sequence_numbers() {
-    on_both(|backend, db| async move {
+    common::on_both(|backend, db| async move {
         let ada = user(&db, "ada").await;
         let tasks: Vec<_> = (0..8)
             .map(|i| {

@@ -15,20 +15,6 @@ fn ada(name: &str) -> Identity {
     }
 }
 
-/// Run `suite` on a fresh database of each backend.
-async fn on_both<F, Fut>(suite: F)
-where
-    F: Fn(&'static str, Db) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    let dbs = common::databases().await;
-    for (backend, url) in &dbs.urls {
-        let db = Db::open(url).await.unwrap_or_else(|e| panic!("{backend}: {e}"));
-        suite(backend, db.clone()).await;
-        db.close().await;
-    }
-}
-
 #[tokio::test]
 async fn opening_twice_migrates_once() {
     let dbs = common::databases().await;
@@ -45,7 +31,7 @@ async fn opening_twice_migrates_once() {
 
 #[tokio::test]
 async fn a_user_is_created_then_updated_only_when_something_changed() {
-    on_both(|backend, db| async move {
+    common::on_both(|backend, db| async move {
         let (id, what) = db.upsert_user(&ada("Ada"), 1_000).await.unwrap();
         assert_eq!(what, Upserted::Created, "{backend}");
         let (same, what) = db.upsert_user(&ada("Ada"), 2_000).await.unwrap();
@@ -73,7 +59,7 @@ async fn a_user_is_created_then_updated_only_when_something_changed() {
 
 #[tokio::test]
 async fn sessions_last_until_they_expire_end_or_rotate() {
-    on_both(|backend, db| async move {
+    common::on_both(|backend, db| async move {
         let (ada_id, _) = db.upsert_user(&ada("Ada"), 0).await.unwrap();
         let (grace_id, _) =
             db.upsert_user(&Identity { subject: "user-2".to_owned(), ..ada("Grace") }, 0).await.unwrap();
@@ -107,7 +93,7 @@ async fn sessions_last_until_they_expire_end_or_rotate() {
 
 #[tokio::test]
 async fn a_new_session_clears_that_users_expired_ones() {
-    on_both(|backend, db| async move {
+    common::on_both(|backend, db| async move {
         let (id, _) = db.upsert_user(&ada("Ada"), 0).await.unwrap();
         db.create_session("old", &id, 0, 100).await.unwrap();
         db.create_session("new", &id, 200, 10_000).await.unwrap();
@@ -121,7 +107,7 @@ async fn a_new_session_clears_that_users_expired_ones() {
 
 #[tokio::test]
 async fn the_same_person_signing_in_on_many_devices_at_once_is_one_user() {
-    on_both(|backend, db| async move {
+    common::on_both(|backend, db| async move {
         let tasks: Vec<_> = (0..8)
             .map(|i| {
                 let db = db.clone();

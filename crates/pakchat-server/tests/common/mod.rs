@@ -36,3 +36,17 @@ pub async fn fresh_postgres() -> String {
     let (server, _) = base.rsplit_once('/').expect("a URL with a database name");
     format!("{server}/{name}")
 }
+
+/// Run `suite` on a fresh database of each backend: "sqlite" and "postgres".
+pub async fn on_both<F, Fut>(suite: F)
+where
+    F: Fn(&'static str, pakchat_server::db::Db) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dbs = databases().await;
+    for (backend, url) in &dbs.urls {
+        let db = pakchat_server::db::Db::open(url).await.unwrap_or_else(|e| panic!("{backend}: {e}"));
+        suite(backend, db.clone()).await;
+        db.close().await;
+    }
+}
