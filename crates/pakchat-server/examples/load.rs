@@ -3,7 +3,9 @@
 //! clients, and the server's resident memory idle and under that load.
 //!
 //! Start a server trusting `tests/peers/oidc-mock.mjs` (its issuer is
-//! `http://localhost:PORT`) for the client id `load-test`, then:
+//! `http://localhost:PORT`) for the client id `load-test`, with the
+//! per-account rate limit out of the way (`--rate 100000 --burst 100000`:
+//! each client here is one account asking as fast as it can), then:
 //!
 //! ```text
 //! cargo run --release -p pakchat-server --example load -- SERVER_URL ISSUER_URL SERVER_PID [CLIENTS] [SECONDS]

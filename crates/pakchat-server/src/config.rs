@@ -35,6 +35,14 @@ Options (each also from the environment variable shown):
   --behind-proxy        Allow a non-loopback --listen address: TLS is
                         terminated by a reverse proxy in front of this server
                         [PAKCHAT_SERVER_BEHIND_PROXY=1]
+  --quota-mib N         Sealed data one account may keep, in MiB
+                        [PAKCHAT_SERVER_QUOTA_MIB; default: 1024]
+  --quota-records N     Records one account may keep
+                        [PAKCHAT_SERVER_QUOTA_RECORDS; default: 1000000]
+  --rate N              Requests a second one account may make, sustained
+                        [PAKCHAT_SERVER_RATE; default: 20]
+  --burst N             Requests one account may make at once
+                        [PAKCHAT_SERVER_BURST; default: 200]
   --log LEVEL           error, warn, info or debug [PAKCHAT_SERVER_LOG; default: info]
   -h, --help            Print this help
   -V, --version         Print the version
@@ -59,6 +67,8 @@ pub struct Config {
     pub behind_proxy: bool,
     /// The log level.
     pub log: tracing::Level,
+    /// Per-account quotas and request rate.
+    pub limits: crate::limits::Limits,
 }
 
 /// What the command line asked for.
@@ -99,6 +109,10 @@ pub fn parse(
             "--client-id" => flags.client_ids.push(value()?),
             "--session-days" => flags.session_days = Some(value()?),
             "--log" => flags.log = Some(value()?),
+            "--quota-mib" => flags.quota_mib = Some(value()?),
+            "--quota-records" => flags.quota_records = Some(value()?),
+            "--rate" => flags.rate = Some(value()?),
+            "--burst" => flags.burst = Some(value()?),
             "--behind-proxy" if inline.is_none() => flags.behind_proxy = true,
             _ => return Err(format!("unknown option {arg} (see --help)")),
         }
@@ -115,6 +129,10 @@ struct Flags {
     client_ids: Vec<String>,
     session_days: Option<String>,
     log: Option<String>,
+    quota_mib: Option<String>,
+    quota_records: Option<String>,
+    rate: Option<String>,
+    burst: Option<String>,
     behind_proxy: bool,
 }
 
@@ -193,7 +211,29 @@ impl Flags {
             None => tracing::Level::INFO,
         };
 
-        Ok(Config { data_dir, listen, database_url, issuer, client_ids, session_days, behind_proxy, log })
+        let number =
+            |flag: &str, name: &str, given: Option<String>, range: std::ops::RangeInclusive<u64>, default: u64| {
+                match from(flag, name, given) {
+                    Some((flag, v)) => match v.parse::<u64>() {
+                        Ok(n) if range.contains(&n) => Ok(n),
+                        _ => Err(format!("{flag}: {v:?} is not a number from {} to {}", range.start(), range.end())),
+                    },
+                    None => Ok(default),
+                }
+            };
+        let defaults = crate::limits::Limits::default();
+        let quota_mib = number("--quota-mib", "QUOTA_MIB", self.quota_mib, 1..=1 << 20, defaults.quota.bytes >> 20)?;
+        let records =
+            number("--quota-records", "QUOTA_RECORDS", self.quota_records, 1..=1 << 40, defaults.quota.records)?;
+        let rate = number("--rate", "RATE", self.rate, 1..=100_000, u64::from(defaults.rate_per_s))?;
+        let burst = number("--burst", "BURST", self.burst, 1..=1_000_000, u64::from(defaults.burst))?;
+        let limits = crate::limits::Limits {
+            quota: crate::db::Quota { bytes: quota_mib << 20, records },
+            rate_per_s: u32::try_from(rate).unwrap_or(u32::MAX),
+            burst: u32::try_from(burst).unwrap_or(u32::MAX),
+        };
+
+        Ok(Config { data_dir, listen, database_url, issuer, client_ids, session_days, behind_proxy, log, limits })
     }
 }
 
@@ -252,6 +292,10 @@ mod tests {
         assert_eq!(c.database_url, "sqlite:///srv/p/pakchat-server.sqlite3?mode=rwc");
         assert_eq!((c.issuer.as_str(), c.session_days, c.behind_proxy), (GOOGLE_ISSUER, 30, false));
         assert_eq!(c.client_ids, ["app"]);
+        assert_eq!(c.limits, crate::limits::Limits::default());
+        let c = run(&["--data-dir", "/p", "--client-id", "a", "--quota-mib", "5", "--rate", "3", "--burst=4"], &[])
+            .unwrap();
+        assert_eq!((c.limits.quota.bytes, c.limits.rate_per_s, c.limits.burst), (5 << 20, 3, 4));
     }
 
     #[test]
@@ -276,7 +320,9 @@ mod tests {
         let base = ["--data-dir", "/d", "--client-id", "app"];
         // Flags, environment, what the error says.
         type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-        let cases: [Case; 10] = [
+        let cases: [Case; 12] = [
+            (&["--rate", "0"], &[], "--rate: \"0\" is not a number from 1 to 100000"),
+            (&[], &[("PAKCHAT_SERVER_QUOTA_MIB", "lots")], "PAKCHAT_SERVER_QUOTA_MIB: \"lots\""),
             (&["--listen", "8710"], &[], "--listen: \"8710\" is not an address"),
             (&["--listen", "0.0.0.0:8710"], &[], "pass --behind-proxy"),
             (&[], &[("PAKCHAT_SERVER_LISTEN", "10.0.0.1:80")], "PAKCHAT_SERVER_LISTEN: 10.0.0.1:80 is reachable"),

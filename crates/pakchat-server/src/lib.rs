@@ -6,6 +6,7 @@
 //!   (several processes on one database), one schema and one set of queries.
 //! * [`oidc`]: verifying OpenID Connect ID tokens against the issuer's keys.
 //! * [`api`]: the HTTP endpoints.
+//! * [`limits`]: per-user quotas and request rate.
 //! * [`live`]: pokes to signed-in devices (server-sent events), across
 //!   processes through PostgreSQL's `LISTEN`/`NOTIFY`.
 //!
@@ -16,6 +17,7 @@
 pub mod api;
 pub mod config;
 pub mod db;
+pub mod limits;
 pub mod live;
 pub mod oidc;
 
@@ -35,7 +37,7 @@ pub async fn state(config: &config::Config) -> Result<Arc<api::AppState>, String
         .map_err(|e| format!("{} ({})", e, config::redact(&config.database_url)))?;
     let verifier = oidc::Verifier::new(&config.issuer, config.client_ids.clone())?;
     let session_ms = i64::from(config.session_days) * 86_400_000;
-    Ok(Arc::new(api::AppState::new(db, verifier, session_ms, &config.database_url)))
+    Ok(Arc::new(api::AppState::with_limits(db, verifier, session_ms, &config.database_url, config.limits)))
 }
 
 /// Serve `state` on `listener` until `shutdown` resolves.

@@ -20,9 +20,15 @@ pub enum SyncError {
     /// The session is over: sign in again.
     #[error("the server signed this device out: sign in again")]
     SignedOut,
-    /// Too much at once (413) or too often (429): wait this long.
+    /// Too often (429): wait this long, then try again.
     #[error("the server asks to wait {0:?}: {1}")]
     Wait(Duration, String),
+    /// The account is full (413 `quota_exceeded`): waiting will not help.
+    #[error("the account is full: {0}")]
+    Full(String),
+    /// One request was too large (413): send less at once.
+    #[error("too much at once: {0}")]
+    TooLarge(String),
     /// Refused for another reason.
     #[error("the server refused: {0}")]
     Refused(String),
@@ -88,12 +94,15 @@ impl Server {
             .and_then(|v| v.trim().parse::<u64>().ok());
         let body: Option<ErrorBody> = response.json().await.ok();
         let reason = body.as_ref().and_then(|b| b.reason.clone()).unwrap_or_else(|| format!("HTTP {status}"));
+        let code = body.as_ref().map(|b| b.error.clone()).unwrap_or_default();
         match status {
             401 => Err(SyncError::SignedOut),
-            413 | 429 => {
+            429 => {
                 let wait = retry_header.or_else(|| body.and_then(|b| b.retry_after_s)).unwrap_or(1);
                 Err(SyncError::Wait(Duration::from_secs(wait), reason))
             }
+            413 if code == "quota_exceeded" => Err(SyncError::Full(reason)),
+            413 => Err(SyncError::TooLarge(reason)),
             _ => Err(SyncError::Refused(reason)),
         }
     }

@@ -32,12 +32,16 @@ struct Rig {
 }
 
 async fn rig() -> Rig {
+    rig_with(pakchat_server::limits::Limits::default()).await
+}
+
+async fn rig_with(limits: pakchat_server::limits::Limits) -> Rig {
     let idp = peers::oidc_mock();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.sqlite3").display());
     let db = pakchat_server::db::Db::open(&url).await.unwrap();
     let verifier = pakchat_server::oidc::Verifier::new(&idp.base, vec![CLIENT.to_owned()]).unwrap();
-    let state = Arc::new(AppState::new(db, verifier, 3_600_000, &url));
+    let state = Arc::new(AppState::with_limits(db, verifier, 3_600_000, &url, limits));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let serving = state.clone();
@@ -191,4 +195,34 @@ async fn an_envelope_changed_in_the_servers_database_does_not_open() {
     for s in &pulled.envelopes {
         assert_eq!(open(&keys, &user, &s.envelope).unwrap_err(), OpenError::Tampered, "{}", s.envelope.id.as_str());
     }
+}
+
+#[tokio::test]
+async fn too_often_is_told_when_to_come_back_and_a_full_account_says_so() {
+    use pakchat_server::db::Quota;
+    use pakchat_sync::SyncError;
+    let limits =
+        pakchat_server::limits::Limits { quota: Quota { bytes: 1 << 20, records: 2 }, rate_per_s: 1, burst: 3 };
+    let rig = rig_with(limits).await;
+    let a = session(&rig, "ada").await;
+    let user = user_id(&rig, "ada").await;
+    let key = pakchat_sync::AccountKey::generate().unwrap();
+    let sealed = |id: &str| seal(&key, 1, &user, record(id, 10), b"x").unwrap();
+
+    // The burst: three requests pass, the fourth is told to wait, and waiting works.
+    a.push(vec![sealed("r1"), sealed("r2")]).await.unwrap();
+    a.pull(0, 10).await.unwrap();
+    a.pull(0, 10).await.unwrap();
+    let Err(SyncError::Wait(wait, reason)) = a.pull(0, 10).await else { panic!("a fourth request at once passed") };
+    assert!(wait >= std::time::Duration::from_secs(1) && wait <= std::time::Duration::from_secs(2), "{wait:?}");
+    assert!(reason.contains("slow down"), "{reason}");
+    tokio::time::sleep(wait).await;
+    assert_eq!(a.pull(0, 10).await.unwrap().envelopes.len(), 2, "after the wait it answers");
+
+    // A third record is past this account's quota: nothing of it is kept.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let Err(SyncError::Full(reason)) = a.push(vec![sealed("r3")]).await else { panic!("over the quota") };
+    assert!(reason.contains("more than its 1 MiB and 2 records"), "{reason}");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert_eq!(a.pull(0, 10).await.unwrap().envelopes.len(), 2);
 }

@@ -29,6 +29,7 @@ pub(super) async fn put(
             status: StatusCode::CONFLICT,
             error: "key_exists",
             reason: Some("this account has a key already: join with its recovery code".to_owned()),
+            retry_after: None,
         })
     }
 }
@@ -42,11 +43,12 @@ pub(super) async fn get(
             status: StatusCode::NOT_FOUND,
             error: "no_key",
             reason: Some("this account has no key yet: the first device makes it".to_owned()),
+            retry_after: None,
         });
     };
     let bundle = serde_json::from_str(&text).map_err(|e| {
         tracing::error!(user = %session.user_id, err = %e, "a stored key bundle does not parse");
-        ApiError { status: StatusCode::SERVICE_UNAVAILABLE, error: "unavailable", reason: None }
+        ApiError { status: StatusCode::SERVICE_UNAVAILABLE, error: "unavailable", reason: None, retry_after: None }
     })?;
     Ok(Json(bundle))
 }

@@ -51,6 +51,10 @@ pub struct AppState {
     pub session_ms: i64,
     /// Pokes to signed-in devices.
     pub live: crate::live::Live,
+    /// What one user may keep and how often they may ask.
+    pub limits: crate::limits::Limits,
+    /// Requests per user, per second.
+    pub rate: crate::limits::RateLimiter,
 }
 
 impl AppState {
@@ -58,7 +62,26 @@ impl AppState {
     /// listening for other processes' pokes: call it inside the runtime).
     #[must_use]
     pub fn new(db: Db, verifier: Verifier, session_ms: i64, database_url: &str) -> Self {
-        Self { db, verifier, session_ms, live: crate::live::Live::start(database_url) }
+        Self::with_limits(db, verifier, session_ms, database_url, crate::limits::Limits::default())
+    }
+
+    /// [`Self::new`] with other [`crate::limits::Limits`].
+    #[must_use]
+    pub fn with_limits(
+        db: Db,
+        verifier: Verifier,
+        session_ms: i64,
+        database_url: &str,
+        limits: crate::limits::Limits,
+    ) -> Self {
+        Self {
+            db,
+            verifier,
+            session_ms,
+            live: crate::live::Live::start(database_url),
+            rate: crate::limits::RateLimiter::new(limits.rate_per_s, limits.burst),
+            limits,
+        }
     }
 }
 
@@ -80,43 +103,60 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// An error answer: a status and a JSON body `{"error", "reason"?}`.
+/// An error answer: a status and a JSON body
+/// ([`pakchat_protocol::ErrorBody`]: `{"error", "reason"?, "retry_after_s"?}`).
 pub struct ApiError {
     status: StatusCode,
     error: &'static str,
     reason: Option<String>,
+    /// Seconds to wait (429): `Retry-After` and `retry_after_s`.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     fn unauthorized() -> Self {
-        Self { status: StatusCode::UNAUTHORIZED, error: "unauthorized", reason: None }
+        Self { status: StatusCode::UNAUTHORIZED, error: "unauthorized", reason: None, retry_after: None }
     }
 
     fn bad_request(reason: String) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, error: "bad_request", reason: Some(reason) }
+        Self { status: StatusCode::BAD_REQUEST, error: "bad_request", reason: Some(reason), retry_after: None }
     }
 
     fn too_large(reason: String) -> Self {
-        Self { status: StatusCode::PAYLOAD_TOO_LARGE, error: "too_large", reason: Some(reason) }
+        Self { status: StatusCode::PAYLOAD_TOO_LARGE, error: "too_large", reason: Some(reason), retry_after: None }
+    }
+
+    fn rate_limited(wait: std::time::Duration) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            error: "rate_limited",
+            reason: Some("too many requests from this account; slow down".to_owned()),
+            retry_after: Some(seconds.max(1)),
+        }
     }
 }
 
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         tracing::error!(err = %e, "storage failed");
-        Self { status: StatusCode::SERVICE_UNAVAILABLE, error: "unavailable", reason: None }
+        Self { status: StatusCode::SERVICE_UNAVAILABLE, error: "unavailable", reason: None, retry_after: None }
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = match self.reason {
-            Some(reason) => json!({ "error": self.error, "reason": reason }),
-            None => json!({ "error": self.error }),
+        let body = pakchat_protocol::ErrorBody {
+            error: self.error.to_owned(),
+            reason: self.reason,
+            retry_after_s: self.retry_after,
         };
         let mut response = (self.status, Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -160,6 +200,7 @@ async fn sign_in(State(state): State<Arc<AppState>>, Json(request): Json<SignIn>
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 error: "provider_unavailable",
                 reason: Some("the identity provider could not be reached".to_owned()),
+                retry_after: None,
             });
         }
         Err(rejected) => {
@@ -168,6 +209,7 @@ async fn sign_in(State(state): State<Arc<AppState>>, Json(request): Json<SignIn>
                 status: StatusCode::UNAUTHORIZED,
                 error: "invalid_token",
                 reason: Some(rejected.to_string()),
+                retry_after: None,
             });
         }
     };
@@ -233,6 +275,7 @@ impl FromRequestParts<Arc<AppState>> for Authenticated {
             .ok_or_else(ApiError::unauthorized)?;
         let token_hash = hash_token(token);
         let session = state.db.session(&token_hash, now_ms()).await?.ok_or_else(ApiError::unauthorized)?;
+        state.rate.check(&session.user_id).map_err(ApiError::rate_limited)?;
         Ok(Self { user_id: session.user_id, token_hash })
     }
 }
@@ -243,7 +286,7 @@ fn new_token() -> Result<(String, String), ApiError> {
     let mut bytes = [0u8; 32];
     getrandom::getrandom(&mut bytes).map_err(|e| {
         tracing::error!(err = %e, "no randomness from the operating system");
-        ApiError { status: StatusCode::SERVICE_UNAVAILABLE, error: "unavailable", reason: None }
+        ApiError { status: StatusCode::SERVICE_UNAVAILABLE, error: "unavailable", reason: None, retry_after: None }
     })?;
     let token = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
     let hash = hash_token(&token);

@@ -45,7 +45,18 @@ pub(super) async fn push(
     if request.envelopes.len() > MAX_PUSH {
         return Err(ApiError::too_large(format!("a push carries at most {MAX_PUSH} envelopes")));
     }
-    let (results, seq) = state.db.push(&session.user_id, &request.envelopes).await?;
+    let (results, seq) = match state.db.push(&session.user_id, &request.envelopes, state.limits.quota).await? {
+        Ok(done) => done,
+        Err(over) => {
+            tracing::info!(user = %session.user_id, "a push over the account's quota was refused");
+            return Err(ApiError {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                error: "quota_exceeded",
+                reason: Some(over.to_string()),
+                retry_after: None,
+            });
+        }
+    };
     if results.iter().any(|r| matches!(r.outcome, pakchat_protocol::PushOutcome::Stored { .. })) {
         state.live.poke(&state.db, &session.user_id, seq).await;
     }

@@ -18,6 +18,8 @@
 mod keys;
 mod records;
 
+pub use records::{OverQuota, Quota};
+
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row as _};
 
@@ -76,6 +78,14 @@ const MIGRATIONS: &[(i64, &str)] = &[
             bundle TEXT NOT NULL,
             created_ms BIGINT NOT NULL
         );",
+    ),
+    (
+        4,
+        "ALTER TABLE user_log ADD COLUMN bytes BIGINT NOT NULL DEFAULT 0;
+        ALTER TABLE user_log ADD COLUMN records BIGINT NOT NULL DEFAULT 0;
+        UPDATE user_log SET
+            bytes = (SELECT COALESCE(SUM(r.size), 0) FROM records r WHERE r.user_id = user_log.user_id),
+            records = (SELECT COUNT(*) FROM records r WHERE r.user_id = user_log.user_id);",
     ),
 ];
 

@@ -70,13 +70,60 @@ fn signed(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
 }
 
+/// How much one user may keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Quota {
+    /// Bytes of envelopes ([`Envelope::size`]), tombstones included.
+    pub bytes: u64,
+    /// Records, tombstones included.
+    pub records: u64,
+}
+
+impl Default for Quota {
+    /// 1 GiB and a million records a user.
+    fn default() -> Self {
+        Self { bytes: 1 << 30, records: 1_000_000 }
+    }
+}
+
+/// A push that would take a user past their [`Quota`]; nothing was kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverQuota {
+    /// What the user would hold: bytes.
+    pub bytes: u64,
+    /// What the user would hold: records.
+    pub records: u64,
+    /// The quota.
+    pub quota: Quota,
+}
+
+impl std::fmt::Display for OverQuota {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "this account would hold {} MiB in {} records, more than its {} MiB and {} records",
+            self.bytes >> 20,
+            self.records,
+            self.quota.bytes >> 20,
+            self.quota.records
+        )
+    }
+}
+
 impl Db {
-    /// Keep `envelopes` for `user_id` (see the module docs). Returns one
-    /// result per envelope, in order, and the user's latest sequence number.
+    /// Keep `envelopes` for `user_id` (see the module docs) within `quota`.
+    /// Returns one result per envelope, in order, and the user's latest
+    /// sequence number; or, when the push would pass the quota, what it
+    /// would have held (and nothing of it is kept).
     ///
     /// # Errors
     /// Storage failure; then nothing of this push was kept.
-    pub async fn push(&self, user_id: &str, envelopes: &[Envelope]) -> Result<(Vec<PushResult>, u64), DbError> {
+    pub async fn push(
+        &self,
+        user_id: &str,
+        envelopes: &[Envelope],
+        quota: Quota,
+    ) -> Result<Result<(Vec<PushResult>, u64), OverQuota>, DbError> {
         let mut tx = self.pool.begin().await?;
         let row = sqlx::query(
             "INSERT INTO user_log (user_id, seq) VALUES ($1, 0)
@@ -88,13 +135,16 @@ impl Db {
         .await?;
         let mut seq = u64::try_from(row.try_get::<i64, _>("seq")?).unwrap_or(0);
         let mut results = Vec::with_capacity(envelopes.len());
+        // What this push adds to the user's totals.
+        let (mut more_bytes, mut more_records) = (0i64, 0i64);
         for e in envelopes {
-            let stored =
-                sqlx::query("SELECT hlc_millis, hlc_counter, device, seq FROM records WHERE user_id = $1 AND id = $2")
-                    .bind(user_id)
-                    .bind(e.id.as_str())
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let stored = sqlx::query(
+                "SELECT hlc_millis, hlc_counter, device, seq, size FROM records WHERE user_id = $1 AND id = $2",
+            )
+            .bind(user_id)
+            .bind(e.id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
             let outcome = match stored {
                 Some(r) => {
                     let current = stamp_of(&r)?;
@@ -106,25 +156,41 @@ impl Db {
                         PushOutcome::Stored { seq: u64::try_from(at).unwrap_or(0) }
                     } else {
                         seq += 1;
+                        let before: i64 = r.try_get("size")?;
+                        more_bytes += signed(e.size() as u64) - before;
                         self.write_record(&mut tx, user_id, e, seq, true).await?;
                         PushOutcome::Stored { seq }
                     }
                 }
                 None => {
                     seq += 1;
+                    more_bytes += signed(e.size() as u64);
+                    more_records += 1;
                     self.write_record(&mut tx, user_id, e, seq, false).await?;
                     PushOutcome::Stored { seq }
                 }
             };
             results.push(PushResult { id: e.id.clone(), outcome });
         }
-        sqlx::query("UPDATE user_log SET seq = $1 WHERE user_id = $2")
-            .bind(signed(seq))
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        let totals = sqlx::query(
+            "UPDATE user_log SET seq = $1, bytes = bytes + $2, records = records + $3 WHERE user_id = $4
+             RETURNING bytes, records",
+        )
+        .bind(signed(seq))
+        .bind(more_bytes)
+        .bind(more_records)
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let bytes = u64::try_from(totals.try_get::<i64, _>("bytes")?).unwrap_or(0);
+        let records = u64::try_from(totals.try_get::<i64, _>("records")?).unwrap_or(0);
+        // Over: the transaction is dropped, so nothing of this push stays.
+        // A push that frees room (smaller versions, tombstones) always passes.
+        if (bytes > quota.bytes && more_bytes > 0) || (records > quota.records && more_records > 0) {
+            return Ok(Err(OverQuota { bytes, records, quota }));
+        }
         tx.commit().await?;
-        Ok((results, seq))
+        Ok(Ok((results, seq)))
     }
 
     async fn write_record(
