@@ -257,3 +257,56 @@ fn a_kiosk_guest_cannot_sign_in() {
         }
     }
 }
+
+#[test]
+fn a_second_click_replaces_the_first_sign_in_quietly_and_cancel_ends_it() {
+    use pakchat::backend::{AccountView, BackendConfig, Command, Event, Runtime, StoreLocation, start};
+    let idp = common::peers::oidc_mock();
+    let local = common::server::LocalServer::start(&idp.base, CLIENT);
+    let dir = tempfile::tempdir().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let config = BackendConfig {
+        location: StoreLocation::Directory(dir.path().join("profile")),
+        key_file: Some(dir.path().join("key")),
+        argon2: pakchat::backend::Argon2Params { m_cost_kib: 1024, t_cost: 1, p_cost: 1 },
+        use_keychain: false,
+        retry: pakchat::providers::RetryPolicy::default(),
+        picker: pakchat::backend::FilePicker::Scripted(Vec::new()),
+        lockdown: pakchat::backend::Lockdown::default(),
+        // A browser that opens and never comes back.
+        browser: Some("true".to_owned()),
+    };
+    let (backend, _stopped) = start(&Runtime::new(rt.handle().clone()), config, || {});
+    let mut seen = Vec::new();
+    let wait_for = |what: &str, done: &dyn Fn(&Event) -> bool, seen: &mut Vec<Event>| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match backend.try_recv() {
+                Some(e) if done(&e) => return,
+                Some(e) => seen.push(e),
+                None => {
+                    assert!(std::time::Instant::now() < deadline, "no {what}");
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+            }
+        }
+    };
+    let at_browser = |e: &Event| matches!(e, Event::Account(AccountView::SigningIn { url: Some(_), .. }));
+    wait_for("the start", &|e| matches!(e, Event::Account(AccountView::SignedOut)), &mut seen);
+    assert!(backend.send(Command::SignIn { server: local.base.clone() }));
+    wait_for("the first sign-in at the browser", &at_browser, &mut seen);
+    assert!(backend.send(Command::SignIn { server: local.base.clone() }));
+    wait_for("the second sign-in at the browser", &at_browser, &mut seen);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    while let Some(e) = backend.try_recv() {
+        seen.push(e);
+    }
+    let quiet = seen
+        .iter()
+        .all(|e| !matches!(e, Event::Account(AccountView::SignedOut) | Event::Status { .. } | Event::Error { .. }));
+    assert!(quiet, "the replaced sign-in said something: {seen:?}");
+    assert!(backend.send(Command::CancelSignIn));
+    let cancelled = |e: &Event| matches!(e, Event::Status { message: Some(m) } if m == "Sign-in cancelled.");
+    wait_for("the cancel", &cancelled, &mut seen);
+    assert!(seen.iter().any(|e| matches!(e, Event::Account(AccountView::SignedOut))), "shown signed out again");
+}

@@ -150,8 +150,9 @@ pub(super) struct Actor {
     pub(super) sent_messages: u32,
     /// Answers second launches on this profile while the actor runs.
     pub(super) instance: Option<super::instance::Listener>,
-    /// Stops the sign-in waiting for the browser, while one is.
-    pub(super) sign_in: Option<tokio::sync::oneshot::Sender<()>>,
+    /// The sign-in waiting for the browser, while one is: its number (a
+    /// newer one replaces it) and what stops it (gone once used).
+    pub(super) sign_in: Option<(u64, Option<tokio::sync::oneshot::Sender<()>>)>,
     /// Dropped when the actor ends, which is what [`Stopped`] waits for.
     _done: std_mpsc::Sender<()>,
 }

@@ -13,11 +13,16 @@ use crate::actor::{Actor, misrouted, to_actor};
 use crate::store::Store as _;
 use crate::{AccountView, Command, Event};
 
+/// Numbers sign-ins, so a report of one that a newer one replaced (or that
+/// was cancelled) is told apart from the current one's.
+#[cfg(not(target_arch = "wasm32"))]
+static SIGN_INS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 /// What an account task reports to the actor.
 pub(crate) enum AccountReport {
-    /// A sign-in ended.
+    /// Sign-in number `.0` ended.
     #[cfg_attr(target_arch = "wasm32", expect(dead_code, reason = "the web signs in with the web build"))]
-    SignedIn(Result<(Account, Option<Vec<u8>>), AccountError>),
+    SignedIn(u64, Result<(Account, Option<Vec<u8>>), AccountError>),
     /// The server answered whether the session `token` holds.
     Checked {
         /// The session asked about (a newer sign-in makes the answer moot).
@@ -35,7 +40,8 @@ impl Actor {
         match command {
             Command::SignIn { server } => self.start_sign_in(server),
             Command::CancelSignIn => {
-                if let Some(cancel) = self.sign_in.take() {
+                // The number stays: the task's report of the cancel is this sign-in's.
+                if let Some(cancel) = self.sign_in.as_mut().and_then(|(_, c)| c.take()) {
                     // The task may have just finished; then there is nothing to stop.
                     cancel.send(()).ok();
                 }
@@ -61,7 +67,9 @@ impl Actor {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
-            if let Some(previous) = self.sign_in.replace(cancel) {
+            let number = SIGN_INS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Some((_, Some(previous))) = self.sign_in.replace((number, Some(cancel))) {
+                // The newer click wins; the older flow ends quietly.
                 previous.send(()).ok();
             }
             self.events.send(Event::Account(AccountView::SigningIn { server: server.clone(), url: None }));
@@ -92,7 +100,7 @@ impl Actor {
                     r = flow => r,
                     _ = cancelled => Err(AccountError::Abandoned("Sign-in cancelled.".to_owned())),
                 };
-                to_actor(&inbox, AccountReport::SignedIn(result));
+                to_actor(&inbox, AccountReport::SignedIn(number, result));
             });
         }
     }
@@ -100,8 +108,14 @@ impl Actor {
     /// Apply what an account task reported.
     pub(crate) async fn on_account_report(&mut self, report: AccountReport) {
         match report {
-            AccountReport::SignedIn(result) => {
-                self.sign_in = None;
+            AccountReport::SignedIn(number, result) => {
+                let current = self.sign_in.as_ref().is_some_and(|(n, _)| *n == number);
+                if current {
+                    self.sign_in = None;
+                } else if matches!(result, Err(AccountError::Abandoned(_))) {
+                    // An older sign-in a newer one replaced: nothing to say.
+                    return;
+                }
                 match result {
                     Ok((mut account, avatar)) => {
                         let saved = self
