@@ -40,6 +40,7 @@ fn sign_in_round_trip(c: &mut Criterion) {
         client_id: None,
         client_secret: None,
         wait: Duration::from_secs(30),
+        device: Some("bench-device".to_owned()),
     };
     let mut group = c.benchmark_group("sign_in");
     group.sample_size(30);

@@ -110,6 +110,16 @@ fn signing_in_from_a_shell_keeps_the_user_and_a_sealed_session() {
     assert_eq!(rig.users(), 1);
 
     let account = rig.stored_account().expect("an account");
+    // The server knows this device by the profile's device id.
+    let devices: serde_json::Value = reqwest::blocking::Client::new()
+        .get(format!("{}/v1/devices", rig.server))
+        .bearer_auth(&account.token)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(devices["devices"][0]["current"], true, "{devices}");
+    assert_eq!(devices["devices"][0]["id"].as_str().map(str::len), Some(36), "a UUID: {devices}");
     assert_eq!(account.user.name, "Ada Lovelace");
     assert!(account.avatar.is_some(), "the picture was fetched and kept");
     assert_eq!(rig.me(&account.token), 200);

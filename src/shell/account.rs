@@ -43,6 +43,7 @@ async fn sign_in(store: &SealedStore, server: &str, client_id: Option<String>) -
         client_id: client_id.or_else(account::client_id_override),
         client_secret: account::client_secret(),
         wait: Duration::from_secs(300),
+        device: Some(store.device_id().0.to_string()),
     };
     let show = |url: &str| super::progress(&format!("signing in through your browser; if none opens, go to:\n{url}"));
     let mut signed_in =

@@ -48,7 +48,8 @@ mod messages;
 pub use envelope::{Envelope, KeyId, Kind, MAX_ID_LEN, MAX_KIND_LEN, RecordId, aad};
 pub use keys::{KdfParams, KeyBundle, WrappedKey};
 pub use messages::{
-    ErrorBody, LiveMessage, MAX_PULL, PullResponse, PushOutcome, PushRequest, PushResponse, PushResult, Stored,
+    DeviceInfo, DeviceList, ErrorBody, LiveMessage, MAX_PULL, PullResponse, PushOutcome, PushRequest, PushResponse,
+    PushResult, Stored,
 };
 
 /// The protocol version this build speaks.

@@ -88,6 +88,25 @@ pub enum LiveMessage {
     Heartbeat,
 }
 
+/// One signed-in device, as `GET /v1/devices` lists it. Its name is not
+/// the server's to know: a device names itself in a sealed record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// The device's id (its profile's device id).
+    pub id: String,
+    /// When it last used its session (to the minute), Unix milliseconds.
+    pub last_seen_ms: i64,
+    /// Whether it is the device asking.
+    pub current: bool,
+}
+
+/// The answer to `GET /v1/devices`, most recently seen first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceList {
+    /// The devices.
+    pub devices: Vec<DeviceInfo>,
+}
+
 /// Every error answer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -154,6 +173,9 @@ mod tests {
         round_trip(&PullResponse { envelopes: vec![Stored { seq: 7, envelope: envelope("c") }], next: 7, more: true });
         assert_eq!(round_trip(&LiveMessage::Poke { seq: 9 }), r#"{"type":"poke","seq":9}"#);
         assert_eq!(round_trip(&LiveMessage::Heartbeat), r#"{"type":"heartbeat"}"#);
+        round_trip(&DeviceList {
+            devices: vec![DeviceInfo { id: "0190-abc".to_owned(), last_seen_ms: 5, current: true }],
+        });
         let busy = ErrorBody { error: "rate_limited".to_owned(), reason: None, retry_after_s: Some(3) };
         assert_eq!(round_trip(&busy), r#"{"error":"rate_limited","retry_after_s":3}"#);
     }

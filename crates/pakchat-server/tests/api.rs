@@ -249,6 +249,8 @@ async fn a_session_reaches_only_its_own_user() {
                 ("GET", "/v1/records"),
                 ("PUT", "/v1/keys"),
                 ("GET", "/v1/keys"),
+                ("GET", "/v1/devices"),
+                ("DELETE", "/v1/devices/laptop-1"),
             ];
             for (method, path) in endpoints {
                 let mut r = http.request(method.parse().unwrap(), format!("{}{path}", s.base));
@@ -349,6 +351,57 @@ async fn records_are_pushed_and_pulled_per_user_over_http() {
             .unwrap();
         assert_eq!(r.status().as_u16(), 400, "{backend}: another protocol version");
         assert_eq!(s.state.db.log_seq("no-such-user").await.unwrap(), 0);
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_user_sees_their_devices_and_signs_one_out_but_never_anothers() {
+    let idp = common::peers::oidc_mock();
+    let dbs = common::databases().await;
+    let http = reqwest::Client::new();
+    for (backend, url) in &dbs.urls {
+        let s = server(url, &idp.base).await;
+        let on = |device: &'static str, sub: &'static str| {
+            let (http, s, idp) = (http.clone(), s.base.clone(), idp.base.clone());
+            async move {
+                let claims = json!({ "sub": sub, "email": format!("{sub}@example.com") });
+                let id_token = mint(&http, &idp, "good", claims).await;
+                let r = http.post(format!("{s}/v1/session")).json(&json!({ "id_token": id_token, "device": device }));
+                token_of(&r.send().await.unwrap().json().await.unwrap())
+            }
+        };
+        let (laptop, phone, grace) =
+            (on("laptop-1", "ada").await, on("phone-1", "ada").await, on("g-1", "grace").await);
+        let list: Value =
+            http.get(format!("{}/v1/devices", s.base)).bearer_auth(&laptop).send().await.unwrap().json().await.unwrap();
+        let mut ids: Vec<(String, bool)> = list["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["id"].as_str().unwrap().to_owned(), d["current"].as_bool().unwrap()))
+            .collect();
+        ids.sort();
+        assert_eq!(ids, [("laptop-1".to_owned(), true), ("phone-1".to_owned(), false)], "{backend}: {list}");
+
+        // Grace cannot reach Ada's phone; Ada's laptop can sign it out.
+        let r = http.delete(format!("{}/v1/devices/phone-1", s.base)).bearer_auth(&grace).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 404, "{backend}");
+        assert_eq!(get_me(&http, &s.base, &phone).await.0, 200, "{backend}: untouched");
+        let r = http.delete(format!("{}/v1/devices/phone-1", s.base)).bearer_auth(&laptop).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 204, "{backend}");
+        assert_eq!(get_me(&http, &s.base, &phone).await.0, 401, "{backend}: the phone is signed out");
+        assert_eq!(get_me(&http, &s.base, &laptop).await.0, 200);
+        // A rotated session stays on its device.
+        let r = http.post(format!("{}/v1/session/rotate", s.base)).bearer_auth(&laptop).send().await.unwrap();
+        let laptop = token_of(&r.json().await.unwrap());
+        let list: Value =
+            http.get(format!("{}/v1/devices", s.base)).bearer_auth(&laptop).send().await.unwrap().json().await.unwrap();
+        assert_eq!(list["devices"][0]["id"], "laptop-1", "{backend}: {list}");
+        assert_eq!(list["devices"].as_array().unwrap().len(), 1);
+        let bad = json!({ "id_token": mint(&http, &idp.base, "good", json!({})).await, "device": "../x" });
+        let r = http.post(format!("{}/v1/session", s.base)).json(&bad).send().await.unwrap();
+        assert_eq!(r.status().as_u16(), 422, "{backend}: a device id that is not one");
         s.stop().await;
     }
 }

@@ -63,8 +63,8 @@ async fn sessions_last_until_they_expire_end_or_rotate() {
         let (ada_id, _) = db.upsert_user(&ada("Ada"), 0).await.unwrap();
         let (grace_id, _) =
             db.upsert_user(&Identity { subject: "user-2".to_owned(), ..ada("Grace") }, 0).await.unwrap();
-        db.create_session("h-ada", &ada_id, 1_000, 10_000).await.unwrap();
-        db.create_session("h-grace", &grace_id, 1_000, 10_000).await.unwrap();
+        db.create_session("h-ada", &ada_id, "dev", 1_000, 10_000).await.unwrap();
+        db.create_session("h-grace", &grace_id, "dev", 1_000, 10_000).await.unwrap();
 
         let s = db.session("h-ada", 5_000).await.unwrap().unwrap();
         assert_eq!((s.user_id.as_str(), s.created_ms, s.expires_ms), (ada_id.as_str(), 1_000, 10_000), "{backend}");
@@ -85,7 +85,7 @@ async fn sessions_last_until_they_expire_end_or_rotate() {
         assert!(!db.delete_session("h-ada-2").await.unwrap(), "{backend}: already gone");
         assert!(db.session("h-ada-2", 7_000).await.unwrap().is_none());
         // Signing out one user leaves the other's sessions alone.
-        db.create_session("h-grace-3", &grace_id, 12_000, 30_000).await.unwrap();
+        db.create_session("h-grace-3", &grace_id, "dev", 12_000, 30_000).await.unwrap();
         assert!(db.session("h-grace-3", 12_000).await.unwrap().is_some(), "{backend}");
     })
     .await;
@@ -95,8 +95,8 @@ async fn sessions_last_until_they_expire_end_or_rotate() {
 async fn a_new_session_clears_that_users_expired_ones() {
     common::on_both(|backend, db| async move {
         let (id, _) = db.upsert_user(&ada("Ada"), 0).await.unwrap();
-        db.create_session("old", &id, 0, 100).await.unwrap();
-        db.create_session("new", &id, 200, 10_000).await.unwrap();
+        db.create_session("old", &id, "dev", 0, 100).await.unwrap();
+        db.create_session("new", &id, "dev", 200, 10_000).await.unwrap();
         // The expired one is gone from the table, not only hidden: a lookup
         // from before its expiry no longer finds it.
         assert!(db.session("old", 50).await.unwrap().is_none(), "{backend}");

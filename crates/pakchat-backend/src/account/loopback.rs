@@ -38,6 +38,8 @@ pub struct SignInOptions {
     pub client_secret: Option<String>,
     /// How long to wait for the browser.
     pub wait: Duration,
+    /// This profile's device id, told to the server with the session.
+    pub device: Option<String>,
 }
 
 /// The ID token field of the provider's token response.
@@ -131,7 +133,7 @@ pub async fn sign_in(
         other => AccountError::Refused(format!("the identity provider's answer was not understood: {other}")),
     })?;
     let id_token = &token.extra_fields().id_token;
-    let session = open_session(&http, &server, id_token, nonce.secret()).await?;
+    let session = open_session(&http, &server, id_token, nonce.secret(), options.device.as_deref()).await?;
     Ok(Account {
         server,
         token: session.token,

@@ -143,7 +143,9 @@ pub async fn sign_in_config(http: &reqwest::Client, server: &str) -> Result<Sign
     response.json().await.map_err(|_| AccountError::Refused(format!("{server} is not a Pak.Chat server")))
 }
 
-/// Trade an ID token (and the nonce it must carry) for the server's session.
+/// Trade an ID token (and the nonce it must carry) for the server's
+/// session on this `device` (its profile's device id, so the user can see
+/// and sign out their devices).
 ///
 /// # Errors
 /// Unreachable, or the server refused the token (its reason is given).
@@ -152,8 +154,9 @@ pub async fn open_session(
     server: &str,
     id_token: &str,
     nonce: &str,
+    device: Option<&str>,
 ) -> Result<SessionAnswer, AccountError> {
-    let body = serde_json::json!({ "id_token": id_token, "nonce": nonce });
+    let body = serde_json::json!({ "id_token": id_token, "nonce": nonce, "device": device });
     let response = http
         .post(format!("{server}/v1/session"))
         .json(&body)

@@ -84,6 +84,7 @@ impl Actor {
                 client_id: super::client_id_override(),
                 client_secret: super::client_secret(),
                 wait: std::time::Duration::from_secs(300),
+                device: self.store.as_ref().map(|s| s.device_id().0.to_string()),
             };
             let browser = self.config.browser.clone().or_else(|| std::env::var("BROWSER").ok());
             let open = move |url: &str| super::open_with(browser.as_deref(), url);

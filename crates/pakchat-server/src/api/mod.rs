@@ -4,7 +4,7 @@
 //! * `GET /healthz`: 200 `ok` when the database answers, 503 otherwise.
 //! * `GET /v1/sign-in`: how to sign in here → `{"issuer", "client_id"}` (the
 //!   first configured client id), so an app needs only the server's address.
-//! * `POST /v1/session` `{"id_token": "…", "nonce": "…"?}`: sign in with an
+//! * `POST /v1/session` `{"id_token": "…", "nonce": "…"?, "device": "…"?}`: sign in with an
 //!   ID token of the configured issuer → 200 `{"token", "expires_ms",
 //!   "user": {"name", "email", "picture"}}`; 401 `{"error": "invalid_token",
 //!   "reason"}` when the token is refused (nothing is written then).
@@ -17,6 +17,9 @@
 //!   recovery code (`keys.rs`; 409 when it exists, 404 before).
 //! * `GET /v1/live`: server-sent events, pokes and heartbeats only
 //!   (`crate::live`).
+//! * `GET /v1/devices`: this user's signed-in devices (id, last seen, which
+//!   is the asking one); `DELETE /v1/devices/{id}` signs one out (404 for a
+//!   device that is not this user's).
 //! * `GET /v1/me`: the signed-in user → 200 `{"name", "email", "picture",
 //!   "created_ms"}`.
 //!
@@ -35,6 +38,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+mod devices;
 mod keys;
 mod records;
 
@@ -95,6 +99,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/me", get(me))
         .route("/v1/keys", get(keys::get).put(keys::put))
         .route("/v1/live", get(crate::live::stream))
+        .route("/v1/devices", get(devices::list))
+        .route("/v1/devices/{id}", axum::routing::delete(devices::remove))
         .route(
             "/v1/records",
             post(records::push).get(records::pull).layer(DefaultBodyLimit::max(records::MAX_PUSH_BYTES)),
@@ -182,6 +188,10 @@ struct SignIn {
     id_token: String,
     #[serde(default)]
     nonce: Option<String>,
+    /// The client's device id (so its sessions can be listed and ended
+    /// together); 1 to 64 of `[A-Za-z0-9_-]`.
+    #[serde(default)]
+    device: Option<pakchat_protocol::RecordId>,
 }
 
 #[derive(Serialize)]
@@ -222,7 +232,8 @@ async fn sign_in(State(state): State<Arc<AppState>>, Json(request): Json<SignIn>
     }
     let (token, hash) = new_token()?;
     let expires_ms = now + state.session_ms;
-    state.db.create_session(&hash, &user_id, now, expires_ms).await?;
+    let device = request.device.as_ref().map_or("", pakchat_protocol::RecordId::as_str);
+    state.db.create_session(&hash, &user_id, device, now, expires_ms).await?;
     tracing::info!(user = %user_id, "signed in");
     let user = Profile { name: identity.name, email: identity.email, picture: identity.picture };
     Ok(Json(json!({ "token": token, "expires_ms": expires_ms, "user": user })).into_response())
@@ -257,6 +268,8 @@ async fn me(State(state): State<Arc<AppState>>, session: Authenticated) -> Resul
 pub struct Authenticated {
     /// Whose session it is.
     pub user_id: String,
+    /// The device it was made for.
+    pub device_id: String,
     /// The hash it is stored under.
     pub token_hash: String,
 }
@@ -276,7 +289,7 @@ impl FromRequestParts<Arc<AppState>> for Authenticated {
         let token_hash = hash_token(token);
         let session = state.db.session(&token_hash, now_ms()).await?.ok_or_else(ApiError::unauthorized)?;
         state.rate.check(&session.user_id).map_err(ApiError::rate_limited)?;
-        Ok(Self { user_id: session.user_id, token_hash })
+        Ok(Self { user_id: session.user_id, device_id: session.device_id, token_hash })
     }
 }
 

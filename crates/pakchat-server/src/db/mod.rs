@@ -17,8 +17,10 @@
 
 mod keys;
 mod records;
+mod sessions;
 
 pub use records::{OverQuota, Quota};
+pub use sessions::Device;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row as _};
@@ -87,6 +89,12 @@ const MIGRATIONS: &[(i64, &str)] = &[
             bytes = (SELECT COALESCE(SUM(r.size), 0) FROM records r WHERE r.user_id = user_log.user_id),
             records = (SELECT COUNT(*) FROM records r WHERE r.user_id = user_log.user_id);",
     ),
+    (
+        5,
+        "ALTER TABLE sessions ADD COLUMN device_id TEXT NOT NULL DEFAULT '';
+        ALTER TABLE sessions ADD COLUMN last_seen_ms BIGINT NOT NULL DEFAULT 0;
+        UPDATE sessions SET last_seen_ms = created_ms;",
+    ),
 ];
 
 /// Which database a [`Db`] talks to.
@@ -153,6 +161,10 @@ pub enum Upserted {
 pub struct Session {
     /// The user's id.
     pub user_id: String,
+    /// The device it was made for (the client's device id; empty if unsaid).
+    pub device_id: String,
+    /// When the device last used it (to the minute).
+    pub last_seen_ms: i64,
     /// When it was made.
     pub created_ms: i64,
     /// When it stops working.
@@ -300,100 +312,6 @@ impl Db {
     /// Storage failure.
     pub async fn user_count(&self) -> Result<i64, DbError> {
         Ok(sqlx::query("SELECT COUNT(*) AS n FROM users").fetch_one(&self.pool).await?.try_get("n")?)
-    }
-
-    /// Store a session for `user_id` under the hash of its token; sessions
-    /// of this user that have expired go at the same time.
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn create_session(
-        &self,
-        token_hash: &str,
-        user_id: &str,
-        now_ms: i64,
-        expires_ms: i64,
-    ) -> Result<(), DbError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND expires_ms <= $2")
-            .bind(user_id)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(now_ms)
-            .bind(expires_ms)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// The session stored under `token_hash`, if it exists and has not
-    /// expired at `now_ms`.
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<Session>, DbError> {
-        let row = sqlx::query(
-            "SELECT user_id, created_ms, expires_ms FROM sessions WHERE token_hash = $1 AND expires_ms > $2",
-        )
-        .bind(token_hash)
-        .bind(now_ms)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.map(|r| -> Result<Session, DbError> {
-            Ok(Session {
-                user_id: r.try_get("user_id")?,
-                created_ms: r.try_get("created_ms")?,
-                expires_ms: r.try_get("expires_ms")?,
-            })
-        })
-        .transpose()
-    }
-
-    /// End the session stored under `token_hash`; whether there was one.
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn delete_session(&self, token_hash: &str) -> Result<bool, DbError> {
-        let done =
-            sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    /// Replace the session under `old_hash` by one under `new_hash` lasting
-    /// until `expires_ms`, in one transaction; false (nothing changed) when
-    /// the old one is gone or expired.
-    ///
-    /// # Errors
-    /// Storage failure.
-    pub async fn rotate_session(
-        &self,
-        old_hash: &str,
-        new_hash: &str,
-        now_ms: i64,
-        expires_ms: i64,
-    ) -> Result<bool, DbError> {
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query("DELETE FROM sessions WHERE token_hash = $1 AND expires_ms > $2 RETURNING user_id")
-            .bind(old_hash)
-            .bind(now_ms)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else { return Ok(false) };
-        let user_id: String = row.try_get("user_id")?;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, created_ms, expires_ms) VALUES ($1, $2, $3, $4)")
-            .bind(new_hash)
-            .bind(&user_id)
-            .bind(now_ms)
-            .bind(expires_ms)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(true)
     }
 
     /// Close every connection (tests that restart a server on one file).
