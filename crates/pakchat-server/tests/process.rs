@@ -168,3 +168,106 @@ fn a_server_killed_with_sigkill_keeps_every_user_and_session() {
         }
     }
 }
+
+/// One envelope of the kill test, as JSON.
+fn wire(id: &str) -> Value {
+    json!({
+        "id": id,
+        "kind": "message",
+        "stamp": { "hlc": { "millis": 1, "counter": 0 }, "device": "01a2454c-0c90-748a-bfb9-fb80d4da7ea2" },
+        "deleted": false,
+        "key_id": 1,
+        "nonce": "AAAAAAAAAAAAAAAA",
+        "ciphertext": "c2VhbGVk",
+    })
+}
+
+#[test]
+fn pushes_through_a_server_killed_again_and_again_lose_nothing_and_repeat_nothing() {
+    let idp = common::peers::oidc_mock();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}?mode=rwc", dir.path().join("s.sqlite3").display());
+    let postgres = runtime.block_on(common::fresh_postgres());
+    let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+    for (backend, db) in [("sqlite", sqlite), ("postgres", postgres)] {
+        let mut args = server_args(&db, &idp.base);
+        // The client pushes as fast as it can: the rate limit is not what is tested.
+        args.extend(["--rate", "100000", "--burst", "100000"]);
+        let mut server = start(&args);
+        let minted: Value = http
+            .post(format!("{}/_control/mint", idp.base))
+            .json(&json!({ "variant": "good", "aud": CLIENT }))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let answer: Value = http
+            .post(format!("{}/v1/session", server.base))
+            .json(&json!({ "id_token": minted["id_token"] }))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let token = answer["token"].as_str().unwrap().to_owned();
+        // Batches big enough that a kill 2 ms after sending often lands
+        // while the server is still writing one.
+        let (batches, per_batch) = (20, 200);
+        let (mut killed, mut mid_push) = (0, 0);
+        for b in 0..batches {
+            let body = json!({ "envelopes": (0..per_batch).map(|i| wire(&format!("b{b}-{i}"))).collect::<Vec<_>>() });
+            // Kill the server every few batches, while the push is on its way.
+            if b % 4 == 1 {
+                let pid = server.child.id();
+                std::thread::spawn(move || {
+                    std::thread::sleep(Duration::from_millis(2));
+                    // SIGKILL; it may already have answered.
+                    std::process::Command::new("kill").args(["-9", &pid.to_string()]).status().ok();
+                });
+            }
+            // The client's rule: a push without an answer is pushed again.
+            loop {
+                match http.post(format!("{}/v1/records", server.base)).bearer_auth(&token).json(&body).send() {
+                    Ok(r) if r.status().is_success() => break,
+                    Ok(r) => panic!("{backend}: {}", r.status()),
+                    Err(_) => {
+                        // Gone: start it again on the same database (a new port).
+                        server.child.wait().ok();
+                        killed += 1;
+                        mid_push += 1;
+                        server = start(&args);
+                    }
+                }
+            }
+            if server.child.try_wait().unwrap().is_some() {
+                killed += 1;
+                server = start(&args);
+            }
+        }
+        assert!(killed >= 3, "{backend}: the server was killed {killed} times");
+        eprintln!("{backend}: killed {killed} times, {mid_push} of them with a push unanswered");
+        assert!(mid_push >= 1, "{backend}: no kill landed during a push");
+        let mut ids = Vec::new();
+        let mut after = 0;
+        loop {
+            let page: Value = http
+                .get(format!("{}/v1/records?after={after}&limit=500", server.base))
+                .bearer_auth(&token)
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            for s in page["envelopes"].as_array().unwrap() {
+                ids.push(s["envelope"]["id"].as_str().unwrap().to_owned());
+            }
+            after = page["next"].as_u64().unwrap();
+            if !page["more"].as_bool().unwrap() {
+                break;
+            }
+        }
+        let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{backend}: a record came twice");
+        assert_eq!(ids.len(), batches * per_batch, "{backend}: every pushed record is there");
+        assert_eq!(after, (batches * per_batch) as u64, "{backend}: the log has no gaps or repeats");
+    }
+}

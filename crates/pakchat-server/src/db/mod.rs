@@ -20,7 +20,7 @@ mod records;
 mod sessions;
 
 pub use records::{OverQuota, Quota};
-pub use sessions::Device;
+pub use sessions::{Device, SEEN_EVERY_MS};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row as _};
