@@ -68,7 +68,7 @@ Pak.Chat — a fast, private AI chat client
 
 Usage: pakchat [OPTIONS]
        pakchat [OPTIONS] stats | import FILE | export FILE
-       pakchat [OPTIONS] account sign-in --server URL | status | sign-out
+       pakchat [OPTIONS] account sign-in --server URL | status | sign-out | join
 
 Commands (on the same profile as the app, without a window):
   stats                 Count the chats, messages and attachments, and the
@@ -81,6 +81,9 @@ Commands (on the same profile as the app, without a window):
                         ($BROWSER first; the address is also printed)
   account status        Who is signed in, checked with the server
   account sign-out      Sign out here and at the server
+  account join [--recovery-code-file F]
+                        Get the account's sync key with its recovery code
+                        (from F, or standard input)
   A passphrase-protected profile reads its passphrase from PAKCHAT_PASSPHRASE.
 
 Options:
@@ -110,7 +113,7 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
     use crate::shell::{AccountCommand, ShellCommand};
     let mut options = RunOptions { profile: "default".to_owned(), ..RunOptions::default() };
     let mut command = None;
-    let (mut server, mut client_id) = (None, None);
+    let (mut server, mut client_id, mut code_file) = (None, None, None);
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let arg = arg.into_string().map_err(|a| format!("argument {a:?} is not valid text"))?;
@@ -153,6 +156,7 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
                 command = Some(crate::shell::ShellCommand::Account(account_command(args.next())?));
             }
             "--server" => server = Some(value("--server")?.into_string().map_err(|_| "--server must be text")?),
+            "--recovery-code-file" => code_file = Some(PathBuf::from(value("--recovery-code-file")?)),
             "--client-id" => {
                 client_id = Some(value("--client-id")?.into_string().map_err(|_| "--client-id must be text")?);
             }
@@ -165,6 +169,12 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
     }
     if server.is_some() || client_id.is_some() {
         return Err("--server and --client-id go with account sign-in".to_owned());
+    }
+    if let Some(ShellCommand::Account(AccountCommand::Join { code_file: f })) = &mut command {
+        *f = code_file.take();
+    }
+    if code_file.is_some() {
+        return Err("--recovery-code-file goes with account join".to_owned());
     }
     Ok(match command {
         Some(command) => Cli::Shell(options, command),
@@ -180,7 +190,8 @@ fn account_command(word: Option<std::ffi::OsString>) -> Result<crate::shell::Acc
         Some("status") => Ok(AccountCommand::Status),
         Some("sign-out") => Ok(AccountCommand::SignOut),
         Some("sign-in") => Ok(AccountCommand::SignIn { server: String::new(), client_id: None }),
-        _ => Err("account needs one of: sign-in --server URL, status, sign-out".to_owned()),
+        Some("join") => Ok(AccountCommand::Join { code_file: None }),
+        _ => Err("account needs one of: sign-in --server URL, status, sign-out, join".to_owned()),
     }
 }
 

@@ -62,6 +62,31 @@ impl Rig {
             .unwrap()
     }
 
+    /// `pakchat ARGS…` with `input` on standard input.
+    fn pakchat_with_input(&self, args: &[&str], input: &str) -> Output {
+        use std::io::Write as _;
+        let data = self.dir.path().join("data");
+        let key = self.dir.path().join("key");
+        let mut all = vec!["--data-dir", data.to_str().unwrap(), "--key-file", key.to_str().unwrap()];
+        all.extend_from_slice(args);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pakchat"))
+            .args(&all)
+            .env("PAKCHAT_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    fn sync_key(&self) -> Option<[u8; 32]> {
+        let kv = Arc::new(SledKv::open(&self.dir.path().join("data/profiles/default")).unwrap());
+        let store = SealedStore::unlock(kv, &KeySource::KeyFile(self.dir.path().join("key"))).unwrap();
+        store.sync_key().unwrap().map(|(_, k)| *k)
+    }
+
     fn sign_in(&self, mode: &str) -> Output {
         self.pakchat(&["account", "sign-in", "--server", &self.server], mode)
     }
@@ -319,4 +344,50 @@ fn a_second_click_replaces_the_first_sign_in_quietly_and_cancel_ends_it() {
     let cancelled = |e: &Event| matches!(e, Event::Status { message: Some(m) } if m == "Sign-in cancelled.");
     wait_for("the cancel", &cancelled, &mut seen);
     assert!(seen.iter().any(|e| matches!(e, Event::Account(AccountView::SignedOut))), "shown signed out again");
+}
+
+#[test]
+fn a_device_joins_with_the_recovery_code_and_a_wrong_one_writes_nothing() {
+    let rig = Rig::new();
+    let last_line = |out: &Output| String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default().to_owned();
+    let code_file = rig.dir.path().join("code.txt");
+    let join = || rig.pakchat(&["account", "join", "--recovery-code-file", code_file.to_str().unwrap()], "follow");
+
+    std::fs::write(&code_file, "0123-4567-89AB-CDEF-GHJK-MNPQ\n").unwrap();
+    let out = join();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(last_line(&out).contains("not signed in"), "{}", last_line(&out));
+
+    assert!(rig.sign_in("follow").status.success());
+    let out = join();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(last_line(&out).contains("has no key yet"), "{}", last_line(&out));
+
+    // Another device of the same person makes the account key first.
+    let token = rig.stored_account().unwrap().token;
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let first = pakchat_sync::Server::new(&rig.server, &token).unwrap();
+    let cheap = pakchat_sync::KdfParams { m_cost_kib: 1024, t_cost: 1, p_cost: 1 };
+    let (key, _, code) = runtime.block_on(pakchat_sync::create_account_key(&first, cheap)).unwrap();
+
+    // A wrong code, a malformed one: said, and nothing kept.
+    std::fs::write(&code_file, "0123-4567-89AB-CDEF-GHJK-MNPQ\n").unwrap();
+    let out = join();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(last_line(&out).contains("that recovery code does not unlock this account"), "{}", last_line(&out));
+    std::fs::write(&code_file, "not a code").unwrap();
+    let out = join();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(last_line(&out).contains("a recovery code is 24 letters and digits"), "{}", last_line(&out));
+    assert!(rig.sync_key().is_none(), "nothing written");
+
+    // The right one, on standard input as a person would paste it.
+    let out = rig.pakchat_with_input(&["account", "join"], &format!("\n  {}  \n", code.display().to_lowercase()));
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).starts_with("joined: this device holds the account's key"), "{}", stdout(&out));
+    assert_eq!(rig.sync_key(), Some(*key.as_bytes()));
+    // The key is sealed like everything else: in no file of the profile.
+    for (path, bytes) in common::canary::files_under(&rig.dir.path().join("data")) {
+        assert!(!bytes.windows(32).any(|w| w == key.as_bytes()), "the raw key is in {}", path.display());
+    }
 }

@@ -1,5 +1,8 @@
-//! `pakchat account sign-in --server URL | status | sign-out`: the app's
-//! account on a headless machine (and in the tests). Sign-in opens the
+//! `pakchat account sign-in --server URL | status | sign-out | join`: the
+//! app's account on a headless machine (and in the tests). `join` reads the
+//! recovery code (`--recovery-code-file F`, or standard input) and fetches
+//! the account's sync key; a wrong code, an unreachable server or an
+//! account without a key writes nothing. Sign-in opens the
 //! browser as the app does (`$BROWSER` first) and prints the address on
 //! standard error in case none opens; it waits up to five minutes.
 
@@ -22,6 +25,12 @@ pub enum AccountCommand {
     Status,
     /// Sign out here and at the server.
     SignOut,
+    /// Get the account's sync key with its recovery code (from this file,
+    /// or standard input).
+    Join {
+        /// Where the code is written (`None`: standard input).
+        code_file: Option<std::path::PathBuf>,
+    },
 }
 
 /// Run `command` on the open profile `store`.
@@ -34,7 +43,42 @@ pub(super) fn run(store: &SealedStore, command: &AccountCommand) -> Result<Strin
         AccountCommand::SignIn { server, client_id } => runtime.block_on(sign_in(store, server, client_id.clone())),
         AccountCommand::Status => runtime.block_on(status(store)),
         AccountCommand::SignOut => runtime.block_on(sign_out(store)),
+        AccountCommand::Join { code_file } => {
+            let code = read_code(code_file.as_deref())?;
+            runtime.block_on(join(store, &code))
+        }
     }
+}
+
+/// The recovery code as the user gave it (a file or standard input; at
+/// most 1 KiB, the first line that is not blank).
+fn read_code(file: Option<&std::path::Path>) -> Result<pakchat_sync::RecoveryCode, String> {
+    use std::io::Read as _;
+    let mut text = zeroize::Zeroizing::new(String::new());
+    let read = match file {
+        Some(path) => std::fs::File::open(path)
+            .and_then(|f| f.take(1024).read_to_string(&mut text))
+            .map_err(|e| format!("{}: {e}", path.display())),
+        None => std::io::stdin().take(1024).read_to_string(&mut text).map_err(|e| format!("standard input: {e}")),
+    };
+    read?;
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or_default();
+    pakchat_sync::RecoveryCode::parse(line).map_err(|e| e.to_string())
+}
+
+async fn join(store: &SealedStore, code: &pakchat_sync::RecoveryCode) -> Result<String, String> {
+    let Some(known) = store.account().map_err(|e| e.to_string())? else {
+        return Err("not signed in: run pakchat account sign-in --server URL first".to_owned());
+    };
+    if known.expired {
+        return Err(format!("{} signed this device out: sign in again first", known.server));
+    }
+    let server = pakchat_sync::Server::new(&known.server, &known.token).map_err(|e| e.to_string())?;
+    // Nothing is written unless the key came and opened.
+    let (key, key_id) = pakchat_sync::join(&server, code).await.map_err(|e| e.to_string())?;
+    store.put_sync_key(Some((key_id, key.as_bytes()))).map_err(|e| e.to_string())?;
+    store.flush().map_err(|e| e.to_string())?;
+    Ok(format!("joined: this device holds the account's key (from {})", known.server))
 }
 
 async fn sign_in(store: &SealedStore, server: &str, client_id: Option<String>) -> Result<String, String> {

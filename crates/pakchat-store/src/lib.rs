@@ -30,6 +30,10 @@ use pakchat_core::{
     ThreadId,
 };
 
+/// The account's sync key as a device keeps it: its number and its bytes
+/// (wiped from memory on drop).
+pub type SyncKey = (u32, zeroize::Zeroizing<[u8; 32]>);
+
 /// A failure of the store as a whole (as opposed to one unreadable record).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -325,6 +329,19 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// Engine or randomness failure.
     fn put_account(&self, account: Option<&pakchat_core::Account>) -> Result<(), StoreError>;
+
+    /// The account's sync key (its number and bytes), once this device made
+    /// it or joined with the recovery code.
+    ///
+    /// # Errors
+    /// Engine failure or an unreadable record.
+    fn sync_key(&self) -> Result<Option<SyncKey>, StoreError>;
+
+    /// Keep the account's sync key, or with `None` forget it.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_sync_key(&self, key: Option<(u32, &[u8; 32])>) -> Result<(), StoreError>;
 
     /// Up to `limit` messages holding every word of `query` (see
     /// [`search`]), newest thread first, each with its stored position.

@@ -398,6 +398,14 @@ impl Store for SealedStore {
         self.write_account(account)
     }
 
+    fn sync_key(&self) -> Result<Option<crate::SyncKey>, StoreError> {
+        self.read_sync_key()
+    }
+
+    fn put_sync_key(&self, key: Option<(u32, &[u8; 32])>) -> Result<(), StoreError> {
+        self.write_sync_key(key)
+    }
+
     fn message_count(&self, thread: ThreadId) -> Result<u64, StoreError> {
         let last = self.kv.last_with_prefix(Table::Messages, thread.as_bytes())?;
         Ok(last

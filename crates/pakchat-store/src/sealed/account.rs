@@ -1,6 +1,7 @@
-//! The account this profile is signed in to, sealed beside the API keys
-//! (its session token is as secret as they are). Its key starts with a zero
-//! byte, which no provider's name does, so it never reads as an API key.
+//! The account this profile is signed in to, and the account's sync key
+//! (what every synced record is sealed with), sealed beside the API keys:
+//! both are as secret as they are. Their keys start with a zero byte, which
+//! no provider's name does, so they never read as API keys.
 
 use pakchat_core::Account;
 
@@ -10,6 +11,8 @@ use crate::kv::Table;
 
 /// Where the account record lives in [`Table::Secrets`].
 const ACCOUNT_KEY: &[u8] = b"\0account";
+/// Where the account's sync key lives (its number and its 32 bytes).
+const SYNC_KEY: &[u8] = b"\0account-sync-key";
 
 impl SealedStore {
     pub(super) fn read_account(&self) -> Result<Option<Account>, StoreError> {
@@ -20,5 +23,15 @@ impl SealedStore {
 
     pub(super) fn write_account(&self, account: Option<&Account>) -> Result<(), StoreError> {
         self.put(Table::Secrets, ACCOUNT_KEY, &account)
+    }
+
+    pub(super) fn read_sync_key(&self) -> Result<Option<crate::SyncKey>, StoreError> {
+        let Some(bytes) = self.kv.get(Table::Secrets, SYNC_KEY)? else { return Ok(None) };
+        let kept: Option<(u32, [u8; 32])> = self.open(Table::Secrets, SYNC_KEY, &bytes)?;
+        Ok(kept.map(|(id, key)| (id, zeroize::Zeroizing::new(key))))
+    }
+
+    pub(super) fn write_sync_key(&self, key: Option<(u32, &[u8; 32])>) -> Result<(), StoreError> {
+        self.put(Table::Secrets, SYNC_KEY, &key)
     }
 }
