@@ -401,7 +401,10 @@ async fn a_user_sees_their_devices_and_signs_one_out_but_never_anothers() {
         assert_eq!(list["devices"].as_array().unwrap().len(), 1);
         let bad = json!({ "id_token": mint(&http, &idp.base, "good", json!({})).await, "device": "../x" });
         let r = http.post(format!("{}/v1/session", s.base)).json(&bad).send().await.unwrap();
-        assert_eq!(r.status().as_u16(), 422, "{backend}: a device id that is not one");
+        assert_eq!(r.status().as_u16(), 400, "{backend}: a device id that is not one");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "bad_request", "{backend}: {body}");
+        assert!(body["reason"].as_str().unwrap().contains("record id"), "{backend}: {body}");
         s.stop().await;
     }
 }

@@ -201,7 +201,11 @@ struct Profile {
     picture: String,
 }
 
-async fn sign_in(State(state): State<Arc<AppState>>, Json(request): Json<SignIn>) -> Result<Response, ApiError> {
+async fn sign_in(
+    State(state): State<Arc<AppState>>,
+    request: Result<Json<SignIn>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(request) = request.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let identity = match state.verifier.verify(&request.id_token, request.nonce.as_deref()).await {
         Ok(identity) => identity,
         Err(crate::oidc::Rejected::KeysUnavailable(why)) => {
