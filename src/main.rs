@@ -56,7 +56,11 @@ fn hash_pin() -> ExitCode {
 /// output, or why not on standard error with exit status 2.
 fn shell(options: &pakchat::cli::RunOptions, command: &pakchat::shell::ShellCommand) -> ExitCode {
     init_logging();
-    match pakchat::shell::run(options, command) {
+    let tokio = match background_runtime() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e),
+    };
+    match pakchat::shell::run(options, command, tokio.handle()) {
         Ok(out) => {
             #[expect(clippy::print_stdout, reason = "the command's result is its output")]
             {

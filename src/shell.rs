@@ -36,13 +36,14 @@ pub enum ShellCommand {
     Account(AccountCommand),
 }
 
-/// Run `command` on the profile `options` name: what to print on success,
-/// or the one-line reason it failed.
+/// Run `command` on the profile `options` name (what talks to a server runs
+/// on `runtime`, the binary's): what to print on success, or the one-line
+/// reason it failed.
 ///
 /// # Errors
 /// The profile cannot be opened or unlocked, or the file is not what the
 /// command needs.
-pub fn run(options: &RunOptions, command: &ShellCommand) -> Result<String, String> {
+pub fn run(options: &RunOptions, command: &ShellCommand, runtime: &tokio::runtime::Handle) -> Result<String, String> {
     let dir = options.profile_dir()?;
     match command {
         ShellCommand::Stats => stats(&open(options, &dir, false)?, &dir),
@@ -69,7 +70,7 @@ pub fn run(options: &RunOptions, command: &ShellCommand) -> Result<String, Strin
             store.flush().map_err(|e| e.to_string())?;
             Ok(report.summary())
         }
-        ShellCommand::Account(command) => account::run(&open(options, &dir, false)?, command),
+        ShellCommand::Account(command) => account::run(&open(options, &dir, false)?, command, runtime),
         ShellCommand::Export(file) => {
             let store = open(options, &dir, false)?;
             progress("exporting…");

@@ -33,12 +33,12 @@ pub enum AccountCommand {
     },
 }
 
-/// Run `command` on the open profile `store`.
-pub(super) fn run(store: &SealedStore, command: &AccountCommand) -> Result<String, String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the runtime: {e}"))?;
+/// Run `command` on the open profile `store`, its network work on `runtime`.
+pub(super) fn run(
+    store: &SealedStore,
+    command: &AccountCommand,
+    runtime: &tokio::runtime::Handle,
+) -> Result<String, String> {
     match command {
         AccountCommand::SignIn { server, client_id } => runtime.block_on(sign_in(store, server, client_id.clone())),
         AccountCommand::Status => runtime.block_on(status(store)),
