@@ -109,3 +109,31 @@ pub fn postgres_url() -> String {
     std::env::var("PAKCHAT_TEST_DATABASE_URL")
         .expect("PAKCHAT_TEST_DATABASE_URL: run the tests through scripts/check.sh, which starts PostgreSQL")
 }
+
+/// An ID token minted by [`oidc_mock`] at `issuer` for `client`: `variant`
+/// as `tests/peers/oidc-mock.mjs` names them (`good`, `expired`, …),
+/// `claims` merged over its defaults, `nonce` echoed when given.
+pub async fn mint(issuer: &str, client: &str, variant: &str, claims: serde_json::Value, nonce: Option<&str>) -> String {
+    let body = serde_json::json!({ "variant": variant, "aud": client, "claims": claims, "nonce": nonce });
+    let http = reqwest::Client::new();
+    let r: serde_json::Value =
+        http.post(format!("{issuer}/_control/mint")).json(&body).send().await.unwrap().json().await.unwrap();
+    r["id_token"].as_str().unwrap_or_else(|| panic!("{variant}: {r}")).to_owned()
+}
+
+/// The session token the Pak.Chat server at `server` gives a device of the
+/// user `claims` describe (a good ID token from `issuer` for `client`).
+pub async fn session_token(server: &str, issuer: &str, client: &str, claims: serde_json::Value) -> String {
+    let id_token = mint(issuer, client, "good", claims, None).await;
+    let http = reqwest::Client::new();
+    let answer: serde_json::Value = http
+        .post(format!("{server}/v1/session"))
+        .json(&serde_json::json!({ "id_token": id_token }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["token"].as_str().unwrap_or_else(|| panic!("no session: {answer}")).to_owned()
+}

@@ -54,10 +54,8 @@ async fn server(db_url: &str, issuer: &str) -> Running {
 }
 
 /// An ID token minted by the provider: `variant` as `oidc-mock.mjs` names them.
-async fn mint(http: &reqwest::Client, issuer: &str, variant: &str, claims: Value) -> String {
-    let body = json!({ "variant": variant, "aud": CLIENT, "claims": claims, "nonce": "n-1" });
-    let r: Value = http.post(format!("{issuer}/_control/mint")).json(&body).send().await.unwrap().json().await.unwrap();
-    r["id_token"].as_str().unwrap_or_else(|| panic!("{variant}: {r}")).to_owned()
+async fn mint(issuer: &str, variant: &str, claims: Value) -> String {
+    common::peers::mint(issuer, CLIENT, variant, claims, Some("n-1")).await
 }
 
 async fn sign_in(http: &reqwest::Client, base: &str, id_token: &str, nonce: Option<&str>) -> (u16, Value) {
@@ -84,7 +82,7 @@ async fn signing_in_makes_the_user_and_a_session_that_ends_at_sign_out() {
     let http = reqwest::Client::new();
     for (backend, url) in &dbs.urls {
         let s = server(url, &idp.base).await;
-        let id_token = mint(&http, &idp.base, "good", json!({})).await;
+        let id_token = mint(&idp.base, "good", json!({})).await;
         let (status, answer) = sign_in(&http, &s.base, &id_token, Some("n-1")).await;
         assert_eq!(status, 200, "{backend}: {answer}");
         assert_eq!(answer["user"]["name"], "Ada Lovelace");
@@ -98,7 +96,7 @@ async fn signing_in_makes_the_user_and_a_session_that_ends_at_sign_out() {
         assert_eq!(s.state.db.user_count().await.unwrap(), 1);
 
         // The same person again with a new name: the record follows.
-        let renamed = mint(&http, &idp.base, "good", json!({ "name": "Ada King" })).await;
+        let renamed = mint(&idp.base, "good", json!({ "name": "Ada King" })).await;
         let (status, answer) = sign_in(&http, &s.base, &renamed, None).await;
         assert_eq!(status, 200, "{backend}: {answer}");
         let second = token_of(&answer);
@@ -200,7 +198,7 @@ async fn every_forged_or_unfit_token_is_refused_and_writes_nothing() {
     for (backend, url) in &dbs.urls {
         let s = server(url, &idp.base).await;
         for (variant, claims, reason) in &cases {
-            let token = mint(&http, &idp.base, variant, claims.clone()).await;
+            let token = mint(&idp.base, variant, claims.clone()).await;
             let (status, answer) = sign_in(&http, &s.base, &token, None).await;
             assert_eq!(status, 401, "{backend} {variant} {claims}: {answer}");
             assert_eq!(answer["error"], "invalid_token");
@@ -221,9 +219,9 @@ async fn a_session_reaches_only_its_own_user() {
     let http = reqwest::Client::new();
     for (backend, url) in &dbs.urls {
         let s = server(url, &idp.base).await;
-        let ada = token_of(&sign_in(&http, &s.base, &mint(&http, &idp.base, "good", json!({})).await, None).await.1);
+        let ada = token_of(&sign_in(&http, &s.base, &mint(&idp.base, "good", json!({})).await, None).await.1);
         let grace_claims = json!({ "sub": "user-2", "name": "Grace Hopper", "email": "grace@example.com" });
-        let grace_token = mint(&http, &idp.base, "good", grace_claims).await;
+        let grace_token = mint(&idp.base, "good", grace_claims).await;
         let grace = token_of(&sign_in(&http, &s.base, &grace_token, None).await.1);
 
         // GET /v1/me: each sees themselves.
@@ -289,8 +287,8 @@ async fn records_are_pushed_and_pulled_per_user_over_http() {
     let http = reqwest::Client::new();
     for (backend, url) in &dbs.urls {
         let s = server(url, &idp.base).await;
-        let ada = token_of(&sign_in(&http, &s.base, &mint(&http, &idp.base, "good", json!({})).await, None).await.1);
-        let grace_token = mint(&http, &idp.base, "good", json!({ "sub": "user-2", "email": "g@example.com" })).await;
+        let ada = token_of(&sign_in(&http, &s.base, &mint(&idp.base, "good", json!({})).await, None).await.1);
+        let grace_token = mint(&idp.base, "good", json!({ "sub": "user-2", "email": "g@example.com" })).await;
         let grace = token_of(&sign_in(&http, &s.base, &grace_token, None).await.1);
         let push = |token: &str, body: Value| {
             http.post(format!("{}/v1/records", s.base))
@@ -366,7 +364,7 @@ async fn a_user_sees_their_devices_and_signs_one_out_but_never_anothers() {
             let (http, s, idp) = (http.clone(), s.base.clone(), idp.base.clone());
             async move {
                 let claims = json!({ "sub": sub, "email": format!("{sub}@example.com") });
-                let id_token = mint(&http, &idp, "good", claims).await;
+                let id_token = mint(&idp, "good", claims).await;
                 let r = http.post(format!("{s}/v1/session")).json(&json!({ "id_token": id_token, "device": device }));
                 token_of(&r.send().await.unwrap().json().await.unwrap())
             }
@@ -399,7 +397,7 @@ async fn a_user_sees_their_devices_and_signs_one_out_but_never_anothers() {
             http.get(format!("{}/v1/devices", s.base)).bearer_auth(&laptop).send().await.unwrap().json().await.unwrap();
         assert_eq!(list["devices"][0]["id"], "laptop-1", "{backend}: {list}");
         assert_eq!(list["devices"].as_array().unwrap().len(), 1);
-        let bad = json!({ "id_token": mint(&http, &idp.base, "good", json!({})).await, "device": "../x" });
+        let bad = json!({ "id_token": mint(&idp.base, "good", json!({})).await, "device": "../x" });
         let r = http.post(format!("{}/v1/session", s.base)).json(&bad).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 400, "{backend}: a device id that is not one");
         let body: Value = r.json().await.unwrap();

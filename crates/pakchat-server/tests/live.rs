@@ -27,21 +27,9 @@ async fn server(db_url: &str, issuer: &str) -> String {
     base
 }
 
-async fn session(http: &reqwest::Client, base: &str, issuer: &str, sub: &str) -> String {
-    let body =
-        json!({ "variant": "good", "aud": CLIENT, "claims": { "sub": sub, "email": format!("{sub}@example.com") } });
-    let minted: Value =
-        http.post(format!("{issuer}/_control/mint")).json(&body).send().await.unwrap().json().await.unwrap();
-    let answer: Value = http
-        .post(format!("{base}/v1/session"))
-        .json(&json!({ "id_token": minted["id_token"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    answer["token"].as_str().unwrap().to_owned()
+async fn session(base: &str, issuer: &str, sub: &str) -> String {
+    let claims = json!({ "sub": sub, "email": format!("{sub}@example.com") });
+    common::peers::session_token(base, issuer, CLIENT, claims).await
 }
 
 async fn push(http: &reqwest::Client, base: &str, token: &str, id: &str) {
@@ -101,7 +89,7 @@ async fn a_push_pokes_the_users_devices_and_only_theirs() {
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("s.sqlite3").display());
     let base = server(&url, &idp.base).await;
     let http = reqwest::Client::new();
-    let (ada, grace) = (session(&http, &base, &idp.base, "ada").await, session(&http, &base, &idp.base, "grace").await);
+    let (ada, grace) = (session(&base, &idp.base, "ada").await, session(&base, &idp.base, "grace").await);
     let mut live = Listening::open(&http, &base, &ada).await;
     assert_eq!(live.next().await, json!({ "type": "poke", "seq": 0 }), "where the log is at first");
     push(&http, &base, &grace, "g1").await;
@@ -119,8 +107,8 @@ async fn a_push_to_one_process_pokes_a_device_listening_on_another() {
     let url = common::fresh_postgres().await;
     let (one, two) = (server(&url, &idp.base).await, server(&url, &idp.base).await);
     let http = reqwest::Client::new();
-    let on_one = session(&http, &one, &idp.base, "ada").await;
-    let on_two = session(&http, &two, &idp.base, "ada").await;
+    let on_one = session(&one, &idp.base, "ada").await;
+    let on_two = session(&two, &idp.base, "ada").await;
     let mut live = Listening::open(&http, &one, &on_one).await;
     assert_eq!(live.next().await, json!({ "type": "poke", "seq": 0 }));
     // Give the listener of process one its LISTEN before the NOTIFY.

@@ -57,6 +57,26 @@ fn start(args: &[&str]) -> Process {
     Process { child, base: format!("http://{addr}"), log }
 }
 
+/// A session at `server` for the user `claims` describe (a good ID token
+/// from the mock at `issuer`).
+fn session_token(http: &reqwest::blocking::Client, server: &str, issuer: &str, claims: &Value) -> String {
+    let minted: Value = http
+        .post(format!("{issuer}/_control/mint"))
+        .json(&json!({ "variant": "good", "aud": CLIENT, "claims": claims }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let answer: Value = http
+        .post(format!("{server}/v1/session"))
+        .json(&json!({ "id_token": minted["id_token"] }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    answer["token"].as_str().unwrap_or_else(|| panic!("{answer}")).to_owned()
+}
+
 fn server_args<'a>(database: &'a str, issuer: &'a str) -> Vec<&'a str> {
     vec!["--listen", "127.0.0.1:0", "--database-url", database, "--issuer", issuer, "--client-id", CLIENT]
 }
@@ -139,21 +159,7 @@ fn a_server_killed_with_sigkill_keeps_every_user_and_session() {
         let mut tokens = Vec::new();
         for i in 0..5 {
             let claims = json!({ "sub": format!("user-{i}"), "email": format!("u{i}@example.com") });
-            let r: Value = http
-                .post(format!("{}/_control/mint", idp.base))
-                .json(&json!({ "variant": "good", "aud": CLIENT, "claims": claims }))
-                .send()
-                .unwrap()
-                .json()
-                .unwrap();
-            let answer: Value = http
-                .post(format!("{}/v1/session", server.base))
-                .json(&json!({ "id_token": r["id_token"] }))
-                .send()
-                .unwrap()
-                .json()
-                .unwrap();
-            tokens.push((i, answer["token"].as_str().unwrap_or_else(|| panic!("{answer}")).to_owned()));
+            tokens.push((i, session_token(&http, &server.base, &idp.base, &claims)));
         }
         // SIGKILL: no shutdown, no flush.
         server.child.kill().unwrap();
@@ -195,21 +201,7 @@ fn pushes_through_a_server_killed_again_and_again_lose_nothing_and_repeat_nothin
         // The client pushes as fast as it can: the rate limit is not what is tested.
         args.extend(["--rate", "100000", "--burst", "100000"]);
         let mut server = start(&args);
-        let minted: Value = http
-            .post(format!("{}/_control/mint", idp.base))
-            .json(&json!({ "variant": "good", "aud": CLIENT }))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let answer: Value = http
-            .post(format!("{}/v1/session", server.base))
-            .json(&json!({ "id_token": minted["id_token"] }))
-            .send()
-            .unwrap()
-            .json()
-            .unwrap();
-        let token = answer["token"].as_str().unwrap().to_owned();
+        let token = session_token(&http, &server.base, &idp.base, &json!({}));
         // Batches big enough that a kill 2 ms after sending often lands
         // while the server is still writing one.
         let (batches, per_batch) = (20, 200);

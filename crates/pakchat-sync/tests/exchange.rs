@@ -51,26 +51,8 @@ async fn rig_with(limits: pakchat_server::limits::Limits) -> Rig {
 
 /// A session for the mock's user `sub` (a device signing in).
 async fn session(rig: &Rig, sub: &str) -> Server {
-    let http = reqwest::Client::new();
-    let minted: serde_json::Value = http
-        .post(format!("{}/_control/mint", rig.idp.base))
-        .json(&serde_json::json!({ "variant": "good", "aud": CLIENT, "claims": { "sub": sub } }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let answer: serde_json::Value = http
-        .post(format!("{}/v1/session", rig.base))
-        .json(&serde_json::json!({ "id_token": minted["id_token"] }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    Server::new(&rig.base, answer["token"].as_str().unwrap()).unwrap()
+    let claims = serde_json::json!({ "sub": sub });
+    Server::new(&rig.base, &peers::session_token(&rig.base, &rig.idp.base, CLIENT, claims).await).unwrap()
 }
 
 async fn user_id(rig: &Rig, sub: &str) -> String {
