@@ -7,7 +7,6 @@ bin="${1:?usage: smoke.sh PATH/TO/pakchat}"
 [[ -x "$bin" ]] || { echo "smoke: $bin is not an executable" >&2; exit 1; }
 
 work="$(mktemp -d)"
-display=":$((90 + RANDOM % 9))"
 xvfb_pid=""
 app_pid=""
 aimock_pid=""
@@ -19,11 +18,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >"$work/xvfb.log" 2>&1 &
+# Xvfb picks a free display itself and writes its number once it accepts
+# connections (a display picked at random could meet another server), and
+# -noreset keeps it from resetting whenever its last client leaves (xdpyinfo
+# below, a killed app): a client connecting during a reset is refused, which
+# failed a CI run.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset 3>"$work/display" >"$work/xvfb.log" 2>&1 &
 xvfb_pid=$!
-export DISPLAY="$display"
-for _ in $(seq 50); do xdpyinfo >/dev/null 2>&1 && break; sleep 0.1; done
-xdpyinfo >/dev/null 2>&1 || { echo "smoke: Xvfb did not start" >&2; cat "$work/xvfb.log" >&2; exit 1; }
+for _ in $(seq 100); do [[ -s "$work/display" ]] && break; sleep 0.1; done
+[[ -s "$work/display" ]] || { echo "smoke: Xvfb did not start" >&2; cat "$work/xvfb.log" >&2; exit 1; }
+export DISPLAY=":$(head -1 "$work/display")"
+xdpyinfo >/dev/null 2>&1 || { echo "smoke: Xvfb on $DISPLAY does not answer" >&2; cat "$work/xvfb.log" >&2; exit 1; }
 
 # The id of the window named Pak.Chat, once it appears (empty if the app
 # exits or 30 s pass first).
@@ -38,9 +43,27 @@ main_window() {
     echo "$id"
 }
 
-PAKCHAT_LOG=info "$bin" --data-dir "$work/data" --key-file "$work/key" >"$work/app.log" 2>&1 &
-app_pid=$!
-window="$(main_window)"
+# Start the app (LOG then its arguments) and wait for its window. Should the
+# X server still refuse a new client for a moment, that is tried again,
+# twice, and told apart from a real fault.
+launch() {
+    local log="$1"
+    shift
+    for attempt in 1 2 3; do
+        PAKCHAT_LOG=info "$bin" "$@" >"$log" 2>&1 &
+        app_pid=$!
+        window="$(main_window)"
+        [[ -n "$window" ]] && return 0
+        grep -q "Failed to open connection to X server" "$log" || return 0
+        echo "smoke: the X server on $DISPLAY refused the app (attempt $attempt); trying again; its log:" >&2
+        grep -v "^\s*$" "$log" | tail -3 >&2
+        kill "$app_pid" 2>/dev/null || true
+        wait "$app_pid" 2>/dev/null || true
+        sleep 1
+    done
+}
+
+launch "$work/app.log" --data-dir "$work/data" --key-file "$work/key"
 if [[ -z "$window" ]]; then
     echo "smoke: the Pak.Chat window never appeared; app log:" >&2
     cat "$work/app.log" >&2
@@ -98,19 +121,7 @@ kill -0 "$app_pid" 2>/dev/null || { echo "smoke: the app exited early; log:" >&2
 kill "$app_pid" 2>/dev/null || true
 wait "$app_pid" 2>/dev/null || true
 xdpyinfo >/dev/null 2>&1 || { echo "smoke: the X server is gone; its log:" >&2; cat "$work/xvfb.log" >&2; exit 1; }
-restart() {
-    PAKCHAT_LOG=info "$bin" --data-dir "$work/data" --key-file "$work/key" >"$work/restart.log" 2>&1 &
-    app_pid=$!
-    window="$(main_window)"
-}
-restart
-# Once under check.sh's load the restarted app found the X server refusing
-# its connection for a moment; a second try tells that apart from a real fault.
-if [[ -z "$window" ]] && grep -q "Failed to open connection to X server" "$work/restart.log"; then
-    echo "smoke: the X server refused the restarted app once; trying again" >&2
-    sleep 1
-    restart
-fi
+launch "$work/restart.log" --data-dir "$work/data" --key-file "$work/key"
 [[ -n "$window" ]] || {
     echo "smoke: no window after a restart; log:" >&2; cat "$work/restart.log" >&2
     echo "smoke: the X server's log:" >&2; cat "$work/xvfb.log" >&2; exit 1; }
@@ -161,9 +172,7 @@ api_key = "sk-kiosk-smoke"
 base_url = "http://127.0.0.1:$aimock_port/v1"
 models = ["gpt-4o-mini"]
 TOML
-PAKCHAT_LOG=info "$bin" --kiosk-config "$work/kiosk.toml" >"$work/kiosk.log" 2>&1 &
-app_pid=$!
-window="$(main_window)"
+launch "$work/kiosk.log" --kiosk-config "$work/kiosk.toml"
 [[ -n "$window" ]] || { echo "smoke: the kiosk window never appeared; log:" >&2; cat "$work/kiosk.log" >&2; exit 1; }
 sleep 2
 geometry="$(xdotool getwindowgeometry --shell "$window")"

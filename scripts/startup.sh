@@ -6,13 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-$HOME/.cache/pakchat/target}"
 work="$(mktemp -d)"
-display=":$((80 + RANDOM % 9))"
-Xvfb "$display" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+# A free display chosen by Xvfb; -noreset: no reset (and refused clients)
+# each time a run's app exits.
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp -noreset 3>"$work/display" >/dev/null 2>&1 &
 xvfb=$!
 trap 'kill $xvfb 2>/dev/null || true; rm -rf "$work"' EXIT
-export DISPLAY="$display"
+for _ in $(seq 100); do [[ -s "$work/display" ]] && break; sleep 0.1; done
+export DISPLAY=":$(head -1 "$work/display")"
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$work}"
-sleep 1
 for threads in 10 10000; do
     "$target/release/examples/seed_profile" "$work/$threads" "$threads" 0
     for run in 1 2 3 4 5; do
