@@ -69,6 +69,7 @@ Pak.Chat — a fast, private AI chat client
 Usage: pakchat [OPTIONS]
        pakchat [OPTIONS] stats | import FILE | export FILE
        pakchat [OPTIONS] account sign-in --server URL | status | sign-out | join
+       pakchat [OPTIONS] sync
 
 Commands (on the same profile as the app, without a window):
   stats                 Count the chats, messages and attachments, and the
@@ -84,6 +85,10 @@ Commands (on the same profile as the app, without a window):
   account join [--recovery-code-file F]
                         Get the account's sync key with its recovery code
                         (from F, or standard input)
+  sync                  Send this device's changes to the account's server
+                        and take in other devices'; the first device makes
+                        the account's key and prints its recovery code once.
+                        Exit 0 when nothing is left waiting
   A passphrase-protected profile reads its passphrase from PAKCHAT_PASSPHRASE.
 
 Options:
@@ -152,6 +157,7 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
                     _ => crate::shell::ShellCommand::Export(file()?),
                 });
             }
+            "sync" if command.is_none() => command = Some(crate::shell::ShellCommand::Sync),
             "account" if command.is_none() => {
                 command = Some(crate::shell::ShellCommand::Account(account_command(args.next())?));
             }

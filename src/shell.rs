@@ -1,7 +1,8 @@
 //! The shell interface, on the same profile and key options as the app, for
 //! scripts and headless machines: `pakchat stats`, `pakchat import FILE`
-//! (a Pak.Chat archive or a ChatGPT `conversations.json`) and
-//! `pakchat export FILE` (a Pak.Chat archive of every chat). Results go to
+//! (a Pak.Chat archive or a ChatGPT `conversations.json`), `pakchat export
+//! FILE` (a Pak.Chat archive of every chat), `pakchat account …` and
+//! `pakchat sync` (one round with the account's server). Results go to
 //! standard output, progress to standard error; a bad input is one line on
 //! standard error and exit status 2, with nothing written. A profile the app
 //! holds open is refused with the message the app itself shows.
@@ -12,6 +13,7 @@
 //! is none yet and `--key-file` says how to protect it.
 
 mod account;
+mod sync;
 
 pub use account::AccountCommand;
 
@@ -34,6 +36,8 @@ pub enum ShellCommand {
     Export(PathBuf),
     /// Sign in, say who is signed in, or sign out.
     Account(AccountCommand),
+    /// One round of sync with the account's server.
+    Sync,
 }
 
 /// Run `command` on the profile `options` name (what talks to a server runs
@@ -71,6 +75,7 @@ pub fn run(options: &RunOptions, command: &ShellCommand, runtime: &tokio::runtim
             Ok(report.summary())
         }
         ShellCommand::Account(command) => account::run(&open(options, &dir, false)?, command, runtime),
+        ShellCommand::Sync => sync::run(&open(options, &dir, false)?, runtime),
         ShellCommand::Export(file) => {
             let store = open(options, &dir, false)?;
             progress("exporting…");

@@ -35,6 +35,16 @@ impl LocalServer {
         Self { base, state, _dir: dir, runtime }
     }
 
+    /// The folder of its database files.
+    pub fn dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
+    /// Run `f` on the server's runtime.
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
     /// How many users the server knows.
     pub fn users(&self) -> i64 {
         self.runtime.block_on(self.state.db.user_count()).expect("user count")

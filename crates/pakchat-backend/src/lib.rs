@@ -36,6 +36,7 @@ mod projects;
 pub mod runtime;
 mod settings;
 mod streaming;
+pub mod sync;
 mod system_fonts;
 mod threads;
 mod titles;

@@ -53,11 +53,15 @@ pub enum Table {
     /// The position of each message, keyed by thread id ‖ a keyed hash of
     /// the message id (see `sealed/ids.rs`).
     MessageIds,
+    /// Records changed here and not yet sent to the account's server, keyed
+    /// by what changed (see `sealed/outbox.rs`); empty unless the profile
+    /// syncs.
+    Outbox,
 }
 
 impl Table {
     /// Every table, for iteration.
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::Meta,
         Self::Threads,
         Self::Messages,
@@ -75,6 +79,7 @@ impl Table {
         Self::SearchRefs,
         Self::ReplyChunks,
         Self::MessageIds,
+        Self::Outbox,
     ];
 
     /// The on-disk name, also bound into every sealed value's associated data.
@@ -98,6 +103,7 @@ impl Table {
             Self::SearchRefs => "search-refs",
             Self::ReplyChunks => "reply-chunks",
             Self::MessageIds => "message-ids",
+            Self::Outbox => "outbox",
         }
     }
 }

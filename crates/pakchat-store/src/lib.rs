@@ -21,7 +21,7 @@ mod sled_kv;
 
 pub use keys::{Argon2Params, Header, KeySource, Protection, ProtectionKind};
 pub use kv::{Kv, KvError, MemoryKv, Table};
-pub use sealed::{Merged, SealedStore};
+pub use sealed::{Applied, Change, LOCAL_SETTINGS, Merged, Pending, SealedStore, SyncRecord};
 #[cfg(not(target_arch = "wasm32"))]
 pub use sled_kv::{CACHE_CAPACITY_BYTES, MIN_RECLAIM_BYTES, Reclaimable, SledKv};
 
@@ -342,6 +342,48 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// Engine or randomness failure.
     fn put_sync_key(&self, key: Option<(u32, &[u8; 32])>) -> Result<(), StoreError>;
+
+    /// Up to `limit` changes made here and not yet sent to the account's
+    /// server, oldest kind first (empty unless the profile has a sync key;
+    /// see [`Change`]).
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn outbox(&self, limit: usize) -> Result<Vec<Pending>, StoreError>;
+
+    /// The record a change names, as it is now (`Ok(None)`: gone, or
+    /// unreadable here; nothing to send).
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn outgoing(&self, change: &Change) -> Result<Option<SyncRecord>, StoreError>;
+
+    /// These changes reached the server: their entries go, except where the
+    /// record changed again since they were read.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn sent(&self, done: &[Pending]) -> Result<(), StoreError>;
+
+    /// Take in a record from another device: kept if the copy here is as
+    /// new or newer (last writer wins, per field for settings), stored
+    /// otherwise; never marked to be sent back.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn apply_incoming(&self, record: &SyncRecord) -> Result<Applied, StoreError>;
+
+    /// Whose log this profile has pulled, and up to which sequence number.
+    ///
+    /// # Errors
+    /// Engine failure or an unreadable record.
+    fn sync_cursor(&self) -> Result<Option<(String, u64)>, StoreError>;
+
+    /// Keep the pull cursor (`None`: start again from the beginning).
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_sync_cursor(&self, cursor: Option<(&str, u64)>) -> Result<(), StoreError>;
 
     /// Up to `limit` messages holding every word of `query` (see
     /// [`search`]), newest thread first, each with its stored position.

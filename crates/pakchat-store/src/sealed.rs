@@ -1,5 +1,6 @@
 //! [`SealedStore`]: the [`Store`] implementation that seals every record.
 
+use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Serialize;
@@ -8,22 +9,26 @@ use serde::de::DeserializeOwned;
 use super::crypto::{KeyBytes, Sealer, derive_subkey, record_aad};
 use super::keys::{self, Argon2Params, FORMAT_VERSION, Header, KeySource, ProtectionKind};
 use super::kv::{Kv, Table};
-use super::search::{self, Token};
+use super::search;
 
 mod account;
+mod blobs;
 mod codec;
 mod ids;
+mod indexing;
 mod migrate;
+mod outbox;
 mod reply;
 use super::{MessageSlot, ProjectSlot, Store, StoreError, ThreadSlot, Unreadable};
 pub use ids::Merged;
+pub use outbox::{Applied, Change, LOCAL_SETTINGS, Pending, SyncRecord};
 use pakchat_core::{
     Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, MessageId, Project, ProjectId, Settings, Thread,
     ThreadId,
 };
 
 pub(crate) const HEADER_KEY: &[u8] = b"header";
-const SETTINGS_KEY: &[u8] = b"settings";
+pub(crate) const SETTINGS_KEY: &[u8] = b"settings";
 
 /// A profile whose records are all sealed with a sub-key of its data key.
 pub struct SealedStore {
@@ -38,6 +43,13 @@ pub struct SealedStore {
     search: search::Index,
     /// Serialises position allocation in [`Store::append_message`].
     append: Mutex<()>,
+    /// Local changes are marked for sync (the profile has a sync key).
+    syncing: AtomicBool,
+    /// Serialises marking and clearing outbox entries.
+    outbox_lock: Mutex<()>,
+    /// The next outbox mark (starts at the clock in microseconds, so marks
+    /// made after a restart differ from those before).
+    outbox_marks: AtomicU64,
 }
 
 impl std::fmt::Debug for SealedStore {
@@ -46,19 +58,8 @@ impl std::fmt::Debug for SealedStore {
     }
 }
 
-/// Bytes per sealed blob chunk.
-pub const BLOB_CHUNK: usize = 256 * 1024;
 /// Messages read or removed at once when a chat is purged.
-const PURGE_PAGE: usize = 4096;
-/// Chunk index under which a blob's length record lives.
-const BLOB_META: u32 = u32::MAX;
-
-fn blob_key(id: &BlobId, chunk: u32) -> [u8; 36] {
-    let mut key = [0u8; 36];
-    key[..32].copy_from_slice(&id.0);
-    key[32..].copy_from_slice(&chunk.to_be_bytes());
-    key
-}
+pub(super) const PURGE_PAGE: usize = 4096;
 
 fn attachment_key(thread: ThreadId, id: AttachmentId) -> [u8; 32] {
     let mut key = [0u8; 32];
@@ -110,7 +111,7 @@ impl SealedStore {
         let message_ids = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/message-ids/v1");
         let search_key = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/search/v1");
         let search = search::Index::open(kv.as_ref(), &search_key, records.clone())?;
-        Ok(Self { kv, header, records, blob_ids, message_ids, search, append: Mutex::new(()) })
+        Ok(Self::assemble(kv, header, records, blob_ids, message_ids, search))
     }
 
     /// Open an existing profile with the key from `source`. A wrong key is
@@ -131,10 +132,35 @@ impl SealedStore {
         let message_ids = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/message-ids/v1");
         let search_key = derive_subkey(&dek, header.store_id.as_bytes(), "pakchat/search/v1");
         let search = search::Index::open(kv.as_ref(), &search_key, records.clone())?;
-        let mut store = Self { kv, header, records, blob_ids, message_ids, search, append: Mutex::new(()) };
+        let mut store = Self::assemble(kv, header, records, blob_ids, message_ids, search);
         store.migrate()?;
         store.recover_index()?;
+        let syncing = store.read_sync_key()?.is_some();
+        store.syncing.store(syncing, std::sync::atomic::Ordering::Relaxed);
         Ok(store)
+    }
+
+    fn assemble(
+        kv: Arc<dyn Kv>,
+        header: Header,
+        records: Sealer,
+        blob_ids: KeyBytes,
+        message_ids: KeyBytes,
+        search: search::Index,
+    ) -> Self {
+        let marks = pakchat_core::wall_millis().saturating_mul(1000);
+        Self {
+            kv,
+            header,
+            records,
+            blob_ids,
+            message_ids,
+            search,
+            append: Mutex::new(()),
+            syncing: AtomicBool::new(false),
+            outbox_lock: Mutex::new(()),
+            outbox_marks: AtomicU64::new(marks),
+        }
     }
 
     /// This device's draft of `thread` ("" when none).
@@ -146,95 +172,26 @@ impl SealedStore {
         }
     }
 
-    /// The tokens of the text indexed for the message at `place` (its
-    /// stored text; none when it is absent, unreadable or still streaming).
-    fn indexed_tokens(&self, place: search::DocRef) -> Result<Vec<Token>, StoreError> {
-        use pakchat_core::MessageStatus;
-        let key = message_key(place.0, place.1);
-        let Some(sealed) = self.kv.get(Table::Messages, &key)? else { return Ok(Vec::new()) };
-        Ok(match self.open_message(&key, &sealed) {
-            Ok(m) if !matches!(m.status, MessageStatus::Sending | MessageStatus::Streaming) => {
-                self.search.tokens(&m.content)
-            }
-            _ => Vec::new(),
-        })
-    }
-
-    /// Bring the search index in line with `message` becoming the record at
-    /// `thread`/`index` (`None`: it is gone). Called before the record is
-    /// written, so the text being replaced still tells which postings to
-    /// remove. A reply still streaming is not indexed until it is complete.
-    fn reindex(&self, thread: ThreadId, index: u64, message: Option<&Message>) -> Result<(), StoreError> {
-        use pakchat_core::MessageStatus;
-        let place = (thread, index);
-        let streaming = message.is_some_and(|m| matches!(m.status, MessageStatus::Sending | MessageStatus::Streaming));
-        let new = match message {
-            Some(m) if !streaming => self.search.tokens(&m.content),
-            _ => Vec::new(),
-        };
-        if let Some(doc) = self.search.doc_of(self.kv.as_ref(), place)? {
-            let old = self.indexed_tokens(place)?;
-            if old == new && !streaming {
-                return Ok(());
-            }
-            self.search.remove(self.kv.as_ref(), &[(doc, place, old)])?;
-        }
-        if !new.is_empty() {
-            self.search.add(self.kv.as_ref(), place, &new)?;
-        }
-        Ok(())
-    }
-
-    /// Remove every indexed message of `thread` from the search index, a
-    /// page at a time (each block rewritten once per page).
-    fn unindex_thread(&self, thread: ThreadId) -> Result<(), StoreError> {
-        let (start, end) = (message_key(thread, 0), message_key(thread, u64::MAX));
-        loop {
-            let refs = self.kv.range(Table::SearchRefs, &start, &end, PURGE_PAGE)?;
-            if refs.is_empty() {
-                return Ok(());
-            }
-            let mut gone = Vec::with_capacity(refs.len());
-            for (key, _) in refs {
-                let position = key.get(16..24).and_then(|b| <[u8; 8]>::try_from(b).ok()).map(u64::from_be_bytes);
-                match position.map(|p| ((thread, p), self.search.doc_of(self.kv.as_ref(), (thread, p)))) {
-                    Some((place, Ok(Some(doc)))) => gone.push((doc, place, self.indexed_tokens(place)?)),
-                    // A damaged ref names no postings it could remove.
-                    _ => self.kv.remove(Table::SearchRefs, &key)?,
-                }
-            }
-            self.search.remove(self.kv.as_ref(), &gone)?;
-        }
-    }
-
-    /// Index again the documents whose postings were only in memory when
-    /// the profile last closed (a crash).
-    fn recover_index(&self) -> Result<(), StoreError> {
-        let unwritten = self.search.unwritten();
-        if unwritten.is_empty() {
-            return Ok(());
-        }
-        let count = unwritten.end - unwritten.start;
-        for doc in unwritten {
-            // A damaged or stale place is skipped: hits are verified anyway.
-            let Ok(Some(place)) = self.search.place_of(self.kv.as_ref(), doc) else { continue };
-            if matches!(self.search.doc_of(self.kv.as_ref(), place), Ok(Some(d)) if d == doc) {
-                self.search.readd(doc, &self.indexed_tokens(place)?);
-            }
-        }
-        self.search.write_pending(self.kv.as_ref())?;
-        tracing::info!(count, "search postings a crash lost were written again");
-        Ok(())
-    }
-
-    /// [`Store::append_message`] with the append lock already held.
-    fn append_unlocked(&self, message: &Message) -> Result<u64, StoreError> {
+    /// [`Store::append_message`] with the append lock already held;
+    /// `local`: made here (marked for sync), not merged from elsewhere.
+    fn append_unlocked(&self, message: &Message, local: bool) -> Result<u64, StoreError> {
         let index = self.message_count(message.thread_id)?;
+        if local {
+            self.mark(&Change::Message(message.thread_id, index))?;
+        }
         // The id first: an entry without its message is never believed.
         self.note_id(message.thread_id, message.id, index)?;
         self.reindex(message.thread_id, index, Some(message))?;
         self.put_message(&message_key(message.thread_id, index), message)?;
         Ok(index)
+    }
+
+    /// [`Store::update_message`] without marking it for sync.
+    fn replace_message(&self, thread: ThreadId, index: u64, message: &Message) -> Result<(), StoreError> {
+        self.note_id(thread, message.id, index)?;
+        self.reindex(thread, index, Some(message))?;
+        self.put_message(&message_key(thread, index), message)?;
+        self.drop_chunks(thread, Some(index))
     }
 
     /// The profile header (plain data only).
@@ -295,6 +252,7 @@ impl Store for SealedStore {
     fn put_thread(&self, thread: &Thread) -> Result<(), StoreError> {
         // The draft is not part of the record (see [`Store::put_draft`]).
         let record = Thread { draft: String::new(), ..thread.clone() };
+        self.mark(&Change::Thread(thread.id))?;
         self.put(Table::Threads, thread.id.as_bytes(), &record)
     }
 
@@ -341,6 +299,7 @@ impl Store for SealedStore {
     }
 
     fn put_project(&self, project: &Project) -> Result<(), StoreError> {
+        self.mark(&Change::Project(project.id))?;
         self.put(Table::Projects, project.id.as_bytes(), project)
     }
 
@@ -368,14 +327,12 @@ impl Store for SealedStore {
 
     fn append_message(&self, message: &Message) -> Result<u64, StoreError> {
         let _guard = self.append.lock().unwrap_or_else(PoisonError::into_inner);
-        self.append_unlocked(message)
+        self.append_unlocked(message, true)
     }
 
     fn update_message(&self, thread: ThreadId, index: u64, message: &Message) -> Result<(), StoreError> {
-        self.note_id(thread, message.id, index)?;
-        self.reindex(thread, index, Some(message))?;
-        self.put_message(&message_key(thread, index), message)?;
-        self.drop_chunks(thread, Some(index))
+        self.mark(&Change::Message(thread, index))?;
+        self.replace_message(thread, index, message)
     }
 
     fn position_of(&self, thread: ThreadId, id: MessageId) -> Result<Option<u64>, StoreError> {
@@ -403,7 +360,32 @@ impl Store for SealedStore {
     }
 
     fn put_sync_key(&self, key: Option<(u32, &[u8; 32])>) -> Result<(), StoreError> {
-        self.write_sync_key(key)
+        self.write_sync_key(key)?;
+        self.set_syncing(key.is_some())
+    }
+
+    fn outbox(&self, limit: usize) -> Result<Vec<Pending>, StoreError> {
+        self.read_outbox(limit)
+    }
+
+    fn outgoing(&self, change: &Change) -> Result<Option<SyncRecord>, StoreError> {
+        self.read_outgoing(change)
+    }
+
+    fn sent(&self, done: &[Pending]) -> Result<(), StoreError> {
+        self.clear_sent(done)
+    }
+
+    fn apply_incoming(&self, record: &SyncRecord) -> Result<Applied, StoreError> {
+        self.apply(record)
+    }
+
+    fn sync_cursor(&self) -> Result<Option<(String, u64)>, StoreError> {
+        self.read_cursor()
+    }
+
+    fn put_sync_cursor(&self, cursor: Option<(&str, u64)>) -> Result<(), StoreError> {
+        self.write_cursor(cursor)
     }
 
     fn message_count(&self, thread: ThreadId) -> Result<u64, StoreError> {
@@ -440,57 +422,15 @@ impl Store for SealedStore {
     }
 
     fn put_blob(&self, bytes: &[u8]) -> Result<BlobId, StoreError> {
-        let id = self.blob_id(bytes);
-        if self.kv.get(Table::Blobs, &blob_key(&id, BLOB_META))?.is_some() {
-            return Ok(id);
-        }
-        let mut chunks = 0u32;
-        for (i, chunk) in bytes.chunks(BLOB_CHUNK).enumerate() {
-            let i = u32::try_from(i).map_err(|_| StoreError::CorruptHeader("blob too large".to_owned()))?;
-            let key = blob_key(&id, i);
-            let sealed =
-                self.records.seal(&record_aad(Table::Blobs.name(), &key), chunk).map_err(StoreError::Random)?;
-            self.kv.insert(Table::Blobs, &key, &sealed)?;
-            chunks = i + 1;
-        }
-        // Written last: a blob is there once its length record is.
-        self.put(Table::Blobs, &blob_key(&id, BLOB_META), &(bytes.len() as u64, chunks))?;
-        Ok(id)
+        self.write_blob(bytes)
     }
 
     fn blob(&self, id: &BlobId) -> Result<Option<Vec<u8>>, StoreError> {
-        let meta_key = blob_key(id, BLOB_META);
-        let Some(meta) = self.kv.get(Table::Blobs, &meta_key)? else { return Ok(None) };
-        let (len, chunks): (u64, u32) = self.open(Table::Blobs, &meta_key, &meta)?;
-        let mut out = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-        for i in 0..chunks {
-            let key = blob_key(id, i);
-            let unreadable = |reason: String| Unreadable { table: Table::Blobs.name(), reason };
-            let sealed = self.kv.get(Table::Blobs, &key)?.ok_or_else(|| unreadable(format!("chunk {i} is missing")))?;
-            let plain = self
-                .records
-                .open(&record_aad(Table::Blobs.name(), &key), &sealed)
-                .map_err(|e| unreadable(e.to_string()))?;
-            out.extend_from_slice(&plain);
-        }
-        if out.len() as u64 != len {
-            return Err(Unreadable { table: Table::Blobs.name(), reason: "blob length differs".to_owned() }.into());
-        }
-        Ok(Some(out))
+        self.read_blob(id)
     }
 
     fn remove_blob(&self, id: &BlobId) -> Result<(), StoreError> {
-        let meta_key = blob_key(id, BLOB_META);
-        let chunks = match self.kv.get(Table::Blobs, &meta_key)? {
-            Some(meta) => self.open::<(u64, u32)>(Table::Blobs, &meta_key, &meta).map_or(0, |(_, c)| c),
-            None => 0,
-        };
-        // The length record goes first: a half-removed blob reads as absent.
-        self.kv.remove(Table::Blobs, &meta_key)?;
-        for i in 0..chunks {
-            self.kv.remove(Table::Blobs, &blob_key(id, i))?;
-        }
-        Ok(())
+        self.delete_blob(id)
     }
 
     fn put_attachment(&self, attachment: &Attachment) -> Result<(), StoreError> {
@@ -558,6 +498,7 @@ impl Store for SealedStore {
     }
 
     fn put_settings(&self, settings: &Settings) -> Result<(), StoreError> {
+        self.settings_changing(&self.settings()?, settings)?;
         self.put(Table::Settings, SETTINGS_KEY, settings)
     }
 

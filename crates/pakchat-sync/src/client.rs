@@ -32,6 +32,9 @@ pub enum SyncError {
     /// Refused for another reason.
     #[error("the server refused: {0}")]
     Refused(String),
+    /// This device's own store failed.
+    #[error("this device's store failed: {0}")]
+    Local(String),
 }
 
 /// Why a device could not get the account key.
@@ -125,6 +128,20 @@ impl Server {
         let request = self.http.get(format!("{}/v1/records?after={after}&limit={limit}", self.base));
         let response = self.send(request).await?;
         response.json().await.map_err(|e| SyncError::Refused(format!("an answer not understood: {e}")))
+    }
+
+    /// The server's id of the signed-in user (what every envelope binds).
+    ///
+    /// # Errors
+    /// See [`SyncError`].
+    pub async fn user_id(&self) -> Result<String, SyncError> {
+        #[derive(serde::Deserialize)]
+        struct Me {
+            id: String,
+        }
+        let response = self.send(self.http.get(format!("{}/v1/me", self.base))).await?;
+        let me: Me = response.json().await.map_err(|e| SyncError::Refused(format!("an answer not understood: {e}")))?;
+        Ok(me.id)
     }
 
     /// Store the account key (wrapped); false when the account has one already.

@@ -15,13 +15,20 @@
 //!   [`create_account_key`] (the first device) and [`join`] (every later
 //!   one, with the recovery code); a failure changes nothing.
 //!
+//! * [`sync_once`]: one round — send what a [`Replica`] (a device's
+//!   records, behind a trait: this crate knows no store) has waiting, take
+//!   in what changed elsewhere; an envelope that does not open is skipped
+//!   and counted, never applied.
+//!
 //! Google sign-in proves who someone is; it never derives a key.
 
 mod client;
+mod engine;
 mod envelope;
 mod key;
 
 pub use client::{JoinError, Server, SyncError, create_account_key, join};
+pub use engine::{Keys, Outgoing, PUSH_BYTES, PUSH_RECORDS, Replica, ReplicaError, Report, Waiting, sync_once};
 pub use envelope::{OpenError, Record, open, seal};
 pub use key::{AccountKey, KeyError, RecoveryCode, unwrap_key, wrap_key};
 pub use pakchat_protocol::{KdfParams, WrappedKey};

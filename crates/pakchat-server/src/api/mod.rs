@@ -20,8 +20,9 @@
 //! * `GET /v1/devices`: this user's signed-in devices (id, last seen, which
 //!   is the asking one); `DELETE /v1/devices/{id}` signs one out (404 for a
 //!   device that is not this user's).
-//! * `GET /v1/me`: the signed-in user → 200 `{"name", "email", "picture",
-//!   "created_ms"}`.
+//! * `GET /v1/me`: the signed-in user → 200 `{"id", "name", "email",
+//!   "picture", "created_ms"}` (`id`, the server's, is what every envelope's
+//!   associated data binds).
 //!
 //! A session token is 256 random bits (base64url); the database keeps only
 //! its SHA-256. No endpoint takes a user id: a session reaches only its own
@@ -264,8 +265,14 @@ async fn rotate(State(state): State<Arc<AppState>>, session: Authenticated) -> R
 async fn me(State(state): State<Arc<AppState>>, session: Authenticated) -> Result<Response, ApiError> {
     let Some(user) = state.db.user(&session.user_id).await? else { return Err(ApiError::unauthorized()) };
     let i = user.identity;
-    Ok(Json(json!({ "name": i.name, "email": i.email, "picture": i.picture, "created_ms": user.created_ms }))
-        .into_response())
+    Ok(Json(json!({
+        "id": session.user_id,
+        "name": i.name,
+        "email": i.email,
+        "picture": i.picture,
+        "created_ms": user.created_ms,
+    }))
+    .into_response())
 }
 
 /// A request with a valid session.

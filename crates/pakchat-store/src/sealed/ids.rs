@@ -108,7 +108,7 @@ impl SealedStore {
             if !newer {
                 return Ok(Merged::Kept(at));
             }
-            self.update_message(thread, at, message)?;
+            self.replace_message(thread, at, message)?;
             return Ok(Merged::Replaced(at));
         }
         let count = self.message_count(thread)?;
@@ -131,7 +131,7 @@ impl SealedStore {
                 _ => place += 1,
             }
         }
-        let at = self.append_unlocked(message)?;
+        let at = self.append_unlocked(message, false)?;
         branches.merge_child(parent, at, count, place);
         self.put_branches(thread, &branches)?;
         Ok(Merged::Added(at))

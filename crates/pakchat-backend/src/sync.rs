@@ -1,0 +1,150 @@
+//! Sync between this profile and its account's server (ARCHITECTURE.md,
+//! "Accounts and sync"): the store as a [`pakchat_sync::Replica`], and
+//! [`sync_once`], one round of sending and taking in, used by
+//! `pakchat sync` and the app's sync task.
+//!
+//! On the wire a record is `{id, kind}` plus the sealed JSON of the core
+//! type: threads (`t-<uuid>`, kind `thread`), messages (`m-<uuid>`,
+//! `message`), projects (`p-<uuid>`, `project`) and settings one field at a
+//! time (`s-<field>`, `setting`, the field's JSON value). What opens but
+//! does not match its envelope (another id, stamp or tombstone flag than
+//! the envelope shows) is skipped like a record that does not open.
+
+use pakchat_core::{Message, Project, Thread};
+use pakchat_protocol::{Kind, RecordId};
+use pakchat_sync::{AccountKey, Outgoing, Record, Replica, ReplicaError, Report, Server, SyncError, Waiting};
+use zeroize::Zeroizing;
+
+use crate::store::{Applied, Pending, Store, StoreError, SyncRecord};
+
+const THREAD: &str = "thread";
+const MESSAGE: &str = "message";
+const PROJECT: &str = "project";
+const SETTING: &str = "setting";
+
+/// A profile's records, as the sync engine sees them.
+pub struct StoreReplica<'a>(pub &'a dyn Store);
+
+fn local(e: &StoreError) -> ReplicaError {
+    ReplicaError::Local(e.to_string())
+}
+
+fn wire_id(prefix: &str, id: impl std::fmt::Display) -> Result<RecordId, ReplicaError> {
+    RecordId::new(format!("{prefix}-{id}")).map_err(|e| ReplicaError::Local(e.to_string()))
+}
+
+/// The envelope fields and plain content of `record`.
+fn outgoing(record: &SyncRecord) -> Result<Outgoing, ReplicaError> {
+    let (id, kind, json) = match record {
+        SyncRecord::Thread(t) => (wire_id("t", t.id.0.simple())?, THREAD, serde_json::to_vec(t)),
+        SyncRecord::Message(m) => (wire_id("m", m.id.0.simple())?, MESSAGE, serde_json::to_vec(m)),
+        SyncRecord::Project(p) => (wire_id("p", p.id.0.simple())?, PROJECT, serde_json::to_vec(p)),
+        SyncRecord::Setting { field, value, .. } => (wire_id("s", field)?, SETTING, serde_json::to_vec(value)),
+    };
+    let plaintext = Zeroizing::new(json.map_err(|e| ReplicaError::Local(format!("encode: {e}")))?);
+    let kind = Kind::new(kind).map_err(|e| ReplicaError::Local(e.to_string()))?;
+    Ok(Outgoing { record: Record { id, kind, stamp: record.stamp(), deleted: record.deleted() }, plaintext })
+}
+
+/// The record an envelope carries, checked against what the envelope shows.
+fn incoming(record: &Record, plain: &[u8]) -> Result<SyncRecord, ReplicaError> {
+    fn parse<T: serde::de::DeserializeOwned>(plain: &[u8]) -> Result<T, ReplicaError> {
+        serde_json::from_slice(plain).map_err(|e| ReplicaError::Unusable(format!("content: {e}")))
+    }
+    let got = match record.kind.as_str() {
+        THREAD => SyncRecord::Thread(parse::<Thread>(plain)?),
+        MESSAGE => SyncRecord::Message(parse::<Message>(plain)?),
+        PROJECT => SyncRecord::Project(parse::<Project>(plain)?),
+        SETTING => {
+            let field = record.id.as_str().strip_prefix("s-").unwrap_or_default().to_owned();
+            SyncRecord::Setting { field, value: parse(plain)?, stamp: record.stamp }
+        }
+        other => return Err(ReplicaError::Unusable(format!("kind {other:?} is from a newer version"))),
+    };
+    let shown = outgoing(&got)?.record;
+    if shown != *record {
+        return Err(ReplicaError::Unusable("its content does not match its envelope".to_owned()));
+    }
+    Ok(got)
+}
+
+impl Replica for StoreReplica<'_> {
+    type Token = Pending;
+
+    fn pending(&self, limit: usize) -> Result<Waiting<Pending>, ReplicaError> {
+        let mut out = Vec::new();
+        for pending in self.0.outbox(limit).map_err(|e| local(&e))? {
+            let record = self.0.outgoing(&pending.change).map_err(|e| local(&e))?;
+            out.push((pending, record.as_ref().map(outgoing).transpose()?));
+        }
+        Ok(out)
+    }
+
+    fn sent(&self, done: Vec<Pending>) -> Result<(), ReplicaError> {
+        self.0.sent(&done).map_err(|e| local(&e))
+    }
+
+    fn incoming(&self, record: &Record, plaintext: &[u8]) -> Result<bool, ReplicaError> {
+        let got = incoming(record, plaintext)?;
+        match self.0.apply_incoming(&got) {
+            Ok(applied) => Ok(applied != Applied::Kept),
+            Err(e) => Err(local(&e)),
+        }
+    }
+
+    fn cursor(&self, user: &str) -> Result<u64, ReplicaError> {
+        let cursor = self.0.sync_cursor().map_err(|e| local(&e))?;
+        Ok(cursor.filter(|(whose, _)| whose == user).map_or(0, |(_, seq)| seq))
+    }
+
+    fn set_cursor(&self, user: &str, seq: u64) -> Result<(), ReplicaError> {
+        self.0.put_sync_cursor(Some((user, seq))).map_err(|e| local(&e))
+    }
+}
+
+/// Why a round of sync could not run or stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SyncFailure {
+    /// Not signed in (or the server ended the session).
+    #[error("not signed in: sign in first (pakchat account sign-in)")]
+    SignedOut,
+    /// Signed in, but this device has no sync key yet.
+    #[error("this device has no sync key yet: run pakchat sync on the first device, or join with the recovery code")]
+    NoKey,
+    /// The server or the store.
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// The store.
+    #[error("this device's store failed: {0}")]
+    Store(String),
+}
+
+/// One round of sync for the profile `store`: send what waits, take in
+/// what is new. Needs an account and the sync key.
+///
+/// # Errors
+/// See [`SyncFailure`]; nothing waiting is lost.
+pub async fn sync_once(store: &dyn Store) -> Result<Report, SyncFailure> {
+    let store_err = |e: StoreError| SyncFailure::Store(e.to_string());
+    let account = store.account().map_err(store_err)?.filter(|a| !a.expired).ok_or(SyncFailure::SignedOut)?;
+    let (key_id, key) = store.sync_key().map_err(store_err)?.ok_or(SyncFailure::NoKey)?;
+    let server = Server::new(&account.server, &account.token)?;
+    let user = match server.user_id().await {
+        Err(SyncError::SignedOut) => return Err(SyncFailure::SignedOut),
+        other => other?,
+    };
+    let key = AccountKey::from_bytes(*key);
+    let keys = pakchat_sync::Keys { key: &key, key_id, user: &user };
+    match pakchat_sync::sync_once(&server, &keys, &StoreReplica(store)).await {
+        Err(SyncError::SignedOut) => Err(SyncFailure::SignedOut),
+        other => Ok(other?),
+    }
+}
+
+/// How many changes wait to be sent, counting up to `cap`.
+///
+/// # Errors
+/// The store failed.
+pub fn waiting(store: &dyn Store, cap: usize) -> Result<usize, StoreError> {
+    Ok(store.outbox(cap)?.len())
+}
