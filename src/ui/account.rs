@@ -6,7 +6,7 @@
 
 use egui::{RichText, Ui};
 
-use crate::backend::{AccountView, Command};
+use crate::backend::{AccountView, Command, SyncView};
 
 use super::view_model::ViewModel;
 
@@ -98,6 +98,65 @@ pub fn footer_ui(
             }
         }
     }
+    if matches!(vm.account, AccountView::SignedIn { .. }) {
+        open_settings |= sync_line(ui, &vm.sync, send);
+    }
+    open_settings
+}
+
+/// The label of the button that syncs at once.
+pub const SYNC_NOW: &str = "Sync now";
+
+/// What the sync state says, in a few words (and the hover text).
+#[must_use]
+pub fn sync_words(sync: &(SyncView, web_time::Instant)) -> (String, String) {
+    let changes = |n: usize| match n {
+        1 => "1 change waiting".to_owned(),
+        n if n >= crate::backend::SYNC_COUNT_CAP => format!("{n}+ changes waiting"),
+        n => format!("{n} changes waiting"),
+    };
+    match &sync.0 {
+        SyncView::Off => (String::new(), String::new()),
+        SyncView::NoKey => (
+            "Sync is off on this device".to_owned(),
+            "This device does not hold your account's key yet: Settings → Account".to_owned(),
+        ),
+        SyncView::Synced => ("Synced".to_owned(), "Everything here is on your server, end-to-end encrypted".to_owned()),
+        SyncView::Offline { waiting, retry_s } => {
+            let left = retry_s.saturating_sub(sync.1.elapsed().as_secs());
+            let retry = if left == 0 { "retrying…".to_owned() } else { format!("retrying in {left} s") };
+            let head = if *waiting == 0 { "Offline".to_owned() } else { format!("Offline — {}", changes(*waiting)) };
+            (format!("{head}, {retry}"), "Nothing is lost: changes are sent once the server answers".to_owned())
+        }
+        SyncView::Failed { waiting, message } => {
+            (format!("Sync failed — {}", changes(*waiting)), format!("{message}. Changes stay here until it works."))
+        }
+    }
+}
+
+/// The sync state under the account, with "Sync now". True when Settings
+/// → Account should open (to turn sync on).
+fn sync_line(ui: &mut Ui, sync: &(SyncView, web_time::Instant), send: &mut dyn FnMut(Command)) -> bool {
+    let (words, hover) = sync_words(sync);
+    if words.is_empty() {
+        return false;
+    }
+    if matches!(sync.0, SyncView::Offline { .. }) {
+        // The countdown moves once a second while offline, not otherwise.
+        ui.ctx().request_repaint_after(std::time::Duration::from_secs(1));
+    }
+    let mut open_settings = false;
+    ui.horizontal_wrapped(|ui| {
+        ui.small(words).on_hover_text(hover);
+        match sync.0 {
+            SyncView::NoKey => open_settings = ui.small_button("Turn on…").clicked(),
+            _ => {
+                if ui.small_button(SYNC_NOW).on_hover_text("Send and fetch changes now").clicked() {
+                    send(Command::SyncNow);
+                }
+            }
+        }
+    });
     open_settings
 }
 
@@ -106,8 +165,9 @@ pub fn footer_ui(
 pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut bool, send: &mut dyn FnMut(Command)) {
     super::settings_window::section(ui, "Account");
     ui.weak(
-        "Signing in connects this device to a Pak.Chat server with your Google account. Syncing chats and \
-         settings between your devices comes next; the server will only ever hold them encrypted.",
+        "Signing in connects this device to a Pak.Chat server with your Google account. Your chats and \
+         settings then sync between your devices, end-to-end encrypted: the server holds them encrypted \
+         under your account's key, which it never sees.",
     );
     let editable = matches!(vm.account, AccountView::SignedOut | AccountView::Expired { .. });
     ui.add_enabled_ui(editable, |ui| {
@@ -146,6 +206,7 @@ pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut 
             if ui.button("Sign out").on_hover_text("Your chats stay on this device").clicked() {
                 send(Command::SignOut);
             }
+            sync_settings_ui(ui, &vm.sync, send);
         }
         AccountView::Expired { server, user } => {
             let who = if hidden { String::new() } else { format!(" ({})", user.email) };
@@ -155,6 +216,30 @@ pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut 
                 send(Command::SignIn { server: server.clone() });
             }
         }
+    }
+}
+
+/// Sync in Settings → Account: how it stands, "Sync now", and how to turn
+/// it on where this device has no key yet.
+fn sync_settings_ui(ui: &mut Ui, sync: &(SyncView, web_time::Instant), send: &mut dyn FnMut(Command)) {
+    ui.add_space(8.0);
+    ui.label(RichText::new("Sync").strong());
+    let (words, hover) = sync_words(sync);
+    if matches!(sync.0, SyncView::NoKey) {
+        ui.label(words);
+        ui.weak(
+            "On your first device, run `pakchat sync` once: it makes your account's key and shows its \
+             recovery code. On every other device, run `pakchat account join` with that code. (Doing this \
+             here in the app comes next.)",
+        );
+        return;
+    }
+    ui.label(words).on_hover_text(hover.clone());
+    if !hover.is_empty() {
+        ui.weak(hover);
+    }
+    if ui.button(SYNC_NOW).clicked() {
+        send(Command::SyncNow);
     }
 }
 

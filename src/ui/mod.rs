@@ -4,7 +4,7 @@
 //! Nothing here touches disk, network or crypto; it sends
 //! [`crate::backend::Command`]s and applies [`crate::backend::Event`]s.
 
-mod account;
+pub mod account;
 mod app;
 mod attachments;
 mod banner;

@@ -5,5 +5,7 @@ pub mod canary;
 #[cfg(target_os = "linux")]
 pub mod memory;
 pub mod peers;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod proxy;
 pub mod search_profile;
 pub mod server;

@@ -14,6 +14,7 @@ mod markdown;
 mod notices;
 mod replies;
 mod settings;
+mod sync;
 mod threads;
 
 use std::sync::Arc;

@@ -126,6 +126,7 @@ pub fn start(
         clock: HlcClock::new(crate::domain::DeviceId::from_bytes([0; 16])),
         instance: None,
         sign_in: None,
+        sync: None,
         sent_messages: 0,
         _done: done_tx,
     };
@@ -153,6 +154,8 @@ pub(super) struct Actor {
     /// The sign-in waiting for the browser, while one is: its number (a
     /// newer one replaces it) and what stops it (gone once used).
     pub(super) sign_in: Option<(u64, Option<tokio::sync::oneshot::Sender<()>>)>,
+    /// The sync task, while signed in with the account's key here.
+    pub(super) sync: Option<super::syncing::SyncLink>,
     /// Dropped when the actor ends, which is what [`Stopped`] waits for.
     _done: std_mpsc::Sender<()>,
 }
@@ -166,6 +169,14 @@ pub(super) enum Internal {
     Dialog(super::dialogs::DialogClosed),
     /// A sign-in or a session check ended.
     Account(super::account::AccountReport),
+    /// The sync task finished a round.
+    Sync(super::syncing::SyncReport),
+}
+
+impl From<super::syncing::SyncReport> for Internal {
+    fn from(report: super::syncing::SyncReport) -> Self {
+        Self::Sync(report)
+    }
 }
 
 impl From<super::account::AccountReport> for Internal {
@@ -218,8 +229,17 @@ impl Actor {
                         break;
                     }
                     self.handle(command).await;
+                    // Most commands change a record; the task looks and
+                    // finds nothing to send after the others.
+                    self.nudge_sync(super::syncing::Nudge::Changed);
                 }
-                Some(internal) = inbox.recv() => self.on_internal(internal).await,
+                Some(internal) = inbox.recv() => {
+                    let reply = matches!(internal, Internal::Reply(_));
+                    self.on_internal(internal).await;
+                    if reply {
+                        self.nudge_sync(super::syncing::Nudge::Changed);
+                    }
+                }
             }
         }
         if let Some(store) = self.store.take()
@@ -297,6 +317,7 @@ impl Actor {
             | Command::ReadClipboardFiles) => self.handle_attachments(c).await,
             c @ (Command::Export { .. } | Command::Import) => self.handle_transfer(c).await,
             c @ (Command::SignIn { .. } | Command::CancelSignIn | Command::SignOut) => self.handle_account(c).await,
+            Command::SyncNow => self.nudge_sync(super::syncing::Nudge::Now),
             // `run` stops before handing it here.
             Command::Shutdown => {}
         }
@@ -313,6 +334,7 @@ impl Actor {
             Internal::Reply(report) => self.on_reply_report(report).await,
             Internal::Dialog(closed) => self.on_dialog_closed(closed).await,
             Internal::Account(report) => self.on_account_report(report).await,
+            Internal::Sync(report) => self.on_sync_report(report).await,
         }
     }
 

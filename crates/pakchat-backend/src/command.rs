@@ -328,6 +328,9 @@ pub enum Command {
     CancelSignIn,
     /// Sign out here and at the server (chats stay).
     SignOut,
+    /// Sync with the account's server now (also mid-way through waiting
+    /// out a failure).
+    SyncNow,
     /// The app is closing: finish what came before, flush, and stop.
     Shutdown,
 }

@@ -306,6 +306,34 @@ pub enum Event {
     /// Where the account stands (after unlocking, signing in or out, or
     /// when the server ended the session).
     Account(AccountView),
+    /// How sync with the account's server stands.
+    Sync(SyncView),
+}
+
+/// Sync with the account's server, as the UI shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum SyncView {
+    /// Not syncing: not signed in.
+    #[default]
+    Off,
+    /// Signed in, but this device does not hold the account's key yet.
+    NoKey,
+    /// Everything here is on the server, and what was there is here.
+    Synced,
+    /// The server cannot be reached; changes wait here.
+    Offline {
+        /// Changes waiting (counted up to 10,000).
+        waiting: usize,
+        /// Seconds until the next try.
+        retry_s: u64,
+    },
+    /// The server refused; changes wait here.
+    Failed {
+        /// Changes waiting.
+        waiting: usize,
+        /// Why, and what to do.
+        message: String,
+    },
 }
 
 /// The account as the UI shows it.

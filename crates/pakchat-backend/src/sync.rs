@@ -125,6 +125,15 @@ pub enum SyncFailure {
 /// # Errors
 /// See [`SyncFailure`]; nothing waiting is lost.
 pub async fn sync_once(store: &dyn Store) -> Result<Report, SyncFailure> {
+    sync_with(store, &StoreReplica(store)).await
+}
+
+/// [`sync_once`] through `replica` (the store, seen through something that
+/// also notes what came in).
+///
+/// # Errors
+/// See [`SyncFailure`].
+pub(crate) async fn sync_with<R: Replica + Sync>(store: &dyn Store, replica: &R) -> Result<Report, SyncFailure> {
     let store_err = |e: StoreError| SyncFailure::Store(e.to_string());
     let account = store.account().map_err(store_err)?.filter(|a| !a.expired).ok_or(SyncFailure::SignedOut)?;
     let (key_id, key) = store.sync_key().map_err(store_err)?.ok_or(SyncFailure::NoKey)?;
@@ -135,7 +144,7 @@ pub async fn sync_once(store: &dyn Store) -> Result<Report, SyncFailure> {
     };
     let key = AccountKey::from_bytes(*key);
     let keys = pakchat_sync::Keys { key: &key, key_id, user: &user };
-    match pakchat_sync::sync_once(&server, &keys, &StoreReplica(store)).await {
+    match pakchat_sync::sync_once(&server, &keys, replica).await {
         Err(SyncError::SignedOut) => Err(SyncFailure::SignedOut),
         other => Ok(other?),
     }

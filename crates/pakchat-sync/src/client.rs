@@ -58,8 +58,10 @@ pub enum JoinError {
 #[derive(Clone, Debug)]
 pub struct Server {
     http: reqwest::Client,
-    base: String,
-    token: String,
+    /// For the live channel: no overall timeout (it stays open for hours).
+    pub(crate) live_http: reqwest::Client,
+    pub(crate) base: String,
+    pub(crate) token: String,
 }
 
 fn plain(e: reqwest::Error) -> String {
@@ -76,7 +78,11 @@ impl Server {
         #[cfg(not(target_arch = "wasm32"))]
         let builder = builder.timeout(Duration::from_secs(30));
         let http = builder.build().map_err(|e| SyncError::Unreachable(plain(e)))?;
-        Ok(Self { http, base: base.trim_end_matches('/').to_owned(), token: token.to_owned() })
+        let builder = reqwest::Client::builder();
+        #[cfg(not(target_arch = "wasm32"))]
+        let builder = builder.connect_timeout(Duration::from_secs(10));
+        let live_http = builder.build().map_err(|e| SyncError::Unreachable(plain(e)))?;
+        Ok(Self { http, live_http, base: base.trim_end_matches('/').to_owned(), token: token.to_owned() })
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, SyncError> {

@@ -20,12 +20,16 @@
 //!   in what changed elsewhere; an envelope that does not open is skipped
 //!   and counted, never applied.
 //!
+//! * [`Server::live`]: the live channel's pokes, so a device pulls as soon
+//!   as another pushed.
+//!
 //! Google sign-in proves who someone is; it never derives a key.
 
 mod client;
 mod engine;
 mod envelope;
 mod key;
+mod live;
 
 pub use client::{JoinError, Server, SyncError, create_account_key, join};
 pub use engine::{Keys, Outgoing, PUSH_BYTES, PUSH_RECORDS, Replica, ReplicaError, Report, Waiting, sync_once};

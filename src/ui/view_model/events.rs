@@ -22,7 +22,8 @@ impl ViewModel {
             | Event::WindowRequested
             | Event::ClipboardFiles { .. }
             | Event::Error { .. }
-            | Event::Account(_)) => self.apply_app(e),
+            | Event::Account(_)
+            | Event::Sync(_)) => self.apply_app(e),
             e @ (Event::ThreadsLoaded { .. }
             | Event::ProjectsLoaded { .. }
             | Event::ProjectChanged { .. }
@@ -83,6 +84,7 @@ impl ViewModel {
             Event::ClipboardFiles { paths } => self.clipboard_files = Some(paths),
             Event::Error { thread, message } => self.errors.push(thread, message),
             Event::Account(view) => self.account = view,
+            Event::Sync(view) => self.sync = (view, web_time::Instant::now()),
             other => misrouted(&other),
         }
     }

@@ -336,6 +336,8 @@ pub struct ViewModel {
     pub status: Option<String>,
     /// Where the account stands.
     pub account: crate::backend::AccountView,
+    /// How sync stands, and since when (for the retry countdown).
+    pub sync: (crate::backend::SyncView, web_time::Instant),
     /// Second launches of the app not answered yet with a window.
     pub window_requests: u32,
     /// The last setup/unlock failure.
@@ -387,6 +389,7 @@ impl Default for ViewModel {
             errors: Notices::default(),
             status: None,
             account: crate::backend::AccountView::default(),
+            sync: (crate::backend::SyncView::default(), web_time::Instant::now()),
             window_requests: 0,
             unlock_error: None,
             unlocking: false,

@@ -214,6 +214,7 @@ impl Actor {
     }
 
     async fn show_account(&mut self, account: Option<Account>) {
+        self.follow_account(account.as_ref().is_some_and(|a| !a.expired)).await;
         let view = match account {
             None => AccountView::SignedOut,
             Some(a) if a.expired => AccountView::Expired { server: a.server, user: a.user },

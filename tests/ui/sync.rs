@@ -1,0 +1,112 @@
+//! Two apps, two profiles of one person, one server: a message sent on A
+//! shows on B, a rename on B shows on A, both live (pokes, no polling);
+//! the foot of the sidebar says Synced, then Offline with the changes
+//! waiting while the line to the server is cut, and Synced again once it
+//! is back, with nothing lost.
+
+use super::*;
+
+const CLIENT: &str = "pakchat-ui-sync-test";
+
+/// A profile signed in to `base` with `token`, holding the account key.
+fn signed_in_profile(dir: &std::path::Path, base: &str, token: String, key: (u32, [u8; 32])) {
+    seeded_store(dir, |store, _| {
+        let account = pakchat::domain::Account {
+            server: base.to_owned(),
+            token,
+            expires_ms: i64::MAX,
+            user: pakchat::domain::AccountUser {
+                name: "Ada Lovelace".to_owned(),
+                email: "ada@example.com".to_owned(),
+                picture: String::new(),
+            },
+            avatar: None,
+            expired: false,
+        };
+        store.put_account(Some(&account)).unwrap();
+        store.put_sync_key(Some((key.0, &key.1))).unwrap();
+    });
+}
+
+fn sync_line(h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>) -> String {
+    pakchat::ui::account::sync_words(&h.state().view_model().sync).0
+}
+
+#[test]
+fn two_devices_see_each_others_changes_live_and_the_footer_follows_the_line() {
+    let idp = common::peers::oidc_mock();
+    let server = common::server::LocalServer::start(&idp.base, CLIENT);
+    let mut line = common::proxy::Proxy::start(&server.base);
+    let claims = serde_json::json!({ "sub": "ada", "email": "ada@example.com", "name": "Ada Lovelace" });
+    let token = || server.block_on(common::peers::session_token(&server.base, &idp.base, CLIENT, claims.clone()));
+    let (token_a, token_b) = (token(), token());
+    let first = pakchat_sync::Server::new(&server.base, &token_a).unwrap();
+    let cheap = pakchat_sync::KdfParams { m_cost_kib: 1024, t_cost: 1, p_cost: 1 };
+    let (key, key_id, _code) = server.block_on(pakchat_sync::create_account_key(&first, cheap)).unwrap();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    signed_in_profile(dir_a.path(), &line.base, token_a, (key_id, *key.as_bytes()));
+    signed_in_profile(dir_b.path(), &line.base, token_b, (key_id, *key.as_bytes()));
+
+    let mut a = new_app(config(dir_a.path(), true));
+    a.wait_ready();
+    let mut b = new_app(config(dir_b.path(), true));
+    b.wait_ready();
+    a.wait_for("A synced", |h| sync_line(h) == "Synced" && present(h, "Synced"));
+    b.wait_for("B synced", |h| sync_line(h) == "Synced");
+
+    // Sent on A (no model yet: the message is kept, and the keys prompt shows).
+    a.type_in_composer("Hello from device A");
+    a.harness.key_press(Key::Enter);
+    a.wait_for("the message stored on A", |h| {
+        present(h, "Hello from device A") && h.state().view_model().pending_ids().is_empty()
+    });
+    // On B, without touching it: the chat arrives, and opens with the message.
+    b.wait_for("A's chat on B", |h| present(h, "Hello from device A"));
+    b.open_chat("Hello from device A");
+    b.wait_for("A's message on B", |h| {
+        last_message_of(h).is_some_and(|m| m.content == "Hello from device A" && m.role == MsgRole::User)
+    });
+
+    // Renamed on B, seen on A.
+    b.chat_menu("Rename");
+    b.harness.get_by_role_and_label(Role::TextInput, "Title").focus();
+    b.harness.step();
+    b.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    b.harness.step();
+    b.harness.get_by_role_and_label(Role::TextInput, "Title").type_text("Renamed on B");
+    b.harness.step();
+    b.harness.key_press(Key::Enter);
+    b.wait_for("the rename on B", |h| h.query_all_by_label("Renamed on B").count() >= 2);
+    a.wait_for("B's rename on A", |h| present(h, "Renamed on B"));
+
+    // The line goes: a rename on A waits, and the foot of the sidebar says so.
+    line.cut();
+    a.chat_menu("Rename");
+    a.harness.get_by_role_and_label(Role::TextInput, "Title").focus();
+    a.harness.step();
+    a.harness.key_press_modifiers(Modifiers::COMMAND, Key::A);
+    a.harness.step();
+    a.harness.get_by_role_and_label(Role::TextInput, "Title").type_text("Renamed offline on A");
+    a.harness.step();
+    a.harness.key_press(Key::Enter);
+    a.wait_for("offline, one change waiting", |h| sync_line(h).starts_with("Offline — 1 change waiting, retrying"));
+    a.shot("sync-offline");
+    assert!(!b.has_label("Renamed offline on A"));
+
+    // Back: "Sync now" sends it at once, and B gets it.
+    line.restore();
+    a.click(pakchat::ui::account::SYNC_NOW);
+    a.wait_for("synced again", |h| sync_line(h) == "Synced");
+    b.wait_for("the offline rename on B", |h| present(h, "Renamed offline on A"));
+    b.shot("sync-synced");
+    a.close();
+    b.close();
+}
+
+fn last_message_of(h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>) -> Option<Message> {
+    let open = h.state().view_model().open.as_ref()?;
+    match &open.rows.get(&open.count.checked_sub(1)?)?.content {
+        pakchat::ui::view_model::RowContent::Message(m) => Some(m.clone()),
+        pakchat::ui::view_model::RowContent::Unreadable(_) => None,
+    }
+}
