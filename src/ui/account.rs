@@ -1,8 +1,9 @@
 //! The account in the UI: who is signed in at the foot of the sidebar (or a
-//! "Sign in with Google" button), and Settings → Account (the server, sign
-//! in, sign out, the link to copy when no browser opened). The name, e-mail
-//! and picture are personal information: hidden with it. A kiosk shows
-//! none of this.
+//! "Sign in with Google" button) with how sync stands, and Settings →
+//! Account (the server, sign in, sign out, the link to copy when no browser
+//! opened; turning sync on, the recovery code shown once, joining with it).
+//! The name, e-mail and picture are personal information: hidden with it.
+//! A kiosk shows none of this.
 
 use egui::{RichText, Ui};
 
@@ -121,6 +122,7 @@ pub fn sync_words(sync: &(SyncView, web_time::Instant)) -> (String, String) {
             "Sync is off on this device".to_owned(),
             "This device does not hold your account's key yet: Settings → Account".to_owned(),
         ),
+        SyncView::Syncing => ("Syncing…".to_owned(), "Sending and fetching changes".to_owned()),
         SyncView::Synced => ("Synced".to_owned(), "Everything here is on your server, end-to-end encrypted".to_owned()),
         SyncView::Offline { waiting, retry_s } => {
             let left = retry_s.saturating_sub(sync.1.elapsed().as_secs());
@@ -206,7 +208,7 @@ pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut 
             if ui.button("Sign out").on_hover_text("Your chats stay on this device").clicked() {
                 send(Command::SignOut);
             }
-            sync_settings_ui(ui, &vm.sync, send);
+            sync_settings_ui(ui, vm, send);
         }
         AccountView::Expired { server, user } => {
             let who = if hidden { String::new() } else { format!(" ({})", user.email) };
@@ -219,19 +221,63 @@ pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut 
     }
 }
 
-/// Sync in Settings → Account: how it stands, "Sync now", and how to turn
-/// it on where this device has no key yet.
-fn sync_settings_ui(ui: &mut Ui, sync: &(SyncView, web_time::Instant), send: &mut dyn FnMut(Command)) {
+/// The label of the button that makes the account's key here.
+pub const TURN_ON_SYNC: &str = "Turn on sync";
+/// The label of the recovery code field.
+pub const RECOVERY_CODE: &str = "Recovery code";
+/// The label of the button that joins with the code.
+pub const JOIN: &str = "Join";
+/// The label of the button that hides the recovery code.
+pub const CODE_SAVED: &str = "I have saved it";
+
+/// Sync in Settings → Account: the recovery code just made (once), how
+/// sync stands and "Sync now", or how to turn it on.
+fn sync_settings_ui(ui: &mut Ui, vm: &mut ViewModel, send: &mut dyn FnMut(Command)) {
     ui.add_space(8.0);
     ui.label(RichText::new("Sync").strong());
-    let (words, hover) = sync_words(sync);
-    if matches!(sync.0, SyncView::NoKey) {
+    if let Some(code) = &vm.recovery_code {
+        let mut saved = false;
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.label(RichText::new("Your recovery code").strong());
+            ui.label(RichText::new(code.as_str()).monospace().size(18.0));
+            ui.weak(
+                "Write it down or keep it in a password manager: it is shown only now. Every new device \
+                 needs it to read your synced chats, and nobody (the server included) can recover it.",
+            );
+            ui.horizontal(|ui| {
+                if ui.button("Copy").clicked() {
+                    ui.ctx().copy_text(code.to_string());
+                }
+                saved = ui.button(CODE_SAVED).clicked();
+            });
+        });
+        if saved {
+            vm.recovery_code = None;
+        }
+    }
+    let (words, hover) = sync_words(&vm.sync);
+    if matches!(vm.sync.0, SyncView::NoKey) {
         ui.label(words);
         ui.weak(
-            "On your first device, run `pakchat sync` once: it makes your account's key and shows its \
-             recovery code. On every other device, run `pakchat account join` with that code. (Doing this \
-             here in the app comes next.)",
+            "First device of your account? Turn sync on: Pak.Chat makes your account's key and shows its \
+             recovery code once. Your other devices join with that code.",
         );
+        if ui.button(TURN_ON_SYNC).clicked() {
+            send(Command::TurnOnSync);
+        }
+        ui.add_space(6.0);
+        ui.horizontal(|ui| {
+            let label = ui.label(RECOVERY_CODE);
+            let field = egui::TextEdit::singleline(&mut *vm.join_code)
+                .hint_text("as your first device showed it")
+                .desired_width(300.0);
+            let entered = ui.add(field).labelled_by(label.id);
+            let enter = entered.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
+            let join = ui.add_enabled(!vm.join_code.trim().is_empty(), egui::Button::new(JOIN)).clicked();
+            if (join || enter) && !vm.join_code.trim().is_empty() {
+                send(Command::JoinSync { code: std::mem::take(&mut vm.join_code) });
+            }
+        });
         return;
     }
     ui.label(words).on_hover_text(hover.clone());

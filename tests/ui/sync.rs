@@ -110,3 +110,83 @@ fn last_message_of(h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>) -> O
         pakchat::ui::view_model::RowContent::Unreadable(_) => None,
     }
 }
+
+/// A profile signed in to `base` with `token`, without the account key.
+fn signed_in_without_key(dir: &std::path::Path, base: &str, token: String) {
+    seeded_store(dir, |store, _| {
+        let account = pakchat::domain::Account {
+            server: base.to_owned(),
+            token,
+            expires_ms: i64::MAX,
+            user: pakchat::domain::AccountUser {
+                name: "Grace".to_owned(),
+                email: "grace@example.com".to_owned(),
+                picture: String::new(),
+            },
+            avatar: None,
+            expired: false,
+        };
+        store.put_account(Some(&account)).unwrap();
+        let id = ThreadId::new();
+        store.put_thread(&Thread::new(id, "Written before sync".to_owned(), 0, stamp())).unwrap();
+        store.append_message(&message(id, "kept from before".to_owned())).unwrap();
+    });
+}
+
+#[test]
+fn sync_is_turned_on_in_the_app_and_a_second_device_joins_with_the_code() {
+    use pakchat::ui::account::{CODE_SAVED, JOIN, RECOVERY_CODE, TURN_ON_SYNC};
+    let idp = common::peers::oidc_mock();
+    let server = common::server::LocalServer::start(&idp.base, CLIENT);
+    let claims = serde_json::json!({ "sub": "grace", "email": "grace@example.com", "name": "Grace" });
+    let token = || server.block_on(common::peers::session_token(&server.base, &idp.base, CLIENT, claims.clone()));
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    signed_in_without_key(dir_a.path(), &server.base, token());
+    let b_token = token();
+    seeded_store(dir_b.path(), |store, _| {
+        let account = pakchat::domain::Account {
+            server: server.base.clone(),
+            token: b_token,
+            expires_ms: i64::MAX,
+            user: pakchat::domain::AccountUser::default(),
+            avatar: None,
+            expired: false,
+        };
+        store.put_account(Some(&account)).unwrap();
+    });
+
+    // A: "Sync is off", turned on from the foot of the sidebar.
+    let mut a = new_app(config(dir_a.path(), true));
+    a.wait_ready();
+    a.wait_for("sync off", |h| sync_line(h) == "Sync is off on this device");
+    a.click("Turn on…");
+    a.wait_for("Settings → Account", |h| present(h, TURN_ON_SYNC));
+    a.click(TURN_ON_SYNC);
+    a.wait_for("the recovery code", |h| h.state().view_model().recovery_code.is_some());
+    let code = a.harness.state().view_model().recovery_code.as_ref().unwrap().to_string();
+    assert!(a.has_label(&code), "the code is on screen");
+    a.shot("sync-recovery-code");
+    a.wait_for("A synced", |h| sync_line(h) == "Synced");
+    a.click(CODE_SAVED);
+    a.wait_for("the code gone", |h| h.state().view_model().recovery_code.is_none() && !present(h, &code));
+
+    // B: a wrong code is refused and changes nothing; the right one joins.
+    let mut b = new_app(config(dir_b.path(), true));
+    b.wait_ready();
+    b.wait_for("sync off on B", |h| sync_line(h) == "Sync is off on this device");
+    b.click("Turn on…");
+    b.wait_for("Settings → Account on B", |h| present(h, RECOVERY_CODE));
+    b.type_into(Role::TextInput, RECOVERY_CODE, "0123-4567-89AB-CDEF-GHJK-MNPQ");
+    b.click(JOIN);
+    b.shot("sync-join");
+    b.wait_for("the wrong code refused", |h| {
+        h.state().view_model().errors.iter().any(|m| m.contains("that recovery code does not unlock this account"))
+    });
+    assert_eq!(sync_line(&b.harness), "Sync is off on this device");
+    b.type_into(Role::TextInput, RECOVERY_CODE, &code.to_lowercase());
+    b.click(JOIN);
+    b.wait_for("B synced", |h| sync_line(h) == "Synced");
+    b.wait_for("A's chat from before sync, on B", |h| present(h, "Written before sync"));
+    a.close();
+    b.close();
+}

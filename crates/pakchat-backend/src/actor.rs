@@ -318,6 +318,7 @@ impl Actor {
             c @ (Command::Export { .. } | Command::Import) => self.handle_transfer(c).await,
             c @ (Command::SignIn { .. } | Command::CancelSignIn | Command::SignOut) => self.handle_account(c).await,
             Command::SyncNow => self.nudge_sync(super::syncing::Nudge::Now),
+            c @ (Command::TurnOnSync | Command::JoinSync { .. }) => self.enrol(c),
             // `run` stops before handing it here.
             Command::Shutdown => {}
         }

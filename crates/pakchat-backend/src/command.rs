@@ -331,6 +331,14 @@ pub enum Command {
     /// Sync with the account's server now (also mid-way through waiting
     /// out a failure).
     SyncNow,
+    /// The first device of an account: make the account's key (its
+    /// recovery code comes back once, in [`super::Event::RecoveryCode`]).
+    TurnOnSync,
+    /// Every other device: get the account's key with its recovery code.
+    JoinSync {
+        /// The code as typed (any case, dashes optional).
+        code: zeroize::Zeroizing<String>,
+    },
     /// The app is closing: finish what came before, flush, and stop.
     Shutdown,
 }

@@ -308,6 +308,9 @@ pub enum Event {
     Account(AccountView),
     /// How sync with the account's server stands.
     Sync(SyncView),
+    /// The account's key was made here: its recovery code, to show once
+    /// (it is kept nowhere).
+    RecoveryCode(zeroize::Zeroizing<String>),
 }
 
 /// Sync with the account's server, as the UI shows it.
@@ -318,6 +321,8 @@ pub enum SyncView {
     Off,
     /// Signed in, but this device does not hold the account's key yet.
     NoKey,
+    /// Sync just started (a round is under way).
+    Syncing,
     /// Everything here is on the server, and what was there is here.
     Synced,
     /// The server cannot be reached; changes wait here.

@@ -20,6 +20,7 @@ use pakchat_sync::{Record, Replica, ReplicaError, SyncError, Waiting};
 use tokio::sync::mpsc;
 
 use crate::actor::{Actor, Internal, to_actor};
+use crate::command::Command;
 use crate::domain::{Hlc, ThreadId};
 use crate::event::{Event, SyncView, ThreadSummary};
 use crate::runtime::Runtime;
@@ -59,6 +60,9 @@ pub(crate) enum SyncReport {
     Failed { waiting: usize, message: String },
     /// The session is over, or the key gone: the task stopped.
     Stopped(SyncFailure),
+    /// Turning sync on ended: the key is kept (with the recovery code to
+    /// show when this device made it), or why not.
+    Enrolled(Result<Option<zeroize::Zeroizing<String>>, String>),
 }
 
 /// The actor's end of a running task: dropping it stops the task.
@@ -283,6 +287,7 @@ impl Actor {
             self.events.send(Event::Sync(SyncView::NoKey));
         } else if self.sync.is_none() {
             self.sync = Some(SyncLink::start(&self.rt, store, self.inbox.clone()));
+            self.events.send(Event::Sync(SyncView::Syncing));
         }
     }
 
@@ -314,6 +319,16 @@ impl Actor {
                 tracing::warn!(waiting, message, "sync: the server refused");
                 self.events.send(Event::Sync(SyncView::Failed { waiting, message }));
             }
+            SyncReport::Enrolled(Ok(code)) => {
+                tracing::info!(first_device = code.is_some(), "sync turned on");
+                if let Some(code) = code {
+                    self.events.send(Event::RecoveryCode(code));
+                }
+                self.follow_account(true).await;
+            }
+            SyncReport::Enrolled(Err(message)) => {
+                self.events.send(Event::Error { thread: None, message });
+            }
             SyncReport::Stopped(why) => {
                 tracing::info!(why = %why, "sync stopped");
                 self.sync = None;
@@ -321,6 +336,18 @@ impl Actor {
                 self.announce_account().await;
             }
         }
+    }
+
+    /// Turn sync on ([`Command::TurnOnSync`], [`Command::JoinSync`]) in the
+    /// background; it reports [`SyncReport::Enrolled`]. Nothing is kept
+    /// unless the key came (and opened).
+    pub(crate) fn enrol(&mut self, command: Command) {
+        let Some(store) = self.store.clone() else { return };
+        let inbox = self.inbox.clone();
+        self.rt.spawn(async move {
+            let result = enrol(store.as_ref(), command).await;
+            to_actor(&inbox, SyncReport::Enrolled(result));
+        });
     }
 
     /// Records came in: the sidebar, the projects and the settings again,
@@ -336,4 +363,38 @@ impl Actor {
             self.send_rows(thread, None, crate::messages::ROWS_AFTER_BRANCH).await;
         }
     }
+}
+
+/// Make the account's key (`TurnOnSync`) or fetch it with the recovery
+/// code (`JoinSync`), and keep it; the code to show once, if made here.
+async fn enrol(store: &SealedStore, command: Command) -> Result<Option<zeroize::Zeroizing<String>>, String> {
+    let account = store.account().map_err(|e| e.to_string())?.filter(|a| !a.expired);
+    let account = account.ok_or("Sign in first: sync needs your account.")?;
+    let server = pakchat_sync::Server::new(&account.server, &account.token).map_err(|e| e.to_string())?;
+    let (key, key_id, code) = match command {
+        Command::TurnOnSync => {
+            match pakchat_sync::create_account_key(&server, pakchat_sync::KdfParams::default()).await {
+                Ok((key, key_id, code)) => (key, key_id, Some(code.display())),
+                Err(pakchat_sync::JoinError::KeyExists) => {
+                    return Err("Your account already syncs from another device: enter the recovery code that \
+                            device showed."
+                        .to_owned());
+                }
+                Err(e) => return Err(format!("Sync was not turned on: {e}")),
+            }
+        }
+        Command::JoinSync { code } => {
+            let code = pakchat_sync::RecoveryCode::parse(code.trim()).map_err(|e| e.to_string())?;
+            let (key, key_id) = pakchat_sync::join(&server, &code).await.map_err(|e| match e {
+                pakchat_sync::JoinError::NoKey => {
+                    "Your account does not sync yet: turn sync on on your first device.".to_owned()
+                }
+                e => format!("Sync was not turned on: {e}"),
+            })?;
+            (key, key_id, None)
+        }
+        _ => return Err("not a command that turns sync on".to_owned()),
+    };
+    store.put_sync_key(Some((key_id, key.as_bytes()))).and_then(|()| store.flush()).map_err(|e| e.to_string())?;
+    Ok(code)
 }

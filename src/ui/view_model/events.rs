@@ -23,7 +23,8 @@ impl ViewModel {
             | Event::ClipboardFiles { .. }
             | Event::Error { .. }
             | Event::Account(_)
-            | Event::Sync(_)) => self.apply_app(e),
+            | Event::Sync(_)
+            | Event::RecoveryCode(_)) => self.apply_app(e),
             e @ (Event::ThreadsLoaded { .. }
             | Event::ProjectsLoaded { .. }
             | Event::ProjectChanged { .. }
@@ -85,6 +86,7 @@ impl ViewModel {
             Event::Error { thread, message } => self.errors.push(thread, message),
             Event::Account(view) => self.account = view,
             Event::Sync(view) => self.sync = (view, web_time::Instant::now()),
+            Event::RecoveryCode(code) => self.recovery_code = Some(code),
             other => misrouted(&other),
         }
     }

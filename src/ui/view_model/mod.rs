@@ -338,6 +338,11 @@ pub struct ViewModel {
     pub account: crate::backend::AccountView,
     /// How sync stands, and since when (for the retry countdown).
     pub sync: (crate::backend::SyncView, web_time::Instant),
+    /// The recovery code of the account key just made here, shown until
+    /// the user says it is saved (it is kept nowhere else).
+    pub recovery_code: Option<zeroize::Zeroizing<String>>,
+    /// The recovery code being typed to join this device.
+    pub join_code: zeroize::Zeroizing<String>,
     /// Second launches of the app not answered yet with a window.
     pub window_requests: u32,
     /// The last setup/unlock failure.
@@ -390,6 +395,8 @@ impl Default for ViewModel {
             status: None,
             account: crate::backend::AccountView::default(),
             sync: (crate::backend::SyncView::default(), web_time::Instant::now()),
+            recovery_code: None,
+            join_code: zeroize::Zeroizing::default(),
             window_requests: 0,
             unlock_error: None,
             unlocking: false,
