@@ -9,3 +9,5 @@ pub mod peers;
 pub mod proxy;
 pub mod search_profile;
 pub mod server;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod sync_rig;
