@@ -18,6 +18,11 @@ pub struct LocalServer {
 
 impl LocalServer {
     pub fn start(issuer: &str, client: &str) -> Self {
+        Self::start_with(issuer, client, pakchat_server::limits::Limits::default())
+    }
+
+    /// [`Self::start`] with other quotas and request rates.
+    pub fn start_with(issuer: &str, client: &str, limits: pakchat_server::limits::Limits) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("server.sqlite3").display());
@@ -25,7 +30,7 @@ impl LocalServer {
         let (base, state) = runtime.block_on(async move {
             let db = pakchat_server::db::Db::open(&db_url).await.expect("database");
             let verifier = pakchat_server::oidc::Verifier::new(&issuer, vec![client]).expect("verifier");
-            let state = Arc::new(AppState::new(db, verifier, 3_600_000, &db_url));
+            let state = Arc::new(AppState::with_limits(db, verifier, 3_600_000, &db_url, limits));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let base = format!("http://{}", listener.local_addr().expect("address"));
             let serving = state.clone();

@@ -125,26 +125,62 @@ pub enum SyncFailure {
 /// # Errors
 /// See [`SyncFailure`]; nothing waiting is lost.
 pub async fn sync_once(store: &dyn Store) -> Result<Report, SyncFailure> {
-    sync_with(store, &StoreReplica(store)).await
+    sync_with(store, &StoreReplica(store), &mut Connection::default()).await
+}
+
+/// What the sync task keeps between rounds: the server's client (with its
+/// open connections) and the user's id, for the session they were made
+/// for (a new session, after signing in again or a rotation, makes them
+/// afresh).
+#[derive(Default)]
+pub(crate) struct Connection {
+    made_for: Option<(String, String)>,
+    server: Option<Server>,
+    user: Option<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("open", &self.server.is_some()).finish_non_exhaustive()
+    }
 }
 
 /// [`sync_once`] through `replica` (the store, seen through something that
-/// also notes what came in).
+/// also notes what came in), over `connection`.
 ///
 /// # Errors
 /// See [`SyncFailure`].
-pub(crate) async fn sync_with<R: Replica + Sync>(store: &dyn Store, replica: &R) -> Result<Report, SyncFailure> {
+pub(crate) async fn sync_with<R: Replica + Sync>(
+    store: &dyn Store,
+    replica: &R,
+    connection: &mut Connection,
+) -> Result<Report, SyncFailure> {
     let store_err = |e: StoreError| SyncFailure::Store(e.to_string());
     let account = store.account().map_err(store_err)?.filter(|a| !a.expired).ok_or(SyncFailure::SignedOut)?;
     let (key_id, key) = store.sync_key().map_err(store_err)?.ok_or(SyncFailure::NoKey)?;
-    let server = Server::new(&account.server, &account.token)?;
-    let user = match server.user_id().await {
-        Err(SyncError::SignedOut) => return Err(SyncFailure::SignedOut),
-        other => other?,
+    let session = (account.server.clone(), account.token.clone());
+    if connection.made_for.as_ref() != Some(&session) {
+        *connection = Connection {
+            server: Some(Server::new(&account.server, &account.token)?),
+            made_for: Some(session),
+            user: None,
+        };
+    }
+    let Some(server) = connection.server.as_ref() else { return Err(SyncFailure::SignedOut) };
+    let user = match connection.user.clone() {
+        Some(user) => user,
+        None => match server.user_id().await {
+            Err(SyncError::SignedOut) => return Err(SyncFailure::SignedOut),
+            other => {
+                let user = other?;
+                connection.user = Some(user.clone());
+                user
+            }
+        },
     };
     let key = AccountKey::from_bytes(*key);
     let keys = pakchat_sync::Keys { key: &key, key_id, user: &user };
-    match pakchat_sync::sync_once(&server, &keys, replica).await {
+    match pakchat_sync::sync_once(server, &keys, replica).await {
         Err(SyncError::SignedOut) => Err(SyncFailure::SignedOut),
         other => Ok(other?),
     }

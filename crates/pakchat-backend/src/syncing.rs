@@ -31,8 +31,9 @@ use crate::sync::{StoreReplica, SyncFailure};
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// The longest wait between tries.
 const MAX_BACKOFF: Duration = Duration::from_secs(60);
-/// How long a burst of changes is gathered before a round.
-const GATHER: Duration = Duration::from_millis(150);
+/// How long a burst of changes is gathered before a round (short: the
+/// commit-to-other-device budget is 50 ms at the median).
+const GATHER: Duration = Duration::from_millis(10);
 /// Without a heartbeat for this long, the live channel is taken as dead.
 const QUIET: Duration = Duration::from_secs(45);
 /// Changes counted for the UI at most.
@@ -151,6 +152,7 @@ async fn run(
     let mut failing: Option<(u32, web_time::Instant)> = None;
     // Changes came while a round ran: go again at once.
     let mut again = false;
+    let mut connection = crate::sync::Connection::default();
     loop {
         let mut nudge = if again {
             Nudge::Now
@@ -186,7 +188,7 @@ async fn run(
             }
         }
         let replica = Noting { inner: StoreReplica(store.as_ref()), touched: Mutex::new(BTreeSet::new()) };
-        let result = crate::sync::sync_with(store.as_ref(), &replica).await;
+        let result = crate::sync::sync_with(store.as_ref(), &replica, &mut connection).await;
         let touched = replica.touched.into_inner().unwrap_or_else(PoisonError::into_inner);
         let next_try = |failing: Option<(u32, web_time::Instant)>, least: Duration| {
             let attempt = failing.map_or(0, |(a, _)| a + 1);

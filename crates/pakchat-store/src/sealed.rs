@@ -176,13 +176,13 @@ impl SealedStore {
     /// `local`: made here (marked for sync), not merged from elsewhere.
     fn append_unlocked(&self, message: &Message, local: bool) -> Result<u64, StoreError> {
         let index = self.message_count(message.thread_id)?;
-        if local {
-            self.mark(&Change::Message(message.thread_id, index))?;
-        }
-        // The id first: an entry without its message is never believed.
-        self.note_id(message.thread_id, message.id, index)?;
-        self.reindex(message.thread_id, index, Some(message))?;
-        self.put_message(&message_key(message.thread_id, index), message)?;
+        let changes = if local { vec![Change::Message(message.thread_id, index)] } else { Vec::new() };
+        self.marking(&changes, || {
+            // The id first: an entry without its message is never believed.
+            self.note_id(message.thread_id, message.id, index)?;
+            self.reindex(message.thread_id, index, Some(message))?;
+            self.put_message(&message_key(message.thread_id, index), message)
+        })?;
         Ok(index)
     }
 
@@ -252,8 +252,7 @@ impl Store for SealedStore {
     fn put_thread(&self, thread: &Thread) -> Result<(), StoreError> {
         // The draft is not part of the record (see [`Store::put_draft`]).
         let record = Thread { draft: String::new(), ..thread.clone() };
-        self.mark(&Change::Thread(thread.id))?;
-        self.put(Table::Threads, thread.id.as_bytes(), &record)
+        self.marking(&[Change::Thread(thread.id)], || self.put(Table::Threads, thread.id.as_bytes(), &record))
     }
 
     fn thread(&self, id: ThreadId) -> Result<Option<Thread>, StoreError> {
@@ -299,8 +298,7 @@ impl Store for SealedStore {
     }
 
     fn put_project(&self, project: &Project) -> Result<(), StoreError> {
-        self.mark(&Change::Project(project.id))?;
-        self.put(Table::Projects, project.id.as_bytes(), project)
+        self.marking(&[Change::Project(project.id)], || self.put(Table::Projects, project.id.as_bytes(), project))
     }
 
     fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
@@ -331,8 +329,7 @@ impl Store for SealedStore {
     }
 
     fn update_message(&self, thread: ThreadId, index: u64, message: &Message) -> Result<(), StoreError> {
-        self.mark(&Change::Message(thread, index))?;
-        self.replace_message(thread, index, message)
+        self.marking(&[Change::Message(thread, index)], || self.replace_message(thread, index, message))
     }
 
     fn position_of(&self, thread: ThreadId, id: MessageId) -> Result<Option<u64>, StoreError> {
@@ -498,8 +495,7 @@ impl Store for SealedStore {
     }
 
     fn put_settings(&self, settings: &Settings) -> Result<(), StoreError> {
-        self.settings_changing(&self.settings()?, settings)?;
-        self.put(Table::Settings, SETTINGS_KEY, settings)
+        self.write_settings(&self.settings()?, settings)
     }
 
     fn api_key(&self, provider: &str) -> Result<Option<zeroize::Zeroizing<String>>, StoreError> {

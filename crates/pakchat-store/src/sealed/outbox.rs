@@ -188,9 +188,30 @@ impl SealedStore {
         Ok(self.kv.insert(Table::Outbox, &change.key(), &mark.to_be_bytes())?)
     }
 
-    /// Stamp and mark the settings fields `new` changes from `old`; called
-    /// before the new record is written.
-    pub(super) fn settings_changing(&self, old: &Settings, new: &Settings) -> Result<(), StoreError> {
+    /// Write a change of the records `changes` name with `write`, marked
+    /// before (so a crash never leaves a change without its entry) and
+    /// again after: a round that read the entry between the first mark and
+    /// the write, and sent the record as it was before, finds the entry
+    /// marked anew and leaves it for the next round.
+    pub(super) fn marking<R>(
+        &self,
+        changes: &[Change],
+        write: impl FnOnce() -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        for change in changes {
+            self.mark(change)?;
+        }
+        let written = write()?;
+        for change in changes {
+            self.mark(change)?;
+        }
+        Ok(written)
+    }
+
+    /// Save `new` over `old`: the fields it changes are stamped and marked
+    /// (see [`Self::marking`]); the stamps are written after the record, so
+    /// a round never sends a field's old value under its new stamp.
+    pub(super) fn write_settings(&self, old: &Settings, new: &Settings) -> Result<(), StoreError> {
         let (old, new_fields) = (fields(old)?, fields(new)?);
         let stamp = new.stamp.unwrap_or_else(|| zero_stamp(self.header.device_id));
         let mut stamps = self.field_stamps()?;
@@ -201,13 +222,11 @@ impl SealedStore {
                 changed.push(field.clone());
             }
         }
-        if changed.is_empty() {
-            return Ok(());
-        }
-        for field in changed {
-            self.mark(&Change::Setting(field))?;
-        }
-        self.put(Table::Settings, FIELD_STAMPS_KEY, &stamps)
+        let changed: Vec<Change> = changed.into_iter().map(Change::Setting).collect();
+        self.marking(&changed, || {
+            self.put(Table::Settings, SETTINGS_KEY, new)?;
+            if changed.is_empty() { Ok(()) } else { self.put(Table::Settings, FIELD_STAMPS_KEY, &stamps) }
+        })
     }
 
     fn field_stamps(&self) -> Result<BTreeMap<String, Stamp>, StoreError> {
@@ -484,6 +503,29 @@ mod tests {
         assert_eq!(out.title, "second");
         store.sent(&store.outbox(10)?)?;
         assert!(changes(&store)?.is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn a_round_that_read_the_record_before_it_was_written_leaves_the_entry() -> Result<(), StoreError> {
+        let store = store()?;
+        store.put_sync_key(Some((1, &[9; 32])))?;
+        store.put_thread(&Thread::new(T, "old".to_owned(), 0, stamp(1, 1)))?;
+        store.sent(&store.outbox(10)?)?;
+        // A rename, and a round reading between its first mark and its write.
+        let renamed = Thread::new(T, "new".to_owned(), 0, stamp(2, 1));
+        let seen = store.marking(&[Change::Thread(T)], || {
+            let read = store.outbox(10)?;
+            let sent = store.outgoing(&Change::Thread(T))?;
+            store.put(Table::Threads, T.as_bytes(), &renamed)?;
+            Ok((read, sent))
+        })?;
+        let Some(SyncRecord::Thread(sent)) = seen.1 else { panic!("a thread") };
+        assert_eq!(sent.title, "old", "the round sent what it read");
+        store.sent(&seen.0)?;
+        assert_eq!(changes(&store)?, [Change::Thread(T)], "the rename still waits");
+        let Some(SyncRecord::Thread(next)) = store.outgoing(&Change::Thread(T))? else { panic!("a thread") };
+        assert_eq!(next.title, "new");
         Ok(())
     }
 
