@@ -45,7 +45,7 @@ fn two_devices_see_each_others_changes_live_and_the_footer_follows_the_line() {
     let (key, key_id, _code) = server.block_on(pakchat_sync::create_account_key(&first, cheap)).unwrap();
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     signed_in_profile(dir_a.path(), &line.base, token_a, (key_id, *key.as_bytes()));
-    signed_in_profile(dir_b.path(), &line.base, token_b, (key_id, *key.as_bytes()));
+    signed_in_profile(dir_b.path(), &line.base, token_b.clone(), (key_id, *key.as_bytes()));
 
     let mut a = new_app(config(dir_a.path(), true));
     a.wait_ready();
@@ -99,6 +99,18 @@ fn two_devices_see_each_others_changes_live_and_the_footer_follows_the_line() {
     a.wait_for("synced again", |h| sync_line(h) == "Synced");
     b.wait_for("the offline rename on B", |h| present(h, "Renamed offline on A"));
     b.shot("sync-synced");
+
+    // The server ends B's session: the next round says so as the account's
+    // state (sign in again), and sync stops there; nothing local goes.
+    let ended =
+        reqwest::blocking::Client::new().delete(format!("{}/v1/session", server.base)).bearer_auth(&token_b).send();
+    assert!(ended.unwrap().status().is_success());
+    b.click(pakchat::ui::account::SYNC_NOW);
+    b.wait_for("B signed out by the server", |h| {
+        matches!(h.state().view_model().account, pakchat::backend::AccountView::Expired { .. })
+            && sync_line(h).is_empty()
+    });
+    assert!(b.has_label("Renamed offline on A"), "the chats stay");
     a.close();
     b.close();
 }

@@ -176,9 +176,9 @@ async fn run(
             }
         }
         if nudge == Nudge::Changed {
-            if let Some((attempt, _)) = failing {
+            if let Some((_, at)) = failing {
                 // Kept for later; the count on screen goes up.
-                let (waiting, retry) = (waiting(&store), backoff(attempt));
+                let (waiting, retry) = (waiting(&store), at.saturating_duration_since(rt.now()));
                 let reason = "waiting to try again".to_owned();
                 to_actor(&inbox, SyncReport::Offline { waiting, retry, reason });
                 continue;
@@ -334,8 +334,16 @@ impl Actor {
             SyncReport::Stopped(why) => {
                 tracing::info!(why = %why, "sync stopped");
                 self.sync = None;
-                // The session's end shows as the account's (sign in again).
-                self.announce_account().await;
+                let account = self.with_store(crate::store::Store::account).await.ok().flatten();
+                match (why, account) {
+                    // The server ended the session: shown as the account's
+                    // (sign in again), and sync stays off until then.
+                    (SyncFailure::SignedOut, Some(mut account)) if !account.expired => {
+                        account.expired = true;
+                        self.save_and_show(account).await;
+                    }
+                    _ => self.announce_account().await,
+                }
             }
         }
     }

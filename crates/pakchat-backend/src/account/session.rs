@@ -168,7 +168,7 @@ impl Actor {
         }
     }
 
-    async fn save_and_show(&mut self, account: Account) {
+    pub(crate) async fn save_and_show(&mut self, account: Account) {
         let kept = account.clone();
         match self.with_store(move |s| s.put_account(Some(&kept)).and_then(|()| s.flush())).await {
             Ok(()) => self.show_account(Some(account)).await,
