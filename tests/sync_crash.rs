@@ -91,8 +91,8 @@ fn write_then_kill(dir: &std::path::Path, round: u32, run: Duration) -> Vec<Stri
 }
 
 /// `pakchat sync` on the device in `dir`, SIGKILLed after `after` (or let
-/// finish when `None`); whether it finished.
-fn sync_maybe_killed(dir: &std::path::Path, after: Option<Duration>) -> bool {
+/// finish when `None`); how long it took when it finished, `None` when killed.
+fn sync_maybe_killed(dir: &std::path::Path, after: Option<Duration>) -> Option<Duration> {
     let data = dir.join("data");
     let key = dir.join("key");
     let mut child = Command::new(env!("CARGO_BIN_EXE_pakchat"))
@@ -109,12 +109,12 @@ fn sync_maybe_killed(dir: &std::path::Path, after: Option<Duration>) -> bool {
             let mut err = String::new();
             std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
             assert!(status.success(), "pakchat sync failed: {err}");
-            return true;
+            return Some(started.elapsed());
         }
         if deadline.is_some_and(|d| Instant::now() >= d) {
             child.kill().unwrap();
             child.wait().unwrap();
-            return false;
+            return None;
         }
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -133,7 +133,12 @@ fn a_device_killed_with_changes_waiting_sends_them_all_once() {
     let mut rng = Lcg(0x51ac_u64 ^ u64::from(std::process::id()));
     let mut acked = Vec::new();
     let mut killed_syncs = 0;
-    for round in 0..ROUNDS {
+    // How long a whole sync may take: a kill is drawn within it, and it
+    // shrinks whenever a sync finishes before its kill, so that on a fast
+    // machine kills still land mid-round.
+    let mut whole = Duration::from_millis(600);
+    let mut round = 0;
+    while round < ROUNDS || (killed_syncs < 2 && round < ROUNDS * 5) {
         // The writer, killed with its changes unsent.
         let run = Duration::from_millis(150 + rng.next(250));
         let got = write_then_kill(a.dir.path(), round, run);
@@ -142,12 +147,17 @@ fn a_device_killed_with_changes_waiting_sends_them_all_once() {
         let waiting = a.store().outbox(100_000).unwrap().len();
         assert!(waiting > 0, "changes wait after the kill in round {round}");
         // A sync killed part of the way through, or not at all.
-        if rng.next(3) != 0 && !sync_maybe_killed(a.dir.path(), Some(Duration::from_millis(5 + rng.next(600)))) {
-            killed_syncs += 1;
+        if rng.next(3) != 0 {
+            let whole_ms = u64::try_from(whole.as_millis()).unwrap().max(2);
+            match sync_maybe_killed(a.dir.path(), Some(Duration::from_millis(1 + rng.next(whole_ms)))) {
+                None => killed_syncs += 1,
+                Some(took) => whole = whole.min(took * 2 / 3),
+            }
         }
+        round += 1;
     }
-    assert!(killed_syncs > 0, "some syncs were killed mid-round");
-    assert!(sync_maybe_killed(a.dir.path(), None), "the last sync finishes");
+    assert!(killed_syncs >= 2, "syncs were killed mid-round ({killed_syncs} in {round} rounds)");
+    assert!(sync_maybe_killed(a.dir.path(), None).is_some(), "the last sync finishes");
     assert!(a.store().outbox(10).unwrap().is_empty(), "nothing left waiting on A");
 
     // B gets every acknowledged message, once.
