@@ -69,6 +69,7 @@ Pak.Chat — a fast, private AI chat client
 Usage: pakchat [OPTIONS]
        pakchat [OPTIONS] stats | import FILE | export FILE
        pakchat [OPTIONS] account sign-in --server URL | status | sign-out | join
+       pakchat [OPTIONS] account devices | remove-device ID | rename-device NAME
        pakchat [OPTIONS] sync
 
 Commands (on the same profile as the app, without a window):
@@ -85,6 +86,12 @@ Commands (on the same profile as the app, without a window):
   account join [--recovery-code-file F]
                         Get the account's sync key with its recovery code
                         (from F, or standard input)
+  account devices       The account's signed-in devices: id, last seen, name
+  account remove-device ID
+                        Sign another device out (a lost laptop); its chats
+                        stay on it
+  account rename-device NAME
+                        Rename this device (the others see it after a sync)
   sync                  Send this device's changes to the account's server
                         and take in other devices'; the first device makes
                         the account's key and prints its recovery code once.
@@ -159,7 +166,7 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
             }
             "sync" if command.is_none() => command = Some(crate::shell::ShellCommand::Sync),
             "account" if command.is_none() => {
-                command = Some(crate::shell::ShellCommand::Account(account_command(args.next())?));
+                command = Some(crate::shell::ShellCommand::Account(account_command(&mut args)?));
             }
             "--server" => server = Some(value("--server")?.into_string().map_err(|_| "--server must be text")?),
             "--recovery-code-file" => code_file = Some(PathBuf::from(value("--recovery-code-file")?)),
@@ -188,16 +195,28 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
     })
 }
 
-/// The word after `account`; sign-in's `--server` and `--client-id` are
+/// The words after `account`; sign-in's `--server` and `--client-id` are
 /// filled in by [`parse`].
-fn account_command(word: Option<std::ffi::OsString>) -> Result<crate::shell::AccountCommand, String> {
+fn account_command(
+    args: &mut impl Iterator<Item = std::ffi::OsString>,
+) -> Result<crate::shell::AccountCommand, String> {
     use crate::shell::AccountCommand;
-    match word.and_then(|w| w.into_string().ok()).as_deref() {
+    let mut word = || args.next().and_then(|w| w.into_string().ok());
+    match word().as_deref() {
+        Some("devices") => Ok(AccountCommand::Devices),
+        Some("remove-device") => Ok(AccountCommand::RemoveDevice {
+            id: word().ok_or("account remove-device needs the device's ID (account devices lists them)")?,
+        }),
+        Some("rename-device") => {
+            Ok(AccountCommand::RenameDevice { name: word().ok_or("account rename-device needs a NAME")? })
+        }
         Some("status") => Ok(AccountCommand::Status),
         Some("sign-out") => Ok(AccountCommand::SignOut),
         Some("sign-in") => Ok(AccountCommand::SignIn { server: String::new(), client_id: None }),
         Some("join") => Ok(AccountCommand::Join { code_file: None }),
-        _ => Err("account needs one of: sign-in --server URL, status, sign-out, join".to_owned()),
+        _ => Err("account needs one of: sign-in --server URL, status, sign-out, join, devices, remove-device ID, \
+                  rename-device NAME"
+            .to_owned()),
     }
 }
 

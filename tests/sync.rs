@@ -3,7 +3,8 @@
 //! person on a headless machine runs them. A canary typed on one device
 //! arrives on the other and is in none of the server's files; offline
 //! edits on both sides converge, concurrent renames the same way on both;
-//! records a hostile server changed are skipped, never applied.
+//! records a hostile server changed are skipped, never applied; devices are
+//! listed by the names they gave themselves and a lost one is signed out.
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -183,4 +184,55 @@ fn sync_without_an_account_or_a_reachable_server_says_why_and_keeps_the_changes(
     let out = a.sync();
     assert_eq!(out.status.code(), Some(2));
     assert!(last_line(&out).contains("not signed in"), "{}", last_line(&out));
+}
+
+#[test]
+fn devices_are_listed_by_name_renamed_and_a_lost_one_signed_out_keeping_its_chats() {
+    let rig = Rig::new();
+    let (a, b) = (rig.device("ken"), rig.device("ken"));
+    let a_id = a.store().device_id().0.to_string();
+    let b_id = b.store().device_id().0.to_string();
+    {
+        let store = a.store();
+        let mut clock = HlcClock::new(store.device_id());
+        store.put_thread(&Thread::new(ThreadId::new(), "kept on the lost laptop".to_owned(), 0, clock.now())).unwrap();
+    }
+    let renamed = a.pakchat(&["account", "rename-device", "Ken's old laptop"], "");
+    assert!(renamed.status.success(), "{}", text(&renamed));
+    let code = code_in(&a.synced());
+    assert!(b.pakchat(&["account", "join"], &code).status.success());
+    b.synced();
+
+    // B lists both: A by the name A gave itself, B marked as this device.
+    let out = b.pakchat(&["account", "devices"], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rows: Vec<Vec<&str>> = listed.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(rows.len(), 2, "{listed}");
+    let row_a = rows.iter().find(|r| r[0] == a_id).unwrap_or_else(|| panic!("A listed: {listed}"));
+    assert_eq!(row_a[2], "Ken's old laptop", "{listed}");
+    assert_eq!(row_a.len(), 3, "A is not this device: {listed}");
+    let row_b = rows.iter().find(|r| r[0] == b_id).unwrap_or_else(|| panic!("B listed: {listed}"));
+    assert_eq!(row_b.get(3), Some(&"this device"), "{listed}");
+
+    // B cannot remove itself, nor a device that is not the account's.
+    let out = b.pakchat(&["account", "remove-device", &b_id], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(last_line(&out).contains("sign out instead"), "{}", last_line(&out));
+    let stranger = ThreadId::new().0.to_string();
+    let out = b.pakchat(&["account", "remove-device", &stranger], "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(last_line(&out).contains("has that id"), "{}", last_line(&out));
+
+    // B signs the lost laptop out: A's next sync is refused, its chats stay.
+    let out = b.pakchat(&["account", "remove-device", &a_id], "");
+    assert!(out.status.success(), "{}", text(&out));
+    let out = b.pakchat(&["account", "devices"], "");
+    let listed = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(!listed.contains(&a_id) && listed.contains(&b_id), "{listed}");
+    let out = a.sync();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(last_line(&out).contains("not signed in"), "{}", last_line(&out));
+    let titles: Vec<_> = a.contents().into_values().map(|(t, _)| t).collect();
+    assert_eq!(titles, ["kept on the lost laptop"]);
 }

@@ -1,5 +1,6 @@
-//! `pakchat account sign-in --server URL | status | sign-out | join`: the
-//! app's account on a headless machine (and in the tests). `join` reads the
+//! `pakchat account sign-in --server URL | status | sign-out | join |
+//! devices | remove-device ID | rename-device NAME`: the app's account on
+//! a headless machine (and in the tests). `join` reads the
 //! recovery code (`--recovery-code-file F`, or standard input) and fetches
 //! the account's sync key; a wrong code, an unreachable server or an
 //! account without a key writes nothing. Sign-in opens the
@@ -31,6 +32,18 @@ pub enum AccountCommand {
         /// Where the code is written (`None`: standard input).
         code_file: Option<std::path::PathBuf>,
     },
+    /// List the account's signed-in devices.
+    Devices,
+    /// Sign another device of the account out.
+    RemoveDevice {
+        /// Its id, as `devices` lists it.
+        id: String,
+    },
+    /// Rename this device.
+    RenameDevice {
+        /// The new name.
+        name: String,
+    },
 }
 
 /// Run `command` on the open profile `store`, its network work on `runtime`.
@@ -46,6 +59,16 @@ pub(super) fn run(
         AccountCommand::Join { code_file } => {
             let code = read_code(code_file.as_deref())?;
             runtime.block_on(join(store, &code))
+        }
+        AccountCommand::Devices => runtime.block_on(devices(store)),
+        AccountCommand::RemoveDevice { id } => {
+            runtime.block_on(crate::backend::devices::remove(store, id))?;
+            Ok(format!("signed out the device {id}"))
+        }
+        AccountCommand::RenameDevice { name } => {
+            let mut clock = crate::domain::HlcClock::new(store.device_id());
+            crate::backend::devices::rename(store, &mut clock, name)?;
+            Ok("renamed: the other devices see the name after their next sync".to_owned())
         }
     }
 }
@@ -79,6 +102,20 @@ async fn join(store: &SealedStore, code: &pakchat_sync::RecoveryCode) -> Result<
     store.put_sync_key(Some((key_id, key.as_bytes()))).map_err(|e| e.to_string())?;
     store.flush().map_err(|e| e.to_string())?;
     Ok(format!("joined: this device holds the account's key (from {})", known.server))
+}
+
+/// One line per device: id, when it was last seen (UTC), its name, and
+/// which is this one.
+async fn devices(store: &SealedStore) -> Result<String, String> {
+    let list = crate::backend::devices::list(store).await?;
+    let lines: Vec<String> = list
+        .iter()
+        .map(|d| {
+            let this = if d.current { "\tthis device" } else { "" };
+            format!("{}\t{}\t{}{this}", d.id, date(d.last_seen_ms), d.name)
+        })
+        .collect();
+    Ok(lines.join("\n"))
 }
 
 async fn sign_in(store: &SealedStore, server: &str, client_id: Option<String>) -> Result<String, String> {

@@ -209,6 +209,7 @@ pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut 
                 send(Command::SignOut);
             }
             sync_settings_ui(ui, vm, send);
+            super::devices::devices_ui(ui, vm, hidden, send);
         }
         AccountView::Expired { server, user } => {
             let who = if hidden { String::new() } else { format!(" ({})", user.email) };

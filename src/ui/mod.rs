@@ -14,6 +14,7 @@ pub mod chat_state;
 mod chat_view;
 mod commands;
 mod composer;
+pub mod devices;
 pub mod fonts;
 mod form;
 mod image_mode;

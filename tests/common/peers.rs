@@ -124,11 +124,22 @@ pub async fn mint(issuer: &str, client: &str, variant: &str, claims: serde_json:
 /// The session token the Pak.Chat server at `server` gives a device of the
 /// user `claims` describe (a good ID token from `issuer` for `client`).
 pub async fn session_token(server: &str, issuer: &str, client: &str, claims: serde_json::Value) -> String {
+    session_token_on(server, issuer, client, claims, None).await
+}
+
+/// [`session_token`] for the device `device` (a profile's device id).
+pub async fn session_token_on(
+    server: &str,
+    issuer: &str,
+    client: &str,
+    claims: serde_json::Value,
+    device: Option<&str>,
+) -> String {
     let id_token = mint(issuer, client, "good", claims, None).await;
     let http = reqwest::Client::new();
     let answer: serde_json::Value = http
         .post(format!("{server}/v1/session"))
-        .json(&serde_json::json!({ "id_token": id_token }))
+        .json(&serde_json::json!({ "id_token": id_token, "device": device }))
         .send()
         .await
         .unwrap()

@@ -26,13 +26,19 @@ impl Rig {
     /// A new profile signed in as `who` (a session made straight from an
     /// ID token: the sign-in itself is `tests/account.rs`'s).
     pub fn device(&self, who: &str) -> Device {
-        let claims = serde_json::json!({ "sub": who, "email": format!("{who}@example.org") });
-        let token =
-            self.server.block_on(super::peers::session_token(&self.server.base, &self.idp.base, CLIENT, claims));
         let dir = tempfile::tempdir().unwrap();
         let device = Device { dir };
         let kv = Arc::new(SledKv::open(&device.profile()).unwrap());
         let store = SealedStore::create(kv, &KeySource::KeyFile(device.key()), Default::default()).unwrap();
+        let claims = serde_json::json!({ "sub": who, "email": format!("{who}@example.org") });
+        let id = store.device_id().0.to_string();
+        let token = self.server.block_on(super::peers::session_token_on(
+            &self.server.base,
+            &self.idp.base,
+            CLIENT,
+            claims,
+            Some(&id),
+        ));
         let user = AccountUser { name: who.to_owned(), email: format!("{who}@example.org"), picture: String::new() };
         let account = Account {
             server: self.server.base.clone(),

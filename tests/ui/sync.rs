@@ -2,7 +2,9 @@
 //! shows on B, a rename on B shows on A, both live (pokes, no polling);
 //! the foot of the sidebar says Synced, then Offline with the changes
 //! waiting while the line to the server is cut, and Synced again once it
-//! is back, with nothing lost.
+//! is back, with nothing lost. Sync is turned on in one app and joined in
+//! the other with the code, which then lists both devices and signs the
+//! first out.
 
 use super::*;
 
@@ -95,7 +97,9 @@ fn two_devices_see_each_others_changes_live_and_the_footer_follows_the_line() {
 
     // Back: "Sync now" sends it at once, and B gets it.
     line.restore();
-    a.click(pakchat::ui::account::SYNC_NOW);
+    // (Sync now is both in A's open settings and at the foot of its sidebar.)
+    a.harness.query_all_by_label(pakchat::ui::account::SYNC_NOW).next().expect("Sync now on A").click();
+    a.harness.step();
     a.wait_for("synced again", |h| sync_line(h) == "Synced");
     b.wait_for("the offline rename on B", |h| present(h, "Renamed offline on A"));
     b.shot("sync-synced");
@@ -123,9 +127,11 @@ fn last_message_of(h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>) -> O
     }
 }
 
-/// A profile signed in to `base` with `token`, without the account key.
-fn signed_in_without_key(dir: &std::path::Path, base: &str, token: String) {
+/// A profile signed in to `base` with the session `token` gives for its
+/// device id, without the account key.
+fn signed_in_without_key(dir: &std::path::Path, base: &str, token: impl FnOnce(&str) -> String) {
     seeded_store(dir, |store, _| {
+        let token = token(&store.device_id().0.to_string());
         let account = pakchat::domain::Account {
             server: base.to_owned(),
             token,
@@ -148,17 +154,19 @@ fn signed_in_without_key(dir: &std::path::Path, base: &str, token: String) {
 #[test]
 fn sync_is_turned_on_in_the_app_and_a_second_device_joins_with_the_code() {
     use pakchat::ui::account::{CODE_SAVED, JOIN, RECOVERY_CODE, TURN_ON_SYNC};
+    use pakchat::ui::devices::{CONFIRM_SIGN_OUT, SIGN_OUT_DEVICE};
     let idp = common::peers::oidc_mock();
     let server = common::server::LocalServer::start(&idp.base, CLIENT);
     let claims = serde_json::json!({ "sub": "grace", "email": "grace@example.com", "name": "Grace" });
-    let token = || server.block_on(common::peers::session_token(&server.base, &idp.base, CLIENT, claims.clone()));
+    let token = |device: &str| {
+        server.block_on(common::peers::session_token_on(&server.base, &idp.base, CLIENT, claims.clone(), Some(device)))
+    };
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    signed_in_without_key(dir_a.path(), &server.base, token());
-    let b_token = token();
+    signed_in_without_key(dir_a.path(), &server.base, token);
     seeded_store(dir_b.path(), |store, _| {
         let account = pakchat::domain::Account {
             server: server.base.clone(),
-            token: b_token,
+            token: token(&store.device_id().0.to_string()),
             expires_ms: i64::MAX,
             user: pakchat::domain::AccountUser::default(),
             avatar: None,
@@ -199,6 +207,29 @@ fn sync_is_turned_on_in_the_app_and_a_second_device_joins_with_the_code() {
     b.click(JOIN);
     b.wait_for("B synced", |h| sync_line(h) == "Synced");
     b.wait_for("A's chat from before sync, on B", |h| present(h, "Written before sync"));
+
+    // Settings → Account on B lists both devices, B as this one; B signs A
+    // out (a second click confirms) and A, on its next round, says so.
+    let devices = |h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>| {
+        h.state().view_model().devices.list.as_ref().map(|l| (l.len(), l.iter().filter(|d| d.current).count()))
+    };
+    // A named itself when it first synced; B knows the name once it pulled.
+    let named = |h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>| {
+        let list = h.state().view_model().devices.list.clone().unwrap_or_default();
+        list.iter().all(|d| d.name == pakchat::backend::devices::default_name())
+    };
+    b.wait_for("both devices listed by name", |h| devices(h) == Some((2, 1)) && named(h) && present(h, "Devices"));
+    b.shot("sync-devices");
+    b.click(SIGN_OUT_DEVICE);
+    b.click(CONFIRM_SIGN_OUT);
+    b.wait_for("B alone in the list", |h| devices(h) == Some((1, 1)));
+    // (Sync now is both in A's open settings and at the foot of its sidebar.)
+    a.harness.query_all_by_label(pakchat::ui::account::SYNC_NOW).next().expect("Sync now on A").click();
+    a.harness.step();
+    a.wait_for("A signed out by B", |h| {
+        matches!(h.state().view_model().account, pakchat::backend::AccountView::Expired { .. })
+    });
+    a.wait_for("A keeps its chat", |h| present(h, "Written before sync"));
     a.close();
     b.close();
 }

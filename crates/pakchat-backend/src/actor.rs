@@ -319,6 +319,9 @@ impl Actor {
             c @ (Command::SignIn { .. } | Command::CancelSignIn | Command::SignOut) => self.handle_account(c).await,
             Command::SyncNow => self.nudge_sync(super::syncing::Nudge::Now),
             c @ (Command::TurnOnSync | Command::JoinSync { .. }) => self.enrol(c),
+            c @ (Command::ListDevices | Command::RemoveDevice { .. } | Command::RenameDevice { .. }) => {
+                self.handle_devices(c);
+            }
             // `run` stops before handing it here.
             Command::Shutdown => {}
         }

@@ -339,6 +339,18 @@ pub enum Command {
         /// The code as typed (any case, dashes optional).
         code: zeroize::Zeroizing<String>,
     },
+    /// List the account's signed-in devices ([`super::Event::Devices`]).
+    ListDevices,
+    /// Sign another device of the account out (a lost laptop).
+    RemoveDevice {
+        /// Its id, as listed.
+        id: String,
+    },
+    /// Rename this device (the name syncs to the others).
+    RenameDevice {
+        /// The new name.
+        name: String,
+    },
     /// The app is closing: finish what came before, flush, and stop.
     Shutdown,
 }

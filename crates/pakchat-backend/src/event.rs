@@ -311,6 +311,22 @@ pub enum Event {
     /// The account's key was made here: its recovery code, to show once
     /// (it is kept nowhere).
     RecoveryCode(zeroize::Zeroizing<String>),
+    /// The account's signed-in devices (after [`crate::Command::ListDevices`],
+    /// a removal or a rename), or why they could not be listed or changed.
+    Devices(Result<Vec<DeviceView>, String>),
+}
+
+/// One of the account's signed-in devices.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceView {
+    /// Its id (what [`crate::Command::RemoveDevice`] takes).
+    pub id: String,
+    /// What it is called (synced from the device itself).
+    pub name: String,
+    /// When it last used its session (to the minute), Unix milliseconds.
+    pub last_seen_ms: i64,
+    /// Whether it is this device.
+    pub current: bool,
 }
 
 /// Sync with the account's server, as the UI shows it.

@@ -23,6 +23,7 @@ mod actor;
 mod attachments;
 mod branch_off;
 mod command;
+pub mod devices;
 mod dialogs;
 mod event;
 mod history;
@@ -49,7 +50,9 @@ pub use attachments::BrowserFile;
 pub use attachments::{CHIP_THUMB, Image, IncomingFile, PastedImage, ROW_IMAGE, Rgba};
 pub use command::{Command, ImageOptions};
 pub use dialogs::FilePicker;
-pub use event::{AccountView, Event, KeyInfo, KeyOrigin, LoadedFont, RowFork, SearchHit, SyncView, ThreadSummary};
+pub use event::{
+    AccountView, DeviceView, Event, KeyInfo, KeyOrigin, LoadedFont, RowFork, SearchHit, SyncView, ThreadSummary,
+};
 pub use lockdown::Lockdown;
 pub use projects::ProjectThreads;
 pub use runtime::Runtime;

@@ -6,11 +6,12 @@
 //! On the wire a record is `{id, kind}` plus the sealed JSON of the core
 //! type: threads (`t-<uuid>`, kind `thread`), messages (`m-<uuid>`,
 //! `message`), projects (`p-<uuid>`, `project`) and settings one field at a
-//! time (`s-<field>`, `setting`, the field's JSON value). What opens but
+//! time (`s-<field>`, `setting`, the field's JSON value), and the names
+//! devices give themselves (`d-<device id>`, `device`). What opens but
 //! does not match its envelope (another id, stamp or tombstone flag than
 //! the envelope shows) is skipped like a record that does not open.
 
-use pakchat_core::{Message, Project, Thread};
+use pakchat_core::{DeviceName, Message, Project, Thread};
 use pakchat_protocol::{Kind, RecordId};
 use pakchat_sync::{AccountKey, Outgoing, Record, Replica, ReplicaError, Report, Server, SyncError, Waiting};
 use zeroize::Zeroizing;
@@ -21,6 +22,7 @@ const THREAD: &str = "thread";
 const MESSAGE: &str = "message";
 const PROJECT: &str = "project";
 const SETTING: &str = "setting";
+const DEVICE: &str = "device";
 
 /// A profile's records, as the sync engine sees them.
 pub struct StoreReplica<'a>(pub &'a dyn Store);
@@ -40,6 +42,7 @@ fn outgoing(record: &SyncRecord) -> Result<Outgoing, ReplicaError> {
         SyncRecord::Message(m) => (wire_id("m", m.id.0.simple())?, MESSAGE, serde_json::to_vec(m)),
         SyncRecord::Project(p) => (wire_id("p", p.id.0.simple())?, PROJECT, serde_json::to_vec(p)),
         SyncRecord::Setting { field, value, .. } => (wire_id("s", field)?, SETTING, serde_json::to_vec(value)),
+        SyncRecord::Device(d) => (wire_id("d", d.device.0.simple())?, DEVICE, serde_json::to_vec(d)),
     };
     let plaintext = Zeroizing::new(json.map_err(|e| ReplicaError::Local(format!("encode: {e}")))?);
     let kind = Kind::new(kind).map_err(|e| ReplicaError::Local(e.to_string()))?;
@@ -55,6 +58,7 @@ fn incoming(record: &Record, plain: &[u8]) -> Result<SyncRecord, ReplicaError> {
         THREAD => SyncRecord::Thread(parse::<Thread>(plain)?),
         MESSAGE => SyncRecord::Message(parse::<Message>(plain)?),
         PROJECT => SyncRecord::Project(parse::<Project>(plain)?),
+        DEVICE => SyncRecord::Device(parse::<DeviceName>(plain)?),
         SETTING => {
             let field = record.id.as_str().strip_prefix("s-").unwrap_or_default().to_owned();
             SyncRecord::Setting { field, value: parse(plain)?, stamp: record.stamp }
@@ -158,6 +162,7 @@ pub(crate) async fn sync_with<R: Replica + Sync>(
     let store_err = |e: StoreError| SyncFailure::Store(e.to_string());
     let account = store.account().map_err(store_err)?.filter(|a| !a.expired).ok_or(SyncFailure::SignedOut)?;
     let (key_id, key) = store.sync_key().map_err(store_err)?.ok_or(SyncFailure::NoKey)?;
+    crate::devices::ensure_named(store).map_err(store_err)?;
     let session = (account.server.clone(), account.token.clone());
     if connection.made_for.as_ref() != Some(&session) {
         *connection = Connection {

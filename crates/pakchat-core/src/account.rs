@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::BlobId;
+use crate::{BlobId, DeviceId, Stamp};
 
 /// Google's OpenID Connect issuer, the default identity provider.
 pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
@@ -53,6 +53,19 @@ impl std::fmt::Debug for Account {
             .field("expired", &self.expired)
             .finish()
     }
+}
+
+/// What one of the account's devices is called. Each device names itself
+/// (its host name until the user renames it); the name syncs sealed like
+/// any record, so the server, which lists devices by id, never sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceName {
+    /// The device (its profile's device id).
+    pub device: DeviceId,
+    /// Its name, as its user sees it.
+    pub name: String,
+    /// The rename that set it.
+    pub stamp: Stamp,
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ mod system_prompt;
 mod text;
 mod thread;
 
-pub use account::{Account, AccountUser, GOOGLE_ISSUER};
+pub use account::{Account, AccountUser, DeviceName, GOOGLE_ISSUER};
 pub use attachment::{Attachment, BlobId, ExifSummary, FileKind, human_size};
 pub use branches::{Branches, Fork, Path, ROOT};
 pub use hlc::{Hlc, HlcClock, Stamp, lww_merge, wall_millis};

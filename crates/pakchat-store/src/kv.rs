@@ -57,11 +57,14 @@ pub enum Table {
     /// by what changed (see `sealed/outbox.rs`); empty unless the profile
     /// syncs.
     Outbox,
+    /// Sealed names of the account's devices (this one's included), keyed
+    /// by device id; synced so each device can name the others.
+    Devices,
 }
 
 impl Table {
     /// Every table, for iteration.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::Meta,
         Self::Threads,
         Self::Messages,
@@ -80,6 +83,7 @@ impl Table {
         Self::ReplyChunks,
         Self::MessageIds,
         Self::Outbox,
+        Self::Devices,
     ];
 
     /// The on-disk name, also bound into every sealed value's associated data.
@@ -104,6 +108,7 @@ impl Table {
             Self::ReplyChunks => "reply-chunks",
             Self::MessageIds => "message-ids",
             Self::Outbox => "outbox",
+            Self::Devices => "devices",
         }
     }
 }

@@ -373,6 +373,19 @@ pub trait Store: Send + Sync {
     /// Engine or randomness failure.
     fn apply_incoming(&self, record: &SyncRecord) -> Result<Applied, StoreError>;
 
+    /// The names of the account's devices known here, this one's included
+    /// once it has one.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn device_names(&self) -> Result<Vec<pakchat_core::DeviceName>, StoreError>;
+
+    /// Name a device (this one: the name syncs to the others).
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_device_name(&self, name: &pakchat_core::DeviceName) -> Result<(), StoreError>;
+
     /// Whose log this profile has pulled, and up to which sequence number.
     ///
     /// # Errors

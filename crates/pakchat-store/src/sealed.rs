@@ -14,6 +14,7 @@ use super::search;
 mod account;
 mod blobs;
 mod codec;
+mod devices;
 mod ids;
 mod indexing;
 mod migrate;
@@ -375,6 +376,14 @@ impl Store for SealedStore {
 
     fn apply_incoming(&self, record: &SyncRecord) -> Result<Applied, StoreError> {
         self.apply(record)
+    }
+
+    fn device_names(&self) -> Result<Vec<pakchat_core::DeviceName>, StoreError> {
+        self.read_device_names()
+    }
+
+    fn put_device_name(&self, name: &pakchat_core::DeviceName) -> Result<(), StoreError> {
+        self.write_device_name(name)
     }
 
     fn sync_cursor(&self) -> Result<Option<(String, u64)>, StoreError> {

@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use pakchat_protocol::{
-    Envelope, ErrorBody, KdfParams, KeyBundle, KeyId, PullResponse, PushRequest, PushResponse, VERSION, VERSION_HEADER,
+    DeviceInfo, DeviceList, Envelope, ErrorBody, KdfParams, KeyBundle, KeyId, PullResponse, PushRequest, PushResponse,
+    VERSION, VERSION_HEADER,
 };
 
 use crate::{AccountKey, KeyError, RecoveryCode, unwrap_key, wrap_key};
@@ -148,6 +149,29 @@ impl Server {
         let response = self.send(self.http.get(format!("{}/v1/me", self.base))).await?;
         let me: Me = response.json().await.map_err(|e| SyncError::Refused(format!("an answer not understood: {e}")))?;
         Ok(me.id)
+    }
+
+    /// The account's signed-in devices, most recently seen first.
+    ///
+    /// # Errors
+    /// See [`SyncError`].
+    pub async fn devices(&self) -> Result<Vec<DeviceInfo>, SyncError> {
+        let response = self.send(self.http.get(format!("{}/v1/devices", self.base))).await?;
+        let list: DeviceList =
+            response.json().await.map_err(|e| SyncError::Refused(format!("an answer not understood: {e}")))?;
+        Ok(list.devices)
+    }
+
+    /// Sign the device `id` out; false when the account has no such device.
+    ///
+    /// # Errors
+    /// See [`SyncError`]; an id that is not a device id is refused here.
+    pub async fn remove_device(&self, id: &str) -> Result<bool, SyncError> {
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(SyncError::Refused(format!("{id:?} is not a device id")));
+        }
+        let response = self.send(self.http.delete(format!("{}/v1/devices/{id}", self.base))).await?;
+        Ok(response.status().as_u16() != 404)
     }
 
     /// Store the account key (wrapped); false when the account has one already.

@@ -24,7 +24,8 @@ impl ViewModel {
             | Event::Error { .. }
             | Event::Account(_)
             | Event::Sync(_)
-            | Event::RecoveryCode(_)) => self.apply_app(e),
+            | Event::RecoveryCode(_)
+            | Event::Devices(_)) => self.apply_app(e),
             e @ (Event::ThreadsLoaded { .. }
             | Event::ProjectsLoaded { .. }
             | Event::ProjectChanged { .. }
@@ -85,8 +86,21 @@ impl ViewModel {
             Event::ClipboardFiles { paths } => self.clipboard_files = Some(paths),
             Event::Error { thread, message } => self.errors.push(thread, message),
             Event::Account(view) => self.account = view,
-            Event::Sync(view) => self.sync = (view, web_time::Instant::now()),
+            Event::Sync(view) => {
+                // A round may have brought other devices' names: list again
+                // when the pane next shows.
+                if view == crate::backend::SyncView::Synced && self.sync.0 != crate::backend::SyncView::Synced {
+                    self.devices.asked = None;
+                }
+                self.sync = (view, web_time::Instant::now());
+            }
             Event::RecoveryCode(code) => self.recovery_code = Some(code),
+            Event::Devices(Ok(list)) => {
+                self.devices.list = Some(list);
+                self.devices.error = None;
+                self.devices.confirm = None;
+            }
+            Event::Devices(Err(message)) => self.devices.error = Some(message),
             other => misrouted(&other),
         }
     }

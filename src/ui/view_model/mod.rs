@@ -343,6 +343,8 @@ pub struct ViewModel {
     pub recovery_code: Option<zeroize::Zeroizing<String>>,
     /// The recovery code being typed to join this device.
     pub join_code: zeroize::Zeroizing<String>,
+    /// The account's devices, as Settings → Account lists them.
+    pub devices: DevicesPane,
     /// Second launches of the app not answered yet with a window.
     pub window_requests: u32,
     /// The last setup/unlock failure.
@@ -397,6 +399,7 @@ impl Default for ViewModel {
             sync: (crate::backend::SyncView::default(), web_time::Instant::now()),
             recovery_code: None,
             join_code: zeroize::Zeroizing::default(),
+            devices: DevicesPane::default(),
             window_requests: 0,
             unlock_error: None,
             unlocking: false,
@@ -548,4 +551,19 @@ mod tests {
         vm.apply(echo("o3-mini"));
         assert_eq!(vm.threads[&id].model, Some(choice("o3-mini")));
     }
+}
+
+/// The account's devices in Settings → Account.
+#[derive(Debug, Default)]
+pub struct DevicesPane {
+    /// The last list the server gave (`None`: not yet).
+    pub list: Option<Vec<crate::backend::DeviceView>>,
+    /// Why the last listing, removal or rename failed.
+    pub error: Option<String>,
+    /// When the list was last asked for (it is asked again after a minute).
+    pub asked: Option<web_time::Instant>,
+    /// This device's name as being edited (`None`: not touched).
+    pub rename: Option<String>,
+    /// The device whose Sign out was clicked once and waits to be confirmed.
+    pub confirm: Option<String>,
 }
