@@ -9,10 +9,13 @@ use crate::store::{SealedStore, Store as _};
 
 /// Run one round on `store`.
 pub(super) fn run(store: &SealedStore, runtime: &tokio::runtime::Handle) -> Result<String, String> {
-    let mut out = String::new();
     if store.sync_key().map_err(|e| e.to_string())?.is_none() {
-        out.push_str(&runtime.block_on(first_device(store))?);
+        let code = runtime.block_on(first_device(store))?;
+        // Out at once, before the round: were the round to fail, a code
+        // kept for the summary would be lost, and it is never shown again.
+        show_now(&code);
     }
+    let mut out = String::new();
     let round = runtime.block_on(sync::sync_once(store));
     store.flush().map_err(|e| e.to_string())?;
     let waiting = sync::waiting(store, 100_000).map_err(|e| e.to_string())?;
@@ -63,5 +66,15 @@ async fn first_device(store: &SealedStore) -> Result<String, String> {
                 .to_owned())
         }
         Err(e) => Err(format!("nothing was changed: {e}")),
+    }
+}
+
+/// `text` on standard output now, flushed.
+#[expect(clippy::print_stdout, reason = "the recovery code is the command's output")]
+fn show_now(text: &str) {
+    use std::io::Write as _;
+    print!("{text}");
+    if let Err(e) = std::io::stdout().flush() {
+        super::progress(&format!("standard output: {e}"));
     }
 }
