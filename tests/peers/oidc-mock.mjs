@@ -15,6 +15,8 @@
 //   POST /_control/mint {"claims":{...}, "variant":"good", "aud":"client",
 //        "nonce":"n"}  -> 200 {"id_token":"..."}; claims merged over the
 //        defaults, variant one of VARIANTS below ("good" when left out).
+//   POST /_control/rotate -> 200 {"kid":"oidc-mock-N"}; a new signing key,
+//        served at /jwks beside the old ones, signs every token minted after.
 //   GET /avatar.png -> a 16x16 PNG.
 import { createHmac, createPrivateKey, createPublicKey, generateKeyPairSync, sign } from "node:crypto";
 import { createServer } from "node:http";
@@ -35,11 +37,19 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
     process.exit(2);
 }
 
-// One RS256 key, served at /jwks; a second one whose kid is nowhere served.
+// RS256 keys served at /jwks, the newest signing (a rotation adds one); a
+// key whose kid is nowhere served.
 const issuer = new OAuth2Issuer();
-const served = await issuer.keys.generate("RS256", { kid: "oidc-mock-1" });
-const servedKey = createPrivateKey({ key: served, format: "jwk" });
-const servedPublicPem = createPublicKey(servedKey).export({ type: "spki", format: "pem" });
+let served, servedKey, servedPublicPem;
+let generation = 0;
+async function rotate() {
+    generation += 1;
+    served = await issuer.keys.generate("RS256", { kid: `oidc-mock-${generation}` });
+    servedKey = createPrivateKey({ key: served, format: "jwk" });
+    servedPublicPem = createPublicKey(servedKey).export({ type: "spki", format: "pem" });
+    return served.kid;
+}
+await rotate();
 const strangerKey = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
 
 let defaults = {}; // Set once the port, and so the picture's URL, is known.
@@ -187,6 +197,9 @@ const server = createServer(async (req, res) => {
         }
         if (req.method === "POST" && path === "/_control/mint") {
             return reply(res, 200, { id_token: mint(await jsonBody(req)) });
+        }
+        if (req.method === "POST" && path === "/_control/rotate") {
+            return reply(res, 200, { kid: await rotate() });
         }
         if (req.method === "GET" && path === "/avatar.png") {
             res.writeHead(200, { ...cors, "content-type": "image/png", "content-length": avatar.length });

@@ -213,6 +213,39 @@ async fn every_forged_or_unfit_token_is_refused_and_writes_nothing() {
 }
 
 #[tokio::test]
+async fn a_signing_key_the_provider_rotated_in_is_fetched_when_its_first_token_comes() {
+    let idp = common::peers::oidc_mock();
+    let dbs = common::databases().await;
+    let http = reqwest::Client::new();
+    for (backend, url) in &dbs.urls {
+        let s = server(url, &idp.base).await;
+        // The first sign-in fetches the provider's keys; they are kept (an hour).
+        let (status, answer) = sign_in(&http, &s.base, &mint(&idp.base, "good", json!({})).await, None).await;
+        assert_eq!(status, 200, "{backend}: {answer}");
+        // The provider starts signing with a key the server has not seen.
+        let r: Value = http.post(format!("{}/_control/rotate", idp.base)).send().await.unwrap().json().await.unwrap();
+        let kid = r["kid"].as_str().unwrap().to_owned();
+        let token = mint(&idp.base, "good", json!({ "sub": "user-2" })).await;
+        let header: Value = serde_json::from_slice(
+            &base64::Engine::decode(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+                token.split('.').next().unwrap(),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(header["kid"], kid.as_str(), "the new key signs");
+        let (status, answer) = sign_in(&http, &s.base, &token, None).await;
+        assert_eq!(status, 200, "{backend}: a token signed with the rotated-in key {kid}: {answer}");
+        // A key the provider does not serve, even after fetching again: refused.
+        let (status, _) = sign_in(&http, &s.base, &mint(&idp.base, "unknown-kid", json!({})).await, None).await;
+        assert_eq!(status, 401, "{backend}");
+        assert_eq!(s.state.db.user_count().await.unwrap(), 2, "{backend}");
+        s.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn a_session_reaches_only_its_own_user() {
     let idp = common::peers::oidc_mock();
     let dbs = common::databases().await;

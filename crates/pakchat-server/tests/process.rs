@@ -143,6 +143,13 @@ fn the_log_names_users_by_id_only_and_says_why_a_token_was_refused() {
     for secret in [token.as_str(), good.as_str(), expired.as_str(), "ada@example.com", "Ada Lovelace"] {
         assert!(!log.contains(secret), "{secret:?} must not be logged: {log}");
     }
+    // Only the session token's hash is stored: the token is in none of the
+    // database's files (which do hold the user's record).
+    let files: Vec<Vec<u8>> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| std::fs::read(e.unwrap().path()).unwrap()).collect();
+    let holds = |needle: &[u8]| files.iter().any(|f| f.windows(needle.len()).any(|w| w == needle));
+    assert!(holds(b"ada@example.com"), "the user's record is in the files read");
+    assert!(!holds(token.as_bytes()), "the session token is stored as is");
 }
 
 #[test]
