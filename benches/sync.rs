@@ -4,7 +4,9 @@
 //! key) and a real server in this process, over loopback: A renames a
 //! chat; its sync task pushes; the server pokes B on the live channel; B
 //! pulls, merges and sends the UI the new list. Criterion times it; the
-//! p50 and p99 of every round it ran are printed at the end.
+//! p50 and p99 of every round it ran are printed at the end. Then the same
+//! with A and B on two servers sharing one PostgreSQL database, when the
+//! test PostgreSQL is there (`PAKCHAT_TEST_DATABASE_URL`).
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 #![allow(clippy::print_stdout, reason = "the percentiles are the report")]
 
@@ -88,21 +90,62 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[at.min(sorted.len() - 1)]
 }
 
+/// The request rate per account lifted: a person does not rename a chat
+/// 200 times in ten seconds, and the budget is the latency.
+fn lifted() -> pakchat_server::limits::Limits {
+    pakchat_server::limits::Limits { rate_per_s: 100_000, burst: 100_000, ..Default::default() }
+}
+
+/// One server on SQLite; A and B both talk to it.
 fn commit_to_event(c: &mut Criterion) {
     let idp = peers::oidc_mock();
-    // The request rate per account lifted: a person does not rename a
-    // chat 200 times in ten seconds, and the budget is the latency.
-    let limits = pakchat_server::limits::Limits { rate_per_s: 100_000, burst: 100_000, ..Default::default() };
-    let local = server::LocalServer::start_with(&idp.base, CLIENT, limits);
+    let local = server::LocalServer::start_with(&idp.base, CLIENT, lifted());
+    measure(c, "commit_on_a_to_event_on_b", &idp.base, &local, &local);
+}
+
+/// Two servers (each its own runtime, database pool and live hub) on one
+/// PostgreSQL database; A talks to one, B to the other, so the poke
+/// crosses by `LISTEN`/`NOTIFY`. Skipped without the test PostgreSQL
+/// (`PAKCHAT_TEST_DATABASE_URL`, as `scripts/check.sh` starts it).
+fn commit_to_event_across_two_servers(c: &mut Criterion) {
+    let Ok(base_url) = std::env::var("PAKCHAT_TEST_DATABASE_URL") else {
+        println!("two servers on PostgreSQL: skipped (no PAKCHAT_TEST_DATABASE_URL)");
+        return;
+    };
+    let idp = peers::oidc_mock();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let name = format!("pakchat_bench_{}", uuid::Uuid::new_v4().simple());
+    runtime.block_on(async {
+        sqlx::any::install_default_drivers();
+        let admin = sqlx::AnyPool::connect(&base_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&admin).await.unwrap();
+        admin.close().await;
+    });
+    let url = format!("{}/{name}", base_url.rsplit_once('/').unwrap().0);
+    let start =
+        || server::LocalServer::start_on(tempfile::tempdir().unwrap(), url.clone(), &idp.base, CLIENT, lifted());
+    let (one, two) = (start(), start());
+    measure(c, "commit_on_a_to_event_on_b_across_two_servers", &idp.base, &one, &two);
+}
+
+/// A renames a chat through `server_a`; time until B, signed in through
+/// `server_b`, sends its UI the new title.
+fn measure(
+    c: &mut Criterion,
+    name: &str,
+    issuer: &str,
+    server_a: &server::LocalServer,
+    server_b: &server::LocalServer,
+) {
     let claims = serde_json::json!({ "sub": "bench", "email": "bench@example.org" });
-    let token = || local.block_on(peers::session_token(&local.base, &idp.base, CLIENT, claims.clone()));
-    let (token_a, token_b) = (token(), token());
-    let first = pakchat_sync::Server::new(&local.base, &token_a).unwrap();
+    let token = |s: &server::LocalServer| s.block_on(peers::session_token(&s.base, issuer, CLIENT, claims.clone()));
+    let (token_a, token_b) = (token(server_a), token(server_b));
+    let first = pakchat_sync::Server::new(&server_a.base, &token_a).unwrap();
     let cheap = pakchat_sync::KdfParams { m_cost_kib: 1024, t_cost: 1, p_cost: 1 };
-    let (key, key_id, _) = local.block_on(pakchat_sync::create_account_key(&first, cheap)).unwrap();
+    let (key, key_id, _) = server_a.block_on(pakchat_sync::create_account_key(&first, cheap)).unwrap();
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let config_a = profile(dir_a.path(), &local.base, token_a, (key_id, *key.as_bytes()));
-    let config_b = profile(dir_b.path(), &local.base, token_b, (key_id, *key.as_bytes()));
+    let config_a = profile(dir_a.path(), &server_a.base, token_a, (key_id, *key.as_bytes()));
+    let config_b = profile(dir_b.path(), &server_b.base, token_b, (key_id, *key.as_bytes()));
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let rt = pakchat::backend::Runtime::new(runtime.handle().clone());
     let (a, _stopped_a) = pakchat::backend::start(&rt, config_a, || {});
@@ -119,7 +162,7 @@ fn commit_to_event(c: &mut Criterion) {
     let mut n = 0u64;
     let mut group = c.benchmark_group("sync");
     group.sample_size(30).measurement_time(Duration::from_secs(10));
-    group.bench_function("commit_on_a_to_event_on_b", |bench| {
+    group.bench_function(name, |bench| {
         bench.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
@@ -139,7 +182,7 @@ fn commit_to_event(c: &mut Criterion) {
     let mut sorted = samples.into_inner().unwrap();
     sorted.sort();
     println!(
-        "commit on A → event on B over {} rounds: p50 {:?}, p99 {:?}, max {:?}",
+        "{name}: commit on A → event on B over {} rounds: p50 {:?}, p99 {:?}, max {:?}",
         sorted.len(),
         percentile(&sorted, 0.5),
         percentile(&sorted, 0.99),
@@ -147,5 +190,5 @@ fn commit_to_event(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, commit_to_event);
+criterion_group!(benches, commit_to_event, commit_to_event_across_two_servers);
 criterion_main!(benches);

@@ -24,8 +24,20 @@ impl LocalServer {
     /// [`Self::start`] with other quotas and request rates.
     pub fn start_with(issuer: &str, client: &str, limits: pakchat_server::limits::Limits) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("server.sqlite3").display());
+        Self::start_on(dir, db_url, issuer, client, limits)
+    }
+
+    /// A server on the database at `db_url` (several may share one
+    /// PostgreSQL database: their own pools, pokes by `LISTEN`/`NOTIFY`).
+    pub fn start_on(
+        dir: tempfile::TempDir,
+        db_url: String,
+        issuer: &str,
+        client: &str,
+        limits: pakchat_server::limits::Limits,
+    ) -> Self {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let (issuer, client) = (issuer.to_owned(), client.to_owned());
         let (base, state) = runtime.block_on(async move {
             let db = pakchat_server::db::Db::open(&db_url).await.expect("database");
