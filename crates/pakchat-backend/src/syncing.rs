@@ -257,7 +257,16 @@ async fn listen(rt: Runtime, store: Arc<SealedStore>, nudges: mpsc::WeakUnbounde
         };
         let ended = server.live(on_message, || rt.sleep(QUIET)).await;
         match ended {
-            Err(SyncError::SignedOut) => return,
+            Err(SyncError::SignedOut) => {
+                // The session ended (this device was signed out from
+                // another): a round finds out for the account and says so.
+                if let Some(link) = nudges.upgrade()
+                    && link.send(Nudge::Now).is_err()
+                {
+                    tracing::debug!("the sync task has stopped");
+                }
+                return;
+            }
             Ok(()) => tracing::debug!("the live channel closed"),
             Err(e) => tracing::debug!(err = %e, "the live channel dropped"),
         }

@@ -7,6 +7,11 @@
 //! processes on one PostgreSQL hear each other through `LISTEN`/`NOTIFY`
 //! on the channel `pakchat_pokes` (payload `user:seq`): on PostgreSQL every
 //! poke, a process's own included, arrives that way, so each is sent once.
+//!
+//! A stream ends when its session does: at each poke for its user it
+//! checks that the session still holds, and signing a device out pokes the
+//! user's devices, so the removed one's stream closes at once (on every
+//! process) and its reconnection is refused.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -118,7 +123,13 @@ pub(crate) async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let pokes = state.live.subscribe();
     let now = state.db.log_seq(&session.user_id).await?;
-    let listening = Listening { first: Some(now), pokes, user: session.user_id.into(), db: state.db.clone() };
+    let listening = Listening {
+        first: Some(now),
+        pokes,
+        user: session.user_id.into(),
+        token_hash: session.token_hash,
+        db: state.db.clone(),
+    };
     let stream = futures_util::stream::unfold(listening, |mut l| async move {
         let seq = l.next_seq().await?;
         Some((Ok(event(&LiveMessage::Poke { seq })), l))
@@ -132,28 +143,34 @@ struct Listening {
     first: Option<u64>,
     pokes: broadcast::Receiver<Poke>,
     user: Arc<str>,
+    token_hash: String,
     db: crate::db::Db,
 }
 
 impl Listening {
     /// The next sequence number to tell this device, or `None` when the
-    /// channel closed (the server is stopping).
+    /// stream should end: the session is over (signed out, removed,
+    /// expired) or the channel closed (the server is stopping).
     async fn next_seq(&mut self) -> Option<u64> {
         if let Some(seq) = self.first.take() {
             return Some(seq);
         }
         loop {
-            match self.pokes.recv().await {
-                Ok(p) if p.user_id == self.user => return Some(p.seq),
-                Ok(_) => {}
+            let seq = match self.pokes.recv().await {
+                Ok(p) if p.user_id == self.user => p.seq,
+                Ok(_) => continue,
                 // Fell behind: say where the log is now instead.
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    if let Ok(seq) = self.db.log_seq(&self.user).await {
-                        return Some(seq);
-                    }
-                }
+                Err(broadcast::error::RecvError::Lagged(_)) => match self.db.log_seq(&self.user).await {
+                    Ok(seq) => seq,
+                    Err(_) => continue,
+                },
                 Err(broadcast::error::RecvError::Closed) => return None,
-            }
+            };
+            // (A storage failure is not the session's end: poke anyway.)
+            return match self.db.session(&self.token_hash, crate::db::now_ms()).await {
+                Ok(None) => None,
+                Ok(Some(_)) | Err(_) => Some(seq),
+            };
         }
     }
 }

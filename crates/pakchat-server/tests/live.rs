@@ -1,7 +1,8 @@
 //! The live channel: a device listening on `GET /v1/live` is poked when its
 //! user's log moves (not when another user's does), on SQLite within one
 //! process and on PostgreSQL across two server processes sharing the
-//! database.
+//! database; a device signed out from another process loses its stream at
+//! once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -80,6 +81,20 @@ impl Listening {
         .await
         .expect("an event within 5 s")
     }
+
+    /// Whether the stream ends within five seconds (events before the end
+    /// are skipped).
+    async fn ends(&mut self) -> bool {
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while let Some(chunk) = self.body.next().await {
+                if chunk.is_err() {
+                    break;
+                }
+            }
+        })
+        .await
+        .is_ok()
+    }
 }
 
 #[tokio::test]
@@ -115,4 +130,32 @@ async fn a_push_to_one_process_pokes_a_device_listening_on_another() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     push(&http, &two, &on_two, "from-two").await;
     assert_eq!(live.next().await, json!({ "type": "poke", "seq": 1 }), "across processes");
+}
+
+#[tokio::test]
+async fn a_device_signed_out_from_another_process_loses_its_stream_at_once() {
+    let idp = common::peers::oidc_mock();
+    let url = common::fresh_postgres().await;
+    let (one, two) = (server(&url, &idp.base).await, server(&url, &idp.base).await);
+    let http = reqwest::Client::new();
+    let claims = json!({ "sub": "ada", "email": "ada@example.com" });
+    let lost = common::peers::session_token_on(&one, &idp.base, CLIENT, claims.clone(), Some("lost-laptop")).await;
+    let phone = common::peers::session_token_on(&two, &idp.base, CLIENT, claims, Some("phone")).await;
+    let mut on_lost = Listening::open(&http, &one, &lost).await;
+    let mut on_phone = Listening::open(&http, &two, &phone).await;
+    assert_eq!(on_lost.next().await, json!({ "type": "poke", "seq": 0 }));
+    assert_eq!(on_phone.next().await, json!({ "type": "poke", "seq": 0 }));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = http.delete(format!("{two}/v1/devices/lost-laptop")).bearer_auth(&phone).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 204);
+    assert!(on_lost.ends().await, "the removed device's stream, on the other process, ends");
+    let r = http.get(format!("{one}/v1/live")).bearer_auth(&lost).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401, "and it cannot listen again");
+    // The phone's stream goes on: it hears the next push.
+    push(&http, &one, &phone, "after").await;
+    let mut next = on_phone.next().await;
+    if next == json!({ "type": "poke", "seq": 0 }) {
+        next = on_phone.next().await; // (the removal's poke)
+    }
+    assert_eq!(next, json!({ "type": "poke", "seq": 1 }));
 }

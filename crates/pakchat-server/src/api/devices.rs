@@ -38,5 +38,9 @@ pub(super) async fn remove(
         });
     }
     tracing::info!(user = %session.user_id, "a device was signed out by another");
+    // Its live stream, wherever it is held, checks its session at a poke
+    // and ends.
+    let seq = state.db.log_seq(&session.user_id).await?;
+    state.live.poke(&state.db, &session.user_id, seq).await;
     Ok(StatusCode::NO_CONTENT)
 }
