@@ -264,6 +264,7 @@ fn sync_settings_ui(ui: &mut Ui, vm: &mut ViewModel, send: &mut dyn FnMut(Comman
              recovery code once. Your other devices join with that code.",
         );
         if ui.button(TURN_ON_SYNC).clicked() {
+            vm.enrol_error = None;
             send(Command::TurnOnSync);
         }
         ui.add_space(6.0);
@@ -276,9 +277,13 @@ fn sync_settings_ui(ui: &mut Ui, vm: &mut ViewModel, send: &mut dyn FnMut(Comman
             let enter = entered.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             let join = ui.add_enabled(!vm.join_code.trim().is_empty(), egui::Button::new(JOIN)).clicked();
             if (join || enter) && !vm.join_code.trim().is_empty() {
+                vm.enrol_error = None;
                 send(Command::JoinSync { code: std::mem::take(&mut vm.join_code) });
             }
         });
+        if let Some(error) = &vm.enrol_error {
+            ui.colored_label(ui.visuals().error_fg_color, error);
+        }
         return;
     }
     ui.label(words).on_hover_text(hover.clone());

@@ -199,14 +199,19 @@ fn sync_is_turned_on_in_the_app_and_a_second_device_joins_with_the_code() {
     b.type_into(Role::TextInput, RECOVERY_CODE, "0123-4567-89AB-CDEF-GHJK-MNPQ");
     b.click(JOIN);
     b.shot("sync-join");
-    b.wait_for("the wrong code refused", |h| {
-        h.state().view_model().errors.iter().any(|m| m.contains("that recovery code does not unlock this account"))
-    });
+    let refused = "that recovery code does not unlock this account";
+    let said = |h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>| {
+        h.state().view_model().enrol_error.clone().filter(|e| e.contains(refused) && present(h, e))
+    };
+    b.wait_for("the wrong code refused beside the field", |h| said(h).is_some());
+    b.shot("sync-wrong-code");
     assert_eq!(sync_line(&b.harness), "Sync is off on this device");
     b.type_into(Role::TextInput, RECOVERY_CODE, &code.to_lowercase());
     b.click(JOIN);
     b.wait_for("B synced", |h| sync_line(h) == "Synced");
     b.wait_for("A's chat from before sync, on B", |h| present(h, "Written before sync"));
+    assert!(said(&b.harness).is_none(), "the refusal goes once sync is on");
+    assert!(b.harness.state().view_model().errors.iter().next().is_none(), "and left no banner behind");
 
     // Settings → Account on B lists both devices, B as this one; B signs A
     // out (a second click confirms) and A, on its next round, says so.

@@ -311,6 +311,10 @@ pub enum Event {
     /// The account's key was made here: its recovery code, to show once
     /// (it is kept nowhere).
     RecoveryCode(zeroize::Zeroizing<String>),
+    /// Turning sync on or joining with a recovery code did not work: why,
+    /// in words for a person (shown beside the code field; nothing was
+    /// kept).
+    EnrolFailed(String),
     /// The account's signed-in devices (after [`crate::Command::ListDevices`],
     /// a removal or a rename), or why they could not be listed or changed.
     Devices(Result<Vec<DeviceView>, String>),

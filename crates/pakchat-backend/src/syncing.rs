@@ -337,9 +337,7 @@ impl Actor {
                 }
                 self.follow_account(true).await;
             }
-            SyncReport::Enrolled(Err(message)) => {
-                self.events.send(Event::Error { thread: None, message });
-            }
+            SyncReport::Enrolled(Err(message)) => self.events.send(Event::EnrolFailed(message)),
             SyncReport::Stopped(why) => {
                 tracing::info!(why = %why, "sync stopped");
                 self.sync = None;

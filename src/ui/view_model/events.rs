@@ -25,6 +25,7 @@ impl ViewModel {
             | Event::Account(_)
             | Event::Sync(_)
             | Event::RecoveryCode(_)
+            | Event::EnrolFailed(_)
             | Event::Devices(_)) => self.apply_app(e),
             e @ (Event::ThreadsLoaded { .. }
             | Event::ProjectsLoaded { .. }
@@ -92,9 +93,14 @@ impl ViewModel {
                 if view == crate::backend::SyncView::Synced && self.sync.0 != crate::backend::SyncView::Synced {
                     self.devices.asked = None;
                 }
+                // Sync is on (or off): a failed try at turning it on is past.
+                if view != crate::backend::SyncView::NoKey {
+                    self.enrol_error = None;
+                }
                 self.sync = (view, web_time::Instant::now());
             }
             Event::RecoveryCode(code) => self.recovery_code = Some(code),
+            Event::EnrolFailed(message) => self.enrol_error = Some(message),
             Event::Devices(Ok(list)) => {
                 self.devices.list = Some(list);
                 self.devices.error = None;

@@ -343,6 +343,8 @@ pub struct ViewModel {
     pub recovery_code: Option<zeroize::Zeroizing<String>>,
     /// The recovery code being typed to join this device.
     pub join_code: zeroize::Zeroizing<String>,
+    /// Why turning sync on or joining did not work, until the next try.
+    pub enrol_error: Option<String>,
     /// The account's devices, as Settings → Account lists them.
     pub devices: DevicesPane,
     /// Second launches of the app not answered yet with a window.
@@ -399,6 +401,7 @@ impl Default for ViewModel {
             sync: (crate::backend::SyncView::default(), web_time::Instant::now()),
             recovery_code: None,
             join_code: zeroize::Zeroizing::default(),
+            enrol_error: None,
             devices: DevicesPane::default(),
             window_requests: 0,
             unlock_error: None,
