@@ -72,6 +72,8 @@ pg_port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 
     -o "-h 127.0.0.1 -p $pg_port -k $pg_dir -F" start >/dev/null ||
     { cat "$pg_dir/server.log" >&2; exit 1; }
 export PAKCHAT_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
+# Its data folder, which the canary tests read (it must never hold one).
+export PAKCHAT_TEST_PG_DATA="$pg_dir/data"
 echo "postgres: $("$pg_bin/postgres" --version | sed 's/^postgres (PostgreSQL) //') on 127.0.0.1:$pg_port"
 
 step "cargo fmt --check"

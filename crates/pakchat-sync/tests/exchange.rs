@@ -2,8 +2,9 @@
 //! a temporary folder, sessions from oauth2-mock-server): the first device
 //! makes the account key, the second joins with the recovery code (a wrong
 //! code changes nothing), a canary sealed on the first is read on the
-//! second and is nowhere in the server's files; an envelope changed in the
-//! server's database does not open.
+//! second and is nowhere in the server's files (SQLite's, and PostgreSQL's
+//! data folder); an envelope changed in the server's database does not
+//! open.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../../../tests/common/peers.rs"]
@@ -26,6 +27,7 @@ const CHEAP: KdfParams = KdfParams { m_cost_kib: 1024, t_cost: 1, p_cost: 1 };
 
 struct Rig {
     dir: tempfile::TempDir,
+    url: String,
     base: String,
     _state: Arc<AppState>,
     idp: peers::Server,
@@ -36,9 +38,14 @@ async fn rig() -> Rig {
 }
 
 async fn rig_with(limits: pakchat_server::limits::Limits) -> Rig {
-    let idp = peers::oidc_mock();
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("server.sqlite3").display());
+    rig_on(dir, url, limits).await
+}
+
+/// A server on the database at `url`.
+async fn rig_on(dir: tempfile::TempDir, url: String, limits: pakchat_server::limits::Limits) -> Rig {
+    let idp = peers::oidc_mock();
     let db = pakchat_server::db::Db::open(&url).await.unwrap();
     let verifier = pakchat_server::oidc::Verifier::new(&idp.base, vec![CLIENT.to_owned()]).unwrap();
     let state = Arc::new(AppState::with_limits(db, verifier, 3_600_000, &url, limits));
@@ -46,7 +53,7 @@ async fn rig_with(limits: pakchat_server::limits::Limits) -> Rig {
     let base = format!("http://{}", listener.local_addr().unwrap());
     let serving = state.clone();
     tokio::spawn(async move { pakchat_server::serve(listener, serving, std::future::pending()).await });
-    Rig { dir, base, _state: state, idp }
+    Rig { dir, url, base, _state: state, idp }
 }
 
 /// A session for the mock's user `sub` (a device signing in).
@@ -57,8 +64,7 @@ async fn session(rig: &Rig, sub: &str) -> Server {
 
 async fn user_id(rig: &Rig, sub: &str) -> String {
     let row = sqlx::query("SELECT id FROM users WHERE subject = $1").bind(sub);
-    let pool =
-        sqlx::AnyPool::connect(&format!("sqlite://{}", rig.dir.path().join("server.sqlite3").display())).await.unwrap();
+    let pool = sqlx::AnyPool::connect(&rig.url).await.unwrap();
     let id: String = sqlx::Row::get(&row.fetch_one(&pool).await.unwrap(), "id");
     pool.close().await;
     id
@@ -88,11 +94,14 @@ fn forms(secret: &[u8]) -> Vec<Vec<u8>> {
     out
 }
 
+/// The files under `dir` (and its folders) that hold a form of `secret`.
 fn files_hold(dir: &std::path::Path, secret: &[u8]) -> Vec<String> {
     let mut hits = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        if path.is_file() {
+        if path.is_dir() {
+            hits.extend(files_hold(&path, secret));
+        } else if path.is_file() {
             let bytes = std::fs::read(&path).unwrap();
             if forms(secret).iter().any(|f| bytes.windows(f.len()).any(|w| w == f.as_slice())) {
                 hits.push(path.display().to_string());
@@ -207,4 +216,47 @@ async fn too_often_is_told_when_to_come_back_and_a_full_account_says_so() {
     assert!(reason.contains("more than its 1 MiB and 2 records"), "{reason}");
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
     assert_eq!(a.pull(0, 10).await.unwrap().envelopes.len(), 2);
+}
+
+/// The same on PostgreSQL: after a checkpoint, neither this database's
+/// files nor the cluster's write-ahead log hold the canary, the key or the
+/// code (the data folder is `PAKCHAT_TEST_PG_DATA`, the cluster
+/// `scripts/check.sh` starts).
+#[tokio::test]
+async fn on_postgresql_the_canary_is_in_no_file_of_the_data_folder() {
+    let data = std::env::var("PAKCHAT_TEST_PG_DATA")
+        .expect("PAKCHAT_TEST_PG_DATA: run the tests through scripts/check.sh, which starts PostgreSQL");
+    let admin_url = peers::postgres_url();
+    sqlx::any::install_default_drivers();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let name = format!("pakchat_canary_{}_{now}", std::process::id());
+    let admin = sqlx::AnyPool::connect(&admin_url).await.unwrap();
+    admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+    let url = format!("{}/{name}", admin_url.rsplit_once('/').unwrap().0);
+    let rig = rig_on(tempfile::tempdir().unwrap(), url.clone(), pakchat_server::limits::Limits::default()).await;
+    let (a, b) = (session(&rig, "ada").await, session(&rig, "ada").await);
+    let user = user_id(&rig, "ada").await;
+    let (key, key_id, code) = create_account_key(&a, CHEAP).await.unwrap();
+    a.push(vec![seal(&key, key_id, &user, record("t1", 10), CANARY.as_bytes()).unwrap()]).await.unwrap();
+    assert_eq!(b.pull(0, 10).await.unwrap().envelopes.len(), 1, "stored");
+
+    // Everything on disk: the tables' pages as well as the log.
+    admin.execute("CHECKPOINT").await.unwrap();
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT CAST(oid AS TEXT) AS oid FROM pg_database WHERE datname = '{name}'"
+    )));
+    let oid: String = sqlx::Row::get(&row.fetch_one(&admin).await.unwrap(), "oid");
+    admin.close().await;
+    let data = std::path::Path::new(&data);
+    let places = [data.join("base").join(oid), data.join("pg_wal")];
+    let held = |secret: &[u8]| places.iter().flat_map(|p| files_hold(p, secret)).collect::<Vec<_>>();
+    assert!(!held(b"ada@example.com").is_empty(), "the scan sees the database's plain text");
+    for (what, secret) in [
+        ("the canary", CANARY.as_bytes().to_vec()),
+        ("the account key", key.as_bytes().to_vec()),
+        ("the recovery code", code.display().replace('-', "").into_bytes()),
+    ] {
+        let hits = held(&secret);
+        assert!(hits.is_empty(), "{what} is readable in {hits:?}");
+    }
 }
