@@ -238,7 +238,7 @@ fn delta_to_frame(c: &mut Criterion) {
         settings.default_model =
             Some(pakchat::domain::ModelChoice { provider: "openai".to_owned(), model: "bench-model".to_owned() });
         store.put_settings(&settings).unwrap();
-        store.put_api_key("openai", Some("sk-bench")).unwrap();
+        store.put_api_key("openai", Some("sk-bench"), pakchat::domain::HlcClock::new(store.device_id()).now()).unwrap();
         store.flush().unwrap();
     }
     let mut rig = Rig::new(dir.path());

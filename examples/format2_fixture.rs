@@ -171,7 +171,7 @@ fn main() -> anyhow::Result<()> {
     settings.text_scale = 1.25;
     settings.personal.name = "Ada Lovelace".to_owned();
     w.store.put_settings(&settings)?;
-    w.store.put_api_key("openai", Some("sk-format2-fixture-not-a-real-key"))?;
+    w.store.put_api_key("openai", Some("sk-format2-fixture-not-a-real-key"), w.clock.now())?;
     w.store.flush()?;
 
     // The export made before any migration: what the fixture must still hold.

@@ -132,7 +132,7 @@ fn fixture() -> Fixture {
     settings.text_scale = 1.25;
     settings.personal.name = "Ada Lovelace".to_owned();
     store.put_settings(&settings).unwrap();
-    store.put_api_key("openai", Some("sk-archive-test-secret-4242")).unwrap();
+    store.put_api_key("openai", Some("sk-archive-test-secret-4242"), clock().now()).unwrap();
     Fixture { store, branchy: t.id, plain: p.id, deleted: d.id }
 }
 

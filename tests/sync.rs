@@ -236,3 +236,46 @@ fn devices_are_listed_by_name_renamed_and_a_lost_one_signed_out_keeping_its_chat
     let titles: Vec<_> = a.contents().into_values().map(|(t, _)| t).collect();
     assert_eq!(titles, ["kept on the lost laptop"]);
 }
+
+#[test]
+fn api_keys_reach_the_other_device_only_once_the_user_syncs_them() {
+    const KEY: &str = "sk-sync-canary-5d4c3b2a1f0e";
+    let rig = Rig::new();
+    let (a, b) = (rig.device("margaret"), rig.device("margaret"));
+    {
+        let store = a.store();
+        store.put_api_key("openai", Some(KEY), HlcClock::new(store.device_id()).now()).unwrap();
+    }
+    let code = code_in(&a.synced());
+    assert!(b.pakchat(&["account", "join"], &code).status.success());
+    b.synced();
+    assert!(b.store().api_key("openai").unwrap().is_none(), "off (the default), the key stays on A");
+
+    // A turns it on: its key goes, and B has it after its next round.
+    {
+        let store = a.store();
+        let stamp = Some(HlcClock::new(store.device_id()).now());
+        store.put_settings(&Settings { sync_api_keys: Some(true), stamp, ..store.settings().unwrap() }).unwrap();
+    }
+    assert!(a.synced().contains("sent 2"), "the choice and the key");
+    b.synced();
+    {
+        let store = b.store();
+        assert_eq!(store.api_key("openai").unwrap().as_deref().map(String::as_str), Some(KEY));
+        assert!(store.settings().unwrap().syncs_api_keys(), "the choice came along");
+        // B removes the key: A loses it too.
+        store.put_api_key("openai", None, HlcClock::new(store.device_id()).now()).unwrap();
+    }
+    b.synced();
+    a.synced();
+    assert!(a.store().api_key("openai").unwrap().is_none(), "removed on B, removed on A");
+
+    // The server never held the key, nor the provider's name.
+    let files = common::canary::files_under(rig.server.dir());
+    for (path, bytes) in &files {
+        for form in common::canary::forms(KEY) {
+            assert!(!common::canary::contains(bytes, &form), "the key in {}", path.display());
+        }
+        assert!(!common::canary::contains(bytes, b"openai"), "the provider in {}", path.display());
+    }
+}

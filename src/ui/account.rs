@@ -208,7 +208,7 @@ pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut 
             if ui.button("Sign out").on_hover_text("Your chats stay on this device").clicked() {
                 send(Command::SignOut);
             }
-            sync_settings_ui(ui, vm, send);
+            sync_settings_ui(ui, vm, changed, send);
             super::devices::devices_ui(ui, vm, hidden, send);
         }
         AccountView::Expired { server, user } => {
@@ -230,10 +230,12 @@ pub const RECOVERY_CODE: &str = "Recovery code";
 pub const JOIN: &str = "Join";
 /// The label of the button that hides the recovery code.
 pub const CODE_SAVED: &str = "I have saved it";
+/// The label of the choice to sync API keys.
+pub const SYNC_API_KEYS: &str = "Sync API keys to my other devices";
 
 /// Sync in Settings → Account: the recovery code just made (once), how
 /// sync stands and "Sync now", or how to turn it on.
-fn sync_settings_ui(ui: &mut Ui, vm: &mut ViewModel, send: &mut dyn FnMut(Command)) {
+fn sync_settings_ui(ui: &mut Ui, vm: &mut ViewModel, changed: &mut bool, send: &mut dyn FnMut(Command)) {
     ui.add_space(8.0);
     ui.label(RichText::new("Sync").strong());
     if let Some(code) = &vm.recovery_code {
@@ -292,6 +294,13 @@ fn sync_settings_ui(ui: &mut Ui, vm: &mut ViewModel, send: &mut dyn FnMut(Comman
     }
     if ui.button(SYNC_NOW).clicked() {
         send(Command::SyncNow);
+    }
+    let mut keys = vm.settings.syncs_api_keys();
+    let hover = "Your providers' keys go to your other devices sealed like your chats (the server never sees \
+                 them). Off, each device keeps its own keys.";
+    if ui.checkbox(&mut keys, SYNC_API_KEYS).on_hover_text(hover).changed() {
+        vm.settings.sync_api_keys = Some(keys);
+        *changed = true;
     }
 }
 

@@ -213,6 +213,11 @@ fn sync_is_turned_on_in_the_app_and_a_second_device_joins_with_the_code() {
     assert!(said(&b.harness).is_none(), "the refusal goes once sync is on");
     assert!(b.harness.state().view_model().errors.iter().next().is_none(), "and left no banner behind");
 
+    // B chooses to sync API keys: the choice reaches A by itself.
+    b.click(pakchat::ui::account::SYNC_API_KEYS);
+    b.wait_for("B syncs keys", |h| h.state().view_model().settings.syncs_api_keys());
+    a.wait_for("A syncs keys too", |h| h.state().view_model().settings.syncs_api_keys());
+
     // Settings → Account on B lists both devices, B as this one; B signs A
     // out (a second click confirms) and A, on its next round, says so.
     let devices = |h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>| {

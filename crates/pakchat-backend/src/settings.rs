@@ -71,9 +71,10 @@ impl Actor {
     /// key is forgotten.
     async fn set_api_key(&mut self, provider: String, key: Option<Zeroizing<String>>) {
         let trimmed = key.map(|k| Zeroizing::new(k.trim().to_owned())).filter(|k| !k.is_empty());
+        let stamp = self.clock.now();
         let result = self
             .with_store(move |s| {
-                s.put_api_key(&provider, trimmed.as_deref().map(String::as_str)).and_then(|()| s.flush())
+                s.put_api_key(&provider, trimmed.as_deref().map(String::as_str), stamp).and_then(|()| s.flush())
             })
             .await;
         match result {

@@ -125,6 +125,12 @@ pub struct Settings {
     /// out of records and archives then, which keeps older ones equal).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub account_server: String,
+    /// Send the providers' API keys to the account's other devices
+    /// (end-to-end encrypted like everything synced). `None`, off, until
+    /// the user chooses: left out of records and archives then, which keeps
+    /// older ones equal; once chosen, the choice itself syncs both ways.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_api_keys: Option<bool>,
     /// Last-writer-wins version stamp (`None` until first saved).
     pub stamp: Option<Stamp>,
 }
@@ -134,6 +140,12 @@ impl Settings {
     #[must_use]
     pub fn mode(&self, id: &str) -> Option<&CustomMode> {
         self.modes.iter().find(|m| m.id == id)
+    }
+
+    /// Whether the user chose to sync API keys.
+    #[must_use]
+    pub fn syncs_api_keys(&self) -> bool {
+        self.sync_api_keys == Some(true)
     }
 
     /// The attachment size cap in bytes.
@@ -162,6 +174,7 @@ impl Default for Settings {
             instructions: CustomInstructions::default(),
             modes: Vec::new(),
             account_server: String::new(),
+            sync_api_keys: None,
             stamp: None,
         }
     }

@@ -21,13 +21,13 @@ mod sled_kv;
 
 pub use keys::{Argon2Params, Header, KeySource, Protection, ProtectionKind};
 pub use kv::{Kv, KvError, MemoryKv, Table};
-pub use sealed::{Applied, Change, LOCAL_SETTINGS, Merged, Pending, SealedStore, SyncRecord};
+pub use sealed::{ApiKeyRecord, Applied, Change, LOCAL_SETTINGS, Merged, Pending, SealedStore, SyncRecord};
 #[cfg(not(target_arch = "wasm32"))]
 pub use sled_kv::{CACHE_CAPACITY_BYTES, MIN_RECLAIM_BYTES, Reclaimable, SledKv};
 
 use pakchat_core::{
-    Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, MessageId, Project, ProjectId, Settings, Thread,
-    ThreadId,
+    Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, MessageId, Project, ProjectId, Settings, Stamp,
+    Thread, ThreadId,
 };
 
 /// The account's sync key as a device keeps it: its number and its bytes
@@ -311,11 +311,13 @@ pub trait Store: Send + Sync {
     /// Engine failure or an unreadable record.
     fn api_key(&self, provider: &str) -> Result<Option<zeroize::Zeroizing<String>>, StoreError>;
 
-    /// Store (or with `None`, forget) the API key of `provider`.
+    /// Store (or with `None`, forget) the API key of `provider`, as of
+    /// `stamp` (the save that set it: keys merge by it when the user syncs
+    /// them, see `sealed/api_keys.rs`).
     ///
     /// # Errors
     /// Engine or randomness failure.
-    fn put_api_key(&self, provider: &str, key: Option<&str>) -> Result<(), StoreError>;
+    fn put_api_key(&self, provider: &str, key: Option<&str>, stamp: Stamp) -> Result<(), StoreError>;
 
     /// The account this profile is signed in to (sealed: its session token
     /// is a secret).

@@ -12,6 +12,7 @@ use super::kv::{Kv, Table};
 use super::search;
 
 mod account;
+mod api_keys;
 mod blobs;
 mod codec;
 mod devices;
@@ -21,11 +22,12 @@ mod migrate;
 mod outbox;
 mod reply;
 use super::{MessageSlot, ProjectSlot, Store, StoreError, ThreadSlot, Unreadable};
+pub use api_keys::ApiKeyRecord;
 pub use ids::Merged;
 pub use outbox::{Applied, Change, LOCAL_SETTINGS, Pending, SyncRecord};
 use pakchat_core::{
-    Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, MessageId, Project, ProjectId, Settings, Thread,
-    ThreadId,
+    Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, MessageId, Project, ProjectId, Settings, Stamp,
+    Thread, ThreadId,
 };
 
 pub(crate) const HEADER_KEY: &[u8] = b"header";
@@ -515,13 +517,8 @@ impl Store for SealedStore {
         Ok(Some(zeroize::Zeroizing::new(key)).filter(|k| !k.is_empty()))
     }
 
-    fn put_api_key(&self, provider: &str, key: Option<&str>) -> Result<(), StoreError> {
-        match key {
-            Some(key) => self.put(Table::Secrets, provider.as_bytes(), &key),
-            // An empty value, not a removal: the engine has no delete, and an
-            // empty key reads as "none".
-            None => self.put(Table::Secrets, provider.as_bytes(), &""),
-        }
+    fn put_api_key(&self, provider: &str, key: Option<&str>, stamp: Stamp) -> Result<(), StoreError> {
+        self.write_api_key(provider, key, stamp)
     }
 
     fn search(&self, query: &str, limit: usize) -> Result<Vec<(u64, Message)>, StoreError> {

@@ -21,7 +21,8 @@
 //! with the stamp of the save that last changed it, kept in a sealed map
 //! beside the settings record, so two devices changing different settings
 //! both keep their change. Device-local settings ([`LOCAL_SETTINGS`]) never
-//! travel.
+//! travel. API keys travel only while the user syncs them (see
+//! `sealed/api_keys.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::PoisonError;
@@ -55,6 +56,8 @@ pub enum Change {
     Setting(String),
     /// A device's name.
     Device(DeviceId),
+    /// A provider's API key (marked only while the user syncs keys).
+    ApiKey(String),
 }
 
 impl Change {
@@ -81,6 +84,10 @@ impl Change {
                 key.push(b'd');
                 key.extend_from_slice(id.as_bytes());
             }
+            Self::ApiKey(provider) => {
+                key.push(b'k');
+                key.extend_from_slice(provider.as_bytes());
+            }
         }
         key
     }
@@ -97,6 +104,7 @@ impl Change {
             }
             b's' => Self::Setting(String::from_utf8(rest.to_vec()).ok()?),
             b'd' => Self::Device(DeviceId::from_bytes(id(rest)?)),
+            b'k' => Self::ApiKey(String::from_utf8(rest.to_vec()).ok()?),
             _ => return None,
         })
     }
@@ -131,6 +139,8 @@ pub enum SyncRecord {
     },
     /// What a device is called.
     Device(DeviceName),
+    /// A provider's API key (only while the user syncs keys).
+    ApiKey(super::api_keys::ApiKeyRecord),
 }
 
 impl SyncRecord {
@@ -143,6 +153,7 @@ impl SyncRecord {
             Self::Project(p) => p.stamp,
             Self::Setting { stamp, .. } => *stamp,
             Self::Device(d) => d.stamp,
+            Self::ApiKey(k) => k.stamp,
         }
     }
 
@@ -152,7 +163,7 @@ impl SyncRecord {
         match self {
             Self::Thread(t) => t.deleted,
             Self::Project(p) => p.deleted,
-            Self::Message(_) | Self::Setting { .. } | Self::Device(_) => false,
+            Self::Message(_) | Self::Setting { .. } | Self::Device(_) | Self::ApiKey(_) => false,
         }
     }
 }
@@ -222,6 +233,7 @@ impl SealedStore {
     /// (see [`Self::marking`]); the stamps are written after the record, so
     /// a round never sends a field's old value under its new stamp.
     pub(super) fn write_settings(&self, old: &Settings, new: &Settings) -> Result<(), StoreError> {
+        let keys_turned_on = !old.syncs_api_keys() && new.syncs_api_keys();
         let (old, new_fields) = (fields(old)?, fields(new)?);
         let stamp = new.stamp.unwrap_or_else(|| zero_stamp(self.header.device_id));
         let mut stamps = self.field_stamps()?;
@@ -236,7 +248,11 @@ impl SealedStore {
         self.marking(&changed, || {
             self.put(Table::Settings, SETTINGS_KEY, new)?;
             if changed.is_empty() { Ok(()) } else { self.put(Table::Settings, FIELD_STAMPS_KEY, &stamps) }
-        })
+        })?;
+        if keys_turned_on {
+            self.mark_api_keys()?;
+        }
+        Ok(())
     }
 
     fn field_stamps(&self) -> Result<BTreeMap<String, Stamp>, StoreError> {
@@ -301,6 +317,9 @@ impl SealedStore {
                     marked += 1;
                 }
             }
+            if self.settings()?.syncs_api_keys() {
+                marked += self.mark_api_keys()?;
+            }
         }
         tracing::info!(marked, "everything here was marked for the account's first sync");
         Ok(())
@@ -349,6 +368,7 @@ impl SealedStore {
                 map.get(field).map(|value| SyncRecord::Setting { field: field.clone(), value: value.clone(), stamp })
             }
             Change::Device(id) => self.device_name(*id)?.map(SyncRecord::Device),
+            Change::ApiKey(provider) => self.api_key_outgoing(provider)?,
         })
     }
 
@@ -382,6 +402,7 @@ impl SealedStore {
             }),
             SyncRecord::Setting { field, value, stamp } => self.apply_setting(field, value, *stamp),
             SyncRecord::Device(name) => self.apply_device_name(name),
+            SyncRecord::ApiKey(key) => self.apply_api_key(key),
         }
     }
 
@@ -408,6 +429,10 @@ impl SealedStore {
         stamps.insert(field.to_owned(), stamp);
         self.put(Table::Settings, FIELD_STAMPS_KEY, &stamps)?;
         self.put(Table::Settings, SETTINGS_KEY, &merged)?;
+        // Another device turned sync of keys on: this one's go up too.
+        if merged.syncs_api_keys() && !settings.syncs_api_keys() {
+            self.mark_api_keys()?;
+        }
         Ok(if existed { Applied::Replaced } else { Applied::Added })
     }
 
