@@ -2,7 +2,7 @@
 //! shows on B, a rename on B shows on A, both live (pokes, no polling);
 //! the foot of the sidebar says Synced, then Offline with the changes
 //! waiting while the line to the server is cut, and Synced again once it
-//! is back, with nothing lost. Sync is turned on in one app and joined in
+//! is back, with nothing lost; coming back to the window runs a round. Sync is turned on in one app and joined in
 //! the other with the code, which then lists both devices and signs the
 //! first out; the first says so at once, keeping its chats.
 
@@ -103,6 +103,14 @@ fn two_devices_see_each_others_changes_live_and_the_footer_follows_the_line() {
     a.wait_for("synced again", |h| sync_line(h) == "Synced");
     b.wait_for("the offline rename on B", |h| present(h, "Renamed offline on A"));
     b.shot("sync-synced");
+
+    // Coming back to the window runs a round, with nothing poked.
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let before = b.harness.state().view_model().sync.1;
+    b.harness.input_mut().focused = false;
+    b.harness.step();
+    b.harness.input_mut().focused = true;
+    b.wait_for("a round on coming back to the window", |h| h.state().view_model().sync.1 > before);
 
     // The server ends B's session: the next round says so as the account's
     // state (sign in again), and sync stops there; nothing local goes.

@@ -1,7 +1,11 @@
 //! Draining the backend's events into the view model each frame, applying
-//! the settings to egui, and saving drafts once typing rests.
+//! the settings to egui, saving drafts once typing rests, and a round of
+//! sync when the window comes back to the front.
 
 use super::*;
+
+/// How often coming back to the window asks for a round of sync, at most.
+const FOCUS_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl PakApp {
     /// Apply every waiting backend event. Cheap when there are none.
@@ -166,6 +170,21 @@ impl PakApp {
         }
     }
 
+    /// A round of sync when the window comes back to the front, so what
+    /// changed on other devices shows even if a poke was lost; at most one
+    /// per [`FOCUS_SYNC_EVERY`].
+    fn tick_focus_sync(&mut self, ctx: &egui::Context) {
+        let focused = ctx.input(|i| i.focused);
+        let gained = focused && !self.was_focused;
+        self.was_focused = focused;
+        let on = !matches!(self.vm.sync.0, crate::backend::SyncView::Off | crate::backend::SyncView::NoKey);
+        let due = self.focus_synced.is_none_or(|at| at.elapsed() >= FOCUS_SYNC_EVERY);
+        if gained && on && due {
+            self.focus_synced = Some(web_time::Instant::now());
+            self.send(Command::SyncNow);
+        }
+    }
+
     /// Everything `eframe::App::logic` does; callable from tests and benches.
     pub fn logic_step(&mut self, ctx: &egui::Context) {
         self.drain_events();
@@ -179,6 +198,7 @@ impl PakApp {
         }
         self.tick_drafts(ctx);
         self.tick_cursor_blink(ctx);
+        self.tick_focus_sync(ctx);
         self.tick_window_drafts(ctx);
         self.answer_window_requests(ctx);
     }

@@ -118,6 +118,10 @@ pub struct PakApp {
     /// it is held still after [`CURSOR_BLINK_TIMEOUT`].
     last_input: web_time::Instant,
     blink_held: Option<bool>,
+    /// Whether the window had the focus last frame, and when coming back
+    /// to the front last asked for a round of sync.
+    was_focused: bool,
+    focus_synced: Option<web_time::Instant>,
     /// The last chat was reopened at start (once).
     reopened: bool,
     /// What this app offers (everything, unless on a shared computer).
@@ -173,6 +177,8 @@ impl PakApp {
             relayout_frames: 0,
             last_input: web_time::Instant::now(),
             blink_held: None,
+            was_focused: true,
+            focus_synced: None,
             reopened: false,
             policy: super::policy::Policy::default(),
             present: false,
