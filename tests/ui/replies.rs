@@ -340,6 +340,31 @@ fn a_reply_cut_off_by_a_crash_is_kept_and_marked_interrupted() {
 }
 
 #[test]
+fn a_reply_another_device_is_still_writing_is_not_marked_interrupted_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let thread = Thread::new(ThreadId::new(), "Written elsewhere".to_owned(), pakchat::domain::wall_millis(), stamp());
+    seeded_store(dir.path(), |store, _| {
+        // A synced profile, and a reply that came in from another device
+        // while that device was still writing it.
+        store.put_sync_key(Some((1, &[5; 32]))).unwrap();
+        store.put_thread(&thread).unwrap();
+        store.append_message(&message(thread.id, "Tell me a long story".to_owned())).unwrap();
+        let mut partial = message(thread.id, "Once upon a time, far away".to_owned());
+        partial.role = MsgRole::Assistant;
+        partial.status = MessageStatus::Streaming;
+        assert_ne!(partial.stamp.device, store.device_id());
+        store.append_message(&partial).unwrap();
+    });
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.wait_for("the thread", |h| present(h, "Written elsewhere"));
+    app.open_chat("Written elsewhere");
+    app.wait_for("the partial reply", |h| present(h, "Once upon a time, far away"));
+    assert_eq!(last_message(&app).unwrap().status, MessageStatus::Streaming, "the other device finishes it");
+    app.close();
+}
+
+#[test]
 fn a_rate_limited_reply_counts_down_then_arrives() {
     let server = common::peers::llmock();
     let dir = tempfile::tempdir().unwrap();

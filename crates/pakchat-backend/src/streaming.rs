@@ -156,15 +156,20 @@ impl Actor {
     }
 
     /// A reply that was streaming when the app stopped is `Interrupted` now.
+    /// On a synced profile, only a reply this device was writing: one that
+    /// came from another device mid-way is that device's to finish (marked
+    /// here, with a newer stamp, it could win over the finished reply).
     pub(super) async fn mark_interrupted(&mut self, threads: Vec<ThreadId>) {
         let stamp = self.clock.now();
         let result = self
             .with_store(move |s| {
+                let (me, synced) = (s.device_id(), s.sync_key()?.is_some());
                 let mut marked = 0;
                 for id in threads {
                     let Some(last) = s.message_count(id)?.checked_sub(1) else { continue };
                     if let Some(MessageSlot::Ok(mut m)) = s.messages(id, last, 1)?.pop()
                         && matches!(m.status, MessageStatus::Streaming | MessageStatus::Sending)
+                        && (!synced || m.stamp.device == me)
                     {
                         m.status = MessageStatus::Interrupted;
                         m.stamp = stamp;
