@@ -279,3 +279,63 @@ fn api_keys_reach_the_other_device_only_once_the_user_syncs_them() {
         assert!(!common::canary::contains(bytes, b"openai"), "the provider in {}", path.display());
     }
 }
+
+#[test]
+fn a_reply_still_being_written_shows_its_text_so_far_on_the_other_device_then_its_end() {
+    let rig = Rig::new();
+    let (a, b) = (rig.device("ursula"), rig.device("ursula"));
+    let thread = ThreadId::new();
+    let code = code_in(&a.synced());
+    assert!(b.pakchat(&["account", "join"], &code).status.success());
+    let (reply, at) = {
+        let store = a.store();
+        let mut clock = HlcClock::new(store.device_id());
+        store.put_thread(&Thread::new(thread, "Story".to_owned(), 0, clock.now())).unwrap();
+        let mut reply = message(&mut clock, thread, None, "");
+        reply.role = pakchat::domain::Role::Assistant;
+        reply.status = pakchat::domain::MessageStatus::Streaming;
+        let at = store.append_message(&reply).unwrap();
+        for piece in ["Once ", "upon ", "a ", "time"] {
+            store.append_to_reply(thread, at, piece, "").unwrap();
+        }
+        (reply, at)
+    };
+    let on_b = |b: &common::sync_rig::Device| {
+        let store = b.store();
+        match store.messages(thread, 0, 1).unwrap().pop() {
+            Some(pakchat::store::MessageSlot::Ok(m)) => (m.content, m.status),
+            other => panic!("B's reply: {other:?}"),
+        }
+    };
+    a.synced();
+    b.synced();
+    assert_eq!(on_b(&b), ("Once upon a time".to_owned(), pakchat::domain::MessageStatus::Streaming));
+    {
+        let store = a.store();
+        for piece in [",", " in", " a", " valley"] {
+            store.append_to_reply(thread, at, piece, "").unwrap();
+        }
+    }
+    a.synced();
+    b.synced();
+    assert_eq!(on_b(&b).0, "Once upon a time, in a valley", "the text so far, again");
+    {
+        let store = a.store();
+        let mut clock = HlcClock::new(store.device_id());
+        clock.observe(reply.stamp.hlc, 0);
+        let done = pakchat::domain::Message {
+            content: "Once upon a time, in a valley, the end.".to_owned(),
+            status: pakchat::domain::MessageStatus::Done,
+            stamp: clock.now(),
+            ..reply
+        };
+        store.update_message(thread, at, &done).unwrap();
+    }
+    a.synced();
+    b.synced();
+    assert_eq!(
+        on_b(&b),
+        ("Once upon a time, in a valley, the end.".to_owned(), pakchat::domain::MessageStatus::Done),
+        "the end replaces the text so far"
+    );
+}

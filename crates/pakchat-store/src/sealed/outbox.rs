@@ -28,7 +28,9 @@ use std::collections::BTreeMap;
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
-use pakchat_core::{DeviceId, DeviceName, Hlc, Message, Project, ProjectId, Settings, Stamp, Thread, ThreadId};
+use pakchat_core::{
+    DeviceId, DeviceName, Hlc, Message, MessageStatus, Project, ProjectId, Settings, Stamp, Thread, ThreadId,
+};
 
 use super::{SETTINGS_KEY, SealedStore, message_key};
 use crate::kv::Table;
@@ -358,7 +360,15 @@ impl SealedStore {
             Change::Thread(id) => self.thread(*id)?.map(|t| SyncRecord::Thread(Thread { draft: String::new(), ..t })),
             Change::Project(id) => self.project(*id)?.map(SyncRecord::Project),
             Change::Message(thread, position) => match self.messages(*thread, *position, 1)?.pop() {
-                Some(MessageSlot::Ok(m)) => Some(SyncRecord::Message(m)),
+                Some(MessageSlot::Ok(mut m)) => {
+                    // A growing reply: newer with each chunk, so the other
+                    // devices take each send over the one before.
+                    let chunks = self.chunk_count(*thread, *position)?;
+                    if chunks > 0 && matches!(m.status, MessageStatus::Sending | MessageStatus::Streaming) {
+                        m.stamp.hlc.counter = m.stamp.hlc.counter.saturating_add(chunks);
+                    }
+                    Some(SyncRecord::Message(m))
+                }
                 _ => None,
             },
             Change::Setting(field) => {

@@ -5,12 +5,21 @@
 //! Reading the message folds its chunks in; the next
 //! [`crate::Store::update_message`] (the reply's end, or marking it
 //! interrupted after a crash) writes the whole text once and drops them.
+//!
+//! On a synced profile every fourth chunk marks the message, so its text so
+//! far reaches the other devices about once a second; it goes out stamped
+//! its record's stamp plus its chunk count, newer with every chunk and
+//! older than the stamp the reply's end writes (see `sealed/outbox.rs`).
 
 use pakchat_core::{Message, MessageStatus, ThreadId};
 
+use super::outbox::Change;
 use super::{SealedStore, message_key};
 use crate::kv::Table;
 use crate::{StoreError, Unreadable};
+
+/// Chunks between two sends of a growing reply's text.
+const CHUNKS_PER_SYNC: u32 = 4;
 
 /// A chunk's key: the message's place ‖ its sequence number.
 fn chunk_key(thread: ThreadId, index: u64, seq: u32) -> [u8; 28] {
@@ -38,7 +47,23 @@ impl SealedStore {
         let seq = last
             .and_then(|(key, _)| <[u8; 4]>::try_from(key.get(24..28)?).ok())
             .map_or(0, |b| u32::from_be_bytes(b).saturating_add(1));
-        self.put(Table::ReplyChunks, &chunk_key(thread, index, seq), &(text, reasoning))
+        let write = || self.put(Table::ReplyChunks, &chunk_key(thread, index, seq), &(text, reasoning));
+        // The text so far goes to the account's other devices every
+        // [`CHUNKS_PER_SYNC`] chunks (chunks come every 250 ms or so).
+        if seq % CHUNKS_PER_SYNC == CHUNKS_PER_SYNC - 1 {
+            self.marking(&[Change::Message(thread, index)], write)
+        } else {
+            write()
+        }
+    }
+
+    /// How many chunks the reply at `thread`/`index` has (0 for one that
+    /// is not growing).
+    pub(super) fn chunk_count(&self, thread: ThreadId, index: u64) -> Result<u32, StoreError> {
+        let last = self.kv.last_with_prefix(Table::ReplyChunks, &message_key(thread, index))?;
+        Ok(last
+            .and_then(|(key, _)| <[u8; 4]>::try_from(key.get(24..28)?).ok())
+            .map_or(0, |b| u32::from_be_bytes(b).saturating_add(1)))
     }
 
     /// `message` (read from `thread`/`index`) with the chunks appended to

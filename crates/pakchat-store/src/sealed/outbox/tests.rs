@@ -171,3 +171,47 @@ fn settings_merge_field_by_field_and_device_settings_stay() -> Result<(), StoreE
     assert!(!marked.contains(&Change::Setting("text_scale".to_owned())), "{marked:?}");
     Ok(())
 }
+
+#[test]
+fn a_growing_reply_goes_out_about_once_a_second_newer_each_time_and_older_than_its_end() -> Result<(), StoreError> {
+    let store = store()?;
+    store.put_sync_key(Some((1, &[9; 32])))?;
+    store.put_thread(&Thread::new(T, "t".to_owned(), 0, stamp(1, 1)))?;
+    let start = stamp(2, 1);
+    let reply = Message { status: MessageStatus::Streaming, role: Role::Assistant, ..message("", start) };
+    let at = store.append_message(&reply)?;
+    let everything = store.outbox(10)?;
+    store.sent(&everything)?;
+
+    let sent_text = |store: &SealedStore| -> Result<Option<(String, Stamp)>, StoreError> {
+        let marked = changes(store)?.contains(&Change::Message(T, at));
+        Ok(match store.outgoing(&Change::Message(T, at))? {
+            Some(SyncRecord::Message(m)) if marked => Some((m.content, m.stamp)),
+            _ => None,
+        })
+    };
+    for piece in ["Once ", "upon ", "a "] {
+        store.append_to_reply(T, at, piece, "")?;
+    }
+    assert_eq!(sent_text(&store)?, None, "three chunks: not yet");
+    store.append_to_reply(T, at, "time", "")?;
+    let (text, first) = sent_text(&store)?.expect("the fourth chunk marks it");
+    assert_eq!(text, "Once upon a time");
+    assert!(first > start, "newer than the reply's record");
+    store.sent(&store.outbox(10)?)?;
+    for piece in [",", " in", " a", " valley"] {
+        store.append_to_reply(T, at, piece, "")?;
+    }
+    let (text, second) = sent_text(&store)?.expect("four more chunks");
+    assert_eq!(text, "Once upon a time, in a valley");
+    assert!(second > first, "each send newer than the one before");
+
+    // The end: one record, stamped later, newer than every partial send.
+    let end = stamp(3, 1);
+    let done = Message { content: text, status: MessageStatus::Done, stamp: end, ..reply.clone() };
+    store.update_message(T, at, &done)?;
+    let (_, last) = sent_text(&store)?.expect("the end goes out");
+    assert_eq!(last, end);
+    assert!(last > second);
+    Ok(())
+}
