@@ -339,3 +339,31 @@ fn a_reply_still_being_written_shows_its_text_so_far_on_the_other_device_then_it
         "the end replaces the text so far"
     );
 }
+
+#[test]
+fn a_draft_follows_the_user_to_the_other_device_and_a_sent_message_clears_it_there() {
+    let rig = Rig::new();
+    let (a, b) = (rig.device("octavia"), rig.device("octavia"));
+    let thread = ThreadId::new();
+    let code = code_in(&a.synced());
+    assert!(b.pakchat(&["account", "join"], &code).status.success());
+    {
+        let store = a.store();
+        store.put_thread(&Thread::new(thread, "Letter".to_owned(), 0, HlcClock::new(store.device_id()).now())).unwrap();
+        store.put_draft(thread, "Dear Ada, I started this on my laptop").unwrap();
+    }
+    a.synced();
+    b.synced();
+    let draft = |d: &common::sync_rig::Device| d.store().thread(thread).unwrap().unwrap().draft;
+    assert_eq!(draft(&b), "Dear Ada, I started this on my laptop");
+    // B goes on with it; A shows B's text.
+    b.store().put_draft(thread, "Dear Ada, I started this on my laptop and finished it here").unwrap();
+    b.synced();
+    a.synced();
+    assert_eq!(draft(&a), "Dear Ada, I started this on my laptop and finished it here");
+    // B sends it (the draft is cleared): A's draft is gone too.
+    b.store().put_draft(thread, "").unwrap();
+    b.synced();
+    a.synced();
+    assert_eq!(draft(&a), "");
+}

@@ -7,8 +7,9 @@
 //! type: threads (`t-<uuid>`, kind `thread`), messages (`m-<uuid>`,
 //! `message`), projects (`p-<uuid>`, `project`) and settings one field at a
 //! time (`s-<field>`, `setting`, the field's JSON value), the names devices
-//! give themselves (`d-<device id>`, `device`), and API keys while the user
-//! syncs them (`k-<keyed hash of the provider>`, `api-key`). What opens but
+//! give themselves (`d-<device id>`, `device`), each device's drafts
+//! (`r-<keyed hash of thread and device>`, `draft`), and API keys while the
+//! user syncs them (`k-<keyed hash of the provider>`, `api-key`). What opens but
 //! does not match its envelope (another id, stamp or tombstone flag than
 //! the envelope shows) is skipped like a record that does not open.
 
@@ -25,6 +26,7 @@ const PROJECT: &str = "project";
 const SETTING: &str = "setting";
 const DEVICE: &str = "device";
 const API_KEY: &str = "api-key";
+const DRAFT: &str = "draft";
 
 /// A profile's records, as the sync engine sees them.
 pub struct StoreReplica<'a>(pub &'a dyn Store);
@@ -46,6 +48,7 @@ fn outgoing(record: &SyncRecord) -> Result<Outgoing, ReplicaError> {
         SyncRecord::Setting { field, value, .. } => (wire_id("s", field)?, SETTING, serde_json::to_vec(value)),
         SyncRecord::Device(d) => (wire_id("d", d.device.0.simple())?, DEVICE, serde_json::to_vec(d)),
         SyncRecord::ApiKey(k) => (wire_id("k", &k.id)?, API_KEY, serde_json::to_vec(k)),
+        SyncRecord::Draft(d) => (wire_id("r", &d.id)?, DRAFT, serde_json::to_vec(d)),
     };
     let plaintext = Zeroizing::new(json.map_err(|e| ReplicaError::Local(format!("encode: {e}")))?);
     let kind = Kind::new(kind).map_err(|e| ReplicaError::Local(e.to_string()))?;
@@ -63,6 +66,7 @@ fn incoming(record: &Record, plain: &[u8]) -> Result<SyncRecord, ReplicaError> {
         PROJECT => SyncRecord::Project(parse::<Project>(plain)?),
         DEVICE => SyncRecord::Device(parse::<DeviceName>(plain)?),
         API_KEY => SyncRecord::ApiKey(parse::<crate::store::ApiKeyRecord>(plain)?),
+        DRAFT => SyncRecord::Draft(parse::<crate::store::DraftRecord>(plain)?),
         SETTING => {
             let field = record.id.as_str().strip_prefix("s-").unwrap_or_default().to_owned();
             SyncRecord::Setting { field, value: parse(plain)?, stamp: record.stamp }

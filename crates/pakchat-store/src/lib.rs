@@ -21,7 +21,9 @@ mod sled_kv;
 
 pub use keys::{Argon2Params, Header, KeySource, Protection, ProtectionKind};
 pub use kv::{Kv, KvError, MemoryKv, Table};
-pub use sealed::{ApiKeyRecord, Applied, Change, LOCAL_SETTINGS, Merged, Pending, SealedStore, SyncRecord};
+pub use sealed::{
+    ApiKeyRecord, Applied, Change, DraftRecord, LOCAL_SETTINGS, Merged, Pending, SealedStore, SyncRecord,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use sled_kv::{CACHE_CAPACITY_BYTES, MIN_RECLAIM_BYTES, Reclaimable, SledKv};
 

@@ -16,6 +16,7 @@ mod api_keys;
 mod blobs;
 mod codec;
 mod devices;
+mod drafts;
 mod ids;
 mod indexing;
 mod migrate;
@@ -23,6 +24,7 @@ mod outbox;
 mod reply;
 use super::{MessageSlot, ProjectSlot, Store, StoreError, ThreadSlot, Unreadable};
 pub use api_keys::ApiKeyRecord;
+pub use drafts::DraftRecord;
 pub use ids::Merged;
 pub use outbox::{Applied, Change, LOCAL_SETTINGS, Pending, SyncRecord};
 use pakchat_core::{
@@ -166,13 +168,10 @@ impl SealedStore {
         }
     }
 
-    /// This device's draft of `thread` ("" when none).
+    /// The draft `thread` shows ("" when none): the newest of its
+    /// devices' drafts (see `sealed/drafts.rs`).
     fn draft_of(&self, thread: ThreadId) -> Result<String, StoreError> {
-        let key = draft_key(thread, self.header.device_id);
-        match self.kv.get(Table::Drafts, &key)? {
-            Some(bytes) => Ok(self.open(Table::Drafts, &key, &bytes)?),
-            None => Ok(String::new()),
-        }
+        self.newest_draft(thread)
     }
 
     /// [`Store::append_message`] with the append lock already held;
@@ -268,11 +267,7 @@ impl Store for SealedStore {
     }
 
     fn put_draft(&self, thread: ThreadId, text: &str) -> Result<(), StoreError> {
-        let key = draft_key(thread, self.header.device_id);
-        if text.is_empty() {
-            return Ok(self.kv.remove(Table::Drafts, &key)?);
-        }
-        self.put(Table::Drafts, &key, &text)
+        self.write_draft(thread, text)
     }
 
     fn threads(&self) -> Result<Vec<ThreadSlot>, StoreError> {

@@ -60,18 +60,23 @@ impl Drop for ApiKeyRecord {
 }
 
 impl SealedStore {
-    /// The wire id of `provider`'s key record: HMAC-SHA256 of the
-    /// provider's id under the account key, 16 bytes in hex (the same on
-    /// every device of the account); `None` without the account key.
-    fn api_key_record_id(&self, provider: &str) -> Result<Option<String>, StoreError> {
+    /// A record id the server cannot read: HMAC-SHA256 of `label` ‖
+    /// `what` under the account key, 16 bytes in hex (the same on every
+    /// device of the account); `None` without the account key.
+    pub(super) fn keyed_record_id(&self, label: &[u8], what: &[u8]) -> Result<Option<String>, StoreError> {
         use hmac::Mac as _;
         let Some((_, key)) = self.read_sync_key()? else { return Ok(None) };
         let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(key.as_ref()) else {
             unreachable!("HMAC takes keys of any length");
         };
-        mac.update(b"pakchat api key record id\0");
-        mac.update(provider.as_bytes());
+        mac.update(label);
+        mac.update(what);
         Ok(Some(mac.finalize().into_bytes()[..16].iter().map(|b| format!("{b:02x}")).collect()))
+    }
+
+    /// The wire id of `provider`'s key record.
+    fn api_key_record_id(&self, provider: &str) -> Result<Option<String>, StoreError> {
+        self.keyed_record_id(b"pakchat api key record id\0", provider.as_bytes())
     }
 
     fn key_stamps(&self) -> Result<BTreeMap<String, Stamp>, StoreError> {

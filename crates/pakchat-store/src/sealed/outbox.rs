@@ -60,6 +60,8 @@ pub enum Change {
     Device(DeviceId),
     /// A provider's API key (marked only while the user syncs keys).
     ApiKey(String),
+    /// This device's draft of a thread.
+    Draft(ThreadId),
 }
 
 impl Change {
@@ -90,6 +92,10 @@ impl Change {
                 key.push(b'k');
                 key.extend_from_slice(provider.as_bytes());
             }
+            Self::Draft(thread) => {
+                key.push(b'r');
+                key.extend_from_slice(thread.as_bytes());
+            }
         }
         key
     }
@@ -107,6 +113,7 @@ impl Change {
             b's' => Self::Setting(String::from_utf8(rest.to_vec()).ok()?),
             b'd' => Self::Device(DeviceId::from_bytes(id(rest)?)),
             b'k' => Self::ApiKey(String::from_utf8(rest.to_vec()).ok()?),
+            b'r' => Self::Draft(ThreadId::from_bytes(id(rest)?)),
             _ => return None,
         })
     }
@@ -143,6 +150,8 @@ pub enum SyncRecord {
     Device(DeviceName),
     /// A provider's API key (only while the user syncs keys).
     ApiKey(super::api_keys::ApiKeyRecord),
+    /// A device's draft of a thread.
+    Draft(super::drafts::DraftRecord),
 }
 
 impl SyncRecord {
@@ -156,6 +165,7 @@ impl SyncRecord {
             Self::Setting { stamp, .. } => *stamp,
             Self::Device(d) => d.stamp,
             Self::ApiKey(k) => k.stamp,
+            Self::Draft(d) => d.stamp,
         }
     }
 
@@ -165,7 +175,7 @@ impl SyncRecord {
         match self {
             Self::Thread(t) => t.deleted,
             Self::Project(p) => p.deleted,
-            Self::Message(_) | Self::Setting { .. } | Self::Device(_) | Self::ApiKey(_) => false,
+            Self::Message(_) | Self::Setting { .. } | Self::Device(_) | Self::ApiKey(_) | Self::Draft(_) => false,
         }
     }
 }
@@ -323,6 +333,7 @@ impl SealedStore {
                 marked += self.mark_api_keys()?;
             }
         }
+        marked += self.mark_drafts()?;
         tracing::info!(marked, "everything here was marked for the account's first sync");
         Ok(())
     }
@@ -379,6 +390,7 @@ impl SealedStore {
             }
             Change::Device(id) => self.device_name(*id)?.map(SyncRecord::Device),
             Change::ApiKey(provider) => self.api_key_outgoing(provider)?,
+            Change::Draft(thread) => self.draft_outgoing(*thread)?,
         })
     }
 
@@ -413,6 +425,7 @@ impl SealedStore {
             SyncRecord::Setting { field, value, stamp } => self.apply_setting(field, value, *stamp),
             SyncRecord::Device(name) => self.apply_device_name(name),
             SyncRecord::ApiKey(key) => self.apply_api_key(key),
+            SyncRecord::Draft(draft) => self.apply_draft(draft),
         }
     }
 
