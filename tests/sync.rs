@@ -367,3 +367,40 @@ fn a_draft_follows_the_user_to_the_other_device_and_a_sent_message_clears_it_the
     a.synced();
     assert_eq!(draft(&a), "");
 }
+
+#[test]
+fn a_chat_deleted_for_good_on_one_device_leaves_no_message_on_the_other() {
+    let rig = Rig::new();
+    let (a, b) = (rig.device("hedy"), rig.device("hedy"));
+    let thread = ThreadId::new();
+    {
+        let store = a.store();
+        let mut clock = HlcClock::new(store.device_id());
+        store.put_thread(&Thread::new(thread, "Secret plans".to_owned(), 0, clock.now())).unwrap();
+        store.append_message(&message(&mut clock, thread, None, "frequency hopping, first draft")).unwrap();
+    }
+    let code = code_in(&a.synced());
+    assert!(b.pakchat(&["account", "join"], &code).status.success());
+    b.synced();
+    assert_eq!(b.store().message_count(thread).unwrap(), 1);
+    // A deletes it; once that can no longer be undone, A purges it and
+    // blanks the title (as the app does).
+    {
+        let store = a.store();
+        let mut clock = HlcClock::new(store.device_id());
+        let mut t = store.thread(thread).unwrap().unwrap();
+        clock.observe(t.stamp.hlc, 0);
+        t.deleted = true;
+        t.stamp = clock.now();
+        store.put_thread(&t).unwrap();
+        store.purge_thread_content(thread).unwrap();
+        t.title.clear();
+        t.stamp = clock.now();
+        store.put_thread(&t).unwrap();
+    }
+    a.synced();
+    b.synced();
+    let store = b.store();
+    assert!(store.thread(thread).unwrap().unwrap().deleted);
+    assert_eq!(store.message_count(thread).unwrap(), 0, "B keeps none of its messages");
+}

@@ -196,6 +196,13 @@ fn zero_stamp(device: DeviceId) -> Stamp {
     Stamp { hlc: Hlc::default(), device }
 }
 
+/// Whether `thread` is the tombstone of a chat deleted for good: its
+/// device purged it once the deletion could no longer be undone, and blanked
+/// its title.
+fn purged(thread: &Thread) -> bool {
+    thread.deleted && thread.title.is_empty()
+}
+
 /// A settings record as a map of its fields.
 fn fields(settings: &Settings) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
     match serde_json::to_value(settings) {
@@ -406,6 +413,9 @@ impl SealedStore {
                 }
                 let record = Thread { draft: String::new(), ..thread.clone() };
                 self.put(Table::Threads, thread.id.as_bytes(), &record)?;
+                if purged(thread) {
+                    self.purge_deleted_elsewhere(thread.id)?;
+                }
                 Ok(if here.is_some() { Applied::Replaced } else { Applied::Added })
             }
             SyncRecord::Project(project) => {
@@ -416,6 +426,10 @@ impl SealedStore {
                 }
                 self.put(Table::Projects, project.id.as_bytes(), project)?;
                 Ok(if here.is_some() { Applied::Replaced } else { Applied::Added })
+            }
+            // A chat deleted for good keeps no messages, wherever they come from.
+            SyncRecord::Message(message) if self.thread(message.thread_id)?.is_some_and(|t| purged(&t)) => {
+                Ok(Applied::Kept)
             }
             SyncRecord::Message(message) => Ok(match self.merge(message)? {
                 super::Merged::Added(_) => Applied::Added,
@@ -457,6 +471,19 @@ impl SealedStore {
             self.mark_api_keys()?;
         }
         Ok(if existed { Applied::Replaced } else { Applied::Added })
+    }
+
+    /// A chat another device deleted for good: its messages, drafts,
+    /// attachments and the files no other chat uses go here too.
+    fn purge_deleted_elsewhere(&self, thread: ThreadId) -> Result<(), StoreError> {
+        let orphans = self.purge_thread_content(thread)?;
+        if !orphans.is_empty() {
+            let used = self.blobs_in_use()?;
+            for blob in orphans.iter().filter(|b| !used.contains(b)) {
+                self.remove_blob(blob)?;
+            }
+        }
+        Ok(())
     }
 
     /// See [`crate::Store::sync_cursor`].
