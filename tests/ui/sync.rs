@@ -250,3 +250,30 @@ fn sync_is_turned_on_in_the_app_and_a_second_device_joins_with_the_code() {
     a.close();
     b.close();
 }
+
+#[test]
+fn a_deletion_made_on_another_device_waits_for_its_final_tombstone_before_a_purge_here() {
+    use pakchat::domain::{HlcClock, Thread, ThreadId};
+    let dir = tempfile::tempdir().unwrap();
+    let (here, elsewhere) = (ThreadId::new(), ThreadId::new());
+    seeded_store(dir.path(), |store, _| {
+        store.put_sync_key(Some((1, &[6; 32]))).unwrap();
+        let mut clock = HlcClock::new(store.device_id());
+        // Deleted here, its undo window closed with the app; and deleted on
+        // another device, whose undo window may still be open there.
+        for (id, stamp) in [(here, clock.now()), (elsewhere, stamp())] {
+            let mut t = Thread::new(id, format!("chat {id:?}"), 0, stamp);
+            store.put_thread(&t).unwrap();
+            store.append_message(&message(id, "kept until the deletion is final".to_owned())).unwrap();
+            t.deleted = true;
+            store.put_thread(&t).unwrap();
+        }
+    });
+    let mut app = new_app(config(dir.path(), true));
+    app.wait_ready();
+    app.close();
+    let kv = Arc::new(SledKv::open_patiently(&dir.path().join("profile"), Duration::from_secs(5)).unwrap());
+    let store = SealedStore::unlock(kv, &KeySource::KeyFile(dir.path().join("key"))).unwrap();
+    assert_eq!(store.message_count(here).unwrap(), 0, "this device's own deletion is finished");
+    assert_eq!(store.message_count(elsewhere).unwrap(), 1, "the other device's waits for its final tombstone");
+}
