@@ -4,8 +4,9 @@
 //!
 //! Once the profile holds an account sync key, every local change of a
 //! synced record (a thread, a message, a project, a setting, a device's
-//! name) writes an entry to [`Table::Outbox`] naming the record, *before*
-//! the record itself. sled keeps one log for every table and a crash leaves a prefix
+//! name, this device's draft of a chat) writes an entry to
+//! [`Table::Outbox`] naming the record, *before* the record itself. sled
+//! keeps one log for every table and a crash leaves a prefix
 //! of it, so a change on disk always has its entry; an entry whose change a
 //! crash cut off names a record as it was, and sending that again is a
 //! no-op on the server (same stamp, same version). Entries name records,
