@@ -83,7 +83,7 @@ pub fn thread_window_ui(
         }
     });
     ui.separator();
-    let streaming = window.open.is_streaming();
+    let streaming = window.open.is_writing_here(vm.device);
     let chat_height = (ui.available_height() - window.bottom_height).max(120.0);
     let chat = ui
         .allocate_ui(egui::vec2(ui.available_width(), chat_height), |ui| {

@@ -360,7 +360,10 @@ fn a_reply_another_device_is_still_writing_is_not_marked_interrupted_here() {
     app.wait_for("the thread", |h| present(h, "Written elsewhere"));
     app.open_chat("Written elsewhere");
     app.wait_for("the partial reply", |h| present(h, "Once upon a time, far away"));
+    app.shot("streaming-elsewhere");
     assert_eq!(last_message(&app).unwrap().status, MessageStatus::Streaming, "the other device finishes it");
+    // It is not this device's to stop: the composer sends, as ever.
+    assert!(app.has_label("Send") && !app.has_label("Stop"), "Send, not Stop");
     app.close();
 }
 

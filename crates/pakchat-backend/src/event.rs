@@ -110,6 +110,9 @@ pub enum Event {
         protection: ProtectionKind,
         /// Where it lives (`None`: in memory only).
         data_dir: Option<PathBuf>,
+        /// This device, as the profile's records name it (a reply another
+        /// device is writing is told apart by it).
+        device: crate::domain::DeviceId,
     },
     /// Every thread, after unlocking.
     ThreadsLoaded(Vec<ThreadSummary>),

@@ -164,7 +164,11 @@ impl Actor {
         self.clock = HlcClock::new(store.device_id());
         self.store = Some(store.clone());
         tracing::info!(protection = ?store.protection(), "profile unlocked");
-        self.events.send(Event::Unlocked { protection: store.protection(), data_dir: data_dir(&self.config.location) });
+        self.events.send(Event::Unlocked {
+            protection: store.protection(),
+            data_dir: data_dir(&self.config.location),
+            device: store.device_id(),
+        });
         match self.with_store(Store::threads).await {
             Ok(slots) => {
                 let ids: Vec<ThreadId> = slots

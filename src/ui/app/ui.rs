@@ -195,7 +195,8 @@ impl PakApp {
         let mut output = ComposerOutput::None;
         let mut pick = false;
         let open_id = self.vm.open.as_ref().map(|o| o.id);
-        let streaming = self.vm.open.as_ref().is_some_and(OpenThread::is_streaming);
+        let here = self.vm.device;
+        let streaming = self.vm.open.as_ref().is_some_and(|o| o.is_writing_here(here));
         let hovering_files = self.policy.attachments && ui.input(|i| !i.raw.hovered_files.is_empty());
         let has_attachments = self.vm.open.as_ref().is_some_and(|o| !o.waiting_attachments().is_empty());
         let mut commands = Vec::new();

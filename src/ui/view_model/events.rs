@@ -60,11 +60,12 @@ impl ViewModel {
                 self.unlock_error = Some(message);
             }
             Event::StoreFailed { message } => self.phase = Phase::Failed { message },
-            Event::Unlocked { protection, data_dir } => {
+            Event::Unlocked { protection, data_dir, device } => {
                 self.unlocking = false;
                 self.unlock_error = None;
                 self.protection = Some(protection);
                 self.data_dir = data_dir;
+                self.device = Some(device);
                 self.phase = Phase::Ready;
             }
             Event::SystemFonts { sans, mono } => {

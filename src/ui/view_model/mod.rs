@@ -290,6 +290,17 @@ impl OpenThread {
             .is_some_and(|r| matches!(&r.content, RowContent::Message(m) if m.status == MessageStatus::Streaming))
     }
 
+    /// Whether the newest message is a reply this device is writing (one
+    /// another device of the account is writing shows as it grows, but
+    /// this one can neither stop it nor is it kept from sending).
+    #[must_use]
+    pub fn is_writing_here(&self, here: Option<crate::domain::DeviceId>) -> bool {
+        self.count.checked_sub(1).and_then(|i| self.rows.get(&i)).is_some_and(|r| {
+            matches!(&r.content, RowContent::Message(m)
+                if m.status == MessageStatus::Streaming && here.is_none_or(|d| m.stamp.device == d))
+        })
+    }
+
     /// The newest message, if it is a reply that ended badly (failed,
     /// stopped or interrupted): the composer then offers Retry.
     #[must_use]
@@ -318,6 +329,8 @@ pub struct ViewModel {
     pub protection: Option<ProtectionKind>,
     /// Where the profile lives, once known.
     pub data_dir: Option<PathBuf>,
+    /// This device, once the profile is open.
+    pub device: Option<crate::domain::DeviceId>,
     /// Every known thread.
     pub threads: Tracked<HashMap<ThreadId, ThreadRow>>,
     /// Every live project.
@@ -389,6 +402,7 @@ impl Default for ViewModel {
             phase: Phase::Starting,
             protection: None,
             data_dir: None,
+            device: None,
             threads: Tracked::default(),
             projects: Tracked::default(),
             folded_projects: Tracked::default(),
