@@ -156,9 +156,9 @@ fn mib(kib: u64) -> f64 {
 }
 
 /// Device A of the user `who` writes and pushes a history of `n` messages;
-/// then B, a new device of the same user, pulls it all: what that took. B
-/// must end with exactly those `n` messages.
-fn history(rig: &Rig, who: &str, n: usize) -> Pull {
+/// then B, a new device of the same user, pulls it all: what that took,
+/// and how many threads and messages B holds then.
+fn history(rig: &Rig, who: &str, n: usize) -> (Pull, usize, u64) {
     let (a, b) = (rig.device(who), rig.device(who));
     // The key first, while A has nothing to send: the code is all this
     // round is for (a long first push may take several runs).
@@ -185,10 +185,8 @@ fn history(rig: &Rig, who: &str, n: usize) -> Pull {
         mib(pull.peak_kib)
     );
     let store = b.store();
-    assert_eq!(store.threads().unwrap().len(), THREADS, "B holds every thread");
     let held: u64 = threads.iter().map(|t| store.message_count(*t).unwrap()).sum();
-    assert_eq!(held, u64::try_from(n).unwrap(), "B holds exactly the messages A wrote");
-    pull
+    (pull, store.threads().unwrap().len(), held)
 }
 
 #[test]
@@ -197,8 +195,14 @@ fn a_new_device_pulls_a_long_history() {
     let n: usize = std::env::var("PAKCHAT_SYNC_BUDGET")
         .map_or(100_000, |v| v.trim().parse().expect("PAKCHAT_SYNC_BUDGET: a number of messages"));
     let rig = Rig::new();
-    let small = history(&rig, "ada-budget-small", n / 10);
-    let large = history(&rig, "ada-budget", n);
+    let mut pulls = Vec::new();
+    for (who, messages) in [("ada-budget-small", n / 10), ("ada-budget", n)] {
+        let (pull, threads, held) = history(&rig, who, messages);
+        assert_eq!(threads, THREADS, "{who}: B holds every thread");
+        assert_eq!(held, u64::try_from(messages).unwrap(), "{who}: B holds exactly the messages A wrote");
+        pulls.push(pull);
+    }
+    let (small, large) = (&pulls[0], &pulls[1]);
     println!(
         "peak RSS: {:.1} MiB for {} messages, {:.1} MiB for {n}: x{:.2} for x10 the history (goal: about x1)",
         mib(small.peak_kib),

@@ -50,8 +50,10 @@ fn sync_crash_child_writer() {
         let text = format!("r{round}-m{n}");
         let next = message(&mut clock, THREAD, parent, &text);
         parent = Some(next.id);
-        store.append_message(&next).unwrap();
+        let at = store.append_message(&next).unwrap();
         store.flush().unwrap();
+        // Acknowledged only once it is there to be found.
+        assert_eq!(store.position_of(THREAD, next.id).unwrap(), Some(at), "{text} stored");
         writeln!(out, "ack {text}").unwrap();
         out.flush().unwrap();
     }
