@@ -66,8 +66,8 @@ pub(super) fn run(
             Ok(format!("signed out the device {id}"))
         }
         AccountCommand::RenameDevice { name } => {
-            let mut clock = crate::domain::HlcClock::new(store.device_id());
-            crate::backend::devices::rename(store, &mut clock, name)?;
+            let stamp = crate::domain::HlcClock::new(store.device_id()).now();
+            crate::backend::devices::rename(store, stamp, name)?;
             Ok("renamed: the other devices see the name after their next sync".to_owned())
         }
     }

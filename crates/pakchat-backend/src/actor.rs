@@ -320,7 +320,7 @@ impl Actor {
             Command::SyncNow => self.nudge_sync(super::syncing::Nudge::Now),
             c @ (Command::TurnOnSync | Command::JoinSync { .. }) => self.enrol(c),
             c @ (Command::ListDevices | Command::RemoveDevice { .. } | Command::RenameDevice { .. }) => {
-                self.handle_devices(c);
+                self.handle_devices(c).await;
             }
             // `run` stops before handing it here.
             Command::Shutdown => {}

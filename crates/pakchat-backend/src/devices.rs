@@ -58,17 +58,16 @@ pub fn ensure_named(store: &dyn Store) -> Result<(), StoreError> {
     store.put_device_name(&DeviceName { device: me, name: default_name(), stamp })
 }
 
-/// Rename this device (it syncs at the next round).
+/// Rename this device, as of `stamp` (it syncs at the next round).
 ///
 /// # Errors
 /// An empty name, or the store failed.
-pub fn rename(store: &dyn Store, clock: &mut HlcClock, name: &str) -> Result<(), String> {
+pub fn rename(store: &dyn Store, stamp: pakchat_core::Stamp, name: &str) -> Result<(), String> {
     let name = clean(name);
     if name.is_empty() {
         return Err("A device needs a name.".to_owned());
     }
     let me = store.device_id();
-    let stamp = clock.now();
     store.put_device_name(&DeviceName { device: me, name, stamp }).map_err(|e| e.to_string())?;
     store.flush().map_err(|e| e.to_string())
 }
@@ -126,10 +125,14 @@ impl crate::actor::Actor {
     /// [`crate::Command::RenameDevice`]: the work runs in the background and
     /// answers with [`Event::Devices`] (the list as it is afterwards, or why
     /// not).
-    pub(crate) fn handle_devices(&mut self, command: crate::Command) {
+    pub(crate) async fn handle_devices(&mut self, command: crate::Command) {
         let Some(store) = self.store.clone() else { return };
         let renamed = match &command {
-            crate::Command::RenameDevice { name } => Some(rename(store.as_ref(), &mut self.clock, name)),
+            crate::Command::RenameDevice { name } => {
+                let (stamp, name) = (self.clock.now(), name.clone());
+                let written = self.with_store(move |s| Ok(rename(s, stamp, &name))).await;
+                Some(written.unwrap_or_else(|e| Err(e.to_string())))
+            }
             _ => None,
         };
         let events = self.events.clone();

@@ -178,18 +178,13 @@ impl Actor {
                         ThreadSlot::Unreadable { .. } => None,
                     })
                     .collect();
-                // Deletions whose undo window closed with the app: finish
-                // them. On a synced profile only those made here: one made
-                // on another device may still be undone there, and is
-                // finished here when its final tombstone comes.
-                let me = store.device_id();
-                let synced = store.sync_key().ok().flatten().is_some();
+                // Deletions whose undo window closed with the app: finish them
+                // (on a synced profile only those made here, see
+                // `purge_threads`).
                 let deleted: Vec<ThreadId> = slots
                     .iter()
                     .filter_map(|s| match s {
-                        ThreadSlot::Ok(t) if t.deleted && !t.title.is_empty() && (!synced || t.stamp.device == me) => {
-                            Some(t.id)
-                        }
+                        ThreadSlot::Ok(t) if t.deleted && !t.title.is_empty() => Some(t.id),
                         _ => None,
                     })
                     .collect();

@@ -163,13 +163,12 @@ impl Actor {
         let stamp = self.clock.now();
         let result = self
             .with_store(move |s| {
-                let (me, synced) = (s.device_id(), s.sync_key()?.is_some());
                 let mut marked = 0;
                 for id in threads {
                     let Some(last) = s.message_count(id)?.checked_sub(1) else { continue };
                     if let Some(MessageSlot::Ok(mut m)) = s.messages(id, last, 1)?.pop()
                         && matches!(m.status, MessageStatus::Streaming | MessageStatus::Sending)
-                        && (!synced || m.stamp.device == me)
+                        && crate::sync::finishes_here(s, m.stamp.device)?
                     {
                         m.status = MessageStatus::Interrupted;
                         m.stamp = stamp;

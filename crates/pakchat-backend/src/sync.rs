@@ -114,6 +114,17 @@ impl Replica for StoreReplica<'_> {
     }
 }
 
+/// Whether work left over on a record stamped by `device` (a reply cut
+/// off, a deletion to finish) is this profile's to finish: all of it on a
+/// profile that does not sync; on one that does, only what was stamped
+/// here, as another device finishes its own.
+///
+/// # Errors
+/// The store.
+pub(crate) fn finishes_here(store: &dyn Store, device: pakchat_core::DeviceId) -> Result<bool, StoreError> {
+    Ok(device == store.device_id() || store.sync_key()?.is_none())
+}
+
 /// Why a round of sync could not run or stopped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SyncFailure {

@@ -127,7 +127,10 @@ impl Actor {
                 let mut purged = 0;
                 for id in ids {
                     let Some(mut thread) = s.thread(id)? else { continue };
-                    if !thread.deleted {
+                    // A deletion made on another device may still be undone
+                    // there: it is finished here when its final tombstone
+                    // comes (purged there, title blanked).
+                    if !thread.deleted || !crate::sync::finishes_here(s, thread.stamp.device)? {
                         continue;
                     }
                     orphans.extend(s.purge_thread_content(id)?);

@@ -281,13 +281,18 @@ impl OpenThread {
         self.rows.retain(|&i, _| i >= low && i < high);
     }
 
+    /// The newest message, if its row is loaded and readable.
+    fn newest_message(&self) -> Option<&crate::domain::Message> {
+        match &self.rows.get(&self.count.checked_sub(1)?)?.content {
+            RowContent::Message(m) => Some(m),
+            RowContent::Unreadable(_) => None,
+        }
+    }
+
     /// Whether the newest message is a reply still streaming in.
     #[must_use]
     pub fn is_streaming(&self) -> bool {
-        self.count
-            .checked_sub(1)
-            .and_then(|i| self.rows.get(&i))
-            .is_some_and(|r| matches!(&r.content, RowContent::Message(m) if m.status == MessageStatus::Streaming))
+        self.newest_message().is_some_and(|m| m.status == MessageStatus::Streaming)
     }
 
     /// Whether the newest message is a reply this device is writing (one
@@ -295,19 +300,17 @@ impl OpenThread {
     /// this one can neither stop it nor is it kept from sending).
     #[must_use]
     pub fn is_writing_here(&self, here: Option<crate::domain::DeviceId>) -> bool {
-        self.count.checked_sub(1).and_then(|i| self.rows.get(&i)).is_some_and(|r| {
-            matches!(&r.content, RowContent::Message(m)
-                if m.status == MessageStatus::Streaming && here.is_none_or(|d| m.stamp.device == d))
-        })
+        self.newest_message()
+            .is_some_and(|m| m.status == MessageStatus::Streaming && here.is_none_or(|d| m.stamp.device == d))
     }
 
     /// The newest message, if it is a reply that ended badly (failed,
     /// stopped or interrupted): the composer then offers Retry.
     #[must_use]
     pub fn retryable_reply(&self) -> bool {
-        self.count.checked_sub(1).and_then(|i| self.rows.get(&i)).is_some_and(|r| {
-            matches!(&r.content, RowContent::Message(m) if m.role == crate::domain::Role::Assistant
-                && matches!(m.status, MessageStatus::Failed | MessageStatus::Cancelled | MessageStatus::Interrupted))
+        self.newest_message().is_some_and(|m| {
+            m.role == crate::domain::Role::Assistant
+                && matches!(m.status, MessageStatus::Failed | MessageStatus::Cancelled | MessageStatus::Interrupted)
         })
     }
 

@@ -382,8 +382,8 @@ impl SealedStore {
                 Some(MessageSlot::Ok(mut m)) => {
                     // A growing reply: newer with each chunk, so the other
                     // devices take each send over the one before.
-                    let chunks = self.chunk_count(*thread, *position)?;
-                    if chunks > 0 && matches!(m.status, MessageStatus::Sending | MessageStatus::Streaming) {
+                    if matches!(m.status, MessageStatus::Sending | MessageStatus::Streaming) {
+                        let chunks = self.chunk_count(*thread, *position)?;
                         m.stamp.hlc.counter = m.stamp.hlc.counter.saturating_add(chunks);
                     }
                     Some(SyncRecord::Message(m))
