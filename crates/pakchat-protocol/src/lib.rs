@@ -30,6 +30,15 @@
 //!   stored after `SEQ`, oldest first, at most `N` (default and cap
 //!   [`MAX_PULL`]); `more` says whether to ask again from `next`.
 //!
+//! * `POST /v1/chunks/missing` with a [`MissingRequest`] → [`MissingResponse`]:
+//!   which of these file chunks the user has not uploaded yet.
+//! * `PUT /v1/chunks/{id}` with the sealed chunk as the body
+//!   (`application/octet-stream`, at most [`MAX_SEALED_CHUNK`] bytes) → 201
+//!   when stored, 200 when it was there already (the first upload stays).
+//!   Chunks count towards the user's byte quota.
+//! * `GET /v1/chunks/{id}` → 200 with the sealed chunk, 404 when this user
+//!   has no chunk of that id.
+//!
 //! Requests carry the header [`VERSION_HEADER`]; a server that does not
 //! speak that version answers 400 with an [`ErrorBody`]. Errors are always
 //! an [`ErrorBody`]; 413 and 429 come with `Retry-After` (seconds), also
@@ -41,10 +50,12 @@
 //! N", and heartbeats); a device pulls on a poke, on reconnecting and on
 //! window focus, so a lost poke costs nothing.
 
+mod chunks;
 mod envelope;
 mod keys;
 mod messages;
 
+pub use chunks::{ChunkId, MAX_CHUNK, MAX_MISSING, MAX_SEALED_CHUNK, MissingRequest, MissingResponse};
 pub use envelope::{Envelope, KeyId, Kind, MAX_ID_LEN, MAX_KIND_LEN, RecordId, aad};
 pub use keys::{KdfParams, KeyBundle, WrappedKey};
 pub use messages::{
@@ -67,4 +78,7 @@ pub enum WireError {
     /// A kind that is not lowercase letters, digits and `-`, or too long.
     #[error("record kind: {0}")]
     Kind(String),
+    /// A chunk id that is not 64 lowercase hex digits.
+    #[error("chunk id: {0}")]
+    ChunkId(String),
 }
