@@ -124,6 +124,21 @@ impl Attachment {
     }
 }
 
+/// Where a file's content is on the account's server: sealed chunks of at
+/// most 1 MiB, named by keyed hashes of their content (see `pakchat-sync`).
+/// Travels inside a synced attachment (so only devices holding the account
+/// key read it), and is kept beside a file this device has not downloaded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileManifest {
+    /// The file's id on every device of the account: a hash of its content
+    /// keyed by the account key.
+    pub blob: BlobId,
+    /// Its size in bytes.
+    pub len: u64,
+    /// Its chunks in order: 64 hex digits each.
+    pub chunks: Vec<String>,
+}
+
 /// What a photo's EXIF says, in words.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExifSummary {

@@ -23,7 +23,7 @@ mod text;
 mod thread;
 
 pub use account::{Account, AccountUser, DeviceName, GOOGLE_ISSUER};
-pub use attachment::{Attachment, BlobId, ExifSummary, FileKind, human_size};
+pub use attachment::{Attachment, BlobId, ExifSummary, FileKind, FileManifest, human_size};
 pub use branches::{Branches, Fork, Path, ROOT};
 pub use hlc::{Hlc, HlcClock, Stamp, lww_merge, wall_millis};
 pub use ids::{AttachmentId, DeviceId, MessageId, ProjectId, ThreadId};

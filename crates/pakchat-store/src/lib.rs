@@ -23,6 +23,7 @@ pub use keys::{Argon2Params, Header, KeySource, Protection, ProtectionKind};
 pub use kv::{Kv, KvError, MemoryKv, Table};
 pub use sealed::{
     ApiKeyRecord, Applied, Change, DraftRecord, LOCAL_SETTINGS, Merged, Pending, SealedStore, SyncRecord,
+    SyncedAttachment,
 };
 #[cfg(not(target_arch = "wasm32"))]
 pub use sled_kv::{CACHE_CAPACITY_BYTES, MIN_RECLAIM_BYTES, Reclaimable, SledKv};
@@ -280,6 +281,33 @@ pub trait Store: Send + Sync {
     /// # Errors
     /// Engine failure.
     fn remove_attachment(&self, thread: ThreadId, id: AttachmentId) -> Result<(), StoreError>;
+
+    /// Up to `limit` files of attachments waiting to be synced that are
+    /// not on the account's server yet (by their ids here).
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn files_to_upload(&self, limit: usize) -> Result<Vec<BlobId>, StoreError>;
+
+    /// The file `blob` is on the account's server as `manifest`.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_file_manifest(&self, blob: &BlobId, manifest: &pakchat_core::FileManifest) -> Result<(), StoreError>;
+
+    /// Files of synced attachments (of `thread`, or all) whose content is
+    /// on the account's server and not here yet.
+    ///
+    /// # Errors
+    /// Engine failure.
+    fn files_not_here(&self, thread: Option<ThreadId>) -> Result<Vec<pakchat_core::FileManifest>, StoreError>;
+
+    /// Keep a file fetched from the account's server (checked by the
+    /// caller against `manifest`) under its account-wide id.
+    ///
+    /// # Errors
+    /// Engine or randomness failure, or a length other than the manifest's.
+    fn put_fetched_file(&self, manifest: &pakchat_core::FileManifest, bytes: &[u8]) -> Result<(), StoreError>;
 
     /// Remove every message, the branches and the attachment records of
     /// `thread`; returns the blobs those records named (the caller removes

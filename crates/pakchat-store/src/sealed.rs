@@ -17,6 +17,7 @@ mod blobs;
 mod codec;
 mod devices;
 mod drafts;
+mod files;
 mod ids;
 mod indexing;
 mod migrate;
@@ -25,6 +26,7 @@ mod reply;
 use super::{MessageSlot, ProjectSlot, Store, StoreError, ThreadSlot, Unreadable};
 pub use api_keys::ApiKeyRecord;
 pub use drafts::DraftRecord;
+pub use files::SyncedAttachment;
 pub use ids::Merged;
 pub use outbox::{Applied, Change, LOCAL_SETTINGS, Pending, SyncRecord};
 use pakchat_core::{
@@ -437,7 +439,14 @@ impl Store for SealedStore {
     }
 
     fn put_attachment(&self, attachment: &Attachment) -> Result<(), StoreError> {
-        self.put(Table::Attachments, &attachment_key(attachment.thread_id, attachment.id), attachment)
+        let key = attachment_key(attachment.thread_id, attachment.id);
+        if attachment.message_id.is_none() {
+            // Waiting in the composer: not synced yet.
+            return self.put(Table::Attachments, &key, attachment);
+        }
+        self.marking(&[Change::Attachment(attachment.thread_id, attachment.id)], || {
+            self.put(Table::Attachments, &key, attachment)
+        })
     }
 
     fn attachment(&self, thread: ThreadId, id: AttachmentId) -> Result<Option<Attachment>, StoreError> {
@@ -453,6 +462,22 @@ impl Store for SealedStore {
 
     fn remove_attachment(&self, thread: ThreadId, id: AttachmentId) -> Result<(), StoreError> {
         Ok(self.kv.remove(Table::Attachments, &attachment_key(thread, id))?)
+    }
+
+    fn files_to_upload(&self, limit: usize) -> Result<Vec<BlobId>, StoreError> {
+        self.read_files_to_upload(limit)
+    }
+
+    fn put_file_manifest(&self, blob: &BlobId, manifest: &pakchat_core::FileManifest) -> Result<(), StoreError> {
+        self.write_manifest(blob, manifest)
+    }
+
+    fn files_not_here(&self, thread: Option<ThreadId>) -> Result<Vec<pakchat_core::FileManifest>, StoreError> {
+        self.read_files_not_here(thread)
+    }
+
+    fn put_fetched_file(&self, manifest: &pakchat_core::FileManifest, bytes: &[u8]) -> Result<(), StoreError> {
+        self.write_fetched_file(manifest, bytes)
     }
 
     fn purge_thread_content(&self, thread: ThreadId) -> Result<Vec<BlobId>, StoreError> {

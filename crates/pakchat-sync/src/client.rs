@@ -58,7 +58,7 @@ pub enum JoinError {
 /// A signed-in device's view of the server.
 #[derive(Clone, Debug)]
 pub struct Server {
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     /// For the live channel: no overall timeout (it stays open for hours).
     pub(crate) live_http: reqwest::Client,
     pub(crate) base: String,
@@ -86,7 +86,7 @@ impl Server {
         Ok(Self { http, live_http, base: base.trim_end_matches('/').to_owned(), token: token.to_owned() })
     }
 
-    async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, SyncError> {
+    pub(crate) async fn send(&self, request: reqwest::RequestBuilder) -> Result<reqwest::Response, SyncError> {
         let response = request
             .bearer_auth(&self.token)
             .header(VERSION_HEADER, VERSION.to_string())

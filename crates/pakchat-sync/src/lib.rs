@@ -20,6 +20,10 @@
 //!   in what changed elsewhere; an envelope that does not open is skipped
 //!   and counted, never applied.
 //!
+//! * [`FileKeys`], [`upload_file`], [`download_file`]: attached files as
+//!   sealed, content-named chunks beside the log, checked whole on the way
+//!   back.
+//!
 //! * [`Server::live`]: the live channel's pokes, so a device pulls as soon
 //!   as another pushed.
 //!
@@ -28,11 +32,13 @@
 mod client;
 mod engine;
 mod envelope;
+mod files;
 mod key;
 mod live;
 
 pub use client::{JoinError, Server, SyncError, create_account_key, join};
 pub use engine::{Keys, Outgoing, PUSH_BYTES, PUSH_RECORDS, Replica, ReplicaError, Report, Waiting, sync_once};
 pub use envelope::{OpenError, Record, open, seal};
+pub use files::{FileError, FileKeys, download_file, upload_file};
 pub use key::{AccountKey, KeyError, RecoveryCode, unwrap_key, wrap_key};
 pub use pakchat_protocol::{KdfParams, WrappedKey};

@@ -1,8 +1,11 @@
 //! Attachment content: sealed chunks of [`BLOB_CHUNK`] bytes under a keyed
 //! hash of the content (equal files are stored once), and a length record
 //! written after the chunks, so a blob is there once its length record is.
+//! Beside a blob may sit its [`FileManifest`]: where its sealed chunks are
+//! on the account's server (for a file uploaded from here, or one another
+//! device sent that is not downloaded yet).
 
-use pakchat_core::BlobId;
+use pakchat_core::{BlobId, FileManifest};
 
 use super::SealedStore;
 use crate::crypto::record_aad;
@@ -13,6 +16,8 @@ use crate::{StoreError, Unreadable};
 const BLOB_CHUNK: usize = 256 * 1024;
 /// Chunk index under which a blob's length record lives.
 const BLOB_META: u32 = u32::MAX;
+/// Chunk index under which a blob's manifest on the account's server lives.
+const BLOB_MANIFEST: u32 = u32::MAX - 1;
 
 fn blob_key(id: &BlobId, chunk: u32) -> [u8; 36] {
     let mut key = [0u8; 36];
@@ -23,7 +28,12 @@ fn blob_key(id: &BlobId, chunk: u32) -> [u8; 36] {
 
 impl SealedStore {
     pub(super) fn write_blob(&self, bytes: &[u8]) -> Result<BlobId, StoreError> {
-        let id = self.blob_id(bytes);
+        self.write_blob_as(self.blob_id(bytes), bytes)
+    }
+
+    /// Store `bytes` as the blob `id` (the caller vouches that `id` names
+    /// this content: a file fetched from the account's server and checked).
+    pub(super) fn write_blob_as(&self, id: BlobId, bytes: &[u8]) -> Result<BlobId, StoreError> {
         if self.kv.get(Table::Blobs, &blob_key(&id, BLOB_META))?.is_some() {
             return Ok(id);
         }
@@ -70,9 +80,27 @@ impl SealedStore {
         };
         // The length record goes first: a half-removed blob reads as absent.
         self.kv.remove(Table::Blobs, &meta_key)?;
+        self.kv.remove(Table::Blobs, &blob_key(id, BLOB_MANIFEST))?;
         for i in 0..chunks {
             self.kv.remove(Table::Blobs, &blob_key(id, i))?;
         }
         Ok(())
+    }
+
+    /// Whether the content of blob `id` is here.
+    pub(super) fn has_blob(&self, id: &BlobId) -> Result<bool, StoreError> {
+        Ok(self.kv.get(Table::Blobs, &blob_key(id, BLOB_META))?.is_some())
+    }
+
+    /// Where blob `id`'s chunks are on the account's server, if known.
+    pub(super) fn read_manifest(&self, id: &BlobId) -> Result<Option<FileManifest>, StoreError> {
+        let key = blob_key(id, BLOB_MANIFEST);
+        let Some(bytes) = self.kv.get(Table::Blobs, &key)? else { return Ok(None) };
+        Ok(Some(self.open(Table::Blobs, &key, &bytes)?))
+    }
+
+    /// Keep where blob `id`'s chunks are on the account's server.
+    pub(super) fn write_manifest(&self, id: &BlobId, manifest: &FileManifest) -> Result<(), StoreError> {
+        self.put(Table::Blobs, &blob_key(id, BLOB_MANIFEST), manifest)
     }
 }

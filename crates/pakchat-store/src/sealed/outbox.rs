@@ -4,7 +4,8 @@
 //!
 //! Once the profile holds an account sync key, every local change of a
 //! synced record (a thread, a message, a project, a setting, a device's
-//! name, this device's draft of a chat) writes an entry to
+//! name, this device's draft of a chat, an attachment sent with a message)
+//! writes an entry to
 //! [`Table::Outbox`] naming the record, *before* the record itself. sled
 //! keeps one log for every table and a crash leaves a prefix
 //! of it, so a change on disk always has its entry; an entry whose change a
@@ -63,6 +64,8 @@ pub enum Change {
     ApiKey(String),
     /// This device's draft of a thread.
     Draft(ThreadId),
+    /// An attachment (synced once it was sent with a message).
+    Attachment(ThreadId, pakchat_core::AttachmentId),
 }
 
 impl Change {
@@ -97,11 +100,15 @@ impl Change {
                 key.push(b'r');
                 key.extend_from_slice(thread.as_bytes());
             }
+            Self::Attachment(thread, id) => {
+                key.push(b'a');
+                key.extend_from_slice(&super::attachment_key(*thread, *id));
+            }
         }
         key
     }
 
-    fn from_key(key: &[u8]) -> Option<Self> {
+    pub(super) fn from_key(key: &[u8]) -> Option<Self> {
         let (&tag, rest) = key.split_first()?;
         let id = |bytes: &[u8]| <[u8; 16]>::try_from(bytes).ok();
         Some(match tag {
@@ -115,6 +122,10 @@ impl Change {
             b'd' => Self::Device(DeviceId::from_bytes(id(rest)?)),
             b'k' => Self::ApiKey(String::from_utf8(rest.to_vec()).ok()?),
             b'r' => Self::Draft(ThreadId::from_bytes(id(rest)?)),
+            b'a' if rest.len() == 32 => Self::Attachment(
+                ThreadId::from_bytes(id(&rest[..16])?),
+                pakchat_core::AttachmentId::from_bytes(id(&rest[16..])?),
+            ),
             _ => return None,
         })
     }
@@ -153,6 +164,8 @@ pub enum SyncRecord {
     ApiKey(super::api_keys::ApiKeyRecord),
     /// A device's draft of a thread.
     Draft(super::drafts::DraftRecord),
+    /// An attachment and where its files are.
+    Attachment(super::files::SyncedAttachment),
 }
 
 impl SyncRecord {
@@ -167,6 +180,7 @@ impl SyncRecord {
             Self::Device(d) => d.stamp,
             Self::ApiKey(k) => k.stamp,
             Self::Draft(d) => d.stamp,
+            Self::Attachment(a) => a.attachment.stamp,
         }
     }
 
@@ -176,7 +190,12 @@ impl SyncRecord {
         match self {
             Self::Thread(t) => t.deleted,
             Self::Project(p) => p.deleted,
-            Self::Message(_) | Self::Setting { .. } | Self::Device(_) | Self::ApiKey(_) | Self::Draft(_) => false,
+            Self::Message(_)
+            | Self::Setting { .. }
+            | Self::Device(_)
+            | Self::ApiKey(_)
+            | Self::Draft(_)
+            | Self::Attachment(_) => false,
         }
     }
 }
@@ -200,7 +219,7 @@ fn zero_stamp(device: DeviceId) -> Stamp {
 /// Whether `thread` is the tombstone of a chat deleted for good: its
 /// device purged it once the deletion could no longer be undone, and blanked
 /// its title.
-fn purged(thread: &Thread) -> bool {
+pub(super) fn purged(thread: &Thread) -> bool {
     thread.deleted && thread.title.is_empty()
 }
 
@@ -309,11 +328,17 @@ impl SealedStore {
             return Ok(());
         }
         let mut marked = 0u64;
-        let tables = [(Table::Threads, b't'), (Table::Projects, b'p'), (Table::Messages, b'm'), (Table::Devices, b'd')];
+        let tables = [
+            (Table::Threads, b't'),
+            (Table::Projects, b'p'),
+            (Table::Messages, b'm'),
+            (Table::Devices, b'd'),
+            (Table::Attachments, b'a'),
+        ];
         for (table, tag) in tables {
             let mut from = Vec::new();
             loop {
-                let page = self.kv.range(table, &from, &[0xFF; 25], PAGE)?;
+                let page = self.kv.range(table, &from, &[0xFF; 40], PAGE)?;
                 for (key, _) in &page {
                     let change = Change::from_key(&[&[tag][..], key].concat());
                     if let Some(change) = change {
@@ -399,6 +424,7 @@ impl SealedStore {
             Change::Device(id) => self.device_name(*id)?.map(SyncRecord::Device),
             Change::ApiKey(provider) => self.api_key_outgoing(provider)?,
             Change::Draft(thread) => self.draft_outgoing(*thread)?,
+            Change::Attachment(thread, id) => self.attachment_outgoing(*thread, *id)?,
         })
     }
 
@@ -441,6 +467,7 @@ impl SealedStore {
             SyncRecord::Device(name) => self.apply_device_name(name),
             SyncRecord::ApiKey(key) => self.apply_api_key(key),
             SyncRecord::Draft(draft) => self.apply_draft(draft),
+            SyncRecord::Attachment(a) => self.apply_attachment(a),
         }
     }
 
