@@ -70,7 +70,7 @@ Usage: pakchat [OPTIONS]
        pakchat [OPTIONS] stats | import FILE | export FILE
        pakchat [OPTIONS] account sign-in --server URL | status | sign-out | join
        pakchat [OPTIONS] account devices | remove-device ID | rename-device NAME
-       pakchat [OPTIONS] sync
+       pakchat [OPTIONS] sync [--files]
 
 Commands (on the same profile as the app, without a window):
   stats                 Count the chats, messages and attachments, and the
@@ -95,7 +95,9 @@ Commands (on the same profile as the app, without a window):
   sync                  Send this device's changes to the account's server
                         and take in other devices'; the first device makes
                         the account's key and prints its recovery code once.
-                        Exit 0 when nothing is left waiting
+                        Exit 0 when nothing is left waiting. With --files,
+                        also download every file other devices attached
+                        (otherwise each comes when it is opened or sent)
   A passphrase-protected profile reads its passphrase from PAKCHAT_PASSPHRASE.
 
 Options:
@@ -126,6 +128,7 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
     let mut options = RunOptions { profile: "default".to_owned(), ..RunOptions::default() };
     let mut command = None;
     let (mut server, mut client_id, mut code_file) = (None, None, None);
+    let mut files = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let arg = arg.into_string().map_err(|a| format!("argument {a:?} is not valid text"))?;
@@ -164,7 +167,8 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
                     _ => crate::shell::ShellCommand::Export(file()?),
                 });
             }
-            "sync" if command.is_none() => command = Some(crate::shell::ShellCommand::Sync),
+            "sync" if command.is_none() => command = Some(crate::shell::ShellCommand::Sync { files: false }),
+            "--files" => files = true,
             "account" if command.is_none() => {
                 command = Some(crate::shell::ShellCommand::Account(account_command(&mut args)?));
             }
@@ -188,6 +192,11 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
     }
     if code_file.is_some() {
         return Err("--recovery-code-file goes with account join".to_owned());
+    }
+    match &mut command {
+        Some(ShellCommand::Sync { files: f }) => *f = files,
+        _ if files => return Err("--files goes with sync".to_owned()),
+        _ => {}
     }
     Ok(match command {
         Some(command) => Cli::Shell(options, command),

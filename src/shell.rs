@@ -36,8 +36,12 @@ pub enum ShellCommand {
     Export(PathBuf),
     /// Sign in, say who is signed in, or sign out.
     Account(AccountCommand),
-    /// One round of sync with the account's server.
-    Sync,
+    /// One round of sync with the account's server (`files`: and download
+    /// every file other devices attached).
+    Sync {
+        /// Download every file now.
+        files: bool,
+    },
 }
 
 /// Run `command` on the profile `options` name (what talks to a server runs
@@ -75,7 +79,7 @@ pub fn run(options: &RunOptions, command: &ShellCommand, runtime: &tokio::runtim
             Ok(report.summary())
         }
         ShellCommand::Account(command) => account::run(&open(options, &dir, false)?, command, runtime),
-        ShellCommand::Sync => sync::run(&open(options, &dir, false)?, runtime),
+        ShellCommand::Sync { files } => sync::run(&open(options, &dir, false)?, runtime, *files),
         ShellCommand::Export(file) => {
             let store = open(options, &dir, false)?;
             progress("exporting…");

@@ -2,13 +2,15 @@
 //! changes waiting here, take in what other devices sent. The first device
 //! of an account makes its sync key and prints the recovery code, once.
 //! Exit status 0 when nothing is left waiting; otherwise one line saying
-//! why, and the changes stay for the next round.
+//! why, and the changes stay for the next round. With `--files`, every
+//! file other devices attached is downloaded too (exit non-zero when one
+//! could not be).
 
 use crate::backend::sync::{self, SyncFailure};
 use crate::store::{SealedStore, Store as _};
 
 /// Run one round on `store`.
-pub(super) fn run(store: &SealedStore, runtime: &tokio::runtime::Handle) -> Result<String, String> {
+pub(super) fn run(store: &SealedStore, runtime: &tokio::runtime::Handle, files: bool) -> Result<String, String> {
     if store.sync_key().map_err(|e| e.to_string())?.is_none() {
         let code = runtime.block_on(first_device(store))?;
         // Out at once, before the round: were the round to fail, a code
@@ -40,6 +42,16 @@ pub(super) fn run(store: &SealedStore, runtime: &tokio::runtime::Handle) -> Resu
     }
     if waiting > 0 {
         return Err(format!("{out}\nchanges were made while syncing: run pakchat sync again"));
+    }
+    if files {
+        let fetched = runtime.block_on(sync::fetch_files(store, None, None));
+        store.flush().map_err(|e| e.to_string())?;
+        let left = store.files_not_here(None).map_err(|e| e.to_string())?.len();
+        match fetched {
+            Ok(n) if left == 0 => out.push_str(&format!("\nfiles: downloaded {n}, every file is here")),
+            Ok(n) => return Err(format!("{out}\nfiles: downloaded {n}; {left} could not be (damaged on the server)")),
+            Err(e) => return Err(format!("{out}\nfiles: {e}; {left} not downloaded")),
+        }
     }
     Ok(out)
 }

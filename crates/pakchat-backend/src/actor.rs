@@ -171,6 +171,8 @@ pub(super) enum Internal {
     Account(super::account::AccountReport),
     /// The sync task finished a round.
     Sync(super::syncing::SyncReport),
+    /// A file another device sent was fetched (or not).
+    Fetched(super::remote_files::Fetched),
 }
 
 impl From<super::syncing::SyncReport> for Internal {
@@ -339,6 +341,7 @@ impl Actor {
             Internal::Dialog(closed) => self.on_dialog_closed(closed).await,
             Internal::Account(report) => self.on_account_report(report).await,
             Internal::Sync(report) => self.on_sync_report(report).await,
+            Internal::Fetched(fetched) => self.on_fetched(fetched).await,
         }
     }
 

@@ -344,45 +344,6 @@ impl Actor {
         }
     }
 
-    /// Decode an attachment's preview for a message row.
-    pub(super) async fn load_preview(&self, thread: ThreadId, id: AttachmentId) {
-        let result = self
-            .with_store(move |s| {
-                let record = s.attachment(thread, id)?;
-                let Some(blob) = record.and_then(|a| a.preview) else { return Ok(None) };
-                Ok(s.blob(&blob)?.and_then(|bytes| media::decode_preview(&bytes, ROW_IMAGE)).map(|p| image_of(&p)))
-            })
-            .await;
-        match result {
-            Ok(Some(image)) => self.events.send(Event::AttachmentPreview { id, image }),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(err = %e, "an attachment preview could not be read"),
-        }
-    }
-
-    /// Decode an image attachment whole for the viewer.
-    pub(super) async fn load_original(&self, thread: ThreadId, id: AttachmentId) {
-        let result = self
-            .with_store(move |s| {
-                let Some(a) = s.attachment(thread, id)? else {
-                    return Ok(None);
-                };
-                let Some(bytes) = s.blob(&a.blob)? else { return Ok(None) };
-                let pixels = std::panic::catch_unwind(|| media::decode_for_viewer(a.kind, &bytes, VIEWER_MAX));
-                Ok(pixels.ok().flatten().map(|p| image_of(&p)))
-            })
-            .await;
-        match result {
-            Ok(Some(image)) => self.events.send(Event::AttachmentImage { id, image }),
-            Ok(None) => {
-                self.events.send(Event::Error { thread: None, message: "That image could not be opened.".to_owned() });
-            }
-            Err(e) => {
-                self.events.send(Event::Error { thread: None, message: format!("That image could not be read: {e}") });
-            }
-        }
-    }
-
     /// Take back an attachment that waits in the composer.
     pub(super) async fn remove_attachment(&self, thread: ThreadId, id: AttachmentId) {
         let result = self

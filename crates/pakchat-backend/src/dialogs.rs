@@ -376,6 +376,17 @@ impl Actor {
             self.events.send(Event::AttachmentSaved { id, result: Ok(None) });
             return;
         };
+        // A file another device sent comes down first.
+        if let Some(store) = self.store.clone() {
+            let blob = store.attachment(thread, id).ok().flatten().map(|a| a.blob);
+            if let Some(blob) = blob
+                && let Err(e) = crate::sync::fetch_files(store.as_ref(), Some(thread), Some(&[blob])).await
+            {
+                let result = Err(format!("it was sent from another device and did not download: {e}"));
+                self.events.send(Event::AttachmentSaved { id, result });
+                return;
+            }
+        }
         let result = self
             .with_store(move |s| {
                 let Some(a) = s.attachment(thread, id)? else {

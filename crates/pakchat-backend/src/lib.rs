@@ -34,6 +34,7 @@ mod lockdown;
 mod messages;
 mod profile;
 mod projects;
+mod remote_files;
 pub mod runtime;
 mod settings;
 mod streaming;

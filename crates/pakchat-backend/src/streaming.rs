@@ -294,6 +294,14 @@ impl Actor {
         accepts: impl Fn(FileKind) -> Result<(), String> + Send + 'static,
     ) -> Option<(Vec<ChatTurn>, u64, u64, bool)> {
         let strip = self.replies.settings.strip_photo_metadata;
+        // Files another device sent with this chat's messages come first.
+        if let Some(store) = self.store.clone()
+            && let Err(e) = crate::sync::fetch_files(store.as_ref(), Some(thread_id), None).await
+        {
+            let message = format!("Could not start the reply: files sent from another device did not download ({e})");
+            self.events.send(Event::Error { thread: Some(thread_id), message });
+            return None;
+        }
         let stored = self
             .with_store(move |s| {
                 let mut view = View::load(s, thread_id)?;

@@ -9,13 +9,20 @@
 //! time (`s-<field>`, `setting`, the field's JSON value), the names devices
 //! give themselves (`d-<device id>`, `device`), each device's drafts
 //! (`r-<keyed hash of thread and device>`, `draft`), and API keys while the
-//! user syncs them (`k-<keyed hash of the provider>`, `api-key`). What opens but
+//! user syncs them (`k-<keyed hash of the provider>`, `api-key`), and
+//! attachments sent with a message (`a-<uuid>`, `attachment`: the record
+//! and where its files' sealed chunks are). Files go up before the records
+//! that name them ([`upload_files`]), and come down when shown or sent
+//! ([`fetch_files`]), or all at once after each round while "Keep all files
+//! offline" is on. What opens but
 //! does not match its envelope (another id, stamp or tombstone flag than
 //! the envelope shows) is skipped like a record that does not open.
 
-use pakchat_core::{DeviceName, Message, Project, Thread};
+use pakchat_core::{BlobId, DeviceName, FileManifest, Message, Project, Thread, ThreadId};
 use pakchat_protocol::{Kind, RecordId};
-use pakchat_sync::{AccountKey, Outgoing, Record, Replica, ReplicaError, Report, Server, SyncError, Waiting};
+use pakchat_sync::{
+    AccountKey, FileError, FileKeys, Outgoing, Record, Replica, ReplicaError, Report, Server, SyncError, Waiting,
+};
 use zeroize::Zeroizing;
 
 use crate::store::{Applied, Pending, Store, StoreError, SyncRecord};
@@ -27,6 +34,9 @@ const SETTING: &str = "setting";
 const DEVICE: &str = "device";
 const API_KEY: &str = "api-key";
 const DRAFT: &str = "draft";
+const ATTACHMENT: &str = "attachment";
+/// Files uploaded per look at what waits.
+const UPLOAD_BATCH: usize = 16;
 
 /// A profile's records, as the sync engine sees them.
 pub struct StoreReplica<'a>(pub &'a dyn Store);
@@ -49,6 +59,7 @@ fn outgoing(record: &SyncRecord) -> Result<Outgoing, ReplicaError> {
         SyncRecord::Device(d) => (wire_id("d", d.device.0.simple())?, DEVICE, serde_json::to_vec(d)),
         SyncRecord::ApiKey(k) => (wire_id("k", &k.id)?, API_KEY, serde_json::to_vec(k)),
         SyncRecord::Draft(d) => (wire_id("r", &d.id)?, DRAFT, serde_json::to_vec(d)),
+        SyncRecord::Attachment(a) => (wire_id("a", a.attachment.id.0.simple())?, ATTACHMENT, serde_json::to_vec(a)),
     };
     let plaintext = Zeroizing::new(json.map_err(|e| ReplicaError::Local(format!("encode: {e}")))?);
     let kind = Kind::new(kind).map_err(|e| ReplicaError::Local(e.to_string()))?;
@@ -67,6 +78,7 @@ fn incoming(record: &Record, plain: &[u8]) -> Result<SyncRecord, ReplicaError> {
         DEVICE => SyncRecord::Device(parse::<DeviceName>(plain)?),
         API_KEY => SyncRecord::ApiKey(parse::<crate::store::ApiKeyRecord>(plain)?),
         DRAFT => SyncRecord::Draft(parse::<crate::store::DraftRecord>(plain)?),
+        ATTACHMENT => SyncRecord::Attachment(parse::<crate::store::SyncedAttachment>(plain)?),
         SETTING => {
             let field = record.id.as_str().strip_prefix("s-").unwrap_or_default().to_owned();
             SyncRecord::Setting { field, value: parse(plain)?, stamp: record.stamp }
@@ -87,6 +99,11 @@ impl Replica for StoreReplica<'_> {
         let mut out = Vec::new();
         for pending in self.0.outbox(limit).map_err(|e| local(&e))? {
             let record = self.0.outgoing(&pending.change).map_err(|e| local(&e))?;
+            if matches!(&record, Some(SyncRecord::Attachment(a)) if !a.complete()) {
+                // Its files are not all uploaded (they came since this
+                // round uploaded): it waits for the next round.
+                continue;
+            }
             out.push((pending, record.as_ref().map(outgoing).transpose()?));
         }
         Ok(out)
@@ -203,8 +220,95 @@ pub(crate) async fn sync_with<R: Replica + Sync>(
         },
     };
     let key = AccountKey::from_bytes(*key);
+    let files = FileKeys::new(&key);
     let keys = pakchat_sync::Keys { key: &key, key_id, user: &user };
-    match pakchat_sync::sync_once(server, &keys, replica).await {
+    let signed_out = |e: SyncError| if e == SyncError::SignedOut { SyncFailure::SignedOut } else { e.into() };
+    upload_files(store, server, &files, &user).await.map_err(signed_out)?;
+    let report = pakchat_sync::sync_once(server, &keys, replica).await.map_err(signed_out)?;
+    if store.settings().map_err(store_err)?.keep_files_offline {
+        fetch_with(store, server, &files, &user, None, None).await.map_err(signed_out)?;
+    }
+    Ok(report)
+}
+
+/// Put the files of waiting attachments on the server, each once.
+async fn upload_files(store: &dyn Store, server: &Server, files: &FileKeys, user: &str) -> Result<(), SyncError> {
+    let store_err = |e: StoreError| SyncError::Local(e.to_string());
+    loop {
+        let batch = store.files_to_upload(UPLOAD_BATCH).map_err(store_err)?;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        for blob in batch {
+            let Some(bytes) = store.blob(&blob).map_err(store_err)? else {
+                return Err(SyncError::Local("a file to upload vanished from this device".to_owned()));
+            };
+            let manifest = pakchat_sync::upload_file(server, files, user, &bytes).await?;
+            store.put_file_manifest(&blob, &manifest).map_err(store_err)?;
+        }
+    }
+}
+
+/// Fetch the files of synced attachments that are not here yet: those of
+/// `thread` (or every one), only those `only` names when it does. Each is checked whole before it is kept; a file
+/// that fails its checks is left out and the others still come.
+async fn fetch_with(
+    store: &dyn Store,
+    server: &Server,
+    files: &FileKeys,
+    user: &str,
+    thread: Option<ThreadId>,
+    only: Option<&[BlobId]>,
+) -> Result<usize, SyncError> {
+    let store_err = |e: StoreError| SyncError::Local(e.to_string());
+    let mut fetched = 0;
+    let mut damaged = None;
+    let wanted = |m: &FileManifest| only.is_none_or(|only| only.contains(&m.blob));
+    for manifest in store.files_not_here(thread).map_err(store_err)?.into_iter().filter(wanted) {
+        match pakchat_sync::download_file(server, files, user, &manifest).await {
+            Ok(bytes) => {
+                store.put_fetched_file(&manifest, &bytes).map_err(store_err)?;
+                fetched += 1;
+            }
+            Err(FileError::Server(e)) => return Err(e),
+            Err(e) => {
+                tracing::warn!(err = %e, "a synced file could not be fetched");
+                damaged = Some(e);
+            }
+        }
+    }
+    match damaged {
+        Some(e) if fetched == 0 => Err(SyncError::Refused(e.to_string())),
+        _ => Ok(fetched),
+    }
+}
+
+/// Fetch the files of `thread`'s synced attachments (every chat's with
+/// `None`; only those `only` names when it does) that are not on this
+/// device yet; how many came.
+///
+/// # Errors
+/// Not signed in, no sync key, the server; a file the server sent damaged
+/// is an error only when no file came.
+pub async fn fetch_files(
+    store: &dyn Store,
+    thread: Option<ThreadId>,
+    only: Option<&[BlobId]>,
+) -> Result<usize, SyncFailure> {
+    let store_err = |e: StoreError| SyncFailure::Store(e.to_string());
+    let missing = store.files_not_here(thread).map_err(store_err)?;
+    if !missing.iter().any(|m| only.is_none_or(|only| only.contains(&m.blob))) {
+        return Ok(0);
+    }
+    let account = store.account().map_err(store_err)?.filter(|a| !a.expired).ok_or(SyncFailure::SignedOut)?;
+    let (_, key) = store.sync_key().map_err(store_err)?.ok_or(SyncFailure::NoKey)?;
+    let server = Server::new(&account.server, &account.token)?;
+    let user = match server.user_id().await {
+        Err(SyncError::SignedOut) => return Err(SyncFailure::SignedOut),
+        other => other?,
+    };
+    let files = FileKeys::new(&AccountKey::from_bytes(*key));
+    match fetch_with(store, &server, &files, &user, thread, only).await {
         Err(SyncError::SignedOut) => Err(SyncFailure::SignedOut),
         other => Ok(other?),
     }

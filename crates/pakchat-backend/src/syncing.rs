@@ -101,7 +101,8 @@ fn backoff(attempt: u32) -> Duration {
     ceiling.mul_f64(fraction).max(Duration::from_millis(100))
 }
 
-/// The store as a replica, noting which threads' messages came in.
+/// The store as a replica, noting which threads' messages and attachments
+/// came in.
 struct Noting<'a> {
     inner: StoreReplica<'a>,
     touched: Mutex<BTreeSet<ThreadId>>,
@@ -120,13 +121,20 @@ impl Replica for Noting<'_> {
 
     fn incoming(&self, record: &Record, plaintext: &[u8]) -> Result<bool, ReplicaError> {
         let changed = self.inner.incoming(record, plaintext)?;
-        if changed
-            && record.kind.as_str() == "message"
-            && let Ok(message) = serde_json::from_slice::<crate::domain::Message>(plaintext)
-        {
-            self.touched.lock().unwrap_or_else(PoisonError::into_inner).insert(message.thread_id);
+        if !changed {
+            return Ok(false);
         }
-        Ok(changed)
+        let thread = match record.kind.as_str() {
+            "message" => serde_json::from_slice::<crate::domain::Message>(plaintext).ok().map(|m| m.thread_id),
+            "attachment" => {
+                serde_json::from_slice::<crate::store::SyncedAttachment>(plaintext).ok().map(|a| a.attachment.thread_id)
+            }
+            _ => None,
+        };
+        if let Some(thread) = thread {
+            self.touched.lock().unwrap_or_else(PoisonError::into_inner).insert(thread);
+        }
+        Ok(true)
     }
 
     fn cursor(&self, user: &str) -> Result<u64, ReplicaError> {
@@ -377,6 +385,7 @@ impl Actor {
         self.send_projects().await;
         self.reload_settings().await;
         for thread in touched.into_iter().take(REFRESHED_THREADS) {
+            self.send_attachments(thread).await;
             self.send_rows(thread, None, crate::messages::ROWS_AFTER_BRANCH).await;
         }
     }

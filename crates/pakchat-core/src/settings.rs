@@ -131,6 +131,11 @@ pub struct Settings {
     /// older ones equal; once chosen, the choice itself syncs both ways.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sync_api_keys: Option<bool>,
+    /// Download every synced file as it arrives, not only when it is shown
+    /// or sent (this device only; off by default, and then left out of
+    /// records and archives).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub keep_files_offline: bool,
     /// Last-writer-wins version stamp (`None` until first saved).
     pub stamp: Option<Stamp>,
 }
@@ -175,6 +180,7 @@ impl Default for Settings {
             modes: Vec::new(),
             account_server: String::new(),
             sync_api_keys: None,
+            keep_files_offline: false,
             stamp: None,
         }
     }

@@ -39,7 +39,7 @@ use crate::kv::Table;
 use crate::{MessageSlot, Store as _, StoreError};
 
 /// Settings that belong to this device and never sync.
-pub const LOCAL_SETTINGS: &[&str] = &["account_server", "stamp"];
+pub const LOCAL_SETTINGS: &[&str] = &["account_server", "keep_files_offline", "stamp"];
 /// Where the per-field stamps of the settings live in [`Table::Settings`].
 const FIELD_STAMPS_KEY: &[u8] = b"field-stamps";
 /// Where the pull cursor lives in [`Table::Secrets`] (whose log it reads).
