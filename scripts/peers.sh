@@ -4,6 +4,8 @@
 #   llmock (PyPI)             — scripted faults and a verdict on the client
 #   oauth2-mock-server (npm)  — OpenID Connect sign-in, wrapped by
 #                               tests/peers/oidc-mock.mjs (8.x: 9.x needs Node 22)
+#   moto[server] (PyPI)       — S3-compatible object storage for the server's
+#                               file chunks (moto_server, same venv as llmock)
 # into $PAKCHAT_PEERS_DIR (default ~/.cache/pakchat/peers). The tests start
 # and stop their own instances on free ports.
 set -euo pipefail
@@ -39,6 +41,10 @@ if [[ ! -x "$dir/venv/bin/llmock" ]]; then
     }
     "$dir/venv/bin/pip" install --quiet --disable-pip-version-check llmock==0.2.2
 fi
+if [[ ! -x "$dir/venv/bin/moto_server" ]]; then
+    "$dir/venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]==5.2.6'
+fi
 version() { node -p "require('$dir/node_modules/$1/package.json').version"; }
 echo "peers: aimock $(version @copilotkit/aimock), oauth2-mock-server $(version oauth2-mock-server)," \
-    "llmock $("$dir/venv/bin/pip" show llmock | sed -n 's/^Version: //p') in $dir"
+    "llmock $("$dir/venv/bin/pip" show llmock | sed -n 's/^Version: //p')," \
+    "moto $("$dir/venv/bin/pip" show moto | sed -n 's/^Version: //p') in $dir"

@@ -87,6 +87,25 @@ pub fn llmock() -> Server {
     start(c, true, "running on ")
 }
 
+/// PyPI `moto` in server mode: an S3-compatible object store (every AWS
+/// service on one port, state in memory) for the server's file chunks.
+/// Requests are not checked until authentication is turned on (its
+/// `/moto-api/reset-auth`); no bucket exists yet.
+pub fn moto() -> Server {
+    let mut c = Command::new(peers_dir().join("venv/bin/moto_server"));
+    c.args(["-H", "127.0.0.1", "-p", "0"]);
+    let server = start(c, true, "Running on ");
+    // The line comes once it listens; wait until it also answers.
+    let address = server.base.trim_start_matches("http://").to_owned();
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(&address).is_ok() {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("moto_server at {address} does not answer");
+}
+
 /// `tests/peers/oidc-mock.mjs`: oauth2-mock-server as an OpenID Connect
 /// provider with control endpoints; `base` is its issuer,
 /// `http://localhost:PORT`.

@@ -19,7 +19,8 @@ pakchat-server — accounts and sync for Pak.Chat
 Usage: pakchat-server [OPTIONS]
 
 Options (each also from the environment variable shown):
-  --data-dir DIR        Where the embedded SQLite database lives
+  --data-dir DIR        Where the embedded SQLite database and uploaded files
+                        (unless --s3-endpoint) live
                         [PAKCHAT_SERVER_DATA_DIR; default: your data folder/pakchat-server]
   --listen ADDR         Address and port to listen on
                         [PAKCHAT_SERVER_LISTEN; default: 127.0.0.1:8710]
@@ -43,6 +44,16 @@ Options (each also from the environment variable shown):
                         [PAKCHAT_SERVER_RATE; default: 20]
   --burst N             Requests one account may make at once
                         [PAKCHAT_SERVER_BURST; default: 200]
+  --s3-endpoint URL     Keep uploaded files in this S3-compatible object store
+                        (path-style, e.g. https://s3.us-east-1.amazonaws.com)
+                        instead of --data-dir; needed for several server
+                        processes; the key comes from the environment only:
+                        PAKCHAT_SERVER_S3_ACCESS_KEY_ID and
+                        PAKCHAT_SERVER_S3_SECRET_ACCESS_KEY
+                        [PAKCHAT_SERVER_S3_ENDPOINT]
+  --s3-bucket NAME      The bucket for uploaded files [PAKCHAT_SERVER_S3_BUCKET]
+  --s3-region R         The region requests are signed for
+                        [PAKCHAT_SERVER_S3_REGION; default: us-east-1]
   --log LEVEL           error, warn, info or debug [PAKCHAT_SERVER_LOG; default: info]
   -h, --help            Print this help
   -V, --version         Print the version
@@ -69,6 +80,9 @@ pub struct Config {
     pub log: tracing::Level,
     /// Per-account quotas and request rate.
     pub limits: crate::limits::Limits,
+    /// Where uploaded file chunks go: an S3-compatible store, or (`None`)
+    /// `<data_dir>/chunks`.
+    pub s3: Option<crate::chunks::S3Config>,
 }
 
 /// What the command line asked for.
@@ -113,6 +127,9 @@ pub fn parse(
             "--quota-records" => flags.quota_records = Some(value()?),
             "--rate" => flags.rate = Some(value()?),
             "--burst" => flags.burst = Some(value()?),
+            "--s3-endpoint" => flags.s3_endpoint = Some(value()?),
+            "--s3-bucket" => flags.s3_bucket = Some(value()?),
+            "--s3-region" => flags.s3_region = Some(value()?),
             "--behind-proxy" if inline.is_none() => flags.behind_proxy = true,
             _ => return Err(format!("unknown option {arg} (see --help)")),
         }
@@ -133,6 +150,9 @@ struct Flags {
     quota_records: Option<String>,
     rate: Option<String>,
     burst: Option<String>,
+    s3_endpoint: Option<String>,
+    s3_bucket: Option<String>,
+    s3_region: Option<String>,
     behind_proxy: bool,
 }
 
@@ -233,8 +253,68 @@ impl Flags {
             burst: u32::try_from(burst).unwrap_or(u32::MAX),
         };
 
-        Ok(Config { data_dir, listen, database_url, issuer, client_ids, session_days, behind_proxy, log, limits })
+        let s3 = s3_config(
+            from("--s3-endpoint", "S3_ENDPOINT", self.s3_endpoint),
+            from("--s3-bucket", "S3_BUCKET", self.s3_bucket),
+            from("--s3-region", "S3_REGION", self.s3_region),
+            (var("S3_ACCESS_KEY_ID"), var("S3_SECRET_ACCESS_KEY")),
+        )?;
+
+        Ok(Config { data_dir, listen, database_url, issuer, client_ids, session_days, behind_proxy, log, limits, s3 })
     }
+}
+
+/// The object store from its flags (each `(where from, value)`) and the
+/// key from the environment; `None` without an endpoint.
+fn s3_config(
+    endpoint: Option<(String, String)>,
+    bucket: Option<(String, String)>,
+    region: Option<(String, String)>,
+    (key_id, secret): (Option<String>, Option<String>),
+) -> Result<Option<crate::chunks::S3Config>, String> {
+    let Some((endpoint_from, endpoint)) = endpoint else {
+        if let Some((flag, _)) = bucket.or(region) {
+            return Err(format!("{flag} needs --s3-endpoint URL (files go to --data-dir without one)"));
+        }
+        return Ok(None);
+    };
+    let endpoint = endpoint.trim_end_matches('/').to_owned();
+    let fits = reqwest::Url::parse(&endpoint).is_ok_and(|u| {
+        matches!(u.scheme(), "http" | "https")
+            && u.host_str().is_some()
+            && u.query().is_none()
+            && u.username().is_empty()
+    });
+    if !fits {
+        return Err(format!("{endpoint_from}: {endpoint:?} is not an http(s):// URL of an S3-compatible store"));
+    }
+    let Some((bucket_from, bucket)) = bucket else {
+        return Err(format!("{endpoint_from} needs --s3-bucket NAME"));
+    };
+    let bucket_fits = (3..=63).contains(&bucket.len())
+        && bucket.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !bucket_fits {
+        return Err(format!("{bucket_from}: {bucket:?} is not a bucket name (3 to 63 of a-z, 0-9, '-' and '.')"));
+    }
+    let region = match region {
+        Some((flag, r)) => {
+            if r.is_empty() || !r.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-') {
+                return Err(format!("{flag}: {r:?} is not a region such as us-east-1"));
+            }
+            r
+        }
+        None => crate::chunks::s3::DEFAULT_REGION.to_owned(),
+    };
+    let (Some(access_key_id), Some(secret_access_key)) = (key_id, secret) else {
+        return Err(format!(
+            "{endpoint_from} needs the object store's key in the environment: PAKCHAT_SERVER_S3_ACCESS_KEY_ID and \
+             PAKCHAT_SERVER_S3_SECRET_ACCESS_KEY"
+        ));
+    };
+    let credentials = crate::chunks::S3Credentials { access_key_id, secret_access_key };
+    Ok(Some(crate::chunks::S3Config { endpoint, bucket, region, credentials }))
 }
 
 fn yes(v: &str) -> bool {
@@ -320,7 +400,16 @@ mod tests {
         let base = ["--data-dir", "/d", "--client-id", "app"];
         // Flags, environment, what the error says.
         type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-        let cases: [Case; 12] = [
+        let cases: [Case; 17] = [
+            (
+                &["--s3-endpoint", "http://127.0.0.1:9000", "--s3-bucket", "bucket1"],
+                &[],
+                "PAKCHAT_SERVER_S3_ACCESS_KEY_ID",
+            ),
+            (&["--s3-endpoint", "http://127.0.0.1:9000"], &[], "--s3-endpoint needs --s3-bucket"),
+            (&["--s3-bucket", "bucket1"], &[], "--s3-bucket needs --s3-endpoint"),
+            (&["--s3-endpoint", "ftp://h", "--s3-bucket", "bucket1"], &[], "--s3-endpoint: \"ftp://h\" is not"),
+            (&[], &[("PAKCHAT_SERVER_S3_ENDPOINT", "http://h"), ("PAKCHAT_SERVER_S3_BUCKET", "B!")], "_BUCKET: \"B!\""),
             (&["--rate", "0"], &[], "--rate: \"0\" is not a number from 1 to 100000"),
             (&[], &[("PAKCHAT_SERVER_QUOTA_MIB", "lots")], "PAKCHAT_SERVER_QUOTA_MIB: \"lots\""),
             (&["--listen", "8710"], &[], "--listen: \"8710\" is not an address"),
@@ -345,6 +434,31 @@ mod tests {
         assert!(e.starts_with("no client id"), "{e}");
         let open = run(&["--data-dir", "/d", "--client-id", "a", "--listen", "0.0.0.0:8710", "--behind-proxy"], &[]);
         assert!(open.unwrap().behind_proxy);
+    }
+
+    #[test]
+    fn an_object_store_takes_its_key_from_the_environment_only() {
+        let env = [
+            ("PAKCHAT_SERVER_S3_ACCESS_KEY_ID", "AKID"),
+            ("PAKCHAT_SERVER_S3_SECRET_ACCESS_KEY", "hunter2"),
+            ("PAKCHAT_SERVER_S3_BUCKET", "pakchat-chunks"),
+        ];
+        let c =
+            run(&["--data-dir", "/d", "--client-id", "a", "--s3-endpoint", "http://127.0.0.1:9000/"], &env).unwrap();
+        let s3 = c.s3.clone().expect("an object store");
+        assert_eq!(
+            (s3.endpoint.as_str(), s3.bucket.as_str(), s3.region.as_str()),
+            ("http://127.0.0.1:9000", "pakchat-chunks", "us-east-1")
+        );
+        assert_eq!(s3.credentials.secret_access_key, "hunter2");
+        assert!(!format!("{c:?}").contains("hunter2"), "the secret is not printed");
+        let keys_only = &env[..2];
+        let c = run(&["--data-dir", "/d", "--client-id", "a"], keys_only).unwrap();
+        assert!(c.s3.is_none(), "no endpoint: the data folder");
+        let e = run(&["--data-dir", "/d", "--client-id", "a"], &env).unwrap_err();
+        assert!(e.starts_with("PAKCHAT_SERVER_S3_BUCKET needs --s3-endpoint"), "a bucket alone is a mistake: {e}");
+        let e = run(&["--data-dir", "/d", "--client-id", "a", "--s3-secret-access-key", "x"], &env).unwrap_err();
+        assert!(e.contains("unknown option"), "never a flag: {e}");
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //! * [`config`]: flags and `PAKCHAT_SERVER_*` variables, checked at start.
 //! * [`db`]: users and sessions in SQLite (embedded default) or PostgreSQL
 //!   (several processes on one database), one schema and one set of queries.
+//! * [`chunks`]: the bytes of uploaded file chunks, in the data folder or
+//!   an S3-compatible object store (several processes share it).
 //! * [`oidc`]: verifying OpenID Connect ID tokens against the issuer's keys.
 //! * [`api`]: the HTTP endpoints.
 //! * [`limits`]: per-user quotas and request rate.
@@ -15,6 +17,7 @@
 //! our id only: no tokens, no e-mail addresses.
 
 pub mod api;
+pub mod chunks;
 pub mod config;
 pub mod db;
 pub mod limits;
@@ -26,7 +29,7 @@ use std::sync::Arc;
 /// Everything a running server needs, made from a [`config::Config`].
 ///
 /// # Errors
-/// The data folder or the database could not be opened.
+/// The data folder, the chunk store or the database could not be opened.
 pub async fn state(config: &config::Config) -> Result<Arc<api::AppState>, String> {
     if config.database_url.starts_with("sqlite:") {
         make_private_dir(&config.data_dir)
@@ -36,8 +39,19 @@ pub async fn state(config: &config::Config) -> Result<Arc<api::AppState>, String
         .await
         .map_err(|e| format!("{} ({})", e, config::redact(&config.database_url)))?;
     let verifier = oidc::Verifier::new(&config.issuer, config.client_ids.clone())?;
+    let chunks = match &config.s3 {
+        Some(s3) => chunks::ChunkStore::S3(chunks::S3Store::new(s3)?),
+        None => {
+            let root = config.data_dir.join("chunks");
+            make_private_dir(&config.data_dir)
+                .and_then(|()| chunks::FolderStore::open(root.clone()))
+                .map(chunks::ChunkStore::Folder)
+                .map_err(|e| format!("the chunk folder {}: {e}", root.display()))?
+        }
+    };
     let session_ms = i64::from(config.session_days) * 86_400_000;
-    Ok(Arc::new(api::AppState::with_limits(db, verifier, session_ms, &config.database_url, config.limits)))
+    let state = api::AppState::with_limits(db, verifier, session_ms, &config.database_url, config.limits);
+    Ok(Arc::new(state.with_chunks(chunks)))
 }
 
 /// Serve `state` on `listener` until `shutdown` resolves.

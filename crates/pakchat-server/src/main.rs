@@ -52,7 +52,11 @@ async fn run(config: &config::Config) -> Result<(), String> {
         tokio::net::TcpListener::bind(config.listen).await.map_err(|e| format!("--listen {}: {e}", config.listen))?;
     let listen = listener.local_addr().map_err(|e| format!("--listen {}: {e}", config.listen))?;
     let backend = state.db.backend();
-    tracing::info!(%listen, database = ?backend, issuer = %config.issuer, "pakchat-server ready");
+    let files = match &config.s3 {
+        Some(s3) => format!("{}/{}", s3.endpoint, s3.bucket),
+        None => config.data_dir.join("chunks").display().to_string(),
+    };
+    tracing::info!(%listen, database = ?backend, %files, issuer = %config.issuer, "pakchat-server ready");
     pakchat_server::serve(listener, state, shutdown()).await.map_err(|e| e.to_string())?;
     tracing::info!("pakchat-server stopped");
     Ok(())

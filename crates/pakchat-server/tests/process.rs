@@ -28,8 +28,14 @@ impl Drop for Process {
 }
 
 fn start(args: &[&str]) -> Process {
+    start_with(args, &[])
+}
+
+/// [`start`] with more environment variables.
+fn start_with(args: &[&str], env: &[(&str, &str)]) -> Process {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pakchat-server"))
         .args(args)
+        .envs(env.iter().copied())
         .env_remove("PAKCHAT_SERVER_CLIENT_IDS")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -85,7 +91,9 @@ fn server_args<'a>(database: &'a str, issuer: &'a str) -> Vec<&'a str> {
 fn bad_configuration_is_one_line_and_exit_status_2() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
-    let cases: [(&[&str], &str); 4] = [
+    let s3 = ["--s3-endpoint", "http://127.0.0.1:9", "--s3-bucket", "chunks"];
+    let cases: [(&[&str], &str); 5] = [
+        (&[&["--data-dir", data, "--client-id", "x"][..], &s3].concat(), "PAKCHAT_SERVER_S3_SECRET_ACCESS_KEY"),
         (&["--data-dir", data, "--client-id", "x", "--listen", "0.0.0.0:8710"], "--behind-proxy"),
         (&["--data-dir", data, "--client-id", "x", "--listen", "here"], "--listen: \"here\" is not an address"),
         (&["--data-dir", data], "no client id"),
@@ -95,6 +103,8 @@ fn bad_configuration_is_one_line_and_exit_status_2() {
         let out = Command::new(env!("CARGO_BIN_EXE_pakchat-server"))
             .args(args)
             .env_remove("PAKCHAT_SERVER_CLIENT_IDS")
+            .env_remove("PAKCHAT_SERVER_S3_ACCESS_KEY_ID")
+            .env_remove("PAKCHAT_SERVER_S3_SECRET_ACCESS_KEY")
             .output()
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -269,4 +279,53 @@ fn pushes_through_a_server_killed_again_and_again_lose_nothing_and_repeat_nothin
         assert_eq!(ids.len(), batches * per_batch, "{backend}: every pushed record is there");
         assert_eq!(after, (batches * per_batch) as u64, "{backend}: the log has no gaps or repeats");
     }
+}
+
+#[test]
+fn uploaded_files_go_to_the_data_folder_or_to_the_bucket_it_is_given() {
+    use pakchat_server::chunks::{ChunkStore, S3Config, S3Credentials, S3Store};
+    let idp = common::peers::oidc_mock();
+    let moto = common::peers::moto();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let key = S3Credentials { access_key_id: "AKIDPROCESS".to_owned(), secret_access_key: "process-secret".to_owned() };
+    let config = S3Config {
+        endpoint: moto.base.clone(),
+        bucket: "process-chunks".to_owned(),
+        region: "us-east-1".to_owned(),
+        credentials: key.clone(),
+    };
+    runtime.block_on(S3Store::new(&config).unwrap().create_bucket()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("s.sqlite3").display());
+    let http = reqwest::blocking::Client::new();
+    let id = "ab".repeat(32);
+    let sent: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+    // Upload as `sub`; the user's id.
+    let upload = |base: &str, sub: &str| -> String {
+        let token = session_token(&http, base, &idp.base, &json!({ "sub": sub, "email": "ada@example.com" }));
+        let put = http.put(format!("{base}/v1/chunks/{id}")).bearer_auth(&token).body(sent.clone()).send().unwrap();
+        assert_eq!(put.status().as_u16(), 201);
+        let me: Value = http.get(format!("{base}/v1/me")).bearer_auth(&token).send().unwrap().json().unwrap();
+        me["id"].as_str().unwrap().to_owned()
+    };
+
+    let mut args = server_args(&db, &idp.base);
+    args.extend(["--data-dir", data.to_str().unwrap()]);
+    let server = start(&args);
+    let user = upload(&server.base, "in-folder");
+    assert!(std::fs::read(data.join("chunks").join(&user).join("ab").join(&id)).unwrap() == sent);
+    drop(server);
+
+    args.extend(["--s3-endpoint", &moto.base, "--s3-bucket", "process-chunks"]);
+    let env =
+        [("PAKCHAT_SERVER_S3_ACCESS_KEY_ID", "AKIDPROCESS"), ("PAKCHAT_SERVER_S3_SECRET_ACCESS_KEY", "process-secret")];
+    let server = start_with(&args, &env);
+    let user = upload(&server.base, "in-bucket");
+    let store = ChunkStore::S3(S3Store::new(&config).unwrap());
+    let stored = runtime.block_on(store.get(&user, &pakchat_protocol::ChunkId::new(id.clone()).unwrap())).unwrap();
+    assert!(stored.as_deref() == Some(&sent[..]), "the object is the body sent");
+    assert!(!data.join("chunks").join(&user).exists(), "nothing in the folder");
+    let log = server.log.lock().unwrap().clone();
+    assert!(log.contains("process-chunks") && !log.contains("process-secret"), "{log}");
 }

@@ -13,6 +13,14 @@
 //! * `DELETE /v1/session`: sign out (this session only) → 204.
 //! * `POST /v1/records`, `GET /v1/records?after=&limit=`: the blind record
 //!   log (push and pull; `records.rs`, format in `pakchat_protocol`).
+//! * `POST /v1/chunks/missing` `{"ids": […]}` → `{"missing": […]}`: which
+//!   of these file chunks (at most 1000) this user has not uploaded, in the
+//!   order asked; `PUT /v1/chunks/{id}` with the sealed chunk as an
+//!   `application/octet-stream` body (at most `MAX_SEALED_CHUNK` bytes; 413
+//!   over it or over the quota) → 201 stored, 200 already here (the first
+//!   upload stays); `GET /v1/chunks/{id}` → 200 the bytes as uploaded, 404
+//!   `no_chunk` when this user has none of that id (`chunks.rs`; another
+//!   user's chunks are not shared, nor said to exist).
 //! * `PUT /v1/keys`, `GET /v1/keys`: the account key, wrapped by the
 //!   recovery code (`keys.rs`; 409 when it exists, 404 before).
 //! * `GET /v1/live`: server-sent events, pokes and heartbeats only
@@ -39,6 +47,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+mod chunks;
 mod devices;
 mod keys;
 mod records;
@@ -60,11 +69,15 @@ pub struct AppState {
     pub limits: crate::limits::Limits,
     /// Requests per user, per second.
     pub rate: crate::limits::RateLimiter,
+    /// The bytes of uploaded file chunks.
+    pub chunks: crate::chunks::ChunkStore,
 }
 
 impl AppState {
     /// The state of a server on `database_url` (on PostgreSQL this starts
     /// listening for other processes' pokes: call it inside the runtime).
+    /// File chunks go to [`crate::chunks::ChunkStore::beside`] the database
+    /// unless [`Self::with_chunks`] says otherwise.
     #[must_use]
     pub fn new(db: Db, verifier: Verifier, session_ms: i64, database_url: &str) -> Self {
         Self::with_limits(db, verifier, session_ms, database_url, crate::limits::Limits::default())
@@ -86,7 +99,14 @@ impl AppState {
             live: crate::live::Live::start(database_url),
             rate: crate::limits::RateLimiter::new(limits.rate_per_s, limits.burst),
             limits,
+            chunks: crate::chunks::ChunkStore::beside(database_url),
         }
+    }
+
+    /// This state with file chunks kept in `chunks`.
+    #[must_use]
+    pub fn with_chunks(self, chunks: crate::chunks::ChunkStore) -> Self {
+        Self { chunks, ..self }
     }
 }
 
@@ -102,6 +122,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/live", get(crate::live::stream))
         .route("/v1/devices", get(devices::list))
         .route("/v1/devices/{id}", axum::routing::delete(devices::remove))
+        .route("/v1/chunks/missing", post(chunks::missing).layer(DefaultBodyLimit::max(chunks::MAX_MISSING_BYTES)))
+        .route("/v1/chunks/{id}", get(chunks::get).put(chunks::put).layer(DefaultBodyLimit::max(chunks::MAX_PUT_BYTES)))
         .route(
             "/v1/records",
             post(records::push).get(records::pull).layer(DefaultBodyLimit::max(records::MAX_PUSH_BYTES)),

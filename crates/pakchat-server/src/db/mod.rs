@@ -9,16 +9,20 @@
 //! `schema_migrations`; on PostgreSQL an advisory lock makes processes that
 //! start together take turns.
 //!
-//! The blind record log of sync lives in `records.rs`.
+//! The blind record log of sync lives in `records.rs`; which file chunks
+//! each user has uploaded (their bytes are in `crate::chunks`) in
+//! `chunks.rs`.
 //!
 //! What is stored about a person is what their identity provider said
 //! (subject, name, e-mail, picture URL); a session is stored only as the
 //! SHA-256 of its token.
 
+mod chunks;
 mod keys;
 mod records;
 mod sessions;
 
+pub use chunks::Added;
 pub use records::{OverQuota, Quota};
 pub use sessions::{Device, SEEN_EVERY_MS};
 
@@ -94,6 +98,16 @@ const MIGRATIONS: &[(i64, &str)] = &[
         "ALTER TABLE sessions ADD COLUMN device_id TEXT NOT NULL DEFAULT '';
         ALTER TABLE sessions ADD COLUMN last_seen_ms BIGINT NOT NULL DEFAULT 0;
         UPDATE sessions SET last_seen_ms = created_ms;",
+    ),
+    (
+        6,
+        "CREATE TABLE chunks (
+            user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            PRIMARY KEY (user_id, id)
+        );",
     ),
 ];
 

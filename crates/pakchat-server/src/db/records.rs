@@ -73,7 +73,8 @@ fn signed(n: u64) -> i64 {
 /// How much one user may keep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Quota {
-    /// Bytes of envelopes ([`Envelope::size`]), tombstones included.
+    /// Bytes of envelopes ([`Envelope::size`]), tombstones included, and
+    /// of uploaded file chunks (as sealed).
     pub bytes: u64,
     /// Records, tombstones included.
     pub records: u64,
@@ -101,7 +102,7 @@ impl std::fmt::Display for OverQuota {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "this account would hold {} MiB in {} records, more than its {} MiB and {} records",
+            "this account would hold {} MiB (records and files) and {} records, more than its {} MiB and {} records",
             self.bytes >> 20,
             self.records,
             self.quota.bytes >> 20,
