@@ -36,8 +36,8 @@ Options (each also from the environment variable shown):
   --behind-proxy        Allow a non-loopback --listen address: TLS is
                         terminated by a reverse proxy in front of this server
                         [PAKCHAT_SERVER_BEHIND_PROXY=1]
-  --quota-mib N         Sealed data one account may keep, in MiB
-                        [PAKCHAT_SERVER_QUOTA_MIB; default: 1024]
+  --quota-mib N         Sealed data (records and files) one account may keep,
+                        in MiB [PAKCHAT_SERVER_QUOTA_MIB; default: 1024]
   --quota-records N     Records one account may keep
                         [PAKCHAT_SERVER_QUOTA_RECORDS; default: 1000000]
   --rate N              Requests a second one account may make, sustained
