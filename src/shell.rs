@@ -82,6 +82,14 @@ pub fn run(options: &RunOptions, command: &ShellCommand, runtime: &tokio::runtim
         ShellCommand::Sync { files } => sync::run(&open(options, &dir, false)?, runtime, *files),
         ShellCommand::Export(file) => {
             let store = open(options, &dir, false)?;
+            // Files other devices sent, not downloaded yet, go in too.
+            let waiting = store.files_not_here(None).map_err(|e| e.to_string())?.len();
+            if waiting > 0 {
+                progress(&format!("downloading {waiting} files other devices sent…"));
+                if let Err(e) = runtime.block_on(crate::backend::sync::fetch_files(&store, None, None)) {
+                    progress(&format!("files from other devices: {e}; those not here are left out"));
+                }
+            }
             progress("exporting…");
             let report =
                 crate::backend::write_streamed(file, |out| archive::write_all(&store, out).map_err(|e| e.to_string()))?;

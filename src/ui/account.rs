@@ -233,6 +233,9 @@ pub const CODE_SAVED: &str = "I have saved it";
 /// The label of the choice to sync API keys.
 pub const SYNC_API_KEYS: &str = "Sync API keys to my other devices";
 
+/// The label of the choice to download every synced file.
+pub const KEEP_FILES_OFFLINE: &str = "Keep all files offline";
+
 /// Sync in Settings → Account: the recovery code just made (once), how
 /// sync stands and "Sync now", or how to turn it on.
 fn sync_settings_ui(ui: &mut Ui, vm: &mut ViewModel, changed: &mut bool, send: &mut dyn FnMut(Command)) {
@@ -300,6 +303,11 @@ fn sync_settings_ui(ui: &mut Ui, vm: &mut ViewModel, changed: &mut bool, send: &
                  them). Off, each device keeps its own keys.";
     if ui.checkbox(&mut keys, SYNC_API_KEYS).on_hover_text(hover).changed() {
         vm.settings.sync_api_keys = Some(keys);
+        *changed = true;
+    }
+    let hover = "Files your other devices attached are downloaded as they arrive, so they open without a \
+                 connection. Off, each is downloaded when you open it or a reply sends it. This device only.";
+    if ui.checkbox(&mut vm.settings.keep_files_offline, KEEP_FILES_OFFLINE).on_hover_text(hover).changed() {
         *changed = true;
     }
 }

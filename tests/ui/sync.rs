@@ -4,7 +4,8 @@
 //! waiting while the line to the server is cut, and Synced again once it
 //! is back, with nothing lost; coming back to the window runs a round. Sync is turned on in one app and joined in
 //! the other with the code, which then lists both devices and signs the
-//! first out; the first says so at once, keeping its chats.
+//! first out; the first says so at once, keeping its chats. A photo sent
+//! on A is downloaded on B when its row shows it, whole when opened.
 
 use super::*;
 
@@ -30,6 +31,25 @@ fn signed_in_profile(dir: &std::path::Path, base: &str, token: String, key: (u32
     });
 }
 
+/// Two profiles of one person on `server` (reached at `base`), both
+/// holding the account key (made on the server); B's session token too.
+fn two_profiles(
+    server: &common::server::LocalServer,
+    issuer: &str,
+    base: &str,
+) -> (tempfile::TempDir, tempfile::TempDir, String) {
+    let claims = serde_json::json!({ "sub": "ada", "email": "ada@example.com", "name": "Ada Lovelace" });
+    let token = || server.block_on(common::peers::session_token(&server.base, issuer, CLIENT, claims.clone()));
+    let (token_a, token_b) = (token(), token());
+    let first = pakchat_sync::Server::new(&server.base, &token_a).unwrap();
+    let cheap = pakchat_sync::KdfParams { m_cost_kib: 1024, t_cost: 1, p_cost: 1 };
+    let (key, key_id, _code) = server.block_on(pakchat_sync::create_account_key(&first, cheap)).unwrap();
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    signed_in_profile(dir_a.path(), base, token_a, (key_id, *key.as_bytes()));
+    signed_in_profile(dir_b.path(), base, token_b.clone(), (key_id, *key.as_bytes()));
+    (dir_a, dir_b, token_b)
+}
+
 fn sync_line(h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>) -> String {
     pakchat::ui::account::sync_words(&h.state().view_model().sync).0
 }
@@ -39,15 +59,7 @@ fn two_devices_see_each_others_changes_live_and_the_footer_follows_the_line() {
     let idp = common::peers::oidc_mock();
     let server = common::server::LocalServer::start(&idp.base, CLIENT);
     let mut line = common::proxy::Proxy::start(&server.base);
-    let claims = serde_json::json!({ "sub": "ada", "email": "ada@example.com", "name": "Ada Lovelace" });
-    let token = || server.block_on(common::peers::session_token(&server.base, &idp.base, CLIENT, claims.clone()));
-    let (token_a, token_b) = (token(), token());
-    let first = pakchat_sync::Server::new(&server.base, &token_a).unwrap();
-    let cheap = pakchat_sync::KdfParams { m_cost_kib: 1024, t_cost: 1, p_cost: 1 };
-    let (key, key_id, _code) = server.block_on(pakchat_sync::create_account_key(&first, cheap)).unwrap();
-    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    signed_in_profile(dir_a.path(), &line.base, token_a, (key_id, *key.as_bytes()));
-    signed_in_profile(dir_b.path(), &line.base, token_b.clone(), (key_id, *key.as_bytes()));
+    let (dir_a, dir_b, token_b) = two_profiles(&server, &idp.base, &line.base);
 
     let mut a = new_app(config(dir_a.path(), true));
     a.wait_ready();
@@ -238,8 +250,9 @@ fn sync_is_turned_on_in_the_app_and_a_second_device_joins_with_the_code() {
     };
     b.wait_for("both devices listed by name", |h| devices(h) == Some((2, 1)) && named(h) && present(h, "Devices"));
     b.shot("sync-devices");
-    b.click(SIGN_OUT_DEVICE);
-    b.click(CONFIRM_SIGN_OUT);
+    // (Below the sync choices, scrolled out of the window's view.)
+    b.click_accesskit(SIGN_OUT_DEVICE);
+    b.click_accesskit(CONFIRM_SIGN_OUT);
     b.wait_for("B alone in the list", |h| devices(h) == Some((1, 1)));
     // A hears it on its own: the server ends its live stream, and A says
     // it is signed out without being asked to sync.
@@ -276,4 +289,50 @@ fn a_deletion_made_on_another_device_waits_for_its_final_tombstone_before_a_purg
     let store = SealedStore::unlock(kv, &KeySource::KeyFile(dir.path().join("key"))).unwrap();
     assert_eq!(store.message_count(here).unwrap(), 0, "this device's own deletion is finished");
     assert_eq!(store.message_count(elsewhere).unwrap(), 1, "the other device's waits for its final tombstone");
+}
+
+/// A photo sent on A shows on B: its preview is downloaded when the row
+/// shows it, and the full image when B opens it in the viewer.
+#[test]
+fn a_photo_sent_on_one_device_is_downloaded_on_the_other_when_shown() {
+    let idp = common::peers::oidc_mock();
+    let server = common::server::LocalServer::start(&idp.base, CLIENT);
+    let (dir_a, dir_b, _) = two_profiles(&server, &idp.base, &server.base);
+    let photo = dir_a.path().join("harbour.jpg");
+    let mut jpeg = Vec::new();
+    image::RgbImage::from_fn(640, 480, |x, y| image::Rgb([(x / 3) as u8, (y / 2) as u8, 160]))
+        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new(&mut jpeg))
+        .unwrap();
+    std::fs::write(&photo, &jpeg).unwrap();
+
+    let mut a = new_app(config(dir_a.path(), true));
+    a.wait_ready();
+    let mut b = new_app(config(dir_b.path(), true));
+    b.wait_ready();
+    a.wait_for("A synced", |h| sync_line(h) == "Synced");
+    a.harness.input_mut().dropped_files.push(Arc::new(Dropped(photo)));
+    let chip = format!("harbour.jpg · {}", pakchat::media::human_size(jpeg.len() as u64));
+    a.wait_for("the photo waiting in A's composer", |h| present(h, &chip));
+    a.type_in_composer("The harbour this morning");
+    a.harness.key_press(Key::Enter);
+    a.wait_for("the message with its photo stored on A", |h| {
+        present(h, "The harbour this morning") && h.state().view_model().pending_ids().is_empty()
+    });
+
+    b.wait_for("A's chat on B", |h| present(h, "The harbour this morning"));
+    b.open_chat("The harbour this morning");
+    let shown = |h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>| {
+        h.state().view_model().open.as_ref().is_some_and(|o| !o.view.textures.is_empty())
+    };
+    b.wait_for("the photo's preview, downloaded, on B", shown);
+    assert!(!b.has_label("Loading image…"));
+    b.shot("sync-photo-preview");
+    b.harness.get_by_label("harbour.jpg").click();
+    b.harness.step();
+    b.wait_for("the whole photo in B's viewer", |h| {
+        h.state().view_model().viewer.as_ref().is_some_and(|v| v.image.as_ref().is_some_and(|i| i.size == [640, 480]))
+    });
+    b.shot("sync-photo-viewer");
+    a.close();
+    b.close();
 }

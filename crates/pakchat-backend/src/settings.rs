@@ -52,7 +52,12 @@ impl Actor {
                 // Key status depends on the providers only; a typed
                 // instruction need not re-read every key.
                 let providers_changed = self.replies.settings.providers != settings.providers;
+                let fetch_files = settings.keep_files_offline && !self.replies.settings.keep_files_offline;
                 self.replies.settings = settings.clone();
+                if fetch_files {
+                    // Every synced file comes down in the round this starts.
+                    self.nudge_sync(crate::syncing::Nudge::Now);
+                }
                 self.events.send(Event::SettingsLoaded { settings, revision });
                 if providers_changed {
                     self.send_key_status().await;

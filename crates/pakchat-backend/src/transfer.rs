@@ -95,6 +95,16 @@ impl Actor {
     pub(super) async fn export_to(&mut self, what: ExportWhat, path: Option<PathBuf>) {
         let Some(path) = path else { return };
         self.events.send(Event::Status { message: Some("Exporting…".to_owned()) });
+        // Files other devices sent, not downloaded yet, go in too.
+        let thread = match what {
+            ExportWhat::All => None,
+            ExportWhat::Thread { id, .. } => Some(id),
+        };
+        if let Some(store) = self.store.clone()
+            && let Err(e) = crate::sync::fetch_files(store.as_ref(), thread, None).await
+        {
+            tracing::warn!(err = %e, "files other devices sent could not be fetched for the export");
+        }
         #[cfg(not(target_arch = "wasm32"))]
         if what == ExportWhat::All {
             return self.export_all_streamed(path).await;
