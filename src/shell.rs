@@ -111,7 +111,15 @@ fn open(options: &RunOptions, dir: &Path, create: bool) -> Result<SealedStore, S
     if !(dir.join("db").exists() || may_make) {
         return Err(format!("there is no profile at {shown} (start the app once, or import with --key-file PATH)"));
     }
-    let kv = Arc::new(SledKv::open(dir).map_err(|e| e.to_string())?);
+    // Said every tenth of the way, when opening gives disk space back.
+    let said = std::sync::atomic::AtomicU8::new(u8::MAX);
+    let report = |p: crate::store::GivingBack| {
+        let tenth = p.percent() / 10;
+        if said.swap(tenth, std::sync::atomic::Ordering::Relaxed) != tenth {
+            progress(&format!("giving back disk space after large deletions… {}%", tenth * 10));
+        }
+    };
+    let kv = Arc::new(SledKv::open_reporting(dir, &report).map_err(|e| e.to_string())?);
     let header = SealedStore::read_header(kv.as_ref()).map_err(|e| e.to_string())?;
     let Some(header) = header else {
         let Some(key_file) = options.key_file.clone().filter(|_| create) else {

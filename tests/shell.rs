@@ -133,3 +133,40 @@ fn a_profile_the_app_holds_open_is_refused_with_the_apps_message() {
     drop(held);
     assert!(pakchat(dir.path(), &["stats"]).status.success(), "free again once the app closes");
 }
+
+#[test]
+fn opening_after_a_large_delete_gives_disk_space_back_with_progress_and_keeps_everything() {
+    use pakchat::store::{Kv as _, Table};
+    let dir = tempfile::tempdir().unwrap();
+    let archive = fixtures().join("format2").join("expected.json");
+    assert!(pakchat(dir.path(), &["import", archive.to_str().unwrap()]).status.success());
+    let counted = stats(dir.path());
+    // 40 MiB written and deleted (as a large chat deleted for good leaves it).
+    let profile = dir.path().join("profiles").join("default");
+    let kv = pakchat::store::SledKv::open(&profile).unwrap();
+    let junk: Vec<u8> = (0..256 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    for i in 0..160u32 {
+        kv.insert(Table::Blobs, &[b"junk".as_slice(), &i.to_be_bytes()].concat(), &junk).unwrap();
+    }
+    kv.flush().unwrap();
+    for i in 0..160u32 {
+        kv.remove(Table::Blobs, &[b"junk".as_slice(), &i.to_be_bytes()].concat()).unwrap();
+    }
+    kv.flush().unwrap();
+    drop(kv);
+
+    let out = pakchat(dir.path(), &["stats"]);
+    assert!(out.status.success(), "{}", last_error_line(&out));
+    let said = String::from_utf8_lossy(&out.stderr);
+    for step in ["0%", "100%"] {
+        let line = format!("pakchat: giving back disk space after large deletions… {step}");
+        assert!(said.lines().any(|l| l == line), "{line:?} in {said}");
+    }
+    let counts = |s: &str| s.lines().filter(|l| !l.starts_with("bytes on disk")).collect::<Vec<_>>().join("\n");
+    assert_eq!(counts(&stdout(&out)), counts(&counted), "every chat, message and file kept");
+    let bytes: u64 = stdout(&out).lines().find_map(|l| l.strip_prefix("bytes on disk: ")).unwrap().parse().unwrap();
+    assert!(bytes < 20 * 1024 * 1024, "the 40 MiB went back to the disk: {bytes} bytes left");
+    // Once: the next open copies nothing.
+    let again = pakchat(dir.path(), &["stats"]);
+    assert!(!String::from_utf8_lossy(&again.stderr).contains("giving back"), "only once");
+}

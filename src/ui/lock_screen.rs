@@ -63,10 +63,17 @@ pub fn lock_screen_ui(ui: &mut Ui, vm: &ViewModel, form: &mut LockForm, send: &m
         ui.heading(RichText::new("Pak.Chat").size(28.0));
         ui.add_space(12.0);
         match &vm.phase {
-            Phase::Starting | Phase::Ready => {
-                ui.spinner();
-                ui.label("Opening your profile…");
-            }
+            Phase::Starting | Phase::Ready => match vm.giving_back {
+                Some(percent) => {
+                    ui.label("Giving back disk space after large deletions…");
+                    ui.add(egui::ProgressBar::new(f32::from(percent) / 100.0).show_percentage().desired_width(320.0));
+                    ui.weak("Once, after a lot was deleted; your chats are all kept.");
+                }
+                None => {
+                    ui.spinner();
+                    ui.label("Opening your profile…");
+                }
+            },
             Phase::Failed { message } => {
                 ui.label(RichText::new("Pak.Chat cannot open this profile").strong());
                 ui.label(message);

@@ -99,6 +99,13 @@ pub enum Event {
         /// What went wrong, for the user.
         message: String,
     },
+    /// Opening the profile gives disk space back after large deletions (a
+    /// copy of what is live; up to a minute at a million messages): how
+    /// far it got, 0 to 100.
+    GivingBackSpace {
+        /// Done so far.
+        percent: u8,
+    },
     /// The store cannot be opened at all (e.g. another instance holds it).
     StoreFailed {
         /// What went wrong, for the user.

@@ -55,10 +55,19 @@ impl Actor {
             #[cfg(not(target_arch = "wasm32"))]
             StoreLocation::Directory(dir) => {
                 let dir = dir.clone();
+                let events = self.events.clone();
+                // Said when it changes, not for every batch copied.
+                let shown = std::sync::atomic::AtomicU8::new(u8::MAX);
+                let report = move |p: crate::store::GivingBack| {
+                    let percent = p.percent();
+                    if shown.swap(percent, std::sync::atomic::Ordering::Relaxed) != percent {
+                        events.send(Event::GivingBackSpace { percent });
+                    }
+                };
                 // A previous instance may still be closing (a quick restart):
                 // give it a moment before calling the profile busy.
                 self.rt
-                    .blocking(move || crate::store::SledKv::open_patiently(&dir, LOCK_WAIT))
+                    .blocking(move || crate::store::SledKv::open_patiently_reporting(&dir, LOCK_WAIT, &report))
                     .await
                     .map(|kv| Arc::new(kv) as Arc<dyn Kv>)
             }

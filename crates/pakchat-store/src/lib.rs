@@ -26,7 +26,7 @@ pub use sealed::{
     SyncedAttachment,
 };
 #[cfg(not(target_arch = "wasm32"))]
-pub use sled_kv::{CACHE_CAPACITY_BYTES, MIN_RECLAIM_BYTES, Reclaimable, SledKv};
+pub use sled_kv::{CACHE_CAPACITY_BYTES, GivingBack, MIN_RECLAIM_BYTES, Reclaimable, SledKv};
 
 use pakchat_core::{
     Attachment, AttachmentId, BlobId, Branches, DeviceId, Message, MessageId, Project, ProjectId, Settings, Stamp,

@@ -9,7 +9,7 @@ use std::sync::{PoisonError, RwLock};
 use super::kv::{Entry, Kv, KvError, Table};
 
 mod compact;
-pub use compact::{MIN_RECLAIM_BYTES, Reclaimable};
+pub use compact::{GivingBack, MIN_RECLAIM_BYTES, Reclaimable};
 
 /// Page-cache budget. sled counts on-disk bytes; this keeps a large history
 /// from growing the process.
@@ -46,6 +46,16 @@ impl SledKv {
     /// [`KvError::Locked`] when another process has it open, [`KvError::Io`]
     /// for anything else.
     pub fn open(dir: &Path) -> Result<Self, KvError> {
+        Self::open_reporting(dir, &|_| {})
+    }
+
+    /// [`SledKv::open`], telling `report` how far giving disk space back
+    /// got when opening does that (it can take a minute at a million
+    /// messages; see `compact.rs`).
+    ///
+    /// # Errors
+    /// As [`SledKv::open`].
+    pub fn open_reporting(dir: &Path, report: &dyn Fn(GivingBack)) -> Result<Self, KvError> {
         let private = |e: std::io::Error| KvError::Io(format!("{}: {e}", dir.display()));
         // Held while opening, so that two processes never both finish an
         // interrupted compaction; sled's own lock takes over once open.
@@ -54,7 +64,7 @@ impl SledKv {
         super::private_dir::create_private_dir_all(dir).map_err(private)?;
         let mut db = open_db(dir)?;
         if compact::worth_it(&db).map_err(|e| io(&e))? {
-            db = compact::compact(dir, db, open_db)?;
+            db = compact::compact(dir, db, open_db, report)?;
         }
         let tree = |t: Table| db.open_tree(t.name()).map_err(|e| io(&e));
         let trees = Table::ALL.iter().map(|&t| tree(t)).collect::<Result<Vec<_>, _>>()?;
@@ -87,9 +97,21 @@ impl SledKv {
     /// # Errors
     /// As [`SledKv::open`]; [`KvError::Locked`] once `wait` has passed.
     pub fn open_patiently(dir: &Path, wait: std::time::Duration) -> Result<Self, KvError> {
+        Self::open_patiently_reporting(dir, wait, &|_| {})
+    }
+
+    /// [`SledKv::open_patiently`] with [`SledKv::open_reporting`]'s `report`.
+    ///
+    /// # Errors
+    /// As [`SledKv::open_patiently`].
+    pub fn open_patiently_reporting(
+        dir: &Path,
+        wait: std::time::Duration,
+        report: &dyn Fn(GivingBack),
+    ) -> Result<Self, KvError> {
         let deadline = std::time::Instant::now() + wait;
         loop {
-            match Self::open(dir) {
+            match Self::open_reporting(dir, report) {
                 Err(KvError::Locked) if std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(50));
                 }

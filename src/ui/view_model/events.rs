@@ -11,6 +11,7 @@ impl ViewModel {
             | Event::NeedsUnlock { .. }
             | Event::UnlockFailed { .. }
             | Event::StoreFailed { .. }
+            | Event::GivingBackSpace { .. }
             | Event::Unlocked { .. }
             | Event::SystemFonts { .. }
             | Event::SearchResults { .. }
@@ -60,6 +61,7 @@ impl ViewModel {
                 self.unlock_error = Some(message);
             }
             Event::StoreFailed { message } => self.phase = Phase::Failed { message },
+            Event::GivingBackSpace { percent } => self.giving_back = (percent < 100).then_some(percent),
             Event::Unlocked { protection, data_dir, device } => {
                 self.unlocking = false;
                 self.unlock_error = None;

@@ -328,6 +328,9 @@ impl OpenThread {
 pub struct ViewModel {
     /// Start-up phase.
     pub phase: Phase,
+    /// While opening gives disk space back after large deletions: how far
+    /// it got, in percent.
+    pub giving_back: Option<u8>,
     /// How the profile is protected, once open.
     pub protection: Option<ProtectionKind>,
     /// Where the profile lives, once known.
@@ -403,6 +406,7 @@ impl Default for ViewModel {
     fn default() -> Self {
         Self {
             phase: Phase::Starting,
+            giving_back: None,
             protection: None,
             data_dir: None,
             device: None,

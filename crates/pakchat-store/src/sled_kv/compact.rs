@@ -36,8 +36,11 @@ pub(super) const FREED_KEY: &[u8] = b"removed-bytes";
 pub(super) const WRITTEN_KEY: &[u8] = b"written-bytes";
 /// Below this, a copy at start-up is not worth its time.
 pub const MIN_RECLAIM_BYTES: u64 = 16 * 1024 * 1024;
-/// Entries per write while copying.
+/// Entries per write while copying, at most.
 const COPY_BATCH: usize = 4096;
+/// Bytes per write while copying, about (attachment chunks are 256 KiB:
+/// a batch of those counted by entries alone would hold a gigabyte).
+const COPY_BATCH_BYTES: usize = 1024 * 1024;
 
 /// `dir` with `.suffix` added to its last component.
 fn sibling(dir: &Path, suffix: &str) -> PathBuf {
@@ -147,12 +150,32 @@ pub(super) fn worth_it(db: &sled::Db) -> sled::Result<bool> {
     Ok(r.freed >= MIN_RECLAIM_BYTES && r.freed.saturating_mul(2) >= r.live && r.on_disk >= r.live.saturating_mul(3))
 }
 
+/// How far a copy at start-up got: bytes copied of those live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GivingBack {
+    /// Bytes copied so far.
+    pub copied: u64,
+    /// Bytes to copy (what the counts say is live).
+    pub live: u64,
+}
+
+impl GivingBack {
+    /// Done so far, 0 to 100.
+    #[must_use]
+    pub fn percent(self) -> u8 {
+        let percent = self.copied.saturating_mul(100) / self.live.max(1);
+        u8::try_from(percent.min(100)).unwrap_or(100)
+    }
+}
+
 /// Copy `db`'s live entries into a fresh database and swap it in for
-/// `dir`; `open` opens the result.
+/// `dir`; `open` opens the result. `report` hears how far the copy got
+/// after each batch (and once at the start and the end).
 pub(super) fn compact(
     dir: &Path,
     db: sled::Db,
     open: impl Fn(&Path) -> Result<sled::Db, crate::KvError>,
+    report: &dyn Fn(GivingBack),
 ) -> Result<sled::Db, crate::KvError> {
     let failed = |e: &dyn std::fmt::Display| crate::KvError::Io(format!("compacting {}: {e}", dir.display()));
     let started = Instant::now();
@@ -164,21 +187,30 @@ pub(super) fn compact(
     crate::private_dir::create_private_dir_all(&building).map_err(|e| failed(&e))?;
     let copy = open(&building)?;
     let mut copied = 0u64;
+    // A profile from before the counts has none: its files' size is the
+    // best guess at what is to copy then.
+    let live = match reclaimable(&db).map_err(|e| failed(&e))? {
+        r if r.live == 0 => r.on_disk,
+        r => r.live,
+    };
+    report(GivingBack { copied, live });
     for name in db.tree_names() {
         if name == COUNTER_TREE.as_bytes() {
             continue;
         }
         let (from, to) = (db.open_tree(&name).map_err(|e| failed(&e))?, copy.open_tree(&name).map_err(|e| failed(&e))?);
         let mut batch = sled::Batch::default();
-        let mut in_batch = 0;
+        let (mut in_batch, mut batch_bytes) = (0, 0);
         for entry in &from {
             let (key, value) = entry.map_err(|e| failed(&e))?;
             copied += (key.len() + value.len()) as u64;
+            batch_bytes += key.len() + value.len();
             batch.insert(key, value);
             in_batch += 1;
-            if in_batch == COPY_BATCH {
+            if in_batch == COPY_BATCH || batch_bytes >= COPY_BATCH_BYTES {
                 to.apply_batch(std::mem::take(&mut batch)).map_err(|e| failed(&e))?;
-                in_batch = 0;
+                (in_batch, batch_bytes) = (0, 0);
+                report(GivingBack { copied, live });
             }
         }
         to.apply_batch(batch).map_err(|e| failed(&e))?;
@@ -190,6 +222,7 @@ pub(super) fn compact(
     std::fs::rename(&building, &built).map_err(|e| failed(&e))?;
     sync_parent(dir).map_err(|e| failed(&e))?;
     swap_in(dir).map_err(|e| failed(&e))?;
+    report(GivingBack { copied: live.max(copied), live: live.max(copied) });
     // The copy's engine threads may hold its lock for a moment after the
     // last handle went.
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -263,9 +296,14 @@ mod tests {
         drop(kv);
         assert!(size(&dir) * 10 > full * 9, "sled alone keeps its file ({} of {full})", size(&dir));
 
-        let kv = reopen(&dir);
+        let heard = std::sync::Mutex::new(Vec::new());
+        let kv = SledKv::open_reporting(&dir, &|p: GivingBack| heard.lock().unwrap().push(p.percent())).unwrap();
         let small = size(&dir);
         assert!(small * 4 < full, "{small} bytes after compacting, {full} before");
+        let heard = heard.into_inner().unwrap();
+        assert_eq!((heard.first(), heard.last()), (Some(&0), Some(&100)), "from the start to the end: {heard:?}");
+        assert!(heard.windows(2).all(|w| w[0] <= w[1]), "only forward: {heard:?}");
+        assert!(heard.iter().any(|&p| p > 0 && p < 100), "progress in between: {heard:?}");
         for i in 0..20u32 {
             assert_eq!(kv.get(Table::Messages, &i.to_be_bytes()).unwrap(), Some(noise(u64::from(i), 2048)));
         }
