@@ -12,7 +12,7 @@
 //! user syncs them (`k-<keyed hash of the provider>`, `api-key`), and
 //! attachments sent with a message (`a-<uuid>`, `attachment`: the record
 //! and where its files' sealed chunks are). Files go up before the records
-//! that name them ([`upload_files`]), and come down when shown or sent
+//! that name them (`upload_files`), and come down when shown or sent
 //! ([`fetch_files`]), or all at once after each round while "Keep all files
 //! offline" is on. What opens but
 //! does not match its envelope (another id, stamp or tombstone flag than
