@@ -14,7 +14,7 @@ mkdir -p "$CARGO_TARGET_DIR"
 export CARGO_TERM_COLOR=never
 
 step "System packages"
-packages=(mesa-vulkan-drivers xvfb imagemagick xdotool x11-utils xclip postgresql)
+packages=(mesa-vulkan-drivers xvfb imagemagick xdotool x11-utils xclip postgresql chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -88,6 +88,11 @@ cargo clippy --release --workspace --all-targets --locked -- -D warnings
 step "clippy (wasm32-unknown-unknown, lib; all but the server)"
 cargo clippy --release --workspace --exclude pakchat-server --lib --target wasm32-unknown-unknown --locked -- -D warnings
 
+step "web app (scripts/web.sh, for the tests in headless Chromium)"
+web_dist="$(mktemp -d)"
+scripts/web.sh "$web_dist"
+export PAKCHAT_TEST_WEB_DIST="$web_dist"
+
 step "tests"
 test_log="$(mktemp)"
 # One test at a time within each test binary: the UI tests each run an app,
@@ -96,6 +101,7 @@ test_log="$(mktemp)"
 RUST_TEST_THREADS=1 cargo test --release --workspace --locked 2>&1 | tee "$test_log"
 read -r passed failed < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } } END { print p + 0, f + 0 }' "$test_log")
 rm -f "$test_log"
+rm -rf "$web_dist"
 
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --release --workspace --no-deps --locked

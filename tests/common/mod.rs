@@ -11,3 +11,5 @@ pub mod search_profile;
 pub mod server;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sync_rig;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod webdriver;

@@ -28,6 +28,14 @@ impl LocalServer {
         Self::start_on(dir, db_url, issuer, client, limits)
     }
 
+    /// [`Self::start`], also serving the web app in `dist` (`--web-dir`).
+    pub fn with_web(issuer: &str, client: &str, dist: &std::path::Path) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("server.sqlite3").display());
+        let web = pakchat_server::web::WebDir::open(dist).expect("a built web app");
+        Self::serving(dir, db_url, issuer, client, pakchat_server::limits::Limits::default(), Some(web))
+    }
+
     /// A server on the database at `db_url` (several may share one
     /// PostgreSQL database: their own pools, pokes by `LISTEN`/`NOTIFY`).
     pub fn start_on(
@@ -37,12 +45,23 @@ impl LocalServer {
         client: &str,
         limits: pakchat_server::limits::Limits,
     ) -> Self {
+        Self::serving(dir, db_url, issuer, client, limits, None)
+    }
+
+    fn serving(
+        dir: tempfile::TempDir,
+        db_url: String,
+        issuer: &str,
+        client: &str,
+        limits: pakchat_server::limits::Limits,
+        web: Option<pakchat_server::web::WebDir>,
+    ) -> Self {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let (issuer, client) = (issuer.to_owned(), client.to_owned());
         let (base, state) = runtime.block_on(async move {
             let db = pakchat_server::db::Db::open(&db_url).await.expect("database");
             let verifier = pakchat_server::oidc::Verifier::new(&issuer, vec![client]).expect("verifier");
-            let state = Arc::new(AppState::with_limits(db, verifier, 3_600_000, &db_url, limits));
+            let state = Arc::new(AppState::with_limits(db, verifier, 3_600_000, &db_url, limits).with_web(web));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let base = format!("http://{}", listener.local_addr().expect("address"));
             let serving = state.clone();

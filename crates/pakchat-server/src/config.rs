@@ -54,6 +54,9 @@ Options (each also from the environment variable shown):
   --s3-bucket NAME      The bucket for uploaded files [PAKCHAT_SERVER_S3_BUCKET]
   --s3-region R         The region requests are signed for
                         [PAKCHAT_SERVER_S3_REGION; default: us-east-1]
+  --web-dir DIR         Serve the web app built by scripts/web.sh (its dist/)
+                        on every path the API does not use
+                        [PAKCHAT_SERVER_WEB_DIR]
   --log LEVEL           error, warn, info or debug [PAKCHAT_SERVER_LOG; default: info]
   -h, --help            Print this help
   -V, --version         Print the version
@@ -83,6 +86,8 @@ pub struct Config {
     /// Where uploaded file chunks go: an S3-compatible store, or (`None`)
     /// `<data_dir>/chunks`.
     pub s3: Option<crate::chunks::S3Config>,
+    /// The web app to serve beside the API (`scripts/web.sh`'s `dist/`).
+    pub web_dir: Option<PathBuf>,
 }
 
 /// What the command line asked for.
@@ -130,6 +135,7 @@ pub fn parse(
             "--s3-endpoint" => flags.s3_endpoint = Some(value()?),
             "--s3-bucket" => flags.s3_bucket = Some(value()?),
             "--s3-region" => flags.s3_region = Some(value()?),
+            "--web-dir" => flags.web_dir = Some(value()?),
             "--behind-proxy" if inline.is_none() => flags.behind_proxy = true,
             _ => return Err(format!("unknown option {arg} (see --help)")),
         }
@@ -153,6 +159,7 @@ struct Flags {
     s3_endpoint: Option<String>,
     s3_bucket: Option<String>,
     s3_region: Option<String>,
+    web_dir: Option<String>,
     behind_proxy: bool,
 }
 
@@ -220,16 +227,7 @@ impl Flags {
             None => DEFAULT_SESSION_DAYS,
         };
 
-        let log = match from("--log", "LOG", self.log) {
-            Some((flag, v)) => match v.to_ascii_lowercase().as_str() {
-                "error" => tracing::Level::ERROR,
-                "warn" => tracing::Level::WARN,
-                "info" => tracing::Level::INFO,
-                "debug" => tracing::Level::DEBUG,
-                _ => return Err(format!("{flag}: {v:?} is not one of error, warn, info, debug")),
-            },
-            None => tracing::Level::INFO,
-        };
+        let log = log_level(from("--log", "LOG", self.log))?;
 
         let number =
             |flag: &str, name: &str, given: Option<String>, range: std::ops::RangeInclusive<u64>, default: u64| {
@@ -260,7 +258,33 @@ impl Flags {
             (var("S3_ACCESS_KEY_ID"), var("S3_SECRET_ACCESS_KEY")),
         )?;
 
-        Ok(Config { data_dir, listen, database_url, issuer, client_ids, session_days, behind_proxy, log, limits, s3 })
+        let web_dir = from("--web-dir", "WEB_DIR", self.web_dir).map(|(_, dir)| PathBuf::from(dir));
+
+        Ok(Config {
+            data_dir,
+            listen,
+            database_url,
+            issuer,
+            client_ids,
+            session_days,
+            behind_proxy,
+            log,
+            limits,
+            s3,
+            web_dir,
+        })
+    }
+}
+
+/// The log level `given` (where from, value); info when not given.
+fn log_level(given: Option<(String, String)>) -> Result<tracing::Level, String> {
+    let Some((flag, v)) = given else { return Ok(tracing::Level::INFO) };
+    match v.to_ascii_lowercase().as_str() {
+        "error" => Ok(tracing::Level::ERROR),
+        "warn" => Ok(tracing::Level::WARN),
+        "info" => Ok(tracing::Level::INFO),
+        "debug" => Ok(tracing::Level::DEBUG),
+        _ => Err(format!("{flag}: {v:?} is not one of error, warn, info, debug")),
     }
 }
 

@@ -23,6 +23,7 @@ pub mod db;
 pub mod limits;
 pub mod live;
 pub mod oidc;
+pub mod web;
 
 use std::sync::Arc;
 
@@ -51,7 +52,8 @@ pub async fn state(config: &config::Config) -> Result<Arc<api::AppState>, String
     };
     let session_ms = i64::from(config.session_days) * 86_400_000;
     let state = api::AppState::with_limits(db, verifier, session_ms, &config.database_url, config.limits);
-    Ok(Arc::new(state.with_chunks(chunks)))
+    let web = config.web_dir.as_deref().map(web::WebDir::open).transpose()?;
+    Ok(Arc::new(state.with_chunks(chunks).with_web(web)))
 }
 
 /// Serve `state` on `listener` until `shutdown` resolves.

@@ -92,7 +92,8 @@ fn bad_configuration_is_one_line_and_exit_status_2() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     let s3 = ["--s3-endpoint", "http://127.0.0.1:9", "--s3-bucket", "chunks"];
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
+        (&["--data-dir", data, "--client-id", "x", "--web-dir", data], "--web-dir: "),
         (&[&["--data-dir", data, "--client-id", "x"][..], &s3].concat(), "PAKCHAT_SERVER_S3_SECRET_ACCESS_KEY"),
         (&["--data-dir", data, "--client-id", "x", "--listen", "0.0.0.0:8710"], "--behind-proxy"),
         (&["--data-dir", data, "--client-id", "x", "--listen", "here"], "--listen: \"here\" is not an address"),
@@ -328,4 +329,42 @@ fn uploaded_files_go_to_the_data_folder_or_to_the_bucket_it_is_given() {
     assert!(!data.join("chunks").join(&user).exists(), "nothing in the folder");
     let log = server.log.lock().unwrap().clone();
     assert!(log.contains("process-chunks") && !log.contains("process-secret"), "{log}");
+}
+
+#[test]
+fn the_web_app_is_served_beside_the_api_and_nothing_outside_its_folder() {
+    let idp = common::peers::oidc_mock();
+    let dir = tempfile::tempdir().unwrap();
+    let web = dir.path().join("dist");
+    std::fs::create_dir_all(web.join("fonts")).unwrap();
+    std::fs::write(web.join("index.html"), "<!doctype html><title>Pak.Chat</title>").unwrap();
+    std::fs::write(web.join("pakchat_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
+    std::fs::write(web.join("fonts").join("a.txt"), "a font").unwrap();
+    std::fs::write(dir.path().join("secret.txt"), "outside the folder").unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("s.sqlite3").display());
+    let mut args = server_args(&db, &idp.base);
+    args.extend(["--web-dir", web.to_str().unwrap()]);
+    let server = start(&args);
+    let http = reqwest::blocking::Client::new();
+    let get = |path: &str| http.get(format!("{}{path}", server.base)).send().unwrap();
+
+    let page = get("/");
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert!(page.text().unwrap().contains("<title>Pak.Chat</title>"));
+    let module = get("/pakchat_bg.wasm");
+    assert_eq!(module.headers()["content-type"], "application/wasm", "compiled as it downloads");
+    assert_eq!(module.bytes().unwrap().as_ref(), b"\0asm\x01\0\0\0");
+    assert_eq!(get("/fonts/a.txt").text().unwrap(), "a font");
+    for outside in ["/../secret.txt", "/fonts/../../secret.txt", "/%2e%2e/secret.txt", "/.hidden", "/nothing.js"] {
+        let answer = get(outside);
+        assert_eq!(answer.status(), 404, "{outside}");
+        assert!(!answer.text().unwrap().contains("outside the folder"), "{outside}");
+    }
+    // The API still answers as the API.
+    let me = get("/v1/me");
+    assert_eq!(me.status(), 401);
+    assert_eq!(me.json::<Value>().unwrap()["error"], "unauthorized");
+    assert_eq!(get("/healthz").status(), 200);
 }

@@ -71,6 +71,8 @@ pub struct AppState {
     pub rate: crate::limits::RateLimiter,
     /// The bytes of uploaded file chunks.
     pub chunks: crate::chunks::ChunkStore,
+    /// The web app served beside the API (`--web-dir`), if any.
+    pub web: Option<crate::web::WebDir>,
 }
 
 impl AppState {
@@ -100,6 +102,7 @@ impl AppState {
             rate: crate::limits::RateLimiter::new(limits.rate_per_s, limits.burst),
             limits,
             chunks: crate::chunks::ChunkStore::beside(database_url),
+            web: None,
         }
     }
 
@@ -107,6 +110,13 @@ impl AppState {
     #[must_use]
     pub fn with_chunks(self, chunks: crate::chunks::ChunkStore) -> Self {
         Self { chunks, ..self }
+    }
+
+    /// This state serving the web app in `web` on every path the API does
+    /// not answer.
+    #[must_use]
+    pub fn with_web(self, web: Option<crate::web::WebDir>) -> Self {
+        Self { web, ..self }
     }
 }
 
@@ -128,6 +138,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1/records",
             post(records::push).get(records::pull).layer(DefaultBodyLimit::max(records::MAX_PUSH_BYTES)),
         )
+        .fallback(get(crate::web::page))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .with_state(state)
 }

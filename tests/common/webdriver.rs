@@ -1,0 +1,156 @@
+//! Headless Chromium driven through chromedriver (Debian's `chromium` and
+//! `chromium-driver`, installed by `scripts/check.sh`) over the W3C
+//! WebDriver protocol: plain JSON over HTTP, so a small blocking client
+//! is all the web tests need. As root Chromium needs `--no-sandbox`;
+//! WebGL comes from SwiftShader (no GPU here).
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+/// A chromedriver process and one browser session on it.
+pub struct Browser {
+    driver: Child,
+    base: String,
+    http: reqwest::blocking::Client,
+    /// The session's URL prefix, `http://127.0.0.1:PORT/session/ID`.
+    session: String,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            self.http.delete(&self.session).send().ok();
+        }
+        self.driver.kill().ok();
+        self.driver.wait().ok();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("address").port()
+}
+
+impl Browser {
+    /// A new headless Chromium of `width` × `height` pixels, with a fresh
+    /// profile (nothing stored by an earlier test).
+    pub fn start(width: u32, height: u32) -> Self {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("chromedriver: {e} (scripts/check.sh installs chromium-driver)"));
+        let base = format!("http://127.0.0.1:{port}");
+        let http = reqwest::blocking::Client::builder().timeout(Duration::from_secs(120)).build().expect("client");
+        // Stopped by Drop from here on, whatever fails.
+        let mut browser = Self { driver, base, http, session: String::new() };
+        let (base, http) = (browser.base.clone(), browser.http.clone());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while http.get(format!("{base}/status")).send().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not answer on {base}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let args = [
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--use-angle=swiftshader".to_owned(),
+            "--enable-unsafe-swiftshader".to_owned(),
+            "--no-first-run".to_owned(),
+            format!("--window-size={width},{height}"),
+        ];
+        let capabilities = json!({ "capabilities": { "alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": chromium(), "args": args },
+            "goog:loggingPrefs": { "browser": "ALL" },
+        }}});
+        let answer: Value = http
+            .post(format!("{base}/session"))
+            .json(&capabilities)
+            .send()
+            .and_then(reqwest::blocking::Response::json)
+            .expect("a browser session");
+        let id = answer["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {answer}")).to_owned();
+        browser.session = format!("{base}/session/{id}");
+        browser
+    }
+
+    fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self.http.request(method, format!("{}{path}", self.session));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer: Value = request.send().and_then(reqwest::blocking::Response::json).expect("webdriver");
+        if let Some(error) = answer["value"]["error"].as_str() {
+            panic!("webdriver {path}: {error}: {}", answer["value"]["message"]);
+        }
+        answer["value"].clone()
+    }
+
+    /// Go to `url` (returns once the page's load event fired).
+    pub fn open(&self, url: &str) {
+        self.call(reqwest::Method::POST, "/url", Some(json!({ "url": url })));
+    }
+
+    /// Run `script` (a function body) in the page; what it returns.
+    pub fn run(&self, script: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": [] })))
+    }
+
+    /// Wait until `script` returns true, or panic saying `what` after `within`.
+    pub fn wait_for(&self, what: &str, within: Duration, script: &str) {
+        let deadline = Instant::now() + within;
+        while self.run(script) != Value::Bool(true) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; console: {:?}", self.console());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// A screenshot of the page, PNG.
+    pub fn screenshot(&self) -> Vec<u8> {
+        let data = self.call(reqwest::Method::GET, "/screenshot", None);
+        base64::engine::general_purpose::STANDARD.decode(data.as_str().expect("base64")).expect("PNG")
+    }
+
+    /// The console's messages since the last call: `(level, text)`.
+    pub fn console(&self) -> Vec<(String, String)> {
+        let answer: Value = self
+            .http
+            .post(format!("{}/se/log", self.session))
+            .json(&json!({ "type": "browser" }))
+            .send()
+            .and_then(reqwest::blocking::Response::json)
+            .unwrap_or(Value::Null);
+        answer["value"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| {
+                        let text = e["message"].as_str().unwrap_or_default().to_owned();
+                        (e["level"].as_str().unwrap_or_default().to_owned(), text)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// chromedriver's address (for a second session, e.g. another tab).
+    pub fn driver(&self) -> &str {
+        &self.base
+    }
+}
+
+/// Debian's Chromium binary.
+fn chromium() -> &'static str {
+    ["/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or("/usr/bin/chromium")
+}
