@@ -226,7 +226,12 @@ pub(crate) async fn sync_with<R: Replica + Sync>(
     upload_files(store, server, &files, &user).await.map_err(signed_out)?;
     let report = pakchat_sync::sync_once(server, &keys, replica).await.map_err(signed_out)?;
     if store.settings().map_err(store_err)?.keep_files_offline {
-        fetch_with(store, server, &files, &user, None, None).await.map_err(signed_out)?;
+        let (_, damaged) = fetch_with(store, server, &files, &user, None, None).await.map_err(signed_out)?;
+        if let Some(e) = damaged {
+            // Not the round's failure: the records are in; the file is
+            // tried again after the next round.
+            tracing::warn!(err = %e, "a file kept offline could not be fetched");
+        }
     }
     Ok(report)
 }
@@ -250,8 +255,10 @@ async fn upload_files(store: &dyn Store, server: &Server, files: &FileKeys, user
 }
 
 /// Fetch the files of synced attachments that are not here yet: those of
-/// `thread` (or every one), only those `only` names when it does. Each is checked whole before it is kept; a file
-/// that fails its checks is left out and the others still come.
+/// `thread` (or every one), only those `only` names when it does. Each is
+/// checked whole before it is kept; a file that fails its checks is left
+/// out and the others still come. How many came, and why the last one that
+/// failed its checks did.
 async fn fetch_with(
     store: &dyn Store,
     server: &Server,
@@ -259,7 +266,7 @@ async fn fetch_with(
     user: &str,
     thread: Option<ThreadId>,
     only: Option<&[BlobId]>,
-) -> Result<usize, SyncError> {
+) -> Result<(usize, Option<FileError>), SyncError> {
     let store_err = |e: StoreError| SyncError::Local(e.to_string());
     let mut fetched = 0;
     let mut damaged = None;
@@ -277,10 +284,7 @@ async fn fetch_with(
             }
         }
     }
-    match damaged {
-        Some(e) if fetched == 0 => Err(SyncError::Refused(e.to_string())),
-        _ => Ok(fetched),
-    }
+    Ok((fetched, damaged))
 }
 
 /// Fetch the files of `thread`'s synced attachments (every chat's with
@@ -310,7 +314,9 @@ pub async fn fetch_files(
     let files = FileKeys::new(&AccountKey::from_bytes(*key));
     match fetch_with(store, &server, &files, &user, thread, only).await {
         Err(SyncError::SignedOut) => Err(SyncFailure::SignedOut),
-        other => Ok(other?),
+        Err(e) => Err(e.into()),
+        Ok((0, Some(damaged))) => Err(SyncError::Refused(damaged.to_string()).into()),
+        Ok((fetched, _)) => Ok(fetched),
     }
 }
 
