@@ -103,6 +103,14 @@ read -r passed failed < <(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if 
 rm -f "$test_log"
 rm -rf "$web_dist"
 
+step "browser storage (IndexedDB) in headless Chromium"
+# crates/pakchat-store/tests/idb.rs, run by the wasm-bindgen-test-runner that
+# scripts/web.sh installed (its version is wasm-bindgen's) through
+# chromedriver; the runner itself starts Chrome headless and unsandboxed.
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="${PAKCHAT_TOOLS_DIR:-$HOME/.cache/pakchat/tools}/bin/wasm-bindgen-test-runner" \
+    CHROMEDRIVER="$(command -v chromedriver)" \
+    cargo test --release --locked --target wasm32-unknown-unknown -p pakchat-store --test idb
+
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --release --workspace --no-deps --locked
 

@@ -122,6 +122,10 @@ pub enum KvError {
     /// Reading or writing the disk failed.
     #[error("storage error: {0}")]
     Io(String),
+    /// The browser's storage quota for this site is used up (IndexedDB's
+    /// `QuotaExceededError`, see `IdbKv`).
+    #[error("the browser's storage for this site is full: free space or allow more; nothing written since was kept")]
+    Full,
 }
 
 /// One key-value pair.
@@ -203,8 +207,9 @@ pub trait Kv: Send + Sync {
     }
 }
 
-/// An in-memory engine: the web build's store until the browser backend
-/// lands, and a fast engine for tests. Loses everything when dropped.
+/// An in-memory engine: the web build's store until `IdbKv` is wired in,
+/// the mirror inside `IdbKv`, and a fast engine for tests. Loses everything
+/// when dropped.
 #[derive(Debug, Default)]
 pub struct MemoryKv {
     tables: Mutex<Tables>,
@@ -279,5 +284,28 @@ impl Kv for MemoryKv {
 
     fn flush(&self) -> Result<(), KvError> {
         Ok(())
+    }
+
+    fn clear(&self, table: Table) -> Result<(), KvError> {
+        self.with(|t| t.retain(|(tb, _), _| *tb != table));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clear_empties_one_table_whatever_its_keys() {
+        let kv = MemoryKv::new();
+        for table in [Table::Drafts, Table::Threads, Table::Devices] {
+            kv.insert(table, &[], b"empty key").unwrap();
+            kv.insert(table, &[0xFF; 80], b"past the default's range end").unwrap();
+        }
+        kv.clear(Table::Threads).unwrap();
+        assert!(kv.scan_prefix(Table::Threads, &[]).unwrap().is_empty());
+        assert_eq!(kv.scan_prefix(Table::Drafts, &[]).unwrap().len(), 2);
+        assert_eq!(kv.scan_prefix(Table::Devices, &[]).unwrap().len(), 2);
     }
 }

@@ -1,8 +1,9 @@
 //! Encryption at rest and persistence.
 //!
-//! Layers, inner to outer: [`kv`] (raw tables: sled natively, memory on the
-//! web for now), [`crypto`] (AES-256-GCM seal/open bound to table and key),
-//! [`keys`] (data key wrapped by keychain, passphrase or key file), and
+//! Layers, inner to outer: [`kv`] (raw tables: sled natively; on the web
+//! `IdbKv`, IndexedDB behind an in-memory mirror; memory for tests),
+//! [`crypto`] (AES-256-GCM seal/open bound to table and key), [`keys`]
+//! (data key wrapped by keychain, passphrase or key file), and
 //! [`SealedStore`], which implements the [`Store`] trait the backend uses.
 //!
 //! Records that fail to open come back as [`Unreadable`] with the reason;
@@ -10,6 +11,8 @@
 
 pub mod archive;
 pub mod crypto;
+#[cfg(target_arch = "wasm32")]
+pub mod idb_kv;
 pub mod keychain;
 pub mod keys;
 pub mod kv;
@@ -19,6 +22,8 @@ pub mod search;
 #[cfg(not(target_arch = "wasm32"))]
 mod sled_kv;
 
+#[cfg(target_arch = "wasm32")]
+pub use idb_kv::IdbKv;
 pub use keys::{Argon2Params, Header, KeySource, Protection, ProtectionKind};
 pub use kv::{Kv, KvError, MemoryKv, Table};
 pub use sealed::{

@@ -1,0 +1,197 @@
+//! `IdbKv` in a real browser (headless Chromium through
+//! `wasm-bindgen-test-runner`): what is written comes back after reopening,
+//! exactly as a `MemoryKv` given the same operations holds it.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use pakchat_store::{IdbKv, Kv, KvError, MemoryKv, Table};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+/// A database name no other test or earlier run uses.
+fn fresh_name(what: &str) -> String {
+    format!("pakchat-test-{what}-{}-{}", js_sys::Date::now(), js_sys::Math::random())
+}
+
+/// A tiny deterministic generator (xorshift), so a failure replays.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+const TABLES: [Table; 4] = [Table::Meta, Table::Messages, Table::Blobs, Table::Outbox];
+
+/// Apply the same `count` generated inserts, removes and clears to both.
+fn same_operations(seed: u64, count: usize, kvs: &[&dyn Kv]) {
+    let mut rng = Rng(seed);
+    for step in 0..count {
+        let table = TABLES[usize::try_from(rng.below(4)).unwrap()];
+        // Keys of 0 to 3 bytes over a small alphabet, including 0x00 and
+        // 0xFF, so prefixes, empty keys and byte order all matter.
+        let len = usize::try_from(rng.below(4)).unwrap();
+        let key: Vec<u8> =
+            (0..len).map(|_| [0x00, 0x01, 0x7F, 0x80, 0xFF][usize::try_from(rng.below(5)).unwrap()]).collect();
+        let value = format!("value {step}").into_bytes();
+        let choice = rng.below(20);
+        for kv in kvs {
+            match choice {
+                0 => kv.clear(table).unwrap(),
+                1..=5 => kv.remove(table, &key).unwrap(),
+                _ => kv.insert(table, &key, &value).unwrap(),
+            }
+        }
+    }
+}
+
+/// Every query of the Kv trait gives the same answers on both.
+fn assert_same(expected: &dyn Kv, actual: &dyn Kv) {
+    let everything = [0xFF; 8];
+    for table in Table::ALL {
+        assert_eq!(
+            expected.range(table, &[], &everything, usize::MAX).unwrap(),
+            actual.range(table, &[], &everything, usize::MAX).unwrap(),
+            "table {}",
+            table.name()
+        );
+        for (start, end, limit) in
+            [(&[][..], &[0x7F][..], 3), (&[0x01][..], &[0xFF, 0x00][..], 100), (&[0x80][..], &[0x80][..], 5)]
+        {
+            assert_eq!(
+                expected.range(table, start, end, limit).unwrap(),
+                actual.range(table, start, end, limit).unwrap()
+            );
+            assert_eq!(
+                expected.range_rev(table, start, end, limit).unwrap(),
+                actual.range_rev(table, start, end, limit).unwrap()
+            );
+        }
+        for prefix in [&[][..], &[0x00], &[0x7F], &[0xFF], &[0xFF, 0xFF]] {
+            assert_eq!(expected.scan_prefix(table, prefix).unwrap(), actual.scan_prefix(table, prefix).unwrap());
+            assert_eq!(
+                expected.last_with_prefix(table, prefix).unwrap(),
+                actual.last_with_prefix(table, prefix).unwrap()
+            );
+            assert_eq!(expected.get(table, prefix).unwrap(), actual.get(table, prefix).unwrap());
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn what_was_written_comes_back_after_reopening() {
+    let name = fresh_name("reopen");
+    let expected = MemoryKv::new();
+    for seed in [1, 7, 42] {
+        let kv = IdbKv::open(&name).await.unwrap();
+        // Each round starts from what the last one left.
+        assert_same(&expected, &kv);
+        same_operations(seed, 300, &[&kv, &expected]);
+        assert_same(&expected, &kv);
+        kv.settled().await.unwrap();
+        kv.flush().unwrap();
+        drop(kv);
+        let reopened = IdbKv::open(&name).await.unwrap();
+        assert_same(&expected, &reopened);
+        assert!(
+            !reopened.range(Table::Messages, &[], &[0xFF; 8], usize::MAX).unwrap().is_empty(),
+            "the sequence wrote nothing"
+        );
+    }
+    IdbKv::delete_database(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn removes_and_clears_persist() {
+    let name = fresh_name("remove");
+    let kv = IdbKv::open(&name).await.unwrap();
+    for i in 0..10_u8 {
+        kv.insert(Table::Threads, &[i], b"thread").unwrap();
+        kv.insert(Table::Drafts, &[i], b"draft").unwrap();
+    }
+    kv.settled().await.unwrap();
+    kv.remove(Table::Threads, &[3]).unwrap();
+    kv.clear(Table::Drafts).unwrap();
+    kv.insert(Table::Drafts, &[42], b"after the clear").unwrap();
+    drop(kv);
+    // Dropping still writes what was queued.
+    let kv = IdbKv::open(&name).await.unwrap();
+    let threads: Vec<u8> =
+        kv.range(Table::Threads, &[], &[0xFF], 100).unwrap().into_iter().map(|(k, _)| k[0]).collect();
+    assert_eq!(threads, [0, 1, 2, 4, 5, 6, 7, 8, 9]);
+    assert_eq!(kv.scan_prefix(Table::Drafts, &[]).unwrap(), [(vec![42], b"after the clear".to_vec())]);
+    drop(kv);
+    IdbKv::delete_database(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn databases_of_other_names_are_apart() {
+    let (first, second) = (fresh_name("first"), fresh_name("second"));
+    let a = IdbKv::open(&first).await.unwrap();
+    let b = IdbKv::open(&second).await.unwrap();
+    a.insert(Table::Settings, b"k", b"a's").unwrap();
+    b.insert(Table::Settings, b"k", b"b's").unwrap();
+    b.insert(Table::Secrets, b"only b", b"x").unwrap();
+    a.settled().await.unwrap();
+    b.settled().await.unwrap();
+    drop((a, b));
+    let a = IdbKv::open(&first).await.unwrap();
+    let b = IdbKv::open(&second).await.unwrap();
+    assert_eq!(a.get(Table::Settings, b"k").unwrap().as_deref(), Some(&b"a's"[..]));
+    assert_eq!(b.get(Table::Settings, b"k").unwrap().as_deref(), Some(&b"b's"[..]));
+    assert!(!a.contains(Table::Secrets, b"only b").unwrap());
+    drop((a, b));
+    IdbKv::delete_database(&first).await.unwrap();
+    IdbKv::delete_database(&second).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_deleted_database_opens_empty() {
+    let name = fresh_name("delete");
+    let kv = IdbKv::open(&name).await.unwrap();
+    kv.insert(Table::Meta, b"header", b"h").unwrap();
+    kv.insert(Table::Blobs, &[1, 2, 3], &[9; 4096]).unwrap();
+    kv.settled().await.unwrap();
+    drop(kv);
+    IdbKv::delete_database(&name).await.unwrap();
+    let kv = IdbKv::open(&name).await.unwrap();
+    for table in Table::ALL {
+        assert!(kv.scan_prefix(table, &[]).unwrap().is_empty(), "table {}", table.name());
+    }
+    drop(kv);
+    IdbKv::delete_database(&name).await.unwrap();
+}
+
+/// A failed write is reported by `settled`, `flush` and later writes, and
+/// the mirror keeps every value. (The quota itself cannot be filled
+/// reliably here; the failure is the database deleted under the engine.)
+#[wasm_bindgen_test]
+async fn a_failed_write_is_reported_and_the_mirror_kept() {
+    let name = fresh_name("failure");
+    let kv = IdbKv::open(&name).await.unwrap();
+    kv.insert(Table::Threads, b"before", b"kept").unwrap();
+    kv.settled().await.unwrap();
+    // Another connection deletes it: this one closes, as a tab must.
+    IdbKv::delete_database(&name).await.unwrap();
+    kv.flush().unwrap();
+    kv.insert(Table::Threads, b"typed", b"not lost").unwrap();
+    let error = kv.settled().await.unwrap_err();
+    assert!(matches!(error, KvError::Io(_)), "{error:?}");
+    assert!(error.to_string().contains("nothing written since was kept"), "{error}");
+    assert!(error.to_string().contains("closed, deleted or upgraded by another tab"), "{error}");
+    assert_eq!(kv.flush().unwrap_err().to_string(), error.to_string());
+    let later = kv.insert(Table::Threads, b"later", b"still here").unwrap_err();
+    assert_eq!(later.to_string(), error.to_string());
+    assert!(kv.remove(Table::Threads, b"before").is_err());
+    assert!(kv.settled().await.is_err());
+    assert_eq!(kv.get(Table::Threads, b"typed").unwrap().as_deref(), Some(&b"not lost"[..]));
+    assert_eq!(kv.get(Table::Threads, b"later").unwrap().as_deref(), Some(&b"still here"[..]));
+    assert_eq!(kv.get(Table::Threads, b"before").unwrap(), None);
+    drop(kv);
+    IdbKv::delete_database(&name).await.unwrap();
+}
