@@ -1,12 +1,15 @@
 //! The web entry point: the same [`PakApp`](crate::ui::PakApp) on a canvas
-//! through eframe's `WebRunner`. Until the browser store backend (IndexedDB)
-//! lands, the web build keeps its profile in memory and says so on its
-//! first screen.
+//! through eframe's `WebRunner`. The profile lives in the browser's
+//! IndexedDB (database `pakchat`, sealed like the desktop's: the engine
+//! only ever holds ciphertext), protected by a passphrase.
 
 use wasm_bindgen::prelude::*;
 
 use crate::backend::{Argon2Params, BackendConfig, Runtime, StoreLocation, start};
 use crate::ui::PakApp;
+
+/// The IndexedDB database holding the profile.
+pub const PROFILE_DATABASE: &str = "pakchat";
 
 /// Start Pak.Chat on `canvas`.
 ///
@@ -22,7 +25,7 @@ pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), J
             Box::new(|cc| {
                 let ctx = cc.egui_ctx.clone();
                 let config = BackendConfig {
-                    location: StoreLocation::Memory,
+                    location: StoreLocation::Browser(PROFILE_DATABASE.to_owned()),
                     key_file: None,
                     argon2: Argon2Params::default(),
                     use_keychain: false,
@@ -32,8 +35,36 @@ pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), J
                     browser: None,
                 };
                 let (backend, _stopped) = start(&Runtime::browser(), config, move || ctx.request_repaint());
-                Ok(Box::new(PakApp::new(backend)))
+                Ok(Box::new(Page { app: PakApp::new(backend), title: String::new() }))
             }),
         )
         .await
+}
+
+/// The app in a page: the tab's title follows the open chat.
+struct Page {
+    app: PakApp,
+    /// The title last given to the document.
+    title: String,
+}
+
+impl eframe::App for Page {
+    fn logic(&mut self, ctx: &egui::Context, frame: &mut eframe::Frame) {
+        self.app.logic(ctx, frame);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.app.ui(ui, frame);
+        let title = self.app.title();
+        if title != self.title
+            && let Some(document) = web_sys::window().and_then(|w| w.document())
+        {
+            document.set_title(&title);
+            self.title = title;
+        }
+    }
+
+    fn on_exit(&mut self) {
+        self.app.on_exit();
+    }
 }

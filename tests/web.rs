@@ -2,7 +2,12 @@
 //! (`PAKCHAT_TEST_WEB_DIST`; `scripts/check.sh` builds it and sets it),
 //! served by `pakchat-server --web-dir`, opened in headless Chromium. The
 //! page loads, the app starts on its canvas and draws its first screen (a
-//! screenshot that is not blank), and the console holds no error.
+//! screenshot that is not blank), and the console holds no error. A
+//! profile made in the page keeps a message across a reload (IndexedDB,
+//! unlocked with its passphrase), and the browser's storage holds no form
+//! of what was typed. Clicks land where the setup screen's fields are
+//! drawn in a 1000 × 700 window (egui draws on a canvas: there is no DOM
+//! to find them by).
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -59,6 +64,96 @@ fn the_page_loads_and_the_app_draws_its_first_screen_without_a_console_error() {
     );
     assert!(canvas[0].as_u64().unwrap() >= 900, "the canvas fills the page: {canvas}");
     assert_eq!(canvas[2], "Pak.Chat");
+    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+const CANARY: &str = "canary-web-4b1d-quokka";
+
+/// Save a screenshot for a person to look at, when `PAKCHAT_SHOTS` is set.
+fn keep(browser: &Browser, name: &str) {
+    if let Some(dir) = std::env::var_os("PAKCHAT_SHOTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), browser.screenshot()).unwrap();
+    }
+}
+
+/// Every key and value of every store of the page's IndexedDB database
+/// `pakchat`, as the bytes they hold.
+fn indexeddb_dump(browser: &Browser) -> Vec<u8> {
+    let script = "
+        const done = arguments[arguments.length - 1];
+        const open = indexedDB.open('pakchat');
+        open.onsuccess = () => {
+            const db = open.result;
+            const names = Array.from(db.objectStoreNames);
+            if (names.length === 0) { done([]); return; }
+            const tx = db.transaction(names, 'readonly');
+            const out = [];
+            let left = names.length * 2;
+            const take = (req) => { req.onsuccess = () => {
+                for (const v of req.result) out.push(Array.from(new Uint8Array(v.buffer || v)));
+                if (--left === 0) done(out);
+            }; };
+            for (const n of names) { take(tx.objectStore(n).getAllKeys()); take(tx.objectStore(n).getAll()); }
+        };
+        open.onerror = () => done('error');";
+    let dumped = browser.run_async(script);
+    let items = dumped.as_array().unwrap_or_else(|| panic!("IndexedDB: {dumped}"));
+    items
+        .iter()
+        .flat_map(|i| i.as_array().unwrap().iter().map(|b| u8::try_from(b.as_u64().unwrap()).unwrap()))
+        .collect()
+}
+
+#[test]
+fn a_message_typed_in_the_page_is_there_after_a_reload_and_only_sealed_in_the_browser() {
+    let idp = common::peers::oidc_mock();
+    let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
+    let browser = Browser::start(1000, 700);
+    browser.open(&format!("{}/", server.base));
+    browser.wait_for("the app to start", Duration::from_secs(60), "return !document.getElementById('loading')");
+    std::thread::sleep(Duration::from_secs(1));
+    keep(&browser, "web-setup");
+    // First run: a passphrase, typed twice, then Enter.
+    browser.click(470, 302);
+    browser.keys("correct horse battery");
+    browser.click(520, 335);
+    browser.keys("correct horse battery\u{E007}");
+    std::thread::sleep(Duration::from_secs(3));
+    keep(&browser, "web-created");
+    browser.keys(&format!("Remember {CANARY} for the trip\u{E007}"));
+    browser.wait_for(
+        "the chat named in the tab",
+        Duration::from_secs(20),
+        "return document.title.includes('Remember')",
+    );
+    keep(&browser, "web-sent");
+    // Written behind the page: give the queued transaction its moment.
+    std::thread::sleep(Duration::from_secs(1));
+    let stored = indexeddb_dump(&browser);
+    assert!(stored.len() > 1000, "the profile is in IndexedDB: {} bytes", stored.len());
+    for form in common::canary::forms(CANARY) {
+        assert!(
+            !common::canary::contains(&stored, &form),
+            "the canary in IndexedDB as {:?}",
+            String::from_utf8_lossy(&form)
+        );
+    }
+
+    browser.reload();
+    browser.wait_for("the app to start again", Duration::from_secs(60), "return !document.getElementById('loading')");
+    std::thread::sleep(Duration::from_secs(1));
+    keep(&browser, "web-unlock");
+    // The passphrase field has the keyboard: type at once.
+    browser.keys("correct horse battery\u{E007}");
+    std::thread::sleep(Duration::from_secs(10));
+    keep(&browser, "web-after-reload");
+    browser.wait_for(
+        "the chat again after the reload",
+        Duration::from_secs(20),
+        "return document.title.includes('Remember')",
+    );
     let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }

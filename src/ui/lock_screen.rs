@@ -51,6 +51,9 @@ impl Default for LockForm {
 fn where_text(data_dir: Option<&PathBuf>) -> String {
     match data_dir {
         Some(dir) => format!("Your threads are stored on this computer, encrypted, in {}.", dir.display()),
+        None if cfg!(target_arch = "wasm32") => {
+            "Your threads are kept in this browser's storage for this site, encrypted.".to_owned()
+        }
         None => "This session keeps your threads in memory only: they are gone when you close it.".to_owned(),
     }
 }
@@ -118,17 +121,20 @@ fn setup_ui(
         ui.weak("No system keychain answered on this computer.");
     }
     ui.radio_value(&mut form.choice, Some(Choice::Passphrase), "Passphrase (asked at every start)");
-    ui.radio_value(
-        &mut form.choice,
-        Some(Choice::KeyFile),
-        "Key file (weaker: anyone who can read the file can read your chats)",
-    );
+    // A browser page has no files of its own to keep a key in.
+    if !cfg!(target_arch = "wasm32") {
+        ui.radio_value(
+            &mut form.choice,
+            Some(Choice::KeyFile),
+            "Key file (weaker: anyone who can read the file can read your chats)",
+        );
+    }
     ui.add_space(8.0);
     let mut submit = false;
     match form.choice {
         Some(Choice::Passphrase) => {
-            submit |= passphrase_field(ui, "Passphrase", &mut form.passphrase);
-            submit |= passphrase_field(ui, "Repeat passphrase", &mut form.confirm);
+            submit |= passphrase_field(ui, "Passphrase", &mut form.passphrase, true);
+            submit |= passphrase_field(ui, "Repeat passphrase", &mut form.confirm, false);
             ui.weak("If you forget it, your chats cannot be recovered.");
         }
         Some(Choice::KeyFile) => {
@@ -179,10 +185,19 @@ fn setup_ui(
     }
 }
 
-fn passphrase_field(ui: &mut Ui, label: &str, value: &mut Zeroizing<String>) -> bool {
+/// A passphrase field; true when Enter was pressed in it. The `first`
+/// field of a screen takes the keyboard when the screen first shows (once:
+/// taking it back on every frame would swallow the Enter that submits), so
+/// a person can type at once.
+fn passphrase_field(ui: &mut Ui, label: &str, value: &mut Zeroizing<String>, first: bool) -> bool {
     ui.horizontal(|ui| {
         let l = ui.label(label);
         let response = ui.add(egui::TextEdit::singleline(&mut **value).password(true)).labelled_by(l.id);
+        let focused_once = response.id.with("focused once");
+        if first && !ui.data(|d| d.get_temp::<bool>(focused_once).unwrap_or(false)) {
+            response.request_focus();
+            ui.data_mut(|d| d.insert_temp(focused_once, true));
+        }
         response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter))
     })
     .inner
@@ -205,7 +220,7 @@ fn unlock_ui(
     let busy = vm.unlocking;
     match protection {
         ProtectionKind::Passphrase => {
-            let enter = passphrase_field(ui, "Passphrase", &mut form.passphrase);
+            let enter = passphrase_field(ui, "Passphrase", &mut form.passphrase, true);
             if (ui.add_enabled(!busy, egui::Button::new("Unlock")).clicked() || enter) && !form.passphrase.is_empty() {
                 send(Command::Unlock(KeySource::Passphrase(form.passphrase.clone())));
                 form.passphrase = Zeroizing::new(String::new());

@@ -103,6 +103,12 @@ impl Browser {
         self.call(reqwest::Method::POST, "/execute/sync", Some(json!({ "script": script, "args": [] })))
     }
 
+    /// Run `script` (a function body whose last argument is a callback) in
+    /// the page; what it passes to the callback.
+    pub fn run_async(&self, script: &str) -> Value {
+        self.call(reqwest::Method::POST, "/execute/async", Some(json!({ "script": script, "args": [] })))
+    }
+
     /// Wait until `script` returns true, or panic saying `what` after `within`.
     pub fn wait_for(&self, what: &str, within: Duration, script: &str) {
         let deadline = Instant::now() + within;
@@ -110,6 +116,37 @@ impl Browser {
             assert!(Instant::now() < deadline, "timed out waiting for {what}; console: {:?}", self.console());
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// Click at `(x, y)` in the page (CSS pixels from its top left).
+    pub fn click(&self, x: u32, y: u32) {
+        let actions = json!({ "actions": [{
+            "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" },
+            "actions": [
+                { "type": "pointerMove", "x": x, "y": y, "origin": "viewport", "duration": 0 },
+                { "type": "pointerDown", "button": 0 },
+                { "type": "pause", "duration": 50 },
+                { "type": "pointerUp", "button": 0 },
+            ],
+        }]});
+        self.call(reqwest::Method::POST, "/actions", Some(actions));
+    }
+
+    /// Type `text` as key presses to whatever has focus; `\u{E004}` is
+    /// Tab, `\u{E007}` Enter (WebDriver's key codes).
+    pub fn keys(&self, text: &str) {
+        let mut presses = Vec::new();
+        for c in text.chars() {
+            presses.push(json!({ "type": "keyDown", "value": c.to_string() }));
+            presses.push(json!({ "type": "keyUp", "value": c.to_string() }));
+        }
+        let actions = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": presses }] });
+        self.call(reqwest::Method::POST, "/actions", Some(actions));
+    }
+
+    /// Reload the page (returns once it loaded again).
+    pub fn reload(&self) {
+        self.call(reqwest::Method::POST, "/refresh", Some(json!({})));
     }
 
     /// A screenshot of the page, PNG.

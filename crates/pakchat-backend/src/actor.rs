@@ -22,9 +22,11 @@ use crate::store::{Argon2Params, Kv, SealedStore, Store as _, StoreError};
 pub enum StoreLocation {
     /// A sled database in this folder (native).
     Directory(PathBuf),
-    /// In memory, gone when the app closes (web until the browser backend
-    /// lands; tests).
+    /// In memory, gone when the app closes (kiosk guests, tests).
     Memory,
+    /// The browser's IndexedDB database of this name (the web build).
+    #[cfg(target_arch = "wasm32")]
+    Browser(String),
 }
 
 /// How to start the backend.

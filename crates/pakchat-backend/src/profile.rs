@@ -22,6 +22,8 @@ fn data_dir(location: &StoreLocation) -> Option<PathBuf> {
     match location {
         StoreLocation::Directory(dir) => Some(dir.clone()),
         StoreLocation::Memory => None,
+        #[cfg(target_arch = "wasm32")]
+        StoreLocation::Browser(_) => None,
     }
 }
 
@@ -73,6 +75,8 @@ impl Actor {
             }
             #[cfg(target_arch = "wasm32")]
             StoreLocation::Directory(_) => Ok(Arc::new(MemoryKv::new())),
+            #[cfg(target_arch = "wasm32")]
+            StoreLocation::Browser(name) => crate::store::IdbKv::open(name).await.map(|kv| Arc::new(kv) as Arc<dyn Kv>),
         };
         match kv {
             Ok(kv) => {

@@ -251,6 +251,16 @@ impl PakApp {
         self.vm.settings.hide_personal || self.present || self.policy.locked
     }
 
+    /// The page's (or window's) title: the open chat's, then the app's.
+    #[must_use]
+    pub fn title(&self) -> String {
+        let vm = &self.vm;
+        match vm.open.as_ref().and_then(|open| vm.threads.get(&open.id)) {
+            Some(row) if !row.title.is_empty() && row.unreadable.is_none() => format!("{} — Pak.Chat", row.title),
+            _ => "Pak.Chat".to_owned(),
+        }
+    }
+
     /// What the UI currently knows (for tests and benchmarks).
     #[must_use]
     pub fn view_model(&self) -> &ViewModel {
