@@ -173,7 +173,20 @@ pub fn strip_ui(
                     send(Command::LoadPreview { thread: open.id, id: *id });
                 }
                 ui.painter().with_clip_rect(clip).rect_filled(rect, 4.0, ui.visuals().faint_bg_color);
-                ui.put(rect, egui::Label::new(egui::RichText::new("Loading image…").weak()));
+                match open.view.previews_missing.get(id) {
+                    Some(reason) => {
+                        let again = ui
+                            .put(rect, egui::Button::new(format!("{} did not download · Try again", a.name)))
+                            .on_hover_text(reason.clone());
+                        if again.clicked() {
+                            open.view.previews_missing.remove(id);
+                            open.previews_requested.remove(id);
+                        }
+                    }
+                    None => {
+                        ui.put(rect, egui::Label::new(egui::RichText::new("Loading image…").weak()));
+                    }
+                }
             }
         }
     }

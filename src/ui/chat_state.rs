@@ -49,6 +49,9 @@ pub struct ChatViewState {
     pub textures: Textures,
     /// Textures of the composer's thumbnails.
     pub chip_textures: Textures,
+    /// Previews of files from another device that did not download, and
+    /// why (the row offers to try again).
+    pub previews_missing: HashMap<AttachmentId, String>,
     /// Each message's layout at the last width it was drawn at. By message,
     /// not by row: a row that comes back (a page loaded again) keeps it,
     /// and another branch at the same row cannot borrow it.

@@ -292,12 +292,14 @@ fn a_deletion_made_on_another_device_waits_for_its_final_tombstone_before_a_purg
 }
 
 /// A photo sent on A shows on B: its preview is downloaded when the row
-/// shows it, and the full image when B opens it in the viewer.
+/// shows it (offline, the row says it did not download and offers to try
+/// again), and the full image when B opens it in the viewer.
 #[test]
 fn a_photo_sent_on_one_device_is_downloaded_on_the_other_when_shown() {
     let idp = common::peers::oidc_mock();
     let server = common::server::LocalServer::start(&idp.base, CLIENT);
-    let (dir_a, dir_b, _) = two_profiles(&server, &idp.base, &server.base);
+    let mut line = common::proxy::Proxy::start(&server.base);
+    let (dir_a, dir_b, _) = two_profiles(&server, &idp.base, &line.base);
     let photo = dir_a.path().join("harbour.jpg");
     let mut jpeg = Vec::new();
     image::RgbImage::from_fn(640, 480, |x, y| image::Rgb([(x / 3) as u8, (y / 2) as u8, 160]))
@@ -320,7 +322,14 @@ fn a_photo_sent_on_one_device_is_downloaded_on_the_other_when_shown() {
     });
 
     b.wait_for("A's chat on B", |h| present(h, "The harbour this morning"));
+    // B's line to the server goes before it shows the chat.
+    line.cut();
     b.open_chat("The harbour this morning");
+    let again = "harbour.jpg did not download · Try again";
+    b.wait_for("the row saying the preview did not download", |h| present(h, again));
+    b.shot("sync-photo-not-downloaded");
+    line.restore();
+    b.click(again);
     let shown = |h: &egui_kittest::Harness<'static, pakchat::ui::PakApp>| {
         h.state().view_model().open.as_ref().is_some_and(|o| !o.view.textures.is_empty())
     };

@@ -261,6 +261,15 @@ pub enum Event {
         /// The preview, ready for a texture.
         image: super::attachments::Image,
     },
+    /// The preview of an attachment another device sent could not be
+    /// downloaded (offline, signed out, damaged on the server): the row
+    /// says so and offers to try again.
+    AttachmentPreviewMissing {
+        /// Which attachment.
+        id: AttachmentId,
+        /// Why, in words.
+        reason: String,
+    },
     /// An image attachment decoded whole, for the viewer, ready to become a
     /// texture (converted off the UI thread: up to 16 million pixels).
     AttachmentImage {

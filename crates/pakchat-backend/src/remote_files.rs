@@ -107,7 +107,10 @@ impl Actor {
                 thread: None,
                 message: format!("That image was sent from another device and could not be downloaded: {e}"),
             }),
-            (Err(e), false) => tracing::warn!(err = %e, "a preview sent from another device could not be downloaded"),
+            (Err(reason), false) => {
+                tracing::warn!(err = %reason, "a preview sent from another device could not be downloaded");
+                self.events.send(Event::AttachmentPreviewMissing { id, reason });
+            }
         }
     }
 }

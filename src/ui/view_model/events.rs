@@ -43,6 +43,7 @@ impl ViewModel {
             | Event::AttachmentRejected { .. }
             | Event::AttachmentsLoaded { .. }
             | Event::AttachmentPreview { .. }
+            | Event::AttachmentPreviewMissing { .. }
             | Event::AttachmentImage { .. }
             | Event::AttachmentSaved { .. }) => self.apply_attachments(e),
         }
@@ -272,6 +273,12 @@ impl ViewModel {
                     if open.previews_requested.remove(&id) {
                         open.previews.insert(id, image.clone());
                     }
+                }
+            }
+            Event::AttachmentPreviewMissing { id, reason } => {
+                let opens = self.open.iter_mut().chain(self.windows.iter_mut().map(|w| &mut w.open));
+                for open in opens.filter(|o| o.previews_requested.contains(&id)) {
+                    open.view.previews_missing.insert(id, reason.clone());
                 }
             }
             Event::AttachmentImage { id, image } => {
