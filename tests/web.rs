@@ -157,3 +157,33 @@ fn a_message_typed_in_the_page_is_there_after_a_reload_and_only_sealed_in_the_br
     let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
+
+#[test]
+fn a_second_tab_does_not_open_the_profile_a_first_tab_holds() {
+    let idp = common::peers::oidc_mock();
+    let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
+    let browser = Browser::start(1000, 700);
+    let page = format!("{}/", server.base);
+    let started = "return !document.getElementById('loading')";
+    browser.open(&page);
+    browser.wait_for("the app in the first tab", Duration::from_secs(60), started);
+    let first = browser.tab();
+    // Each tab would keep its own copy of the profile and write over the
+    // other's: the second says where the profile is open instead.
+    let second = browser.new_tab();
+    browser.open(&page);
+    browser.wait_for(
+        "the second tab refused",
+        Duration::from_secs(30),
+        "return document.title.startsWith('Not opened')",
+    );
+    keep(&browser, "web-second-tab");
+    // Once the first tab is closed, a reload of the second opens it.
+    browser.switch_to(&first);
+    browser.close_tab();
+    browser.switch_to(&second);
+    browser.reload();
+    browser.wait_for("the app in the second tab", Duration::from_secs(60), started);
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(browser.run("return document.title"), "Pak.Chat", "opened");
+}

@@ -80,7 +80,11 @@ pub fn lock_screen_ui(ui: &mut Ui, vm: &ViewModel, form: &mut LockForm, send: &m
             Phase::Failed { message } => {
                 ui.label(RichText::new("Pak.Chat cannot open this profile").strong());
                 ui.label(message);
-                ui.label("Close the other window, or start Pak.Chat with another --profile.");
+                ui.label(if cfg!(target_arch = "wasm32") {
+                    "Use the tab where Pak.Chat is open, or close it and reload this one."
+                } else {
+                    "Close the other window, or start Pak.Chat with another --profile."
+                });
             }
             Phase::Setup { data_dir, keychain_available } => {
                 setup_ui(ui, vm, data_dir.as_ref(), *keychain_available, form, send);

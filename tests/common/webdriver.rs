@@ -144,6 +144,29 @@ impl Browser {
         self.call(reqwest::Method::POST, "/actions", Some(actions));
     }
 
+    /// The current tab's handle.
+    pub fn tab(&self) -> String {
+        self.call(reqwest::Method::GET, "/window", None).as_str().expect("a handle").to_owned()
+    }
+
+    /// Open a new tab of the same browser (same site storage) and switch to it.
+    pub fn new_tab(&self) -> String {
+        let made = self.call(reqwest::Method::POST, "/window/new", Some(json!({ "type": "tab" })));
+        let handle = made["handle"].as_str().expect("a handle").to_owned();
+        self.switch_to(&handle);
+        handle
+    }
+
+    /// Switch to the tab `handle`.
+    pub fn switch_to(&self, handle: &str) {
+        self.call(reqwest::Method::POST, "/window", Some(json!({ "handle": handle })));
+    }
+
+    /// Close the current tab (switch to another one after).
+    pub fn close_tab(&self) {
+        self.call(reqwest::Method::DELETE, "/window", None);
+    }
+
     /// Reload the page (returns once it loaded again).
     pub fn reload(&self) {
         self.call(reqwest::Method::POST, "/refresh", Some(json!({})));

@@ -47,6 +47,7 @@
 //! it all first.
 
 mod js;
+mod tabs;
 
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -123,13 +124,15 @@ fn stopped() -> KvError {
 
 impl IdbKv {
     /// Open (creating or upgrading) the IndexedDB database `database_name`
-    /// of this site and read all of it into memory.
+    /// of this site and read all of it into memory, unless an engine in
+    /// another tab holds it (see `tabs.rs`).
     ///
     /// # Errors
-    /// [`KvError::Io`] when the browser offers no IndexedDB (some private
-    /// modes), refuses to open it, or it holds something this engine did
-    /// not write.
+    /// [`KvError::Locked`] when another tab has it open; [`KvError::Io`]
+    /// when the browser offers no IndexedDB (some private modes), refuses
+    /// to open it, or it holds something this engine did not write.
     pub async fn open(database_name: &str) -> Result<Self, KvError> {
+        let Some(holder) = tabs::hold(database_name).await? else { return Err(KvError::Locked) };
         let db = js::open(database_name).await?;
         let entries = match js::read_all(&db).await {
             Ok(entries) => entries,
@@ -144,7 +147,7 @@ impl IdbKv {
         }
         let (queue, ops) = mpsc::unbounded();
         let failure = Arc::default();
-        wasm_bindgen_futures::spawn_local(drain(db, ops, Arc::clone(&failure)));
+        wasm_bindgen_futures::spawn_local(drain(db, ops, Arc::clone(&failure), holder));
         Ok(Self { mirror, queue, failure })
     }
 
@@ -187,8 +190,14 @@ impl IdbKv {
 }
 
 /// The writing task: batches of everything queued, one transaction each, in
-/// order, until the engine is dropped or a transaction fails.
-async fn drain(db: web_sys::IdbDatabase, mut ops: mpsc::UnboundedReceiver<Op>, failure: Arc<Mutex<Option<Failure>>>) {
+/// order, until the engine is dropped or a transaction fails. It holds the
+/// database against other tabs (`holder`) until the engine is dropped.
+async fn drain(
+    db: web_sys::IdbDatabase,
+    mut ops: mpsc::UnboundedReceiver<Op>,
+    failure: Arc<Mutex<Option<Failure>>>,
+    holder: tabs::Holder,
+) {
     let closer = js::close_on_version_change(&db);
     let mut failed = None;
     while let Ok(first) = ops.recv().await {
@@ -226,6 +235,7 @@ async fn drain(db: web_sys::IdbDatabase, mut ops: mpsc::UnboundedReceiver<Op>, f
             }
         }
     }
+    drop(holder);
 }
 
 /// Tell one [`IdbKv::settled`] how it went.

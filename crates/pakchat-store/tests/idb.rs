@@ -14,6 +14,26 @@ fn fresh_name(what: &str) -> String {
     format!("pakchat-test-{what}-{}-{}", js_sys::Date::now(), js_sys::Math::random())
 }
 
+/// Wait `ms` milliseconds.
+async fn pause(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+/// Open `name` once the engine dropped before has let it go (it holds the
+/// database until what it had queued is written).
+async fn open_when_free(name: &str) -> IdbKv {
+    for _ in 0..40 {
+        match IdbKv::open(name).await {
+            Err(KvError::Locked) => pause(50).await,
+            other => return other.unwrap(),
+        }
+    }
+    panic!("{name} stayed held after its engine was dropped");
+}
+
 /// A tiny deterministic generator (xorshift), so a failure replays.
 struct Rng(u64);
 
@@ -119,8 +139,9 @@ async fn removes_and_clears_persist() {
     kv.clear(Table::Drafts).unwrap();
     kv.insert(Table::Drafts, &[42], b"after the clear").unwrap();
     drop(kv);
-    // Dropping still writes what was queued.
-    let kv = IdbKv::open(&name).await.unwrap();
+    // Dropping still writes what was queued (and holds the database until
+    // it is written).
+    let kv = open_when_free(&name).await;
     let threads: Vec<u8> =
         kv.range(Table::Threads, &[], &[0xFF], 100).unwrap().into_iter().map(|(k, _)| k[0]).collect();
     assert_eq!(threads, [0, 1, 2, 4, 5, 6, 7, 8, 9]);
@@ -194,4 +215,26 @@ async fn a_failed_write_is_reported_and_the_mirror_kept() {
     assert_eq!(kv.get(Table::Threads, b"before").unwrap(), None);
     drop(kv);
     IdbKv::delete_database(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_database_open_in_one_engine_is_refused_to_another_until_it_closes() {
+    let name = fresh_name("tabs");
+    let first = IdbKv::open(&name).await.unwrap();
+    first.insert(Table::Threads, b"t", b"written in the first tab").unwrap();
+    first.settled().await.unwrap();
+    // Another engine of the same database (as another tab would open it):
+    // its own mirror would write over the first's records, so it is refused.
+    assert!(matches!(IdbKv::open(&name).await, Err(KvError::Locked)));
+    // Another database is not held.
+    let other = fresh_name("tabs-other");
+    drop(IdbKv::open(&other).await.unwrap());
+    assert_eq!(first.get(Table::Threads, b"t").unwrap().as_deref(), Some(&b"written in the first tab"[..]));
+    drop(first);
+    // Once the first closed, the database opens, with what it wrote.
+    let second = open_when_free(&name).await;
+    assert_eq!(second.get(Table::Threads, b"t").unwrap().as_deref(), Some(&b"written in the first tab"[..]));
+    drop(second);
+    IdbKv::delete_database(&name).await.unwrap();
+    IdbKv::delete_database(&other).await.unwrap();
 }

@@ -255,6 +255,9 @@ impl PakApp {
     #[must_use]
     pub fn title(&self) -> String {
         let vm = &self.vm;
+        if matches!(vm.phase, super::view_model::Phase::Failed { .. }) {
+            return "Not opened — Pak.Chat".to_owned();
+        }
         match vm.open.as_ref().and_then(|open| vm.threads.get(&open.id)) {
             Some(row) if !row.title.is_empty() && row.unreadable.is_none() => format!("{} — Pak.Chat", row.title),
             _ => "Pak.Chat".to_owned(),
