@@ -159,7 +159,7 @@ fn setup_ui(
         let source = match form.choice {
             Some(Choice::Keychain) => Some(KeySource::Keychain),
             Some(Choice::Passphrase) if form.passphrase.is_empty() => {
-                form.hint = Some("Choose a passphrase first.");
+                form.hint = Some(CHOOSE_FIRST);
                 None
             }
             Some(Choice::Passphrase) if *form.passphrase != *form.confirm => {
@@ -180,14 +180,22 @@ fn setup_ui(
             send(Command::SetUp(source));
         }
     }
+    // "Choose one first" goes once one is typed; one note at a time.
+    if form.hint == Some(CHOOSE_FIRST) && !form.passphrase.is_empty() {
+        form.hint = None;
+    }
     if let Some(hint) = form.hint {
         ui.colored_label(ui.visuals().warn_fg_color, hint);
-    }
-    if matches!(form.choice, Some(Choice::Passphrase)) && !form.confirm.is_empty() && *form.passphrase != *form.confirm
+    } else if matches!(form.choice, Some(Choice::Passphrase))
+        && !form.confirm.is_empty()
+        && *form.passphrase != *form.confirm
     {
         ui.colored_label(ui.visuals().warn_fg_color, "The two passphrases differ.");
     }
 }
+
+/// The note when Create profile is pressed without a passphrase.
+const CHOOSE_FIRST: &str = "Choose a passphrase first.";
 
 /// A passphrase field; true when Enter was pressed in it. The `first`
 /// field of a screen takes the keyboard when the screen first shows (once:
