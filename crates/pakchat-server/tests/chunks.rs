@@ -103,9 +103,10 @@ fn ids(ns: &[u8]) -> Vec<String> {
 }
 
 /// Upload, missing, download and one user against another, on `base`.
-async fn upload_and_fetch(base: &str, issuer: &str, what: &str) {
-    let (ada, _) = session(base, issuer, "ada").await;
-    let (grace, _) = session(base, issuer, "grace").await;
+/// Returns the server's ids of the two users (ada, grace).
+async fn upload_and_fetch(base: &str, issuer: &str, what: &str) -> (String, String) {
+    let (ada, ada_id) = session(base, issuer, "ada").await;
+    let (grace, grace_id) = session(base, issuer, "grace").await;
     let first = body(300_000, 7);
     assert_eq!(missing(base, Some(&ada), &ids(&[3, 1, 2])).await, (200, json!({ "missing": ids(&[3, 1, 2]) })));
     assert_eq!(put(base, Some(&ada), id(1).as_str(), first.clone()).await.0, 201, "{what}");
@@ -127,6 +128,7 @@ async fn upload_and_fetch(base: &str, issuer: &str, what: &str) {
     assert_eq!(get(base, Some(&grace), id(1).as_str()).await.1, theirs, "{what}");
     assert_eq!(get(base, Some(&ada), id(1).as_str()).await.1, first, "{what}: each keeps their own");
     assert_eq!(get(base, Some(&ada), id(2).as_str()).await.0, 404, "{what}");
+    (ada_id, grace_id)
 }
 
 #[tokio::test]
@@ -135,7 +137,11 @@ async fn an_upload_is_no_longer_missing_comes_back_whole_and_stays_its_owners() 
     let dbs = common::databases().await;
     for (backend, url) in &dbs.urls {
         let (base, state) = server(url, &idp.base, Limits::default(), None).await;
-        upload_and_fetch(&base, &idp.base, backend).await;
+        let (ada, grace) = upload_and_fetch(&base, &idp.base, backend).await;
+        // What the database says each user holds is what was uploaded.
+        for (user, chunk, held) in [(&ada, 1, true), (&ada, 2, false), (&grace, 1, true), (&grace, 3, false)] {
+            assert_eq!(state.db.has_chunk(user, &id(chunk)).await.unwrap(), held, "{backend}: chunk {chunk}");
+        }
         state.db.close().await;
     }
 }
