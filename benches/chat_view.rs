@@ -352,23 +352,21 @@ fn image_thread(c: &mut Criterion) {
             let p = pakchat::media::process("photo.jpg", &jpeg, pakchat::media::DEFAULT_MAX_BYTES).unwrap();
             let preview = p.preview.unwrap();
             let message_id = MessageId::new();
+            let file = pakchat::domain::Attachment::new(
+                thread,
+                format!("photo {i}.jpg"),
+                p.kind,
+                jpeg.len() as u64,
+                store.put_blob(&jpeg).unwrap(),
+                stamp(),
+            );
             let attachment = pakchat::domain::Attachment {
-                id: pakchat::domain::AttachmentId::new(),
-                thread_id: thread,
                 message_id: Some(message_id),
-                name: format!("photo {i}.jpg"),
-                kind: p.kind,
-                size: jpeg.len() as u64,
-                blob: store.put_blob(&jpeg).unwrap(),
                 preview: Some(store.put_blob(&preview.bytes).unwrap()),
                 preview_size: Some((preview.width, preview.height)),
                 dimensions: p.dimensions,
-                exif: None,
-                text: None,
-                pages: None,
-                sent_copy: None,
                 created_ms: now,
-                stamp: stamp(),
+                ..file
             };
             store.put_attachment(&attachment).unwrap();
             store

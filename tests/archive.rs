@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use pakchat::archive::{self, ArchiveError, chatgpt};
 use pakchat::domain::{
-    Attachment, AttachmentId, Branches, DeviceId, FileKind, HlcClock, Message, MessageId, MessageStatus, ROOT, Role,
-    Stamp, ThemePreference, Thread, ThreadId,
+    Attachment, Branches, DeviceId, FileKind, HlcClock, Message, MessageId, MessageStatus, ROOT, Role, Stamp,
+    ThemePreference, Thread, ThreadId,
 };
 use pakchat::store::{Argon2Params, KeySource, MemoryKv, MessageSlot, SealedStore, Store, ThreadSlot};
 use zeroize::Zeroizing;
@@ -45,22 +45,11 @@ fn attachment(store: &dyn Store, clock: &mut HlcClock, thread: ThreadId, name: &
     let blob = store.put_blob(bytes).unwrap();
     let preview = store.put_blob(&[bytes, b" preview"].concat()).unwrap();
     Attachment {
-        id: AttachmentId::new(),
-        thread_id: thread,
-        message_id: None,
-        name: name.to_owned(),
-        kind: FileKind::Png,
-        size: bytes.len() as u64,
-        blob,
         preview: Some(preview),
         preview_size: Some((4, 3)),
         dimensions: Some((40, 30)),
-        exif: None,
-        text: None,
-        pages: None,
-        sent_copy: None,
         created_ms: 1_700_000_000_100,
-        stamp: clock.now(),
+        ..Attachment::new(thread, name, FileKind::Png, bytes.len() as u64, blob, clock.now())
     }
 }
 

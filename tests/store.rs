@@ -7,8 +7,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use pakchat::domain::{
-    Attachment, AttachmentId, BlobId, DeviceId, FileKind, Hlc, KnowledgeFile, Message, MessageId, MessageStatus,
-    Project, ProjectId, Role, Settings, Stamp, ThemePreference, Thread, ThreadId, Usage,
+    Attachment, BlobId, DeviceId, FileKind, Hlc, KnowledgeFile, Message, MessageId, MessageStatus, Project, ProjectId,
+    Role, Settings, Stamp, ThemePreference, Thread, ThreadId, Usage,
 };
 use pakchat::store::{
     Argon2Params, KeySource, Kv, MessageSlot, ProtectionKind, SealedStore, SledKv, Store, StoreError, Table, ThreadSlot,
@@ -168,24 +168,7 @@ fn a_canary_written_everywhere_is_absent_from_every_file_on_disk() {
 }
 
 fn attachment(thread: ThreadId, name: &str, blob: BlobId) -> Attachment {
-    Attachment {
-        id: AttachmentId::new(),
-        thread_id: thread,
-        message_id: None,
-        name: name.to_owned(),
-        kind: FileKind::Text,
-        size: 1,
-        blob,
-        preview: None,
-        preview_size: None,
-        dimensions: None,
-        exif: None,
-        text: None,
-        pages: None,
-        sent_copy: None,
-        created_ms: 0,
-        stamp: stamp(1),
-    }
+    Attachment::new(thread, name, FileKind::Text, 1, blob, stamp(1))
 }
 
 #[test]

@@ -10,7 +10,7 @@
 mod common;
 
 use common::sync_rig::{Device, Rig, code_in, message, text};
-use pakchat::domain::{Attachment, AttachmentId, FileKind, HlcClock, Thread, ThreadId};
+use pakchat::domain::{Attachment, FileKind, HlcClock, Thread, ThreadId};
 use pakchat::store::Store as _;
 
 const CANARY: &str = "canary-file-5e1d-marmalade-harbour";
@@ -33,24 +33,16 @@ fn send_with_file(device: &Device, thread: ThreadId, content: &[u8], note: &str)
         store.put_thread(&Thread::new(thread, "Reading list".to_owned(), 0, clock.now())).unwrap();
     }
     let mut sent = message(&mut clock, thread, None, note);
-    let attachment = Attachment {
-        id: AttachmentId::new(),
-        thread_id: thread,
-        message_id: Some(sent.id),
-        name: "notes.txt".to_owned(),
-        kind: FileKind::Text,
-        size: content.len() as u64,
-        blob: store.put_blob(content).unwrap(),
-        preview: Some(store.put_blob(format!("preview of {note}").as_bytes()).unwrap()),
-        preview_size: None,
-        dimensions: None,
-        exif: None,
-        text: None,
-        pages: None,
-        sent_copy: None,
-        created_ms: 0,
-        stamp: clock.now(),
-    };
+    let file = Attachment::new(
+        thread,
+        "notes.txt",
+        FileKind::Text,
+        content.len() as u64,
+        store.put_blob(content).unwrap(),
+        clock.now(),
+    );
+    let preview = Some(store.put_blob(format!("preview of {note}").as_bytes()).unwrap());
+    let attachment = Attachment { message_id: Some(sent.id), preview, ..file };
     sent.attachments.push(attachment.id);
     store.put_attachment(&attachment).unwrap();
     store.append_message(&sent).unwrap();

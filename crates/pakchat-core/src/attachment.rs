@@ -116,6 +116,38 @@ pub struct Attachment {
 }
 
 impl Attachment {
+    /// A new attachment of the file `blob` in `thread_id`, waiting in the
+    /// composer (no message yet), with no preview, facts or copies; set
+    /// those with struct update syntax. Attached at the stamp's time.
+    #[must_use]
+    pub fn new(
+        thread_id: ThreadId,
+        name: impl Into<String>,
+        kind: FileKind,
+        size: u64,
+        blob: BlobId,
+        stamp: Stamp,
+    ) -> Self {
+        Self {
+            id: AttachmentId::new(),
+            thread_id,
+            message_id: None,
+            name: name.into(),
+            kind,
+            size,
+            blob,
+            preview: None,
+            preview_size: None,
+            dimensions: None,
+            exif: None,
+            text: None,
+            pages: None,
+            sent_copy: None,
+            created_ms: stamp.hlc.millis,
+            stamp,
+        }
+    }
+
     /// Every blob this record names: the original, its preview, a PDF's
     /// text and the copy sent without metadata.
     #[must_use]

@@ -29,24 +29,8 @@ fn attachment(
 ) -> Result<Attachment, StoreError> {
     let blob = store.put_blob(content)?;
     let preview = Some(store.put_blob(b"a small preview")?);
-    Ok(Attachment {
-        id: AttachmentId::new(),
-        thread_id: T,
-        message_id: message,
-        name: "notes.txt".to_owned(),
-        kind: FileKind::Text,
-        size: content.len() as u64,
-        blob,
-        preview,
-        preview_size: None,
-        dimensions: None,
-        exif: None,
-        text: None,
-        pages: None,
-        sent_copy: None,
-        created_ms: 0,
-        stamp: stamp(at),
-    })
+    let file = Attachment::new(T, "notes.txt", FileKind::Text, content.len() as u64, blob, stamp(at));
+    Ok(Attachment { message_id: message, preview, ..file })
 }
 
 /// A manifest as the sync layer would make it: another id for the file
