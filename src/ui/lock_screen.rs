@@ -108,25 +108,28 @@ fn setup_ui(
 ) {
     ui.label(RichText::new("Welcome! Let's set up your private chat history.").strong());
     ui.label(where_text(data_dir));
-    ui.label(
-        "Everything you write is encrypted (AES-256-GCM) before it touches the disk. Choose what protects the key:",
-    );
-    ui.add_space(8.0);
     if form.choice.is_none() {
         form.choice = Some(if keychain { Choice::Keychain } else { Choice::Passphrase });
     }
     if form.key_file.is_empty() {
         form.key_file = data_dir.map(|d| d.join("pakchat.key").display().to_string()).unwrap_or_default();
     }
-    ui.add_enabled_ui(keychain, |ui| {
-        ui.radio_value(&mut form.choice, Some(Choice::Keychain), "System keychain (recommended, no prompt)");
-    });
-    if !keychain {
-        ui.weak("No system keychain answered on this computer.");
-    }
-    ui.radio_value(&mut form.choice, Some(Choice::Passphrase), "Passphrase (asked at every start)");
-    // A browser page has no files of its own to keep a key in.
-    if !cfg!(target_arch = "wasm32") {
+    if cfg!(target_arch = "wasm32") {
+        // A page has no keychain and no files of its own to keep a key in:
+        // the passphrase is the only choice, so none is offered.
+        ui.label("Everything you write is encrypted (AES-256-GCM) before the browser stores it, with a key made from your passphrase:");
+    } else {
+        ui.label(
+            "Everything you write is encrypted (AES-256-GCM) before it touches the disk. Choose what protects the key:",
+        );
+        ui.add_space(8.0);
+        ui.add_enabled_ui(keychain, |ui| {
+            ui.radio_value(&mut form.choice, Some(Choice::Keychain), "System keychain (recommended, no prompt)");
+        });
+        if !keychain {
+            ui.weak("No system keychain answered on this computer.");
+        }
+        ui.radio_value(&mut form.choice, Some(Choice::Passphrase), "Passphrase (asked at every start)");
         ui.radio_value(
             &mut form.choice,
             Some(Choice::KeyFile),
