@@ -1,7 +1,10 @@
 //! The web entry point: the same [`PakApp`](crate::ui::PakApp) on a canvas
 //! through eframe's `WebRunner`. The profile lives in the browser's
 //! IndexedDB (database `pakchat`, sealed like the desktop's: the engine
-//! only ever holds ciphertext), protected by a passphrase.
+//! only ever holds ciphertext), protected by a passphrase. The tab's title
+//! follows the open chat, and the page's live region (`#pakchat-live`)
+//! carries [`PakApp::announcement`](crate::ui::PakApp::announcement) for
+//! screen readers, which cannot read the canvas.
 
 use wasm_bindgen::prelude::*;
 
@@ -35,17 +38,20 @@ pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), J
                     browser: None,
                 };
                 let (backend, _stopped) = start(&Runtime::browser(), config, move || ctx.request_repaint());
-                Ok(Box::new(Page { app: PakApp::new(backend), title: String::new() }))
+                Ok(Box::new(Page { app: PakApp::new(backend), title: String::new(), announced: String::new() }))
             }),
         )
         .await
 }
 
-/// The app in a page: the tab's title follows the open chat.
+/// The app in a page: the tab's title follows the open chat, the live
+/// region its last message.
 struct Page {
     app: PakApp,
     /// The title last given to the document.
     title: String,
+    /// The text last put in the live region.
+    announced: String,
 }
 
 impl eframe::App for Page {
@@ -61,6 +67,14 @@ impl eframe::App for Page {
         {
             document.set_title(&title);
             self.title = title;
+        }
+        let announcement = self.app.announcement();
+        if announcement != self.announced
+            && let Some(region) =
+                web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("pakchat-live"))
+        {
+            region.set_text_content(Some(&announcement));
+            self.announced = announcement;
         }
     }
 

@@ -106,6 +106,33 @@ fn indexeddb_dump(browser: &Browser) -> Vec<u8> {
         .collect()
 }
 
+/// First run: the passphrase field has the keyboard; type it, Tab to the
+/// second field, type it again, Enter. Each step in its own frame (egui
+/// moves the focus at the end of the frame the Tab arrived in).
+fn create_profile(browser: &Browser) {
+    browser.keys(PASSPHRASE);
+    std::thread::sleep(Duration::from_millis(300));
+    browser.keys("\u{E004}");
+    std::thread::sleep(Duration::from_millis(300));
+    browser.keys(PASSPHRASE);
+    std::thread::sleep(Duration::from_millis(300));
+    browser.keys("\u{E007}");
+    browser.wait_for("the profile made", Duration::from_secs(30), &live_is("No chat open."));
+}
+
+/// A script: whether the page's live region (what a screen reader hears)
+/// says `text`.
+fn live_is(text: &str) -> String {
+    format!("return document.getElementById('pakchat-live').textContent === {text:?}")
+}
+
+/// What the page's live region says.
+fn live(browser: &Browser) -> String {
+    browser.run("return document.getElementById('pakchat-live').textContent").as_str().unwrap_or_default().to_owned()
+}
+
+const PASSPHRASE: &str = "correct horse battery";
+
 #[test]
 fn a_message_typed_in_the_page_is_there_after_a_reload_and_only_sealed_in_the_browser() {
     let idp = common::peers::oidc_mock();
@@ -115,12 +142,7 @@ fn a_message_typed_in_the_page_is_there_after_a_reload_and_only_sealed_in_the_br
     browser.wait_for("the app to start", Duration::from_secs(60), "return !document.getElementById('loading')");
     std::thread::sleep(Duration::from_secs(1));
     keep(&browser, "web-setup");
-    // First run: a passphrase, typed twice, then Enter.
-    browser.click(470, 302);
-    browser.keys("correct horse battery");
-    browser.click(520, 335);
-    browser.keys("correct horse battery\u{E007}");
-    std::thread::sleep(Duration::from_secs(3));
+    create_profile(&browser);
     keep(&browser, "web-created");
     browser.keys(&format!("Remember {CANARY} for the trip\u{E007}"));
     browser.wait_for(
@@ -146,7 +168,7 @@ fn a_message_typed_in_the_page_is_there_after_a_reload_and_only_sealed_in_the_br
     std::thread::sleep(Duration::from_secs(1));
     keep(&browser, "web-unlock");
     // The passphrase field has the keyboard: type at once.
-    browser.keys("correct horse battery\u{E007}");
+    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
     std::thread::sleep(Duration::from_secs(10));
     keep(&browser, "web-after-reload");
     browser.wait_for(
@@ -186,4 +208,80 @@ fn a_second_tab_does_not_open_the_profile_a_first_tab_holds() {
     browser.wait_for("the app in the second tab", Duration::from_secs(60), started);
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(browser.run("return document.title"), "Pak.Chat", "opened");
+}
+
+/// Settings → API keys: OpenAI's base URL pointed at `base`, a key saved;
+/// then GPT-4o mini chosen in the composer. Clicks where a 1000 × 700
+/// window draws them.
+fn use_openai_at(browser: &Browser, base: &str) {
+    // A step per frame or two: egui moves the focus at the end of a frame.
+    let step = || std::thread::sleep(Duration::from_millis(400));
+    browser.click(630, 214); // "Add an API key" on the empty chat view
+    step();
+    browser.click(430, 340); // OpenAI base URL
+    step();
+    browser.chord('\u{E009}', 'a');
+    step();
+    browser.keys(&format!("{base}/v1"));
+    step();
+    browser.click(412, 276); // OpenAI API key (leaving the URL field keeps it)
+    step();
+    browser.keys("sk-web-test");
+    step();
+    browser.click(640, 276); // Save OpenAI key
+    step();
+    keep(browser, "web-keys");
+    browser.click(825, 74); // Done
+    step();
+    browser.click(700, 516); // Model
+    step();
+    browser.click(685, 147); // GPT-4o mini
+    step();
+    browser.click(600, 470); // the composer
+    step();
+}
+
+#[test]
+fn a_reply_streams_from_aimock_into_the_page_and_stop_keeps_what_arrived() {
+    let idp = common::peers::oidc_mock();
+    let llm = common::peers::aimock();
+    let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
+    let browser = Browser::start(1000, 700);
+    browser.open(&format!("{}/", server.base));
+    browser.wait_for("the app to start", Duration::from_secs(60), "return !document.getElementById('loading')");
+    browser.wait_for(
+        "the setup screen",
+        Duration::from_secs(10),
+        &live_is("Welcome: set up your private chat history."),
+    );
+    create_profile(&browser);
+    // The page fetches the provider itself (aimock answers CORS), through
+    // reqwest's wasm fetch, streamed as server-sent events.
+    use_openai_at(&browser, &llm.base);
+    browser.keys("hello\u{E007}");
+    let whole = "gpt-4o-mini: Hi there, friend! This reply comes in several chunks of text.";
+    browser.wait_for("the whole reply", Duration::from_secs(30), &live_is(whole));
+    keep(&browser, "web-reply");
+
+    // A slow reply (four words a second): Stop keeps what came.
+    browser.keys("slow\u{E007}");
+    browser.wait_for("the reply arriving", Duration::from_secs(10), &live_is("gpt-4o-mini · writing…"));
+    std::thread::sleep(Duration::from_millis(1500));
+    keep(&browser, "web-streaming");
+    browser.click(937, 472); // Stop, where Send was
+    browser.wait_for(
+        "the reply stopped",
+        Duration::from_secs(10),
+        "return document.getElementById('pakchat-live').textContent.startsWith('gpt-4o-mini · stopped: ')",
+    );
+    keep(&browser, "web-stopped");
+    let stopped = live(&browser);
+    let kept = stopped.trim_start_matches("gpt-4o-mini · stopped: ");
+    assert!(kept.starts_with("one two"), "what arrived before Stop is kept: {stopped:?}");
+    assert!(!kept.contains("twelve"), "the reply stopped before its end: {stopped:?}");
+    // Nothing more arrives after Stop.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(live(&browser), stopped, "no text after Stop");
+    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 }

@@ -183,6 +183,18 @@ pub struct RowCache {
 /// The header line of a message.
 #[must_use]
 pub fn header_text(message: &Message) -> String {
+    let usage = message
+        .usage
+        .filter(|u| u.input_tokens + u.output_tokens > 0)
+        .map(|u| format!(" · {} in / {} out tokens", u.input_tokens, u.output_tokens))
+        .unwrap_or_default();
+    format!("{}{usage}", author_and_state(message))
+}
+
+/// Who wrote `message` and where it is in its life: "gpt-4o-mini ·
+/// writing…", "You".
+#[must_use]
+pub fn author_and_state(message: &Message) -> String {
     let who = match message.role {
         Role::User => "You",
         Role::Assistant => message.model.as_deref().unwrap_or("Assistant"),
@@ -196,12 +208,7 @@ pub fn header_text(message: &Message) -> String {
         MessageStatus::Interrupted => " · interrupted",
         MessageStatus::Cancelled => " · stopped",
     };
-    let usage = message
-        .usage
-        .filter(|u| u.input_tokens + u.output_tokens > 0)
-        .map(|u| format!(" · {} in / {} out tokens", u.input_tokens, u.output_tokens))
-        .unwrap_or_default();
-    format!("{who}{status}{usage}")
+    format!("{who}{status}")
 }
 
 fn galley(ui: &Ui, text: &str, style: TextStyle, color: egui::Color32, italics: bool, wrap: f32) -> Arc<Galley> {

@@ -144,6 +144,19 @@ impl Browser {
         self.call(reqwest::Method::POST, "/actions", Some(actions));
     }
 
+    /// Hold `modifier` (`\u{E009}` Control, `\u{E008}` Shift) while
+    /// pressing `key`.
+    pub fn chord(&self, modifier: char, key: char) {
+        let presses = json!([
+            { "type": "keyDown", "value": modifier.to_string() },
+            { "type": "keyDown", "value": key.to_string() },
+            { "type": "keyUp", "value": key.to_string() },
+            { "type": "keyUp", "value": modifier.to_string() },
+        ]);
+        let actions = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": presses }] });
+        self.call(reqwest::Method::POST, "/actions", Some(actions));
+    }
+
     /// The current tab's handle.
     pub fn tab(&self) -> String {
         self.call(reqwest::Method::GET, "/window", None).as_str().expect("a handle").to_owned()

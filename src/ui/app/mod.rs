@@ -16,6 +16,7 @@ use crate::domain::{
     Stamp, ThemePreference, ThreadId, wall_millis,
 };
 
+mod announce;
 mod command_handling;
 mod header;
 mod incoming;
