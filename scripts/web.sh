@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Build the web app into dist/ (or $1): the app compiled for
 # wasm32-unknown-unknown, its JavaScript glue from wasm-bindgen, and the page
-# (assets/web/index.html). Offline once the tools are here: wasm-bindgen-cli
+# (assets/web/index.html) with its worker. The `web` profile (Cargo.toml)
+# trades speed for size: opt-level "z", LTO, one codegen unit, except the
+# ciphers and Argon2id; the name section goes too (panics still say what
+# happened). Offline once the tools are here: wasm-bindgen-cli
 # at exactly the version Cargo.lock pins is installed with `cargo install`
 # into ~/.cache/pakchat/tools the first time; wasm-opt (Debian's binaryen)
 # shrinks the module when it is installed.
@@ -24,16 +27,16 @@ if ! [[ -x "$bindgen" ]] || [[ "$("$bindgen" --version)" != "wasm-bindgen $versi
 fi
 rustup target list --installed | grep -q '^wasm32-unknown-unknown$' || rustup target add wasm32-unknown-unknown
 
-cargo build --release --lib --target wasm32-unknown-unknown --locked
+cargo build --profile web --lib --target wasm32-unknown-unknown --locked
 mkdir -p "$out"
-"$bindgen" --target web --no-typescript --out-dir "$out" --out-name pakchat \
-    "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/pakchat.wasm"
+"$bindgen" --target web --no-typescript --remove-name-section --remove-producers-section \
+    --out-dir "$out" --out-name pakchat "$CARGO_TARGET_DIR/wasm32-unknown-unknown/web/pakchat.wasm"
 if command -v wasm-opt >/dev/null; then
     wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
         --enable-mutable-globals "$out/pakchat_bg.wasm" -o "$out/pakchat_bg.wasm.opt"
     mv "$out/pakchat_bg.wasm.opt" "$out/pakchat_bg.wasm"
 fi
-cp assets/web/index.html "$out/index.html"
+cp assets/web/index.html assets/web/stretch-worker.js "$out/"
 wasm_bytes="$(stat -c %s "$out/pakchat_bg.wasm")"
 gzipped="$(gzip -9c "$out/pakchat_bg.wasm" | wc -c)"
 echo "web: $out/ ready (wasm $((wasm_bytes / 1024)) KiB, $((gzipped / 1024)) KiB gzipped; all of $out: $(du -sk "$out" | cut -f1) KiB)"
