@@ -11,6 +11,27 @@ use wasm_bindgen::prelude::*;
 use crate::backend::{Argon2Params, BackendConfig, Runtime, StoreLocation, start};
 use crate::ui::PakApp;
 
+/// Argon2id for the page's Web Worker (`assets/web/stretch-worker.js`):
+/// the key made from `passphrase` with `salt` and the given cost, so the
+/// page's own thread never runs it (see
+/// [`stretch_worker`](crate::store::stretch_worker)).
+///
+/// # Errors
+/// When Argon2 refuses the parameters.
+#[wasm_bindgen]
+pub fn stretch_passphrase(
+    passphrase: &str,
+    salt: &[u8],
+    m_cost_kib: u32,
+    t_cost: u32,
+    p_cost: u32,
+) -> Result<Vec<u8>, JsValue> {
+    let params = crate::store::Argon2Params { m_cost_kib, t_cost, p_cost };
+    crate::store::keys::stretch_passphrase(passphrase, salt, params)
+        .map(|key| key.to_vec())
+        .map_err(|e| JsValue::from_str(&e.to_string()))
+}
+
 /// The IndexedDB database holding the profile.
 pub const PROFILE_DATABASE: &str = "pakchat";
 
@@ -20,6 +41,8 @@ pub const PROFILE_DATABASE: &str = "pakchat";
 /// When eframe cannot start on the canvas (no WebGPU/WebGL).
 #[wasm_bindgen]
 pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), JsValue> {
+    // A panic says what it was on the console (the default says nothing).
+    std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&JsValue::from_str(&format!("Pak.Chat: {info}")))));
     let runner = eframe::WebRunner::new();
     runner
         .start(

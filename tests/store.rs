@@ -560,3 +560,36 @@ fn opening_a_format_1_profile_indexes_its_messages() {
     let hit = store.search("number2999", usize::MAX).unwrap();
     assert_eq!(hit.iter().map(|(p, _)| *p).collect::<Vec<_>>(), [2999]);
 }
+
+/// A browser stretches the passphrase in a Web Worker and hands the store
+/// the result: the profile it makes opens with the passphrase typed, one
+/// made with the passphrase opens with a stretch of it, and a stretch with
+/// another salt or passphrase does not open it.
+#[test]
+fn a_passphrase_stretched_elsewhere_opens_the_same_profile() {
+    use pakchat::store::keys::{Stretched, new_salt, passphrase_salt, stretch_passphrase};
+    let stretched = |p: &str, salt: Vec<u8>| {
+        let kek = stretch_passphrase(p, &salt, FAST).unwrap();
+        KeySource::Stretched(Stretched { salt, params: FAST, kek })
+    };
+    let t = thread("made in a browser");
+    let made = Arc::new(pakchat::store::MemoryKv::new()) as Arc<dyn Kv>;
+    let store = SealedStore::create(made.clone(), &stretched("right", new_salt().unwrap()), FAST).unwrap();
+    keep(&store, &t);
+    drop(store);
+    let store = SealedStore::unlock(made.clone(), &pass("right")).unwrap();
+    assert_eq!(store.thread(t.id).unwrap(), Some(t.clone()));
+    assert_eq!(store.protection(), ProtectionKind::Passphrase);
+    drop(store);
+
+    let header = SealedStore::read_header(made.as_ref()).unwrap().unwrap();
+    let (salt, params) = passphrase_salt(&header).unwrap();
+    assert_eq!(params, FAST);
+    let store = SealedStore::unlock(made.clone(), &stretched("right", salt.clone())).unwrap();
+    assert_eq!(store.thread(t.id).unwrap(), Some(t));
+    drop(store);
+    for wrong in [stretched("wrong", salt), stretched("right", new_salt().unwrap())] {
+        let err = SealedStore::unlock(made.clone(), &wrong).unwrap_err();
+        assert!(matches!(err, StoreError::WrongKey), "{err:?}");
+    }
+}

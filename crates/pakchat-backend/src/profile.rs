@@ -155,6 +155,13 @@ impl Actor {
     /// Unlock the profile with `source`.
     async fn try_unlock(&mut self, source: KeySource) -> Result<(), StoreError> {
         let Some(kv) = self.kv.clone() else { return Err(StoreError::NotOpen) };
+        // In a browser Argon2id runs in a Web Worker: the page keeps drawing.
+        #[cfg(target_arch = "wasm32")]
+        let source = match SealedStore::read_header(kv.as_ref())?.as_ref().and_then(crate::store::keys::passphrase_salt)
+        {
+            Some((salt, params)) => crate::store::stretch_worker::stretched_off_the_page(source, salt, params).await,
+            None => source,
+        };
         let store = self.rt.blocking(move || SealedStore::unlock(kv, &source)).await?;
         self.opened(store).await;
         Ok(())
@@ -164,6 +171,11 @@ impl Actor {
     async fn set_up(&mut self, source: KeySource) {
         let Some(kv) = self.kv.clone() else { return };
         let params = self.config.argon2;
+        #[cfg(target_arch = "wasm32")]
+        let source = match crate::store::keys::new_salt() {
+            Ok(salt) => crate::store::stretch_worker::stretched_off_the_page(source, salt, params).await,
+            Err(_) => source,
+        };
         match self.rt.blocking(move || SealedStore::create(kv, &source, params)).await {
             Ok(store) => self.opened(store).await,
             Err(e) => self.events.send(Event::UnlockFailed { message: e.to_string() }),

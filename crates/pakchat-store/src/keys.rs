@@ -123,6 +123,42 @@ pub enum KeySource {
     /// A random key that is never kept anywhere: once the store is closed,
     /// nothing can open it (kiosk guest sessions, held in memory).
     Throwaway,
+    /// A passphrase already stretched elsewhere ([`stretch_passphrase`] in a
+    /// browser's Web Worker, so the page does not stop while Argon2id runs).
+    Stretched(Stretched),
+}
+
+/// The result of [`stretch_passphrase`] with what it was stretched with: a
+/// profile protected by a passphrase opens with it when its salt and
+/// parameters are these.
+pub struct Stretched {
+    /// The salt (16 random bytes for a new profile, the header's otherwise).
+    pub salt: Vec<u8>,
+    /// The Argon2id parameters.
+    pub params: Argon2Params,
+    /// The key-encryption key Argon2id made.
+    pub kek: KeyBytes,
+}
+
+/// A fresh random salt for [`stretch_passphrase`] when creating a profile.
+///
+/// # Errors
+/// When the system has no randomness.
+pub fn new_salt() -> Result<Vec<u8>, StoreError> {
+    Ok(random_bytes::<16>().map_err(StoreError::Random)?.to_vec())
+}
+
+/// The salt and Argon2id parameters of a profile protected by a passphrase
+/// (what [`stretch_passphrase`] needs to unlock it); `None` for any other
+/// protection.
+#[must_use]
+pub fn passphrase_salt(header: &Header) -> Option<(Vec<u8>, Argon2Params)> {
+    match &header.protection {
+        Protection::Passphrase { salt, m_cost_kib, t_cost, p_cost } => {
+            Some((from_hex(salt)?, Argon2Params { m_cost_kib: *m_cost_kib, t_cost: *t_cost, p_cost: *p_cost }))
+        }
+        _ => None,
+    }
 }
 
 impl std::fmt::Debug for KeySource {
@@ -132,6 +168,7 @@ impl std::fmt::Debug for KeySource {
             Self::Passphrase(_) => f.write_str("Passphrase(<hidden>)"),
             Self::KeyFile(p) => f.debug_tuple("KeyFile").field(p).finish(),
             Self::Throwaway => f.write_str("Throwaway"),
+            Self::Stretched(_) => f.write_str("Stretched(<hidden>)"),
         }
     }
 }
@@ -160,8 +197,12 @@ fn dek_aad(store_id: &uuid::Uuid) -> Vec<u8> {
     aad
 }
 
-/// Derive the KEK from a passphrase.
-fn passphrase_kek(passphrase: &str, salt: &[u8], p: Argon2Params) -> Result<KeyBytes, StoreError> {
+/// Derive the KEK from a passphrase with Argon2id: the slow step of
+/// creating or unlocking a profile, which a browser runs in a Web Worker.
+///
+/// # Errors
+/// [`StoreError::CorruptHeader`] for parameters Argon2 refuses.
+pub fn stretch_passphrase(passphrase: &str, salt: &[u8], p: Argon2Params) -> Result<KeyBytes, StoreError> {
     let params = argon2::Params::new(p.m_cost_kib, p.t_cost, p.p_cost, Some(32))
         .map_err(|e| StoreError::CorruptHeader(format!("bad Argon2 parameters: {e}")))?;
     let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
@@ -243,7 +284,7 @@ pub fn new_header(source: &KeySource, params: Argon2Params, now_ms: u64) -> Resu
                 return Err(StoreError::WrongKey);
             }
             let salt = random_bytes::<16>().map_err(StoreError::Random)?;
-            let kek = passphrase_kek(pass, &salt, params)?;
+            let kek = stretch_passphrase(pass, &salt, params)?;
             let protection = Protection::Passphrase {
                 salt: to_hex(&salt),
                 m_cost_kib: params.m_cost_kib,
@@ -258,6 +299,15 @@ pub fn new_header(source: &KeySource, params: Argon2Params, now_ms: u64) -> Resu
             (Protection::KeyFile { path }, kek)
         }
         KeySource::Throwaway => (Protection::Throwaway, random_key().map_err(StoreError::Random)?),
+        KeySource::Stretched(stretched) => {
+            let protection = Protection::Passphrase {
+                salt: to_hex(&stretched.salt),
+                m_cost_kib: stretched.params.m_cost_kib,
+                t_cost: stretched.params.t_cost,
+                p_cost: stretched.params.p_cost,
+            };
+            (protection, Zeroizing::new(*stretched.kek))
+        }
     };
     let dek = random_key().map_err(StoreError::Random)?;
     let wrapped = Sealer::new(&kek).seal(&dek_aad(&store_id), dek.as_ref()).map_err(StoreError::Random)?;
@@ -283,9 +333,18 @@ pub fn unwrap_dek(header: &Header, source: &KeySource) -> Result<KeyBytes, Store
         (Protection::Passphrase { salt, m_cost_kib, t_cost, p_cost }, KeySource::Passphrase(pass)) => {
             let salt = from_hex(salt).ok_or_else(|| StoreError::CorruptHeader("bad salt".to_owned()))?;
             let params = Argon2Params { m_cost_kib: *m_cost_kib, t_cost: *t_cost, p_cost: *p_cost };
-            passphrase_kek(pass, &salt, params)?
+            stretch_passphrase(pass, &salt, params)?
         }
         (Protection::KeyFile { .. }, KeySource::KeyFile(path)) => read_key_file(path)?,
+        (Protection::Passphrase { .. }, KeySource::Stretched(stretched)) => {
+            // Stretched for another profile (or another salt): it cannot fit.
+            match passphrase_salt(header) {
+                Some((salt, params)) if salt == stretched.salt && params == stretched.params => {
+                    Zeroizing::new(*stretched.kek)
+                }
+                _ => return Err(StoreError::WrongKey),
+            }
+        }
         (protection, _) => return Err(StoreError::WrongProtection(protection.kind())),
     };
     let wrapped =

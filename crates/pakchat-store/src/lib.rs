@@ -21,6 +21,8 @@ mod sealed;
 pub mod search;
 #[cfg(not(target_arch = "wasm32"))]
 mod sled_kv;
+#[cfg(target_arch = "wasm32")]
+pub mod stretch_worker;
 
 #[cfg(target_arch = "wasm32")]
 pub use idb_kv::IdbKv;
