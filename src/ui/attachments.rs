@@ -162,7 +162,15 @@ pub fn strip_ui(
                     .fit_to_exact_size(rect.size())
                     .alt_text(a.name.clone())
                     .sense(egui::Sense::click());
-                let response = ui.put(rect, image).on_hover_text(format!("{} (click to open)", a.name));
+                // Clipped to the chat's viewport: a photo scrolled half out
+                // of it was drawn over the chat's title bar.
+                let response = ui
+                    .scope(|ui| {
+                        ui.set_clip_rect(clip.intersect(ui.clip_rect()));
+                        ui.put(rect, image)
+                    })
+                    .inner
+                    .on_hover_text(format!("{} (click to open)", a.name));
                 if response.clicked() {
                     clicked = Some(*id);
                 }
