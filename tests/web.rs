@@ -252,7 +252,7 @@ fn use_openai_at(browser: &Browser, base: &str) {
 }
 
 #[test]
-fn a_reply_streams_from_aimock_into_the_page_and_stop_keeps_what_arrived() {
+fn a_reply_streams_from_aimock_into_the_page_stop_keeps_what_arrived_and_a_picked_photo_goes_along() {
     let idp = common::peers::oidc_mock();
     let llm = common::peers::aimock();
     let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
@@ -292,6 +292,35 @@ fn a_reply_streams_from_aimock_into_the_page_and_stop_keeps_what_arrived() {
     // Nothing more arrives after Stop.
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(live(&browser), stopped, "no text after Stop");
+
+    // Attach files… opens the browser's picker (an input the page clicks;
+    // the driver chooses a photo in it), and the photo goes with the next
+    // message to the provider.
+    browser.intercept_file_pickers();
+    browser.click(342, 516); // Attach files…
+    browser.wait_for(
+        "the browser's picker",
+        Duration::from_secs(5),
+        "return !!document.querySelector('input[type=file]')",
+    );
+    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gps_rotated.jpg");
+    browser.choose_file("input[type=file]", &photo);
+    browser.wait_for("the picker gone", Duration::from_secs(5), "return !document.querySelector('input[type=file]')");
+    std::thread::sleep(Duration::from_secs(2));
+    keep(&browser, "web-attached");
+    browser.click(600, 470); // the composer
+    browser.keys("hello\u{E007}");
+    browser.wait_for("the reply to the photo", Duration::from_secs(30), &live_is(whole));
+    keep(&browser, "web-photo-sent");
+    let journal: serde_json::Value =
+        reqwest::blocking::get(format!("{}/__aimock/journal", llm.base)).unwrap().json().unwrap();
+    let last = journal.as_array().unwrap().last().unwrap()["body"].to_string();
+    assert!(
+        last.contains("data:image/jpeg;base64,"),
+        "the photo went with the message: {}",
+        &last[..last.len().min(400)]
+    );
+
     let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }

@@ -157,6 +157,29 @@ impl Browser {
         self.call(reqwest::Method::POST, "/actions", Some(actions));
     }
 
+    /// Let the page's file pickers wait for [`Browser::choose_file`]: a
+    /// headless browser cannot show the dialog and otherwise answers a
+    /// picker with "cancel" at once (Chrome DevTools'
+    /// `Page.setInterceptFileChooserDialog`, through chromedriver).
+    pub fn intercept_file_pickers(&self) {
+        for (cmd, params) in
+            [("Page.enable", json!({})), ("Page.setInterceptFileChooserDialog", json!({ "enabled": true }))]
+        {
+            self.call(reqwest::Method::POST, "/goog/cdp/execute", Some(json!({ "cmd": cmd, "params": params })));
+        }
+    }
+
+    /// Give the page's file input matching `css` the file at `path`, as
+    /// choosing it in the browser's picker does (chromedriver sets the
+    /// input's files and fires its `change`).
+    pub fn choose_file(&self, css: &str, path: &std::path::Path) {
+        let found =
+            self.call(reqwest::Method::POST, "/element", Some(json!({ "using": "css selector", "value": css })));
+        let element = found.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).expect("an element");
+        let text = path.to_str().expect("a UTF-8 path");
+        self.call(reqwest::Method::POST, &format!("/element/{element}/value"), Some(json!({ "text": text })));
+    }
+
     /// The current tab's handle.
     pub fn tab(&self) -> String {
         self.call(reqwest::Method::GET, "/window", None).as_str().expect("a handle").to_owned()

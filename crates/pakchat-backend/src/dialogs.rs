@@ -4,7 +4,10 @@
 //! and rfd reports "no file chosen", just as a cancel does; Pak.Chat then
 //! says so instead of doing nothing: opening (attach, import, knowledge)
 //! asks for a drop or a paste, and saving (export, "Save as…") writes to
-//! the Downloads folder under the suggested name and says where.
+//! the Downloads folder under the suggested name and says where. In a
+//! browser, attaching and adding knowledge open the browser's own picker
+//! (`browser_files`), importing says it is not there yet, and saving
+//! does not happen.
 //!
 //! Every dialog opens through [`Actor::open_dialog`] or
 //! [`Actor::save_dialog`] without the actor waiting for it; what it
@@ -15,7 +18,6 @@
 use std::path::{Path, PathBuf};
 
 use super::actor::Actor;
-#[cfg(not(target_arch = "wasm32"))]
 use super::actor::to_actor;
 use super::attachments::IncomingFile;
 use super::{Event, ExportWhat};
@@ -83,9 +85,9 @@ impl FilePicker {
 /// [`super::actor::Internal::Dialog`]) once it closed.
 pub(super) enum DialogClosed {
     /// Files chosen to attach to `thread`.
-    Picked { thread: ThreadId, paths: Vec<PathBuf> },
+    Picked { thread: ThreadId, files: Vec<IncomingFile> },
     /// Files chosen as knowledge of `project`.
-    KnowledgePicked { project: ProjectId, paths: Vec<PathBuf> },
+    KnowledgePicked { project: ProjectId, files: Vec<IncomingFile> },
     /// Where to write an export (`None`: cancelled).
     ExportTo { what: ExportWhat, path: Option<PathBuf> },
     /// The file to import (`None`: cancelled).
@@ -96,9 +98,9 @@ pub(super) enum DialogClosed {
 
 /// A dialog that opens files.
 #[derive(Clone, Copy)]
-#[cfg_attr(target_arch = "wasm32", expect(dead_code, reason = "a browser shows no dialog, only its message"))]
 pub(super) struct OpenDialog {
     /// Its title.
+    #[cfg_attr(target_arch = "wasm32", expect(dead_code, reason = "a browser's picker has no title"))]
     pub title: &'static str,
     /// The kinds of file offered: a name and its extensions.
     pub filters: &'static [(&'static str, &'static [&'static str])],
@@ -106,9 +108,10 @@ pub(super) struct OpenDialog {
     pub many: bool,
     /// What the user is told when no dialog can appear on this desktop.
     pub no_dialog: &'static str,
-    /// What the user is told in a browser, which has no such dialog.
+    /// What the user is told in a browser instead of showing its picker
+    /// (`None`: the browser's picker opens).
     #[cfg_attr(not(target_arch = "wasm32"), expect(dead_code, reason = "only a browser build says it"))]
-    pub in_browser: &'static str,
+    pub in_browser: Option<&'static str>,
 }
 
 /// A dialog that asks where to save.
@@ -224,7 +227,7 @@ impl Actor {
         &self,
         dialog: OpenDialog,
         refused: impl Fn(String) -> Event + Send + 'static,
-        closed: impl FnOnce(Vec<PathBuf>) -> DialogClosed + Send + 'static,
+        closed: impl FnOnce(Vec<IncomingFile>) -> DialogClosed + Send + 'static,
     ) {
         match &self.config.picker {
             FilePicker::Disabled => {
@@ -236,14 +239,14 @@ impl Actor {
                 return;
             }
             FilePicker::Scripted(paths) => {
-                self.internal(closed(paths.clone()));
+                self.internal(closed(paths.iter().cloned().map(IncomingFile::Path).collect()));
                 return;
             }
             FilePicker::System => {}
         }
+        let (tx, events) = (self.inbox.clone(), self.events.clone());
         #[cfg(not(target_arch = "wasm32"))]
         {
-            let (tx, events) = (self.inbox.clone(), self.events.clone());
             self.rt.spawn(async move {
                 let asked = web_time::Instant::now();
                 let mut shown = rfd::AsyncFileDialog::new().set_title(dialog.title);
@@ -259,13 +262,19 @@ impl Actor {
                     events.send(refused(dialog.no_dialog.to_owned()));
                     return;
                 }
-                to_actor(&tx, closed(picked.unwrap_or_default()));
+                to_actor(&tx, closed(picked.unwrap_or_default().into_iter().map(IncomingFile::Path).collect()));
             });
         }
         #[cfg(target_arch = "wasm32")]
-        {
-            drop((refused, closed));
-            self.events.send(Event::Error { thread: None, message: dialog.in_browser.to_owned() });
+        match dialog.in_browser {
+            Some(message) => self.events.send(Event::Error { thread: None, message: message.to_owned() }),
+            None => self.rt.spawn(async move {
+                match super::browser_files::pick(dialog.filters, dialog.many).await {
+                    Ok(files) if files.is_empty() => {}
+                    Ok(files) => to_actor(&tx, closed(files)),
+                    Err(why) => events.send(refused(why)),
+                }
+            }),
         }
     }
 
@@ -318,10 +327,9 @@ impl Actor {
 
     /// Hand what a dialog answered to the area that asked.
     pub(super) async fn on_dialog_closed(&mut self, closed: DialogClosed) {
-        let files = |paths: Vec<PathBuf>| paths.into_iter().map(IncomingFile::Path).collect();
         match closed {
-            DialogClosed::Picked { thread, paths } => self.attach(thread, files(paths)).await,
-            DialogClosed::KnowledgePicked { project, paths } => self.add_knowledge(project, files(paths)).await,
+            DialogClosed::Picked { thread, files } => self.attach(thread, files).await,
+            DialogClosed::KnowledgePicked { project, files } => self.add_knowledge(project, files).await,
             DialogClosed::ExportTo { what, path } => self.export_to(what, path).await,
             DialogClosed::ImportFrom { path } => self.import_from(path).await,
             DialogClosed::SaveTo { thread, id, path } => self.save_to(thread, id, path).await,
@@ -342,12 +350,12 @@ impl Actor {
             ],
             many: true,
             no_dialog: FilePicker::NO_DIALOG,
-            in_browser: "Drop files onto the page to attach them.",
+            in_browser: None,
         };
         self.open_dialog(
             dialog,
             move |message| Event::AttachmentRejected { thread, message },
-            move |paths| DialogClosed::Picked { thread, paths },
+            move |files| DialogClosed::Picked { thread, files },
         );
     }
 

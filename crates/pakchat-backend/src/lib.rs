@@ -22,6 +22,8 @@ pub mod account;
 mod actor;
 mod attachments;
 mod branch_off;
+#[cfg(target_arch = "wasm32")]
+mod browser_files;
 mod command;
 pub mod devices;
 mod dialogs;

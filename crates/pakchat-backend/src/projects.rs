@@ -194,12 +194,12 @@ impl Actor {
             ],
             many: true,
             no_dialog: FilePicker::NO_DIALOG,
-            in_browser: "Drop files onto the project window to add them.",
+            in_browser: None,
         };
         self.open_dialog(
             dialog,
             |message| Event::Error { thread: None, message },
-            move |paths| DialogClosed::KnowledgePicked { project, paths },
+            move |files| DialogClosed::KnowledgePicked { project, files },
         );
     }
 

@@ -9,6 +9,7 @@
 use std::path::PathBuf;
 
 use super::actor::{Actor, misrouted};
+use super::attachments::IncomingFile;
 use super::dialogs::{DialogClosed, OpenDialog, SaveDialog};
 use super::{Command, Event, ThreadSummary};
 use crate::archive;
@@ -188,12 +189,12 @@ impl Actor {
             filters: &[("Pak.Chat archive or ChatGPT conversations.json", &["json"]), ("All files", &["*"])],
             many: false,
             no_dialog: NO_IMPORT_DIALOG,
-            in_browser: "Importing is not available in the browser yet.",
+            in_browser: Some("Importing is not available in the browser yet."),
         };
         self.open_dialog(
             dialog,
             |message| Event::Error { thread: None, message },
-            |paths| DialogClosed::ImportFrom { path: paths.into_iter().next() },
+            |files| DialogClosed::ImportFrom { path: files.into_iter().find_map(IncomingFile::into_path) },
         );
     }
 
