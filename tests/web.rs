@@ -252,7 +252,8 @@ fn use_openai_at(browser: &Browser, base: &str) {
 }
 
 #[test]
-fn a_reply_streams_from_aimock_into_the_page_stop_keeps_what_arrived_and_a_picked_photo_goes_along() {
+fn a_reply_streams_from_aimock_into_the_page_stop_keeps_what_arrived_a_picked_photo_goes_along_and_an_export_downloads()
+{
     let idp = common::peers::oidc_mock();
     let llm = common::peers::aimock();
     let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
@@ -320,6 +321,26 @@ fn a_reply_streams_from_aimock_into_the_page_stop_keeps_what_arrived_and_a_picke
         "the photo went with the message: {}",
         &last[..last.len().min(400)]
     );
+
+    // Export as Markdown… is a download in a browser, named after the chat.
+    let downloads = tempfile::tempdir().unwrap();
+    browser.download_into(downloads.path());
+    browser.click(960, 22); // More
+    std::thread::sleep(Duration::from_millis(500));
+    keep(&browser, "web-more");
+    browser.click(903, 184); // Export as Markdown…
+    let file = downloads.path().join("Friendly Greetings.md");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !file.exists() {
+        let there: Vec<_> = std::fs::read_dir(downloads.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(std::time::Instant::now() < deadline, "no download: {there:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let markdown = std::fs::read_to_string(&file).unwrap();
+    assert!(markdown.starts_with("# Friendly Greetings"), "{markdown}");
+    for said in ["hello", "Hi there, friend! This reply comes in several chunks of text.", "one two"] {
+        assert!(markdown.contains(said), "{said:?} in the export: {markdown}");
+    }
 
     let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");

@@ -169,6 +169,16 @@ impl Browser {
         }
     }
 
+    /// Let the page's downloads go into `dir` without asking.
+    pub fn download_into(&self, dir: &std::path::Path) {
+        let params = json!({ "behavior": "allow", "downloadPath": dir.to_str().expect("a UTF-8 path") });
+        self.call(
+            reqwest::Method::POST,
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": "Browser.setDownloadBehavior", "params": params })),
+        );
+    }
+
     /// Give the page's file input matching `css` the file at `path`, as
     /// choosing it in the browser's picker does (chromedriver sets the
     /// input's files and fires its `change`).

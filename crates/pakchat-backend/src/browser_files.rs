@@ -71,3 +71,31 @@ fn describe(value: &JsValue) -> String {
         .or_else(|| value.as_string())
         .unwrap_or_else(|| format!("{value:?}"))
 }
+
+/// Hand `bytes` to the browser as a download named `name` (where it goes
+/// is the browser's setting, as for any download).
+///
+/// # Errors
+/// When the page has no document or the browser refuses the data, in words.
+pub(super) fn download(name: &str, bytes: &[u8]) -> Result<(), String> {
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("this page has no document")?;
+    let body = document.body().ok_or("this page has no body")?;
+    let parts = js_sys::Array::of1(&Uint8Array::from(bytes));
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|e| describe(&e))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| describe(&e))?;
+    let link: web_sys::HtmlAnchorElement =
+        document.create_element("a").and_then(|e| e.dyn_into().map_err(JsValue::from)).map_err(|e| describe(&e))?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.style().set_property("display", "none").map_err(|e| describe(&e))?;
+    body.append_child(&link).map_err(|e| describe(&e))?;
+    link.click();
+    link.remove();
+    // The browser has read the address once the click is handled; the
+    // data is let go a minute later (at once can cancel the download).
+    wasm_bindgen_futures::spawn_local(async move {
+        gloo_timers::future::sleep(std::time::Duration::from_secs(60)).await;
+        web_sys::Url::revoke_object_url(&url).ok();
+    });
+    Ok(())
+}

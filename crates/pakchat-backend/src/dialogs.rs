@@ -7,7 +7,7 @@
 //! the Downloads folder under the suggested name and says where. In a
 //! browser, attaching and adding knowledge open the browser's own picker
 //! (`browser_files`), importing says it is not there yet, and saving
-//! does not happen.
+//! (exports, Save as…) becomes a download under the suggested name.
 //!
 //! Every dialog opens through [`Actor::open_dialog`] or
 //! [`Actor::save_dialog`] without the actor waiting for it; what it
@@ -122,8 +122,8 @@ pub(super) struct SaveDialog {
     pub title: &'static str,
     /// The kind of file offered, if one: a name and its extensions.
     pub filter: Option<(&'static str, &'static [&'static str])>,
-    /// What the user is told in a browser (`None`: the save is cancelled
-    /// without a word).
+    /// What the user is told in a browser instead of saving (`None`: the
+    /// file is downloaded under the suggested name).
     #[cfg_attr(not(target_arch = "wasm32"), expect(dead_code, reason = "only a browser build says it"))]
     pub in_browser: Option<&'static str>,
 }
@@ -318,10 +318,12 @@ impl Actor {
                 to_actor(&tx, closed(save_path(picked.map(|f| f.path().to_path_buf()), asked, &suggested)));
             });
         }
+        // A browser downloads under the suggested name (where to is its own
+        // setting).
         #[cfg(target_arch = "wasm32")]
         match dialog.in_browser {
             Some(message) => self.events.send(Event::Error { thread: None, message: message.to_owned() }),
-            None => self.internal(closed(None)),
+            None => self.internal(closed(Some(PathBuf::from(suggested)))),
         }
     }
 
@@ -404,10 +406,7 @@ impl Actor {
                 #[cfg(not(target_arch = "wasm32"))]
                 let written = std::fs::write(&path, bytes).map(|()| Some(path.clone())).map_err(|e| e.to_string());
                 #[cfg(target_arch = "wasm32")]
-                let written = {
-                    drop((bytes, path));
-                    Err("saving is not available in the browser yet".to_owned())
-                };
+                let written = super::transfer::write_whole(&path, &bytes).map(|()| Some(path.clone()));
                 Ok(written)
             })
             .await;

@@ -79,11 +79,7 @@ impl Actor {
             ExportWhat::Thread { .. } => ("Export chat", ("Pak.Chat archive", &["json"])),
             ExportWhat::All => ("Export all data", ("Pak.Chat archive", &["json"])),
         };
-        let dialog = SaveDialog {
-            title,
-            filter: Some(filter),
-            in_browser: Some("Exporting is not available in the browser yet."),
-        };
+        let dialog = SaveDialog { title, filter: Some(filter), in_browser: None };
         self.save_dialog(
             dialog,
             &suggested,
@@ -317,9 +313,15 @@ pub fn write_streamed<T>(
     })
 }
 
+/// In a browser there is no file system: `bytes` become a download named
+/// as `path`'s file name.
+///
+/// # Errors
+/// When the browser refuses the download, in words.
 #[cfg(target_arch = "wasm32")]
-fn write_whole(_path: &std::path::Path, _bytes: &[u8]) -> Result<(), String> {
-    Err("there is no file system in the browser".to_owned())
+pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
+    let name = path.file_name().map_or_else(|| "Pak.Chat download".into(), |n| n.to_string_lossy());
+    super::browser_files::download(&name, bytes)
 }
 
 /// The whole file, refused when larger than [`MAX_IMPORT_BYTES`].
