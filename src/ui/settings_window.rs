@@ -365,11 +365,14 @@ fn data_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut bool, se
     section(ui, "Where your data is");
     let place = match &vm.data_dir {
         // The path names the user's account.
-        Some(_) if hidden => "(hidden with your personal information)".to_owned(),
-        Some(dir) => dir.display().to_string(),
-        None => "(not on disk: this session is kept in memory)".to_owned(),
+        Some(_) if hidden => "Profile folder: (hidden with your personal information)".to_owned(),
+        Some(dir) => format!("Profile folder: {}", dir.display()),
+        None if cfg!(target_arch = "wasm32") => {
+            "Profile: in this browser's storage for this site (IndexedDB).".to_owned()
+        }
+        None => "Profile folder: (not on disk: this session is kept in memory)".to_owned(),
     };
-    ui.label(format!("Profile folder: {place}"));
+    ui.label(place);
     if let Some(p) = vm.protection {
         ui.label(p.describe());
     }
