@@ -110,6 +110,13 @@ fn indexeddb_dump(browser: &Browser) -> Vec<u8> {
 /// second field, type it again, Enter. Each step in its own frame (egui
 /// moves the focus at the end of the frame the Tab arrived in).
 fn create_profile(browser: &Browser) {
+    browser.wait_for(
+        "the setup screen",
+        Duration::from_secs(30),
+        &live_is("Welcome: set up your private chat history."),
+    );
+    // The passphrase field takes the keyboard in the frame after.
+    std::thread::sleep(Duration::from_millis(300));
     browser.keys(PASSPHRASE);
     std::thread::sleep(Duration::from_millis(300));
     browser.keys("\u{E004}");
@@ -260,11 +267,6 @@ fn a_reply_streams_from_aimock_into_the_page_stop_keeps_what_arrived_a_picked_ph
     let browser = Browser::start(1000, 700);
     browser.open(&format!("{}/", server.base));
     browser.wait_for("the app to start", Duration::from_secs(60), "return !document.getElementById('loading')");
-    browser.wait_for(
-        "the setup screen",
-        Duration::from_secs(10),
-        &live_is("Welcome: set up your private chat history."),
-    );
     create_profile(&browser);
     // The page fetches the provider itself (aimock answers CORS), through
     // reqwest's wasm fetch, streamed as server-sent events.
@@ -342,6 +344,165 @@ fn a_reply_streams_from_aimock_into_the_page_stop_keeps_what_arrived_a_picked_ph
         assert!(markdown.contains(said), "{said:?} in the export: {markdown}");
     }
 
+    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+/// A ChatGPT `conversations.json` holding "Long history" with `messages`
+/// messages and "Short chat" with 40 (question and answer in turn, a few
+/// hundred bytes of words each), the long one the more recent.
+fn chats_export(path: &std::path::Path, messages: u64) {
+    let mut rng = common::search_profile::Rng(0x2545_F491_4F6C_DD1D);
+    let mut chats = Vec::new();
+    for (n, (title, count, start)) in
+        [("Long history", messages, 1_600_000_000_u64), ("Short chat", 40, 1_500_000_000)].into_iter().enumerate()
+    {
+        let id = |j: u64| format!("00000000-0000-4000-800{n}-{j:012x}");
+        let mut mapping = serde_json::Map::new();
+        let root = format!("root-{n}");
+        mapping.insert(
+            root.clone(),
+            serde_json::json!({ "id": root, "message": null, "parent": null, "children": [id(0)] }),
+        );
+        for j in 0..count {
+            let (role, text) = rng.chat_message(j, 50_000);
+            let role = if role == pakchat::domain::Role::User { "user" } else { "assistant" };
+            let message = serde_json::json!({
+                "id": id(j), "author": { "role": role }, "create_time": start + j,
+                "content": { "content_type": "text", "parts": [text] }, "metadata": {}, "recipient": "all",
+            });
+            let parent = if j == 0 { root.clone() } else { id(j - 1) };
+            let children: Vec<String> = if j + 1 < count { vec![id(j + 1)] } else { Vec::new() };
+            mapping.insert(
+                id(j),
+                serde_json::json!({ "id": id(j), "message": message, "parent": parent, "children": children }),
+            );
+        }
+        chats.push(serde_json::json!({
+            "title": title, "create_time": start, "mapping": mapping, "current_node": id(count - 1),
+        }));
+    }
+    std::fs::write(path, serde_json::to_vec(&chats).unwrap()).unwrap();
+}
+
+/// Turn the wheel up over the chat 60 times; the gaps between frames
+/// meanwhile: (median, 95th percentile, longest), in ms.
+fn scroll_up(browser: &Browser) -> (f64, f64, f64) {
+    measure_frames(browser);
+    for _ in 0..60 {
+        browser.wheel(600, 250, -400);
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    frame_gaps(browser)
+}
+
+/// Start measuring the gaps between the page's animation frames.
+fn measure_frames(browser: &Browser) {
+    browser.run(
+        "window.pakchatFrames = []; window.pakchatFramesDone = false; let last = performance.now();
+         const tick = (now) => { window.pakchatFrames.push(now - last); last = now;
+                                 if (!window.pakchatFramesDone) requestAnimationFrame(tick); };
+         requestAnimationFrame(tick);",
+    );
+}
+
+/// Stop measuring: (median, 95th percentile, longest) gap, in ms.
+fn frame_gaps(browser: &Browser) -> (f64, f64, f64) {
+    let gaps = browser.run("window.pakchatFramesDone = true; return window.pakchatFrames");
+    let mut gaps: Vec<f64> = gaps.as_array().unwrap().iter().filter_map(serde_json::Value::as_f64).collect();
+    assert!(gaps.len() > 10, "frames were drawn: {gaps:?}");
+    gaps.sort_by(f64::total_cmp);
+    let at = |q: f64| gaps[((gaps.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.95), at(1.0))
+}
+
+#[test]
+fn a_10000_message_chat_imported_in_the_page_opens_scrolls_and_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("conversations.json");
+    chats_export(&export, 10_000);
+    let idp = common::peers::oidc_mock();
+    let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
+    let browser = Browser::start(1000, 700);
+    let page = format!("{}/", server.base);
+    browser.open(&page);
+    browser.wait_for("the app to start", Duration::from_secs(60), "return !document.getElementById('loading')");
+    create_profile(&browser);
+    // Settings → Data → Import chats…, the file chosen in the browser's picker.
+    browser.intercept_file_pickers();
+    let step = || std::thread::sleep(Duration::from_millis(600));
+    browser.click(55, 486); // Settings
+    step();
+    browser.click(690, 74); // Data
+    step();
+    keep(&browser, "web-data");
+    browser.click(411, 421); // Import chats…
+    browser.wait_for(
+        "the browser's picker",
+        Duration::from_secs(5),
+        "return !!document.querySelector('input[type=file]')",
+    );
+    browser.choose_file("input[type=file]", &export);
+    browser.keys("\u{E00C}"); // Escape closes the settings
+    // The chat shows in the list once imported: open it.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while browser.run("return document.title") != "Long history — Pak.Chat" {
+        assert!(std::time::Instant::now() < deadline, "the imported chat did not open");
+        browser.click(130, 161); // the first chat in the list
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    browser.wait_for(
+        "the last message",
+        Duration::from_secs(10),
+        "return document.getElementById('pakchat-live').textContent.length > 40",
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    keep(&browser, "web-long-end");
+    let end = browser.screenshot();
+
+    // Scrolling up through it: the gaps between frames while the wheel
+    // turns, beside the same in a chat of 40 messages (a ratio in one run).
+    let (median, p95, longest) = scroll_up(&browser);
+    println!(
+        "web: scrolling a 10,000-message chat: frame gaps median {median:.1} ms, 95th {p95:.1} ms, longest {longest:.1} ms"
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    keep(&browser, "web-long-scrolled");
+    assert_ne!(browser.screenshot(), end, "the chat scrolled");
+    browser.click(130, 194); // the second chat in the list
+    browser.wait_for("the short chat", Duration::from_secs(10), "return document.title === 'Short chat — Pak.Chat'");
+    std::thread::sleep(Duration::from_secs(1));
+    let (median, p95, longest) = scroll_up(&browser);
+    println!(
+        "web: scrolling a 40-message chat: frame gaps median {median:.1} ms, 95th {p95:.1} ms, longest {longest:.1} ms"
+    );
+    browser.click(130, 161);
+    browser.wait_for("the long chat", Duration::from_secs(10), "return document.title === 'Long history — Pak.Chat'");
+
+    // With the long chat stored: page load to first frame, and the chat back.
+    let reloading = std::time::Instant::now();
+    browser.reload();
+    browser.wait_for("the app to start again", Duration::from_secs(60), "return !document.getElementById('loading')");
+    browser.wait_for("a frame", Duration::from_secs(30), "return window.pakchatFirstFrameMs > 0");
+    let first_frame = browser.run("return Math.round(window.pakchatFirstFrameMs)");
+    println!("web: page load to first frame with a 10,000-message chat stored: {first_frame} ms");
+    // The whole profile is read from IndexedDB before the unlock screen.
+    browser.wait_for(
+        "the unlock screen",
+        Duration::from_secs(30),
+        &live_is("Pak.Chat is locked: type your passphrase."),
+    );
+    println!("web: reload to the unlock screen: {} ms", reloading.elapsed().as_millis());
+    let unlocking = std::time::Instant::now();
+    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
+    // The chat open before the reload opens again.
+    browser.wait_for(
+        "the long chat again",
+        Duration::from_secs(60),
+        "return document.title === 'Long history — Pak.Chat'",
+    );
+    println!("web: unlock to the 10,000-message chat on screen: {} ms", unlocking.elapsed().as_millis());
+    keep(&browser, "web-long-reloaded");
     let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }

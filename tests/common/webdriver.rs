@@ -144,6 +144,21 @@ impl Browser {
         self.call(reqwest::Method::POST, "/actions", Some(actions));
     }
 
+    /// Turn the mouse wheel over `(x, y)` by `dy` pixels (negative: up).
+    /// The mouse goes there first: the page scrolls what is under it.
+    pub fn wheel(&self, x: u32, y: u32, dy: i32) {
+        let hover = json!({ "actions": [{
+            "type": "pointer", "id": "mouse", "parameters": { "pointerType": "mouse" },
+            "actions": [{ "type": "pointerMove", "x": x, "y": y, "origin": "viewport", "duration": 0 }],
+        }]});
+        self.call(reqwest::Method::POST, "/actions", Some(hover));
+        let actions = json!({ "actions": [{
+            "type": "wheel", "id": "wheel",
+            "actions": [{ "type": "scroll", "x": x, "y": y, "deltaX": 0, "deltaY": dy, "duration": 0, "origin": "viewport" }],
+        }]});
+        self.call(reqwest::Method::POST, "/actions", Some(actions));
+    }
+
     /// Hold `modifier` (`\u{E009}` Control, `\u{E008}` Shift) while
     /// pressing `key`.
     pub fn chord(&self, modifier: char, key: char) {

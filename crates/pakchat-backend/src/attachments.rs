@@ -117,15 +117,6 @@ pub enum IncomingFile {
 }
 
 impl IncomingFile {
-    /// The path naming the file, if it is one on this computer's disk.
-    #[must_use]
-    pub fn into_path(self) -> Option<PathBuf> {
-        match self {
-            Self::Path(path) => Some(path),
-            _ => None,
-        }
-    }
-
     /// Whether the file is named by a path on this computer's disk.
     #[must_use]
     pub fn is_path(&self) -> bool {

@@ -16,6 +16,9 @@ use web_sys::{Event, HtmlInputElement};
 
 use super::attachments::IncomingFile;
 
+/// The largest file the picker reads (1 GiB).
+const MOST_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
+
 /// Show the picker for files with these `filters` (extensions; `*`
 /// offers every file), one or `many`, and read what was chosen.
 ///
@@ -55,6 +58,15 @@ pub(super) async fn pick(filters: &[(&str, &[&str])], many: bool) -> Result<Vec<
     let Some(list) = input.files().filter(|_| chosen) else { return Ok(Vec::new()) };
     let mut files = Vec::new();
     for file in (0..list.length()).filter_map(|i| list.get(i)) {
+        // Read whole into the page's memory: refused above what any use of
+        // a file here takes (attachments and imports stop at 1 GiB).
+        if file.size() > MOST_BYTES {
+            return Err(format!(
+                "{} is {:.0} MB, more than a browser page reads at once",
+                file.name(),
+                file.size() / 1e6
+            ));
+        }
         let buffer = JsFuture::from(file.array_buffer())
             .await
             .map_err(|e| format!("{} could not be read: {}", file.name(), describe(&e)))?;

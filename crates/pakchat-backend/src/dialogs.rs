@@ -6,7 +6,7 @@
 //! asks for a drop or a paste, and saving (export, "Save as…") writes to
 //! the Downloads folder under the suggested name and says where. In a
 //! browser, attaching and adding knowledge open the browser's own picker
-//! (`browser_files`), importing says it is not there yet, and saving
+//! (`browser_files`), importing reads the file chosen in it, and saving
 //! (exports, Save as…) becomes a download under the suggested name.
 //!
 //! Every dialog opens through [`Actor::open_dialog`] or
@@ -91,7 +91,7 @@ pub(super) enum DialogClosed {
     /// Where to write an export (`None`: cancelled).
     ExportTo { what: ExportWhat, path: Option<PathBuf> },
     /// The file to import (`None`: cancelled).
-    ImportFrom { path: Option<PathBuf> },
+    ImportFrom { file: Option<IncomingFile> },
     /// Where to save an attachment (`None`: cancelled).
     SaveTo { thread: ThreadId, id: AttachmentId, path: Option<PathBuf> },
 }
@@ -333,7 +333,7 @@ impl Actor {
             DialogClosed::Picked { thread, files } => self.attach(thread, files).await,
             DialogClosed::KnowledgePicked { project, files } => self.add_knowledge(project, files).await,
             DialogClosed::ExportTo { what, path } => self.export_to(what, path).await,
-            DialogClosed::ImportFrom { path } => self.import_from(path).await,
+            DialogClosed::ImportFrom { file } => self.import_from(file).await,
             DialogClosed::SaveTo { thread, id, path } => self.save_to(thread, id, path).await,
         }
     }

@@ -185,23 +185,31 @@ impl Actor {
             filters: &[("Pak.Chat archive or ChatGPT conversations.json", &["json"]), ("All files", &["*"])],
             many: false,
             no_dialog: NO_IMPORT_DIALOG,
-            in_browser: Some("Importing is not available in the browser yet."),
+            in_browser: None,
         };
         self.open_dialog(
             dialog,
             |message| Event::Error { thread: None, message },
-            |files| DialogClosed::ImportFrom { path: files.into_iter().find_map(IncomingFile::into_path) },
+            |files| DialogClosed::ImportFrom { file: files.into_iter().next() },
         );
     }
 
-    /// Import the file at `path` (`None`: the user cancelled the dialog).
-    /// The archive's settings are taken only by a profile whose own were
-    /// never saved (a fresh one being restored), never over the user's.
-    pub(super) async fn import_from(&mut self, path: Option<PathBuf>) {
-        let Some(path) = path else { return };
+    /// Import `file` (`None`: the user cancelled the dialog): a path on
+    /// disk, or the bytes a browser's picker read. The archive's settings
+    /// are taken only by a profile whose own were never saved (a fresh one
+    /// being restored), never over the user's.
+    pub(super) async fn import_from(&mut self, file: Option<IncomingFile>) {
+        let Some(file) = file else { return };
         self.events.send(Event::Status { message: Some("Importing…".to_owned()) });
-        let shown = path.display().to_string();
-        let bytes = self.rt.blocking(move || read_capped(&path)).await;
+        let shown = match &file {
+            IncomingFile::Path(path) => path.display().to_string(),
+            other => other.name(),
+        };
+        let bytes = match file {
+            IncomingFile::Path(path) => self.rt.blocking(move || read_capped(&path)).await,
+            IncomingFile::Bytes { bytes, .. } => capped(bytes),
+            _ => Err("only a file can be imported".to_owned()),
+        };
         let bytes = match bytes {
             Ok(b) => b,
             Err(e) => {
@@ -331,10 +339,21 @@ pub fn write_whole(path: &std::path::Path, bytes: &[u8]) -> Result<(), String> {
 #[cfg(not(target_arch = "wasm32"))]
 pub fn read_capped(path: &std::path::Path) -> Result<Vec<u8>, String> {
     let size = std::fs::metadata(path).map_err(|e| e.to_string())?.len();
+    too_big(size)?;
+    std::fs::read(path).map_err(|e| e.to_string())
+}
+
+/// `bytes` already read (a browser's picker), refused above [`MAX_IMPORT_BYTES`].
+fn capped(bytes: Vec<u8>) -> Result<Vec<u8>, String> {
+    too_big(bytes.len() as u64)?;
+    Ok(bytes)
+}
+
+fn too_big(size: u64) -> Result<(), String> {
     if size > MAX_IMPORT_BYTES {
         return Err(format!("it is {} MB, more than the {} MB an import reads", size >> 20, MAX_IMPORT_BYTES >> 20));
     }
-    std::fs::read(path).map_err(|e| e.to_string())
+    Ok(())
 }
 
 #[cfg(target_arch = "wasm32")]
