@@ -209,47 +209,43 @@ pub(super) fn draw_row(ui: &mut Ui, clip: Rect, rect: Rect, layout: &RowCache, r
 /// Regenerate (replies) or Edit (the user's messages), then Branch off,
 /// left of it.
 fn row_buttons(ui: &Ui, row_ui: &mut Ui, rect: Rect, message: &Message, row: &RowDraw<'_>) -> Option<RowAction> {
-    let small = |t: &str| egui::Button::new(egui::RichText::new(t).small());
     let hovered = ui.rect_contains_pointer(rect);
     let mut action = None;
     let mut right = rect.right() - PAD.x;
-    let button_rect =
-        |right: f32, w: f32| Rect::from_min_max(pos2(right - w, rect.top() + 2.0), pos2(right, rect.top() + 20.0));
-    if row.retry {
-        let r = row_ui.put(button_rect(right, 84.0), small("Retry reply"));
-        if r.on_hover_text("Ask for this reply again").clicked() {
-            action = Some(RowAction::Retry);
-        }
-        right -= 92.0;
+    // Each button as wide as its label in the font of the day (fixed widths
+    // wrapped "Regenerate" in a browser's font), placed right to left.
+    let mut button = |row_ui: &mut Ui, text: &str| {
+        let font = egui::TextStyle::Small.resolve(ui.style());
+        let width = ui.painter().layout_no_wrap(text.to_owned(), font, egui::Color32::PLACEHOLDER).size().x
+            + 2.0 * ui.spacing().button_padding.x
+            + 2.0;
+        let at = Rect::from_min_max(pos2(right - width, rect.top() + 2.0), pos2(right, rect.top() + 20.0));
+        right -= width + 8.0;
+        row_ui.put(at, egui::Button::new(egui::RichText::new(text).small()).wrap_mode(egui::TextWrapMode::Extend))
+    };
+    if row.retry && button(row_ui, "Retry reply").on_hover_text("Ask for this reply again").clicked() {
+        action = Some(RowAction::Retry);
     }
-    if hovered && row.copy && !message.content.is_empty() {
-        if row_ui.put(button_rect(right, 48.0), small("Copy")).clicked() {
-            ui.ctx().copy_text(message.content.clone());
-        }
-        right -= 56.0;
+    if hovered && row.copy && !message.content.is_empty() && button(row_ui, "Copy").clicked() {
+        ui.ctx().copy_text(message.content.clone());
     }
     if !hovered || row.busy {
         return action;
     }
     match message.role {
         Role::Assistant => {
-            let r = row_ui.put(button_rect(right, 84.0), small("Regenerate"));
-            if r.on_hover_text("Another reply; this one stays as a branch").clicked() {
+            if button(row_ui, "Regenerate").on_hover_text("Another reply; this one stays as a branch").clicked() {
                 action = Some(RowAction::Regenerate);
             }
-            right -= 92.0;
         }
         Role::User => {
-            let r = row_ui.put(button_rect(right, 40.0), small("Edit"));
-            if r.on_hover_text("Send an edited copy as a new branch").clicked() {
+            if button(row_ui, "Edit").on_hover_text("Send an edited copy as a new branch").clicked() {
                 action = Some(RowAction::Edit(message.content.clone()));
             }
-            right -= 48.0;
         }
         Role::System => {}
     }
-    let r = row_ui.put(button_rect(right, 76.0), small("Branch off"));
-    if r.on_hover_text("A new chat with the conversation up to here").clicked() {
+    if button(row_ui, "Branch off").on_hover_text("A new chat with the conversation up to here").clicked() {
         action = Some(RowAction::BranchOff);
     }
     action
