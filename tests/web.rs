@@ -506,3 +506,59 @@ fn a_10000_message_chat_imported_in_the_page_opens_scrolls_and_reloads() {
     let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
+
+#[test]
+fn a_page_calls_anthropic_with_its_browser_access_header() {
+    let idp = common::peers::oidc_mock();
+    let llm = common::peers::aimock();
+    let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
+    let browser = Browser::start(1000, 700);
+    browser.open(&format!("{}/", server.base));
+    browser.wait_for("the app to start", Duration::from_secs(60), "return !document.getElementById('loading')");
+    create_profile(&browser);
+    // Settings → API keys: Anthropic's key saved, its base URL at aimock;
+    // then a message to Claude (a page's call, which Anthropic answers only
+    // with the header).
+    let step = || std::thread::sleep(Duration::from_millis(400));
+    browser.click(630, 214); // "Add an API key"
+    step();
+    browser.click(428, 465); // Anthropic API key
+    step();
+    browser.keys("sk-ant-web-test");
+    step();
+    browser.click(665, 465); // Save Anthropic key
+    step();
+    browser.wheel(500, 400, 100); // the list of providers down by 100
+    step();
+    browser.click(445, 429); // Anthropic base URL
+    step();
+    browser.chord('\u{E009}', 'a');
+    step();
+    browser.keys(&llm.base);
+    step();
+    browser.click(700, 397); // beside Check Anthropic: the URL field lets go (kept)
+    step();
+    browser.click(825, 74); // Done
+    step();
+    browser.click(700, 516); // Model
+    step();
+    browser.click(735, 299); // Claude Sonnet 4.5
+    step();
+    browser.click(600, 470); // the composer
+    step();
+    browser.keys("hello\u{E007}");
+    browser.wait_for(
+        "Anthropic's reply",
+        Duration::from_secs(30),
+        "return document.getElementById('pakchat-live').textContent.endsWith(': Hi there, friend! This reply comes in several chunks of text.')",
+    );
+    let journal: serde_json::Value =
+        reqwest::blocking::get(format!("{}/__aimock/journal", llm.base)).unwrap().json().unwrap();
+    let asked = journal.as_array().unwrap().iter().find(|e| e["path"] == "/v1/messages");
+    let headers = asked.unwrap_or_else(|| panic!("Anthropic was not called: {journal}"))["headers"].clone();
+    keep(&browser, "web-anthropic");
+    assert_eq!(headers["anthropic-dangerous-direct-browser-access"], "true", "{headers}");
+    assert_eq!(headers["anthropic-version"], "2023-06-01", "{headers}");
+    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}

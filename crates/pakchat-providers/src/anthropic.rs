@@ -7,6 +7,15 @@ use super::sse::{SseEvent, SseHandler, SseParser};
 use super::{ChatRequest, Endpoint, ErrorKind, ProviderError, StreamEvent, WireRequest};
 use pakchat_core::{Role, Usage};
 
+/// In a browser, the header without which Anthropic refuses a page's call
+/// (its CORS answer names it): the key is the user's own, typed into the
+/// page, so the warning it stands for is accepted.
+#[cfg(target_arch = "wasm32")]
+pub const BROWSER_ACCESS: Option<(&str, &str)> = Some(("anthropic-dangerous-direct-browser-access", "true"));
+/// Outside a browser, no such header.
+#[cfg(not(target_arch = "wasm32"))]
+pub const BROWSER_ACCESS: Option<(&str, &str)> = None;
+
 /// The API version header we speak.
 pub const API_VERSION: &str = "2023-06-01";
 
@@ -51,6 +60,9 @@ pub fn request(endpoint: &Endpoint, req: &ChatRequest) -> Result<WireRequest, Pr
     let mut headers = vec![("anthropic-version", API_VERSION.to_owned())];
     if let Some(key) = &endpoint.api_key {
         headers.push(("x-api-key", key.as_str().to_owned()));
+    }
+    if let Some((name, value)) = BROWSER_ACCESS {
+        headers.push((name, value.to_owned()));
     }
     Ok(WireRequest {
         url: format!("{}/v1/messages", super::trim_base(&endpoint.base_url)),

@@ -80,6 +80,12 @@ pub(super) fn network(e: reqwest::Error) -> ProviderError {
     });
     let cause = root_cause(&e);
     let message = match place {
+        // A page's fetch tells no more than "Failed to fetch": the server may
+        // be down or may not let web pages call it.
+        Some(place) if cfg!(target_arch = "wasm32") && connect_failed(&e) => format!(
+            "Could not reach {place} from this page: it did not answer, or it does not let web pages call it \
+             (CORS) — {cause}"
+        ),
         Some(place) if connect_failed(&e) || e.is_timeout() => format!("Could not reach {place} — {cause}"),
         Some(place) => format!("The connection to {place} failed — {cause}"),
         None => format!("network error: {cause}"),
@@ -241,10 +247,16 @@ where
     let key = endpoint.api_key.as_ref().map(|k| k.as_str().to_owned()).unwrap_or_default();
     let builder = match endpoint.kind {
         super::ProviderKind::OpenAiCompatible => http.get(format!("{base}/models")).bearer_auth(key),
-        super::ProviderKind::Anthropic => http
-            .get(format!("{base}/v1/models"))
-            .header("x-api-key", key)
-            .header("anthropic-version", super::anthropic::API_VERSION),
+        super::ProviderKind::Anthropic => {
+            let builder = http
+                .get(format!("{base}/v1/models"))
+                .header("x-api-key", key)
+                .header("anthropic-version", super::anthropic::API_VERSION);
+            match super::anthropic::BROWSER_ACCESS {
+                Some((name, value)) => builder.header(name, value),
+                None => builder,
+            }
+        }
         super::ProviderKind::Gemini => http.get(format!("{base}/v1beta/models")).header("x-goog-api-key", key),
         super::ProviderKind::Ollama => http.get(format!("{base}/api/tags")),
     };
