@@ -405,4 +405,28 @@ fn data_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut bool, se
     if let Some(status) = &vm.status {
         ui.label(super::policy::without_home(status, hidden));
     }
+    if cfg!(target_arch = "wasm32") {
+        forget_browser_ui(ui, send);
+    }
+}
+
+/// A browser on a shared computer: delete everything Pak.Chat keeps in it,
+/// after a second, explicit yes.
+fn forget_browser_ui(ui: &mut Ui, send: &mut dyn FnMut(Command)) {
+    section(ui, "This browser");
+    ui.label("Delete everything Pak.Chat keeps in this browser: chats, files, settings and API keys. Export first to keep a copy.");
+    let asking = egui::Id::unique("forget this browser");
+    if ui.data(|d| d.get_temp::<bool>(asking).unwrap_or(false)) {
+        ui.horizontal(|ui| {
+            ui.colored_label(ui.visuals().warn_fg_color, "Delete this browser's copy for good?");
+            if ui.button("Delete everything").clicked() {
+                send(Command::ForgetThisBrowser);
+            }
+            if ui.button("Cancel").clicked() {
+                ui.data_mut(|d| d.insert_temp(asking, false));
+            }
+        });
+    } else if ui.button("Forget this browser…").clicked() {
+        ui.data_mut(|d| d.insert_temp(asking, true));
+    }
 }

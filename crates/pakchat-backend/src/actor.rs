@@ -278,7 +278,7 @@ impl Actor {
             {
                 self.events.send(Event::Error { thread: None, message: FilePicker::DISABLED.to_owned() });
             }
-            c @ (Command::SetUp(_) | Command::Unlock(_)) => self.handle_profile(c).await,
+            c @ (Command::SetUp(_) | Command::Unlock(_) | Command::ForgetThisBrowser) => self.handle_profile(c).await,
             c @ (Command::CreateThread { .. }
             | Command::RenameThread { .. }
             | Command::SetPinned { .. }

@@ -25,6 +25,9 @@ pub enum Command {
     SetUp(KeySource),
     /// Unlock an existing profile with this key source.
     Unlock(KeySource),
+    /// In a browser: delete everything this site keeps (the profile's
+    /// IndexedDB database), then load the page afresh. Elsewhere refused.
+    ForgetThisBrowser,
     /// Create an empty thread with this id (the UI shows it at once).
     CreateThread {
         /// Id chosen by the UI so it can select the thread optimistically.

@@ -28,7 +28,7 @@ fn data_dir(location: &StoreLocation) -> Option<PathBuf> {
 }
 
 impl Actor {
-    /// [`Command::SetUp`] and [`Command::Unlock`].
+    /// [`Command::SetUp`], [`Command::Unlock`] and [`Command::ForgetThisBrowser`].
     pub(super) async fn handle_profile(&mut self, command: Command) {
         match command {
             Command::SetUp(source) => {
@@ -45,8 +45,39 @@ impl Actor {
                     self.events.send(Event::UnlockFailed { message: e.to_string() });
                 }
             }
+            Command::ForgetThisBrowser => self.forget_this_browser().await,
             _ => misrouted("profile"),
         }
+    }
+
+    /// Delete the browser's copy of the profile and start the page afresh:
+    /// the store is closed first (its writes settled), so nothing is left
+    /// half-written and no connection holds the deletion up.
+    async fn forget_this_browser(&mut self) {
+        #[cfg(target_arch = "wasm32")]
+        if let StoreLocation::Browser(name) = &self.config.location {
+            let name = name.clone();
+            drop(self.store.take());
+            drop(self.kv.take());
+            match crate::store::IdbKv::delete_database(&name).await {
+                Ok(()) => {
+                    if let Some(window) = web_sys::window()
+                        && let Err(e) = window.location().reload()
+                    {
+                        tracing::warn!(err = ?e, "the page did not reload after forgetting");
+                    }
+                }
+                Err(e) => self.events.send(Event::Error {
+                    thread: None,
+                    message: format!("This browser's copy could not be deleted: {e}"),
+                }),
+            }
+            return;
+        }
+        self.events.send(Event::Error {
+            thread: None,
+            message: "Only a browser's copy of Pak.Chat can be forgotten this way.".to_owned(),
+        });
     }
 
     /// Open the profile's key-value store and, on disk, start answering
