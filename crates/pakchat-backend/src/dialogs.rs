@@ -108,24 +108,16 @@ pub(super) struct OpenDialog {
     pub many: bool,
     /// What the user is told when no dialog can appear on this desktop.
     pub no_dialog: &'static str,
-    /// What the user is told in a browser instead of showing its picker
-    /// (`None`: the browser's picker opens).
-    #[cfg_attr(not(target_arch = "wasm32"), expect(dead_code, reason = "only a browser build says it"))]
-    pub in_browser: Option<&'static str>,
 }
 
 /// A dialog that asks where to save.
 #[derive(Clone, Copy)]
-#[cfg_attr(target_arch = "wasm32", expect(dead_code, reason = "a browser shows no dialog, only its message"))]
+#[cfg_attr(target_arch = "wasm32", expect(dead_code, reason = "a browser downloads without asking"))]
 pub(super) struct SaveDialog {
     /// Its title.
     pub title: &'static str,
     /// The kind of file offered, if one: a name and its extensions.
     pub filter: Option<(&'static str, &'static [&'static str])>,
-    /// What the user is told in a browser instead of saving (`None`: the
-    /// file is downloaded under the suggested name).
-    #[cfg_attr(not(target_arch = "wasm32"), expect(dead_code, reason = "only a browser build says it"))]
-    pub in_browser: Option<&'static str>,
 }
 
 /// Where to save after a save dialog answered `answer`, asked at `asked`:
@@ -265,17 +257,15 @@ impl Actor {
                 to_actor(&tx, closed(picked.unwrap_or_default().into_iter().map(IncomingFile::Path).collect()));
             });
         }
+        // A browser opens its own picker.
         #[cfg(target_arch = "wasm32")]
-        match dialog.in_browser {
-            Some(message) => self.events.send(Event::Error { thread: None, message: message.to_owned() }),
-            None => self.rt.spawn(async move {
-                match super::browser_files::pick(dialog.filters, dialog.many).await {
-                    Ok(files) if files.is_empty() => {}
-                    Ok(files) => to_actor(&tx, closed(files)),
-                    Err(why) => events.send(refused(why)),
-                }
-            }),
-        }
+        self.rt.spawn(async move {
+            match super::browser_files::pick(dialog.filters, dialog.many).await {
+                Ok(files) if files.is_empty() => {}
+                Ok(files) => to_actor(&tx, closed(files)),
+                Err(why) => events.send(refused(why)),
+            }
+        });
     }
 
     /// Ask where to save, suggesting the name `suggested`, without waiting
@@ -321,9 +311,9 @@ impl Actor {
         // A browser downloads under the suggested name (where to is its own
         // setting).
         #[cfg(target_arch = "wasm32")]
-        match dialog.in_browser {
-            Some(message) => self.events.send(Event::Error { thread: None, message: message.to_owned() }),
-            None => self.internal(closed(Some(PathBuf::from(suggested)))),
+        {
+            drop((dialog, refused));
+            self.internal(closed(Some(PathBuf::from(suggested))));
         }
     }
 
@@ -352,7 +342,6 @@ impl Actor {
             ],
             many: true,
             no_dialog: FilePicker::NO_DIALOG,
-            in_browser: None,
         };
         self.open_dialog(
             dialog,
@@ -371,7 +360,7 @@ impl Actor {
         // The dialog suggests, and a save without one uses, the file's own name.
         let record = self.with_store(move |s| s.attachment(thread, id)).await;
         let suggested = record.ok().flatten().map_or_else(|| "attachment".to_owned(), |a| a.name);
-        let dialog = SaveDialog { title: "Save attachment", filter: None, in_browser: None };
+        let dialog = SaveDialog { title: "Save attachment", filter: None };
         self.save_dialog(
             dialog,
             &suggested,

@@ -50,9 +50,9 @@ impl Actor {
         }
     }
 
-    /// Delete the browser's copy of the profile and start the page afresh:
-    /// the store is closed first (its writes settled), so nothing is left
-    /// half-written and no connection holds the deletion up.
+    /// Delete the browser's copy of the profile and start the page afresh.
+    /// The store is let go first; the deletion closes any connection still
+    /// open on the database (ours or another tab's).
     async fn forget_this_browser(&mut self) {
         #[cfg(target_arch = "wasm32")]
         if let StoreLocation::Browser(name) = &self.config.location {

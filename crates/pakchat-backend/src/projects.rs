@@ -194,7 +194,6 @@ impl Actor {
             ],
             many: true,
             no_dialog: FilePicker::NO_DIALOG,
-            in_browser: None,
         };
         self.open_dialog(
             dialog,

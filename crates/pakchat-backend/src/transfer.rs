@@ -79,7 +79,7 @@ impl Actor {
             ExportWhat::Thread { .. } => ("Export chat", ("Pak.Chat archive", &["json"])),
             ExportWhat::All => ("Export all data", ("Pak.Chat archive", &["json"])),
         };
-        let dialog = SaveDialog { title, filter: Some(filter), in_browser: None };
+        let dialog = SaveDialog { title, filter: Some(filter) };
         self.save_dialog(
             dialog,
             &suggested,
@@ -185,7 +185,6 @@ impl Actor {
             filters: &[("Pak.Chat archive or ChatGPT conversations.json", &["json"]), ("All files", &["*"])],
             many: false,
             no_dialog: NO_IMPORT_DIALOG,
-            in_browser: None,
         };
         self.open_dialog(
             dialog,
