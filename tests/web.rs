@@ -582,3 +582,75 @@ fn a_page_calls_anthropic_with_its_browser_access_header() {
     let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
+
+#[test]
+fn a_second_tab_takes_the_profile_over_and_the_first_says_so_and_can_take_it_back() {
+    let idp = common::peers::oidc_mock();
+    let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
+    let browser = Browser::start(1000, 700);
+    let page = format!("{}/", server.base);
+    browser.open(&page);
+    browser.wait_for("the app in the first tab", Duration::from_secs(60), "return !document.getElementById('loading')");
+    create_profile(&browser);
+    browser.keys("Plans for the weekend\u{E007}");
+    browser.wait_for("the chat in the first tab", Duration::from_secs(20), "return document.title.startsWith('Plans')");
+    let first = browser.tab();
+
+    let second = browser.new_tab();
+    browser.open(&page);
+    browser.wait_for(
+        "the second tab refused",
+        Duration::from_secs(30),
+        "return document.title.startsWith('Not opened')",
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    keep(&browser, "web-take-over");
+    browser.click(500, USE_HERE_Y); // Use Pak.Chat here
+    browser.wait_for(
+        "the second tab asking for the passphrase",
+        Duration::from_secs(30),
+        &live_is("Pak.Chat is locked: type your passphrase."),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
+    browser.wait_for(
+        "the chat in the second tab",
+        Duration::from_secs(30),
+        "return document.title.startsWith('Plans')",
+    );
+
+    // The first tab let go and says where Pak.Chat is now.
+    browser.switch_to(&first);
+    browser.wait_for(
+        "the first tab let go",
+        Duration::from_secs(10),
+        &live_is("Pak.Chat could not open: Pak.Chat is open in another tab of this browser now."),
+    );
+    assert_eq!(browser.run("return document.title"), "Not opened — Pak.Chat");
+    keep(&browser, "web-let-go");
+    // And takes it back the same way.
+    browser.click(500, USE_HERE_Y);
+    browser.wait_for(
+        "the first tab asking for the passphrase",
+        Duration::from_secs(30),
+        &live_is("Pak.Chat is locked: type your passphrase."),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
+    browser.wait_for(
+        "the chat in the first tab again",
+        Duration::from_secs(30),
+        "return document.title.startsWith('Plans')",
+    );
+    browser.switch_to(&second);
+    browser.wait_for(
+        "the second tab let go",
+        Duration::from_secs(10),
+        "return document.title === 'Not opened — Pak.Chat'",
+    );
+    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+/// Where "Use Pak.Chat here" is drawn on the start screen of a 1000 × 700 window.
+const USE_HERE_Y: u32 = 210;

@@ -124,6 +124,8 @@ pub fn start(
         events: Events { tx: ev_tx, repaint: Arc::new(repaint) },
         config,
         kv: None,
+        #[cfg(target_arch = "wasm32")]
+        idb: None,
         store: None,
         clock: HlcClock::new(crate::domain::DeviceId::from_bytes([0; 16])),
         instance: None,
@@ -142,6 +144,9 @@ pub(super) struct Actor {
     pub(super) config: BackendConfig,
     /// The profile's key-value store, once opened.
     pub(super) kv: Option<Arc<dyn Kv>>,
+    /// The same engine as `kv` in a browser, to hand to another tab.
+    #[cfg(target_arch = "wasm32")]
+    pub(super) idb: Option<Arc<crate::store::IdbKv>>,
     /// The unlocked store.
     pub(super) store: Option<Arc<SealedStore>>,
     pub(super) clock: HlcClock,
@@ -175,6 +180,9 @@ pub(super) enum Internal {
     Sync(super::syncing::SyncReport),
     /// A file another device sent was fetched (or not).
     Fetched(super::remote_files::Fetched),
+    /// Another tab of this browser asked for the profile.
+    #[cfg(target_arch = "wasm32")]
+    Released,
 }
 
 impl From<super::syncing::SyncReport> for Internal {
@@ -278,7 +286,9 @@ impl Actor {
             {
                 self.events.send(Event::Error { thread: None, message: FilePicker::DISABLED.to_owned() });
             }
-            c @ (Command::SetUp(_) | Command::Unlock(_) | Command::ForgetThisBrowser) => self.handle_profile(c).await,
+            c @ (Command::SetUp(_) | Command::Unlock(_) | Command::ForgetThisBrowser | Command::UseHere) => {
+                self.handle_profile(c).await;
+            }
             c @ (Command::CreateThread { .. }
             | Command::RenameThread { .. }
             | Command::SetPinned { .. }
@@ -344,6 +354,8 @@ impl Actor {
             Internal::Account(report) => self.on_account_report(report).await,
             Internal::Sync(report) => self.on_sync_report(report).await,
             Internal::Fetched(fetched) => self.on_fetched(fetched).await,
+            #[cfg(target_arch = "wasm32")]
+            Internal::Released => self.let_go().await,
         }
     }
 

@@ -93,6 +93,9 @@ enum Op {
     Write(Write),
     /// Answer once everything before it is committed (or failed).
     Settled(oneshot::Sender<Result<(), Failure>>),
+    /// Write what came before, close the database, stop holding it, then
+    /// answer.
+    Release(oneshot::Sender<()>),
 }
 
 /// Why IndexedDB refused a write, kept to be reported again.
@@ -100,6 +103,8 @@ enum Op {
 enum Failure {
     /// The site's storage quota is used up.
     Full,
+    /// The profile was handed to another tab ([`IdbKv::release`]).
+    Released,
     /// Anything else, described.
     Other(String),
 }
@@ -109,6 +114,9 @@ impl Failure {
     fn error(&self) -> KvError {
         match self {
             Self::Full => KvError::Full,
+            Self::Released => {
+                KvError::Io("Pak.Chat is open in another tab now; nothing written here since was kept".to_owned())
+            }
             Self::Other(why) => {
                 KvError::Io(format!("the browser's storage failed ({why}); nothing written since was kept"))
             }
@@ -132,7 +140,19 @@ impl IdbKv {
     /// when the browser offers no IndexedDB (some private modes), refuses
     /// to open it, or it holds something this engine did not write.
     pub async fn open(database_name: &str) -> Result<Self, KvError> {
-        let Some(holder) = tabs::hold(database_name).await? else { return Err(KvError::Locked) };
+        Self::open_releasable(database_name, || {}).await
+    }
+
+    /// [`IdbKv::open`], calling `on_release` when another tab asks for the
+    /// database ([`IdbKv::take_over`]); the owner then calls
+    /// [`IdbKv::release`].
+    ///
+    /// # Errors
+    /// As [`IdbKv::open`].
+    pub async fn open_releasable(database_name: &str, on_release: impl Fn() + 'static) -> Result<Self, KvError> {
+        let Some(holder) = tabs::hold(database_name, Box::new(on_release)).await? else {
+            return Err(KvError::Locked);
+        };
         let db = js::open(database_name).await?;
         let entries = match js::read_all(&db).await {
             Ok(entries) => entries,
@@ -164,6 +184,29 @@ impl IdbKv {
             Ok(result) => result.map_err(|failure| failure.error()),
             Err(oneshot::Canceled) => Err(self.failed().map_or_else(stopped, |failure| failure.error())),
         }
+    }
+
+    /// Write what is queued, close the database and stop holding it, so
+    /// another tab can open it; every later write is refused (the mirror
+    /// still takes it, as after any failure).
+    pub async fn release(&self) {
+        let (done, answer) = oneshot::channel();
+        if self.enqueue(Op::Release(done)).is_ok() {
+            // Canceled: the writer had already stopped, and let go with it.
+            answer.await.ok();
+        }
+        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        failure.get_or_insert(Failure::Released);
+    }
+
+    /// Ask the tab holding database `name` to let go of it and wait (about
+    /// three seconds at most) until it has. True when it is free: load the
+    /// page afresh to open it.
+    ///
+    /// # Errors
+    /// [`KvError::Io`] when the browser has no `BroadcastChannel`.
+    pub async fn take_over(name: &str) -> Result<bool, KvError> {
+        tabs::take_over(name).await
     }
 
     /// Delete the IndexedDB database `name` of this site and all it holds
@@ -200,6 +243,7 @@ async fn drain(
 ) {
     let closer = js::close_on_version_change(&db);
     let mut failed = None;
+    let mut released = None;
     while let Ok(first) = ops.recv().await {
         let mut writes = Vec::new();
         let mut waiting = Vec::new();
@@ -208,6 +252,10 @@ async fn drain(
             match op {
                 Op::Write(write) => writes.push(write),
                 Op::Settled(done) => waiting.push(done),
+                Op::Release(done) => {
+                    released = Some(done);
+                    break;
+                }
             }
             next = ops.try_recv().ok();
         }
@@ -223,10 +271,25 @@ async fn drain(
             failed = Some(why);
             break;
         }
+        if released.is_some() {
+            break;
+        }
     }
     db.set_onversionchange(None);
     drop(closer);
     db.close();
+    if let Some(done) = released {
+        *failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(Failure::Released);
+        drop(holder);
+        // The engine may be gone already; nobody is left to tell.
+        done.send(()).ok();
+        while let Ok(op) = ops.recv().await {
+            if let Op::Settled(done) = op {
+                answer(done, Err(Failure::Released));
+            }
+        }
+        return;
+    }
     // Later writes are refused by the engine itself; answer the waits.
     if let Some(why) = failed {
         while let Ok(op) = ops.recv().await {

@@ -8,6 +8,11 @@
 //! The holder listens *before* it asks (messages carry a random id, so it
 //! ignores its own question): two tabs opening at the same instant both
 //! refuse, and a reload of either opens — never both open.
+//!
+//! A refused tab may ask for the profile ("Use Pak.Chat here"): it posts
+//! [`RELEASE`], the holder's engine is told (its `on_release`), writes what
+//! it has queued, closes and stops answering; the asking tab waits until
+//! no one answers, then loads afresh and opens it.
 
 use js_sys::Promise;
 use wasm_bindgen::closure::Closure;
@@ -23,6 +28,8 @@ const WAIT_MS: i32 = 250;
 const ASK: &str = "anyone?";
 /// The answer of a holder.
 const HELD: &str = "held";
+/// A tab's request that the holder let go.
+const RELEASE: &str = "release";
 
 /// While alive, answers that database `name` is held here.
 pub(super) struct Holder {
@@ -34,7 +41,13 @@ pub(super) struct Holder {
 
 impl Drop for Holder {
     fn drop(&mut self) {
-        self.channel.set_onmessage(None);
+        // Unhooked before the closures go: a message already on its way
+        // must find no handler rather than a dropped one.
+        for listener in [&self._answer, &self._listen] {
+            if self.channel.remove_event_listener_with_callback("message", listener.as_ref().unchecked_ref()).is_err() {
+                tracing::warn!("a tab listener could not be removed");
+            }
+        }
         self.channel.close();
     }
 }
@@ -55,7 +68,7 @@ fn question() -> Result<String, KvError> {
 ///
 /// # Errors
 /// The browser has no `BroadcastChannel` or refused a call.
-pub(super) async fn hold(name: &str) -> Result<Option<Holder>, KvError> {
+pub(super) async fn hold(name: &str, on_release: Box<dyn Fn()>) -> Result<Option<Holder>, KvError> {
     let channel = BroadcastChannel::new(&format!("pakchat-idb/{name}")).map_err(|e| io("BroadcastChannel", &e))?;
     let mine = question()?;
     let heard = std::rc::Rc::new(std::cell::Cell::new(false));
@@ -63,7 +76,9 @@ pub(super) async fn hold(name: &str) -> Result<Option<Holder>, KvError> {
     let own = mine.clone();
     let answer = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
         let data = event.data().as_string().unwrap_or_default();
-        if data.starts_with(ASK) && data != own && answering.post_message(&JsValue::from_str(HELD)).is_err() {
+        if data == RELEASE {
+            on_release();
+        } else if data.starts_with(ASK) && data != own && answering.post_message(&JsValue::from_str(HELD)).is_err() {
             tracing::warn!("could not tell another tab this profile is open here");
         }
     });
@@ -83,6 +98,39 @@ pub(super) async fn hold(name: &str) -> Result<Option<Holder>, KvError> {
     holder.channel.post_message(&JsValue::from_str(&mine)).map_err(|e| io("ask", &e))?;
     pause(WAIT_MS).await?;
     Ok((!holder.heard.get()).then_some(holder))
+}
+
+/// Ask the engine holding database `name` in another tab to let go, then
+/// wait (up to about three seconds) until no engine answers for it. True
+/// when it is free.
+///
+/// # Errors
+/// The browser has no `BroadcastChannel` or refused a call.
+pub(super) async fn take_over(name: &str) -> Result<bool, KvError> {
+    let channel = BroadcastChannel::new(&format!("pakchat-idb/{name}")).map_err(|e| io("BroadcastChannel", &e))?;
+    let heard = std::rc::Rc::new(std::cell::Cell::new(false));
+    let seen = heard.clone();
+    let listen = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| {
+        if event.data().as_string().as_deref() == Some(HELD) {
+            seen.set(true);
+        }
+    });
+    channel.set_onmessage(Some(listen.as_ref().unchecked_ref()));
+    channel.post_message(&JsValue::from_str(RELEASE)).map_err(|e| io("ask", &e))?;
+    let mut free = false;
+    for _ in 0..12 {
+        heard.set(false);
+        channel.post_message(&JsValue::from_str(&question()?)).map_err(|e| io("ask", &e))?;
+        pause(WAIT_MS).await?;
+        if !heard.get() {
+            free = true;
+            break;
+        }
+    }
+    channel.set_onmessage(None);
+    channel.close();
+    drop(listen);
+    Ok(free)
 }
 
 /// Wait `ms` milliseconds without blocking the page.
