@@ -12,4 +12,6 @@ pub mod server;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod sync_rig;
 #[cfg(not(target_arch = "wasm32"))]
+pub mod web_page;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod webdriver;
