@@ -245,6 +245,10 @@ fn a_focused_composer_left_alone_stops_asking_for_frames() {
         app.harness.step();
     }
     assert!(app.harness.ctx.has_requested_repaint(), "the cursor blinks while the user is at work");
+    // The draft stored (its chat made) first: a late answer from the
+    // backend would rightly ask for a frame (a loaded machine let one
+    // arrive after the steps below once).
+    app.wait_for("the draft stored", |h| h.state().view_model().threads.values().any(|t| t.draft == "x"));
     std::thread::sleep(pakchat::ui::CURSOR_BLINK_TIMEOUT + Duration::from_millis(200));
     // The frame that sees the timeout, then the one that draws the cursor steady.
     for _ in 0..3 {
