@@ -216,7 +216,7 @@ fn a_second_tab_takes_the_profile_over_and_the_first_says_so_and_can_take_it_bac
     browser.wait_for(
         "the second tab refused",
         Duration::from_secs(30),
-        "return document.title.startsWith('Not opened')",
+        &live_is("Pak.Chat could not open: Pak.Chat is open in another tab of this browser."),
     );
     std::thread::sleep(Duration::from_millis(500));
     keep(&browser, "web-take-over");

@@ -173,7 +173,14 @@ impl Actor {
             }
             Err(e) => {
                 tracing::error!(err = %e, "cannot open the store");
-                self.events.send(Event::StoreFailed { message: e.to_string() });
+                // In a browser the holder of the profile is another tab.
+                let message = match e {
+                    KvError::Locked if cfg!(target_arch = "wasm32") => {
+                        "Pak.Chat is open in another tab of this browser.".to_owned()
+                    }
+                    e => e.to_string(),
+                };
+                self.events.send(Event::StoreFailed { message });
                 false
             }
         }
