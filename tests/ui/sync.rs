@@ -199,6 +199,7 @@ fn sync_is_turned_on_in_the_app_and_a_second_device_joins_with_the_code() {
     let mut a = new_app(config(dir_a.path(), true));
     a.wait_ready();
     a.wait_for("sync off", |h| sync_line(h) == "Sync is off on this device");
+    a.wait_for("A's account in the footer", |h| present(h, "grace@example.com"));
     a.click("Turn on…");
     a.wait_for("Settings → Account", |h| present(h, TURN_ON_SYNC));
     a.click(TURN_ON_SYNC);
@@ -214,6 +215,9 @@ fn sync_is_turned_on_in_the_app_and_a_second_device_joins_with_the_code() {
     let mut b = new_app(config(dir_b.path(), true));
     b.wait_ready();
     b.wait_for("sync off on B", |h| sync_line(h) == "Sync is off on this device");
+    // The footer settled (the account's name and address come in their own
+    // event and push "Turn on…" down): a click aimed before that misses.
+    b.wait_for("B's account in the footer", |h| present(h, "grace@example.com"));
     b.click("Turn on…");
     b.wait_for("Settings → Account on B", |h| present(h, RECOVERY_CODE));
     b.type_into(Role::TextInput, RECOVERY_CODE, "0123-4567-89AB-CDEF-GHJK-MNPQ");
