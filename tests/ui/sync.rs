@@ -326,6 +326,15 @@ fn a_photo_sent_on_one_device_is_downloaded_on_the_other_when_shown() {
     });
 
     b.wait_for("A's chat on B", |h| present(h, "The harbour this morning"));
+    // The photo's record goes only once its files are up, possibly a round
+    // after the message's: A done, and a moment for B's pull of it (cut
+    // before that, B's row has no photo to offer again).
+    a.wait_for("A synced the photo", |h| sync_line(h) == "Synced");
+    for _ in 0..30 {
+        a.harness.step();
+        b.harness.step();
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     // B's line to the server goes before it shows the chat.
     line.cut();
     b.open_chat("The harbour this morning");
