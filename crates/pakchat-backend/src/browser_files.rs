@@ -15,6 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Event, HtmlInputElement};
 
 use super::attachments::IncomingFile;
+use crate::store::js_error::describe;
 
 /// The largest file the picker reads (1 GiB).
 const MOST_BYTES: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -73,15 +74,6 @@ pub(super) async fn pick(filters: &[(&str, &[&str])], many: bool) -> Result<Vec<
         files.push(IncomingFile::Bytes { name: file.name(), bytes: Uint8Array::new(&buffer).to_vec() });
     }
     Ok(files)
-}
-
-/// A thrown JavaScript value in words.
-fn describe(value: &JsValue) -> String {
-    value
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| format!("{value:?}"))
 }
 
 /// Hand `bytes` to the browser as a download named `name` (where it goes

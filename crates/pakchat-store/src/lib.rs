@@ -13,6 +13,8 @@ pub mod archive;
 pub mod crypto;
 #[cfg(target_arch = "wasm32")]
 pub mod idb_kv;
+#[cfg(target_arch = "wasm32")]
+pub mod js_error;
 pub mod keychain;
 pub mod keys;
 pub mod kv;

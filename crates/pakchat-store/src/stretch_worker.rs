@@ -20,6 +20,7 @@ use web_sys::{ErrorEvent, Event, MessageEvent, Worker, WorkerOptions, WorkerType
 use zeroize::Zeroizing;
 
 use crate::crypto::KeyBytes;
+use crate::js_error::describe;
 use crate::keys::Argon2Params;
 
 /// The worker's script, relative to the page.
@@ -80,15 +81,6 @@ pub async fn stretch_in_worker(passphrase: &str, salt: &[u8], params: Argon2Para
     let key: [u8; 32] =
         copied.as_slice().try_into().map_err(|_| format!("the worker's key has {} bytes, not 32", copied.len()))?;
     Ok(Zeroizing::new(key))
-}
-
-/// A thrown JavaScript value in words.
-fn describe(value: &JsValue) -> String {
-    value
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| format!("{value:?}"))
 }
 
 /// `source` with a typed passphrase stretched in a worker
