@@ -15,7 +15,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::web_page::{CLIENT, PASSPHRASE, create_profile, dist, keep, live_is};
+use common::web_page::{
+    CLIENT, PASSPHRASE, STARTED, assert_no_console_errors, create_profile, dist, keep, live_is, open_app,
+};
 use common::webdriver::Browser;
 
 /// How many distinct colours a PNG holds (a blank page has one or two).
@@ -32,10 +34,8 @@ fn colours(png: &[u8]) -> usize {
 fn the_page_loads_and_the_app_draws_its_first_screen_without_a_console_error() {
     let idp = common::peers::oidc_mock();
     let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
-    let browser = Browser::start(1000, 700);
-    browser.open(&format!("{}/", server.base));
     // The loader note goes once the app runs on its canvas.
-    browser.wait_for("the app to start", Duration::from_secs(60), "return !document.getElementById('loading')");
+    let browser = open_app(&server);
     browser.wait_for("a frame", Duration::from_secs(10), "return window.pakchatFirstFrameMs > 0");
     // Reported, not asserted (timing belongs in benches): navigation start to
     // the first frame after the app started.
@@ -57,8 +57,7 @@ fn the_page_loads_and_the_app_draws_its_first_screen_without_a_console_error() {
     );
     assert!(canvas[0].as_u64().unwrap() >= 900, "the canvas fills the page: {canvas}");
     assert_eq!(canvas[2], "Pak.Chat");
-    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_console_errors(&browser);
 }
 
 const CANARY: &str = "canary-web-4b1d-quokka";
@@ -95,9 +94,7 @@ fn indexeddb_dump(browser: &Browser) -> Vec<u8> {
 fn a_message_typed_in_the_page_is_there_after_a_reload_only_sealed_and_gone_once_the_browser_is_forgotten() {
     let idp = common::peers::oidc_mock();
     let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
-    let browser = Browser::start(1000, 700);
-    browser.open(&format!("{}/", server.base));
-    browser.wait_for("the app to start", Duration::from_secs(60), "return !document.getElementById('loading')");
+    let browser = open_app(&server);
     std::thread::sleep(Duration::from_secs(1));
     keep(&browser, "web-setup");
     create_profile(&browser);
@@ -122,7 +119,7 @@ fn a_message_typed_in_the_page_is_there_after_a_reload_only_sealed_and_gone_once
     }
 
     browser.reload();
-    browser.wait_for("the app to start again", Duration::from_secs(60), "return !document.getElementById('loading')");
+    browser.wait_for("the app to start again", Duration::from_secs(60), STARTED);
     std::thread::sleep(Duration::from_secs(1));
     keep(&browser, "web-unlock");
     // How long the page stops at most while the key is stretched (in a Web
@@ -164,19 +161,15 @@ fn a_message_typed_in_the_page_is_there_after_a_reload_only_sealed_and_gone_once
     );
     keep(&browser, "web-forgotten");
     assert!(indexeddb_dump(&browser).is_empty(), "the browser's storage still holds records");
-    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_console_errors(&browser);
 }
 
 #[test]
 fn a_second_tab_does_not_open_the_profile_a_first_tab_holds() {
     let idp = common::peers::oidc_mock();
     let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
-    let browser = Browser::start(1000, 700);
     let page = format!("{}/", server.base);
-    let started = "return !document.getElementById('loading')";
-    browser.open(&page);
-    browser.wait_for("the app in the first tab", Duration::from_secs(60), started);
+    let browser = open_app(&server);
     let first = browser.tab();
     // Each tab would keep its own copy of the profile and write over the
     // other's: the second says where the profile is open instead.
@@ -193,7 +186,7 @@ fn a_second_tab_does_not_open_the_profile_a_first_tab_holds() {
     browser.close_tab();
     browser.switch_to(&second);
     browser.reload();
-    browser.wait_for("the app in the second tab", Duration::from_secs(60), started);
+    browser.wait_for("the app in the second tab", Duration::from_secs(60), STARTED);
     std::thread::sleep(Duration::from_secs(1));
     assert_eq!(browser.run("return document.title"), "Pak.Chat", "opened");
 }
@@ -202,10 +195,8 @@ fn a_second_tab_does_not_open_the_profile_a_first_tab_holds() {
 fn a_second_tab_takes_the_profile_over_and_the_first_says_so_and_can_take_it_back() {
     let idp = common::peers::oidc_mock();
     let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
-    let browser = Browser::start(1000, 700);
     let page = format!("{}/", server.base);
-    browser.open(&page);
-    browser.wait_for("the app in the first tab", Duration::from_secs(60), "return !document.getElementById('loading')");
+    let browser = open_app(&server);
     create_profile(&browser);
     browser.keys("Plans for the weekend\u{E007}");
     browser.wait_for("the chat in the first tab", Duration::from_secs(20), "return document.title.startsWith('Plans')");
@@ -220,19 +211,7 @@ fn a_second_tab_takes_the_profile_over_and_the_first_says_so_and_can_take_it_bac
     );
     std::thread::sleep(Duration::from_millis(500));
     keep(&browser, "web-take-over");
-    browser.click(500, USE_HERE_Y); // Use Pak.Chat here
-    browser.wait_for(
-        "the second tab asking for the passphrase",
-        Duration::from_secs(30),
-        &live_is("Pak.Chat is locked: type your passphrase."),
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
-    browser.wait_for(
-        "the chat in the second tab",
-        Duration::from_secs(30),
-        "return document.title.startsWith('Plans')",
-    );
+    use_here(&browser);
 
     // The first tab let go and says where Pak.Chat is now.
     browser.switch_to(&first);
@@ -244,27 +223,28 @@ fn a_second_tab_takes_the_profile_over_and_the_first_says_so_and_can_take_it_bac
     assert_eq!(browser.run("return document.title"), "Not opened — Pak.Chat");
     keep(&browser, "web-let-go");
     // And takes it back the same way.
-    browser.click(500, USE_HERE_Y);
-    browser.wait_for(
-        "the first tab asking for the passphrase",
-        Duration::from_secs(30),
-        &live_is("Pak.Chat is locked: type your passphrase."),
-    );
-    std::thread::sleep(Duration::from_millis(300));
-    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
-    browser.wait_for(
-        "the chat in the first tab again",
-        Duration::from_secs(30),
-        "return document.title.startsWith('Plans')",
-    );
+    use_here(&browser);
     browser.switch_to(&second);
     browser.wait_for(
         "the second tab let go",
         Duration::from_secs(10),
         "return document.title === 'Not opened — Pak.Chat'",
     );
-    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_console_errors(&browser);
+}
+
+/// In the tab shown: "Use Pak.Chat here", the passphrase once the page
+/// reloaded, and the chat ("Plans…") open in it.
+fn use_here(browser: &Browser) {
+    browser.click(500, USE_HERE_Y);
+    browser.wait_for(
+        "this tab asking for the passphrase",
+        Duration::from_secs(30),
+        &live_is("Pak.Chat is locked: type your passphrase."),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
+    browser.wait_for("the chat in this tab", Duration::from_secs(30), "return document.title.startsWith('Plans')");
 }
 
 /// Where "Use Pak.Chat here" is drawn on the start screen of a 1000 × 700 window.

@@ -13,7 +13,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::web_page::{CLIENT, PASSPHRASE, create_profile, dist, keep, live, live_is};
+use common::web_page::{
+    CLIENT, PASSPHRASE, STARTED, assert_no_console_errors, create_profile, dist, keep, live, live_is, open_app,
+};
 use common::webdriver::Browser;
 
 /// Settings → API keys: OpenAI's base URL pointed at `base`, a key saved;
@@ -53,9 +55,7 @@ fn a_reply_streams_from_aimock_into_the_page_stop_keeps_what_arrived_a_picked_ph
     let idp = common::peers::oidc_mock();
     let llm = common::peers::aimock();
     let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
-    let browser = Browser::start(1000, 700);
-    browser.open(&format!("{}/", server.base));
-    browser.wait_for("the app to start", Duration::from_secs(60), "return !document.getElementById('loading')");
+    let browser = open_app(&server);
     create_profile(&browser);
     // The page fetches the provider itself (aimock answers CORS), through
     // reqwest's wasm fetch, streamed as server-sent events.
@@ -133,8 +133,7 @@ fn a_reply_streams_from_aimock_into_the_page_stop_keeps_what_arrived_a_picked_ph
         assert!(markdown.contains(said), "{said:?} in the export: {markdown}");
     }
 
-    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_console_errors(&browser);
 }
 
 /// A ChatGPT `conversations.json` holding "Long history" with `messages`
@@ -212,10 +211,7 @@ fn a_10000_message_chat_imported_in_the_page_opens_scrolls_and_reloads() {
     chats_export(&export, 10_000);
     let idp = common::peers::oidc_mock();
     let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
-    let browser = Browser::start(1000, 700);
-    let page = format!("{}/", server.base);
-    browser.open(&page);
-    browser.wait_for("the app to start", Duration::from_secs(60), "return !document.getElementById('loading')");
+    let browser = open_app(&server);
     create_profile(&browser);
     // Settings → Data → Import chats…, the file chosen in the browser's picker.
     browser.intercept_file_pickers();
@@ -271,7 +267,7 @@ fn a_10000_message_chat_imported_in_the_page_opens_scrolls_and_reloads() {
     // With the long chat stored: page load to first frame, and the chat back.
     let reloading = std::time::Instant::now();
     browser.reload();
-    browser.wait_for("the app to start again", Duration::from_secs(60), "return !document.getElementById('loading')");
+    browser.wait_for("the app to start again", Duration::from_secs(60), STARTED);
     browser.wait_for("a frame", Duration::from_secs(30), "return window.pakchatFirstFrameMs > 0");
     let first_frame = browser.run("return Math.round(window.pakchatFirstFrameMs)");
     println!("web: page load to first frame with a 10,000-message chat stored: {first_frame} ms");
@@ -292,8 +288,7 @@ fn a_10000_message_chat_imported_in_the_page_opens_scrolls_and_reloads() {
     );
     println!("web: unlock to the 10,000-message chat on screen: {} ms", unlocking.elapsed().as_millis());
     keep(&browser, "web-long-reloaded");
-    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_console_errors(&browser);
 }
 
 #[test]
@@ -301,9 +296,7 @@ fn a_page_calls_anthropic_with_its_browser_access_header() {
     let idp = common::peers::oidc_mock();
     let llm = common::peers::aimock();
     let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
-    let browser = Browser::start(1000, 700);
-    browser.open(&format!("{}/", server.base));
-    browser.wait_for("the app to start", Duration::from_secs(60), "return !document.getElementById('loading')");
+    let browser = open_app(&server);
     create_profile(&browser);
     // Settings → API keys: Anthropic's key saved, its base URL at aimock;
     // then a message to Claude (a page's call, which Anthropic answers only
@@ -348,6 +341,5 @@ fn a_page_calls_anthropic_with_its_browser_access_header() {
     keep(&browser, "web-anthropic");
     assert_eq!(headers["anthropic-dangerous-direct-browser-access"], "true", "{headers}");
     assert_eq!(headers["anthropic-version"], "2023-06-01", "{headers}");
-    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
-    assert!(errors.is_empty(), "console errors: {errors:?}");
+    assert_no_console_errors(&browser);
 }

@@ -58,3 +58,22 @@ pub fn live_is(text: &str) -> String {
 pub fn live(browser: &Browser) -> String {
     browser.run("return document.getElementById('pakchat-live').textContent").as_str().unwrap_or_default().to_owned()
 }
+
+/// A script: whether the app has started on its canvas (the loader note
+/// is gone).
+pub const STARTED: &str = "return !document.getElementById('loading')";
+
+/// A new headless Chromium of 1000 × 700 on `server`'s page, the app
+/// started in it.
+pub fn open_app(server: &super::server::LocalServer) -> Browser {
+    let browser = Browser::start(1000, 700);
+    browser.open(&format!("{}/", server.base));
+    browser.wait_for("the app to start", Duration::from_secs(60), STARTED);
+    browser
+}
+
+/// Fail the test with the page's console errors, if it logged any.
+pub fn assert_no_console_errors(browser: &Browser) {
+    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
