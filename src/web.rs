@@ -43,6 +43,8 @@ pub const PROFILE_DATABASE: &str = "pakchat";
 pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), JsValue> {
     // A panic says what it was on the console (the default says nothing).
     std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&JsValue::from_str(&format!("Pak.Chat: {info}")))));
+    // Back from the identity provider: the answer leaves the address bar now.
+    crate::backend::account::redirect::page::catch_return();
     let runner = eframe::WebRunner::new();
     runner
         .start(

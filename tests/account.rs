@@ -391,3 +391,55 @@ fn a_device_joins_with_the_recovery_code_and_a_wrong_one_writes_nothing() {
         assert!(!bytes.windows(32).any(|w| w == key.as_bytes()), "the raw key is in {}", path.display());
     }
 }
+
+/// A page's sign-in by redirect (`account::redirect`), driven as a
+/// browser would: the authorization address is followed once, and the
+/// provider's redirect back to the page is the answer `finish` reads.
+#[test]
+fn a_page_signs_in_by_redirect_and_a_forged_or_reused_answer_is_refused() {
+    use pakchat::backend::account::{AccountError, redirect};
+    let rig = Rig::new();
+    let page = format!("{}/", rig.server);
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let (pending, url) = rig.local.block_on(redirect::begin(&http, &rig.server, &page, None)).unwrap();
+    let asked: std::collections::HashMap<String, String> =
+        url::Url::parse(&url).unwrap().query_pairs().into_owned().collect();
+    assert_eq!(asked["code_challenge_method"], "S256");
+    assert_eq!(asked["redirect_uri"], page);
+    assert_eq!(asked["client_id"], CLIENT, "the client id the server names");
+    assert_ne!(asked["code_challenge"], pending.verifier, "the verifier itself never leaves");
+    // The provider sends the page back to its own address with the code.
+    let back = rig.local.block_on(http.get(&url).send()).unwrap();
+    let location = back.headers()["location"].to_str().unwrap().to_owned();
+    let answer = location.strip_prefix(&format!("{page}?")).unwrap_or_else(|| panic!("back to the page: {location}"));
+    assert!(redirect::is_answer(answer), "{answer}");
+
+    // An answer carrying another state (a forged link) is refused, and
+    // the real code is still good afterwards.
+    let forged: String = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(url::form_urlencoded::parse(answer.as_bytes()).map(|(k, v)| {
+            if k == "state" { (k.into_owned(), "someone-elses".to_owned()) } else { (k.into_owned(), v.into_owned()) }
+        }))
+        .finish();
+    let refused = rig.local.block_on(redirect::finish(&http, &pending, &forged, None, None)).unwrap_err();
+    assert!(refused.to_string().contains("another sign-in"), "{refused}");
+    assert_eq!(rig.users(), 0);
+
+    let account = rig.local.block_on(redirect::finish(&http, &pending, answer, None, Some("web-device"))).unwrap();
+    assert_eq!((account.user.name.as_str(), account.user.email.as_str()), ("Ada Lovelace", "ada@example.com"));
+    assert_eq!(account.server, rig.server);
+    assert_eq!(rig.me(&account.token), 200);
+    assert_eq!(rig.users(), 1);
+
+    // The same answer again (a reload, a replay): the provider refuses the
+    // used code (the mock in its words: it no longer knows its challenge).
+    let again = rig.local.block_on(redirect::finish(&http, &pending, answer, None, None)).unwrap_err();
+    let refused_by_provider = |e: &AccountError| {
+        matches!(e, AccountError::Refused(why) if why.starts_with("the identity provider refused the sign-in: "))
+    };
+    assert!(refused_by_provider(&again), "{again}");
+    // And the provider's own refusal (the user said no) reaches the user.
+    let denied = format!("state={}&error=access_denied&error_description=The+user+said+no", pending.state);
+    let said = rig.local.block_on(redirect::finish(&http, &pending, &denied, None, None)).unwrap_err();
+    assert_eq!(said.to_string(), "the identity provider said: access_denied (The user said no)");
+}

@@ -49,7 +49,8 @@ pub fn footer_ui(
     hidden: bool,
     send: &mut dyn FnMut(Command),
 ) -> bool {
-    let server = vm.settings.account_server.trim();
+    let server = server_or_default(&vm.settings.account_server);
+    let server = server.as_str();
     let mut open_settings = false;
     let mut sign_in = |send: &mut dyn FnMut(Command)| {
         if server.is_empty() {
@@ -81,7 +82,7 @@ pub fn footer_ui(
         }
         AccountView::SigningIn { .. } => {
             ui.horizontal(|ui| {
-                ui.small("Waiting for your browser…");
+                ui.small(if cfg!(target_arch = "wasm32") { "Signing in…" } else { "Waiting for your browser…" });
                 if ui.small_button("Cancel").clicked() {
                     send(Command::CancelSignIn);
                 }
@@ -103,6 +104,22 @@ pub fn footer_ui(
         open_settings |= sync_line(ui, &vm.sync, send);
     }
     open_settings
+}
+
+/// The server a page was loaded from (`pakchat-server --web-dir` serves
+/// the web app beside its sync endpoints), the one a page signs in to
+/// unless another is set; none on the desktop.
+fn page_server() -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    return web_sys::window().and_then(|w| w.location().origin().ok()).filter(|o| o.starts_with("http"));
+    #[cfg(not(target_arch = "wasm32"))]
+    None
+}
+
+/// The server set in Settings → Account, else the page's ([`page_server`]).
+fn server_or_default(set: &str) -> String {
+    let set = set.trim();
+    if set.is_empty() { page_server().unwrap_or_default() } else { set.to_owned() }
 }
 
 /// The label of the button that syncs at once.
@@ -172,11 +189,11 @@ pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut 
          under your account's key, which it never sees.",
     );
     let editable = matches!(vm.account, AccountView::SignedOut | AccountView::Expired { .. });
+    let hint = page_server().unwrap_or_else(|| "https://pak.example.org".to_owned());
     ui.add_enabled_ui(editable, |ui| {
-        *changed |=
-            super::settings_window::field(ui, "Server", &mut vm.settings.account_server, "https://pak.example.org");
+        *changed |= super::settings_window::field(ui, "Server", &mut vm.settings.account_server, &hint);
     });
-    let server = vm.settings.account_server.trim().to_owned();
+    let server = server_or_default(&vm.settings.account_server);
     ui.add_space(6.0);
     match &vm.account {
         AccountView::SignedOut => {
@@ -186,7 +203,11 @@ pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut 
             }
         }
         AccountView::SigningIn { server, url } => {
-            ui.label(format!("Finish signing in to {server} in your browser…"));
+            if cfg!(target_arch = "wasm32") {
+                ui.label(format!("Signing in to {server}…"));
+            } else {
+                ui.label(format!("Finish signing in to {server} in your browser…"));
+            }
             ui.horizontal(|ui| {
                 if let Some(url) = url
                     && ui.button("Copy sign-in link").on_hover_text("If no browser opened, paste it into one").clicked()

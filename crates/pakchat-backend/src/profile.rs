@@ -313,5 +313,7 @@ impl Actor {
         }
         self.reload_settings().await;
         self.announce_account().await;
+        #[cfg(target_arch = "wasm32")]
+        self.finish_page_sign_in().await;
     }
 }

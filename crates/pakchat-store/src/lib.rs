@@ -371,6 +371,21 @@ pub trait Store: Send + Sync {
     /// Engine or randomness failure.
     fn put_account(&self, account: Option<&pakchat_core::Account>) -> Result<(), StoreError>;
 
+    /// What a page that left for the identity provider needs to finish
+    /// signing in when it comes back (the backend's opaque text: its PKCE
+    /// verifier, `state` and `nonce` are secrets, so they are sealed here
+    /// rather than in the browser's session storage).
+    ///
+    /// # Errors
+    /// Engine failure or an unreadable record.
+    fn sign_in_state(&self) -> Result<Option<String>, StoreError>;
+
+    /// Keep the sign-in in progress, or with `None` forget it.
+    ///
+    /// # Errors
+    /// Engine or randomness failure.
+    fn put_sign_in_state(&self, state: Option<&str>) -> Result<(), StoreError>;
+
     /// The account's sync key (its number and bytes), once this device made
     /// it or joined with the recovery code.
     ///

@@ -352,6 +352,14 @@ impl Store for SealedStore {
         self.write_account(account)
     }
 
+    fn sign_in_state(&self) -> Result<Option<String>, StoreError> {
+        self.read_sign_in()
+    }
+
+    fn put_sign_in_state(&self, state: Option<&str>) -> Result<(), StoreError> {
+        self.write_sign_in(state)
+    }
+
     fn sync_key(&self) -> Result<Option<crate::SyncKey>, StoreError> {
         self.read_sync_key()
     }

@@ -24,7 +24,7 @@ use oauth2::{
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use super::{AccountError, http, open_session, server_base, sign_in_config};
+use super::{AccountError, discover, http, open_session, server_base, sign_in_config};
 use pakchat_core::Account;
 
 /// What a sign-in needs besides the user.
@@ -58,12 +58,6 @@ type OidcClient = oauth2::Client<
     BasicRevocationErrorResponse,
 >;
 
-#[derive(Deserialize)]
-struct Discovery {
-    authorization_endpoint: String,
-    token_endpoint: String,
-}
-
 /// Sign in to `options.server` through the browser; `show_url` hears the
 /// address the browser is sent to (for "if no browser opened, go to …").
 /// Returns the account to keep (no avatar yet).
@@ -81,14 +75,7 @@ pub async fn sign_in(
     let config = sign_in_config(&http, &server).await?;
     let client_id = options.client_id.clone().unwrap_or(config.client_id);
     let issuer = config.issuer.trim_end_matches('/').to_owned();
-    let discovery: Discovery = http
-        .get(format!("{issuer}/.well-known/openid-configuration"))
-        .send()
-        .await
-        .map_err(|e| AccountError::Unreachable(issuer.clone(), e.without_url().to_string()))?
-        .json()
-        .await
-        .map_err(|e| AccountError::Refused(format!("{issuer} is not an OpenID provider: {e}")))?;
+    let discovery = discover(&http, &issuer).await?;
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await

@@ -11,12 +11,16 @@
 //! dropped. The user's picture is fetched here, size-capped, and kept as a
 //! sealed blob only if it decodes as an image.
 //!
+//! A page signs in by redirect instead ([`redirect`]): it goes to the
+//! provider itself and finishes once it is back and the profile unlocked.
+//!
 //! [`check`] asks the server whether the session still holds: a 401 means
 //! signed out by the server (expired or revoked), which the app shows as
 //! "sign in again" with everything local kept.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod loopback;
+pub mod redirect;
 mod session;
 
 pub(crate) use session::AccountReport;
@@ -91,6 +95,29 @@ pub struct SignInConfig {
     pub issuer: String,
     /// The OAuth client id the server accepts.
     pub client_id: String,
+}
+
+/// The endpoints an OpenID provider names in its discovery document.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Discovery {
+    /// Where the browser is sent to sign in.
+    pub authorization_endpoint: String,
+    /// Where the code is exchanged for tokens.
+    pub token_endpoint: String,
+}
+
+/// The discovery document of `issuer` (without a trailing slash).
+///
+/// # Errors
+/// Unreachable, or not an OpenID provider.
+pub async fn discover(http: &reqwest::Client, issuer: &str) -> Result<Discovery, AccountError> {
+    http.get(format!("{issuer}/.well-known/openid-configuration"))
+        .send()
+        .await
+        .map_err(|e| AccountError::Unreachable(issuer.to_owned(), plain(e)))?
+        .json()
+        .await
+        .map_err(|e| AccountError::Refused(format!("{issuer} is not an OpenID provider: {e}")))
 }
 
 /// What the server answered to a sign-in.

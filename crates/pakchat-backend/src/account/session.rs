@@ -1,5 +1,8 @@
 //! The actor's side of the account: sign-in runs as a task (the browser may
-//! take minutes) and reports back; the account is read after unlocking and
+//! take minutes) and reports back — in a page, the task makes the
+//! redirect's [`Pending`](super::redirect::Pending) sign-in, which is
+//! sealed into the profile before the page leaves, and the sign-in is
+//! finished once the page is back and unlocked; the account is read after unlocking and
 //! checked with the server in the background, so a session the server ended
 //! shows as "sign in again" without the user asking; sign-out forgets it
 //! even when the server cannot be told. A kiosk's guests never sign in.
@@ -15,14 +18,15 @@ use crate::{AccountView, Command, Event};
 
 /// Numbers sign-ins, so a report of one that a newer one replaced (or that
 /// was cancelled) is told apart from the current one's.
-#[cfg(not(target_arch = "wasm32"))]
 static SIGN_INS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// What an account task reports to the actor.
 pub(crate) enum AccountReport {
     /// Sign-in number `.0` ended.
-    #[cfg_attr(target_arch = "wasm32", expect(dead_code, reason = "the web signs in with the web build"))]
     SignedIn(u64, Result<(Account, Option<Vec<u8>>), AccountError>),
+    /// A page's sign-in number `.0` is ready to leave for the provider.
+    #[cfg(target_arch = "wasm32")]
+    Begun(u64, Result<(super::redirect::Pending, String), AccountError>),
     /// The server answered whether the session `token` holds.
     Checked {
         /// The session asked about (a newer sign-in makes the answer moot).
@@ -45,6 +49,12 @@ impl Actor {
                     // The task may have just finished; then there is nothing to stop.
                     cancel.send(()).ok();
                 }
+                // A page's sign-in has no task to stop: its report is ignored.
+                #[cfg(target_arch = "wasm32")]
+                if self.sign_in.take().is_some() {
+                    self.announce_account().await;
+                    self.events.send(Event::Status { message: Some("Sign-in cancelled.".to_owned()) });
+                }
             }
             Command::SignOut => self.sign_out().await,
             _ => misrouted("account"),
@@ -58,10 +68,18 @@ impl Actor {
         }
         #[cfg(target_arch = "wasm32")]
         {
-            drop(server);
-            self.events.send(Event::Error {
-                thread: None,
-                message: "Signing in from the browser comes with the web build's sync.".to_owned(),
+            let number = SIGN_INS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.sign_in = Some((number, None));
+            self.events.send(Event::Account(AccountView::SigningIn { server: server.clone(), url: None }));
+            let inbox = self.inbox.clone();
+            self.rt.spawn(async move {
+                let begun = match (super::http_client(), super::redirect::page::address()) {
+                    (Ok(http), Ok(here)) => {
+                        super::redirect::begin(&http, &server, &here, super::client_id_override()).await
+                    }
+                    (Err(e), _) | (_, Err(e)) => Err(e),
+                };
+                to_actor(&inbox, AccountReport::Begun(number, begun));
             });
         }
         #[cfg(not(target_arch = "wasm32"))]
@@ -144,6 +162,12 @@ impl Actor {
                     Err(e) => self.account_error(format!("Sign-in failed: {e}")).await,
                 }
             }
+            #[cfg(target_arch = "wasm32")]
+            AccountReport::Begun(number, begun) => {
+                if self.sign_in.as_ref().is_some_and(|(n, _)| *n == number) {
+                    self.leave_for_provider(begun).await;
+                }
+            }
             AccountReport::Checked { token, result, rotated } => {
                 let current = self.with_store(crate::store::Store::account).await.ok().flatten();
                 let Some(mut account) = current.filter(|a| a.token == token) else { return };
@@ -166,6 +190,95 @@ impl Actor {
                 }
             }
         }
+    }
+
+    /// Seal the page's sign-in into the profile, wait until it is written
+    /// (the page is about to unload), and send the page to the provider.
+    #[cfg(target_arch = "wasm32")]
+    async fn leave_for_provider(&mut self, begun: Result<(super::redirect::Pending, String), AccountError>) {
+        let (pending, url) = match begun {
+            Ok(begun) => begun,
+            Err(e) => {
+                self.sign_in = None;
+                self.account_error(format!("Sign-in failed: {e}")).await;
+                return;
+            }
+        };
+        let text = match serde_json::to_string(&pending) {
+            Ok(text) => text,
+            Err(e) => {
+                self.sign_in = None;
+                self.account_error(format!("Sign-in failed: {e}")).await;
+                return;
+            }
+        };
+        let mut kept = self.with_store(move |s| s.put_sign_in_state(Some(&text)).and_then(|()| s.flush())).await;
+        if kept.is_ok()
+            && let Some(idb) = &self.idb
+        {
+            kept = idb.settled().await.map_err(crate::store::StoreError::from);
+        }
+        if let Err(e) = kept {
+            self.sign_in = None;
+            self.account_error(format!("Sign-in could not start: this browser did not keep it ({e})")).await;
+            return;
+        }
+        self.events.send(Event::Account(AccountView::SigningIn { server: pending.server, url: Some(url.clone()) }));
+        if let Err(e) = super::redirect::page::leave_for(&url) {
+            self.sign_in = None;
+            self.account_error(format!("Sign-in failed: {e}")).await;
+        }
+    }
+
+    /// After unlocking a page that came back from the identity provider:
+    /// finish the sign-in sealed before it left (a task; it reports
+    /// [`AccountReport::SignedIn`] like the desktop's).
+    #[cfg(target_arch = "wasm32")]
+    pub(crate) async fn finish_page_sign_in(&mut self) {
+        let Some(answer) = super::redirect::page::take_answer() else { return };
+        let kept = self
+            .with_store(|s| {
+                let kept = s.sign_in_state()?;
+                if kept.is_some() {
+                    s.put_sign_in_state(None)?;
+                    s.flush()?;
+                }
+                Ok(kept)
+            })
+            .await;
+        let pending = match kept {
+            Ok(Some(text)) => serde_json::from_str::<super::redirect::Pending>(&text).ok(),
+            Ok(None) => None,
+            Err(e) => {
+                tracing::warn!(err = %e, "the sign-in kept in the profile could not be read");
+                None
+            }
+        };
+        let Some(pending) = pending else {
+            self.account_error(
+                "Sign-in failed: this page came back from signing in, but no sign-in was started in this \
+                 profile. Sign in again."
+                    .to_owned(),
+            )
+            .await;
+            return;
+        };
+        let number = SIGN_INS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.sign_in = Some((number, None));
+        self.events.send(Event::Account(AccountView::SigningIn { server: pending.server.clone(), url: None }));
+        let device = self.store.as_ref().map(|s| s.device_id().0.to_string());
+        let inbox = self.inbox.clone();
+        self.rt.spawn(async move {
+            let result = async {
+                let http = super::http_client()?;
+                let secret = super::client_secret();
+                let account = super::redirect::finish(&http, &pending, &answer, secret, device.as_deref()).await?;
+                let avatar = super::fetch_avatar(&http, &account.user.picture).await;
+                Ok((account, avatar))
+            }
+            .await;
+            to_actor(&inbox, AccountReport::SignedIn(number, result));
+        });
     }
 
     pub(crate) async fn save_and_show(&mut self, account: Account) {

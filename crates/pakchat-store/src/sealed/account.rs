@@ -1,6 +1,7 @@
-//! The account this profile is signed in to, and the account's sync key
-//! (what every synced record is sealed with), sealed beside the API keys:
-//! both are as secret as they are. Their keys start with a zero byte, which
+//! The account this profile is signed in to, the account's sync key (what
+//! every synced record is sealed with), and a page's sign-in while it is at
+//! the identity provider, sealed beside the API keys: all are as secret as
+//! they are. Their keys start with a zero byte, which
 //! no provider's name does, so they never read as API keys.
 
 use pakchat_core::Account;
@@ -13,6 +14,8 @@ use crate::kv::Table;
 const ACCOUNT_KEY: &[u8] = b"\0account";
 /// Where the account's sync key lives (its number and its 32 bytes).
 const SYNC_KEY: &[u8] = b"\0account-sync-key";
+/// Where a page keeps the sign-in it left for (its PKCE verifier, state, nonce).
+const SIGN_IN_KEY: &[u8] = b"\0account-sign-in";
 
 impl SealedStore {
     pub(super) fn read_account(&self) -> Result<Option<Account>, StoreError> {
@@ -33,5 +36,14 @@ impl SealedStore {
 
     pub(super) fn write_sync_key(&self, key: Option<(u32, &[u8; 32])>) -> Result<(), StoreError> {
         self.put(Table::Secrets, SYNC_KEY, &key)
+    }
+
+    pub(super) fn read_sign_in(&self) -> Result<Option<String>, StoreError> {
+        let Some(bytes) = self.kv.get(Table::Secrets, SIGN_IN_KEY)? else { return Ok(None) };
+        Ok(self.open::<Option<String>>(Table::Secrets, SIGN_IN_KEY, &bytes)?)
+    }
+
+    pub(super) fn write_sign_in(&self, state: Option<&str>) -> Result<(), StoreError> {
+        self.put(Table::Secrets, SIGN_IN_KEY, &state)
     }
 }
