@@ -4,7 +4,8 @@
 //! only ever holds ciphertext), protected by a passphrase. The tab's title
 //! follows the open chat, and the page's live region (`#pakchat-live`)
 //! carries [`PakApp::announcement`](crate::ui::PakApp::announcement) for
-//! screen readers, which cannot read the canvas.
+//! screen readers, which cannot read the canvas (`#pakchat-notice` the
+//! newest banner, [`PakApp::notice`](crate::ui::PakApp::notice)).
 
 use wasm_bindgen::prelude::*;
 
@@ -63,7 +64,12 @@ pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), J
                     browser: None,
                 };
                 let (backend, _stopped) = start(&Runtime::browser(), config, move || ctx.request_repaint());
-                Ok(Box::new(Page { app: PakApp::new(backend), title: String::new(), announced: String::new() }))
+                Ok(Box::new(Page {
+                    app: PakApp::new(backend),
+                    title: String::new(),
+                    announced: String::new(),
+                    noticed: String::new(),
+                }))
             }),
         )
         .await
@@ -77,6 +83,8 @@ struct Page {
     title: String,
     /// The text last put in the live region.
     announced: String,
+    /// The text last put in the notice region.
+    noticed: String,
 }
 
 impl eframe::App for Page {
@@ -100,6 +108,14 @@ impl eframe::App for Page {
         {
             region.set_text_content(Some(&announcement));
             self.announced = announcement;
+        }
+        let notice = self.app.notice();
+        if notice != self.noticed
+            && let Some(region) =
+                web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("pakchat-notice"))
+        {
+            region.set_text_content(Some(&notice));
+            self.noticed = notice;
         }
     }
 

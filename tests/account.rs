@@ -434,9 +434,7 @@ fn a_page_signs_in_by_redirect_and_a_forged_or_reused_answer_is_refused() {
     // The same answer again (a reload, a replay): the provider refuses the
     // used code (the mock in its words: it no longer knows its challenge).
     let again = rig.local.block_on(redirect::finish(&http, &pending, answer, None, None)).unwrap_err();
-    let refused_by_provider = |e: &AccountError| {
-        matches!(e, AccountError::Refused(why) if why.starts_with("the identity provider refused the sign-in: "))
-    };
+    let refused_by_provider = |e: &AccountError| matches!(e, AccountError::Refused(why) if why.starts_with("the identity provider refused the sign-in: "));
     assert!(refused_by_provider(&again), "{again}");
     // And the provider's own refusal (the user said no) reaches the user.
     let denied = format!("state={}&error=access_denied&error_description=The+user+said+no", pending.state);

@@ -14,13 +14,23 @@ const CLIENT: &str = "pakchat-sync-test";
 pub struct Rig {
     pub idp: super::peers::Server,
     pub server: super::server::LocalServer,
+    /// The OAuth client id the server trusts.
+    pub client: &'static str,
 }
 
 impl Rig {
     pub fn new() -> Self {
         let idp = super::peers::oidc_mock();
         let server = super::server::LocalServer::start(&idp.base, CLIENT);
-        Self { idp, server }
+        Self { idp, server, client: CLIENT }
+    }
+
+    /// The server also hosting the web app in `dist` (`--web-dir`).
+    pub fn with_web(dist: &std::path::Path) -> Self {
+        let idp = super::peers::oidc_mock();
+        let client = super::web_page::CLIENT;
+        let server = super::server::LocalServer::with_web(&idp.base, client, dist);
+        Self { idp, server, client }
     }
 
     /// A new profile signed in as `who` (a session made straight from an
@@ -35,7 +45,7 @@ impl Rig {
         let token = self.server.block_on(super::peers::session_token_on(
             &self.server.base,
             &self.idp.base,
-            CLIENT,
+            self.client,
             claims,
             Some(&id),
         ));

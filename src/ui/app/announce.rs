@@ -3,7 +3,9 @@
 //! a polite live region: before the profile is open, what the screen asks
 //! for; then the open chat's last message — who wrote it and its state while
 //! it arrives ("gpt-4o-mini · writing…"), its text once it is complete,
-//! stopped or failed: one announcement per reply, not one per token.
+//! stopped or failed: one announcement per reply, not one per token. A
+//! second region carries the newest error or status banner
+//! ([`PakApp::notice`]).
 
 use super::PakApp;
 use crate::backend::ProtectionKind;
@@ -49,5 +51,15 @@ impl PakApp {
             }
             _ => format!("{header}: {}", message.content),
         }
+    }
+
+    /// The newest banner: the last error waiting, else the status line
+    /// (empty without either), as the banner shows it.
+    #[must_use]
+    pub fn notice(&self) -> String {
+        let newest = self.vm.errors.iter().last().or(self.vm.status.as_ref());
+        newest
+            .map(|text| crate::ui::policy::without_home(text, self.personal_hidden()).into_owned())
+            .unwrap_or_default()
     }
 }

@@ -150,6 +150,10 @@ impl Actor {
                         match saved {
                             Ok(account) => {
                                 tracing::info!("signed in");
+                                // A page came back from elsewhere: say it worked.
+                                #[cfg(target_arch = "wasm32")]
+                                self.events
+                                    .send(Event::Status { message: Some(format!("Signed in to {}.", account.server)) });
                                 self.show_account(Some(account)).await;
                             }
                             Err(e) => self.account_error(format!("Signed in, but it could not be saved: {e}")).await,
