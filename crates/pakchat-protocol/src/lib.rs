@@ -17,7 +17,7 @@
 //! when it is opened. (Serving an *older* genuine envelope again is caught
 //! by last-writer-wins: its stamp loses to what the device holds.)
 //!
-//! # Endpoints (all need `Authorization: Bearer <session>`)
+//! # Endpoints (all but `GET /v1/shares/{id}` need `Authorization: Bearer <session>`)
 //!
 //! * `POST /v1/records` with a [`PushRequest`] → [`PushResponse`]: each
 //!   envelope is kept unless the server holds a newer one of that id (by
@@ -39,6 +39,21 @@
 //! * `GET /v1/chunks/{id}` → 200 with the sealed chunk, 404 when this user
 //!   has no chunk of that id.
 //!
+//! * `PUT /v1/shares/{id}?expires_ms=N` with a sealed share as the body
+//!   (`application/octet-stream`, at most [`MAX_SHARE_BYTES`] bytes; the id
+//!   passes [`valid_share_id`]; `expires_ms`, optional, in the future) → 201
+//!   with its [`ShareInfo`]; 409 when the id is taken (by anyone), 413 over
+//!   the size or past [`MAX_SHARES`] live links.
+//! * `GET /v1/shares` → [`ShareList`]: this user's shares, newest first,
+//!   revoked and expired ones included.
+//! * `DELETE /v1/shares/{id}` → 204: revoked, and its content dropped from
+//!   the server (again: 204); 404 when this user has no share of that id.
+//! * `GET /v1/shares/{id}`, the one endpoint that needs **no** session
+//!   (whoever holds the link): 200 with the sealed bytes; 410 `revoked` or
+//!   `expired`; 404 `no_share`. Every answer allows any origin
+//!   (`Access-Control-Allow-Origin: *`), so a web app hosted elsewhere may
+//!   open a link with a plain `fetch` (no credentials, no custom headers).
+//!
 //! Requests carry the header [`VERSION_HEADER`]; a server that does not
 //! speak that version answers 400 with an [`ErrorBody`]. Errors are always
 //! an [`ErrorBody`]; 413 and 429 come with `Retry-After` (seconds), also
@@ -54,6 +69,7 @@ mod chunks;
 mod envelope;
 mod keys;
 mod messages;
+mod shares;
 
 pub use chunks::{ChunkId, MAX_CHUNK, MAX_MISSING, MAX_SEALED_CHUNK, MissingRequest, MissingResponse};
 pub use envelope::{Envelope, KeyId, Kind, MAX_ID_LEN, MAX_KIND_LEN, RecordId, aad};
@@ -62,6 +78,7 @@ pub use messages::{
     DeviceInfo, DeviceList, ErrorBody, LiveMessage, MAX_PULL, PullResponse, PushOutcome, PushRequest, PushResponse,
     PushResult, Stored,
 };
+pub use shares::{MAX_SHARE_BYTES, MAX_SHARES, ShareInfo, ShareList, valid_share_id};
 
 /// The protocol version this build speaks.
 pub const VERSION: u32 = 1;

@@ -1,5 +1,6 @@
-//! The HTTP API. JSON in and out; every endpoint but `/healthz` and
-//! `POST /v1/session` needs `Authorization: Bearer <session token>`.
+//! The HTTP API. JSON in and out; every endpoint but `/healthz`,
+//! `GET /v1/sign-in`, `POST /v1/session` and `GET /v1/shares/{id}` needs
+//! `Authorization: Bearer <session token>`.
 //!
 //! * `GET /healthz`: 200 `ok` when the database answers, 503 otherwise.
 //! * `GET /v1/sign-in`: how to sign in here → `{"issuer", "client_id"}` (the
@@ -21,6 +22,27 @@
 //!   upload stays); `GET /v1/chunks/{id}` → 200 the bytes as uploaded, 404
 //!   `no_chunk` when this user has none of that id (`chunks.rs`; another
 //!   user's chunks are not shared, nor said to exist).
+//! * `PUT /v1/shares/{id}?expires_ms=N` with a sealed share (a read-only
+//!   chat snapshot under a key only the link's `#fragment` holds) as an
+//!   `application/octet-stream` body → 201 with its
+//!   `pakchat_protocol::ShareInfo`; 400 `bad_request` for an id that fails
+//!   `valid_share_id`, an empty body or an `expires_ms` (Unix ms, optional)
+//!   not in the future; 413 `too_large` over `MAX_SHARE_BYTES` or when the
+//!   user has `MAX_SHARES` live links already; 409 `share_exists` when the
+//!   id is taken, by anyone (not said whose). The content of the user's
+//!   expired shares is dropped then (`shares.rs`).
+//! * `GET /v1/shares` → `ShareList`: this user's shares, newest first,
+//!   revoked and expired ones included.
+//! * `DELETE /v1/shares/{id}` → 204: revoked (`revoked_ms` set) and its
+//!   content dropped (`size` 0); 204 again for one revoked before; 404
+//!   `no_share` when this user has none of that id (another user's is not
+//!   told apart from none).
+//! * `GET /v1/shares/{id}`, with **no** session (whoever has the link) →
+//!   200 the sealed bytes (`application/octet-stream`, `Cache-Control:
+//!   no-store`); 410 `revoked`, 410 `expired` (`expires_ms` <= now); 404
+//!   `no_share` for an unknown or invalid id. Every answer carries
+//!   `Access-Control-Allow-Origin: *` (no credentials). Not rate-limited,
+//!   unlike the routes a session reaches.
 //! * `PUT /v1/keys`, `GET /v1/keys`: the account key, wrapped by the
 //!   recovery code (`keys.rs`; 409 when it exists, 404 before).
 //! * `GET /v1/live`: server-sent events, pokes and heartbeats only
@@ -51,6 +73,7 @@ mod chunks;
 mod devices;
 mod keys;
 mod records;
+mod shares;
 
 use crate::db::{Db, DbError, Upserted, now_ms};
 use crate::oidc::Verifier;
@@ -134,6 +157,14 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/devices/{id}", axum::routing::delete(devices::remove))
         .route("/v1/chunks/missing", post(chunks::missing).layer(DefaultBodyLimit::max(chunks::MAX_MISSING_BYTES)))
         .route("/v1/chunks/{id}", get(chunks::get).put(chunks::put).layer(DefaultBodyLimit::max(chunks::MAX_PUT_BYTES)))
+        .route("/v1/shares", get(shares::list))
+        .route(
+            "/v1/shares/{id}",
+            get(shares::open)
+                .put(shares::put)
+                .delete(shares::revoke)
+                .layer(DefaultBodyLimit::max(shares::MAX_PUT_BYTES)),
+        )
         .route(
             "/v1/records",
             post(records::push).get(records::pull).layer(DefaultBodyLimit::max(records::MAX_PUSH_BYTES)),

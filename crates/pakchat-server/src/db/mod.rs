@@ -11,7 +11,9 @@
 //!
 //! The blind record log of sync lives in `records.rs`; which file chunks
 //! each user has uploaded (their bytes are in `crate::chunks`) in
-//! `chunks.rs`.
+//! `chunks.rs`; share links (sealed snapshots anyone with the link may
+//! read; `expires_ms` NULL is never, `revoked_ms` NULL is live) in
+//! `shares.rs`.
 //!
 //! What is stored about a person is what their identity provider said
 //! (subject, name, e-mail, picture URL); a session is stored only as the
@@ -21,10 +23,12 @@ mod chunks;
 mod keys;
 mod records;
 mod sessions;
+mod shares;
 
 pub use chunks::Added;
 pub use records::{OverQuota, Quota};
 pub use sessions::{Device, SEEN_EVERY_MS};
+pub use shares::{ShareRefused, Shared};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row as _};
@@ -108,6 +112,19 @@ const MIGRATIONS: &[(i64, &str)] = &[
             created_ms BIGINT NOT NULL,
             PRIMARY KEY (user_id, id)
         );",
+    ),
+    (
+        7,
+        "CREATE TABLE shares (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            ciphertext {bytes} NOT NULL,
+            size BIGINT NOT NULL,
+            created_ms BIGINT NOT NULL,
+            expires_ms BIGINT,
+            revoked_ms BIGINT
+        );
+        CREATE INDEX shares_by_user ON shares (user_id, created_ms);",
     ),
 ];
 
