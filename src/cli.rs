@@ -71,6 +71,7 @@ Usage: pakchat [OPTIONS]
        pakchat [OPTIONS] account sign-in --server URL | status | sign-out | join
        pakchat [OPTIONS] account devices | remove-device ID | rename-device NAME
        pakchat [OPTIONS] sync [--files]
+       pakchat [OPTIONS] share TITLE [--days N] | --list | --revoke ID
 
 Commands (on the same profile as the app, without a window):
   stats                 Count the chats, messages and attachments, and the
@@ -98,6 +99,13 @@ Commands (on the same profile as the app, without a window):
                         Exit 0 when nothing is left waiting. With --files,
                         also download every file other devices attached
                         (otherwise each comes when it is opened or sent)
+  share TITLE [--days N]
+                        Print a read-only link to a copy of the chat titled
+                        TITLE (the branch the app shows; not its files),
+                        sealed with a key only the link holds; it opens for
+                        N days, or until revoked
+  share --list          The account's links: id, state, chat, link
+  share --revoke ID     Stop a link opening; the server drops its copy
   A passphrase-protected profile reads its passphrase from PAKCHAT_PASSPHRASE.
 
 Options:
@@ -129,6 +137,7 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
     let mut command = None;
     let (mut server, mut client_id, mut code_file) = (None, None, None);
     let mut files = false;
+    let mut days = None;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let arg = arg.into_string().map_err(|a| format!("argument {a:?} is not valid text"))?;
@@ -169,6 +178,12 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
             }
             "sync" if command.is_none() => command = Some(crate::shell::ShellCommand::Sync { files: false }),
             "--files" => files = true,
+            "share" if command.is_none() => command = Some(ShellCommand::Share(share_command(&mut args)?)),
+            "--days" => {
+                let text = value("--days")?.into_string().map_err(|_| "--days must be a number".to_owned())?;
+                let n: u32 = text.parse().ok().filter(|n| (1..=3650).contains(n)).ok_or("--days takes 1 to 3650")?;
+                days = Some(n);
+            }
             "account" if command.is_none() => {
                 command = Some(crate::shell::ShellCommand::Account(account_command(&mut args)?));
             }
@@ -198,10 +213,28 @@ pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, 
         _ if files => return Err("--files goes with sync".to_owned()),
         _ => {}
     }
+    match &mut command {
+        Some(ShellCommand::Share(crate::shell::ShareCommand::Make { days: d, .. })) => *d = days,
+        _ if days.is_some() => return Err("--days goes with share TITLE".to_owned()),
+        _ => {}
+    }
     Ok(match command {
         Some(command) => Cli::Shell(options, command),
         None => Cli::Run(options),
     })
+}
+
+/// The words after `share`: `--list`, `--revoke ID`, or a chat's TITLE
+/// (its `--days` is filled in by [`parse`]).
+fn share_command(args: &mut impl Iterator<Item = std::ffi::OsString>) -> Result<crate::shell::ShareCommand, String> {
+    use crate::shell::ShareCommand;
+    let mut word = || args.next().and_then(|w| w.into_string().ok());
+    match word().as_deref() {
+        Some("--list") => Ok(ShareCommand::List),
+        Some("--revoke") => Ok(ShareCommand::Revoke { id: word().ok_or("share --revoke needs the link's ID")? }),
+        Some(title) if !title.starts_with("--") => Ok(ShareCommand::Make { title: title.to_owned(), days: None }),
+        _ => Err("share needs one of: TITLE [--days N], --list, --revoke ID".to_owned()),
+    }
 }
 
 /// The words after `account`; sign-in's `--server` and `--client-id` are
@@ -279,6 +312,12 @@ mod tests {
         assert_eq!(p(&["account", "sign-in"]), Err("account sign-in needs --server URL".to_owned()));
         assert!(p(&["account", "dance"]).unwrap_err().starts_with("account needs one of"));
         assert!(p(&["stats", "--server", "x"]).unwrap_err().contains("go with account sign-in"));
+        let Ok(Cli::Shell(_, ShellCommand::Share(s))) = p(&["share", "Trip plans", "--days", "7"]) else { panic!() };
+        assert_eq!(s, crate::shell::ShareCommand::Make { title: "Trip plans".to_owned(), days: Some(7) });
+        assert!(matches!(p(&["share", "--list"]), Ok(Cli::Shell(_, ShellCommand::Share(_)))));
+        assert_eq!(p(&["share", "--list", "--days", "2"]), Err("--days goes with share TITLE".to_owned()));
+        assert_eq!(p(&["share", "T", "--days", "0"]), Err("--days takes 1 to 3650".to_owned()));
+        assert!(p(&["share"]).unwrap_err().starts_with("share needs one of"));
     }
 
     #[test]

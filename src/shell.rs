@@ -1,8 +1,9 @@
 //! The shell interface, on the same profile and key options as the app, for
 //! scripts and headless machines: `pakchat stats`, `pakchat import FILE`
 //! (a Pak.Chat archive or a ChatGPT `conversations.json`), `pakchat export
-//! FILE` (a Pak.Chat archive of every chat), `pakchat account …` and
-//! `pakchat sync` (one round with the account's server). Results go to
+//! FILE` (a Pak.Chat archive of every chat), `pakchat account …`,
+//! `pakchat sync` (one round with the account's server) and `pakchat share
+//! …` (share links). Results go to
 //! standard output, progress to standard error; a bad input is one line on
 //! standard error and exit status 2, with nothing written. A profile the app
 //! holds open is refused with the message the app itself shows.
@@ -13,9 +14,11 @@
 //! is none yet and `--key-file` says how to protect it.
 
 mod account;
+mod share;
 mod sync;
 
 pub use account::AccountCommand;
+pub use share::ShareCommand;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,6 +45,8 @@ pub enum ShellCommand {
         /// Download every file now.
         files: bool,
     },
+    /// Make, list or revoke share links.
+    Share(ShareCommand),
 }
 
 /// Run `command` on the profile `options` name (what talks to a server runs
@@ -80,6 +85,7 @@ pub fn run(options: &RunOptions, command: &ShellCommand, runtime: &tokio::runtim
         }
         ShellCommand::Account(command) => account::run(&open(options, &dir, false)?, command, runtime),
         ShellCommand::Sync { files } => sync::run(&open(options, &dir, false)?, runtime, *files),
+        ShellCommand::Share(command) => share::run(&open(options, &dir, false)?, command, runtime),
         ShellCommand::Export(file) => {
             let store = open(options, &dir, false)?;
             // Files other devices sent, not downloaded yet, go in too.

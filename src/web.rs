@@ -5,7 +5,10 @@
 //! follows the open chat, and the page's live region (`#pakchat-live`)
 //! carries [`PakApp::announcement`](crate::ui::PakApp::announcement) for
 //! screen readers, which cannot read the canvas (`#pakchat-notice` the
-//! newest banner, [`PakApp::notice`](crate::ui::PakApp::notice)).
+//! newest banner, [`PakApp::notice`](crate::ui::PakApp::notice)). A page
+//! opened at a share link (`#share=ID.KEY`) shows that copy read-only
+//! instead ([`ShareViewer`](crate::ui::share_view::ShareViewer)): no
+//! profile is opened, nothing is stored.
 
 use wasm_bindgen::prelude::*;
 
@@ -44,6 +47,11 @@ pub const PROFILE_DATABASE: &str = "pakchat";
 pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), JsValue> {
     // A panic says what it was on the console (the default says nothing).
     std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&JsValue::from_str(&format!("Pak.Chat: {info}")))));
+    // A share link opens the read-only viewer: no profile, no account.
+    let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
+    if let Some(link) = crate::backend::shares::parse_fragment(&fragment) {
+        return start_viewer(canvas, link).await;
+    }
     // Back from the identity provider: the answer leaves the address bar now.
     crate::backend::account::redirect::page::catch_return();
     let runner = eframe::WebRunner::new();
@@ -64,27 +72,100 @@ pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), J
                     browser: None,
                 };
                 let (backend, _stopped) = start(&Runtime::browser(), config, move || ctx.request_repaint());
-                Ok(Box::new(Page {
-                    app: PakApp::new(backend),
-                    title: String::new(),
-                    announced: String::new(),
-                    noticed: String::new(),
-                }))
+                Ok(Box::new(Page { app: PakApp::new(backend), regions: Regions::default() }))
             }),
         )
         .await
 }
 
-/// The app in a page: the tab's title follows the open chat, the live
-/// region its last message.
-struct Page {
-    app: PakApp,
+/// The share viewer on `canvas` for the link in the page's address.
+async fn start_viewer(
+    canvas: web_sys::HtmlCanvasElement,
+    link: Result<crate::backend::shares::LinkParts, crate::backend::shares::ShareError>,
+) -> Result<(), JsValue> {
+    use crate::ui::share_view::{ShareViewer, Shared};
+    let runner = eframe::WebRunner::new();
+    runner
+        .start(
+            canvas,
+            eframe::WebOptions::default(),
+            Box::new(move |cc| {
+                let viewer = ShareViewer::default();
+                let state = viewer.state.clone();
+                let ctx = cc.egui_ctx.clone();
+                let server = web_sys::window().and_then(|w| w.location().origin().ok()).unwrap_or_default();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let shown = match link {
+                        Ok(parts) => crate::backend::shares::open_link(&server, &parts).await,
+                        Err(e) => Err(e),
+                    };
+                    let shown = shown.map_or_else(|e| Shared::Failed(e.to_string()), Shared::Shown);
+                    *state.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = shown;
+                    ctx.request_repaint();
+                });
+                Ok(Box::new(Viewer { viewer, regions: Regions::default() }))
+            }),
+        )
+        .await
+}
+
+/// The page's title and live regions, set when they change.
+#[derive(Default)]
+struct Regions {
     /// The title last given to the document.
     title: String,
     /// The text last put in the live region.
     announced: String,
     /// The text last put in the notice region.
     noticed: String,
+}
+
+impl Regions {
+    fn update(&mut self, title: String, announcement: String) {
+        let document = web_sys::window().and_then(|w| w.document());
+        if title != self.title
+            && let Some(document) = &document
+        {
+            document.set_title(&title);
+            self.title = title;
+        }
+        if announcement != self.announced
+            && let Some(region) = document.as_ref().and_then(|d| d.get_element_by_id("pakchat-live"))
+        {
+            region.set_text_content(Some(&announcement));
+            self.announced = announcement;
+        }
+    }
+
+    fn notice(&mut self, notice: String) {
+        if notice != self.noticed
+            && let Some(region) =
+                web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("pakchat-notice"))
+        {
+            region.set_text_content(Some(&notice));
+            self.noticed = notice;
+        }
+    }
+}
+
+/// A share link in a page.
+struct Viewer {
+    viewer: crate::ui::share_view::ShareViewer,
+    regions: Regions,
+}
+
+impl eframe::App for Viewer {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.viewer.ui(ui);
+        self.regions.update(self.viewer.title(), self.viewer.announcement());
+    }
+}
+
+/// The app in a page: the tab's title follows the open chat, the live
+/// region its last message.
+struct Page {
+    app: PakApp,
+    regions: Regions,
 }
 
 impl eframe::App for Page {
@@ -94,29 +175,8 @@ impl eframe::App for Page {
 
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.app.ui(ui, frame);
-        let title = self.app.title();
-        if title != self.title
-            && let Some(document) = web_sys::window().and_then(|w| w.document())
-        {
-            document.set_title(&title);
-            self.title = title;
-        }
-        let announcement = self.app.announcement();
-        if announcement != self.announced
-            && let Some(region) =
-                web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("pakchat-live"))
-        {
-            region.set_text_content(Some(&announcement));
-            self.announced = announcement;
-        }
-        let notice = self.app.notice();
-        if notice != self.noticed
-            && let Some(region) =
-                web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("pakchat-notice"))
-        {
-            region.set_text_content(Some(&notice));
-            self.noticed = notice;
-        }
+        self.regions.update(self.app.title(), self.app.announcement());
+        self.regions.notice(self.app.notice());
     }
 
     fn on_exit(&mut self) {

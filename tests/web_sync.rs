@@ -4,7 +4,9 @@
 //! with the code, then is unlocked again), joins the account with the
 //! recovery code a desktop profile printed, and shows the desktop's chat —
 //! a message the desktop sends later arrives live, without a reload, and
-//! one typed in the page reaches the desktop.
+//! one typed in the page reaches the desktop. A share link made on the
+//! desktop (`pakchat share`) opens in a fresh browser without an account,
+//! refuses a damaged key, and says so once revoked.
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -117,4 +119,78 @@ fn the_page_signs_in_by_redirect_joins_with_the_recovery_code_and_shows_the_desk
     });
     assert!(arrived, "the page's message never reached the desktop: {:?}", desktop.contents());
     assert_no_console_errors(&browser);
+}
+
+#[test]
+fn a_share_link_opens_in_a_fresh_browser_without_an_account_and_says_so_once_revoked() {
+    let rig = Rig::with_web(&dist());
+    let desktop = rig.device("ada");
+    let thread = ThreadId::new();
+    {
+        let store = desktop.store();
+        let mut clock = HlcClock::new(store.device_id());
+        store.put_thread(&Thread::new(thread, "Harbour plans".to_owned(), 0, clock.now())).unwrap();
+        let first = message(&mut clock, thread, None, "Meet at the harbour at nine");
+        store.append_message(&first).unwrap();
+        let mut reply = message(&mut clock, thread, Some(first.id), "**Bring** the charts\n\n- a map\n- a torch");
+        reply.role = pakchat::domain::Role::Assistant;
+        reply.model = Some("gpt-4o-mini".to_owned());
+        store.append_message(&reply).unwrap();
+        store.flush().unwrap();
+    }
+    let out = desktop.pakchat(&["share", "Harbour plans", "--days", "7"], "");
+    assert!(out.status.success(), "{}", common::sync_rig::text(&out));
+    let link = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert!(link.starts_with(&format!("{}/#share=", rig.server.base)), "{link}");
+    // The server holds the copy sealed: no file of it has the words.
+    for (path, bytes) in common::canary::files_under(rig.server.dir()) {
+        for form in common::canary::forms("Meet at the harbour at nine") {
+            assert!(!common::canary::contains(&bytes, &form), "the chat readable in {}", path.display());
+        }
+    }
+
+    // A browser that never saw Pak.Chat: no profile, no account.
+    let browser = Browser::start(1000, 700);
+    browser.open(&link);
+    let shown = "Shared chat “Harbour plans” (2 messages, read-only). Last message — gpt-4o-mini: **Bring** the \
+                 charts\n\n- a map\n- a torch";
+    browser.wait_for("the shared chat", Duration::from_secs(60), &live_is(shown));
+    assert_eq!(browser.run("return document.title").as_str(), Some("Harbour plans — shared on Pak.Chat"));
+    std::thread::sleep(Duration::from_secs(1));
+    keep(&browser, "web-share-open");
+    let databases = browser.run_async("indexedDB.databases().then(d => arguments[0](d.length))");
+    assert_eq!(databases.as_i64(), Some(0), "opening a link made no profile in this browser");
+
+    // The same link with its key changed does not open the copy.
+    let (head, key) = link.rsplit_once('.').unwrap();
+    let other = if key.starts_with('A') { "B" } else { "A" };
+    browser.open("about:blank");
+    browser.open(&format!("{head}.{other}{}", &key[1..]));
+    let damaged = "This link's key does not open what the server sent: the link is damaged or the copy was changed.";
+    browser.wait_for("the damaged link refused", Duration::from_secs(60), &live_is(damaged));
+
+    // Listed on the desktop, revoked there: the link says so.
+    let listed = desktop.pakchat(&["share", "--list"], "");
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let id = link.split_once("#share=").unwrap().1.split_once('.').unwrap().0;
+    assert_eq!(listed.trim(), format!("{id}\topen\tHarbour plans\t{link}"));
+    let out = desktop.pakchat(&["share", "--revoke", id], "");
+    assert!(out.status.success(), "{}", common::sync_rig::text(&out));
+    browser.open("about:blank");
+    browser.open(&link);
+    browser.wait_for(
+        "the revoked link",
+        Duration::from_secs(60),
+        &live_is("This link was revoked by the person who shared it."),
+    );
+    keep(&browser, "web-share-revoked");
+    let listed = desktop.pakchat(&["share", "--list"], "");
+    assert!(String::from_utf8_lossy(&listed.stdout).contains(&format!("{id}\trevoked\t")));
+    // The browser's own line for the 410 answer is the only console error.
+    let errors: Vec<_> = browser
+        .console()
+        .into_iter()
+        .filter(|(level, text)| level == "SEVERE" && !text.contains("status of 410"))
+        .collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 }

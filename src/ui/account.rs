@@ -1,7 +1,8 @@
 //! The account in the UI: who is signed in at the foot of the sidebar (or a
 //! "Sign in with Google" button) with how sync stands, and Settings →
 //! Account (the server, sign in, sign out, the link to copy when no browser
-//! opened; turning sync on, the recovery code shown once, joining with it).
+//! opened; turning sync on, the recovery code shown once, joining with it;
+//! the devices and the share links).
 //! The name, e-mail and picture are personal information: hidden with it.
 //! A kiosk shows none of this.
 
@@ -231,6 +232,7 @@ pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut 
             }
             sync_settings_ui(ui, vm, changed, send);
             super::devices::devices_ui(ui, vm, hidden, send);
+            super::shares::links_ui(ui, vm, hidden, send);
         }
         AccountView::Expired { server, user } => {
             let who = if hidden { String::new() } else { format!(" ({})", user.email) };

@@ -30,6 +30,8 @@ pub mod policy;
 mod project_window;
 pub mod row_layout;
 mod settings_window;
+pub mod share_view;
+pub mod shares;
 mod sidebar;
 pub mod theme;
 pub mod thread_groups;

@@ -336,6 +336,9 @@ impl Actor {
             c @ (Command::ListDevices | Command::RemoveDevice { .. } | Command::RenameDevice { .. }) => {
                 self.handle_devices(c).await;
             }
+            c @ (Command::ShareThread { .. } | Command::ListShares | Command::RevokeShare { .. }) => {
+                self.handle_shares(c).await;
+            }
             // `run` stops before handing it here.
             Command::Shutdown => {}
         }

@@ -357,6 +357,21 @@ pub enum Command {
         /// The new name.
         name: String,
     },
+    /// Make a share link of the branch of `thread` on screen, lasting
+    /// `days` (None: until revoked); [`super::Event::ShareMade`] answers.
+    ShareThread {
+        /// Which chat.
+        thread: crate::domain::ThreadId,
+        /// How long the link opens, in days.
+        days: Option<u32>,
+    },
+    /// List the account's share links ([`super::Event::Shares`]).
+    ListShares,
+    /// Revoke a share link: it stops opening and its copy is deleted.
+    RevokeShare {
+        /// Its id, as listed.
+        id: String,
+    },
     /// The app is closing: finish what came before, flush, and stop.
     Shutdown,
 }

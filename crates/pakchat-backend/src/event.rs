@@ -337,6 +337,17 @@ pub enum Event {
     /// The account's signed-in devices (after [`crate::Command::ListDevices`],
     /// a removal or a rename), or why they could not be listed or changed.
     Devices(Result<Vec<DeviceView>, String>),
+    /// A share link of `thread` was made (the whole link, its key in the
+    /// fragment), or why not.
+    ShareMade {
+        /// The chat shared.
+        thread: crate::domain::ThreadId,
+        /// The link, or why there is none.
+        result: Result<String, String>,
+    },
+    /// The account's share links, newest first (after
+    /// [`crate::Command::ListShares`] or a revocation), or why not.
+    Shares(Result<Vec<crate::shares::ShareView>, String>),
 }
 
 /// One of the account's signed-in devices.

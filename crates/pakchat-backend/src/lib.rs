@@ -39,6 +39,7 @@ mod projects;
 mod remote_files;
 pub mod runtime;
 mod settings;
+pub mod shares;
 mod streaming;
 pub mod sync;
 mod syncing;

@@ -131,6 +131,19 @@ pub enum MessageSlot {
     Unreadable(Unreadable),
 }
 
+/// This device's own secret notes, kept sealed beside the API keys and
+/// never synced: what the backend must remember between runs that is as
+/// secret as a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceNote {
+    /// A page's sign-in while the page is at the identity provider (its
+    /// PKCE verifier, `state` and `nonce`).
+    SignIn,
+    /// The share links made here: their chats' titles and whole links
+    /// (keys included), so they can be copied again.
+    Shares,
+}
+
 /// The persistence API the backend uses. One writer (the backend actor);
 /// every method is short and synchronous except [`Store::flush`].
 pub trait Store: Send + Sync {
@@ -371,20 +384,18 @@ pub trait Store: Send + Sync {
     /// Engine or randomness failure.
     fn put_account(&self, account: Option<&pakchat_core::Account>) -> Result<(), StoreError>;
 
-    /// What a page that left for the identity provider needs to finish
-    /// signing in when it comes back (the backend's opaque text: its PKCE
-    /// verifier, `state` and `nonce` are secrets, so they are sealed here
-    /// rather than in the browser's session storage).
+    /// One of this device's own secret notes (the backend's opaque text,
+    /// see [`DeviceNote`]): sealed like the API keys, never synced.
     ///
     /// # Errors
     /// Engine failure or an unreadable record.
-    fn sign_in_state(&self) -> Result<Option<String>, StoreError>;
+    fn device_note(&self, note: DeviceNote) -> Result<Option<String>, StoreError>;
 
-    /// Keep the sign-in in progress, or with `None` forget it.
+    /// Keep a device note, or with `None` forget it.
     ///
     /// # Errors
     /// Engine or randomness failure.
-    fn put_sign_in_state(&self, state: Option<&str>) -> Result<(), StoreError>;
+    fn put_device_note(&self, note: DeviceNote, text: Option<&str>) -> Result<(), StoreError>;
 
     /// The account's sync key (its number and bytes), once this device made
     /// it or joined with the recovery code.

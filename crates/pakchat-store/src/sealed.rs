@@ -352,12 +352,12 @@ impl Store for SealedStore {
         self.write_account(account)
     }
 
-    fn sign_in_state(&self) -> Result<Option<String>, StoreError> {
-        self.read_sign_in()
+    fn device_note(&self, note: crate::DeviceNote) -> Result<Option<String>, StoreError> {
+        self.read_note(note)
     }
 
-    fn put_sign_in_state(&self, state: Option<&str>) -> Result<(), StoreError> {
-        self.write_sign_in(state)
+    fn put_device_note(&self, note: crate::DeviceNote, text: Option<&str>) -> Result<(), StoreError> {
+        self.write_note(note, text)
     }
 
     fn sync_key(&self) -> Result<Option<crate::SyncKey>, StoreError> {

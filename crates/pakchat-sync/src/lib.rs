@@ -27,6 +27,9 @@
 //! * [`Server::live`]: the live channel's pokes, so a device pulls as soon
 //!   as another pushed.
 //!
+//! * [`share`]: share links, a read-only copy of a chat sealed with a key
+//!   only the link carries.
+//!
 //! Google sign-in proves who someone is; it never derives a key.
 
 mod client;
@@ -35,6 +38,7 @@ mod envelope;
 mod files;
 mod key;
 mod live;
+pub mod share;
 
 pub use client::{JoinError, Server, SyncError, create_account_key, join};
 pub use engine::{Keys, Outgoing, PUSH_BYTES, PUSH_RECORDS, Replica, ReplicaError, Report, Waiting, sync_once};

@@ -96,6 +96,10 @@ impl PakApp {
         if ui.button("Export as JSON…").on_hover_text("Every branch and file; can be imported").clicked() {
             self.send(Command::Export { what: ExportWhat::Thread { id, format: ExportFormat::Json } });
         }
+        let hover = "A read-only copy anyone with the link can open";
+        if ui.button(crate::ui::shares::SHARE_LINK).on_hover_text(hover).clicked() {
+            self.vm.shares.open(id);
+        }
         if ui.button("Open in new window").clicked() {
             actions.push(Action::OpenInWindow(id));
         }

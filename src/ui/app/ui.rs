@@ -264,12 +264,13 @@ impl PakApp {
         }
     }
 
-    /// The settings, project and image viewer windows; files that came in
+    /// The settings, share, project and image viewer windows; files that came in
     /// go to the open project's knowledge, or else to the open chat.
     fn side_windows_ui(&mut self, ui: &mut Ui, mut dropped: Vec<IncomingFile>, actions: &mut Vec<Action>) {
         let mut commands = Vec::new();
         let hidden = self.personal_hidden();
         settings_window_ui(ui, &mut self.vm, &mut self.settings_form, hidden, &mut |c| commands.push(c));
+        crate::ui::shares::dialog_ui(ui.ctx(), &mut self.vm, &mut |c| commands.push(c));
         let project_output =
             crate::ui::project_window::project_window_ui(ui, &self.vm, &mut self.project_form, &mut |c| {
                 commands.push(c);

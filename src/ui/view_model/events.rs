@@ -27,7 +27,9 @@ impl ViewModel {
             | Event::Sync(_)
             | Event::RecoveryCode(_)
             | Event::EnrolFailed(_)
-            | Event::Devices(_)) => self.apply_app(e),
+            | Event::Devices(_)
+            | Event::ShareMade { .. }
+            | Event::Shares(_)) => self.apply_app(e),
             e @ (Event::ThreadsLoaded { .. }
             | Event::ProjectsLoaded { .. }
             | Event::ProjectChanged { .. }
@@ -111,6 +113,8 @@ impl ViewModel {
                 self.devices.confirm = None;
             }
             Event::Devices(Err(message)) => self.devices.error = Some(message),
+            Event::ShareMade { thread, result } => self.shares.made(thread, result),
+            Event::Shares(result) => self.shares.listed(result),
             other => misrouted(&other),
         }
     }

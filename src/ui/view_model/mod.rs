@@ -366,6 +366,8 @@ pub struct ViewModel {
     pub enrol_error: Option<String>,
     /// The account's devices, as Settings → Account lists them.
     pub devices: DevicesPane,
+    /// The account's share links and the share window.
+    pub shares: crate::ui::shares::SharesPane,
     /// Second launches of the app not answered yet with a window.
     pub window_requests: u32,
     /// The last setup/unlock failure.
@@ -424,6 +426,7 @@ impl Default for ViewModel {
             join_code: zeroize::Zeroizing::default(),
             enrol_error: None,
             devices: DevicesPane::default(),
+            shares: crate::ui::shares::SharesPane::default(),
             window_requests: 0,
             unlock_error: None,
             unlocking: false,

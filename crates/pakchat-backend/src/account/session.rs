@@ -216,7 +216,11 @@ impl Actor {
                 return;
             }
         };
-        let mut kept = self.with_store(move |s| s.put_sign_in_state(Some(&text)).and_then(|()| s.flush())).await;
+        let mut kept = self
+            .with_store(move |s| {
+                s.put_device_note(crate::store::DeviceNote::SignIn, Some(&text)).and_then(|()| s.flush())
+            })
+            .await;
         if kept.is_ok()
             && let Some(idb) = &self.idb
         {
@@ -242,9 +246,9 @@ impl Actor {
         let Some(answer) = super::redirect::page::take_answer() else { return };
         let kept = self
             .with_store(|s| {
-                let kept = s.sign_in_state()?;
+                let kept = s.device_note(crate::store::DeviceNote::SignIn)?;
                 if kept.is_some() {
-                    s.put_sign_in_state(None)?;
+                    s.put_device_note(crate::store::DeviceNote::SignIn, None)?;
                     s.flush()?;
                 }
                 Ok(kept)

@@ -1,7 +1,7 @@
 //! The account this profile is signed in to, the account's sync key (what
-//! every synced record is sealed with), and a page's sign-in while it is at
-//! the identity provider, sealed beside the API keys: all are as secret as
-//! they are. Their keys start with a zero byte, which
+//! every synced record is sealed with), and the device's notes
+//! ([`crate::DeviceNote`]), sealed beside the API keys: all are as secret
+//! as they are. Their keys start with a zero byte, which
 //! no provider's name does, so they never read as API keys.
 
 use pakchat_core::Account;
@@ -14,8 +14,14 @@ use crate::kv::Table;
 const ACCOUNT_KEY: &[u8] = b"\0account";
 /// Where the account's sync key lives (its number and its 32 bytes).
 const SYNC_KEY: &[u8] = b"\0account-sync-key";
-/// Where a page keeps the sign-in it left for (its PKCE verifier, state, nonce).
-const SIGN_IN_KEY: &[u8] = b"\0account-sign-in";
+
+/// Where each [`crate::DeviceNote`] lives.
+fn note_key(note: crate::DeviceNote) -> &'static [u8] {
+    match note {
+        crate::DeviceNote::SignIn => b"\0account-sign-in",
+        crate::DeviceNote::Shares => b"\0account-shares",
+    }
+}
 
 impl SealedStore {
     pub(super) fn read_account(&self) -> Result<Option<Account>, StoreError> {
@@ -38,12 +44,13 @@ impl SealedStore {
         self.put(Table::Secrets, SYNC_KEY, &key)
     }
 
-    pub(super) fn read_sign_in(&self) -> Result<Option<String>, StoreError> {
-        let Some(bytes) = self.kv.get(Table::Secrets, SIGN_IN_KEY)? else { return Ok(None) };
-        Ok(self.open::<Option<String>>(Table::Secrets, SIGN_IN_KEY, &bytes)?)
+    pub(super) fn read_note(&self, note: crate::DeviceNote) -> Result<Option<String>, StoreError> {
+        let key = note_key(note);
+        let Some(bytes) = self.kv.get(Table::Secrets, key)? else { return Ok(None) };
+        Ok(self.open::<Option<String>>(Table::Secrets, key, &bytes)?)
     }
 
-    pub(super) fn write_sign_in(&self, state: Option<&str>) -> Result<(), StoreError> {
-        self.put(Table::Secrets, SIGN_IN_KEY, &state)
+    pub(super) fn write_note(&self, note: crate::DeviceNote, text: Option<&str>) -> Result<(), StoreError> {
+        self.put(Table::Secrets, note_key(note), &text)
     }
 }
