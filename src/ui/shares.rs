@@ -99,6 +99,7 @@ pub fn dialog_ui(ctx: &egui::Context, vm: &mut ViewModel, send: &mut dyn FnMut(C
     let chat = title(dialog.thread);
     let Some(dialog) = vm.shares.dialog.as_mut() else { return };
     let mut open = true;
+    let mut done = false;
     egui::Window::new("Share a link").open(&mut open).collapsible(false).default_width(460.0).show(ctx, |ui| {
         ui.label(RichText::new(format!("“{chat}”")).strong());
         ui.weak(
@@ -113,8 +114,12 @@ pub fn dialog_ui(ctx: &egui::Context, vm: &mut ViewModel, send: &mut dyn FnMut(C
                     if ui.button("Copy link").clicked() {
                         ui.ctx().copy_text(link.clone());
                     }
-                    ui.weak(format!("Opens: {}", expiry_words(dialog.days).to_lowercase()));
+                    ui.weak(match dialog.days {
+                        None => "It opens until you revoke it (Settings → Account).".to_owned(),
+                        Some(days) => format!("It opens for {}.", expiry_words(Some(days))),
+                    });
                 });
+                done = ui.button("Done").clicked();
                 return;
             }
             Some(Err(why)) => {
@@ -146,7 +151,7 @@ pub fn dialog_ui(ctx: &egui::Context, vm: &mut ViewModel, send: &mut dyn FnMut(C
             });
         }
     });
-    if !open {
+    if !open || done {
         vm.shares.dialog = None;
     }
 }
