@@ -118,8 +118,38 @@ fn the_page_signs_in_by_redirect_joins_with_the_recovery_code_and_shows_the_desk
         desktop.contents().get(&thread).is_some_and(|(_, texts)| texts.contains("On my way"))
     });
     assert!(arrived, "the page's message never reached the desktop: {:?}", desktop.contents());
+
+    // Settings → Data → Sign out and forget this browser: the server ends
+    // the page's session (the desktop's list of devices loses it) and the
+    // page starts afresh.
+    let devices = || {
+        let out = desktop.pakchat(&["account", "devices"], "");
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    assert_eq!(devices(), 2, "the desktop and the page");
+    browser.click(55, 486); // Settings
+    step();
+    browser.click(690, 74); // Data
+    step();
+    browser.wheel(500, 400, 600); // to the end of the tab
+    step();
+    keep(&browser, "web-sync-forget");
+    browser.click(FORGET.0, FORGET.1); // Sign out and forget this browser…
+    step();
+    browser.click(DELETE.0, DELETE.1); // Delete everything
+    browser.wait_for(
+        "the setup screen again",
+        Duration::from_secs(30),
+        &live_is("Welcome: set up your private chat history."),
+    );
+    assert_eq!(devices(), 1, "the page's session ended at the server");
     assert_no_console_errors(&browser);
 }
+
+/// Where Settings → Data shows "Sign out and forget this browser…", and
+/// then "Delete everything", in a 1000 × 700 window.
+const FORGET: (u32, u32) = (330, 516);
+const DELETE: (u32, u32) = (547, 516);
 
 #[test]
 fn a_share_link_opens_in_a_fresh_browser_without_an_account_and_says_so_once_revoked() {

@@ -233,6 +233,9 @@ pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut 
             sync_settings_ui(ui, vm, changed, send);
             super::devices::devices_ui(ui, vm, hidden, send);
             super::shares::links_ui(ui, vm, hidden, send);
+            if cfg!(target_arch = "wasm32") {
+                super::settings_window::forget_browser_ui(ui, true, send);
+            }
         }
         AccountView::Expired { server, user } => {
             let who = if hidden { String::new() } else { format!(" ({})", user.email) };

@@ -406,15 +406,23 @@ fn data_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut bool, se
         ui.label(super::policy::without_home(status, hidden));
     }
     if cfg!(target_arch = "wasm32") {
-        forget_browser_ui(ui, send);
+        let signed_in = matches!(vm.account, crate::backend::AccountView::SignedIn { .. });
+        forget_browser_ui(ui, signed_in, send);
     }
 }
 
 /// A browser on a shared computer: delete everything Pak.Chat keeps in it,
-/// after a second, explicit yes.
-fn forget_browser_ui(ui: &mut Ui, send: &mut dyn FnMut(Command)) {
+/// after a second, explicit yes (signed in: the session ends at the server
+/// first).
+pub(super) fn forget_browser_ui(ui: &mut Ui, signed_in: bool, send: &mut dyn FnMut(Command)) {
     section(ui, "This browser");
-    ui.label("Delete everything Pak.Chat keeps in this browser: chats, files, settings and API keys. Export first to keep a copy.");
+    ui.label(if signed_in {
+        "Sign this browser out of your account and delete everything Pak.Chat keeps in it: chats, files, \
+         settings and API keys. What is synced stays on your server and your other devices."
+    } else {
+        "Delete everything Pak.Chat keeps in this browser: chats, files, settings and API keys. Export first to \
+         keep a copy."
+    });
     let asking = egui::Id::unique("forget this browser");
     if ui.data(|d| d.get_temp::<bool>(asking).unwrap_or(false)) {
         ui.horizontal(|ui| {
@@ -426,7 +434,8 @@ fn forget_browser_ui(ui: &mut Ui, send: &mut dyn FnMut(Command)) {
                 ui.data_mut(|d| d.insert_temp(asking, false));
             }
         });
-    } else if ui.button("Forget this browser…").clicked() {
+    } else if ui.button(if signed_in { "Sign out and forget this browser…" } else { "Forget this browser…" }).clicked()
+    {
         ui.data_mut(|d| d.insert_temp(asking, true));
     }
 }

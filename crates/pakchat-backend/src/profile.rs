@@ -53,12 +53,15 @@ impl Actor {
     }
 
     /// Delete the browser's copy of the profile and start the page afresh.
-    /// The store is let go first; the deletion closes any connection still
+    /// A signed-in browser ends its session at the server first (waiting
+    /// five seconds at most: the server ends it on its own otherwise). The
+    /// store is let go first; the deletion closes any connection still
     /// open on the database (ours or another tab's).
     async fn forget_this_browser(&mut self) {
         #[cfg(target_arch = "wasm32")]
         if let StoreLocation::Browser(name) = &self.config.location {
             let name = name.clone();
+            self.end_session_before_forgetting().await;
             drop(self.store.take());
             drop(self.kv.take());
             match crate::store::IdbKv::delete_database(&name).await {
@@ -80,6 +83,24 @@ impl Actor {
             thread: None,
             message: "Only a browser's copy of Pak.Chat can be forgotten this way.".to_owned(),
         });
+    }
+
+    /// Tell the server this browser's session is over, if it has one.
+    #[cfg(target_arch = "wasm32")]
+    async fn end_session_before_forgetting(&mut self) {
+        let account = self.with_store(Store::account).await.ok().flatten().filter(|a| !a.expired);
+        let Some(account) = account else { return };
+        let Ok(http) = super::account::http_client() else { return };
+        let told = super::account::end_session(&http, &account.server, &account.token);
+        tokio::select! {
+            told = told => match told {
+                Ok(()) => tracing::info!("signed out before forgetting this browser"),
+                Err(e) => tracing::warn!(err = %e, "the server was not told this browser signed out"),
+            },
+            () = self.rt.sleep(std::time::Duration::from_secs(5)) => {
+                tracing::warn!("the server did not answer the sign-out in time");
+            }
+        }
     }
 
     /// Another tab asked for the profile: write what is queued, let go of
