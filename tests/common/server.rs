@@ -33,7 +33,16 @@ impl LocalServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("server.sqlite3").display());
         let web = pakchat_server::web::WebDir::open(dist).expect("a built web app");
-        Self::serving(dir, db_url, issuer, client, pakchat_server::limits::Limits::default(), Some(web))
+        Self::serving(dir, db_url, issuer, client, pakchat_server::limits::Limits::default(), Some(web), Vec::new())
+    }
+
+    /// [`Self::start`], letting web apps on `origins` call it (CORS,
+    /// `--allowed-origin`; each `scheme://host[:port]` as browsers send it),
+    /// with no web app of its own.
+    pub fn with_origins(issuer: &str, client: &str, origins: Vec<String>) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("server.sqlite3").display());
+        Self::serving(dir, db_url, issuer, client, pakchat_server::limits::Limits::default(), None, origins)
     }
 
     /// A server on the database at `db_url` (several may share one
@@ -45,7 +54,7 @@ impl LocalServer {
         client: &str,
         limits: pakchat_server::limits::Limits,
     ) -> Self {
-        Self::serving(dir, db_url, issuer, client, limits, None)
+        Self::serving(dir, db_url, issuer, client, limits, None, Vec::new())
     }
 
     fn serving(
@@ -55,13 +64,15 @@ impl LocalServer {
         client: &str,
         limits: pakchat_server::limits::Limits,
         web: Option<pakchat_server::web::WebDir>,
+        origins: Vec<String>,
     ) -> Self {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let (issuer, client) = (issuer.to_owned(), client.to_owned());
         let (base, state) = runtime.block_on(async move {
             let db = pakchat_server::db::Db::open(&db_url).await.expect("database");
             let verifier = pakchat_server::oidc::Verifier::new(&issuer, vec![client]).expect("verifier");
-            let state = Arc::new(AppState::with_limits(db, verifier, 3_600_000, &db_url, limits).with_web(web));
+            let state = AppState::with_limits(db, verifier, 3_600_000, &db_url, limits);
+            let state = Arc::new(state.with_web(web).with_origins(origins));
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let base = format!("http://{}", listener.local_addr().expect("address"));
             let serving = state.clone();

@@ -57,6 +57,11 @@ Options (each also from the environment variable shown):
   --web-dir DIR         Serve the web app built by scripts/web.sh (its dist/)
                         on every path the API does not use
                         [PAKCHAT_SERVER_WEB_DIR]
+  --allowed-origin ORIGIN
+                        Web apps on these origins (https://host[:port]) may
+                        call this server (CORS); repeat, or comma-separate;
+                        the server's own --web-dir needs none
+                        [PAKCHAT_SERVER_ALLOWED_ORIGINS, comma-separated]
   --log LEVEL           error, warn, info or debug [PAKCHAT_SERVER_LOG; default: info]
   -h, --help            Print this help
   -V, --version         Print the version
@@ -88,6 +93,9 @@ pub struct Config {
     pub s3: Option<crate::chunks::S3Config>,
     /// The web app to serve beside the API (`scripts/web.sh`'s `dist/`).
     pub web_dir: Option<PathBuf>,
+    /// The origins (`scheme://host[:port]`, as browsers send them) whose
+    /// web apps may call this server (CORS); empty: none.
+    pub allowed_origins: Vec<String>,
 }
 
 /// What the command line asked for.
@@ -136,6 +144,7 @@ pub fn parse(
             "--s3-bucket" => flags.s3_bucket = Some(value()?),
             "--s3-region" => flags.s3_region = Some(value()?),
             "--web-dir" => flags.web_dir = Some(value()?),
+            "--allowed-origin" => flags.allowed_origins.push(value()?),
             "--behind-proxy" if inline.is_none() => flags.behind_proxy = true,
             _ => return Err(format!("unknown option {arg} (see --help)")),
         }
@@ -160,6 +169,7 @@ struct Flags {
     s3_bucket: Option<String>,
     s3_region: Option<String>,
     web_dir: Option<String>,
+    allowed_origins: Vec<String>,
     behind_proxy: bool,
 }
 
@@ -260,6 +270,8 @@ impl Flags {
 
         let web_dir = from("--web-dir", "WEB_DIR", self.web_dir).map(|(_, dir)| PathBuf::from(dir));
 
+        let allowed_origins = origins(self.allowed_origins, var("ALLOWED_ORIGINS"))?;
+
         Ok(Config {
             data_dir,
             listen,
@@ -272,6 +284,7 @@ impl Flags {
             limits,
             s3,
             web_dir,
+            allowed_origins,
         })
     }
 }
@@ -339,6 +352,36 @@ fn s3_config(
     };
     let credentials = crate::chunks::S3Credentials { access_key_id, secret_access_key };
     Ok(Some(crate::chunks::S3Config { endpoint, bucket, region, credentials }))
+}
+
+/// The allowed origins: those of the `--allowed-origin` flags, or else of
+/// `PAKCHAT_SERVER_ALLOWED_ORIGINS` (`env`), each value a comma-separated
+/// list; as browsers send them in `Origin` (scheme and host in lower case,
+/// no default port, no trailing `/`). Empty entries are skipped, repeats
+/// dropped.
+fn origins(flags: Vec<String>, env: Option<String>) -> Result<Vec<String>, String> {
+    let (flag, given) = match env {
+        Some(listed) if flags.is_empty() => ("PAKCHAT_SERVER_ALLOWED_ORIGINS", vec![listed]),
+        _ => ("--allowed-origin", flags),
+    };
+    let mut origins: Vec<String> = Vec::new();
+    for entry in given.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|e| !e.is_empty()) {
+        if entry == "*" {
+            return Err(format!(
+                "{flag}: \"*\" is refused: sessions are bearer tokens, so name the origins allowed (e.g. \
+                 https://app.example.org)"
+            ));
+        }
+        let origin = crate::api::cors::origin(entry).ok_or_else(|| {
+            format!(
+                "{flag}: {entry:?} is not an origin: http:// or https://, a host and an optional port, nothing else"
+            )
+        })?;
+        if !origins.contains(&origin) {
+            origins.push(origin);
+        }
+    }
+    Ok(origins)
 }
 
 fn yes(v: &str) -> bool {
@@ -483,6 +526,57 @@ mod tests {
         assert!(e.starts_with("PAKCHAT_SERVER_S3_BUCKET needs --s3-endpoint"), "a bucket alone is a mistake: {e}");
         let e = run(&["--data-dir", "/d", "--client-id", "a", "--s3-secret-access-key", "x"], &env).unwrap_err();
         assert!(e.contains("unknown option"), "never a flag: {e}");
+    }
+
+    #[test]
+    fn allowed_origins_are_named_origins_as_browsers_send_them() {
+        let base = ["--data-dir", "/d", "--client-id", "a"];
+        let with = |args: &[&str], env: &[(&str, &str)]| {
+            let all: Vec<&str> = base.iter().chain(args).copied().collect();
+            run(&all, env)
+        };
+        assert_eq!(with(&[], &[]).unwrap().allowed_origins, Vec::<String>::new(), "none unless named");
+        let c = with(
+            &[
+                "--allowed-origin",
+                "https://App.Example.org/",
+                "--allowed-origin=http://localhost:8080, https://b.example:8443,,https://app.example.org:443",
+                "--allowed-origin",
+                "http://[::1]:9000",
+            ],
+            &[("PAKCHAT_SERVER_ALLOWED_ORIGINS", "https://env.example")],
+        )
+        .unwrap();
+        assert_eq!(
+            c.allowed_origins,
+            ["https://app.example.org", "http://localhost:8080", "https://b.example:8443", "http://[::1]:9000"],
+            "lower case, no default port, no repeats; flags win over the environment"
+        );
+        let env = [("PAKCHAT_SERVER_ALLOWED_ORIGINS", " https://a.example , http://127.0.0.1:8710 ")];
+        assert_eq!(with(&[], &env).unwrap().allowed_origins, ["https://a.example", "http://127.0.0.1:8710"]);
+
+        let refused = [
+            "*",
+            "https://a.example/app",
+            "https://a.example//",
+            "https://a.example?x=1",
+            "https://a.example#top",
+            "https://user@a.example",
+            "ftp://a.example",
+            "a.example",
+            "https://",
+            "https://a.example:99999",
+            "null",
+        ];
+        for bad in refused {
+            let e = with(&["--allowed-origin", &format!("https://ok.example,{bad}")], &[]).expect_err(bad);
+            assert!(e.starts_with("--allowed-origin: ") && e.contains(&format!("{bad:?}")), "{bad}: {e}");
+            assert!(!e.contains('\n'), "one line: {e}");
+            let e = with(&[], &[("PAKCHAT_SERVER_ALLOWED_ORIGINS", bad)]).expect_err(bad);
+            assert!(e.starts_with("PAKCHAT_SERVER_ALLOWED_ORIGINS: "), "{bad}: {e}");
+        }
+        let e = with(&["--allowed-origin", "*"], &[]).unwrap_err();
+        assert!(e.contains("bearer tokens") && e.contains("name the origins"), "{e}");
     }
 
     #[test]

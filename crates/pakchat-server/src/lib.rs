@@ -7,7 +7,7 @@
 //! * [`chunks`]: the bytes of uploaded file chunks, in the data folder or
 //!   an S3-compatible object store (several processes share it).
 //! * [`oidc`]: verifying OpenID Connect ID tokens against the issuer's keys.
-//! * [`api`]: the HTTP endpoints.
+//! * [`api`]: the HTTP endpoints, and CORS for the web apps of other origins.
 //! * [`limits`]: per-user quotas and request rate.
 //! * [`live`]: pokes to signed-in devices (server-sent events), across
 //!   processes through PostgreSQL's `LISTEN`/`NOTIFY`.
@@ -53,7 +53,7 @@ pub async fn state(config: &config::Config) -> Result<Arc<api::AppState>, String
     let session_ms = i64::from(config.session_days) * 86_400_000;
     let state = api::AppState::with_limits(db, verifier, session_ms, &config.database_url, config.limits);
     let web = config.web_dir.as_deref().map(web::WebDir::open).transpose()?;
-    Ok(Arc::new(state.with_chunks(chunks).with_web(web)))
+    Ok(Arc::new(state.with_chunks(chunks).with_web(web).with_origins(config.allowed_origins.clone())))
 }
 
 /// Serve `state` on `listener` until `shutdown` resolves.

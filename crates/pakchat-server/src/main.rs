@@ -56,7 +56,11 @@ async fn run(config: &config::Config) -> Result<(), String> {
         Some(s3) => format!("{}/{}", s3.endpoint, s3.bucket),
         None => config.data_dir.join("chunks").display().to_string(),
     };
-    tracing::info!(%listen, database = ?backend, %files, issuer = %config.issuer, "pakchat-server ready");
+    let origins = config.allowed_origins.join(",");
+    tracing::info!(
+        %listen, database = ?backend, %files, issuer = %config.issuer, allowed_origins = %origins,
+        "pakchat-server ready"
+    );
     pakchat_server::serve(listener, state, shutdown()).await.map_err(|e| e.to_string())?;
     tracing::info!("pakchat-server stopped");
     Ok(())

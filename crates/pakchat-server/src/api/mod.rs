@@ -57,6 +57,12 @@
 //! A session token is 256 random bits (base64url); the database keeps only
 //! its SHA-256. No endpoint takes a user id: a session reaches only its own
 //! user, and nothing says whether another user exists.
+//!
+//! Web apps on the origins of `--allowed-origin` may call every endpoint
+//! from the browser (CORS, `cors.rs`): preflights are answered 204 before
+//! any session check, and answers name the asking origin (`Vary: Origin`),
+//! except the public `GET /v1/shares/{id}`, which keeps its own `*`. With
+//! no origin allowed no answer carries CORS headers but that one.
 
 use std::sync::Arc;
 
@@ -70,6 +76,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 mod chunks;
+pub mod cors;
 mod devices;
 mod keys;
 mod records;
@@ -96,6 +103,9 @@ pub struct AppState {
     pub chunks: crate::chunks::ChunkStore,
     /// The web app served beside the API (`--web-dir`), if any.
     pub web: Option<crate::web::WebDir>,
+    /// The origins whose web apps may call the API (CORS, [`cors`]),
+    /// as browsers send them in `Origin`; empty: none.
+    pub origins: Vec<String>,
 }
 
 impl AppState {
@@ -126,6 +136,7 @@ impl AppState {
             limits,
             chunks: crate::chunks::ChunkStore::beside(database_url),
             web: None,
+            origins: Vec::new(),
         }
     }
 
@@ -141,11 +152,20 @@ impl AppState {
     pub fn with_web(self, web: Option<crate::web::WebDir>) -> Self {
         Self { web, ..self }
     }
+
+    /// This state letting web apps on `origins` call the API (CORS):
+    /// each `scheme://host[:port]` as browsers send it, as
+    /// [`crate::config::Config::allowed_origins`] has them.
+    #[must_use]
+    pub fn with_origins(self, origins: Vec<String>) -> Self {
+        Self { origins, ..self }
+    }
 }
 
-/// The API's routes over `state`.
+/// The API's routes over `state`, answering CORS for its allowed origins
+/// when there are any.
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/v1/sign-in", get(sign_in_config))
         .route("/v1/session", post(sign_in).delete(sign_out))
@@ -170,8 +190,11 @@ pub fn router(state: Arc<AppState>) -> Router {
             post(records::push).get(records::pull).layer(DefaultBodyLimit::max(records::MAX_PUSH_BYTES)),
         )
         .fallback(get(crate::web::page))
-        .layer(DefaultBodyLimit::max(64 * 1024))
-        .with_state(state)
+        .layer(DefaultBodyLimit::max(64 * 1024));
+    if state.origins.is_empty() {
+        return router.with_state(state);
+    }
+    router.layer(axum::middleware::from_fn_with_state(state.clone(), cors::answer)).with_state(state)
 }
 
 /// An error answer: a status and a JSON body
