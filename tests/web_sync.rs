@@ -6,7 +6,10 @@
 //! a message the desktop sends later arrives live, without a reload, and
 //! one typed in the page reaches the desktop. A share link made on the
 //! desktop (`pakchat share`) opens in a fresh browser without an account,
-//! refuses a damaged key, and says so once revoked.
+//! refuses a damaged key, and says so once revoked. A page hosted on one
+//! origin uses a server on another only when that server allows the
+//! page's origin (CORS): refused with words that say so, then signed in
+//! and syncing once allowed.
 #![cfg(target_os = "linux")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,24 +31,8 @@ fn notice_is(text: &str) -> String {
 #[test]
 fn the_page_signs_in_by_redirect_joins_with_the_recovery_code_and_shows_the_desktops_messages_live() {
     let rig = Rig::with_web(&dist());
-    // The person: the same on the desktop and in the page.
-    let who = serde_json::json!({ "sub": "grace", "email": "grace@example.org", "name": "Grace Hopper" });
-    let r = reqwest::blocking::Client::new().post(format!("{}/_control/claims", rig.idp.base)).json(&who).send();
-    assert_eq!(r.unwrap().status().as_u16(), 204);
-
     // The desktop: a chat, then sync turned on (its recovery code printed).
-    let desktop = rig.device("grace");
-    let thread = ThreadId::new();
-    let first = {
-        let store = desktop.store();
-        let mut clock = HlcClock::new(store.device_id());
-        store.put_thread(&Thread::new(thread, "Harbour plans".to_owned(), 0, clock.now())).unwrap();
-        let first = message(&mut clock, thread, None, "Meet at the harbour at nine");
-        store.append_message(&first).unwrap();
-        store.flush().unwrap();
-        first
-    };
-    let code = code_in(&desktop.synced());
+    let (desktop, code, thread, first) = desktop_with_a_chat(&rig);
 
     let browser = Browser::start(1000, 700);
     browser.open(&format!("{}/", rig.server.base));
@@ -73,28 +60,7 @@ fn the_page_signs_in_by_redirect_joins_with_the_recovery_code_and_shows_the_desk
     keep(&browser, "web-sync-signed-in");
     assert_eq!(rig.server.users(), 1, "the same person as the desktop");
 
-    // Turn on… → Settings → Account: the recovery code, Enter.
-    browser.click(58, 455);
-    step();
-    keep(&browser, "web-sync-account");
-    browser.click(470, 464); // Recovery code
-    step();
-    browser.keys(&format!("{code}\u{E007}"));
-    step();
-    keep(&browser, "web-sync-joining");
-    browser.click(764, 74); // Done
-    step();
-    // The desktop's chat comes into the sidebar (under "Older") once the page
-    // has joined and fetched: open it (clicked again until it is there).
-    let heard = live_is("You: Meet at the harbour at nine");
-    let shown = (0..30).any(|_| {
-        browser.click(68, 161);
-        std::thread::sleep(Duration::from_secs(1));
-        browser.run(&heard).as_bool() == Some(true)
-    });
-    keep(&browser, "web-sync-chat");
-    assert!(shown, "the desktop's message never showed in the page: {:?}", live(&browser));
-    assert_eq!(browser.run("return document.title").as_str(), Some("Harbour plans — Pak.Chat"));
+    join_and_open(&browser, &code, "You: Meet at the harbour at nine");
 
     // The desktop writes again and syncs: the open page hears it live.
     {
@@ -224,3 +190,122 @@ fn a_share_link_opens_in_a_fresh_browser_without_an_account_and_says_so_once_rev
         .collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
+
+/// Signed in, sync off: the footer's "Turn on…" → Settings → Account, the
+/// recovery code and Enter, Done; then the desktop's chat, once it is
+/// fetched, opened from the sidebar until the page says `heard`.
+fn join_and_open(browser: &Browser, code: &str, heard: &str) {
+    let step = || std::thread::sleep(Duration::from_millis(600));
+    browser.click(58, 455); // Turn on…
+    step();
+    keep(browser, "web-sync-account");
+    browser.click(470, 464); // Recovery code
+    step();
+    browser.keys(&format!("{code}\u{E007}"));
+    step();
+    keep(browser, "web-sync-joining");
+    browser.click(764, 74); // Done
+    step();
+    // The desktop's chat comes into the sidebar (under "Older") once the
+    // page has joined and fetched: open it (clicked again until it is there).
+    let shown = (0..30).any(|_| {
+        browser.click(68, 161);
+        std::thread::sleep(Duration::from_secs(1));
+        browser.run(&live_is(heard)).as_bool() == Some(true)
+    });
+    keep(browser, "web-sync-chat");
+    assert!(shown, "the desktop's message never showed in the page: {:?}", live(browser));
+    assert_eq!(browser.run("return document.title").as_str(), Some("Harbour plans — Pak.Chat"));
+}
+
+/// A desktop profile of Grace (the page's person too) on `rig`'s server
+/// with the chat "Harbour plans", sync turned on: the profile, the
+/// recovery code it printed, the chat and its first message.
+fn desktop_with_a_chat(rig: &Rig) -> (common::sync_rig::Device, String, ThreadId, pakchat::domain::Message) {
+    let who = serde_json::json!({ "sub": "grace", "email": "grace@example.org", "name": "Grace Hopper" });
+    let r = reqwest::blocking::Client::new().post(format!("{}/_control/claims", rig.idp.base)).json(&who).send();
+    assert_eq!(r.unwrap().status().as_u16(), 204);
+    let desktop = rig.device("grace");
+    let thread = ThreadId::new();
+    let first = {
+        let store = desktop.store();
+        let mut clock = HlcClock::new(store.device_id());
+        store.put_thread(&Thread::new(thread, "Harbour plans".to_owned(), 0, clock.now())).unwrap();
+        let first = message(&mut clock, thread, None, "Meet at the harbour at nine");
+        store.append_message(&first).unwrap();
+        store.flush().unwrap();
+        first
+    };
+    let code = code_in(&desktop.synced());
+    (desktop, code, thread, first)
+}
+
+#[test]
+fn a_page_on_another_origin_syncs_with_a_server_that_allows_it_and_is_told_why_not_by_one_that_does_not() {
+    let idp = common::peers::oidc_mock();
+    let client = common::web_page::CLIENT;
+    let page = common::server::LocalServer::with_web(&idp.base, client, &dist());
+    let closed = common::server::LocalServer::start(&idp.base, client);
+    let allowing = common::server::LocalServer::with_origins(&idp.base, client, vec![page.base.clone()]);
+    let rig = Rig { idp, server: allowing, client };
+    let (_desktop, code, _, _) = desktop_with_a_chat(&rig);
+
+    let browser = Browser::start(1000, 700);
+    browser.open(&format!("{}/", page.base));
+    browser.wait_for("the app to start", Duration::from_secs(60), STARTED);
+    create_profile(&browser);
+    let step = || std::thread::sleep(Duration::from_millis(600));
+    // Settings → Account: a server that does not allow this page's origin.
+    browser.click(55, 486); // Settings
+    step();
+    browser.click(617, 74); // Account (the window shrinks round its centre)
+    step();
+    keep(&browser, "web-cors-account");
+    browser.click(SERVER.0, SERVER.1);
+    step();
+    browser.keys(&closed.base);
+    step();
+    keep(&browser, "web-cors-server");
+    browser.click(SIGN_IN.0, SIGN_IN.1);
+    browser.wait_for(
+        "the refusal",
+        Duration::from_secs(30),
+        "return document.getElementById('pakchat-notice').textContent.includes('CORS')",
+    );
+    let said = browser.run("return document.getElementById('pakchat-notice').textContent");
+    let said = said.as_str().unwrap_or_default();
+    assert!(said.starts_with("Sign-in failed: ") && said.contains(&closed.base), "{said}");
+    keep(&browser, "web-cors-refused");
+
+    // The one that allows it: signed in by redirect, joined, syncing.
+    browser.click(SERVER.0, SERVER.1);
+    step();
+    browser.chord('\u{E009}', 'a');
+    browser.keys(&rig.server.base);
+    step();
+    browser.click(SIGN_IN.0, SIGN_IN.1);
+    browser.wait_for(
+        "back from the provider, locked",
+        Duration::from_secs(60),
+        &live_is("Pak.Chat is locked: type your passphrase."),
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
+    let signed_in = format!("Signed in to {}.", rig.server.base);
+    browser.wait_for("signed in across origins", Duration::from_secs(30), &notice_is(&signed_in));
+    step();
+    join_and_open(&browser, &code, "You: Meet at the harbour at nine");
+    // The page's requests failed before, by design (the first server); since then none.
+    let errors: Vec<_> = browser
+        .console()
+        .into_iter()
+        .filter(|(level, text)| level == "SEVERE" && !text.contains(&closed.base))
+        .collect();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+}
+
+/// Where Settings → Account (signed out, opened from the sidebar on a new
+/// profile) shows the server's field and "Sign in with Google", in a
+/// 1000 × 700 window.
+const SERVER: (u32, u32) = (420, 345);
+const SIGN_IN: (u32, u32) = (285, 383);

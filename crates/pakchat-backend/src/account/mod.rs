@@ -301,6 +301,14 @@ pub async fn fetch_avatar(http: &reqwest::Client, url: &str) -> Option<Vec<u8>> 
 /// An HTTP error without the URL's query (which can carry codes).
 fn plain(e: reqwest::Error) -> String {
     let e = e.without_url();
+    // A page's fetch tells no more than "failed": the server may be down,
+    // or may not let pages of this site call it.
+    #[cfg(target_arch = "wasm32")]
+    if e.is_request() {
+        return "it did not answer, or it does not let this page's site call it (CORS: the server's \
+                --allowed-origin names the sites that may)"
+            .to_owned();
+    }
     #[cfg(not(target_arch = "wasm32"))]
     if e.is_connect() {
         return "connection refused or no route".to_owned();
