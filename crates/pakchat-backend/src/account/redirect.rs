@@ -8,7 +8,7 @@
 //!    the profile (not the browser's session storage: the verifier is a
 //!    secret), waits until it is written, and sends the page there.
 //! 2. The page loads again with `code` and `state` (or `error`) in its
-//!    address; [`page::catch_return`] takes them off the address bar at once
+//!    address; `page::catch_return` (in a page only) takes them off the address bar at once
 //!    (so neither a reload nor the history keeps the code) and holds them in
 //!    memory until the profile is unlocked.
 //! 3. [`finish`] checks `state` against the sealed one, exchanges the code
@@ -17,7 +17,7 @@
 //!    with the nonce for the server's session, as the desktop does.
 //!
 //! [`begin`] and [`finish`] are plain HTTP and run natively as well (their
-//! tests drive them against the OpenID mock); only [`page`] needs a page.
+//! tests drive them against the OpenID mock); only `page` (built for a page only) needs one.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
