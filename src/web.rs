@@ -49,7 +49,9 @@ pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), J
     std::panic::set_hook(Box::new(|info| web_sys::console::error_1(&JsValue::from_str(&format!("Pak.Chat: {info}")))));
     // A share link opens the read-only viewer: no profile, no account.
     let fragment = web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default();
-    if let Some(link) = crate::backend::shares::parse_fragment(&fragment) {
+    let link = crate::backend::shares::parse_fragment(&fragment);
+    reload_on_new_link(link.is_some());
+    if let Some(link) = link {
         return start_viewer(canvas, link).await;
     }
     // Back from the identity provider: the answer leaves the address bar now.
@@ -76,6 +78,27 @@ pub async fn start_on_canvas(canvas: web_sys::HtmlCanvasElement) -> Result<(), J
             }),
         )
         .await
+}
+
+/// A link pasted into the address bar of an open page changes only its
+/// fragment, which loads nothing: load the page afresh when the new
+/// fragment is a share link, or (`viewing` one) when it changed at all.
+fn reload_on_new_link(viewing: bool) {
+    use wasm_bindgen::JsCast as _;
+    let Some(window) = web_sys::window() else { return };
+    let listener = Closure::<dyn FnMut()>::new(move || {
+        let Some(window) = web_sys::window() else { return };
+        let hash = window.location().hash().unwrap_or_default();
+        if (viewing || crate::backend::shares::parse_fragment(&hash).is_some())
+            && let Err(e) = window.location().reload()
+        {
+            web_sys::console::error_1(&e);
+        }
+    });
+    if window.add_event_listener_with_callback("hashchange", listener.as_ref().unchecked_ref()).is_ok() {
+        // It listens for the page's whole life.
+        listener.forget();
+    }
 }
 
 /// The share viewer on `canvas` for the link in the page's address.

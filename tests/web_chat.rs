@@ -26,20 +26,20 @@ fn use_openai_at(browser: &Browser, base: &str) {
     let step = || std::thread::sleep(Duration::from_millis(400));
     browser.click(630, 214); // "Add an API key" on the empty chat view
     step();
-    browser.click(430, 340); // OpenAI base URL
+    browser.click(490, 340); // OpenAI base URL
     step();
     browser.chord('\u{E009}', 'a');
     step();
     browser.keys(&format!("{base}/v1"));
     step();
-    browser.click(412, 276); // OpenAI API key (leaving the URL field keeps it)
+    browser.click(472, 276); // OpenAI API key (leaving the URL field keeps it)
     step();
     browser.keys("sk-web-test");
     step();
-    browser.click(640, 276); // Save OpenAI key
+    browser.click(700, 276); // Save OpenAI key
     step();
     keep(browser, "web-keys");
-    browser.click(825, 74); // Done
+    browser.click(885, 74); // Done
     step();
     browser.click(700, 516); // Model
     step();
@@ -304,23 +304,23 @@ fn a_page_calls_anthropic_with_its_browser_access_header() {
     let step = || std::thread::sleep(Duration::from_millis(400));
     browser.click(630, 214); // "Add an API key"
     step();
-    browser.click(428, 465); // Anthropic API key
+    browser.click(488, 465); // Anthropic API key
     step();
     browser.keys("sk-ant-web-test");
     step();
-    browser.click(665, 465); // Save Anthropic key
+    browser.click(725, 465); // Save Anthropic key
     step();
     browser.wheel(500, 400, 100); // the list of providers down by 100
     step();
-    browser.click(445, 429); // Anthropic base URL
+    browser.click(505, 429); // Anthropic base URL
     step();
     browser.chord('\u{E009}', 'a');
     step();
     browser.keys(&llm.base);
     step();
-    browser.click(700, 397); // beside Check Anthropic: the URL field lets go (kept)
+    browser.click(760, 397); // beside Check Anthropic: the URL field lets go (kept)
     step();
-    browser.click(825, 74); // Done
+    browser.click(885, 74); // Done
     step();
     browser.click(700, 516); // Model
     step();

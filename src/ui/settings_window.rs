@@ -91,14 +91,17 @@ pub fn settings_window_ui(
     }
     let mut open = true;
     let mut done = false;
-    // Centred over the app the first time it opens.
-    let centre = ui.ctx().content_rect().center();
+    // Centred over the app the first time it opens (as a 600 × 520 window);
+    // from then on its top left stays put, so a tab of another height does
+    // not move the tabs under the pointer.
+    let (width, height): (f32, f32) = (600.0, 520.0);
+    let room = ui.ctx().content_rect();
+    let corner = room.center() - egui::vec2(width, height.min(room.height() - 16.0)) / 2.0;
     egui::Window::new("Settings")
         .open(&mut open)
-        .default_width(600.0)
-        .default_height(520.0)
-        .pivot(egui::Align2::CENTER_CENTER)
-        .default_pos(centre)
+        .default_width(width)
+        .default_height(height)
+        .default_pos(corner.max(room.min + egui::vec2(8.0, 8.0)))
         .resizable(true)
         .show(ui.ctx(), |ui| {
             ui.horizontal(|ui| {
