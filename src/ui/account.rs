@@ -190,7 +190,12 @@ pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut 
          under your account's key, which it never sees.",
     );
     let editable = matches!(vm.account, AccountView::SignedOut | AccountView::Expired { .. });
-    let hint = page_server().unwrap_or_else(|| "https://pak.example.org".to_owned());
+    // Signed in, the field shows where (also when the address was the page's own).
+    let hint = match &vm.account {
+        AccountView::SignedIn { server, .. } | AccountView::Expired { server, .. } => server.clone(),
+        AccountView::SigningIn { server, .. } => server.clone(),
+        AccountView::SignedOut => page_server().unwrap_or_else(|| "https://pak.example.org".to_owned()),
+    };
     ui.add_enabled_ui(editable, |ui| {
         *changed |= super::settings_window::field(ui, "Server", &mut vm.settings.account_server, &hint);
     });
