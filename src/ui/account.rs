@@ -192,8 +192,9 @@ pub fn settings_ui(ui: &mut Ui, vm: &mut ViewModel, hidden: bool, changed: &mut 
     let editable = matches!(vm.account, AccountView::SignedOut | AccountView::Expired { .. });
     // Signed in, the field shows where (also when the address was the page's own).
     let hint = match &vm.account {
-        AccountView::SignedIn { server, .. } | AccountView::Expired { server, .. } => server.clone(),
-        AccountView::SigningIn { server, .. } => server.clone(),
+        AccountView::SignedIn { server, .. }
+        | AccountView::Expired { server, .. }
+        | AccountView::SigningIn { server, .. } => server.clone(),
         AccountView::SignedOut => page_server().unwrap_or_else(|| "https://pak.example.org".to_owned()),
     };
     ui.add_enabled_ui(editable, |ui| {
