@@ -95,3 +95,49 @@ fn lists_tasks_quotes_and_math_read_as_a_user_sees_them() {
     assert!(math.left() > centre + 100.0, "displayed math is centred: {math:?}");
     app.close();
 }
+
+/// A share link's copy as the page's viewer draws it: the title, each
+/// message's author and its Markdown; and a link that does not open says
+/// why. (The page fetches the copy; here the viewer is handed one.)
+#[test]
+fn the_share_viewer_shows_the_copy_and_says_why_a_link_does_not_open() {
+    use pakchat::backend::shares::{ShareError, SharedMessage, Snapshot};
+    use pakchat::ui::share_view::{ShareViewer, Shared};
+    let viewer = ShareViewer::default();
+    let state = viewer.state.clone();
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(800.0, 600.0))
+        .build_ui_state(|ui, viewer: &mut ShareViewer| viewer.ui(ui), viewer);
+    harness.run_steps(2);
+    assert!(present(&harness, "Opening the shared chat…"));
+    assert_eq!(harness.state().announcement(), "Opening the shared chat…");
+
+    let message = |role, model: Option<&str>, content: &str, files| SharedMessage {
+        role,
+        model: model.map(str::to_owned),
+        content: content.to_owned(),
+        files,
+    };
+    *state.lock().unwrap() = Shared::Shown(Snapshot {
+        title: "Harbour plans".to_owned(),
+        shared_ms: 1_765_000_000_000,
+        messages: vec![
+            message(MsgRole::User, None, "Meet at the harbour at nine", 1),
+            message(MsgRole::Assistant, Some("gpt-4o-mini"), "## Bring\n\n- a map\n- a torch", 0),
+        ],
+    });
+    harness.run_steps(3);
+    for label in ["Harbour plans", "You", "Meet at the harbour at nine", "gpt-4o-mini", "(1 file not shared)"] {
+        assert!(present(&harness, label), "{label:?} on the page");
+    }
+    assert!(harness.query_all_by_label_contains("a torch").next().is_some(), "the list item");
+    assert!(!harness.query_all_by_label_contains("##").any(|_| true), "Markdown drawn, not shown raw");
+    assert_eq!(harness.state().title(), "Harbour plans — shared on Pak.Chat");
+    let heard = harness.state().announcement();
+    assert!(heard.starts_with("Shared chat “Harbour plans” (2 messages, read-only). Last message — gpt-4o-mini:"));
+
+    *state.lock().unwrap() = Shared::Failed(ShareError::Revoked.to_string());
+    harness.run_steps(2);
+    assert!(present(&harness, "This link was revoked by the person who shared it."));
+    assert!(!present(&harness, "Harbour plans"));
+}
