@@ -6,8 +6,10 @@
 # ciphers and Argon2id; the name section goes too (panics still say what
 # happened). Offline once the tools are here: wasm-bindgen-cli
 # at exactly the version Cargo.lock pins is installed with `cargo install`
-# into ~/.cache/pakchat/tools the first time; wasm-opt (Debian's binaryen)
-# shrinks the module when it is installed.
+# into ~/.cache/pakchat/tools the first time. No wasm-opt: Debian's
+# binaryen (108) shrank the module but made it larger gzipped (5,110 KiB
+# against 4,954), took 90 s, and without --enable-reference-types broke
+# wasm-bindgen's externref table (the page would not start).
 #
 #   scripts/web.sh                 # → dist/
 #   pakchat-server --web-dir dist  # serves it beside the sync endpoints
@@ -31,11 +33,6 @@ cargo build --profile web --lib --target wasm32-unknown-unknown --locked
 mkdir -p "$out"
 "$bindgen" --target web --no-typescript --remove-name-section --remove-producers-section \
     --out-dir "$out" --out-name pakchat "$CARGO_TARGET_DIR/wasm32-unknown-unknown/web/pakchat.wasm"
-if command -v wasm-opt >/dev/null; then
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-        --enable-mutable-globals "$out/pakchat_bg.wasm" -o "$out/pakchat_bg.wasm.opt"
-    mv "$out/pakchat_bg.wasm.opt" "$out/pakchat_bg.wasm"
-fi
 cp assets/web/index.html assets/web/stretch-worker.js "$out/"
 wasm_bytes="$(stat -c %s "$out/pakchat_bg.wasm")"
 gzipped="$(gzip -9c "$out/pakchat_bg.wasm" | wc -c)"
