@@ -57,22 +57,10 @@ fn id(n: u8) -> ChunkId {
     ChunkId::from_hash(&[n; 32])
 }
 
-/// A sealed-looking body: every byte value, `len` long, varied by `seed`.
-fn body(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
-}
+use common::body;
 
 async fn put(base: &str, token: Option<&str>, id: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let mut r = reqwest::Client::new()
-        .put(format!("{base}/v1/chunks/{id}"))
-        .header("content-type", "application/octet-stream")
-        .body(bytes);
-    if let Some(token) = token {
-        r = r.bearer_auth(token);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    common::put_bytes(format!("{base}/v1/chunks/{id}"), token, bytes).await
 }
 
 async fn get(base: &str, token: Option<&str>, id: &str) -> (u16, Vec<u8>) {

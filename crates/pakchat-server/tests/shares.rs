@@ -48,23 +48,11 @@ fn share_id(n: u32) -> String {
     format!("share-{n:016}")
 }
 
-/// A sealed-looking body: every byte value, `len` long, varied by `seed`.
-fn body(len: usize, seed: u8) -> Vec<u8> {
-    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
-}
+use common::body;
 
 /// `PUT /v1/shares/{id}` with `query` (e.g. `?expires_ms=…`).
 async fn put(base: &str, token: Option<&str>, id: &str, query: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let mut r = reqwest::Client::new()
-        .put(format!("{base}/v1/shares/{id}{query}"))
-        .header("content-type", "application/octet-stream")
-        .body(bytes);
-    if let Some(token) = token {
-        r = r.bearer_auth(token);
-    }
-    let r = r.send().await.unwrap();
-    let status = r.status().as_u16();
-    (status, r.json().await.unwrap_or(Value::Null))
+    common::put_bytes(format!("{base}/v1/shares/{id}{query}"), token, bytes).await
 }
 
 /// `GET /v1/shares/{id}` with no session: status, headers, body.

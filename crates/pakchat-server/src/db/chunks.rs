@@ -97,15 +97,8 @@ impl Db {
         quota: Quota,
     ) -> Result<Result<Added, OverQuota>, DbError> {
         let mut tx = self.pool.begin().await?;
-        // A write first: the user's uploads and pushes take turns from here
-        // (SQLite's write lock, PostgreSQL's row lock), so totals add up.
-        sqlx::query(
-            "INSERT INTO user_log (user_id, seq) VALUES ($1, 0)
-             ON CONFLICT (user_id) DO UPDATE SET seq = user_log.seq",
-        )
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+        // A write first, so the totals counted below hold until commit.
+        super::take_turn(&mut tx, user_id).await?;
         let inserted = sqlx::query(
             "INSERT INTO chunks (user_id, id, size, created_ms) VALUES ($1, $2, $3, $4)
              ON CONFLICT (user_id, id) DO NOTHING",

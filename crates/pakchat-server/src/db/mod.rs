@@ -128,6 +128,22 @@ const MIGRATIONS: &[(i64, &str)] = &[
     ),
 ];
 
+/// Take `user_id`'s turn inside `tx`: a write to their `user_log` row
+/// (made if missing), so their pushes, uploads and shares queue here
+/// (SQLite's write lock, PostgreSQL's row lock) and totals counted after it
+/// hold until commit. Their log's current sequence number.
+pub(super) async fn take_turn(tx: &mut sqlx::Transaction<'static, sqlx::Any>, user_id: &str) -> Result<u64, DbError> {
+    let row = sqlx::query(
+        "INSERT INTO user_log (user_id, seq) VALUES ($1, 0)
+         ON CONFLICT (user_id) DO UPDATE SET seq = user_log.seq
+         RETURNING seq",
+    )
+    .bind(user_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(u64::try_from(row.try_get::<i64, _>("seq")?).unwrap_or(0))
+}
+
 /// Which database a [`Db`] talks to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {

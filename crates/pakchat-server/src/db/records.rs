@@ -126,15 +126,7 @@ impl Db {
         quota: Quota,
     ) -> Result<Result<(Vec<PushResult>, u64), OverQuota>, DbError> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
-            "INSERT INTO user_log (user_id, seq) VALUES ($1, 0)
-             ON CONFLICT (user_id) DO UPDATE SET seq = user_log.seq
-             RETURNING seq",
-        )
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let mut seq = u64::try_from(row.try_get::<i64, _>("seq")?).unwrap_or(0);
+        let mut seq = super::take_turn(&mut tx, user_id).await?;
         let mut results = Vec::with_capacity(envelopes.len());
         // What this push adds to the user's totals.
         let (mut more_bytes, mut more_records) = (0i64, 0i64);

@@ -60,15 +60,8 @@ impl Db {
     ) -> Result<Result<ShareInfo, ShareRefused>, DbError> {
         let size = i64::try_from(ciphertext.len()).unwrap_or(i64::MAX);
         let mut tx = self.pool.begin().await?;
-        // A write first: the user's puts take turns from here (SQLite's
-        // write lock, PostgreSQL's row lock), so the count below holds.
-        sqlx::query(
-            "INSERT INTO user_log (user_id, seq) VALUES ($1, 0)
-             ON CONFLICT (user_id) DO UPDATE SET seq = user_log.seq",
-        )
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
+        // A write first, so the totals counted below hold until commit.
+        super::take_turn(&mut tx, user_id).await?;
         let inserted = sqlx::query(
             "INSERT INTO shares (id, user_id, ciphertext, size, created_ms, expires_ms, revoked_ms)
              VALUES ($1, $2, $3, $4, $5, $6, NULL)

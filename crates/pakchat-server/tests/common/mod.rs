@@ -50,3 +50,20 @@ where
         db.close().await;
     }
 }
+
+/// A sealed-looking body: every byte value, `len` long, varied by `seed`.
+pub fn body(len: usize, seed: u8) -> Vec<u8> {
+    (0..len).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+}
+
+/// `PUT url` with `bytes` as `application/octet-stream`, with the session
+/// `token` if given: the status and the JSON answer (null if none).
+pub async fn put_bytes(url: String, token: Option<&str>, bytes: Vec<u8>) -> (u16, serde_json::Value) {
+    let mut r = reqwest::Client::new().put(url).header("content-type", "application/octet-stream").body(bytes);
+    if let Some(token) = token {
+        r = r.bearer_auth(token);
+    }
+    let r = r.send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(serde_json::Value::Null))
+}
