@@ -45,17 +45,7 @@ fn the_page_signs_in_by_redirect_joins_with_the_recovery_code_and_shows_the_desk
     // server, no address to type. The page leaves for the provider (which
     // answers at once) and comes back locked.
     browser.click(94, 454);
-    browser.wait_for(
-        "back from the provider, locked",
-        Duration::from_secs(60),
-        &live_is("Pak.Chat is locked: type your passphrase."),
-    );
-    let address = browser.run("return location.href").as_str().unwrap_or_default().to_owned();
-    assert_eq!(address, format!("{}/", rig.server.base), "the code is off the address bar");
-    std::thread::sleep(Duration::from_secs(1));
-    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
-    let signed_in = format!("Signed in to {}.", rig.server.base);
-    browser.wait_for("signed in", Duration::from_secs(30), &notice_is(&signed_in));
+    back_signed_in(&browser, &rig.server.base, &rig.server.base);
     step();
     keep(&browser, "web-sync-signed-in");
     assert_eq!(rig.server.users(), 1, "the same person as the desktop");
@@ -190,6 +180,23 @@ fn a_share_link_opens_in_a_fresh_browser_without_an_account_and_says_so_once_rev
     assert!(errors.is_empty(), "console errors: {errors:?}");
 }
 
+/// Back from the provider (which answers at once) on the page at `page`,
+/// locked, the code already off the address bar: the passphrase, then the
+/// page says it is signed in to `server`.
+fn back_signed_in(browser: &Browser, page: &str, server: &str) {
+    browser.wait_for(
+        "back from the provider, locked",
+        Duration::from_secs(60),
+        &live_is("Pak.Chat is locked: type your passphrase."),
+    );
+    let address = browser.run("return location.href").as_str().unwrap_or_default().to_owned();
+    assert_eq!(address, format!("{page}/"), "the code is off the address bar");
+    std::thread::sleep(Duration::from_secs(1));
+    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
+    let signed_in = format!("Signed in to {server}.");
+    browser.wait_for("signed in", Duration::from_secs(30), &notice_is(&signed_in));
+}
+
 /// Signed in, sync off: the footer's "Turn on…" → Settings → Account, the
 /// recovery code and Enter, Done; then the desktop's chat, once it is
 /// fetched, opened from the sidebar until the page says `heard`.
@@ -283,15 +290,7 @@ fn a_page_on_another_origin_syncs_with_a_server_that_allows_it_and_is_told_why_n
     browser.keys(&rig.server.base);
     step();
     browser.click(SIGN_IN.0, SIGN_IN.1);
-    browser.wait_for(
-        "back from the provider, locked",
-        Duration::from_secs(60),
-        &live_is("Pak.Chat is locked: type your passphrase."),
-    );
-    std::thread::sleep(Duration::from_secs(1));
-    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
-    let signed_in = format!("Signed in to {}.", rig.server.base);
-    browser.wait_for("signed in across origins", Duration::from_secs(30), &notice_is(&signed_in));
+    back_signed_in(&browser, &page.base, &rig.server.base);
     step();
     join_and_open(&browser, &code, "You: Meet at the harbour at nine");
     // The page's requests failed before, by design (the first server); since then none.

@@ -74,9 +74,7 @@ pub fn rename(store: &dyn Store, stamp: pakchat_core::Stamp, name: &str) -> Resu
 
 /// The server of the account `store` is signed in to.
 fn server(store: &dyn Store) -> Result<pakchat_sync::Server, String> {
-    let account = store.account().map_err(|e| e.to_string())?.filter(|a| !a.expired);
-    let account = account.ok_or("Sign in first: the devices are your account's.")?;
-    pakchat_sync::Server::new(&account.server, &account.token).map_err(|e| e.to_string())
+    crate::account::session_server(store, "Sign in first: the devices are your account's.").map(|(server, _)| server)
 }
 
 /// The account's signed-in devices, most recently seen first, named.

@@ -84,10 +84,7 @@ fn remember(store: &dyn Store, id: &str, entry: Made) -> Result<(), String> {
 
 /// The server of the account `store` is signed in to, and its address.
 fn server(store: &dyn Store) -> Result<(pakchat_sync::Server, String), String> {
-    let account = store.account().map_err(|e| e.to_string())?.filter(|a| !a.expired);
-    let account = account.ok_or("Sign in to share links: Settings → Account.")?;
-    let server = pakchat_sync::Server::new(&account.server, &account.token).map_err(|e| e.to_string())?;
-    Ok((server, account.server))
+    crate::account::session_server(store, "Sign in to share links: Settings → Account.")
 }
 
 /// The copy of `thread`'s branch on screen (inner error: why there is

@@ -44,6 +44,19 @@ pub fn near_end(expires_ms: i64) -> bool {
     expires_ms.saturating_sub(now) < ROTATE_WITHIN_MS
 }
 
+/// The server of the account `store` is signed in to (its session's
+/// client) and its address; `not_signed_in` says why one is needed when
+/// there is none, or the server ended it.
+pub(crate) fn session_server(
+    store: &dyn crate::store::Store,
+    not_signed_in: &str,
+) -> Result<(pakchat_sync::Server, String), String> {
+    let account = store.account().map_err(|e| e.to_string())?.filter(|a| !a.expired);
+    let account = account.ok_or(not_signed_in)?;
+    let server = pakchat_sync::Server::new(&account.server, &account.token).map_err(|e| e.to_string())?;
+    Ok((server, account.server))
+}
+
 /// The OAuth client id to use instead of the one the server names: the
 /// environment's `PAKCHAT_OIDC_CLIENT_ID`, else the one this build was
 /// made with (the same variable at build time), else none.
