@@ -111,8 +111,16 @@ pub fn footer_ui(
 /// the web app beside its sync endpoints), the one a page signs in to
 /// unless another is set; none on the desktop.
 fn page_server() -> Option<String> {
+    // Asked once: the footer wants it every frame, and a page's origin does not change.
     #[cfg(target_arch = "wasm32")]
-    return web_sys::window().and_then(|w| w.location().origin().ok()).filter(|o| o.starts_with("http"));
+    {
+        static ORIGIN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+        ORIGIN
+            .get_or_init(|| {
+                web_sys::window().and_then(|w| w.location().origin().ok()).filter(|o| o.starts_with("http"))
+            })
+            .clone()
+    }
     #[cfg(not(target_arch = "wasm32"))]
     None
 }
