@@ -81,16 +81,10 @@ pub fn lock_screen_ui(ui: &mut Ui, vm: &ViewModel, form: &mut LockForm, send: &m
                 ui.label(RichText::new("Pak.Chat cannot open this profile").strong());
                 ui.label(message);
                 ui.label(if cfg!(target_arch = "wasm32") {
-                    "Use the tab where Pak.Chat is open, or take it over here (that tab lets go of it)."
+                    "Reload the page to try again."
                 } else {
                     "Close the other window, or start Pak.Chat with another --profile."
                 });
-                if cfg!(target_arch = "wasm32") {
-                    ui.add_space(8.0);
-                    if ui.button("Use Pak.Chat here").clicked() {
-                        send(Command::UseHere);
-                    }
-                }
             }
             Phase::Setup { data_dir, keychain_available } => {
                 setup_ui(ui, vm, data_dir.as_ref(), *keychain_available, form, send);

@@ -131,6 +131,10 @@ pub fn start(
         instance: None,
         sign_in: None,
         sync: None,
+        #[cfg(target_arch = "wasm32")]
+        asked_to_hand_over: false,
+        #[cfg(target_arch = "wasm32")]
+        heard: super::tabs::Heard::default(),
         sent_messages: 0,
         _done: done_tx,
     };
@@ -144,7 +148,8 @@ pub(super) struct Actor {
     pub(super) config: BackendConfig,
     /// The profile's key-value store, once opened.
     pub(super) kv: Option<Arc<dyn Kv>>,
-    /// The same engine as `kv` in a browser, to hand to another tab.
+    /// The same engine as `kv` in a browser (it writes, or reads what
+    /// another tab writes: `tabs.rs`).
     #[cfg(target_arch = "wasm32")]
     pub(super) idb: Option<Arc<crate::store::IdbKv>>,
     /// The unlocked store.
@@ -163,6 +168,12 @@ pub(super) struct Actor {
     pub(super) sign_in: Option<(u64, Option<tokio::sync::oneshot::Sender<()>>)>,
     /// The sync task, while signed in with the account's key here.
     pub(super) sync: Option<super::syncing::SyncLink>,
+    /// Another tab of this browser asked to write (see `tabs.rs`).
+    #[cfg(target_arch = "wasm32")]
+    pub(super) asked_to_hand_over: bool,
+    /// What the tab that writes wrote and this one has not shown yet.
+    #[cfg(target_arch = "wasm32")]
+    pub(super) heard: super::tabs::Heard,
     /// Dropped when the actor ends, which is what [`Stopped`] waits for.
     _done: std_mpsc::Sender<()>,
 }
@@ -180,9 +191,15 @@ pub(super) enum Internal {
     Sync(super::syncing::SyncReport),
     /// A file another device sent was fetched (or not).
     Fetched(super::remote_files::Fetched),
-    /// Another tab of this browser asked for the profile.
+    /// Another tab of this browser must write (see `tabs.rs`).
     #[cfg(target_arch = "wasm32")]
-    Released,
+    HandOver,
+    /// The tab that writes wrote this.
+    #[cfg(target_arch = "wasm32")]
+    TabWrote(crate::store::TabChange),
+    /// Time to show what it wrote.
+    #[cfg(target_arch = "wasm32")]
+    ShowTabWrites,
 }
 
 impl From<super::syncing::SyncReport> for Internal {
@@ -240,6 +257,10 @@ impl Actor {
                     if matches!(command, Command::Shutdown) {
                         break;
                     }
+                    #[cfg(target_arch = "wasm32")]
+                    if !self.write_here(&command).await {
+                        continue;
+                    }
                     self.handle(command).await;
                     // Most commands change a record; the task looks and
                     // finds nothing to send after the others.
@@ -253,6 +274,8 @@ impl Actor {
                     }
                 }
             }
+            #[cfg(target_arch = "wasm32")]
+            self.hand_over_when_idle().await;
         }
         if let Some(store) = self.store.take()
             && let Err(e) = self.rt.blocking(move || store.flush()).await
@@ -286,7 +309,7 @@ impl Actor {
             {
                 self.events.send(Event::Error { thread: None, message: FilePicker::DISABLED.to_owned() });
             }
-            c @ (Command::SetUp(_) | Command::Unlock(_) | Command::ForgetThisBrowser | Command::UseHere) => {
+            c @ (Command::SetUp(_) | Command::Unlock(_) | Command::ForgetThisBrowser) => {
                 self.handle_profile(c).await;
             }
             c @ (Command::CreateThread { .. }
@@ -353,12 +376,19 @@ impl Actor {
     async fn on_internal(&mut self, internal: Internal) {
         match internal {
             Internal::Reply(report) => self.on_reply_report(report).await,
+            // What a dialog, a sign-in or a fetch brought is written here.
+            #[cfg(target_arch = "wasm32")]
+            Internal::Dialog(_) | Internal::Account(_) | Internal::Fetched(_) if !self.take_profile().await => {}
             Internal::Dialog(closed) => self.on_dialog_closed(closed).await,
             Internal::Account(report) => self.on_account_report(report).await,
             Internal::Sync(report) => self.on_sync_report(report).await,
             Internal::Fetched(fetched) => self.on_fetched(fetched).await,
             #[cfg(target_arch = "wasm32")]
-            Internal::Released => self.let_go().await,
+            Internal::HandOver => self.on_hand_over_asked().await,
+            #[cfg(target_arch = "wasm32")]
+            Internal::TabWrote(change) => self.on_tab_wrote(change),
+            #[cfg(target_arch = "wasm32")]
+            Internal::ShowTabWrites => self.show_tab_writes().await,
         }
     }
 

@@ -28,9 +28,6 @@ pub enum Command {
     /// In a browser: delete everything this site keeps (the profile's
     /// IndexedDB database), then load the page afresh. Elsewhere refused.
     ForgetThisBrowser,
-    /// In a browser: ask the tab that has the profile open to let go of
-    /// it, then load this page afresh to open it here.
-    UseHere,
     /// Create an empty thread with this id (the UI shows it at once).
     CreateThread {
         /// Id chosen by the UI so it can select the thread optimistically.

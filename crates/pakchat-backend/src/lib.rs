@@ -44,6 +44,8 @@ mod streaming;
 pub mod sync;
 mod syncing;
 mod system_fonts;
+#[cfg(target_arch = "wasm32")]
+mod tabs;
 mod threads;
 mod titles;
 mod transfer;

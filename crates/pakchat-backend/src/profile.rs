@@ -28,8 +28,8 @@ fn data_dir(location: &StoreLocation) -> Option<PathBuf> {
 }
 
 impl Actor {
-    /// [`Command::SetUp`], [`Command::Unlock`], [`Command::ForgetThisBrowser`]
-    /// and [`Command::UseHere`].
+    /// [`Command::SetUp`], [`Command::Unlock`] and
+    /// [`Command::ForgetThisBrowser`].
     pub(super) async fn handle_profile(&mut self, command: Command) {
         match command {
             Command::SetUp(source) => {
@@ -47,7 +47,6 @@ impl Actor {
                 }
             }
             Command::ForgetThisBrowser => self.forget_this_browser().await,
-            Command::UseHere => self.use_here().await,
             _ => misrouted("profile"),
         }
     }
@@ -103,43 +102,6 @@ impl Actor {
         }
     }
 
-    /// Another tab asked for the profile: write what is queued, let go of
-    /// it, and say so (the page offers to take it back).
-    #[cfg(target_arch = "wasm32")]
-    pub(super) async fn let_go(&mut self) {
-        drop(self.store.take());
-        if let Some(idb) = self.idb.take() {
-            idb.release().await;
-        }
-        drop(self.kv.take());
-        tracing::info!("the profile was handed to another tab");
-        self.events
-            .send(Event::StoreFailed { message: "Pak.Chat is open in another tab of this browser now.".to_owned() });
-    }
-
-    /// Ask the tab that has the profile to let go, then load the page afresh.
-    async fn use_here(&mut self) {
-        #[cfg(target_arch = "wasm32")]
-        if let StoreLocation::Browser(name) = &self.config.location {
-            match crate::store::IdbKv::take_over(name).await {
-                Ok(true) => {
-                    if let Some(window) = web_sys::window()
-                        && let Err(e) = window.location().reload()
-                    {
-                        tracing::warn!(err = ?e, "the page did not reload to open the profile");
-                    }
-                }
-                Ok(false) => self.events.send(Event::StoreFailed {
-                    message: "The other tab did not let go of Pak.Chat. Close it, then reload this one.".to_owned(),
-                }),
-                Err(e) => self.events.send(Event::StoreFailed { message: e.to_string() }),
-            }
-            return;
-        }
-        self.events
-            .send(Event::Error { thread: None, message: "Only a browser tab can take Pak.Chat over.".to_owned() });
-    }
-
     /// Open the profile's key-value store and, on disk, start answering
     /// second launches. False (and the UI told) when it cannot be opened.
     pub(super) async fn open_kv(&mut self) -> bool {
@@ -167,15 +129,11 @@ impl Actor {
             #[cfg(target_arch = "wasm32")]
             StoreLocation::Directory(_) => Ok(Arc::new(MemoryKv::new())),
             #[cfg(target_arch = "wasm32")]
-            StoreLocation::Browser(name) => {
-                let inbox = self.inbox.clone();
-                let released = move || super::actor::to_actor(&inbox, super::actor::Internal::Released);
-                crate::store::IdbKv::open_releasable(name, released).await.map(|kv| {
-                    let kv = Arc::new(kv);
-                    self.idb = Some(kv.clone());
-                    kv as Arc<dyn Kv>
-                })
-            }
+            StoreLocation::Browser(name) => crate::store::IdbKv::open_shared(name, self.tab_hooks()).await.map(|kv| {
+                let kv = Arc::new(kv);
+                self.idb = Some(kv.clone());
+                kv as Arc<dyn Kv>
+            }),
         };
         match kv {
             Ok(kv) => {
@@ -194,14 +152,7 @@ impl Actor {
             }
             Err(e) => {
                 tracing::error!(err = %e, "cannot open the store");
-                // In a browser the holder of the profile is another tab.
-                let message = match e {
-                    KvError::Locked if cfg!(target_arch = "wasm32") => {
-                        "Pak.Chat is open in another tab of this browser.".to_owned()
-                    }
-                    e => e.to_string(),
-                };
-                self.events.send(Event::StoreFailed { message });
+                self.events.send(Event::StoreFailed { message: e.to_string() });
                 false
             }
         }

@@ -377,7 +377,7 @@ impl Actor {
 
     /// Records came in: the sidebar, the projects and the settings again,
     /// and the rows of threads whose messages changed.
-    async fn show_incoming(&mut self, touched: BTreeSet<ThreadId>) {
+    pub(super) async fn show_incoming(&mut self, touched: BTreeSet<ThreadId>) {
         match self.with_store(crate::store::Store::threads).await {
             Ok(slots) => self.events.send(Event::ThreadsLoaded(slots.into_iter().map(ThreadSummary::from).collect())),
             Err(e) => tracing::warn!(err = %e, "threads could not be listed after a sync"),

@@ -38,6 +38,16 @@
 //! it, then reports the error), so nothing typed is lost while the page
 //! lives.
 //!
+//! # Tabs
+//!
+//! Every tab open on the profile has an engine and its own mirror; one of
+//! them writes at a time, the others read, and every batch the writer
+//! commits is applied to the readers' mirrors too, so all tabs show the
+//! same chats live. A write in a reading tab is refused
+//! ([`KvError::OtherTab`]): its app first takes the profile over
+//! ([`IdbKv::take`]), the writing tab hands it over ([`IdbKv::hand_over`])
+//! once it has finished writing. `tabs.rs` has the protocol.
+//!
 //! # Memory
 //!
 //! The whole profile lives in memory, as it does in IndexedDB (ciphertext:
@@ -49,6 +59,8 @@
 mod js;
 mod tabs;
 
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_channel::{mpsc, oneshot};
@@ -59,12 +71,58 @@ use crate::kv::{Entry, Kv, KvError, MemoryKv, Table};
 /// the [module documentation](self)).
 #[derive(Debug)]
 pub struct IdbKv {
-    /// Every entry, as the app last wrote it.
-    mirror: MemoryKv,
+    /// What the engine and its writing task share.
+    shared: Arc<Shared>,
     /// The queue the writing task drains.
     queue: mpsc::UnboundedSender<Op>,
+}
+
+/// The engine's state, shared with its writing task and its tab listener.
+#[derive(Debug, Default)]
+struct Shared {
+    /// Every entry, as this tab or the writing tab last wrote it.
+    mirror: MemoryKv,
+    /// This tab is the one that writes (see `tabs.rs`).
+    writer: AtomicBool,
     /// Why writing to IndexedDB stopped, once it has.
-    failure: Arc<Mutex<Option<Failure>>>,
+    failure: Mutex<Option<Failure>>,
+}
+
+impl Shared {
+    fn writes_here(&self) -> bool {
+        self.writer.load(Ordering::SeqCst)
+    }
+
+    fn failed(&self) -> Option<Failure> {
+        self.failure.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+/// What the app hears from the other tabs of its database.
+pub struct TabHooks {
+    /// Another tab must write: finish what is being written, then call
+    /// [`IdbKv::hand_over`].
+    pub asked: Box<dyn Fn()>,
+    /// The writing tab changed the profile; the mirror holds it already.
+    pub changed: Box<dyn Fn(TabChange)>,
+}
+
+impl TabHooks {
+    /// Hooks that do nothing (an engine nobody else asks about).
+    #[must_use]
+    pub fn none() -> Self {
+        Self { asked: Box::new(|| {}), changed: Box::new(|_| {}) }
+    }
+}
+
+/// What another tab's batch changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TabChange {
+    /// The threads (ids as bytes) whose records, messages, branches,
+    /// attachments, drafts or streaming pieces changed.
+    pub threads: BTreeSet<[u8; 16]>,
+    /// A whole table was emptied: anything may have changed.
+    pub everything: bool,
 }
 
 /// One change to write to IndexedDB.
@@ -93,9 +151,10 @@ enum Op {
     Write(Write),
     /// Answer once everything before it is committed (or failed).
     Settled(oneshot::Sender<Result<(), Failure>>),
-    /// Write what came before, close the database, stop holding it, then
-    /// answer.
-    Release(oneshot::Sender<()>),
+    /// Commit what came before, then let another tab write.
+    HandOver(oneshot::Sender<()>),
+    /// Become the writer, waiting this many milliseconds at most.
+    Take(i32, oneshot::Sender<Result<(), KvError>>),
 }
 
 /// Why IndexedDB refused a write, kept to be reported again.
@@ -103,8 +162,6 @@ enum Op {
 enum Failure {
     /// The site's storage quota is used up.
     Full,
-    /// The profile was handed to another tab ([`IdbKv::release`]).
-    Released,
     /// Anything else, described.
     Other(String),
 }
@@ -114,9 +171,6 @@ impl Failure {
     fn error(&self) -> KvError {
         match self {
             Self::Full => KvError::Full,
-            Self::Released => {
-                KvError::Io("Pak.Chat is open in another tab now; nothing written here since was kept".to_owned())
-            }
             Self::Other(why) => {
                 KvError::Io(format!("the browser's storage failed ({why}); nothing written since was kept"))
             }
@@ -132,27 +186,24 @@ fn stopped() -> KvError {
 
 impl IdbKv {
     /// Open (creating or upgrading) the IndexedDB database `database_name`
-    /// of this site and read all of it into memory, unless an engine in
-    /// another tab holds it (see `tabs.rs`).
+    /// of this site and read all of it into memory; this engine writes if
+    /// no engine in another tab does, and reads otherwise (see `tabs.rs`).
     ///
     /// # Errors
-    /// [`KvError::Locked`] when another tab has it open; [`KvError::Io`]
-    /// when the browser offers no IndexedDB (some private modes), refuses
-    /// to open it, or it holds something this engine did not write.
+    /// [`KvError::Io`] when the browser offers no IndexedDB (some private
+    /// modes) or no Web Locks, refuses to open it, or it holds something
+    /// this engine did not write.
     pub async fn open(database_name: &str) -> Result<Self, KvError> {
-        Self::open_releasable(database_name, || {}).await
+        Self::open_shared(database_name, TabHooks::none()).await
     }
 
-    /// [`IdbKv::open`], calling `on_release` when another tab asks for the
-    /// database ([`IdbKv::take_over`]); the owner then calls
-    /// [`IdbKv::release`].
+    /// [`IdbKv::open`], telling `hooks` what the other tabs ask and write.
     ///
     /// # Errors
     /// As [`IdbKv::open`].
-    pub async fn open_releasable(database_name: &str, on_release: impl Fn() + 'static) -> Result<Self, KvError> {
-        let Some(holder) = tabs::hold(database_name, Box::new(on_release)).await? else {
-            return Err(KvError::Locked);
-        };
+    pub async fn open_shared(database_name: &str, hooks: TabHooks) -> Result<Self, KvError> {
+        let shared = Arc::new(Shared::default());
+        let tab = tabs::Tab::join(database_name, Arc::clone(&shared), hooks).await?;
         let db = js::open(database_name).await?;
         let entries = match js::read_all(&db).await {
             Ok(entries) => entries,
@@ -161,14 +212,20 @@ impl IdbKv {
                 return Err(KvError::Io(format!("cannot read the browser's storage: {}", failure.error())));
             }
         };
-        let mirror = MemoryKv::new();
         for (table, key, value) in entries {
-            mirror.insert(table, &key, &value)?;
+            shared.mirror.insert(table, &key, &value)?;
         }
+        tab.loaded();
         let (queue, ops) = mpsc::unbounded();
-        let failure = Arc::default();
-        wasm_bindgen_futures::spawn_local(drain(db, ops, Arc::clone(&failure), holder));
-        Ok(Self { mirror, queue, failure })
+        wasm_bindgen_futures::spawn_local(drain(db, ops, Arc::clone(&shared), tab));
+        Ok(Self { shared, queue })
+    }
+
+    /// Whether this tab writes the profile (another tab does otherwise, or
+    /// none yet).
+    #[must_use]
+    pub fn writes_here(&self) -> bool {
+        self.shared.writes_here()
     }
 
     /// Resolves once every write made before this call is committed to
@@ -182,31 +239,37 @@ impl IdbKv {
         self.enqueue(Op::Settled(done))?;
         match answer.await {
             Ok(result) => result.map_err(|failure| failure.error()),
-            Err(oneshot::Canceled) => Err(self.failed().map_or_else(stopped, |failure| failure.error())),
+            Err(oneshot::Canceled) => Err(self.shared.failed().map_or_else(stopped, |failure| failure.error())),
         }
     }
 
-    /// Write what is queued, close the database and stop holding it, so
-    /// another tab can open it; every later write is refused (the mirror
-    /// still takes it, as after any failure).
-    pub async fn release(&self) {
+    /// Let another tab write: every later write here is refused
+    /// ([`KvError::OtherTab`]) until [`IdbKv::take`]; what was written
+    /// before is committed and sent to the other tabs first.
+    pub async fn hand_over(&self) {
+        if !self.shared.writer.swap(false, Ordering::SeqCst) {
+            return;
+        }
         let (done, answer) = oneshot::channel();
-        if self.enqueue(Op::Release(done)).is_ok() {
-            // Canceled: the writer had already stopped, and let go with it.
+        if self.queue.unbounded_send(Op::HandOver(done)).is_ok() {
+            // Canceled: the writer stopped, and let go with it.
             answer.await.ok();
         }
-        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
-        failure.get_or_insert(Failure::Released);
     }
 
-    /// Ask the tab holding database `name` to let go of it and wait (about
-    /// three seconds at most) until it has. True when it is free: load the
-    /// page afresh to open it.
+    /// Become the tab that writes: ask the writing tab to hand over and
+    /// wait for it, `wait_ms` milliseconds at most.
     ///
     /// # Errors
-    /// [`KvError::Io`] when the browser has no `BroadcastChannel`.
-    pub async fn take_over(name: &str) -> Result<bool, KvError> {
-        tabs::take_over(name).await
+    /// [`KvError::OtherTab`] when it did not in time; the failure that
+    /// stopped writing, if one did.
+    pub async fn take(&self, wait_ms: i32) -> Result<(), KvError> {
+        if self.writes_here() {
+            return Ok(());
+        }
+        let (done, answer) = oneshot::channel();
+        self.queue.unbounded_send(Op::Take(wait_ms, done)).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
     }
 
     /// Delete the IndexedDB database `name` of this site and all it holds
@@ -220,85 +283,97 @@ impl IdbKv {
         js::delete(name).await
     }
 
-    fn failed(&self) -> Option<Failure> {
-        self.failure.lock().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
     fn enqueue(&self, op: Op) -> Result<(), KvError> {
-        if let Some(failure) = self.failed() {
+        if let Some(failure) = self.shared.failed() {
             return Err(failure.error());
         }
         self.queue.unbounded_send(op).map_err(|_| stopped())
     }
+
+    /// Refuse a write in a tab that does not write.
+    fn writable(&self) -> Result<(), KvError> {
+        if self.writes_here() { Ok(()) } else { Err(KvError::OtherTab) }
+    }
 }
 
 /// The writing task: batches of everything queued, one transaction each, in
-/// order, until the engine is dropped or a transaction fails. It holds the
-/// database against other tabs (`holder`) until the engine is dropped.
-async fn drain(
-    db: web_sys::IdbDatabase,
-    mut ops: mpsc::UnboundedReceiver<Op>,
-    failure: Arc<Mutex<Option<Failure>>>,
-    holder: tabs::Holder,
-) {
+/// order, until the engine is dropped or a transaction fails; each batch
+/// committed is sent to the other tabs. It keeps the engine's place among
+/// the tabs (`tab`) until the engine is dropped.
+async fn drain(db: web_sys::IdbDatabase, mut ops: mpsc::UnboundedReceiver<Op>, shared: Arc<Shared>, tab: tabs::Tab) {
     let closer = js::close_on_version_change(&db);
     let mut failed = None;
-    let mut released = None;
     while let Ok(first) = ops.recv().await {
         let mut writes = Vec::new();
         let mut waiting = Vec::new();
+        let mut then = None;
         let mut next = Some(first);
         while let Some(op) = next {
             match op {
                 Op::Write(write) => writes.push(write),
                 Op::Settled(done) => waiting.push(done),
-                Op::Release(done) => {
-                    released = Some(done);
+                control @ (Op::HandOver(_) | Op::Take(..)) => {
+                    then = Some(control);
                     break;
                 }
             }
             next = ops.try_recv().ok();
         }
         let result = if writes.is_empty() { Ok(()) } else { js::write(&db, &writes).await };
-        if let Err(why) = &result {
-            tracing::warn!(err = ?why, writes = writes.len(), "the browser's storage refused a write; writing stops");
-            *failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(why.clone());
+        match &result {
+            Ok(()) if !writes.is_empty() => tab.wrote(&writes),
+            Ok(()) => {}
+            Err(why) => {
+                tracing::warn!(err = ?why, writes = writes.len(), "the browser's storage refused a write; writing stops");
+                *shared.failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(why.clone());
+            }
         }
         for done in waiting {
             answer(done, result.clone());
         }
+        if let Some(control) = then {
+            control_op(&tab, &shared, control).await;
+        }
         if let Err(why) = result {
             failed = Some(why);
-            break;
-        }
-        if released.is_some() {
             break;
         }
     }
     db.set_onversionchange(None);
     drop(closer);
     db.close();
-    if let Some(done) = released {
-        *failure.lock().unwrap_or_else(PoisonError::into_inner) = Some(Failure::Released);
-        drop(holder);
-        // The engine may be gone already; nobody is left to tell.
-        done.send(()).ok();
-        while let Ok(op) = ops.recv().await {
-            if let Op::Settled(done) = op {
-                answer(done, Err(Failure::Released));
-            }
-        }
-        return;
-    }
     // Later writes are refused by the engine itself; answer the waits.
     if let Some(why) = failed {
         while let Ok(op) = ops.recv().await {
-            if let Op::Settled(done) = op {
-                answer(done, Err(why.clone()));
+            match op {
+                Op::Settled(done) => answer(done, Err(why.clone())),
+                Op::Take(_, done) => {
+                    done.send(Err(why.error())).ok();
+                }
+                control @ Op::HandOver(_) => control_op(&tab, &shared, control).await,
+                Op::Write(_) => {}
             }
         }
     }
-    drop(holder);
+    drop(tab);
+}
+
+/// Hand over or take the profile, and say when done.
+async fn control_op(tab: &tabs::Tab, shared: &Shared, op: Op) {
+    match op {
+        Op::HandOver(done) => {
+            tab.hand_over();
+            done.send(()).ok();
+        }
+        Op::Take(wait_ms, done) => {
+            let result = tab.take(wait_ms).await;
+            if result.is_ok() {
+                shared.writer.store(true, Ordering::SeqCst);
+            }
+            done.send(result).ok();
+        }
+        Op::Write(_) | Op::Settled(_) => {}
+    }
 }
 
 /// Tell one [`IdbKv::settled`] how it went.
@@ -310,47 +385,50 @@ fn answer(done: oneshot::Sender<Result<(), Failure>>, result: Result<(), Failure
 
 impl Kv for IdbKv {
     fn get(&self, table: Table, key: &[u8]) -> Result<Option<Vec<u8>>, KvError> {
-        self.mirror.get(table, key)
+        self.shared.mirror.get(table, key)
     }
 
     fn insert(&self, table: Table, key: &[u8], value: &[u8]) -> Result<(), KvError> {
-        self.mirror.insert(table, key, value)?;
+        self.writable()?;
+        self.shared.mirror.insert(table, key, value)?;
         self.enqueue(Op::Write(Write::Put(table, key.to_vec(), value.to_vec())))
     }
 
     fn remove(&self, table: Table, key: &[u8]) -> Result<(), KvError> {
-        self.mirror.remove(table, key)?;
+        self.writable()?;
+        self.shared.mirror.remove(table, key)?;
         self.enqueue(Op::Write(Write::Delete(table, key.to_vec())))
     }
 
     fn range(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError> {
-        self.mirror.range(table, start, end, limit)
+        self.shared.mirror.range(table, start, end, limit)
     }
 
     fn range_rev(&self, table: Table, start: &[u8], end: &[u8], limit: usize) -> Result<Vec<Entry>, KvError> {
-        self.mirror.range_rev(table, start, end, limit)
+        self.shared.mirror.range_rev(table, start, end, limit)
     }
 
     fn contains(&self, table: Table, key: &[u8]) -> Result<bool, KvError> {
-        self.mirror.contains(table, key)
+        self.shared.mirror.contains(table, key)
     }
 
     fn scan_prefix(&self, table: Table, prefix: &[u8]) -> Result<Vec<Entry>, KvError> {
-        self.mirror.scan_prefix(table, prefix)
+        self.shared.mirror.scan_prefix(table, prefix)
     }
 
     fn last_with_prefix(&self, table: Table, prefix: &[u8]) -> Result<Option<Entry>, KvError> {
-        self.mirror.last_with_prefix(table, prefix)
+        self.shared.mirror.last_with_prefix(table, prefix)
     }
 
     /// Reports the failure that stopped writing, if any; it cannot wait for
     /// the queued transaction (see [`IdbKv::settled`]).
     fn flush(&self) -> Result<(), KvError> {
-        self.failed().map_or(Ok(()), |failure| Err(failure.error()))
+        self.shared.failed().map_or(Ok(()), |failure| Err(failure.error()))
     }
 
     fn clear(&self, table: Table) -> Result<(), KvError> {
-        self.mirror.clear(table)?;
+        self.writable()?;
+        self.shared.mirror.clear(table)?;
         self.enqueue(Op::Write(Write::Clear(table)))
     }
 }

@@ -126,6 +126,10 @@ pub enum KvError {
     /// `QuotaExceededError`, see `IdbKv`).
     #[error("the browser's storage for this site is full: free space or allow more; nothing written since was kept")]
     Full,
+    /// In a browser: another tab of it writes the profile; this one reads
+    /// it until it takes over (see `IdbKv`).
+    #[error("another tab of this browser is writing Pak.Chat's data and did not let this one write; try again")]
+    OtherTab,
 }
 
 /// One key-value pair.

@@ -27,7 +27,7 @@ mod sled_kv;
 pub mod stretch_worker;
 
 #[cfg(target_arch = "wasm32")]
-pub use idb_kv::IdbKv;
+pub use idb_kv::{IdbKv, TabChange, TabHooks};
 pub use keys::{Argon2Params, Header, KeySource, Protection, ProtectionKind};
 pub use kv::{Kv, KvError, MemoryKv, Table};
 pub use sealed::{

@@ -199,7 +199,12 @@ impl Index {
         Ok(index)
     }
 
-    fn read_counters(&self, kv: &dyn Kv) -> Result<(), KvError> {
+    /// Read the counters from `kv` again, forgetting what is pending (after
+    /// another instance wrote the index: see `SealedStore::resume_writing`).
+    ///
+    /// # Errors
+    /// Engine failure.
+    pub fn read_counters(&self, kv: &dyn Kv) -> Result<(), KvError> {
         let next =
             kv.last_with_prefix(Table::SearchPlaces, &[])?.and_then(|(k, _)| first_of_place(&k)).map_or(0, |d| d + 1);
         let written_below = kv

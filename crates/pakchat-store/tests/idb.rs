@@ -4,7 +4,10 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use pakchat_store::{IdbKv, Kv, KvError, MemoryKv, Table};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use pakchat_store::{IdbKv, Kv, KvError, MemoryKv, TabChange, TabHooks, Table};
 use wasm_bindgen_test::wasm_bindgen_test;
 
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
@@ -22,16 +25,43 @@ async fn pause(ms: i32) {
     wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
 }
 
-/// Open `name` once the engine dropped before has let it go (it holds the
-/// database until what it had queued is written).
+/// Open `name` to write, once the engine dropped before has let it go (it
+/// writes until what it had queued is written).
 async fn open_when_free(name: &str) -> IdbKv {
     for _ in 0..40 {
-        match IdbKv::open(name).await {
-            Err(KvError::Locked) => pause(50).await,
-            other => return other.unwrap(),
+        let kv = IdbKv::open(name).await.unwrap();
+        if kv.writes_here() {
+            return kv;
         }
+        drop(kv);
+        pause(50).await;
     }
     panic!("{name} stayed held after its engine was dropped");
+}
+
+/// Wait (two seconds at most) until `done` says so.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    for _ in 0..40 {
+        if done() {
+            return;
+        }
+        pause(50).await;
+    }
+    panic!("{what}: not within two seconds");
+}
+
+/// The changes an engine's hooks heard.
+type Heard = Rc<RefCell<Vec<TabChange>>>;
+
+/// Hooks that count the asks and keep the changes heard.
+fn recording() -> (TabHooks, Rc<Cell<u32>>, Heard) {
+    let (asks, changes) = (Rc::new(Cell::new(0)), Rc::new(RefCell::new(Vec::new())));
+    let (asked, changed) = (Rc::clone(&asks), Rc::clone(&changes));
+    let hooks = TabHooks {
+        asked: Box::new(move || asked.set(asked.get() + 1)),
+        changed: Box::new(move |change| changed.borrow_mut().push(change)),
+    };
+    (hooks, asks, changes)
 }
 
 /// A tiny deterministic generator (xorshift), so a failure replays.
@@ -108,7 +138,7 @@ async fn what_was_written_comes_back_after_reopening() {
     let name = fresh_name("reopen");
     let expected = MemoryKv::new();
     for seed in [1, 7, 42] {
-        let kv = IdbKv::open(&name).await.unwrap();
+        let kv = open_when_free(&name).await;
         // Each round starts from what the last one left.
         assert_same(&expected, &kv);
         same_operations(seed, 300, &[&kv, &expected]);
@@ -218,23 +248,97 @@ async fn a_failed_write_is_reported_and_the_mirror_kept() {
 }
 
 #[wasm_bindgen_test]
-async fn a_database_open_in_one_engine_is_refused_to_another_until_it_closes() {
+async fn two_engines_on_one_database_take_turns_writing_and_each_sees_what_the_other_wrote() {
     let name = fresh_name("tabs");
+    let thread = [7u8; 16];
+    let message = |position: u8| [&thread[..], &[0, 0, 0, 0, 0, 0, 0, position]].concat();
+    let (hooks, first_asked, first_heard) = recording();
+    let first = IdbKv::open_shared(&name, hooks).await.unwrap();
+    assert!(first.writes_here(), "the first engine of a database writes it");
+    first.insert(Table::Threads, &thread, b"written by the first tab").unwrap();
+    first.settled().await.unwrap();
+
+    // A second engine (as another tab opens it) reads it, and may not write.
+    let (hooks, second_asked, second_heard) = recording();
+    let second = Rc::new(IdbKv::open_shared(&name, hooks).await.unwrap());
+    assert!(!second.writes_here());
+    assert_eq!(second.get(Table::Threads, &thread).unwrap().as_deref(), Some(&b"written by the first tab"[..]));
+    assert!(matches!(second.insert(Table::Threads, b"x", b"y"), Err(KvError::OtherTab)));
+    assert!(matches!(second.remove(Table::Threads, &thread), Err(KvError::OtherTab)));
+    assert!(matches!(second.clear(Table::Threads), Err(KvError::OtherTab)));
+    assert!(!second.contains(Table::Threads, b"x").unwrap(), "a refused write changed the mirror");
+    assert!(second.contains(Table::Threads, &thread).unwrap(), "a refused remove changed the mirror");
+
+    // What the first writes reaches the second as it commits.
+    first.insert(Table::Messages, &message(0), b"hello from the first tab").unwrap();
+    first.insert(Table::Settings, b"settings", b"dark").unwrap();
+    until("the first tab's message in the second", || second.contains(Table::Messages, &message(0)).unwrap()).await;
+    assert_eq!(second.get(Table::Settings, b"settings").unwrap().as_deref(), Some(&b"dark"[..]));
+    assert!(
+        second_heard.borrow().iter().any(|change| change.threads.contains(&thread) && !change.everything),
+        "{:?}",
+        second_heard.borrow()
+    );
+
+    // The second takes over: the first is asked, writes once more, hands over.
+    let taking = Rc::clone(&second);
+    let (taken, answer) = futures_channel::oneshot::channel();
+    wasm_bindgen_futures::spawn_local(async move {
+        taken.send(taking.take(10_000).await).ok();
+    });
+    until("the first tab asked to hand over", || first_asked.get() == 1).await;
+    assert!(!second.writes_here(), "the second wrote before the first handed over");
+    first.insert(Table::Messages, &message(1), b"the first tab's last words").unwrap();
+    first.hand_over().await;
+    assert!(!first.writes_here());
+    answer.await.unwrap().unwrap();
+    assert!(second.writes_here());
+    assert_eq!(
+        second.get(Table::Messages, &message(1)).unwrap().as_deref(),
+        Some(&b"the first tab's last words"[..]),
+        "the new writer has not seen the last writer's last batch"
+    );
+    assert!(matches!(first.insert(Table::Threads, b"late", b"refused"), Err(KvError::OtherTab)));
+    second.insert(Table::Messages, &message(2), b"hello from the second tab").unwrap();
+    second.clear(Table::Drafts).unwrap();
+    until("the second tab's message in the first", || first.contains(Table::Messages, &message(2)).unwrap()).await;
+    assert!(first_heard.borrow().iter().any(|change| change.everything), "a cleared table changes everything");
+    assert_eq!(second_asked.get(), 0);
+
+    // Nobody hands over: a take gives up after its wait.
+    let refused = first.take(300).await.unwrap_err();
+    assert!(matches!(refused, KvError::OtherTab), "{refused:?}");
+    assert!(refused.to_string().contains("another tab"), "{refused}");
+    assert_eq!(second_asked.get(), 1);
+    assert!(second.writes_here() && !first.writes_here());
+
+    // Both wrote into the same database: it holds all of it.
+    second.settled().await.unwrap();
+    drop((first, second));
+    let reopened = open_when_free(&name).await;
+    for (position, text) in
+        [(0, &b"hello from the first tab"[..]), (1, b"the first tab's last words"), (2, b"hello from the second tab")]
+    {
+        assert_eq!(reopened.get(Table::Messages, &message(position)).unwrap().as_deref(), Some(text));
+    }
+    drop(reopened);
+    IdbKv::delete_database(&name).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_writer_that_goes_away_lets_a_reader_take_over() {
+    let name = fresh_name("gone");
     let first = IdbKv::open(&name).await.unwrap();
     first.insert(Table::Threads, b"t", b"written in the first tab").unwrap();
+    let second = IdbKv::open(&name).await.unwrap();
+    assert!(!second.writes_here());
     first.settled().await.unwrap();
-    // Another engine of the same database (as another tab would open it):
-    // its own mirror would write over the first's records, so it is refused.
-    assert!(matches!(IdbKv::open(&name).await, Err(KvError::Locked)));
-    // Another database is not held.
-    let other = fresh_name("tabs-other");
-    drop(IdbKv::open(&other).await.unwrap());
-    assert_eq!(first.get(Table::Threads, b"t").unwrap().as_deref(), Some(&b"written in the first tab"[..]));
+    // A tab closed: its engine is gone without being asked.
     drop(first);
-    // Once the first closed, the database opens, with what it wrote.
-    let second = open_when_free(&name).await;
+    second.take(5_000).await.unwrap();
     assert_eq!(second.get(Table::Threads, b"t").unwrap().as_deref(), Some(&b"written in the first tab"[..]));
+    second.insert(Table::Threads, b"u", b"the second writes now").unwrap();
+    second.settled().await.unwrap();
     drop(second);
     IdbKv::delete_database(&name).await.unwrap();
-    IdbKv::delete_database(&other).await.unwrap();
 }

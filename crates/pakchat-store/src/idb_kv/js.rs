@@ -46,7 +46,6 @@ fn unavailable(value: &JsValue) -> KvError {
     match failure(value) {
         Failure::Full => KvError::Full,
         Failure::Other(why) => KvError::Io(format!("cannot open the browser's storage: {why}")),
-        released @ Failure::Released => released.error(),
     }
 }
 

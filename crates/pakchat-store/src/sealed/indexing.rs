@@ -90,4 +90,29 @@ impl SealedStore {
         tracing::info!(count, "search postings a crash lost were written again");
         Ok(())
     }
+
+    /// Before another instance of this profile writes it (a browser's other
+    /// tab): write what this one keeps in memory, the search postings.
+    ///
+    /// # Errors
+    /// Engine failure.
+    pub fn pause_writing(&self) -> Result<(), StoreError> {
+        self.search.write_pending(self.kv.as_ref())?;
+        Ok(self.kv.flush()?)
+    }
+
+    /// Another instance wrote the profile since this one last did: read
+    /// again what this one keeps in memory from it (the search index's
+    /// counters, indexing again what the other left only in its memory;
+    /// whether the profile syncs).
+    ///
+    /// # Errors
+    /// Engine failure.
+    pub fn resume_writing(&self) -> Result<(), StoreError> {
+        self.search.read_counters(self.kv.as_ref())?;
+        self.recover_index()?;
+        let syncing = self.read_sync_key()?.is_some();
+        self.syncing.store(syncing, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
 }
