@@ -3,7 +3,8 @@
 //! what came, a photo chosen in the browser's picker goes along, an export
 //! downloads, Anthropic gets its browser-access header; and a chat of
 //! 10,000 messages imported through the page opens, scrolls and reloads
-//! (its load times and frame gaps printed). Clicks land where a 1000 × 700
+//! (its load times and frame gaps printed); a reply streaming in one tab
+//! is written to its end before a second tab takes the profile. Clicks land where a 1000 × 700
 //! window draws things (egui draws on a canvas: there is no DOM to find
 //! them by); the live region says what happened.
 #![cfg(target_os = "linux")]
@@ -134,6 +135,40 @@ fn a_reply_streams_from_aimock_into_the_page_stop_keeps_what_arrived_a_picked_ph
     }
 
     assert_no_console_errors(&browser);
+}
+
+#[test]
+fn a_reply_streaming_in_one_tab_is_written_to_its_end_before_a_second_tab_writes_and_both_show_it_whole() {
+    let idp = common::peers::oidc_mock();
+    let llm = common::peers::aimock();
+    let server = common::server::LocalServer::with_web(&idp.base, CLIENT, &dist());
+    let browser = open_app(&server);
+    create_profile(&browser);
+    use_openai_at(&browser, &llm.base);
+    let first = browser.tab();
+    browser.keys("slow\u{E007}");
+    browser.wait_for("the reply arriving", Duration::from_secs(10), &live_is("gpt-4o-mini · writing…"));
+
+    // A second tab is unlocked while the first still writes the reply: it
+    // waits for the first to finish (handing the profile over mid-reply
+    // would cut it), then opens the chat with all of it.
+    let second = browser.new_tab();
+    browser.open(&format!("{}/", server.base));
+    browser.wait_for(
+        "the second tab asking for the passphrase",
+        Duration::from_secs(30),
+        &live_is("Pak.Chat is locked: type your passphrase."),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
+    let whole = "gpt-4o-mini: one two three four five six seven eight nine ten eleven twelve";
+    browser.wait_for("the whole reply in the second tab", Duration::from_secs(30), &live_is(whole));
+    keep(&browser, "web-second-tab-after-reply");
+    assert_no_console_errors(&browser);
+    browser.switch_to(&first);
+    browser.wait_for("the whole reply in the first tab", Duration::from_secs(10), &live_is(whole));
+    assert_no_console_errors(&browser);
+    browser.switch_to(&second);
 }
 
 /// A ChatGPT `conversations.json` holding "Long history" with `messages`
