@@ -249,7 +249,28 @@ async fn a_failed_write_is_reported_and_the_mirror_kept() {
 
 #[wasm_bindgen_test]
 async fn two_engines_on_one_database_take_turns_writing_and_each_sees_what_the_other_wrote() {
-    let name = fresh_name("tabs");
+    take_turns(&fresh_name("tabs")).await;
+}
+
+/// A page served over plain http from another machine has no Web Locks:
+/// the tabs agree on the channel alone, with the same outcome.
+#[wasm_bindgen_test]
+async fn without_web_locks_two_engines_take_turns_too() {
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &"navigator".into()).unwrap();
+    let hide = "Object.defineProperty(navigator, 'locks', { value: undefined, configurable: true })";
+    js_sys::eval(hide).unwrap();
+    assert!(js_sys::Reflect::get(&navigator, &"locks".into()).unwrap().is_undefined());
+    take_turns(&fresh_name("tabs-no-locks")).await;
+    writer_goes_away(&fresh_name("gone-no-locks")).await;
+    js_sys::eval("delete navigator.locks").unwrap();
+    assert!(!js_sys::Reflect::get(&navigator, &"locks".into()).unwrap().is_undefined());
+}
+
+/// Two engines of database `name`: the first writes, the second sees it
+/// live, takes over once the first hands over, and a reopened engine holds
+/// what both wrote.
+async fn take_turns(name: &str) {
+    let name = name.to_owned();
     let thread = [7u8; 16];
     let message = |position: u8| [&thread[..], &[0, 0, 0, 0, 0, 0, 0, position]].concat();
     let (hooks, first_asked, first_heard) = recording();
@@ -327,7 +348,13 @@ async fn two_engines_on_one_database_take_turns_writing_and_each_sees_what_the_o
 
 #[wasm_bindgen_test]
 async fn a_writer_that_goes_away_lets_a_reader_take_over() {
-    let name = fresh_name("gone");
+    writer_goes_away(&fresh_name("gone")).await;
+}
+
+/// A reader of `name` takes over from a writer whose tab closed (it was
+/// never asked).
+async fn writer_goes_away(name: &str) {
+    let name = name.to_owned();
     let first = IdbKv::open(&name).await.unwrap();
     first.insert(Table::Threads, b"t", b"written in the first tab").unwrap();
     let second = IdbKv::open(&name).await.unwrap();

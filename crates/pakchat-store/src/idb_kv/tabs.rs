@@ -22,6 +22,12 @@
 //!   applied every batch before its first write. A writer tab that closes
 //!   says nothing: its lock ends with it, and each of its batches was posted
 //!   as soon as it committed.
+//! * **Without Web Locks** (a page served over plain http from another
+//!   machine is not a secure context, and browsers offer `navigator.locks`
+//!   only in those): the writer is the tab that no other tab answered
+//!   [`ASK`] within [`ASK_WAIT_MS`]; it answers [`HELD`] while it writes.
+//!   Taking over asks it to hand over as above, then waits for its
+//!   [`RELEASED`] or, if it is gone, for nobody to answer.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeSet;
@@ -45,6 +51,12 @@ const RELEASE: &str = "release";
 const RELEASED: &str = "released";
 /// How long a new writer waits for [`RELEASED`] after the lock is granted.
 const RELEASED_WAIT_MS: i32 = 500;
+/// Without Web Locks: "does a tab write?" (then a random id).
+const ASK: &str = "anyone?";
+/// Without Web Locks: the writer's answer to [`ASK`].
+const HELD: &str = "held";
+/// Without Web Locks: how long an answer to [`ASK`] may take.
+const ASK_WAIT_MS: i32 = 250;
 
 fn io(what: &str, e: &JsValue) -> KvError {
     KvError::Io(format!("{what}: {e:?}"))
@@ -63,6 +75,10 @@ pub(super) struct Tab {
 /// What the channel's listener shares with the engine.
 struct TabState {
     shared: Arc<Shared>,
+    /// The channel, to answer on.
+    channel: BroadcastChannel,
+    /// Without Web Locks: a writer answered [`ASK`].
+    held: Cell<bool>,
     hooks: TabHooks,
     /// Batches heard while the mirror was being read; applied after.
     loading: RefCell<Option<Vec<Vec<u8>>>>,
@@ -94,16 +110,32 @@ impl Tab {
     pub(super) async fn join(name: &str, shared: Arc<Shared>, hooks: TabHooks) -> Result<Self, KvError> {
         let name = format!("pakchat-idb/{name}");
         let channel = BroadcastChannel::new(&name).map_err(|e| io("BroadcastChannel", &e))?;
-        let state =
-            Rc::new(TabState { shared, hooks, loading: RefCell::new(Some(Vec::new())), released: Cell::new(false) });
+        let state = Rc::new(TabState {
+            shared,
+            channel: channel.clone(),
+            held: Cell::new(false),
+            hooks,
+            loading: RefCell::new(Some(Vec::new())),
+            released: Cell::new(false),
+        });
         let heard = Rc::clone(&state);
         let listen = Closure::<dyn FnMut(MessageEvent)>::new(move |event: MessageEvent| heard.heard(&event.data()));
         channel
             .add_event_listener_with_callback("message", listen.as_ref().unchecked_ref())
             .map_err(|e| io("listen", &e))?;
-        let lock = acquire(&name, None).await?;
-        state.shared.writer.store(lock.is_some(), Ordering::SeqCst);
-        Ok(Self { name, channel, listen, state, lock: RefCell::new(lock) })
+        let tab = Self { name, channel, listen, state, lock: RefCell::new(None) };
+        let lock = if has_web_locks() { acquire(&tab.name, None).await? } else { tab.claim().await? };
+        tab.state.shared.writer.store(lock.is_some(), Ordering::SeqCst);
+        *tab.lock.borrow_mut() = lock;
+        Ok(tab)
+    }
+
+    /// Without Web Locks: the write claim, unless a writer answers.
+    async fn claim(&self) -> Result<Option<WriteLock>, KvError> {
+        self.state.held.set(false);
+        self.post(&JsValue::from_str(&question()?));
+        pause(ASK_WAIT_MS).await?;
+        Ok((!self.state.held.get()).then_some(WriteLock::Claimed))
     }
 
     /// The mirror holds what IndexedDB held: apply the batches heard while
@@ -144,7 +176,12 @@ impl Tab {
         }
         self.state.released.set(false);
         self.post(&JsValue::from_str(RELEASE));
-        let Some(lock) = acquire(&self.name, Some(wait_ms)).await? else { return Err(KvError::OtherTab) };
+        let lock = if has_web_locks() {
+            acquire(&self.name, Some(wait_ms)).await?
+        } else {
+            self.claim_when_free(wait_ms).await?
+        };
+        let Some(lock) = lock else { return Err(KvError::OtherTab) };
         // The grant and the channel's last batch travel apart: wait for the
         // word that it was the last (none comes when the writer's tab closed
         // or there was no writer).
@@ -158,11 +195,41 @@ impl Tab {
         Ok(())
     }
 
+    /// Without Web Locks: wait (`wait_ms` at most) for the writer's
+    /// [`RELEASED`], or for no writer to answer (its tab closed).
+    async fn claim_when_free(&self, wait_ms: i32) -> Result<Option<WriteLock>, KvError> {
+        let mut waited = 0;
+        while waited < wait_ms {
+            if self.state.released.get() {
+                return Ok(Some(WriteLock::Claimed));
+            }
+            if let Some(claimed) = self.claim().await? {
+                return Ok(Some(claimed));
+            }
+            waited += ASK_WAIT_MS;
+        }
+        Ok(None)
+    }
+
     fn post(&self, message: &JsValue) {
         if let Err(e) = self.channel.post_message(message) {
             tracing::warn!(err = ?e, "could not tell the other tabs");
         }
     }
+}
+
+/// Whether this page has Web Locks (secure contexts only).
+fn has_web_locks() -> bool {
+    Reflect::get(&js_sys::global(), &JsValue::from_str("navigator"))
+        .and_then(|navigator| Reflect::get(&navigator, &JsValue::from_str("locks")))
+        .is_ok_and(|locks| !locks.is_undefined())
+}
+
+/// A random id for a question, so a tab ignores its own.
+fn question() -> Result<String, KvError> {
+    let mut id = [0u8; 8];
+    getrandom::getrandom(&mut id).map_err(|e| KvError::Io(format!("no randomness: {e}")))?;
+    Ok(format!("{ASK}{}", id.iter().map(|b| format!("{b:02x}")).collect::<String>()))
 }
 
 impl TabState {
@@ -172,6 +239,12 @@ impl TabState {
             match text.as_str() {
                 RELEASE if self.shared.writes_here() => (self.hooks.asked)(),
                 RELEASED => self.released.set(true),
+                HELD => self.held.set(true),
+                asked if asked.starts_with(ASK) && self.shared.writes_here() => {
+                    if let Err(e) = self.channel.post_message(&JsValue::from_str(HELD)) {
+                        tracing::warn!(err = ?e, "could not tell another tab this one writes");
+                    }
+                }
                 _ => {}
             }
             return;
@@ -285,14 +358,20 @@ fn decode(mut bytes: &[u8]) -> Option<Vec<Write>> {
     bytes.is_empty().then_some(writes)
 }
 
-/// The write lock, held until dropped.
-struct WriteLock {
-    release: Function,
+/// The right to write, held until dropped.
+enum WriteLock {
+    /// The Web Lock, let go by calling this.
+    Web(Function),
+    /// Without Web Locks: claimed on the channel (answered while the engine
+    /// writes).
+    Claimed,
 }
 
 impl Drop for WriteLock {
     fn drop(&mut self) {
-        if let Err(e) = self.release.call0(&JsValue::NULL) {
+        if let Self::Web(release) = self
+            && let Err(e) = release.call0(&JsValue::NULL)
+        {
             tracing::warn!(err = ?e, "the write lock could not be let go");
         }
     }
@@ -368,7 +447,7 @@ async fn acquire(name: &str, wait_ms: Option<i32>) -> Result<Option<WriteLock>, 
         });
         set_timeout(abort.unchecked_ref(), ms)?;
     }
-    Ok(rx.await.ok().flatten().map(|release| WriteLock { release }))
+    Ok(rx.await.ok().flatten().map(WriteLock::Web))
 }
 
 fn set_timeout(callback: &Function, ms: i32) -> Result<(), KvError> {
