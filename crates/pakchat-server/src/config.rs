@@ -5,6 +5,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+mod origins;
+
 /// Google's issuer, the default identity provider.
 pub const GOOGLE_ISSUER: &str = "https://accounts.google.com";
 /// The default listening address: loopback only.
@@ -62,6 +64,14 @@ Options (each also from the environment variable shown):
                         call this server (CORS); repeat, or comma-separate;
                         the server's own --web-dir needs none
                         [PAKCHAT_SERVER_ALLOWED_ORIGINS, comma-separated]
+  --relay-origin ORIGIN
+                        LLM providers (https://host[:port]) that signed-in
+                        apps may reach through POST /v1/relay; repeat, or
+                        comma-separate; naming any replaces the default list
+                        [PAKCHAT_SERVER_RELAY_ORIGINS, comma-separated;
+                        default: api.openai.com, api.anthropic.com,
+                        generativelanguage.googleapis.com, openrouter.ai,
+                        api.groq.com, all https]
   --log LEVEL           error, warn, info or debug [PAKCHAT_SERVER_LOG; default: info]
   -h, --help            Print this help
   -V, --version         Print the version
@@ -96,6 +106,9 @@ pub struct Config {
     /// The origins (`scheme://host[:port]`, as browsers send them) whose
     /// web apps may call this server (CORS); empty: none.
     pub allowed_origins: Vec<String>,
+    /// The providers' origins (`scheme://host[:port]`) `POST /v1/relay`
+    /// may reach; [`crate::api::relay::DEFAULT_ORIGINS`] unless named.
+    pub relay_origins: Vec<String>,
 }
 
 /// What the command line asked for.
@@ -145,6 +158,7 @@ pub fn parse(
             "--s3-region" => flags.s3_region = Some(value()?),
             "--web-dir" => flags.web_dir = Some(value()?),
             "--allowed-origin" => flags.allowed_origins.push(value()?),
+            "--relay-origin" => flags.relay_origins.push(value()?),
             "--behind-proxy" if inline.is_none() => flags.behind_proxy = true,
             _ => return Err(format!("unknown option {arg} (see --help)")),
         }
@@ -170,6 +184,7 @@ struct Flags {
     s3_region: Option<String>,
     web_dir: Option<String>,
     allowed_origins: Vec<String>,
+    relay_origins: Vec<String>,
     behind_proxy: bool,
 }
 
@@ -270,7 +285,8 @@ impl Flags {
 
         let web_dir = from("--web-dir", "WEB_DIR", self.web_dir).map(|(_, dir)| PathBuf::from(dir));
 
-        let allowed_origins = origins(self.allowed_origins, var("ALLOWED_ORIGINS"))?;
+        let allowed_origins = origins::allowed(self.allowed_origins, var("ALLOWED_ORIGINS"))?;
+        let relay_origins = origins::relay(self.relay_origins, var("RELAY_ORIGINS"))?;
 
         Ok(Config {
             data_dir,
@@ -285,6 +301,7 @@ impl Flags {
             s3,
             web_dir,
             allowed_origins,
+            relay_origins,
         })
     }
 }
@@ -354,36 +371,6 @@ fn s3_config(
     Ok(Some(crate::chunks::S3Config { endpoint, bucket, region, credentials }))
 }
 
-/// The allowed origins: those of the `--allowed-origin` flags, or else of
-/// `PAKCHAT_SERVER_ALLOWED_ORIGINS` (`env`), each value a comma-separated
-/// list; as browsers send them in `Origin` (scheme and host in lower case,
-/// no default port, no trailing `/`). Empty entries are skipped, repeats
-/// dropped.
-fn origins(flags: Vec<String>, env: Option<String>) -> Result<Vec<String>, String> {
-    let (flag, given) = match env {
-        Some(listed) if flags.is_empty() => ("PAKCHAT_SERVER_ALLOWED_ORIGINS", vec![listed]),
-        _ => ("--allowed-origin", flags),
-    };
-    let mut origins: Vec<String> = Vec::new();
-    for entry in given.iter().flat_map(|v| v.split(',')).map(str::trim).filter(|e| !e.is_empty()) {
-        if entry == "*" {
-            return Err(format!(
-                "{flag}: \"*\" is refused: sessions are bearer tokens, so name the origins allowed (e.g. \
-                 https://app.example.org)"
-            ));
-        }
-        let origin = crate::api::cors::origin(entry).ok_or_else(|| {
-            format!(
-                "{flag}: {entry:?} is not an origin: http:// or https://, a host and an optional port, nothing else"
-            )
-        })?;
-        if !origins.contains(&origin) {
-            origins.push(origin);
-        }
-    }
-    Ok(origins)
-}
-
 fn yes(v: &str) -> bool {
     matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on")
 }
@@ -423,7 +410,7 @@ pub fn redact(url: &str) -> String {
 mod tests {
     use super::*;
 
-    fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
+    pub(super) fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Config, String> {
         let env: Vec<(String, String)> = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         let lookup = move |k: &str| env.iter().find(|(name, _)| name == k).map(|(_, v)| v.clone());
         match parse(args.iter().map(|a| (*a).to_owned()), &lookup)? {
@@ -526,57 +513,6 @@ mod tests {
         assert!(e.starts_with("PAKCHAT_SERVER_S3_BUCKET needs --s3-endpoint"), "a bucket alone is a mistake: {e}");
         let e = run(&["--data-dir", "/d", "--client-id", "a", "--s3-secret-access-key", "x"], &env).unwrap_err();
         assert!(e.contains("unknown option"), "never a flag: {e}");
-    }
-
-    #[test]
-    fn allowed_origins_are_named_origins_as_browsers_send_them() {
-        let base = ["--data-dir", "/d", "--client-id", "a"];
-        let with = |args: &[&str], env: &[(&str, &str)]| {
-            let all: Vec<&str> = base.iter().chain(args).copied().collect();
-            run(&all, env)
-        };
-        assert_eq!(with(&[], &[]).unwrap().allowed_origins, Vec::<String>::new(), "none unless named");
-        let c = with(
-            &[
-                "--allowed-origin",
-                "https://App.Example.org/",
-                "--allowed-origin=http://localhost:8080, https://b.example:8443,,https://app.example.org:443",
-                "--allowed-origin",
-                "http://[::1]:9000",
-            ],
-            &[("PAKCHAT_SERVER_ALLOWED_ORIGINS", "https://env.example")],
-        )
-        .unwrap();
-        assert_eq!(
-            c.allowed_origins,
-            ["https://app.example.org", "http://localhost:8080", "https://b.example:8443", "http://[::1]:9000"],
-            "lower case, no default port, no repeats; flags win over the environment"
-        );
-        let env = [("PAKCHAT_SERVER_ALLOWED_ORIGINS", " https://a.example , http://127.0.0.1:8710 ")];
-        assert_eq!(with(&[], &env).unwrap().allowed_origins, ["https://a.example", "http://127.0.0.1:8710"]);
-
-        let refused = [
-            "*",
-            "https://a.example/app",
-            "https://a.example//",
-            "https://a.example?x=1",
-            "https://a.example#top",
-            "https://user@a.example",
-            "ftp://a.example",
-            "a.example",
-            "https://",
-            "https://a.example:99999",
-            "null",
-        ];
-        for bad in refused {
-            let e = with(&["--allowed-origin", &format!("https://ok.example,{bad}")], &[]).expect_err(bad);
-            assert!(e.starts_with("--allowed-origin: ") && e.contains(&format!("{bad:?}")), "{bad}: {e}");
-            assert!(!e.contains('\n'), "one line: {e}");
-            let e = with(&[], &[("PAKCHAT_SERVER_ALLOWED_ORIGINS", bad)]).expect_err(bad);
-            assert!(e.starts_with("PAKCHAT_SERVER_ALLOWED_ORIGINS: "), "{bad}: {e}");
-        }
-        let e = with(&["--allowed-origin", "*"], &[]).unwrap_err();
-        assert!(e.contains("bearer tokens") && e.contains("name the origins"), "{e}");
     }
 
     #[test]

@@ -53,7 +53,13 @@ pub async fn state(config: &config::Config) -> Result<Arc<api::AppState>, String
     let session_ms = i64::from(config.session_days) * 86_400_000;
     let state = api::AppState::with_limits(db, verifier, session_ms, &config.database_url, config.limits);
     let web = config.web_dir.as_deref().map(web::WebDir::open).transpose()?;
-    Ok(Arc::new(state.with_chunks(chunks).with_web(web).with_origins(config.allowed_origins.clone())))
+    Ok(Arc::new(
+        state
+            .with_chunks(chunks)
+            .with_web(web)
+            .with_origins(config.allowed_origins.clone())
+            .with_relay_origins(config.relay_origins.clone()),
+    ))
 }
 
 /// Serve `state` on `listener` until `shutdown` resolves.

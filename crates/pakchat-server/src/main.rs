@@ -57,9 +57,10 @@ async fn run(config: &config::Config) -> Result<(), String> {
         None => config.data_dir.join("chunks").display().to_string(),
     };
     let origins = config.allowed_origins.join(",");
+    let relay = config.relay_origins.join(",");
     tracing::info!(
         %listen, database = ?backend, %files, issuer = %config.issuer, allowed_origins = %origins,
-        "pakchat-server ready"
+        relay_origins = %relay, "pakchat-server ready"
     );
     pakchat_server::serve(listener, state, shutdown()).await.map_err(|e| e.to_string())?;
     tracing::info!("pakchat-server stopped");

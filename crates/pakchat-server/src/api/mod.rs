@@ -50,6 +50,12 @@
 //! * `GET /v1/devices`: this user's signed-in devices (id, last seen, which
 //!   is the asking one); `DELETE /v1/devices/{id}` signs one out (404 for a
 //!   device that is not this user's).
+//! * `POST /v1/relay`: a call to an LLM provider the browser may not make
+//!   itself (CORS), sent on to the `x-pakchat-relay-to` URL with the
+//!   `x-relay-*` headers unprefixed, its answer streamed back; only to
+//!   the origins of `--relay-origin` (403 `relay_refused` otherwise), 502
+//!   `relay_unreachable` when the provider cannot be reached, 413 over
+//!   `relay::MAX_BODY_BYTES` (`relay.rs`).
 //! * `GET /v1/me`: the signed-in user → 200 `{"id", "name", "email",
 //!   "picture", "created_ms"}` (`id`, the server's, is what every envelope's
 //!   associated data binds).
@@ -80,6 +86,7 @@ pub mod cors;
 mod devices;
 mod keys;
 mod records;
+pub mod relay;
 mod shares;
 
 use crate::db::{Db, DbError, Upserted, now_ms};
@@ -106,6 +113,8 @@ pub struct AppState {
     /// The origins whose web apps may call the API (CORS, [`cors`]),
     /// as browsers send them in `Origin`; empty: none.
     pub origins: Vec<String>,
+    /// Where `POST /v1/relay` may go, and the client it goes with.
+    pub relay: relay::Relay,
 }
 
 impl AppState {
@@ -137,6 +146,7 @@ impl AppState {
             chunks: crate::chunks::ChunkStore::beside(database_url),
             web: None,
             origins: Vec::new(),
+            relay: relay::Relay::new(relay::DEFAULT_ORIGINS.iter().map(|o| (*o).to_owned()).collect()),
         }
     }
 
@@ -160,6 +170,15 @@ impl AppState {
     pub fn with_origins(self, origins: Vec<String>) -> Self {
         Self { origins, ..self }
     }
+
+    /// This state relaying `POST /v1/relay` to the providers on `origins`
+    /// only (each `scheme://host[:port]`, as
+    /// [`crate::config::Config::relay_origins`] has them) instead of
+    /// [`relay::DEFAULT_ORIGINS`].
+    #[must_use]
+    pub fn with_relay_origins(self, origins: Vec<String>) -> Self {
+        Self { relay: relay::Relay::new(origins), ..self }
+    }
 }
 
 /// The API's routes over `state`, answering CORS for its allowed origins
@@ -177,6 +196,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/devices/{id}", axum::routing::delete(devices::remove))
         .route("/v1/chunks/missing", post(chunks::missing).layer(DefaultBodyLimit::max(chunks::MAX_MISSING_BYTES)))
         .route("/v1/chunks/{id}", get(chunks::get).put(chunks::put).layer(DefaultBodyLimit::max(chunks::MAX_PUT_BYTES)))
+        .route("/v1/relay", post(relay::forward).layer(DefaultBodyLimit::max(relay::MAX_BODY_BYTES)))
         .route("/v1/shares", get(shares::list))
         .route(
             "/v1/shares/{id}",
