@@ -120,6 +120,38 @@ async fn preflights_from_an_allowed_origin_succeed_before_any_session() {
 }
 
 #[tokio::test]
+async fn a_relay_preflight_grants_the_relay_and_provider_headers_only() {
+    let idp = common::peers::oidc_mock();
+    let s = server(&idp.base, &[APP], Limits::default()).await;
+    let asked = "authorization, content-type, accept, x-pakchat-relay-to, x-pakchat-relay-method, \
+                 x-relay-authorization, x-relay-anthropic-version, x-sneaky, cookie";
+    let r = reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, format!("{}/v1/relay", s.base))
+        .header("origin", APP)
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", asked)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{}", r.status());
+    let allowed = list(r.headers(), "access-control-allow-headers");
+    for name in [
+        "authorization",
+        "content-type",
+        "accept",
+        "x-pakchat-relay-to",
+        "x-pakchat-relay-method",
+        "x-relay-authorization",
+        "x-relay-anthropic-version",
+    ] {
+        assert!(allowed.iter().any(|a| a == name), "{name} in {allowed:?}");
+    }
+    for name in ["x-sneaky", "cookie"] {
+        assert!(!allowed.iter().any(|a| a == name), "{name} granted: {allowed:?}");
+    }
+}
+
+#[tokio::test]
 async fn answers_name_an_allowed_origin_only() {
     let idp = common::peers::oidc_mock();
     let s = server(&idp.base, &[APP], Limits::default()).await;

@@ -40,15 +40,22 @@ struct Upstream {
     go_on: Notify,
 }
 
-/// `POST /echo`: 201 with the headers it got and the body, as JSON.
-async fn echo(State(up): State<Arc<Upstream>>, headers: HeaderMap, body: Bytes) -> Response {
+/// `POST /echo` (or GET): 201 with the method, the headers it got and the
+/// body, as JSON.
+async fn echo(
+    State(up): State<Arc<Upstream>>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     up.hits.fetch_add(1, Ordering::SeqCst);
     let headers: serde_json::Map<String, Value> = headers
         .iter()
         .map(|(name, value)| (name.as_str().to_owned(), Value::String(value.to_str().unwrap().to_owned())))
         .collect();
     let body = String::from_utf8(body.to_vec()).unwrap();
-    (StatusCode::CREATED, axum::Json(json!({ "headers": headers, "body": body }))).into_response()
+    let answer = json!({ "method": method.as_str(), "headers": headers, "body": body });
+    (StatusCode::CREATED, axum::Json(answer)).into_response()
 }
 
 /// `POST /stream`: `first`, then `last` once the test says so.
@@ -87,7 +94,7 @@ async fn busy(State(up): State<Arc<Upstream>>) -> Response {
 async fn upstream() -> (String, Arc<Upstream>) {
     let up = Arc::new(Upstream::default());
     let app = axum::Router::new()
-        .route("/echo", post(echo))
+        .route("/echo", post(echo).get(echo))
         .route("/stream", post(stream))
         .route("/moved", post(moved))
         .route("/busy", post(busy))
@@ -183,7 +190,28 @@ async fn a_call_reaches_a_listed_provider_with_its_own_headers_only() {
     let seen = serde_json::to_string(h).unwrap();
     assert!(!seen.contains(&token), "the Pak.Chat session does not leave: {seen}");
     assert!(!seen.contains("session-cookie"), "nor the cookies: {seen}");
+    assert_eq!(got["method"], "POST");
     assert_eq!(up.hits.load(Ordering::SeqCst), 1);
+
+    // A key check lists models: the method named goes upstream, no body.
+    let r = relay(&s.base, Some(&token), &format!("{origin}/echo"))
+        .header("x-pakchat-relay-method", "GET")
+        .header("x-relay-authorization", "Bearer sk-test")
+        .body("ignored")
+        .send()
+        .await
+        .unwrap();
+    let (status, got) = answer(r).await;
+    assert_eq!((status, got["method"].as_str(), got["body"].as_str()), (201, Some("GET"), Some("")), "{got}");
+    // Any other method is refused before the provider.
+    let r = relay(&s.base, Some(&token), &format!("{origin}/echo"))
+        .header("x-pakchat-relay-method", "DELETE")
+        .send()
+        .await
+        .unwrap();
+    let (status, got) = answer(r).await;
+    assert_eq!(status, 400, "{got}");
+    assert_eq!(up.hits.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

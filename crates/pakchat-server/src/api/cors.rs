@@ -26,11 +26,32 @@ use super::AppState;
 /// The methods the API answers across origins.
 pub const ALLOW_METHODS: &str = "GET, POST, PUT, DELETE";
 /// The request headers a web app may send: its session, its JSON and the
-/// protocol version ([`pakchat_protocol::VERSION_HEADER`]).
+/// protocol version ([`pakchat_protocol::VERSION_HEADER`]); to the relay
+/// also its own headers and the provider's ([`relayed_header`]).
 pub const ALLOW_HEADERS: &str = "authorization, content-type, pakchat-protocol";
+
+/// Whether a page may send header `name` (lower case) to the relay: its
+/// target and method, `accept`, and a provider's `x-relay-*` headers.
+#[must_use]
+pub fn relayed_header(name: &str) -> bool {
+    matches!(name, "accept" | super::relay::TARGET_HEADER | super::relay::METHOD_HEADER)
+        || name.strip_prefix(super::relay::PREFIX).is_some_and(|rest| !rest.is_empty())
+}
+
+/// The headers a preflight grants: [`ALLOW_HEADERS`] and those of the
+/// request's `Access-Control-Request-Headers` the relay takes.
+fn allowed_headers(request: &HeaderMap) -> HeaderValue {
+    let asked = request.get(header::ACCESS_CONTROL_REQUEST_HEADERS).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let mut granted = ALLOW_HEADERS.to_owned();
+    for name in asked.split(',').map(|n| n.trim().to_ascii_lowercase()).filter(|n| relayed_header(n)) {
+        granted.push_str(", ");
+        granted.push_str(&name);
+    }
+    HeaderValue::from_str(&granted).unwrap_or(HeaderValue::from_static(ALLOW_HEADERS))
+}
 /// The response headers a web app may read beyond the plain ones: how long
-/// to wait after 429.
-pub const EXPOSE_HEADERS: &str = "retry-after";
+/// to wait after 429, and whether a relay's answer is the provider's.
+pub const EXPOSE_HEADERS: &str = "retry-after, x-pakchat-relayed";
 /// How long a browser may keep a preflight's answer, in seconds.
 pub const MAX_AGE_S: u32 = 600;
 
@@ -66,13 +87,14 @@ pub(super) async fn answer(State(state): State<Arc<AppState>>, request: Request,
         && request.headers().contains_key(header::ORIGIN)
         && request.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     if preflight {
+        let granted = allowed_headers(request.headers());
         let mut response = StatusCode::NO_CONTENT.into_response();
         let headers = response.headers_mut();
         headers.insert(header::VARY, HeaderValue::from_static("origin"));
         if let Some(origin) = origin {
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
             headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOW_METHODS));
-            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOW_HEADERS));
+            headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, granted);
             headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from(MAX_AGE_S));
         }
         return response;

@@ -1,7 +1,8 @@
 //! `POST /v1/relay`: a signed-in user's call to an LLM provider, sent on
 //! by this server because the browser may not make it itself (the
 //! provider's answers carry no CORS headers). The web app names the
-//! provider's URL in `x-pakchat-relay-to` and its headers as `x-relay-*`;
+//! provider's URL in `x-pakchat-relay-to` (its method, `POST` or `GET`, in
+//! `x-pakchat-relay-method`) and its headers as `x-relay-*`;
 //! the answer comes back as it arrives, so a streamed reply streams.
 //!
 //! This makes the server a way out to the network, so it goes only to the
@@ -15,7 +16,8 @@
 //! connection, [`NOT_FORWARDED`]), `content-type`, `accept` and the body.
 //! The caller's own `authorization` is its Pak.Chat session and cookies
 //! are this site's: neither leaves. What comes back is the status, the
-//! `content-type`, the `retry-after` and the body.
+//! `content-type`, the `retry-after` and the body, marked
+//! `x-pakchat-relayed` (an answer without it is this server's own).
 //!
 //! The provider's URL holds secrets at times (Gemini takes its key as
 //! `?key=`), and its headers and bodies always do: logs and error answers
@@ -43,6 +45,12 @@ pub const DEFAULT_ORIGINS: [&str; 5] = [
 
 /// The request header naming the provider's URL.
 pub const TARGET_HEADER: &str = "x-pakchat-relay-to";
+/// The request header naming the provider's method: `POST` (also when
+/// absent) or `GET` (a key check lists models).
+pub const METHOD_HEADER: &str = "x-pakchat-relay-method";
+/// The answer header that says it is the provider's, passed back (an
+/// answer without it is this server's own: a refusal, a failure).
+pub const RELAYED_HEADER: &str = "x-pakchat-relayed";
 /// The prefix of the headers sent on to the provider, without it.
 pub const PREFIX: &str = "x-relay-";
 /// The largest request body sent on (413 above): a chat with its
@@ -143,7 +151,7 @@ fn upstream_headers(headers: &HeaderMap) -> HeaderMap {
 
 /// `POST /v1/relay`: send the body on to the `x-pakchat-relay-to` URL and
 /// stream its answer back (see the module's docs). 400 without a target
-/// URL, 403 `relay_refused` for one not relayed to, 413 `too_large` over
+/// URL or with a method other than POST and GET, 403 `relay_refused` for one not relayed to, 413 `too_large` over
 /// [`MAX_BODY_BYTES`], 502 `relay_unreachable` when the provider cannot
 /// be reached; otherwise the provider's status, whatever it is.
 pub(super) async fn forward(
@@ -156,6 +164,11 @@ pub(super) async fn forward(
         .get(TARGET_HEADER)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| ApiError::bad_request(format!("{TARGET_HEADER} must name the provider's URL")))?;
+    let method = match headers.get(METHOD_HEADER).map(axum::http::HeaderValue::as_bytes) {
+        None | Some(b"POST") => reqwest::Method::POST,
+        Some(b"GET") => reqwest::Method::GET,
+        Some(_) => return Err(ApiError::bad_request(format!("{METHOD_HEADER} is GET or POST"))),
+    };
     let (url, origin) = state.relay.allowed(target).inspect_err(|_| {
         tracing::info!(user = %session.user_id, "a relay to a URL not allowed was refused");
     })?;
@@ -174,7 +187,11 @@ pub(super) async fn forward(
             retry_after: None,
         });
     };
-    let sent = client.post(url).headers(upstream_headers(&headers)).body(body).send().await;
+    let mut call = client.request(method.clone(), url).headers(upstream_headers(&headers));
+    if method == reqwest::Method::POST {
+        call = call.body(body);
+    }
+    let sent = call.send().await;
     let upstream = sent.map_err(|e| {
         // Without the URL: its query may hold the provider's key.
         tracing::warn!(user = %session.user_id, %origin, err = %e.without_url(), "relay: the provider cannot be reached");
@@ -187,7 +204,7 @@ pub(super) async fn forward(
     })?;
     let status = upstream.status();
     tracing::info!(user = %session.user_id, %origin, status = status.as_u16(), "relayed");
-    let mut response = Response::builder().status(status);
+    let mut response = Response::builder().status(status).header(RELAYED_HEADER, "1");
     for name in [header::CONTENT_TYPE, header::RETRY_AFTER] {
         if let Some(value) = upstream.headers().get(&name) {
             response = response.header(name, value.clone());
