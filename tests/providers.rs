@@ -29,7 +29,7 @@ fn echo_request(model: &str) -> ChatRequest {
 }
 
 fn endpoint(kind: ProviderKind, base: String) -> Endpoint {
-    Endpoint { kind, base_url: base, api_key: Some(zeroize::Zeroizing::new("sk-test-key".to_owned())) }
+    Endpoint { kind, base_url: base, api_key: Some(zeroize::Zeroizing::new("sk-test-key".to_owned())), relay: None }
 }
 
 fn fast_policy() -> RetryPolicy {
@@ -498,6 +498,7 @@ async fn check_key_accepts_a_good_key_and_names_a_bad_one() {
         kind,
         base_url: base,
         api_key: Some(zeroize::Zeroizing::new(key.to_owned())),
+        relay: None,
     };
     let openai = |key: &str| with_key(ProviderKind::OpenAiCompatible, format!("{}/v1", guarded.base), key);
     assert_eq!(check_key(&http, &openai("right-key"), tokio::time::sleep).await, Ok(()));

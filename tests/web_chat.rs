@@ -4,7 +4,9 @@
 //! downloads, Anthropic gets its browser-access header; and a chat of
 //! 10,000 messages imported through the page opens, scrolls and reloads
 //! (its load times and frame gaps printed); a reply streaming in one tab
-//! is written to its end before a second tab takes the profile. Clicks land where a 1000 × 700
+//! is written to its end before a second tab takes the profile; a provider
+//! that refuses web pages (llmock sends no CORS headers) answers through
+//! the signed-in server's relay. Clicks land where a 1000 × 700
 //! window draws things (egui draws on a canvas: there is no DOM to find
 //! them by); the live region says what happened.
 #![cfg(target_os = "linux")]
@@ -377,4 +379,62 @@ fn a_page_calls_anthropic_with_its_browser_access_header() {
     assert_eq!(headers["anthropic-dangerous-direct-browser-access"], "true", "{headers}");
     assert_eq!(headers["anthropic-version"], "2023-06-01", "{headers}");
     assert_no_console_errors(&browser);
+}
+
+#[test]
+fn a_provider_that_refuses_web_pages_answers_through_the_signed_in_server() {
+    let idp = common::peers::oidc_mock();
+    let llm = common::peers::llmock();
+    let server = common::server::LocalServer::with_relay(&idp.base, CLIENT, Some(&dist()), vec![llm.base.clone()]);
+    let browser = open_app(&server);
+    create_profile(&browser);
+    let step = || std::thread::sleep(Duration::from_millis(600));
+    // Signed in (by redirect: the page's own server).
+    browser.click(94, 454); // Sign in with Google
+    browser.wait_for("back, locked", Duration::from_secs(60), &live_is("Pak.Chat is locked: type your passphrase."));
+    std::thread::sleep(Duration::from_secs(1));
+    browser.keys(&format!("{PASSPHRASE}\u{E007}"));
+    let signed_in = format!("Signed in to {}.", server.base);
+    browser.wait_for(
+        "signed in",
+        Duration::from_secs(30),
+        &format!("return document.getElementById('pakchat-notice').textContent === {signed_in:?}"),
+    );
+    step();
+    keep(&browser, "web-relay-signed-in");
+    browser.click(955, 10); // Dismiss the banner
+    step();
+    use_openai_at(&browser, &llm.base);
+    // llmock answers without CORS headers: the page may not read it, and
+    // says so, offering the relay.
+    browser.keys("hello\u{E007}");
+    let failed = "return document.getElementById('pakchat-live').textContent.startsWith('gpt-4o-mini · failed: ')";
+    browser.wait_for("the call refused", Duration::from_secs(30), failed);
+    keep(&browser, "web-relay-refused");
+    let said = live(&browser);
+    let place = llm.base.trim_start_matches("http://");
+    assert!(said.contains(&format!("Could not reach {place} from this page")), "{said}");
+    assert!(said.contains("(CORS)") && said.contains("Through my server"), "{said}");
+    assert!(!said.contains("JsValue") && !said.contains("wasm-function"), "no JavaScript stack: {said}");
+
+    // API keys → OpenAI → Through my server: the same provider answers,
+    // through the page's own server.
+    browser.click(86, 518); // Manage API keys
+    step();
+    browser.click(448, 221); // OpenAI: Through my server
+    step();
+    keep(&browser, "web-relay-keys");
+    browser.click(885, 74); // Done
+    step();
+    browser.click(600, 470); // the composer
+    step();
+    browser.keys("hello again\u{E007}");
+    let answered = "const t = document.getElementById('pakchat-live').textContent;
+                    return t.startsWith('gpt-4o-mini: ') && t.includes('hello again')";
+    browser.wait_for("llmock's answer through the server", Duration::from_secs(30), answered);
+    keep(&browser, "web-relay-answered");
+    // The browser logged the refused calls (CORS), and nothing else.
+    let errors: Vec<_> = browser.console().into_iter().filter(|(level, _)| level == "SEVERE").collect();
+    assert!(!errors.is_empty(), "the direct calls were refused by the browser");
+    assert!(errors.iter().all(|(_, text)| text.contains(&format!("{}/v1/chat/completions", llm.base))), "{errors:?}");
 }

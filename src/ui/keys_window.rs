@@ -38,6 +38,10 @@ fn origin_text(origin: Option<&KeyOrigin>) -> String {
     }
 }
 
+/// What "Through my server" does.
+const RELAY_HINT: &str = "For providers that refuse web pages (CORS): calls go through the Pak.Chat server you are \
+     signed in to, which passes them on. Your key travels with each call over TLS; the server does not keep it.";
+
 /// The API keys tab of the settings window.
 pub fn keys_ui(ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, send: &mut dyn FnMut(Command)) {
     ui.label("Bring your own keys: stored encrypted, only sent to their provider.");
@@ -58,6 +62,15 @@ pub fn keys_ui(ui: &mut Ui, vm: &mut ViewModel, form: &mut KeysForm, send: &mut 
                 let mut enabled = p.enabled;
                 if ui.checkbox(&mut enabled, format!("Offer {} models", p.name)).changed() {
                     vm.settings.providers[i].enabled = enabled;
+                    settings_changed = true;
+                }
+                // A page may not call providers that send no CORS headers:
+                // its calls can go through the user's own server.
+                let mut relay = p.relay;
+                if cfg!(target_arch = "wasm32")
+                    && ui.checkbox(&mut relay, "Through my server").on_hover_text(RELAY_HINT).changed()
+                {
+                    vm.settings.providers[i].relay = relay;
                     settings_changed = true;
                 }
                 if p.custom && ui.button(format!("Remove {}", p.name)).clicked() {

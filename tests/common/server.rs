@@ -36,6 +36,16 @@ impl LocalServer {
         Self::serving(dir, db_url, issuer, client, pakchat_server::limits::Limits::default(), Some(web), Vec::new())
     }
 
+    /// [`Self::start`] relaying provider calls to `relay` origins
+    /// (`--relay-origin`), serving the web app in `dist` when given.
+    pub fn with_relay(issuer: &str, client: &str, dist: Option<&std::path::Path>, relay: Vec<String>) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db_url = format!("sqlite://{}?mode=rwc", dir.path().join("server.sqlite3").display());
+        let web = dist.map(|d| pakchat_server::web::WebDir::open(d).expect("a built web app"));
+        let limits = pakchat_server::limits::Limits::default();
+        Self::serving_relaying(dir, db_url, issuer, client, limits, web, Vec::new(), Some(relay))
+    }
+
     /// [`Self::start`], letting web apps on `origins` call it (CORS,
     /// `--allowed-origin`; each `scheme://host[:port]` as browsers send it),
     /// with no web app of its own.
@@ -66,13 +76,31 @@ impl LocalServer {
         web: Option<pakchat_server::web::WebDir>,
         origins: Vec<String>,
     ) -> Self {
+        Self::serving_relaying(dir, db_url, issuer, client, limits, web, origins, None)
+    }
+
+    #[expect(clippy::too_many_arguments, reason = "one private constructor behind the named ones")]
+    fn serving_relaying(
+        dir: tempfile::TempDir,
+        db_url: String,
+        issuer: &str,
+        client: &str,
+        limits: pakchat_server::limits::Limits,
+        web: Option<pakchat_server::web::WebDir>,
+        origins: Vec<String>,
+        relay: Option<Vec<String>>,
+    ) -> Self {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         let (issuer, client) = (issuer.to_owned(), client.to_owned());
         let (base, state) = runtime.block_on(async move {
             let db = pakchat_server::db::Db::open(&db_url).await.expect("database");
             let verifier = pakchat_server::oidc::Verifier::new(&issuer, vec![client]).expect("verifier");
             let state = AppState::with_limits(db, verifier, 3_600_000, &db_url, limits);
-            let state = Arc::new(state.with_web(web).with_origins(origins));
+            let state = state.with_web(web).with_origins(origins);
+            let state = Arc::new(match relay {
+                Some(relay) => state.with_relay_origins(relay),
+                None => state,
+            });
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
             let base = format!("http://{}", listener.local_addr().expect("address"));
             let serving = state.clone();

@@ -149,4 +149,21 @@ impl Actor {
         let stored = self.with_store(move |s| s.api_key(&pid)).await.ok().flatten();
         stored.or_else(|| env_key(provider))
     }
+
+    /// The relay `provider`'s calls go through, when it is set to (a web
+    /// page's choice: the desktop calls providers itself): the signed-in
+    /// account's server and session; why not when not signed in.
+    pub(super) async fn relay_for(&self, provider: &ProviderConfig) -> Result<Option<crate::providers::Relay>, String> {
+        if !provider.relay || !cfg!(target_arch = "wasm32") {
+            return Ok(None);
+        }
+        let account = self.with_store(crate::store::Store::account).await.ok().flatten().filter(|a| !a.expired);
+        let account = account.ok_or_else(|| {
+            format!(
+                "{} is set to go through your Pak.Chat server: sign in first, or turn that off in API keys.",
+                provider.name
+            )
+        })?;
+        Ok(Some(crate::providers::Relay { server: account.server, token: zeroize::Zeroizing::new(account.token) }))
+    }
 }

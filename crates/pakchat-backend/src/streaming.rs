@@ -232,7 +232,15 @@ impl Actor {
             self.events.send(Event::KeysNeeded { message: format!("Add an API key for {} to {to}.", provider.name) });
             return None;
         }
-        Some(Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key })
+        match self.relay_for(provider).await {
+            Ok(relay) => {
+                Some(Endpoint { kind: provider.kind, base_url: provider.base_url.clone(), api_key: key, relay })
+            }
+            Err(message) => {
+                self.events.send(Event::KeysNeeded { message });
+                None
+            }
+        }
     }
 
     /// An empty assistant message of `model` answering the user's message
@@ -381,7 +389,14 @@ impl Actor {
                 .send(Event::KeyChecked { provider: provider_id, result: Err("No key to check yet.".to_owned()) });
             return;
         }
-        let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url, api_key: key };
+        let relay = match self.relay_for(&provider).await {
+            Ok(relay) => relay,
+            Err(message) => {
+                self.events.send(Event::KeyChecked { provider: provider_id, result: Err(message) });
+                return;
+            }
+        };
+        let endpoint = Endpoint { kind: provider.kind, base_url: provider.base_url, api_key: key, relay };
         let (tx, http, rt) = (self.inbox.clone(), self.replies.http.clone(), self.rt.clone());
         self.rt.spawn(async move {
             let sleep = |d: Duration| {

@@ -36,6 +36,11 @@ pub struct ProviderConfig {
     /// Added by the user (an OpenAI-compatible endpoint); can be removed.
     #[serde(default)]
     pub custom: bool,
+    /// Calls go through the signed-in account's Pak.Chat server (its
+    /// relay) instead of straight to the provider: for a web page, which
+    /// providers without CORS headers refuse.
+    #[serde(default)]
+    pub relay: bool,
 }
 
 impl ProviderConfig {
@@ -49,6 +54,7 @@ impl ProviderConfig {
             env_key: env_key.map(str::to_owned),
             needs_key: env_key.is_some(),
             custom: false,
+            relay: false,
         }
     }
 
@@ -80,6 +86,7 @@ impl ProviderConfig {
             env_key: None,
             needs_key: false,
             custom: true,
+            relay: false,
         }
     }
 

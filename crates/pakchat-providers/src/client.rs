@@ -124,9 +124,13 @@ fn root_cause(e: &reqwest::Error) -> String {
         _ if e.is_timeout() => "no answer in time".to_owned(),
         // The innermost message, never a URL (reqwest's own says "error
         // sending request for url (...)").
+        // In a browser the innermost error is a JavaScript value with its
+        // stack: its first line is the message.
         _ => {
             let text = deepest.to_string();
-            text.split(" for url (").next().unwrap_or(&text).to_owned()
+            let text = text.split(" for url (").next().unwrap_or(&text);
+            let text = text.strip_prefix("JsValue(").unwrap_or(text);
+            text.lines().next().unwrap_or(text).to_owned()
         }
     }
 }
@@ -149,8 +153,9 @@ where
     for (name, value) in wire.headers {
         builder = builder.header(name, value);
     }
+    let builder = super::relay::addressed(http, builder, endpoint.relay.as_ref()).map_err(network)?;
     let response = tokio::select! {
-        r = builder.send() => r.map_err(network)?,
+        r = builder.send() => r.map_err(|e| super::relay::offered(network(e), endpoint))?,
         () = sleep(policy.first_byte_timeout) => {
             return Err(ProviderError::new(ErrorKind::Timeout, format!("no answer within {} s", policy.first_byte_timeout.as_secs())));
         }
@@ -158,10 +163,14 @@ where
     let status = response.status().as_u16();
     if !(200..300).contains(&status) {
         let wait = retry_after(response.headers());
+        let ours = super::relay::from_the_server(endpoint.relay.as_ref(), response.headers());
         let body = tokio::select! {
             b = response.text() => b.unwrap_or_default(),
             () = sleep(policy.idle_timeout) => String::new(),
         };
+        if ours {
+            return Err(super::relay::refusal(status, &body, wait));
+        }
         return Err(ProviderError::from_status(status, &body, wait));
     }
     let mut out = Vec::new();
@@ -260,15 +269,16 @@ where
         super::ProviderKind::Gemini => http.get(format!("{base}/v1beta/models")).header("x-goog-api-key", key),
         super::ProviderKind::Ollama => http.get(format!("{base}/api/tags")),
     };
+    let builder = super::relay::addressed(http, builder, endpoint.relay.as_ref()).map_err(network)?;
     let response = tokio::select! {
-        r = builder.send() => r.map_err(network)?,
+        r = builder.send() => r.map_err(|e| super::relay::offered(network(e), endpoint))?,
         () = sleep(Duration::from_secs(20)) => return Err(ProviderError::new(ErrorKind::Timeout, "no answer within 20 s")),
     };
     let status = response.status().as_u16();
     if (200..300).contains(&status) {
         return Ok(());
     }
-    if status == 404 {
+    if status == 404 && !super::relay::from_the_server(endpoint.relay.as_ref(), response.headers()) {
         // Many OpenAI-compatible servers answer chats but list no models.
         return Err(ProviderError::new(
             ErrorKind::NotFound,
@@ -276,7 +286,11 @@ where
         ));
     }
     let wait = retry_after(response.headers());
+    let ours = super::relay::from_the_server(endpoint.relay.as_ref(), response.headers());
     let body = response.text().await.unwrap_or_default();
+    if ours {
+        return Err(super::relay::refusal(status, &body, wait));
+    }
     Err(ProviderError::from_status(status, &body, wait))
 }
 
@@ -324,6 +338,7 @@ mod tests {
             kind: super::super::ProviderKind::OpenAiCompatible,
             base_url: base.to_owned(),
             api_key: Some(zeroize::Zeroizing::new("sk-test".to_owned())),
+            relay: None,
         };
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         rt.block_on(check_key(&reqwest::Client::new(), &endpoint, tokio::time::sleep))

@@ -206,9 +206,12 @@ where
             ProviderKind::Gemini => http.post(url).header("x-goog-api-key", &key),
             _ => http.post(url).bearer_auth(&key),
         };
+        let builder = builder.header("content-type", "application/json").body(body.clone());
+        let builder =
+            super::relay::addressed(http, builder, endpoint.relay.as_ref()).map_err(super::client::network)?;
         let result = async {
             let response = tokio::select! {
-                r = builder.header("content-type", "application/json").body(body.clone()).send() => {
+                r = builder.send() => {
                     r.map_err(super::client::network)?
                 }
                 () = sleep(policy.first_byte_timeout.max(Duration::from_secs(120))) => {
@@ -217,7 +220,11 @@ where
             };
             let status = response.status().as_u16();
             let wait = super::client::retry_after(response.headers());
+            let ours = super::relay::from_the_server(endpoint.relay.as_ref(), response.headers());
             let text = response.text().await.map_err(super::client::network)?;
+            if !(200..300).contains(&status) && ours {
+                return Err(super::relay::refusal(status, &text, wait));
+            }
             if !(200..300).contains(&status) {
                 return Err(ProviderError::from_status(status, &text, wait));
             }

@@ -1,7 +1,8 @@
 //! LLM wire protocols. One SSE and one NDJSON decoder ([`sse`], [`ndjson`]);
 //! each provider ([`openai`], [`anthropic`], [`gemini`], [`ollama`]) builds
 //! its request and maps its stream onto one [`StreamEvent`] enum; [`client`]
-//! sends, reads, times out, and retries (only before the first token).
+//! sends, reads, times out, and retries (only before the first token),
+//! straight to the provider or through the user's server ([`relay`]).
 //!
 //! Nothing here knows about egui or the store.
 
@@ -13,11 +14,13 @@ pub mod images;
 pub mod ndjson;
 pub mod ollama;
 pub mod openai;
+pub mod relay;
 pub mod sse;
 
 pub use client::{RetryPolicy, check_key, stream_chat};
 pub use error::{ErrorKind, ProviderError};
 pub use images::{ImageRequest, generate_images};
+pub use relay::Relay;
 
 use pakchat_core::{Role, Usage};
 
@@ -32,6 +35,9 @@ pub struct Endpoint {
     pub base_url: String,
     /// The API key, if the provider needs one. Never logged.
     pub api_key: Option<zeroize::Zeroizing<String>>,
+    /// Send through the user's Pak.Chat server instead of straight to the
+    /// provider ([`relay`]).
+    pub relay: Option<Relay>,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -40,6 +46,7 @@ impl std::fmt::Debug for Endpoint {
             .field("kind", &self.kind)
             .field("base_url", &self.base_url)
             .field("api_key", &self.api_key.as_ref().map(|_| "<hidden>"))
+            .field("relay", &self.relay)
             .finish()
     }
 }
