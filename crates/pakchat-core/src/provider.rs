@@ -38,8 +38,9 @@ pub struct ProviderConfig {
     pub custom: bool,
     /// Calls go through the signed-in account's Pak.Chat server (its
     /// relay) instead of straight to the provider: for a web page, which
-    /// providers without CORS headers refuse.
-    #[serde(default)]
+    /// providers without CORS headers refuse. Written only when set, so
+    /// settings and exports of everyone else read as before.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub relay: bool,
 }
 
