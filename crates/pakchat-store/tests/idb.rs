@@ -346,6 +346,47 @@ async fn take_turns(name: &str) {
     IdbKv::delete_database(&name).await.unwrap();
 }
 
+/// Two readers ask at once: the writer hands over to one, which the other
+/// keeps asking until it hands over too.
+#[wasm_bindgen_test]
+async fn three_engines_hand_over_in_turn() {
+    let name = fresh_name("three");
+    let (hooks, a_asked, _) = recording();
+    let a = IdbKv::open_shared(&name, hooks).await.unwrap();
+    let (hooks, b_asked, _) = recording();
+    let b = Rc::new(IdbKv::open_shared(&name, hooks).await.unwrap());
+    let (hooks, c_asked, _) = recording();
+    let c = Rc::new(IdbKv::open_shared(&name, hooks).await.unwrap());
+    assert!(a.writes_here() && !b.writes_here() && !c.writes_here());
+    let mut answers = Vec::new();
+    for reader in [&b, &c] {
+        let (taken, answer) = futures_channel::oneshot::channel();
+        let taking = Rc::clone(reader);
+        wasm_bindgen_futures::spawn_local(async move {
+            taken.send(taking.take(10_000).await).ok();
+        });
+        answers.push(answer);
+    }
+    until("the writer asked", || a_asked.get() > 0).await;
+    a.hand_over().await;
+    until("one reader writing", || b.writes_here() || c.writes_here()).await;
+    let (first, first_asked, second) = if b.writes_here() { (&b, &b_asked, &c) } else { (&c, &c_asked, &b) };
+    assert!(!second.writes_here(), "two writers");
+    first.insert(Table::Threads, b"first", b"the first reader's turn").unwrap();
+    // The other asked before this one wrote; it asks again, and is heard.
+    until("the new writer asked by the other", || first_asked.get() > 0).await;
+    first.hand_over().await;
+    until("the other reader writing", || second.writes_here()).await;
+    assert_eq!(second.get(Table::Threads, b"first").unwrap().as_deref(), Some(&b"the first reader's turn"[..]));
+    for answer in answers {
+        answer.await.unwrap().unwrap();
+    }
+    second.insert(Table::Threads, b"second", b"the second reader's turn").unwrap();
+    second.settled().await.unwrap();
+    drop((a, b, c));
+    IdbKv::delete_database(&name).await.unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn a_writer_that_goes_away_lets_a_reader_take_over() {
     writer_goes_away(&fresh_name("gone")).await;

@@ -19,7 +19,9 @@
 //!   the engine commits everything queued, posts its last batch and
 //!   [`RELEASED`], and lets the lock go. The new writer waits briefly for
 //!   `RELEASED` (a lock grant and a channel message travel apart), so it has
-//!   applied every batch before its first write. A writer tab that closes
+//!   applied every batch before its first write. A waiting tab asks again
+//!   every second (a third tab may have been given the lock first: it must
+//!   hear the ask too). A writer tab that closes
 //!   says nothing: its lock ends with it, and each of its batches was posted
 //!   as soon as it committed.
 //! * **Without Web Locks** (a page served over plain http from another
@@ -49,6 +51,8 @@ use crate::kv::{Kv as _, KvError, Table};
 const RELEASE: &str = "release";
 /// The writer's word that it handed over (after its last batch).
 const RELEASED: &str = "released";
+/// How often a tab waiting to write asks again.
+const ASK_AGAIN_MS: i32 = 1000;
 /// How long a new writer waits for [`RELEASED`] after the lock is granted.
 const RELEASED_WAIT_MS: i32 = 500;
 /// Without Web Locks: "does a tab write?" (then a random id).
@@ -176,11 +180,23 @@ impl Tab {
         }
         self.state.released.set(false);
         self.post(&JsValue::from_str(RELEASE));
+        // Asked again every second: the tab writing when this one asked may
+        // hand over to a third that asked too, which must hear it as well.
+        let asking = self.channel.clone();
+        let again = Closure::<dyn FnMut()>::new(move || {
+            if asking.post_message(&JsValue::from_str(RELEASE)).is_err() {
+                tracing::warn!("could not ask the writing tab again");
+            }
+        });
+        let every = set_interval(again.as_ref().unchecked_ref(), ASK_AGAIN_MS)?;
         let lock = if has_web_locks() {
-            acquire(&self.name, Some(wait_ms)).await?
+            acquire(&self.name, Some(wait_ms)).await
         } else {
-            self.claim_when_free(wait_ms).await?
+            self.claim_when_free(wait_ms).await
         };
+        clear_interval(&every);
+        drop(again);
+        let lock = lock?;
         let Some(lock) = lock else { return Err(KvError::OtherTab) };
         // The grant and the channel's last batch travel apart: wait for the
         // word that it was the last (none comes when the writer's tab closed
@@ -448,6 +464,25 @@ async fn acquire(name: &str, wait_ms: Option<i32>) -> Result<Option<WriteLock>, 
         set_timeout(abort.unchecked_ref(), ms)?;
     }
     Ok(rx.await.ok().flatten().map(WriteLock::Web))
+}
+
+/// Call `callback` every `ms` milliseconds until [`clear_interval`].
+fn set_interval(callback: &Function, ms: i32) -> Result<JsValue, KvError> {
+    let set: Function = Reflect::get(&js_sys::global(), &JsValue::from_str("setInterval"))
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or_else(|| KvError::Io("this page has no timers".to_owned()))?;
+    set.call2(&JsValue::NULL, callback, &JsValue::from(ms)).map_err(|e| io("timer", &e))
+}
+
+/// Stop what [`set_interval`] started.
+fn clear_interval(id: &JsValue) {
+    let clear = Reflect::get(&js_sys::global(), &JsValue::from_str("clearInterval"))
+        .ok()
+        .and_then(|f| f.dyn_into::<Function>().ok());
+    if clear.is_none_or(|clear| clear.call1(&JsValue::NULL, id).is_err()) {
+        tracing::warn!("a timer could not be stopped");
+    }
 }
 
 fn set_timeout(callback: &Function, ms: i32) -> Result<(), KvError> {
