@@ -148,6 +148,7 @@ mod tests {
         let names: Vec<&str> = ALLOW_HEADERS.split(", ").collect();
         assert!(names.contains(&pakchat_protocol::VERSION_HEADER), "{ALLOW_HEADERS}");
         assert!(names.contains(&header::AUTHORIZATION.as_str()) && names.contains(&header::CONTENT_TYPE.as_str()));
-        assert_eq!(EXPOSE_HEADERS, header::RETRY_AFTER.as_str());
+        let exposed: Vec<&str> = EXPOSE_HEADERS.split(", ").collect();
+        assert_eq!(exposed, [header::RETRY_AFTER.as_str(), super::super::relay::RELAYED_HEADER]);
     }
 }
