@@ -172,7 +172,7 @@ async fn answers_name_an_allowed_origin_only() {
     assert_eq!(r.status().as_u16(), 200);
     assert_eq!(allow_origin(r.headers()), [APP]);
     assert!(list(r.headers(), "vary").contains(&"origin".to_owned()), "{:?}", r.headers());
-    assert_eq!(list(r.headers(), "access-control-expose-headers"), ["retry-after"]);
+    assert_eq!(list(r.headers(), "access-control-expose-headers"), ["retry-after", "x-pakchat-relayed"]);
     assert_eq!(r.json::<serde_json::Value>().await.unwrap()["email"], "ada@example.com");
 
     // A refusal is readable too, so the app can tell it is signed out.
@@ -204,7 +204,7 @@ async fn a_web_app_reads_retry_after_when_slowed_down() {
     assert_eq!(r.status().as_u16(), 429);
     assert!(r.headers().contains_key("retry-after"));
     assert_eq!(allow_origin(r.headers()), [APP]);
-    assert_eq!(list(r.headers(), "access-control-expose-headers"), ["retry-after"]);
+    assert_eq!(list(r.headers(), "access-control-expose-headers"), ["retry-after", "x-pakchat-relayed"]);
 }
 
 #[tokio::test]
