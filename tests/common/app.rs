@@ -151,10 +151,29 @@ impl App {
     }
 
     /// Click, then run the frame that reacts and the one that shows it.
+    /// The click lands where the control was drawn last: first let the
+    /// layout settle (a window opening, a panel growing as an event comes
+    /// in), until the control stands in the same place two frames running,
+    /// or a pointer click on a loaded machine hits where it used to be.
     pub fn click(&mut self, label: &str) {
+        self.settle(label);
         self.control(label).click();
         self.harness.step();
         self.harness.step();
+    }
+
+    /// Step until the control named `label` is drawn in the same place in
+    /// two frames running (at most 20 frames).
+    fn settle(&mut self, label: &str) {
+        let mut last = self.control(label).rect();
+        for _ in 0..20 {
+            self.harness.step();
+            let now = self.control(label).rect();
+            if now == last {
+                return;
+            }
+            last = now;
+        }
     }
 
     /// The node named `label`; where a label before a control names it
