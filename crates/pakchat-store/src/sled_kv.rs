@@ -61,6 +61,7 @@ impl SledKv {
         // interrupted compaction; sled's own lock takes over once open.
         let Some(_opening) = compact::lock(dir).map_err(private)? else { return Err(KvError::Locked) };
         compact::recover(dir).map_err(private)?;
+        compact::drop_unfinished_snapshots(dir).map_err(private)?;
         super::private_dir::create_private_dir_all(dir).map_err(private)?;
         let mut db = open_db(dir)?;
         if compact::worth_it(&db).map_err(|e| io(&e))? {

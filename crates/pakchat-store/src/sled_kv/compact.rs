@@ -96,6 +96,54 @@ pub(super) fn recover(dir: &Path) -> io::Result<()> {
     }
 }
 
+/// Remove the snapshots sled began and never finished in `dir`, unless
+/// another process has the database open.
+///
+/// sled 0.34 writes its snapshot (its map of where each page lives, written
+/// when a database is opened) to `snap.<lsn>.generating`, syncs it and only
+/// then renames it to `snap.<lsn>`; but when it next opens it takes the
+/// highest-named `snap.` file, the unfinished one included. A process killed
+/// while writing one (a crash or a power cut while the app starts) leaves a
+/// cut-off file that sorts last, fails its checksum, and the whole profile
+/// then refuses to open ("Read corrupted data at file offset None"). The
+/// finished snapshot before it is still there, and sled recovers from it and
+/// its log as after any crash. A running sled may be writing such a file,
+/// so they are removed only while holding its lock on `db` ourselves (and
+/// [`lock`], so nobody opens it meanwhile). Returns how many went.
+pub(super) fn drop_unfinished_snapshots(dir: &Path) -> io::Result<usize> {
+    let unfinished: Vec<_> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                let name = p.file_name().unwrap_or_default().to_string_lossy();
+                name.starts_with("snap.") && name.ends_with(".generating")
+            })
+            .collect(),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    if unfinished.is_empty() {
+        return Ok(0);
+    }
+    // sled locks its `db` file exclusively while open.
+    let db = match OpenOptions::new().read(true).write(true).open(dir.join("db")) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    match db.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Ok(0),
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    for path in &unfinished {
+        tracing::warn!(file = %path.display(), "removing a snapshot an earlier run left unfinished");
+        std::fs::remove_file(path)?;
+    }
+    Ok(unfinished.len())
+}
+
 /// Put the finished copy in `dir`'s place and remove the original.
 fn swap_in(dir: &Path) -> io::Result<()> {
     let (built, old) = (sibling(dir, "compacted"), sibling(dir, "old"));
@@ -360,6 +408,69 @@ mod tests {
         profile_with(&sibling(&dir, "old"), b"stale");
         assert_eq!(value_at(&dir), b"copy 2");
         assert!(gone(&dir));
+    }
+
+    /// Plant in the profile at `dir` what a process killed while
+    /// sled wrote its next snapshot leaves: the first half of it, under
+    /// the next log position's name, still `.generating`.
+    fn cut_off_snapshot(dir: &Path) -> PathBuf {
+        let snap = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("snap."))
+            .expect("sled wrote a snapshot");
+        let name = snap.file_name().unwrap().to_string_lossy().into_owned();
+        let lsn = u64::from_str_radix(&name["snap.".len()..], 16).unwrap();
+        let bytes = std::fs::read(&snap).unwrap();
+        let cut = dir.join(format!("snap.{:016X}.generating", lsn + 1));
+        std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+        cut
+    }
+
+    /// Open `dir` with sled alone, waiting out a closing handle's lock.
+    fn sled_alone(dir: &Path) -> sled::Result<sled::Db> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            match sled::Config::new().path(dir).open() {
+                Err(sled::Error::Io(e)) if e.to_string().contains("lock") && Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    #[test]
+    fn a_snapshot_cut_off_by_a_crash_does_not_keep_the_profile_shut() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("p");
+        profile_with(&dir, b"kept");
+        // sled writes a snapshot when it opens a database whose log moved on.
+        assert_eq!(value_at(&dir), b"kept");
+        let cut = cut_off_snapshot(&dir);
+        // The defect worked around: sled alone takes the cut-off file for
+        // its snapshot and refuses the whole database.
+        let refused = sled_alone(&dir).map(drop).unwrap_err();
+        assert!(matches!(refused, sled::Error::Corruption { .. }), "{refused:?}");
+
+        assert_eq!(value_at(&dir), b"kept");
+        assert!(!cut.exists(), "the unfinished snapshot went");
+        assert_eq!(value_at(&dir), b"kept", "and the profile opens again after");
+    }
+
+    #[test]
+    fn a_snapshot_being_written_by_a_running_profile_is_left_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("p");
+        profile_with(&dir, b"kept");
+        assert_eq!(value_at(&dir), b"kept");
+        // A file as sled leaves while it writes a snapshot, beside a
+        // handle that has the profile open.
+        let running = reopen(&dir);
+        let cut = cut_off_snapshot(&dir);
+        assert!(matches!(SledKv::open(&dir), Err(crate::KvError::Locked)));
+        assert!(cut.exists(), "a running engine's snapshot is not removed under it");
+        drop(running);
     }
 
     #[test]
