@@ -21,6 +21,10 @@
 //! hold the same entries. All of it runs under `P.lock`, a file lock held
 //! only while a profile is being opened, so two processes opening the same
 //! profile never both move folders.
+//!
+//! Under the same lock, before sled opens, [`drop_unfinished_snapshots`]
+//! removes a snapshot sled was writing when its process died (sled 0.34
+//! would take it for its latest and refuse the profile).
 
 use std::fs::{File, OpenOptions};
 use std::io;
