@@ -86,15 +86,16 @@ fn build_app(config: BackendConfig) -> App {
     App { harness, stopped, _rt: rt }
 }
 
-/// Step `harness` until `done` holds, at most 20 s; a timeout panics naming
-/// `what` and what `state` tells of the app.
+/// Step `harness` until `done` holds, at most 60 s (a loaded CI machine
+/// runs the UI suite three times slower); a timeout panics naming `what`
+/// and what `state` tells of the app.
 pub fn step_until<S>(
     harness: &mut Harness<'static, S>,
     what: &str,
     done: impl Fn(&Harness<'static, S>) -> bool,
     state: impl Fn(&Harness<'static, S>) -> String,
 ) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         harness.step();
         if done(harness) {
