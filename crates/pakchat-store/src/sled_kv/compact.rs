@@ -113,8 +113,8 @@ pub(super) fn recover(dir: &Path) -> io::Result<()> {
 /// finished snapshot before it is still there, and sled recovers from it and
 /// its log as after any crash. A running sled may be writing such a file,
 /// so they are removed only while holding its lock on `db` ourselves (and
-/// [`lock`], so nobody opens it meanwhile). Returns how many went.
-pub(super) fn drop_unfinished_snapshots(dir: &Path) -> io::Result<usize> {
+/// [`lock`], so nobody opens it meanwhile).
+pub(super) fn drop_unfinished_snapshots(dir: &Path) -> io::Result<()> {
     let unfinished: Vec<_> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(Result::ok)
@@ -124,28 +124,28 @@ pub(super) fn drop_unfinished_snapshots(dir: &Path) -> io::Result<usize> {
                 name.starts_with("snap.") && name.ends_with(".generating")
             })
             .collect(),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
     if unfinished.is_empty() {
-        return Ok(0);
+        return Ok(());
     }
     // sled locks its `db` file exclusively while open.
     let db = match OpenOptions::new().read(true).write(true).open(dir.join("db")) {
         Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(e),
     };
     match db.try_lock() {
         Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => return Ok(0),
+        Err(std::fs::TryLockError::WouldBlock) => return Ok(()),
         Err(std::fs::TryLockError::Error(e)) => return Err(e),
     }
     for path in &unfinished {
         tracing::warn!(file = %path.display(), "removing a snapshot an earlier run left unfinished");
         std::fs::remove_file(path)?;
     }
-    Ok(unfinished.len())
+    Ok(())
 }
 
 /// Put the finished copy in `dir`'s place and remove the original.
@@ -431,6 +431,16 @@ mod tests {
         cut
     }
 
+    /// A closed profile holding b"kept", opened twice so that sled wrote a
+    /// snapshot (it does when it opens a database whose log moved on).
+    fn profile_with_snapshot() -> (tempfile::TempDir, PathBuf) {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("p");
+        profile_with(&dir, b"kept");
+        assert_eq!(value_at(&dir), b"kept");
+        (root, dir)
+    }
+
     /// Open `dir` with sled alone, waiting out a closing handle's lock.
     fn sled_alone(dir: &Path) -> sled::Result<sled::Db> {
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -446,11 +456,7 @@ mod tests {
 
     #[test]
     fn a_snapshot_cut_off_by_a_crash_does_not_keep_the_profile_shut() {
-        let root = tempfile::tempdir().unwrap();
-        let dir = root.path().join("p");
-        profile_with(&dir, b"kept");
-        // sled writes a snapshot when it opens a database whose log moved on.
-        assert_eq!(value_at(&dir), b"kept");
+        let (_root, dir) = profile_with_snapshot();
         let cut = cut_off_snapshot(&dir);
         // The defect worked around: sled alone takes the cut-off file for
         // its snapshot and refuses the whole database.
@@ -464,10 +470,7 @@ mod tests {
 
     #[test]
     fn a_snapshot_being_written_by_a_running_profile_is_left_alone() {
-        let root = tempfile::tempdir().unwrap();
-        let dir = root.path().join("p");
-        profile_with(&dir, b"kept");
-        assert_eq!(value_at(&dir), b"kept");
+        let (_root, dir) = profile_with_snapshot();
         // A file as sled leaves while it writes a snapshot, beside a
         // handle that has the profile open.
         let running = reopen(&dir);
